@@ -1,0 +1,326 @@
+"""Similarity and distance metrics: pairwise ``(n, m)``, row-wise ``(n,)`` and chunked top-k.
+
+Convention: a *similarity* is always "higher = more similar"; a *distance* is called a distance.
+``euclidean`` and ``manhattan`` as similarities are the negated distances; :func:`distance` and
+:func:`pairwise_distance` give the real ones. Cosine with a zero vector is 0, never NaN.
+
+Inputs may be numpy arrays, torch tensors or nested lists; computation is float32 unless
+``dtype=np.float64`` is asked for. NaN or infinite input raises :class:`~simlab.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simlab.errors import ConfigError, DataError, DimensionError
+from simlab.registry import METRICS
+
+#: default memory budget of one block of scores in top-k and chunked metrics (bytes)
+DEFAULT_BUDGET = 128 * 1024 * 1024
+
+
+def as_matrix(x: Any, dtype: Any = np.float32, name: str = "input", check_finite: bool = True) -> np.ndarray:
+    """Convert `x` to a C-contiguous 2-D array of `dtype` (a 1-D vector becomes one row).
+
+    Raises:
+        DataError: NaN/inf values, non-numeric data or more than 2 dimensions.
+    """
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor, no torch import needed
+        x = x.detach().cpu().numpy()
+    try:
+        arr = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name}: not numeric ({exc})") from None
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise DimensionError(f"{name}: expected a vector or a 2-D matrix, got shape {arr.shape}")
+    if check_finite and arr.size and not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise DataError(f"{name}: contains NaN or infinite values (first at row {bad[0]}, column {bad[1]})")
+    return np.ascontiguousarray(arr)
+
+
+def _check_dims(a: np.ndarray, b: np.ndarray) -> None:
+    if a.shape[1] != b.shape[1]:
+        raise DimensionError(f"dimension mismatch: {a.shape[1]} vs {b.shape[1]}")
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm; zero rows stay zero. Shape ``(n, d)`` -> ``(n, d)``."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return x / norms
+
+
+def _chunk_rows(n_other: int, d: int, itemsize: int, budget: int = DEFAULT_BUDGET) -> int:
+    return max(1, budget // max(1, n_other * d * itemsize))
+
+
+# -- pairwise similarity kernels: (n, d), (m, d) -> (n, m) -------------------------------------------------
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.clip(l2_normalize(a) @ l2_normalize(b).T, -1.0, 1.0)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a @ b.T
+
+
+def _sq_euclidean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d2 = (a * a).sum(1)[:, None] - 2 * (a @ b.T) + (b * b).sum(1)[None, :]
+    return np.maximum(d2, 0, out=d2)
+
+
+def _euclidean_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sqrt(_sq_euclidean(a, b))
+
+
+def _blockwise(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Apply a broadcasting ``(r,1,d),(1,m,d)->(r,m)`` kernel in row blocks so memory stays bounded."""
+
+    def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = np.empty((a.shape[0], b.shape[0]), dtype=a.dtype)
+        step = _chunk_rows(b.shape[0], a.shape[1], a.itemsize, 32 * 1024 * 1024)
+        for i in range(0, a.shape[0], step):
+            out[i : i + step] = fn(a[i : i + step, None, :], b[None, :, :])
+        return out
+
+    return run
+
+
+_manhattan_dist = _blockwise(lambda x, y: np.abs(x - y).sum(-1))
+_chebyshev_dist = _blockwise(lambda x, y: np.abs(x - y).max(-1) if x.shape[-1] else np.zeros(x.shape[:1] + y.shape[1:2]))
+_hamming_dist = _blockwise(lambda x, y: (x != y).mean(-1) if x.shape[-1] else np.zeros(x.shape[:1] + y.shape[1:2]))
+
+
+def _jaccard_sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a_b, b_b = (a != 0).astype(a.dtype), (b != 0).astype(b.dtype)
+    inter = a_b @ b_b.T
+    union = a_b.sum(1)[:, None] + b_b.sum(1)[None, :] - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sim = np.where(union > 0, inter / np.where(union > 0, union, 1), 1.0)
+    return sim.astype(a.dtype, copy=False)
+
+
+# -- row-wise kernels: (n, d), (n, d) -> (n,) ---------------------------------------------------------------
+
+
+def _row_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.clip((l2_normalize(a) * l2_normalize(b)).sum(1), -1.0, 1.0)
+
+
+def _row_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a_b, b_b = a != 0, b != 0
+    inter = (a_b & b_b).sum(1)
+    union = (a_b | b_b).sum(1)
+    return np.where(union > 0, inter / np.maximum(union, 1), 1.0).astype(a.dtype)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A registered similarity.
+
+    Attributes:
+        name: registry name.
+        pairwise: ``(n, d), (m, d) -> (n, m)`` similarity, higher = more similar.
+        rowwise: ``(n, d), (n, d) -> (n,)`` similarity.
+        distance_name: the distance this similarity is derived from, if any.
+        to_distance: maps a similarity to that distance (``None`` when the metric has none, e.g. dot).
+        description: one line for ``simlab list metrics``.
+    """
+
+    name: str
+    pairwise: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    rowwise: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    distance_name: str | None
+    to_distance: Callable[[np.ndarray], np.ndarray] | None
+    description: str = ""
+
+    @property
+    def __doc__(self) -> str:  # type: ignore[override]  # used by the registry's one-line help
+        return self.description
+
+
+def _reg(m: Metric, aliases: tuple[str, ...] = ()) -> None:
+    METRICS.register(m.name, m, aliases=aliases, help=m.description)
+
+
+_reg(
+    Metric("cosine", _cosine, _row_cosine, "cosine", lambda s: 1.0 - s,
+           "cosine similarity in [-1, 1]; 0 for a zero vector; distance = 1 - similarity"),
+    aliases=("cos",),
+)
+_reg(Metric("dot", _dot, lambda a, b: (a * b).sum(1), None, None, "inner product (no distance)"),
+     aliases=("inner_product", "ip"))
+_reg(
+    Metric("euclidean", lambda a, b: -_euclidean_dist(a, b), lambda a, b: -np.linalg.norm(a - b, axis=1),
+           "euclidean", lambda s: -s, "negated Euclidean (L2) distance"),
+    aliases=("l2",),
+)
+_reg(
+    Metric("sqeuclidean", lambda a, b: -_sq_euclidean(a, b), lambda a, b: -((a - b) ** 2).sum(1),
+           "sqeuclidean", lambda s: -s, "negated squared Euclidean distance"),
+)
+_reg(
+    Metric("manhattan", lambda a, b: -_manhattan_dist(a, b), lambda a, b: -np.abs(a - b).sum(1),
+           "manhattan", lambda s: -s, "negated Manhattan (L1, cityblock) distance"),
+    aliases=("l1", "cityblock"),
+)
+_reg(
+    Metric("chebyshev", lambda a, b: -_chebyshev_dist(a, b),
+           lambda a, b: -(np.abs(a - b).max(1) if a.shape[1] else np.zeros(len(a), a.dtype)),
+           "chebyshev", lambda s: -s, "negated Chebyshev (L-infinity) distance"),
+)
+_reg(
+    Metric("jaccard", _jaccard_sim, _row_jaccard, "jaccard", lambda s: 1.0 - s,
+           "Jaccard similarity of binary/set vectors (non-zero = member); distance = 1 - similarity"),
+)
+_reg(
+    Metric("hamming", lambda a, b: 1.0 - _hamming_dist(a, b),
+           lambda a, b: 1.0 - ((a != b).mean(1) if a.shape[1] else np.zeros(len(a), a.dtype)),
+           "hamming", lambda s: 1.0 - s, "share of equal positions; distance = share of differing positions"),
+)
+
+
+def get_metric(metric: str | Metric) -> Metric:
+    """Resolve a metric name (or alias) or pass a :class:`Metric` through."""
+    return METRICS.get(metric)
+
+
+def pairwise(a: Any, b: Any | None = None, metric: str | Metric = "cosine", dtype: Any = np.float32) -> np.ndarray:
+    """All-pairs similarity.
+
+    Args:
+        a: ``(n, d)`` (or a ``(d,)`` vector).
+        b: ``(m, d)``; defaults to `a`.
+        metric: a registered metric name or a :class:`Metric`.
+        dtype: computation dtype (float32 by default, ``np.float64`` on request).
+
+    Returns:
+        ``(n, m)`` similarities, higher = more similar.
+    """
+    m = get_metric(metric)
+    A = as_matrix(a, dtype, "a")
+    B = A if b is None else as_matrix(b, dtype, "b")
+    _check_dims(A, B)
+    return m.pairwise(A, B).astype(dtype, copy=False)
+
+
+def rowwise(a: Any, b: Any, metric: str | Metric = "cosine", dtype: Any = np.float32) -> np.ndarray:
+    """Similarity of row i of `a` with row i of `b`: ``(n, d), (n, d) -> (n,)``."""
+    m = get_metric(metric)
+    A, B = as_matrix(a, dtype, "a"), as_matrix(b, dtype, "b")
+    _check_dims(A, B)
+    if A.shape[0] != B.shape[0]:
+        raise DimensionError(f"row-wise similarity needs the same number of rows: {A.shape[0]} vs {B.shape[0]}")
+    return m.rowwise(A, B).astype(dtype, copy=False)
+
+
+def similarity(a: Any, b: Any, metric: str | Metric = "cosine", dtype: Any = np.float32) -> float:
+    """Similarity of two vectors, as a Python float."""
+    return float(rowwise(a, b, metric, dtype)[0])
+
+
+def _distance_of(metric: str | Metric) -> Metric:
+    m = get_metric(metric)
+    if m.to_distance is None:
+        raise ConfigError(f"metric {m.name!r} has no distance; metrics with one: "
+                          + ", ".join(n for n in METRICS.names() if METRICS.get(n).to_distance is not None))
+    return m
+
+
+def pairwise_distance(a: Any, b: Any | None = None, metric: str | Metric = "euclidean",
+                      dtype: Any = np.float32) -> np.ndarray:
+    """All-pairs distance ``(n, m)``, lower = more similar (e.g. the real Euclidean distance)."""
+    m = _distance_of(metric)
+    return m.to_distance(pairwise(a, b, m, dtype)).astype(dtype, copy=False)  # type: ignore[misc]
+
+
+def distance(a: Any, b: Any, metric: str | Metric = "euclidean", dtype: Any = np.float32) -> float:
+    """Distance between two vectors, as a Python float."""
+    m = _distance_of(metric)
+    return float(m.to_distance(rowwise(a, b, m, dtype))[0])  # type: ignore[misc]
+
+
+def topk(
+    queries: Any,
+    corpus: Any,
+    k: int,
+    metric: str | Metric = "cosine",
+    *,
+    budget_bytes: int = DEFAULT_BUDGET,
+    corpus_prepared: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k most similar corpus rows for each query, computed in blocks.
+
+    No block of scores larger than `budget_bytes` is ever built, whatever the corpus size.
+
+    Args:
+        queries: ``(q, d)``.
+        corpus: ``(n, d)``.
+        k: neighbours per query (clipped to ``n``).
+        metric: similarity to rank by.
+        budget_bytes: memory budget of one score block.
+        corpus_prepared: the corpus is already validated float32 (skips a copy/check; used by indexes).
+
+    Returns:
+        ``(indices, scores)``, both ``(q, k)``, sorted by decreasing similarity (ties by lower index).
+    """
+    m = get_metric(metric)
+    Q = as_matrix(queries, np.float32, "queries")
+    C = corpus if corpus_prepared else as_matrix(corpus, np.float32, "corpus")
+    _check_dims(Q, C)
+    if k < 1:
+        raise ConfigError(f"k must be >= 1, got {k}")
+    n = C.shape[0]
+    k = min(k, n)
+    nq = Q.shape[0]
+    out_i = np.zeros((nq, k), dtype=np.int64)
+    out_s = np.zeros((nq, k), dtype=np.float32)
+    if n == 0 or nq == 0:
+        return out_i[:, :0], out_s[:, :0]
+    kernel = m.pairwise
+    c_norm2 = None
+    if m.name == "cosine":
+        Q = l2_normalize(Q)
+        kernel = _dot
+        c_norms = np.linalg.norm(C, axis=1)
+        c_norms[c_norms == 0] = 1
+    elif m.name in ("euclidean", "sqeuclidean"):
+        c_norm2 = (C * C).sum(1)
+    q_step = max(1, min(nq, 1024))
+    c_step = max(k, budget_bytes // (4 * q_step))
+    for qs in range(0, nq, q_step):
+        q = Q[qs : qs + q_step]
+        best_s = np.full((q.shape[0], 0), -np.inf, dtype=np.float32)
+        best_i = np.zeros((q.shape[0], 0), dtype=np.int64)
+        q_norm2 = (q * q).sum(1)[:, None] if c_norm2 is not None else None
+        for cs in range(0, n, c_step):
+            c = C[cs : cs + c_step]
+            if m.name == "cosine":
+                s = (q @ c.T) / c_norms[cs : cs + c_step][None, :]
+            elif c_norm2 is not None:
+                d2 = q_norm2 - 2 * (q @ c.T) + c_norm2[cs : cs + c_step][None, :]
+                np.maximum(d2, 0, out=d2)
+                s = -np.sqrt(d2) if m.name == "euclidean" else -d2
+            else:
+                s = kernel(q, c)
+            s = s.astype(np.float32, copy=False)
+            idx = np.broadcast_to(np.arange(cs, cs + c.shape[0]), s.shape)
+            cand_s = np.concatenate([best_s, s], axis=1)
+            cand_i = np.concatenate([best_i, idx], axis=1)
+            if cand_s.shape[1] > k:
+                part = np.argpartition(-cand_s, k - 1, axis=1)[:, :k]
+                cand_s = np.take_along_axis(cand_s, part, 1)
+                cand_i = np.take_along_axis(cand_i, part, 1)
+            best_s, best_i = cand_s, cand_i
+        order = np.lexsort((best_i, -best_s), axis=1)
+        out_s[qs : qs + q_step] = np.take_along_axis(best_s, order, 1)
+        out_i[qs : qs + q_step] = np.take_along_axis(best_i, order, 1)
+    return out_i, out_s

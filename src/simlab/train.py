@@ -1,0 +1,285 @@
+"""The one training loop shared by every Siamese model (sequence and graph encoders alike).
+
+A model is any ``torch.nn.Module``; the data is a function ``batches(epoch) -> iterable of Batch``; a step
+function turns a batch into a loss. For bi-encoders :func:`siamese_step` encodes each input of the batch with
+the shared encoder (``model.encode``) and applies a loss component to the embeddings with the model's head
+(``model.score``). Pair models (e.g. SimGNN) pass their own step. Seeded, early stopping on a dev metric, the
+best weights kept (in memory and, optionally, as a safetensors checkpoint), progress bar with loss and
+items/s, CUDA when present (``device="auto"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from simlab.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings of :func:`fit`.
+
+    Attributes:
+        epochs: maximum number of epochs.
+        lr: learning rate.
+        weight_decay: L2 penalty (AdamW's decoupled decay for ``optimizer="adamw"``).
+        optimizer: ``adam``, ``adamw`` or ``sgd``.
+        grad_clip: clip the gradient norm to this value (None: no clipping).
+        patience: stop after this many epochs without dev improvement (None: never).
+        min_delta: smallest dev change that counts as an improvement.
+        seed: seeds python, numpy and torch.
+        device: ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``.
+        threads: torch intra-op threads (None: leave as is).
+        progress: show a tqdm progress bar (only on a terminal).
+    """
+
+    epochs: int = 20
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    optimizer: str = "adam"
+    grad_clip: float | None = 1.0
+    patience: int | None = 5
+    min_delta: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    threads: int | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
+        if self.lr <= 0:
+            raise ConfigError(f"lr must be > 0, got {self.lr}")
+        if self.optimizer not in ("adam", "adamw", "sgd"):
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}; valid: adam, adamw, sgd")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is checked."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} asked for but CUDA is not available; use device='auto' or 'cpu'")
+    return dev
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def to_device(obj: Any, device: torch.device) -> Any:
+    """Move tensors (and objects with ``.to``, such as PyG batches) inside dicts/lists/tuples to `device`."""
+    if isinstance(obj, Tensor) or (hasattr(obj, "to") and not isinstance(obj, type | nn.Module)):
+        return obj.to(device)
+    if isinstance(obj, Mapping):
+        return {k: to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(to_device(v, device) for v in obj)
+    return obj
+
+
+@dataclass
+class Batch:
+    """One training batch.
+
+    Attributes:
+        kind: data kind (``binary_pairs``, ``scored_pairs``, ``triplets``, ``labelled``, ``positive_pairs``).
+        inputs: input name -> model input (e.g. ``{"a": ..., "b": ...}``), each encoded by the shared encoder.
+        targets: ``label`` / ``score`` -> ``(n,)`` tensor.
+        size: number of examples (pairs, triplets or items), used for the items/s rate.
+    """
+
+    kind: str
+    inputs: dict[str, Any]
+    targets: dict[str, Tensor]
+    size: int
+
+    def to(self, device: torch.device) -> Batch:
+        return Batch(self.kind, to_device(self.inputs, device), to_device(self.targets, device), self.size)
+
+
+def check_compatible(loss: Any, kind: str) -> None:
+    """Raise :class:`ConfigError` if `loss` cannot train on data of `kind`."""
+    expects = getattr(loss, "expects", ())
+    if kind not in expects:
+        raise ConfigError(
+            f"loss {type(loss).__name__} expects {' or '.join(expects)} data, but the training data is {kind}"
+        )
+
+
+def siamese_step(loss: nn.Module) -> Callable[[nn.Module, Batch], tuple[Tensor, int]]:
+    """The step of a bi-encoder: one shared encoder for every input of the batch, then `loss`."""
+
+    def step(model: nn.Module, batch: Batch) -> tuple[Tensor, int]:
+        emb = {name: model.encode(x) for name, x in batch.inputs.items()}
+        return loss(emb, batch.targets, model.score), batch.size
+
+    return step
+
+
+@dataclass
+class EpochLog:
+    epoch: int
+    loss: float
+    dev: float | None
+    items_per_s: float
+    seconds: float
+
+
+@dataclass
+class History:
+    """What :func:`fit` did: per-epoch logs, the best epoch and its dev score."""
+
+    epochs: list[EpochLog] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_dev: float | None = None
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epochs": [vars(e) for e in self.epochs],
+            "best_epoch": self.best_epoch,
+            "best_dev": self.best_dev,
+            "stopped_early": self.stopped_early,
+        }
+
+
+def save_state(path: str | Path, state: Mapping[str, Tensor]) -> None:
+    """Write a state dict to a safetensors file atomically."""
+    from safetensors.torch import save_file
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".tmp")
+    save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(tmp))
+    os.replace(tmp, p)
+
+
+def fit(
+    model: nn.Module,
+    batches: Callable[[int], Iterable[Batch]],
+    step: Callable[[nn.Module, Batch], tuple[Tensor, int]],
+    config: TrainConfig | None = None,
+    *,
+    dev_metric: Callable[[nn.Module], float] | None = None,
+    maximize: bool = True,
+    checkpoint: str | Path | None = None,
+    data_kind: str | None = None,
+    loss: nn.Module | None = None,
+    callbacks: Iterable[Callable[[EpochLog], bool | None]] = (),
+) -> History:
+    """Train `model` in place and restore the weights of the best dev epoch.
+
+    Args:
+        model: the model (moved to the configured device).
+        batches: ``epoch -> iterable of Batch``; called once per epoch (so sampling can change per epoch).
+        step: ``(model, batch) -> (loss, items)``, e.g. :func:`siamese_step`.
+        config: optimisation settings.
+        dev_metric: ``model -> float`` evaluated after each epoch in eval mode (early stopping and best
+            checkpoint); without it the last epoch is kept.
+        maximize: whether a larger dev metric is better.
+        checkpoint: a ``.safetensors`` path where the best weights are written whenever they improve.
+        data_kind / loss: when both are given, checked against ``loss.expects`` before the first step.
+        callbacks: called with each :class:`EpochLog`; returning True stops training.
+
+    Returns:
+        The :class:`History`.
+    """
+    cfg = config or TrainConfig()
+    if data_kind is not None and loss is not None:
+        check_compatible(loss, data_kind)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ConfigError("the model has no trainable parameters")
+    if cfg.optimizer == "sgd":
+        opt: torch.optim.Optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    elif cfg.optimizer == "adamw":
+        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    else:
+        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    from tqdm.auto import tqdm
+
+    hist = History()
+    best_state: dict[str, Tensor] | None = None
+    best = -math.inf if maximize else math.inf
+    bad_epochs = 0
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        t0 = time.perf_counter()
+        total, n_items, n_steps = 0.0, 0, 0
+        bar = tqdm(batches(epoch), desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False,
+                   disable=None if cfg.progress else True)
+        for batch in bar:
+            batch = batch.to(device) if isinstance(batch, Batch) else to_device(batch, device)
+            opt.zero_grad(set_to_none=True)
+            value, items = step(model, batch)
+            if not torch.isfinite(value):
+                raise DataError(f"training diverged: loss is {value.item()} at epoch {epoch} (lower lr?)")
+            value.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            opt.step()
+            total += float(value.detach()) * items
+            n_items += items
+            n_steps += 1
+            rate = n_items / max(time.perf_counter() - t0, 1e-9)
+            bar.set_postfix(loss=f"{total / max(n_items, 1):.4f}", items_s=f"{rate:,.0f}")
+        if n_steps == 0:
+            raise DataError(f"no training batches in epoch {epoch} (empty data?)")
+        secs = time.perf_counter() - t0
+        dev = None
+        if dev_metric is not None:
+            model.eval()
+            with torch.no_grad():
+                dev = float(dev_metric(model))
+        entry = EpochLog(epoch, total / max(n_items, 1), dev, n_items / max(secs, 1e-9), secs)
+        hist.epochs.append(entry)
+        log.info("epoch %d loss %.4f dev %s %.0f items/s", epoch, entry.loss, dev, entry.items_per_s)
+        improved = dev is None or (dev > best + cfg.min_delta if maximize else dev < best - cfg.min_delta)
+        if dev is not None and math.isnan(dev):
+            improved = best_state is None
+        if improved:
+            best = dev if dev is not None else best
+            hist.best_epoch, hist.best_dev = epoch, dev
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            bad_epochs = 0
+            if checkpoint is not None:
+                save_state(checkpoint, best_state)
+        else:
+            bad_epochs += 1
+        stop = any(bool(cb(entry)) for cb in callbacks)
+        if stop or (cfg.patience is not None and dev is not None and bad_epochs >= cfg.patience):
+            hist.stopped_early = epoch < cfg.epochs
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return hist
