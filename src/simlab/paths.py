@@ -1,0 +1,50 @@
+"""Where bundled and shared data live (nothing is downloaded at run time)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from simlab.errors import DataError
+
+
+def shared_data_dir(required: bool = False) -> Path | None:
+    """The ``shared/data`` folder with benchmark data (IMDB, SICK, STS-B, GED graphs, Planetoid).
+
+    Looked up in ``$SIMLAB_SHARED_DATA``, then ``../shared/data`` next to the current directory and next to
+    the source checkout. Returns None (or raises :class:`DataError` when `required`) when absent.
+    """
+    candidates = []
+    if os.environ.get("SIMLAB_SHARED_DATA"):
+        candidates.append(Path(os.environ["SIMLAB_SHARED_DATA"]))
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidates += [base / "shared" / "data", base.parent / "shared" / "data"]
+    for c in candidates:
+        if c.is_dir():
+            return c
+    if required:
+        raise DataError("shared benchmark data not found; set SIMLAB_SHARED_DATA to the shared/data folder")
+    return None
+
+
+def shared_dataset(name: str, required: bool = True) -> Path | None:
+    """``shared/data/<name>`` (e.g. ``"sick"``, ``"imdb"``, ``"ged_AIDS700nef"``)."""
+    root = shared_data_dir(required=required)
+    if root is None:
+        return None
+    p = root / name
+    if not p.is_dir():
+        if required:
+            raise DataError(f"{p}: dataset folder not found")
+        return None
+    return p
+
+
+def gensim_test_data() -> Path:
+    """gensim's bundled ``test/test_data`` folder (WordSim-353, analogies, Lee corpus)."""
+    from simlab._deps import require
+
+    require("gensim")
+    from gensim.test.utils import datapath
+
+    return Path(datapath(""))
