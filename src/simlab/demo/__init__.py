@@ -8,6 +8,7 @@ code, so the demo runs offline.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import time
 from dataclasses import dataclass, field
@@ -63,15 +64,7 @@ class DemoResult:
 
 def available_sections() -> list[str]:
     """Names of the sections whose module is installed."""
-    out = []
-    for name, mod in SECTION_MODULES.items():
-        try:
-            importlib.util.find_spec(mod)  # type: ignore[attr-defined]
-        except ModuleNotFoundError:
-            continue
-        if importlib.util.find_spec(mod) is not None:  # type: ignore[attr-defined]
-            out.append(name)
-    return out
+    return [name for name, mod in SECTION_MODULES.items() if importlib.util.find_spec(mod) is not None]
 
 
 def run_demo(out: str | Path = "runs/demo", quick: bool = False, sections: list[str] | None = None,
