@@ -52,7 +52,7 @@ def test_missing_manifest_and_missing_file(tmp_path):
         simlab.load(tmp_path / "nothing")
     p = _write(tmp_path / "a")
     (p / "keys.json").unlink()
-    with pytest.raises(ArtifactError, match="keys.json: file listed in the manifest is missing"):
+    with pytest.raises(ArtifactError, match=r"keys\.json: file listed in the manifest is missing"):
         simlab.load(p)
 
 

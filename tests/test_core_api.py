@@ -69,7 +69,7 @@ class _Cfg:
 
 def test_config_rejects_unknown_keys_by_name():
     assert from_dict(_Cfg, {"dim": 3}) == _Cfg(3)
-    with pytest.raises(ConfigError, match="unknown _Cfg key.*dimm.*valid keys: dim, name"):
+    with pytest.raises(ConfigError, match=r"unknown _Cfg key.*dimm.*valid keys: dim, name"):
         from_dict(_Cfg, {"dimm": 3})
     assert parse_overrides(["dim=3", "name=abc", "flag=true", "xs=[1,2]"]) == {
         "dim": 3, "name": "abc", "flag": True, "xs": [1, 2]}

@@ -127,7 +127,7 @@ def test_dimension_mismatch(ab):
 
 
 def test_unknown_metric_lists_valid_names():
-    with pytest.raises(UnknownNameError, match="cosine.*euclidean"):
+    with pytest.raises(UnknownNameError, match=r"cosine.*euclidean"):
         M.pairwise(np.ones((1, 2)), metric="cosinus")
 
 
@@ -150,7 +150,7 @@ def test_topk_matches_full_sort(rng, metric):
 
 def test_topk_k_larger_than_corpus_and_bad_k(rng):
     c = rng.normal(size=(4, 3)).astype(np.float32)
-    idx, sc = M.topk(c, c, 10)
+    idx, _ = M.topk(c, c, 10)
     assert idx.shape == (4, 4)
     np.testing.assert_array_equal(idx[:, 0], np.arange(4))
     with pytest.raises(ConfigError):

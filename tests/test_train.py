@@ -12,7 +12,7 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 from simlab.errors import ConfigError, DataError  # noqa: E402
-from simlab.losses.core import CoSENTLoss, ContrastiveLoss, InfoNCELoss, ScoreMSELoss, TripletLoss  # noqa: E402
+from simlab.losses.core import ContrastiveLoss, CoSENTLoss, InfoNCELoss, ScoreMSELoss, TripletLoss  # noqa: E402
 from simlab.registry import LOSSES  # noqa: E402
 from simlab.train import Batch, TrainConfig, fit, resolve_device, siamese_step  # noqa: E402
 

@@ -143,7 +143,7 @@ def test_corrupt_artifact_detected(vecs, tmp_path):
     data = bytearray(f.read_bytes())
     data[-1] ^= 0xFF
     f.write_bytes(bytes(data))
-    with pytest.raises(ArtifactError, match="vectors.safetensors: checksum mismatch"):
+    with pytest.raises(ArtifactError, match=r"vectors\.safetensors: checksum mismatch"):
         simlab.load(p)
     f.write_bytes(bytes(data[:-10]))
     with pytest.raises(ArtifactError, match="truncated"):
