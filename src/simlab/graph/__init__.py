@@ -1,0 +1,31 @@
+"""Graphs: I/O, exact GED ground truth, GNN encoders, a Siamese bi-encoder and a SimGNN-style pair model,
+node embeddings, GED and link-prediction evaluation.
+
+This module only registers components by ``"module:attr"`` strings: importing it does not import torch,
+torch_geometric or networkx.
+"""
+
+from simlab.registry import ENCODERS, EVALUATORS, KINDS, MODELS
+
+_E = "simlab.graph.encoders"
+ENCODERS.register("gcn", f"{_E}:GNNEncoder", help="graph convolution (Kipf & Welling 2017), PyG GCNConv")
+ENCODERS.register("gin", f"{_E}:GNNEncoder", help="graph isomorphism network (Xu et al. 2019), PyG GINConv")
+ENCODERS.register("sage", f"{_E}:GNNEncoder", aliases=("graphsage",),
+                  help="GraphSAGE mean aggregator (Hamilton et al. 2017), PyG SAGEConv")
+ENCODERS.register("gat", f"{_E}:GNNEncoder", help="multi-head graph attention (Velickovic et al. 2018), PyG GATConv")
+
+KINDS.register("graph-biencoder", "simlab.graph.models:GraphBiEncoder", help="Siamese GNN graph bi-encoder (GED)")
+KINDS.register("graph-pair", "simlab.graph.models:GraphPairModel", help="SimGNN-style graph pair model (GED)")
+KINDS.register("graph-nodes", "simlab.graph.nodes:NodeEmbedder", help="GNN node embeddings (link prediction)")
+
+MODELS.register("graph-biencoder", "simlab.graph.models:GraphBiEncoder", aliases=("biencoder",),
+                help="Siamese GNN bi-encoder regressing exp(-nGED); vectors searchable by Euclidean distance")
+MODELS.register("graph-pair", "simlab.graph.models:GraphPairModel", aliases=("pair", "simgnn"),
+                help="SimGNN-style pair model (NTN + node-similarity histogram) for re-ranking")
+MODELS.register("graph-nodes", "simlab.graph.nodes:NodeEmbedder", aliases=("nodes",),
+                help="unsupervised GNN node embeddings trained by link prediction")
+
+EVALUATORS.register("ged", "simlab.graph.evaluate:evaluate_ged",
+                    help="GED ranking (MSE x1e-3, rho, tau, p@10, p@20): ged:AIDS700nef, ged:LINUX, ged:GED.tsv")
+EVALUATORS.register("linkpred", "simlab.graph.nodes:evaluate_link_prediction",
+                    help="link prediction AUC/AP on held-out edges: linkpred:Cora, linkpred:CiteSeer, linkpred:GRAPH")
