@@ -1,0 +1,136 @@
+"""``simlab index build`` and ``simlab search``: build a nearest-neighbour index and query it.
+
+No heavy imports at module level (numpy, faiss and the index module load when a command runs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+WORD2VEC_SUFFIXES = (".txt", ".vec", ".bin")
+
+
+def load_vectors(path: Path) -> Any:
+    """A Vectors artifact directory, or a word2vec ``.txt``/``.vec``/``.bin`` file, as :class:`simlab.Vectors`."""
+    from simlab.errors import DataError
+    from simlab.vectors import Vectors
+
+    if path.is_dir():
+        from simlab.artifacts import Artifact
+
+        art = Artifact(path)
+        if art.kind == "vectors":
+            return Vectors._from_artifact(art)
+        from simlab.artifacts import load
+
+        obj = load(path)
+        vecs = getattr(obj, "vectors", None)
+        if isinstance(vecs, Vectors):
+            return vecs
+        raise DataError(f"a {art.kind!r} artifact holds no vectors to index", path)
+    if path.suffix.lower() in WORD2VEC_SUFFIXES:
+        return Vectors.load_word2vec_format(path)
+    if not path.exists():
+        raise DataError("no such file or directory", path)
+    raise DataError("expected a simlab Vectors artifact directory or a word2vec .txt/.vec/.bin file", path)
+
+
+def register(app: typer.Typer, train_app: typer.Typer) -> None:
+    """Add the ``index`` command group (``index build``) and the top-level ``search`` command."""
+    index_app = typer.Typer(help="Build nearest-neighbour indexes (exact or FAISS).", no_args_is_help=True)
+    app.add_typer(index_app, name="index")
+
+    @index_app.command("build")
+    def build(
+        vectors: Annotated[Path, typer.Argument(help="A Vectors artifact directory or a word2vec .txt/.vec/.bin.")],
+        out: Annotated[Path, typer.Option("--out", help="Output index artifact directory.")],
+        backend: Annotated[str, typer.Option("--backend", help="exact or faiss (simlab list indexes).")] = "exact",
+        factory: Annotated[str | None, typer.Option(
+            "--factory", help="FAISS factory string: HNSW32, IVF256,Flat, IVF256,PQ16, Flat ...")] = None,
+        metric: Annotated[str, typer.Option("--metric", help="cosine, dot, euclidean or sqeuclidean.")] = "cosine",
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="Backend option key=value (efSearch=64, nprobe=16, efConstruction=80 ...).")] = None,
+        threads: Annotated[int | None, typer.Option("--threads")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    ) -> None:
+        """Build an index over vectors and save it (then use simlab search)."""
+        import time
+
+        from simlab.cli.main import echo_json, set_threads
+        from simlab.config import parse_overrides
+        from simlab.errors import ConfigError
+
+        set_threads(threads)
+        options = parse_overrides(set_ or [])
+        if factory is not None:
+            if backend != "faiss":
+                raise ConfigError("--factory applies to --backend faiss")
+            options["factory"] = factory
+        vecs = load_vectors(vectors)
+        if len(vecs) == 0:
+            raise ConfigError(f"{vectors}: no vectors to index")
+        from simlab.index import Index
+
+        t0 = time.perf_counter()
+        idx = Index(backend, metric, dim=vecs.dim, **options).add(vecs.keys, vecs.matrix)
+        seconds = time.perf_counter() - t0
+        idx.save(out)
+        summary = {"out": str(out), "backend": idx.backend_name, "metric": idx.metric, "count": len(idx),
+                   "dim": idx.dim, "settings": idx.settings, "nbytes": idx.nbytes, "build_seconds": seconds,
+                   **({"factory": idx.config.factory} if idx.backend_name == "faiss" else {})}
+        if as_json:
+            echo_json(summary)
+        else:
+            what = f"faiss {idx.config.factory}" if idx.backend_name == "faiss" else idx.backend_name
+            typer.echo(f"indexed {len(idx)} vectors of dim {idx.dim} ({what}, {idx.metric}) in {seconds:.2f}s "
+                       f"-> {out}")
+
+    @app.command("search")
+    def search(
+        index: Annotated[Path, typer.Argument(help="An index artifact (simlab index build).")],
+        query: Annotated[str | None, typer.Argument(help="A key stored in the index.")] = None,
+        k: Annotated[int, typer.Option("-k", help="Number of neighbours.")] = 10,
+        vector_file: Annotated[Path | None, typer.Option(
+            "--vector-file", help="A .npy file with one query vector (dim,) or a batch (q, dim).")] = None,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="Search setting for this call, key=value (efSearch=128, nprobe=32).")] = None,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Nearest neighbours of a stored key (itself excluded) or of query vectors from a .npy file."""
+        from simlab.cli.main import echo_json, print_table
+        from simlab.config import parse_overrides
+        from simlab.errors import DataError
+        from simlab.index import Index
+
+        if (query is None) == (vector_file is None):
+            raise typer.BadParameter("give a QUERY key or --vector-file (one of them)")
+        if k < 1:
+            raise typer.BadParameter("-k must be >= 1")
+        overrides = parse_overrides(set_ or [])
+        idx = Index.load(index)
+        if query is not None:
+            key: Any = query
+            if key not in idx and query.lstrip("-").isdigit() and int(query) in idx:
+                key = int(query)  # integer keys (e.g. node ids)
+            batches = [(query, idx.most_similar(key, k, **overrides))]
+        else:
+            import numpy as np
+
+            try:
+                arr = np.load(vector_file, allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise DataError(f"cannot read a .npy array ({exc})", vector_file) from None
+            hits = idx.search(np.atleast_2d(arr), k, **overrides)
+            batches = [(f"{vector_file}[{i}]", hits[i]) for i in range(len(hits))]
+        results = [{"query": name, "hits": [{"rank": r + 1, "key": kk, "similarity": float(s)}
+                                            for r, (kk, s) in enumerate(h)]} for name, h in batches]
+        if as_json:
+            echo_json(results if len(results) > 1 else results[0])
+            return
+        for res in results:
+            if len(results) > 1:
+                typer.echo(f"\n{res['query']}")
+            print_table(res["hits"])
