@@ -272,7 +272,7 @@ class _GraphModel:
             dev_fn = self._dev_metric(dstore, dia, dib, dy)
         elif cfg.dev_share > 0 and len(gs) >= 20:
             involved = np.unique(np.concatenate([ia, ib]))
-            n_dev = max(2, int(round(cfg.dev_share * len(involved))))
+            n_dev = max(2, round(cfg.dev_share * len(involved)))
             dev_graphs = rng.choice(involved, n_dev, replace=False)
             is_dev = np.zeros(len(gs), bool)
             is_dev[dev_graphs] = True
