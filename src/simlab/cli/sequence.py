@@ -1,0 +1,61 @@
+"""``simlab train siamese``: train a Siamese RNN/LSTM/GRU on series or sentence pairs.
+
+No heavy imports at module level (torch is imported when a command runs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def register(app: typer.Typer, train_app: typer.Typer) -> None:
+    """Add ``train siamese`` to the CLI (``similar``, ``embed``, ``evaluate`` are generic in main.py)."""
+
+    @train_app.command("siamese")
+    def train_siamese(
+        data: Annotated[str, typer.Argument(
+            help="ucr:NAME (bundled UCR/UEA), a .ts or UCR TSV file, or a sentence-pair TSV/CSV / SICK / STS-B file.")],
+        out: Annotated[Path, typer.Option("--out", help="Output model artifact directory.")],
+        encoder: Annotated[str, typer.Option("--encoder", help="rnn, lstm or gru.")] = "gru",
+        loss: Annotated[str, typer.Option("--loss", help="A loss (simlab list losses) or auto.")] = "auto",
+        head: Annotated[str | None, typer.Option("--head", help="cosine, malstm or learned.")] = None,
+        vectors: Annotated[Path | None, typer.Option("--vectors", help="Word vectors artifact (text).")] = None,
+        dev: Annotated[str | None, typer.Option("--dev", help="Dev data for early stopping (same kind).")] = None,
+        config: Annotated[Path | None, typer.Option("--config", help="JSON config file (SiameseConfig keys).")] = None,
+        set_: Annotated[list[str] | None, typer.Option("--set", help="key=value config override (repeatable).")] = None,
+        seed: Annotated[int | None, typer.Option("--seed")] = None,
+        device: Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = None,
+        threads: Annotated[int | None, typer.Option("--threads")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the training summary as JSON.")] = False,
+    ) -> None:
+        """Train a Siamese recurrent encoder and save it (then use simlab similar / embed / evaluate)."""
+        from simlab.cli.main import echo_json, set_threads
+        from simlab.config import load_config_file, parse_overrides
+
+        set_threads(threads)
+        cfg: dict[str, Any] = {**load_config_file(config), "encoder": encoder, "loss": loss}
+        if head is not None:
+            cfg["head"] = head
+        for key, value in (("seed", seed), ("device", device), ("threads", threads)):
+            if value is not None:
+                cfg[key] = value
+        cfg.update(parse_overrides(set_ or []))
+        from simlab.sequence.model import SiameseModel
+
+        model = SiameseModel(cfg, vectors=vectors).fit(data, dev=dev)
+        model.save(out)
+        h = model.history
+        summary = {"out": str(out), "modality": model.modality, "dim": model.dim, "loss": h.get("loss"),
+                   "data_kind": h.get("data_kind"), "epochs": len(h.get("epochs", [])),
+                   "best_epoch": h.get("best_epoch"), "best_dev": h.get("best_dev"),
+                   "final_loss": h["epochs"][-1]["loss"] if h.get("epochs") else None,
+                   "pairs_per_s": h["epochs"][-1]["items_per_s"] if h.get("epochs") else None}
+        if as_json:
+            echo_json(summary)
+        else:
+            typer.echo(f"trained {encoder} siamese ({model.modality}, dim {model.dim}, loss {summary['loss']}, "
+                       f"{summary['epochs']} epochs, final loss {summary['final_loss']:.4f}, "
+                       f"{summary['pairs_per_s']:,.0f} items/s) -> {out}")

@@ -1,0 +1,261 @@
+"""Evaluators of sequence models: sentence relatedness (SICK, STS-B, pairs files), UCR/UEA 1-NN accuracy
+(learned similarity next to 1-NN Euclidean and 1-NN DTW), and retrieval (recall@k, MRR).
+
+Each is ``fn(model, target, **options) -> Report`` and registered in ``EVALUATORS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simlab.errors import ConfigError, DataError
+from simlab.evaluate import Report, pearson, spearman
+from simlab.sequence import data as D
+
+log = logging.getLogger(__name__)
+
+
+# -- sentence relatedness --------------------------------------------------------------------------------------
+
+
+def pair_scores(model: Any, a: list[Any], b: list[Any]) -> np.ndarray:
+    """Scores of pairs by any model: ``predict_score`` (on the data's scale), ``score_pairs`` or
+    ``similarity`` one pair at a time."""
+    for name in ("predict_score", "score_pairs"):
+        fn = getattr(model, name, None)
+        if fn is not None:
+            return np.asarray(fn(a, b), dtype=np.float64)
+    if hasattr(model, "similarity"):
+        return np.array([model.similarity(x, y) for x, y in zip(a, b, strict=True)], dtype=np.float64)
+    raise ConfigError(f"a {type(model).__name__} cannot score pairs (needs predict_score, score_pairs or similarity)")
+
+
+def relatedness_report(model: Any, pairs: D.PairDataset, name: str, primary: str = "pearson") -> Report:
+    """Pearson, Spearman and MSE of a model's pair scores against the gold scores."""
+    if pairs.score is None:
+        raise DataError(f"{pairs.name}: no score column to evaluate against")
+    t0 = time.perf_counter()
+    pred = pair_scores(model, pairs.a, pairs.b)
+    gold = pairs.score.astype(np.float64)
+    metrics = {"pearson": pearson(pred, gold), "spearman": spearman(pred, gold),
+               "mse": float(np.mean((pred - gold) ** 2))}
+    counts: dict[str, float] = {"items_scored": len(gold), "seconds": round(time.perf_counter() - t0, 3)}
+    if hasattr(model, "oov_share") and getattr(model, "modality", "text") == "text":
+        counts["oov_share"] = round(float(model.oov_share(list(pairs.a) + list(pairs.b))), 4)
+    return Report(name, primary, metrics, counts)
+
+
+def _shared_file(dataset: str, filename: str, path: Any) -> Path:
+    if path is not None:
+        return Path(path)
+    from simlab.paths import shared_dataset
+
+    return shared_dataset(dataset) / filename  # type: ignore[operator]
+
+
+def eval_sick(model: Any, target: str = "", path: Any = None, split: str = "test", **_: Any) -> Report:
+    """SICK relatedness (SemEval-2014 Task 1) on the test split (4,927 pairs) by default.
+
+    Pearson (primary), Spearman and MSE on the [1, 5] scale (a model trained on SICK maps its head back to it).
+    `target` or `split` may be ``train``, ``trial`` or ``test``; `path` points to a SICK file directly.
+    """
+    split = target or split
+    files = {"train": "SICK_train.txt", "trial": "SICK_trial.txt", "dev": "SICK_trial.txt",
+             "test": "SICK_test_annotated.txt"}
+    if split not in files:
+        raise ConfigError(f"unknown SICK split {split!r}; valid: {', '.join(files)}")
+    return relatedness_report(model, D.read_sick(_shared_file("sick", files[split], path)), f"sick:{split}")
+
+
+def eval_stsb(model: Any, target: str = "", path: Any = None, split: str = "test", **_: Any) -> Report:
+    """STS Benchmark (1,379 test pairs by default): Spearman (primary, as in SentEval/SBERT), Pearson, MSE."""
+    split = target or split
+    if split not in ("train", "dev", "test"):
+        raise ConfigError(f"unknown STS-B split {split!r}; valid: train, dev, test")
+    pairs = D.read_stsb(_shared_file("stsb", f"sts-{split}.csv", path))
+    return relatedness_report(model, pairs, f"stsb:{split}", primary="spearman")
+
+
+def eval_pairs(model: Any, target: str, **_: Any) -> Report:
+    """Any scored pairs file (SICK, STS-B or a TSV/CSV with a, b, score): Pearson, Spearman, MSE."""
+    if not target:
+        raise ConfigError("pairs evaluator needs a file: pairs:PATH")
+    return relatedness_report(model, D.read_any(target), f"pairs:{target}")
+
+
+# -- series: 1-NN classification ------------------------------------------------------------------------------
+
+
+def impute(s: np.ndarray) -> np.ndarray:
+    """Linear interpolation of NaN per channel (edges: nearest observation; empty channel: 0)."""
+    if not np.isnan(s).any():
+        return s
+    out = s.astype(np.float64).copy()
+    t = np.arange(len(s))
+    for c in range(s.shape[1]):
+        ok = ~np.isnan(out[:, c])
+        out[:, c] = np.interp(t, t[ok], out[ok, c]) if ok.any() else 0.0
+    return out
+
+
+def resample(s: np.ndarray, length: int) -> np.ndarray:
+    """Linear resampling of a ``(len, C)`` series to `length` steps."""
+    if len(s) == length:
+        return s
+    src = np.linspace(0, 1, len(s))
+    dst = np.linspace(0, 1, length)
+    return np.stack([np.interp(dst, src, s[:, c]) for c in range(s.shape[1])], axis=1)
+
+
+def euclidean_1nn(train: D.SeriesDataset, test: D.SeriesDataset) -> np.ndarray:
+    """1-NN predictions with the Euclidean distance (unequal lengths resampled to the longest training one)."""
+    length = int(train.lengths.max())
+    tr = np.stack([resample(impute(s), length).ravel() for s in train.series])
+    te = np.stack([resample(impute(s), length).ravel() for s in test.series])
+    from simlab.metrics import topk
+
+    idx, _ = topk(te, tr, 1, "euclidean")
+    return train.labels[idx[:, 0]]
+
+
+def dtw_distances(train: D.SeriesDataset, test: D.SeriesDataset, window: int | None = None) -> np.ndarray:
+    """``(n_test, n_train)`` DTW distances (dtaidistance's C implementation, full window by default)."""
+    from simlab._deps import require
+
+    require("dtaidistance")
+    from dtaidistance import dtw, dtw_ndim
+
+    nq = len(test)
+    kw = {} if window is None else {"window": window}
+    if train.channels == 1:
+        seqs = [np.ascontiguousarray(impute(s)[:, 0], dtype=np.float64) for s in test.series + train.series]
+        m = dtw.distance_matrix_fast(seqs, block=((0, nq), (nq, len(seqs))), compact=False, **kw)
+    else:
+        seqs = [np.ascontiguousarray(impute(s), dtype=np.float64) for s in test.series + train.series]
+        m = dtw_ndim.distance_matrix_fast(seqs, block=((0, nq), (nq, len(seqs))), compact=False, **kw)
+    return np.asarray(m)[:nq, nq:]
+
+
+def dtw_1nn(train: D.SeriesDataset, test: D.SeriesDataset, window: int | None = None) -> np.ndarray:
+    """1-NN predictions with DTW."""
+    return train.labels[np.argmin(dtw_distances(train, test, window), axis=1)]
+
+
+def learned_1nn(model: Any, train: D.SeriesDataset, test: D.SeriesDataset) -> np.ndarray:
+    """1-NN predictions with the model's learned similarity (its head) over its embeddings."""
+    from simlab.vectors import Vectors
+
+    ce = model.encode(train.series)
+    qe = model.encode(test.series)
+    hits = model.search(qe, Vectors(list(range(len(ce))), ce), 1)
+    return train.labels[[row[0] for row in hits.keys]]
+
+
+def eval_ucr(model: Any, target: str, dtw: bool = True, euclidean: bool = True, **_: Any) -> Report:
+    """1-NN classification accuracy on a bundled UCR/UEA dataset (``ucr:GunPoint``): the model's learned
+    similarity (primary), next to 1-NN Euclidean and 1-NN full-window DTW on the same split."""
+    if not target:
+        raise ConfigError(f"ucr evaluator needs a dataset: ucr:NAME with NAME in {', '.join(D.ucr_names())}")
+    train, test = D.load_ucr(target, "train"), D.load_ucr(target, "test")
+    t0 = time.perf_counter()
+    acc = float(np.mean(learned_1nn(model, train, test) == test.labels))
+    t_model = time.perf_counter() - t0
+    metrics = {"accuracy": acc}
+    counts: dict[str, float] = {"train": len(train), "test": len(test), "classes": len(train.classes),
+                                "seconds_model": round(t_model, 3)}
+    if euclidean:
+        metrics["accuracy_euclidean"] = float(np.mean(euclidean_1nn(train, test) == test.labels))
+    if dtw:
+        t0 = time.perf_counter()
+        metrics["accuracy_dtw"] = float(np.mean(dtw_1nn(train, test) == test.labels))
+        counts["seconds_dtw"] = round(time.perf_counter() - t0, 3)
+    return Report(f"ucr:{train.name.split(':')[1].split('/')[0]}", "accuracy", metrics, counts)
+
+
+# -- retrieval -------------------------------------------------------------------------------------------------
+
+
+def retrieval_metrics(ranked_relevance: np.ndarray, ks: tuple[int, ...] = (1, 5, 10)) -> dict[str, float]:
+    """recall@k (share of queries with a relevant item in the top k) and MRR from a ``(q, K)`` 0/1 matrix."""
+    out = {}
+    for k in ks:
+        out[f"recall@{k}"] = float(ranked_relevance[:, :k].any(1).mean())
+    first = np.argmax(ranked_relevance, axis=1)
+    rr = np.where(ranked_relevance.any(1), 1.0 / (first + 1), 0.0)
+    out["mrr"] = float(rr.mean())
+    return out
+
+
+def _search(model: Any, queries: np.ndarray, keys: list[Any], corpus: np.ndarray, k: int) -> list[list[Any]]:
+    """Top-k with the core Index when the head has a core metric, else with the model's head."""
+    metric = getattr(model, "metric", "cosine")
+    if metric is not None:
+        try:
+            from simlab.index import Index
+        except ImportError:
+            Index = None
+        if Index is not None:
+            idx = Index(backend="exact", metric=metric, dim=corpus.shape[1]).add(keys, corpus)
+            return idx.search(queries, k=k).keys
+    from simlab.vectors import Vectors
+
+    return model.search(queries, Vectors(keys, corpus), k).keys
+
+
+def eval_retrieval(model: Any, target: str, k: int = 10, **_: Any) -> Report:
+    """Retrieval with the encoder + an index on held-out data.
+
+    ``retrieval:ucr:NAME``: test series query the training series; relevant = same class.
+    ``retrieval:sick`` / ``retrieval:stsb``: test pairs with score >= 4 (of 5); sentence A queries all
+    B sentences of the test split; relevant = its own partner.
+    """
+    if target.lower().startswith("ucr:"):
+        train, test = D.load_ucr(target[4:], "train"), D.load_ucr(target[4:], "test")
+        ce, qe = model.encode(train.series), model.encode(test.series)
+        keys = list(range(len(train)))
+        res = _search(model, qe, keys, ce, k)
+        rel = np.array([[train.labels[j] == test.labels[i] for j in row] for i, row in enumerate(res)])
+        n_q = len(test)
+    elif target.lower() in ("sick", "stsb"):
+        if target.lower() == "sick":
+            pairs = D.read_sick(_shared_file("sick", "SICK_test_annotated.txt", None))
+        else:
+            pairs = D.read_stsb(_shared_file("stsb", "sts-test.csv", None))
+        keep = np.flatnonzero(pairs.score >= 4.0)
+        corpus_sents = D.unique(pairs.b)
+        pos = {s: i for i, s in enumerate(corpus_sents)}
+        ce = model.encode(corpus_sents)
+        qa = [pairs.a[i] for i in keep]
+        qe = model.encode(qa)
+        res = _search(model, qe, list(range(len(corpus_sents))), ce, k)
+        rel = np.array([[j == pos[pairs.b[i]] for j in row] for i, row in zip(keep, res, strict=True)])
+        n_q = len(keep)
+    else:
+        raise ConfigError(f"unknown retrieval target {target!r}; valid: ucr:NAME, sick, stsb")
+    ks = tuple(x for x in (1, 5, 10) if x <= k)
+    return Report(f"retrieval:{target}", "mrr", retrieval_metrics(rel, ks), {"queries": n_q, "k": k})
+
+
+# -- several seeds -----------------------------------------------------------------------------------------------
+
+
+def ucr_seeds(name: str, config: dict[str, Any], seeds: tuple[int, ...] = (0, 1, 2)) -> dict[str, Any]:
+    """Train one model per seed on a UCR/UEA training split and report 1-NN test accuracy mean and spread."""
+    from simlab.sequence.model import SiameseModel
+
+    if len(seeds) < 1:
+        raise DataError("need at least one seed")
+    train, test = D.load_ucr(name, "train"), D.load_ucr(name, "test")
+    accs, secs = [], []
+    for s in seeds:
+        t0 = time.perf_counter()
+        m = SiameseModel({**config, "seed": s}).fit(train)
+        secs.append(time.perf_counter() - t0)
+        accs.append(float(np.mean(learned_1nn(m, train, test) == test.labels)))
+    return {"accuracies": accs, "mean": float(np.mean(accs)), "std": float(np.std(accs)),
+            "train_seconds": secs}

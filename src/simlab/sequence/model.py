@@ -1,0 +1,774 @@
+"""`SiameseModel`: a weight-shared recurrent encoder for series or sentences, trained with `simlab.train.fit`.
+
+Example:
+    >>> from simlab.sequence import SiameseModel
+    >>> m = SiameseModel(encoder="gru", hidden=32, epochs=5).fit("ucr:GunPoint")   # doctest: +SKIP
+    >>> m.encode(test_series).shape                                               # doctest: +SKIP
+    (150, 32)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simlab.artifacts import Artifact, ArtifactWriter
+from simlab.config import from_dict, to_dict
+from simlab.errors import ArtifactError, ConfigError, DataError, DimensionError, NotFittedError
+from simlab.sequence import data as D
+from simlab.sequence import sampling as S
+from simlab.vectors import Hits, Vectors
+
+log = logging.getLogger(__name__)
+
+KIND = "sequence_siamese"
+
+
+@dataclass(frozen=True)
+class SiameseConfig:
+    """Settings of a :class:`SiameseModel` (architecture, loss, sampling, optimisation).
+
+    Attributes:
+        modality: ``auto`` (from the data), ``series`` or ``text``.
+        encoder: recurrent cell, ``rnn``, ``lstm`` or ``gru``.
+        hidden / layers / bidirectional / dropout / pooling: see :class:`~simlab.sequence.encoders.RNNEncoder`.
+        head: ``cosine``, ``malstm`` (``exp(-||a-b||_1)``) or ``learned`` (MLP on ``[|a-b|, a*b]``).
+        loss: a registered loss (``simlab list losses``) or ``auto``: ``mse`` for scored pairs with a
+            malstm/learned head, ``cosent`` for scored pairs with a cosine head, ``contrastive`` for binary
+            pairs, ``triplet`` for triplets and labelled collections.
+        loss_options: keyword arguments of the loss (e.g. ``{"margin": 0.5}``).
+        batch_size: pairs / triplets / items per step.
+        pairs_per_epoch: pairs or triplets sampled per epoch from a labelled collection
+            (default ``max(1024, 20 n)``, capped at 20,000).
+        hard_negatives: probability that a sampled negative is one of the anchor's 5 nearest other-class
+            items under the current encoder (recomputed each epoch).
+        epochs / lr / weight_decay / optimizer / grad_clip / patience / seed / device / threads / progress:
+            passed to :class:`simlab.train.TrainConfig`.
+        dev_fraction: share of the training data held out (stratified) for early stopping when no dev set is
+            given; 0 keeps the last epoch.
+        normalize: series normalisation: ``global`` (training mean/std per channel), ``series`` or ``none``.
+        mask_channel: append observed-indicator channels (None: when the training data has NaN).
+        downsample: average windows of this many steps before the recurrence (long series).
+        augment: series augmentations among ``jitter``, ``scaling``, ``crop``, ``warp``.
+        augment_strength: scales every augmentation.
+        freeze_embeddings: keep the word vectors fixed (text).
+        word_dropout: drop each training token with this probability (text).
+        oov: unknown words: ``unk`` (a dedicated ``<unk>`` row) or ``drop``.
+        lowercase: lowercase text before lookup.
+        max_vocab: keep only the first words of the vectors (None: all).
+        text_dim: embedding size when no word vectors are given (trained from scratch).
+        keep_collection: embed the training items after fitting and keep them for `most_similar`.
+    """
+
+    modality: str = "auto"
+    encoder: str = "gru"
+    hidden: int = 64
+    layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+    pooling: str = "last"
+    head: str = "cosine"
+    loss: str = "auto"
+    loss_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    batch_size: int = 64
+    pairs_per_epoch: int | None = None
+    hard_negatives: float = 0.0
+    epochs: int = 30
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    optimizer: str = "adam"
+    grad_clip: float | None = 1.0
+    patience: int | None = 5
+    seed: int = 0
+    device: str = "auto"
+    threads: int | None = None
+    progress: bool = True
+    dev_fraction: float = 0.0
+    normalize: str = "global"
+    mask_channel: bool | None = None
+    downsample: int = 1
+    augment: tuple[str, ...] = ()
+    augment_strength: float = 1.0
+    freeze_embeddings: bool = True
+    word_dropout: float = 0.0
+    oov: str = "unk"
+    lowercase: bool = True
+    max_vocab: int | None = None
+    text_dim: int = 100
+    keep_collection: bool = True
+
+    def __post_init__(self) -> None:
+        from simlab.sequence.encoders import CELLS, HEADS, POOLINGS
+
+        object.__setattr__(self, "augment", tuple(self.augment))
+        if self.modality not in ("auto", "series", "text"):
+            raise ConfigError(f"unknown modality {self.modality!r}; valid: auto, series, text")
+        if self.encoder not in CELLS:
+            raise ConfigError(f"unknown encoder {self.encoder!r}; valid: {', '.join(CELLS)}")
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"unknown pooling {self.pooling!r}; valid: {', '.join(POOLINGS)}")
+        if self.head not in HEADS:
+            raise ConfigError(f"unknown head {self.head!r}; valid: {', '.join(HEADS)}")
+        if self.oov not in ("unk", "drop"):
+            raise ConfigError(f"oov must be 'unk' or 'drop', got {self.oov!r}")
+        if self.batch_size < 2:
+            raise ConfigError(f"batch_size must be >= 2, got {self.batch_size}")
+        if not 0 <= self.dev_fraction < 1:
+            raise ConfigError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}")
+        S.check_augmentations(self.augment)
+
+
+def _seq_module() -> Any:
+    from simlab._deps import require
+
+    require("torch")
+    from simlab.sequence import encoders
+
+    return encoders
+
+
+class SiameseModel:
+    """A Siamese recurrent model: one shared RNN/LSTM/GRU encoder for both sides of a pair and a head.
+
+    It embeds numeric series (uni- or multivariate, any length, NaN allowed) or sentences (word vectors from a
+    :class:`simlab.Vectors`) into ``(n, dim)`` vectors that an :class:`simlab.Index` can search; trained with
+    the one loop :func:`simlab.train.fit` on scored pairs, labelled pairs, triplets, or a labelled collection
+    from which class-balanced pairs/triplets (optionally hard negatives) are sampled.
+
+    References: Mueller & Thyagarajan 2016 (MaLSTM, ``exp(-||a-b||_1)``); Bromley et al. 1993 (Siamese);
+    Hadsell et al. 2006 (contrastive); Hermans et al. 2017 (batch-hard triplets).
+
+    Args:
+        config: a :class:`SiameseConfig` or a dict; keyword arguments override it.
+        vectors: word vectors (a :class:`simlab.Vectors` or an artifact path) for text.
+    """
+
+    def __init__(self, config: SiameseConfig | dict[str, Any] | None = None, *, vectors: Any = None,
+                 **kwargs: Any) -> None:
+        if isinstance(config, SiameseConfig):
+            config = to_dict(config)
+        self.config: SiameseConfig = from_dict(SiameseConfig, {**(config or {}), **kwargs})
+        self.vectors = vectors
+        self.net: Any = None
+        self.modality: str | None = None
+        self.channels: int | None = None
+        self.vocab: list[str] | None = None
+        self._word_index: dict[str, int] = {}
+        self.score_range: tuple[float, float] | None = None
+        self.history: dict[str, Any] = {}
+        self.collection: Vectors | None = None
+        self.collection_labels: list[str] | None = None
+        self.mask_channel: bool = False
+
+    # -- building ----------------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        c = self.config
+        state = "fitted" if self.net is not None else "unfitted"
+        return f"SiameseModel({c.encoder}, hidden={c.hidden}, head={c.head}, {self.modality or c.modality}, {state})"
+
+    @property
+    def dim(self) -> int:
+        """Embedding dimension."""
+        self._check_fitted()
+        return int(self.net.dim)
+
+    @property
+    def metric(self) -> str | None:
+        """The core metric equivalent to the head (``cosine``, ``manhattan``) or None for a learned head."""
+        return {"cosine": "cosine", "malstm": "manhattan"}.get(self.config.head)
+
+    def _check_fitted(self) -> None:
+        if self.net is None:
+            raise NotFittedError("SiameseModel is not fitted; call fit(...) or simlab.load(...)")
+
+    def _build(self, modality: str, train_items: list[Any], vectors: Vectors | None) -> None:
+        E = _seq_module()
+        c = self.config
+        self.modality = modality
+        if modality == "series":
+            self.channels = int(train_items[0].shape[1])
+            self.mask_channel = (bool(c.mask_channel) if c.mask_channel is not None
+                                 else any(np.isnan(s).any() for s in train_items))
+            front = E.SeriesFrontend(self.channels, c.normalize, self.mask_channel)
+            front.set_stats(train_items)
+        else:
+            if vectors is not None:
+                words = list(vectors.keys)[: c.max_vocab] if c.max_vocab else list(vectors.keys)
+                bad = next((w for w in words if not isinstance(w, str)), None)
+                if bad is not None:
+                    raise DataError(f"word vectors must have string keys, got {bad!r}")
+                self.vocab = words
+                front = E.TokenFrontend(len(words) + 2, vectors.dim, freeze=c.freeze_embeddings)
+                front.load_vectors(vectors.matrix[: len(words)])
+            else:
+                counts: dict[str, int] = {}
+                for t in train_items:
+                    for w in D.tokenize(t, c.lowercase):
+                        counts[w] = counts.get(w, 0) + 1
+                self.vocab = sorted(counts, key=lambda w: (-counts[w], w))[: c.max_vocab]
+                front = E.TokenFrontend(len(self.vocab) + 2, c.text_dim, freeze=False)
+                log.warning("no word vectors given: training a %d-dim embedding from scratch", c.text_dim)
+            self._word_index = {w: i + 2 for i, w in enumerate(self.vocab)}
+        enc = E.RNNEncoder(front.out_dim, c.hidden, c.encoder, c.layers, c.bidirectional, c.dropout, c.pooling,
+                           c.downsample if modality == "series" else 1)
+        self.net = E.SiameseNet(front, enc, c.head)
+
+    # -- item preparation ----------------------------------------------------------------------------------
+    def _ids(self, text: str, where: str = "text") -> list[int]:
+        if not isinstance(text, str):
+            raise DataError(f"{where}: expected a string, got {type(text).__name__}")
+        toks = D.tokenize(text, self.config.lowercase)
+        if not toks:
+            raise DataError(f"{where}: empty sequence (no tokens in {text!r})")
+        ids = [self._word_index.get(t, 1) for t in toks]
+        if self.config.oov == "drop":
+            ids = [i for i in ids if i != 1] or [1]
+        return ids
+
+    def _prepare(self, items: Sequence[Any]) -> list[Any]:
+        """Raw items -> series arrays (``(len, C)``) or token-id lists."""
+        if self.modality == "text":
+            return [self._ids(t, f"item {i}") for i, t in enumerate(items)]
+        out = D.as_series_list(items) if not isinstance(items, list) else [
+            D.as_series(s, f"item {i}") for i, s in enumerate(items)]
+        for s in out:
+            if s.shape[1] != self.channels:
+                raise DimensionError(f"series have {s.shape[1]} channels, the model was trained on {self.channels}")
+        return out
+
+    def _collate(self, prepared: list[Any]) -> dict[str, Any]:
+        E = _seq_module()
+        return E.collate_ids(prepared) if self.modality == "text" else E.collate_series(prepared)
+
+    def oov_share(self, items: Sequence[str]) -> float:
+        """Share of tokens of `items` that are not in the vocabulary (text models)."""
+        n = unk = 0
+        for t in items:
+            for w in D.tokenize(t, self.config.lowercase):
+                n += 1
+                unk += w not in self._word_index
+        return unk / max(n, 1)
+
+    # -- encoding -------------------------------------------------------------------------------------------
+    def _encode_prepared(self, prepared: list[Any], batch_size: int = 256) -> Any:
+        import torch
+
+        self._check_fitted()
+        dev = next(self.net.parameters()).device
+        order = np.argsort([len(p) for p in prepared], kind="stable")
+        out = torch.empty(len(prepared), self.net.dim)
+        was_training = self.net.training
+        self.net.eval()
+        with torch.no_grad():
+            for s in range(0, len(order), batch_size):
+                idx = order[s : s + batch_size]
+                inp = {k: v.to(dev) for k, v in self._collate([prepared[i] for i in idx]).items()}
+                out[torch.as_tensor(idx)] = self.net.encode(inp).float().cpu()
+        self.net.train(was_training)
+        return out
+
+    def encode(self, items: Any, batch_size: int = 256) -> np.ndarray:
+        """Embed raw items.
+
+        Args:
+            items: sentences (text models) or series: a list of ``(len,)`` / ``(len, C)`` arrays, a
+                ``(n, len)`` / ``(n, len, C)`` array, or a :class:`SeriesDataset`. One item is also accepted.
+            batch_size: items per forward pass (padding does not change any embedding).
+
+        Returns:
+            ``(n, dim)`` float32 embeddings.
+        """
+        self._check_fitted()
+        if isinstance(items, D.SeriesDataset):
+            items = items.series
+        single = isinstance(items, str) or (self.modality == "series" and _is_single_series(items))
+        if single:
+            items = [items]
+        if len(items) == 0:
+            raise DataError("nothing to encode")
+        emb = self._encode_prepared(self._prepare(items), batch_size).numpy()
+        return emb.astype(np.float32)
+
+    def embed(self, items: Any, keys: Sequence[Any] | None = None) -> Vectors:
+        """Embed items into a :class:`simlab.Vectors` (keys default to the sentences, or 0..n-1 for series)."""
+        if isinstance(items, D.SeriesDataset):
+            items = items.series
+        if keys is None:
+            if self.modality == "text":
+                items = D.unique(items)
+                keys = items
+            else:
+                keys = list(range(len(items)))
+        return Vectors(keys, self.encode(items))
+
+    def embed_file(self, path: str | Path) -> Vectors:
+        """Embed a file: one sentence a line (text; keys = the sentences, duplicates once), or a series file
+        (``.ts``, UCR TSV, ``.npy``; keys = row numbers)."""
+        self._check_fitted()
+        if self.modality == "text":
+            return self.embed(D.read_lines(path))
+        return self.embed(D.read_series(path).series)
+
+    # -- similarity --------------------------------------------------------------------------------------
+    def score_pairs(self, a: Sequence[Any], b: Sequence[Any], batch_size: int = 256) -> np.ndarray:
+        """Head scores of pairs ``(a[i], b[i])`` -> ``(n,)``."""
+        import torch
+
+        if len(a) != len(b):
+            raise DimensionError(f"{len(a)} items in a but {len(b)} in b")
+        ea = self._encode_prepared(self._prepare(list(a)), batch_size)
+        eb = self._encode_prepared(self._prepare(list(b)), batch_size)
+        dev = next(self.net.parameters()).device
+        with torch.no_grad():
+            return self.net.score(ea.to(dev), eb.to(dev)).cpu().numpy().astype(np.float32)
+
+    def similarity(self, a: Any, b: Any) -> float:
+        """Similarity of two items (the head's score; higher = more similar)."""
+        return float(self.score_pairs([a], [b])[0])
+
+    def predict_score(self, a: Sequence[Any], b: Sequence[Any]) -> np.ndarray:
+        """Head scores mapped linearly back to the training score range (e.g. SICK's [1, 5])."""
+        s = self.score_pairs(a, b)
+        if self.score_range is None:
+            return s
+        lo, hi = self.score_range
+        if self.config.head == "cosine":
+            s = (s + 1) / 2 if self._loss_name() != "mse" else s
+        return lo + np.clip(s, 0, 1) * (hi - lo)
+
+    def pairwise_scores(self, queries: np.ndarray, corpus: np.ndarray) -> np.ndarray:
+        """Head scores of every query embedding with every corpus embedding ``(q, d), (n, d) -> (q, n)``."""
+        import torch
+
+        self._check_fitted()
+        dev = next(self.net.parameters()).device
+        with torch.no_grad():
+            return self.net.pairwise_score(torch.as_tensor(queries, device=dev),
+                                           torch.as_tensor(corpus, device=dev)).cpu().numpy()
+
+    def search(self, queries: np.ndarray, corpus: Vectors, k: int) -> Hits:
+        """Top-k corpus keys for query embeddings ``(q, d)``, ranked by the head."""
+        if self.metric is not None:
+            from simlab.metrics import topk
+
+            idx, sc = topk(queries, corpus.matrix, k, self.metric)
+            if self.config.head == "malstm":
+                sc = np.exp(sc)  # -L1 -> exp(-L1), the head's own score
+        else:
+            s = self.pairwise_scores(queries, corpus.matrix)
+            k = min(k, s.shape[1])
+            idx = np.argsort(-s, axis=1, kind="stable")[:, :k]
+            sc = np.take_along_axis(s, idx, 1)
+        keys = [[corpus.keys[j] for j in row] for row in idx]
+        return Hits(keys, sc.astype(np.float32))
+
+    def index(self, items: Any, keys: Sequence[Any] | None = None, labels: Sequence[Any] | None = None) -> SiameseModel:
+        """Embed a collection that :meth:`most_similar` searches (replaces the training collection)."""
+        self.collection = self.embed(items, keys)
+        self.collection_labels = None if labels is None else [str(x) for x in labels]
+        return self
+
+    def most_similar(self, query: Any, k: int = 10) -> Hits:
+        """The k items of the collection (:meth:`index`, or the training items) most similar to `query`.
+
+        `query` is a raw item (a sentence, a series) or the key of a collection item.
+        """
+        self._check_fitted()
+        if self.collection is None or len(self.collection) == 0:
+            raise DataError("no collection to search; call index(items) first")
+        exclude = None
+        if not isinstance(query, np.ndarray) and query in self.collection:
+            exclude = query
+            q = self.collection[query][None, :]
+        elif isinstance(query, int | np.integer):
+            raise DataError(f"unknown collection key {query!r}")
+        else:
+            q = self.encode(query)
+        hits = self.search(q, self.collection, k + (exclude is not None))[0]
+        pairs = [(kk, s) for kk, s in hits if kk != exclude][:k]
+        return Hits([p[0] for p in pairs], np.array([p[1] for p in pairs], np.float32))
+
+    def most_similar_text(self, text: str, k: int = 10) -> Hits:
+        """Alias of :meth:`most_similar` for free text (used by ``simlab similar --text``)."""
+        return self.most_similar(text, k)
+
+    # -- training -------------------------------------------------------------------------------------------
+    def _loss_name(self) -> str:
+        return self.history.get("loss", self.config.loss)
+
+    def _resolve_data(self, data: Any) -> Any:
+        if isinstance(data, D.SeriesDataset | D.PairDataset | D.Triplets):
+            return data
+        if isinstance(data, str | Path):
+            s = str(data)
+            if s.lower().startswith("ucr:") or not D.is_pairs_file(s):
+                return D.read_series(s)
+            return D.read_any(s)
+        if isinstance(data, tuple) and len(data) == 2:
+            x, y = data
+            if len(x) and isinstance(x[0], str):
+                return D.LabelledTexts(list(x), np.asarray(y).astype(str))
+            return D.SeriesDataset.from_arrays(x, y)
+        raise DataError(f"cannot train on {type(data).__name__}; give a SeriesDataset, PairDataset, Triplets, "
+                        "(X, labels), 'ucr:NAME' or a file path")
+
+    def fit(self, data: Any, dev: Any = None, *, vectors: Any = None, checkpoint: str | Path | None = None
+            ) -> SiameseModel:
+        """Train the encoder (continues training when already fitted).
+
+        Args:
+            data: a labelled series collection (:class:`SeriesDataset`, ``(X, y)``, ``"ucr:NAME"``, a ``.ts`` /
+                UCR TSV file), labelled sentences ``(texts, labels)``, sentence or series pairs
+                (:class:`PairDataset`, a SICK / STS-B / pairs TSV/CSV file), or :class:`Triplets`.
+            dev: data of the same kind for early stopping and best-checkpoint selection (optional).
+            vectors: word vectors for text (overrides the constructor's).
+            checkpoint: a ``.safetensors`` path for the best weights during training.
+
+        Returns:
+            self.
+        """
+        from simlab import train as T
+        from simlab.registry import LOSSES
+
+        c = self.config
+        data = self._resolve_data(data)
+        dev = None if dev is None else self._resolve_data(dev)
+        items = _items_of(data)
+        modality = "text" if isinstance(items[0], str) else "series"
+        if c.modality != "auto" and c.modality != modality:
+            raise ConfigError(f"config says modality={c.modality} but the data is {modality}")
+        vectors = vectors if vectors is not None else self.vectors
+        if isinstance(vectors, str | Path):
+            vectors = Vectors.load(vectors)
+        if self.net is None:
+            T.seed_everything(c.seed)  # weight initialisation is part of the seeded run
+            if modality == "series":
+                items = [D.as_series(s, f"series {i}") for i, s in enumerate(items)]
+            self._build(modality, items, vectors if modality == "text" else None)
+        else:
+            if modality != self.modality:
+                raise ConfigError(f"the model embeds {self.modality}; cannot continue training on {modality}")
+            if vectors is not None and modality == "text" and vectors.dim != self.net.frontend.out_dim:
+                raise DimensionError(f"word vectors have dim {vectors.dim} but the model's embedding has "
+                                     f"{self.net.frontend.out_dim}")
+        if dev is None and c.dev_fraction > 0:
+            data, dev = _split(data, c.dev_fraction, c.seed)
+        kind = _data_kind(data)
+        loss_name = c.loss if c.loss != "auto" else _auto_loss(kind, c.head)
+        loss = LOSSES.get(loss_name)(**c.loss_options)
+        expects = getattr(loss, "expects", ())
+        train_kind = _train_kind(kind, expects, loss_name)
+        if isinstance(data, D.PairDataset) and data.score is not None:
+            rng_ = data.meta.get("score_range") or (float(data.score.min()), float(data.score.max()))
+            self.score_range = (float(rng_[0]), float(rng_[1]))
+        batches = self._batch_fn(data, train_kind)
+        dev_metric = None if dev is None else self._dev_metric(dev, data)
+        cfg = from_dict(T.TrainConfig, {k: getattr(c, k) for k in (
+            "epochs", "lr", "weight_decay", "optimizer", "grad_clip", "patience", "seed", "device", "threads",
+            "progress")})
+        hist = T.fit(self.net, batches, T.siamese_step(loss), cfg, dev_metric=dev_metric, checkpoint=checkpoint,
+                     data_kind=train_kind, loss=loss)
+        self.history = {"loss": loss_name, "data_kind": train_kind, "train_items": len(items), **hist.to_dict()}
+        self.net.eval()
+        if c.keep_collection:
+            if isinstance(data, D.SeriesDataset):
+                self.index(data.series, labels=None if data.labels is None else list(data.labels))
+            elif isinstance(data, D.LabelledTexts):
+                self.index(data.texts)
+            elif isinstance(data, D.PairDataset) and modality == "text":
+                self.index(D.unique(list(data.a) + list(data.b)))
+        return self
+
+    def _dev_metric(self, dev: Any, train: Any) -> Any:
+        from simlab.evaluate import pearson
+
+        if isinstance(dev, D.PairDataset):
+            target = dev.score if dev.score is not None else np.asarray(dev.label, np.float32)
+            return lambda net: pearson(self.score_pairs(dev.a, dev.b), target)
+        if isinstance(dev, D.Triplets):
+            def trip(net: Any) -> float:
+                return float(np.mean(self.score_pairs(dev.anchor, dev.positive)
+                                     > self.score_pairs(dev.anchor, dev.negative)))
+            return trip
+        dev_items, dev_labels = _items_of(dev), _labels_of(dev)
+        tr_items, tr_labels = _items_of(train), _labels_of(train)
+        if dev_labels is None or tr_labels is None:
+            raise DataError("a dev collection needs labels")
+
+        def knn(net: Any) -> float:
+            qe = self.encode(dev_items)
+            ce = self.encode(tr_items)
+            hits = self.search(qe, Vectors(list(range(len(ce))), ce), 1)
+            pred = np.asarray(tr_labels)[[h[0] for h in hits.keys]]
+            return float(np.mean(pred == np.asarray(dev_labels)))
+        return knn
+
+    def _batch_fn(self, data: Any, kind: str) -> Any:
+        from simlab.train import Batch
+
+        c = self.config
+        rng0 = c.seed
+        if self.modality == "series":
+            base = [D.as_series(s, f"series {i}") for i, s in enumerate(_items_of(data))] \
+                if not isinstance(data, D.PairDataset | D.Triplets) else None
+        else:
+            base = None
+
+        def prep_all(items: Sequence[Any]) -> list[Any]:
+            return [self._ids(t, f"item {i}") for i, t in enumerate(items)] if self.modality == "text" \
+                else [D.as_series(s, f"item {i}") for i, s in enumerate(items)]
+
+        def aug(x: Any, rng: np.random.Generator) -> Any:
+            if self.modality == "text":
+                return S.word_dropout(x, rng, c.word_dropout)
+            if c.augment:
+                return S.augment_series(x, c.augment, rng, c.augment_strength)
+            return x
+
+        def coll(items: list[Any], rows: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
+            return self._collate([aug(items[i], rng) for i in rows])
+
+        if isinstance(data, D.SeriesDataset | D.LabelledTexts):
+            items = base if base is not None else prep_all(_items_of(data))
+            ci = S.ClassIndex(_labels_of(data))
+            n = len(items)
+            per_epoch = c.pairs_per_epoch or min(20000, max(1024, 20 * n))
+
+            def batches(epoch: int) -> list[Batch]:
+                rng = np.random.default_rng([rng0, epoch])
+                hard = None
+                if c.hard_negatives > 0 and epoch > 1 and kind in ("binary_pairs", "triplets", "scored_pairs"):
+                    emb = self._encode_prepared(items).numpy()
+                    self.net.train()
+                    hard = S.nearest_other_class(emb, ci.codes)
+                out = []
+                bs = c.batch_size
+                if kind == "labelled":
+                    for rows in S.balanced_batches(ci, max(1, per_epoch // bs), bs, rng):
+                        y = __import__("torch").as_tensor(ci.codes[rows])
+                        out.append(Batch(kind, {"x": coll(items, rows, rng)}, {"label": y}, len(rows)))
+                    return out
+                if kind == "triplets":
+                    ia, ip, ineg = S.sample_triplets(ci, per_epoch, rng, hard, c.hard_negatives)
+                    for s in range(0, per_epoch, bs):
+                        sl = slice(s, s + bs)
+                        out.append(Batch(kind, {"anchor": coll(items, ia[sl], rng),
+                                                "positive": coll(items, ip[sl], rng),
+                                                "negative": coll(items, ineg[sl], rng)}, {}, len(ia[sl])))
+                    return out
+                ia, ib, y = S.sample_pairs(ci, per_epoch, rng, hard, c.hard_negatives)
+                if kind == "positive_pairs":
+                    ia, ib = ia[y == 1], ib[y == 1]
+                    y = y[y == 1]
+                import torch
+
+                for s in range(0, len(ia), bs):
+                    sl = slice(s, s + bs)
+                    tgt = torch.as_tensor(y[sl])
+                    out.append(Batch(kind, {"a": coll(items, ia[sl], rng), "b": coll(items, ib[sl], rng)},
+                                     {"label": tgt, "score": tgt}, len(ia[sl])))
+                return out
+            return batches
+
+        if isinstance(data, D.Triplets):
+            A, P, N = prep_all(data.anchor), prep_all(data.positive), prep_all(data.negative)
+
+            def tbatches(epoch: int) -> list[Batch]:
+                rng = np.random.default_rng([rng0, epoch])
+                perm = rng.permutation(len(A))
+                return [Batch(kind, {"anchor": coll(A, r, rng), "positive": coll(P, r, rng),
+                                     "negative": coll(N, r, rng)}, {}, len(r))
+                        for r in np.array_split(perm, max(1, int(np.ceil(len(A) / c.batch_size))))]
+            return tbatches
+
+        # pairs
+        import torch
+
+        A, B = prep_all(data.a), prep_all(data.b)
+        score = data.score
+        if score is not None and self.score_range is not None:
+            lo, hi = self.score_range
+            unit = (score - lo) / max(hi - lo, 1e-9)
+        else:
+            unit = None
+        label = None
+        if data.label is not None:
+            try:
+                label = np.asarray(data.label, np.float32)
+            except ValueError:
+                label = None
+        if label is None and unit is not None:
+            label = (unit >= 0.5).astype(np.float32)
+        keep = np.arange(len(A))
+        if kind == "positive_pairs":
+            keep = np.flatnonzero(label > 0.5) if label is not None else keep
+            if len(keep) < 2:
+                raise DataError("too few positive pairs for in-batch negatives")
+        if kind == "binary_pairs" and label is None:
+            raise DataError("binary pairs need a numeric 0/1 label or a score column")
+        if kind == "scored_pairs" and unit is None:
+            raise DataError(f"loss {self.config.loss} needs scored pairs but the data has no score column")
+        if kind == "binary_pairs" and len(np.unique(label)) < 2:
+            raise DataError("labels have one class only; contrastive training needs 0 and 1 pairs")
+
+        def pbatches(epoch: int) -> list[Batch]:
+            rng = np.random.default_rng([rng0, epoch])
+            perm = rng.permutation(keep)
+            out = []
+            for s in range(0, len(perm), c.batch_size):
+                r = perm[s : s + c.batch_size]
+                if len(r) < 2:
+                    continue
+                tgt: dict[str, Any] = {}
+                if unit is not None:
+                    tgt["score"] = torch.as_tensor(unit[r], dtype=torch.float32)
+                if label is not None:
+                    tgt["label"] = torch.as_tensor(label[r], dtype=torch.float32)
+                out.append(Batch(kind, {"a": coll(A, r, rng), "b": coll(B, r, rng)}, tgt, len(r)))
+            return out
+        return pbatches
+
+    # -- persistence ----------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Save as an artifact: ``model.safetensors`` (weights), ``state.json`` (modality, channels, vocabulary,
+        score range, history), the collection as Vectors; the config in the manifest. Never pickled."""
+        self._check_fitted()
+        state = {"modality": self.modality, "channels": self.channels, "mask_channel": self.mask_channel,
+                 "vocab_size": None if self.vocab is None else len(self.vocab),
+                 "embedding_dim": self.net.frontend.out_dim if self.modality == "text" else None,
+                 "score_range": self.score_range, "history": self.history,
+                 "collection_labels": self.collection_labels}
+        with ArtifactWriter(path, KIND, to_dict(self.config)) as w:
+            w.save_arrays("model.safetensors", self.net.state_dict())
+            w.save_json("state.json", state)
+            if self.vocab is not None:
+                w.save_json("vocab.json", self.vocab)
+            if self.collection is not None:
+                self.collection._write(w, prefix="collection_")
+            w.metrics = {k: self.history.get(k) for k in ("best_dev", "best_epoch") if k in self.history}
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> SiameseModel:
+        """Load a model saved with :meth:`save` (checksums verified)."""
+        return cls._from_artifact(Artifact(path, kind=KIND))
+
+    @classmethod
+    def _from_artifact(cls, art: Artifact) -> SiameseModel:
+        import torch
+
+        E = _seq_module()
+        try:
+            m = cls(art.config)
+        except ConfigError as exc:
+            raise ArtifactError(f"{art.path}: bad config ({exc})") from None
+        st = art.json("state.json")
+        c = m.config
+        m.modality = st["modality"]
+        m.score_range = tuple(st["score_range"]) if st.get("score_range") else None
+        m.history = st.get("history") or {}
+        m.mask_channel = bool(st.get("mask_channel"))
+        if m.modality == "series":
+            m.channels = int(st["channels"])
+            front = E.SeriesFrontend(m.channels, c.normalize, m.mask_channel)
+        else:
+            m.vocab = art.json("vocab.json")
+            if len(m.vocab) != st.get("vocab_size"):
+                raise ArtifactError(f"{art.path}: vocab.json has {len(m.vocab)} words, state says "
+                                    f"{st.get('vocab_size')}")
+            m._word_index = {w: i + 2 for i, w in enumerate(m.vocab)}
+            front = E.TokenFrontend(len(m.vocab) + 2, int(st["embedding_dim"]), freeze=c.freeze_embeddings)
+        enc = E.RNNEncoder(front.out_dim, c.hidden, c.encoder, c.layers, c.bidirectional, c.dropout, c.pooling,
+                           c.downsample if m.modality == "series" else 1)
+        m.net = E.SiameseNet(front, enc, c.head)
+        arrays = art.arrays("model.safetensors")
+        try:
+            m.net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}, strict=True)
+        except RuntimeError as exc:
+            raise ArtifactError(f"{art.path}: weights do not fit the config ({str(exc).splitlines()[0]})") from None
+        m.net.eval()
+        if "collection_vectors.safetensors" in art.files:
+            m.collection = Vectors._read(art, prefix="collection_")
+            m.collection_labels = st.get("collection_labels")
+        return m
+
+
+def _is_single_series(x: Any) -> bool:
+    if isinstance(x, np.ndarray):
+        return x.ndim == 1 and x.dtype != object
+    return isinstance(x, list) and bool(x) and isinstance(x[0], int | float | np.floating)
+
+
+def _items_of(data: Any) -> list[Any]:
+    if isinstance(data, D.SeriesDataset):
+        return data.series
+    if isinstance(data, D.LabelledTexts):
+        return data.texts
+    if isinstance(data, D.PairDataset):
+        return list(data.a) + list(data.b)
+    if isinstance(data, D.Triplets):
+        return list(data.anchor)
+    raise DataError(f"unsupported data {type(data).__name__}")
+
+
+def _labels_of(data: Any) -> Any:
+    return getattr(data, "labels", None)
+
+
+def _data_kind(data: Any) -> str:
+    if isinstance(data, D.SeriesDataset | D.LabelledTexts):
+        if data.labels is None:
+            raise DataError(f"{getattr(data, 'name', 'data')}: a collection needs class labels for training")
+        return "labelled"
+    if isinstance(data, D.Triplets):
+        return "triplets"
+    return data.kind
+
+
+def _auto_loss(kind: str, head: str) -> str:
+    if kind == "scored_pairs":
+        return "cosent" if head == "cosine" else "mse"
+    if kind == "binary_pairs":
+        return "contrastive" if head == "cosine" else "mse"
+    return "triplet"
+
+
+def _train_kind(kind: str, expects: Sequence[str], loss_name: str) -> str:
+    """The batch kind to train on, converting when the loss needs another kind."""
+    if kind in expects:
+        return kind
+    if kind == "labelled":  # sample pairs / triplets from the collection
+        for k in ("triplets", "binary_pairs", "scored_pairs", "positive_pairs"):
+            if k in expects:
+                return k
+    if kind == "scored_pairs":
+        for k in ("binary_pairs", "positive_pairs"):
+            if k in expects:
+                return k
+    if kind == "binary_pairs" and "positive_pairs" in expects:
+        return "positive_pairs"
+    raise ConfigError(f"loss {loss_name!r} expects {' or '.join(expects)} data; it cannot train on {kind}")
+
+
+def _split(data: Any, frac: float, seed: int) -> tuple[Any, Any]:
+    rng = np.random.default_rng(seed)
+    n = len(data)
+    labels = _labels_of(data)
+    if labels is not None:
+        dev_idx = []
+        for lab in np.unique(labels):
+            rows = rng.permutation(np.flatnonzero(np.asarray(labels) == lab))
+            dev_idx += list(rows[: round(len(rows) * frac)])
+        dev_idx = np.array(sorted(dev_idx), int)
+    else:
+        dev_idx = np.sort(rng.permutation(n)[: max(1, round(n * frac))])
+    train_idx = np.setdiff1d(np.arange(n), dev_idx)
+    if len(train_idx) == 0 or len(dev_idx) == 0:
+        raise DataError(f"dev_fraction={frac} leaves an empty train or dev split of {n} items")
+    return data.subset(train_idx), data.subset(dev_idx)
