@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -76,39 +75,35 @@ def ensure_reiterable(corpus: Any, what: str = "corpus") -> None:
         raise DataError(f"the {what} must be an iterable of documents, got {type(corpus).__name__}")
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line) with a one-line DataError for binary / non-UTF-8 / corrupt gzip input.
+
+    Lines are read as bytes and decoded one by one, so an error names the exact line.
+    """
     try:
-        raw: Any = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115 - returned open, closed by the caller
+        raw: Any = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115
     except FileNotFoundError:
         raise DataError("file not found", path) from None
     except IsADirectoryError:
         raise DataError("is a directory, expected a file", path) from None
     except OSError as exc:
         raise DataError(f"cannot open ({exc.strerror})", path) from None
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(1-based line number, line) with a one-line DataError for binary / non-UTF-8 / corrupt gzip input."""
-    f = _open_text(path)
     n = 0
-    try:
-        with f:
-            while True:
-                try:
-                    line = f.readline()
-                except UnicodeDecodeError:
-                    raise DataError("not UTF-8 text (binary file?)", path, n + 1) from None
-                except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                    raise DataError(f"unreadable ({exc})", path, n + 1) from None
-                if not line:
-                    return
-                n += 1
-                if "\x00" in line:
-                    raise DataError("contains NUL bytes: a binary file, not text", path, n)
-                yield n, line
-    except FileNotFoundError:  # pragma: no cover - raced deletion
-        raise DataError("file not found", path) from None
+    with raw:
+        while True:
+            try:
+                b = raw.readline()
+            except (OSError, EOFError) as exc:
+                raise DataError(f"unreadable ({exc})", path, n + 1) from None
+            if not b:
+                return
+            n += 1
+            if b"\x00" in b:
+                raise DataError("contains NUL bytes: a binary file, not text", path, n)
+            try:
+                yield n, b.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataError("not UTF-8 text (binary file?)", path, n) from None
 
 
 def detect_format(path: Path) -> str:
@@ -208,34 +203,29 @@ class TextCorpus:
             yield f"{p.name}:{n}", text
 
     def _table(self, p: Path, delimiter: str) -> Iterator[tuple[str, str]]:
-        f = _open_text(p)
-        with f:
-            reader = csv.reader(f, delimiter=delimiter, quoting=csv.QUOTE_NONE if delimiter == "\t" else
-                                csv.QUOTE_MINIMAL)
-            col: int | None = self.column if isinstance(self.column, int) else None
-            try:
-                for row in reader:
-                    n = reader.line_num
-                    if n == 1 and self.header:
-                        if isinstance(self.column, str):
-                            if self.column not in row:
-                                raise DataError(f"no column {self.column!r} in header {row}", p, 1)
-                            col = row.index(self.column)
-                        continue
-                    if not row:
-                        continue
-                    if col is None:
-                        raise DataError(f"column {self.column!r} is a name but there is no header", p)
-                    if col >= len(row):
-                        raise DataError(f"row has {len(row)} columns, text column is {col}", p, n)
-                    if "\x00" in row[col]:
-                        raise DataError("contains NUL bytes: a binary file, not text", p, n)
-                    yield f"{p.name}:{n}", row[col]
-            except UnicodeDecodeError:
-                raise DataError("not UTF-8 text (binary file?)", p, reader.line_num + 1) from None
-            except csv.Error as exc:
-                raise DataError(f"malformed {'TSV' if delimiter == chr(9) else 'CSV'} ({exc})", p,
-                                reader.line_num) from None
+        kind = "TSV" if delimiter == "\t" else "CSV"
+        csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # long documents are legitimate
+        reader = csv.reader((line for _, line in _lines(p)), delimiter=delimiter,
+                            quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL)
+        col: int | None = self.column if isinstance(self.column, int) else None
+        try:
+            for row in reader:
+                n = reader.line_num
+                if n == 1 and self.header:
+                    if isinstance(self.column, str):
+                        if self.column not in row:
+                            raise DataError(f"no column {self.column!r} in header {row}", p, 1)
+                        col = row.index(self.column)
+                    continue
+                if not row:
+                    continue
+                if col is None:
+                    raise DataError(f"column {self.column!r} is a name but there is no header", p)
+                if col >= len(row):
+                    raise DataError(f"row has {len(row)} columns, text column is {col}", p, n)
+                yield f"{p.name}:{n}", row[col]
+        except csv.Error as exc:
+            raise DataError(f"malformed {kind} ({exc})", p, reader.line_num) from None
 
     # -- tokens ----------------------------------------------------------------------------------------------
     def documents(self) -> Iterator[tuple[str, list[str]]]:
