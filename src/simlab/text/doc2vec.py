@@ -211,7 +211,7 @@ class Doc2Vec:
             g = self._g
             count = words = 0
             for td in tc:
-                if td.tags[0] not in g.dv.key_to_index:
+                if not g.dv.has_index_for(td.tags[0]):
                     raise DataError(f"document tag {td.tags[0]!r} is not in the trained model; Doc2Vec can only "
                                     "continue training on documents it knows")
                 count += 1
