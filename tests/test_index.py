@@ -221,6 +221,14 @@ def test_errors(data):
     with pytest.raises(DataError, match="at least 64"):
         f.add(keys[:10], x[:10])
     assert isinstance(DataError("x"), SimlabError)
+    for bad in ({"efSearch": "abc"}, {"nprobe": 0}, {"factory": ""}):
+        with pytest.raises(ConfigError, match="must be"):
+            Index("faiss", **bad)
+    h = Index("faiss", factory="HNSW8").add(keys[:50], x[:50])
+    with pytest.raises(ConfigError, match="integer"):
+        h.search(x[:1], 3, efSearch="many")
+    with pytest.raises(ConfigError, match="positive"):
+        h.set(efSearch=0)
 
 
 @pytest.mark.parametrize("backend,opts", [("exact", {}), ("faiss", {"factory": "HNSW32"}),

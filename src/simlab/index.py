@@ -96,6 +96,13 @@ def _to_score(metric: str, raw: np.ndarray) -> np.ndarray:
     return raw
 
 
+def _check_positive(cfg: Any, names: tuple[str, ...]) -> None:
+    for name in names:
+        v = getattr(cfg, name)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1):
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+
+
 # =====================================================================================================
 # exact backend
 # =====================================================================================================
@@ -110,6 +117,9 @@ class ExactConfig:
     """
 
     budget_bytes: int = M.DEFAULT_BUDGET
+
+    def __post_init__(self) -> None:
+        _check_positive(self, ("budget_bytes",))
 
 
 class ExactBackend:
@@ -224,6 +234,11 @@ class FaissConfig:
     efConstruction: int | None = None
     train_size: int | None = None
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.factory, str) or not self.factory.strip():
+            raise ValueError(f"factory must be a non-empty string, got {self.factory!r}")
+        _check_positive(self, ("efSearch", "nprobe", "efConstruction", "train_size"))
 
 
 #: search settings that can be changed per call, by backend family
@@ -358,7 +373,10 @@ class FaissBackend:
             batch = faiss.IDSelectorBatch(self._tomb)
             sel = faiss.IDSelectorNot(batch)
             sel._keep = batch  # keep the inner selector alive
-        vals = {**self.settings, **{k: int(v) for k, v in overrides.items()}}
+        try:
+            vals = {**self.settings, **{k: int(v) for k, v in overrides.items()}}
+        except (TypeError, ValueError):
+            raise ConfigError(f"search settings must be integers, got {dict(overrides)}") from None
         if self.family == "hnsw":
             p = faiss.SearchParametersHNSW(efSearch=int(vals["efSearch"]))
         elif self.family == "ivf":
@@ -544,6 +562,8 @@ class Index:
         for name, value in settings.items():
             if name not in valid:
                 raise ConfigError(f"unknown search setting {name!r} for this index; valid: {', '.join(valid) or '(none)'}")
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(f"search setting {name} must be a positive integer, got {value!r}")
             self._backend._apply(name, int(value))
         return self
 
@@ -652,7 +672,8 @@ class Index:
             DataError: the index is empty. DimensionError: wrong query dimension. ConfigError: bad k or
             unknown setting names.
         """
-        single = isinstance(queries, np.ndarray | list | tuple) and np.ndim(queries) == 1
+        single = (getattr(queries, "ndim", None) == 1 or
+                  (isinstance(queries, list | tuple) and np.ndim(queries) == 1))
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
         if len(self) == 0:
