@@ -45,6 +45,9 @@ class NodeConfig:
         val_share / test_share: edges held out for early stopping / evaluation.
         normalize_features: scale each node's numeric feature row to sum 1.
         label_attr / feature_attrs / degree / max_degree / unknown: node features of networkx input.
+        node_ids: add a learnt input vector per node (transductive): ``"auto"`` does so when the nodes have
+            neither labels nor numeric features (degree features alone cannot tell apart structurally alike
+            nodes of different communities); True / False.
     """
 
     conv: str = "sage"
@@ -68,6 +71,7 @@ class NodeConfig:
     degree: bool | str = "auto"
     max_degree: int = 10
     unknown: str = "error"
+    node_ids: bool | str = "auto"
     seed: int = 0
     device: str = "cpu"
     threads: int | None = None
@@ -76,6 +80,8 @@ class NodeConfig:
     def __post_init__(self) -> None:
         if self.conv not in CONVS:
             raise ConfigError(f"unknown conv {self.conv!r}; valid: {', '.join(CONVS)}")
+        if self.node_ids not in ("auto", True, False):
+            raise ConfigError(f"node_ids must be 'auto', true or false, got {self.node_ids!r}")
         if not (0 <= self.val_share < 1 and 0 <= self.test_share < 1 and self.val_share + self.test_share < 0.9):
             raise ConfigError("val_share and test_share must be in [0, 1) with a sum below 0.9")
         object.__setattr__(self, "feature_attrs", tuple(self.feature_attrs))
@@ -85,14 +91,23 @@ class _NodeNet(nn.Module):
     """``layers - 1`` convolutions with ReLU (a :class:`GNNEncoder`), then a last convolution to `dim` without
     activation (the graph auto-encoder layout)."""
 
-    def __init__(self, cfg: NodeConfig, in_dim: int) -> None:
+    def __init__(self, cfg: NodeConfig, in_dim: int, n_nodes: int = 0) -> None:
         super().__init__()
+        self.ids = nn.Embedding(n_nodes, cfg.hidden) if n_nodes else None
+        if self.ids is not None:
+            nn.init.normal_(self.ids.weight, std=0.1)
+            in_dim += cfg.hidden
         self.gnn = (GNNEncoder(cfg.conv, in_dim, cfg.hidden, cfg.layers - 1, cfg.dropout, cfg.residual, cfg.jk,
                                cfg.heads) if cfg.layers > 1 else None)
         self.out = make_conv(cfg.conv, self.gnn.out_dim if self.gnn is not None else in_dim, cfg.dim or cfg.hidden,
                              1 if cfg.conv == "gat" else cfg.heads)
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        if self.ids is not None:
+            if x.shape[0] != self.ids.num_embeddings:
+                raise ConfigError("this model learnt one input vector per training node (node_ids); it cannot "
+                                  "embed the nodes of another graph")
+            x = torch.cat([x, self.ids.weight], -1)
         h = self.gnn(x, edge_index) if self.gnn is not None else x
         return self.out(h, edge_index)
 
@@ -157,6 +172,7 @@ class NodeEmbedder:
         self.test_pos: np.ndarray = np.zeros((2, 0), np.int64)
         self.test_neg: np.ndarray = np.zeros((2, 0), np.int64)
         self.source = ""
+        self.n_ids = 0
         self._vectors: Vectors | None = None
         self.history: dict[str, Any] = {}
 
@@ -238,7 +254,9 @@ class NodeEmbedder:
         val_neg = negs[:, n_test:]
         self.train_edges = train_e
         torch.manual_seed(cfg.seed)
-        self.net = _NodeNet(cfg, self.x.shape[1])
+        structural_only = self.featurizer is not None and not self.featurizer.vocab and not self.featurizer.n_numeric
+        self.n_ids = n if (cfg.node_ids is True or (cfg.node_ids == "auto" and structural_only)) else 0
+        self.net = _NodeNet(cfg, self.x.shape[1], self.n_ids)
         xt = torch.from_numpy(self.x)
         mp = torch.from_numpy(np.concatenate([train_e, train_e[::-1]], 1).copy())
         pos = torch.from_numpy(train_e)
@@ -360,7 +378,7 @@ class NodeEmbedder:
             w.save_arrays("graph.safetensors", {"x": self.x, "train_edges": self.train_edges,
                                                 "test_pos": self.test_pos, "test_neg": self.test_neg})
             w.save_json("keys.json", self.keys)
-            w.save_json("meta.json", {"source": self.source, "featurizer": self.featurizer.to_dict()
+            w.save_json("meta.json", {"source": self.source, "n_ids": self.n_ids, "featurizer": self.featurizer.to_dict()
                                       if self.featurizer is not None else None, "history": self.history})
         return Path(path)
 
@@ -375,7 +393,8 @@ class NodeEmbedder:
         meta = art.json("meta.json")
         m.source, m.history = meta.get("source", ""), meta.get("history", {})
         m.featurizer = Featurizer.from_dict(meta["featurizer"]) if meta.get("featurizer") else None
-        m.net = _NodeNet(m.config, m.x.shape[1])
+        m.n_ids = int(meta.get("n_ids", 0))
+        m.net = _NodeNet(m.config, m.x.shape[1], m.n_ids)
         m.net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in art.arrays("model.safetensors").items()})
         m.net.eval()
         return m
