@@ -69,7 +69,7 @@ def test_bad_document_type_names_position():
 
 
 def test_missing_file():
-    with pytest.raises(DataError, match="nope.txt: file not found"):
+    with pytest.raises(DataError, match=r"nope.txt: file not found"):
         TextCorpus("nope.txt")
 
 
@@ -84,7 +84,7 @@ def test_binary_and_non_utf8_files(tmp_path):
         list(TextCorpus(latin))
     fake_gz = tmp_path / "x.txt.gz"
     fake_gz.write_bytes(b"not gzip at all")
-    with pytest.raises(DataError, match="x.txt.gz"):
+    with pytest.raises(DataError, match=r"x.txt.gz"):
         list(TextCorpus(fake_gz))
 
 
@@ -105,7 +105,7 @@ def test_malformed_jsonl_and_missing_columns(tmp_path):
     with pytest.raises(ConfigError, match="unknown corpus format"):
         TextCorpus(t, format="xml")
     (tmp_path / "empty_dir").mkdir()
-    with pytest.raises(DataError, match="no .txt files"):
+    with pytest.raises(DataError, match=r"no .txt files"):
         list(TextCorpus(tmp_path / "empty_dir"))
 
 

@@ -35,7 +35,7 @@ def test_fasttext_vector_for_any_word(ft, lee, tmp_path):
 
 
 def test_fasttext_config():
-    with pytest.raises(ConfigError, match="unknown FastTextConfig key.*bucket"):
+    with pytest.raises(ConfigError, match=r"unknown FastTextConfig key.*bucket"):
         FastText(bucket=10)
     assert FastText(sg=True).config.architecture == "skipgram"
 

@@ -81,7 +81,7 @@ def test_hierarchical_softmax_cbow_sum_and_config_names(lee, tmp_path):
     assert np.array_equal(m2.gensim_model.syn1, m.gensim_model.syn1)
     assert Word2Vec(sg=True).config.architecture == "skipgram"
     assert Word2Vec(architecture="skip-gram").config.sg is True
-    with pytest.raises(ConfigError, match="unknown Word2VecConfig key.*vector_size"):
+    with pytest.raises(ConfigError, match=r"unknown Word2VecConfig key.*vector_size"):
         Word2Vec(vector_size=10)
     with pytest.raises(ConfigError, match="architecture"):
         Word2Vec(architecture="glove")
@@ -143,7 +143,7 @@ def test_oov_policies(w2v_small, tmp_path):
 def test_bad_training_input(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("\n  \n<br />\n")
-    with pytest.raises(DataError, match="empty.txt: empty corpus"):
+    with pytest.raises(DataError, match=r"empty.txt: empty corpus"):
         Word2Vec(min_count=1).fit(empty)
     with pytest.raises(DataError, match="empty corpus"):
         Word2Vec(min_count=1).fit([])
@@ -155,12 +155,12 @@ def test_bad_training_input(tmp_path):
         Word2Vec(min_count=1).fit(d for d in [["a", "b"]])
     binf = tmp_path / "x.bin"
     binf.write_bytes(bytes(range(256)) * 4)
-    with pytest.raises(DataError, match="x.bin:1"):
+    with pytest.raises(DataError, match=r"x.bin:1"):
         Word2Vec(min_count=1).fit(binf)
-    with pytest.raises(DataError, match="missing.txt: file not found"):
+    with pytest.raises(DataError, match=r"missing.txt: file not found"):
         Word2Vec().fit(tmp_path / "missing.txt")
     with pytest.raises(NotFittedError):
-        Word2Vec().vectors
+        _ = Word2Vec().vectors
 
 
 def test_corpus_file_mode(lee, tmp_path):
