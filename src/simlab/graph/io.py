@@ -225,12 +225,15 @@ class GraphSet:
     """An ordered collection of undirected simple graphs with unique ids.
 
     Args:
-        graphs: networkx graphs (normalised on the way in).
+        graphs: networkx graphs (normalised on the way in), or a mapping id -> graph.
         ids: one id per graph (default ``0..n-1``).
         source: where the graphs came from (used in error messages).
     """
 
-    def __init__(self, graphs: Iterable[Any], ids: Iterable[Any] | None = None, source: Any = None) -> None:
+    def __init__(self, graphs: Iterable[Any] | Mapping[Any, Any], ids: Iterable[Any] | None = None,
+                 source: Any = None) -> None:
+        if isinstance(graphs, Mapping) and ids is None:
+            ids, graphs = list(graphs.keys()), list(graphs.values())
         gs = list(graphs)
         self.ids: list[Any] = list(range(len(gs))) if ids is None else list(ids)
         if len(self.ids) != len(gs):
