@@ -9,6 +9,7 @@ Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_text_imdb.
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
@@ -20,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import md_table, pin_threads, write_result
 
 THREADS = 2
+SMOKE = bool(os.environ.get("SIMLAB_BENCH_SMOKE"))  # 1 epoch, nothing written: checks the script runs
 
 
 def main(dm_epochs: int) -> None:
@@ -47,6 +49,8 @@ def main(dm_epochs: int) -> None:
               epochs=dm_epochs)),
     ]
     for label, cfg in specs:
+        if SMOKE:
+            cfg["epochs"] = 1
         t0 = time.perf_counter()
         m = Doc2Vec(workers=THREADS, seed=1, **cfg).fit(corpus, progress=False)
         secs = time.perf_counter() - t0
@@ -88,6 +92,9 @@ def main(dm_epochs: int) -> None:
           f"train reviews' trained vectors, error on the 25k test reviews' trained vectors. SIF uses {src}; its "
           f"principal component comes from the 50k unlabelled reviews. Peak RSS of the run: {peak:,.0f} MB.\n\n"
           + md_table(rows))
+    if SMOKE:
+        print(md)
+        return
     write_result("text_imdb", "Text: IMDB sentiment with document vectors (Doc2Vec, SIF)", md,
                  {"rows": rows, "dm_epochs": dm_epochs, "peak_rss_mb": peak}, THREADS, order=32)
     print(md)
