@@ -83,6 +83,46 @@ def test_exact_matches_brute_force(data, metric):
     assert np.all(np.diff(hits.scores, axis=1) <= 0)
 
 
+@pytest.mark.parametrize("metric", ["cosine", "dot", "euclidean"])
+def test_exact_pruning_is_exact(data, metric, tmp_path):
+    keys, x, q = data
+    plain = Index("exact", metric, prune=False).add(keys, x)
+    pruned = Index("exact", metric, prune_min=500).add(keys, x)  # groups of the 4000 rows: pruning on
+    _, scores = brute(x, q, 10, metric)
+
+    def check(a, b):
+        assert np.mean([len(set(u) & set(v)) / 10 for u, v in zip(a.keys, b.keys, strict=True)]) > 0.995
+        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-5, atol=1e-5)
+
+    hp = pruned.search(q, 10)
+    assert len(pruned._backend._cent) >= 8  # the pruning structure was built
+    check(hp, plain.search(q, 10))
+    np.testing.assert_allclose(hp.scores, scores, rtol=1e-4, atol=1e-4)
+    # rows added after grouping (scanned tail), then removals
+    extra = x[:300] * 0.5 + 0.1
+    for idx in (plain, pruned):
+        idx.add([f"x{i}" for i in range(300)], extra)
+    check(pruned.search(q, 10), plain.search(q, 10))
+    gone = keys[::3]
+    for idx in (plain, pruned):
+        idx.remove(gone)
+    check(pruned.search(q, 10), plain.search(q, 10))
+    pruned.save(tmp_path / "p")
+    back = Index.load(tmp_path / "p")
+    before, after = pruned.search(q, 10), back.search(q, 10)
+    assert after.keys == before.keys
+    np.testing.assert_array_equal(after.scores, before.scores)
+
+
+def test_exact_pruning_on_structureless_data():
+    r = np.random.default_rng(5)
+    x = r.normal(size=(3000, 24)).astype(np.float32)
+    q = r.normal(size=(40, 24)).astype(np.float32)
+    a = Index("exact", "cosine", prune_min=100).add(range(3000), x).search(q, 7)
+    b = Index("exact", "cosine", prune=False).add(range(3000), x).search(q, 7)
+    assert a.keys == b.keys
+
+
 def test_exact_matches_sklearn(data):
     from sklearn.neighbors import NearestNeighbors
 
