@@ -87,13 +87,17 @@ class RNNEncoder(nn.Module):
         if self.downsample > 1:
             x, lengths = self._downsample(x, lengths)
         t = x.shape[1]
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, h = self.rnn(packed)
+        equal = bool((lengths == t).all())
+        if equal:  # no padding at all: packing would change nothing, skip its cost
+            out, h = self.rnn(x)
+        else:
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, h = self.rnn(packed)
         if self.pooling == "last":
             h_n = h[0] if isinstance(h, tuple) else h  # (layers * dirs, n, hidden)
             pooled = torch.cat([h_n[-2], h_n[-1]], dim=-1) if self.bidirectional else h_n[-1]
         else:
-            seq, _ = pad_packed_sequence(out, batch_first=True, total_length=t)
+            seq = out if equal else pad_packed_sequence(out, batch_first=True, total_length=t)[0]
             mask = length_mask(lengths.to(seq.device), t)
             if self.pooling == "mean":
                 pooled = (seq * mask[..., None]).sum(1) / lengths.to(seq.device)[:, None].to(seq.dtype)
@@ -155,6 +159,11 @@ class SeriesFrontend(nn.Module):
             var = (((xz - mu) * w) ** 2).sum(1, keepdim=True) / cnt
             sd = var.sqrt()
             x = (x - mu) / torch.where(sd > 1e-8, sd, torch.ones_like(sd))
+        if bool(obs.eq(valid).all()):  # nothing missing: no imputation needed
+            filled = torch.where(valid, x, torch.zeros_like(x))
+            if self.mask_channel:
+                filled = torch.cat([filled, obs.to(filled.dtype)], dim=-1)
+            return filled
         # forward fill: index of the last observation at or before t
         steps = torch.arange(t, device=x.device)[None, :, None].expand(n, t, c)
         last = torch.where(obs, steps, torch.full_like(steps, -1)).cummax(1).values

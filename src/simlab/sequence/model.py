@@ -256,7 +256,7 @@ class SiameseModel:
         return unk / max(n, 1)
 
     # -- encoding -------------------------------------------------------------------------------------------
-    def _encode_prepared(self, prepared: list[Any], batch_size: int = 256) -> Any:
+    def _encode_prepared(self, prepared: list[Any], batch_size: int = 1024) -> Any:
         import torch
 
         self._check_fitted()
@@ -273,7 +273,7 @@ class SiameseModel:
         self.net.train(was_training)
         return out
 
-    def encode(self, items: Any, batch_size: int = 256) -> np.ndarray:
+    def encode(self, items: Any, batch_size: int = 1024) -> np.ndarray:
         """Embed raw items.
 
         Args:
@@ -316,7 +316,7 @@ class SiameseModel:
         return self.embed(D.read_series(path).series)
 
     # -- similarity --------------------------------------------------------------------------------------
-    def score_pairs(self, a: Sequence[Any], b: Sequence[Any], batch_size: int = 256) -> np.ndarray:
+    def score_pairs(self, a: Sequence[Any], b: Sequence[Any], batch_size: int = 1024) -> np.ndarray:
         """Head scores of pairs ``(a[i], b[i])`` -> ``(n,)``."""
         import torch
 
@@ -461,7 +461,10 @@ class SiameseModel:
             data, dev = _split(data, c.dev_fraction, c.seed)
         kind = _data_kind(data)
         loss_name = c.loss if c.loss != "auto" else _auto_loss(kind, c.head)
-        loss = LOSSES.get(loss_name)(**c.loss_options)
+        try:
+            loss = LOSSES.get(loss_name)(**c.loss_options)
+        except TypeError as exc:
+            raise ConfigError(f"bad loss_options for loss {loss_name!r}: {exc}") from None
         expects = getattr(loss, "expects", ())
         train_kind = _train_kind(kind, expects, loss_name)
         if isinstance(data, D.PairDataset) and data.score is not None:
