@@ -210,3 +210,15 @@ def test_index_plugs_in(w2v_small):
         assert w2v_small.most_similar("government", k=5).keys == exact.keys
     finally:
         w2v_small.use_index(None)
+
+
+def test_faiss_index_for_big_vocabularies(w2v_lee):
+    pytest.importorskip("faiss")
+    exact = w2v_lee.most_similar("government", k=10)
+    w2v_lee.use_index("faiss", factory="HNSW32", efSearch=128)
+    try:
+        approx = w2v_lee.most_similar("government", k=10)
+    finally:
+        w2v_lee.use_index(None)
+    assert "government" not in approx.keys
+    assert len(set(approx.keys) & set(exact.keys)) >= 8  # recall@10 against exact search
