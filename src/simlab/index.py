@@ -158,6 +158,7 @@ class ExactBackend:
         self._labels = np.zeros(0, dtype=np.int32)
         self._cent = np.zeros((0, width), dtype=np.float32)
         self._rad = np.zeros(0, dtype=np.float64)
+        self.last_scanned = 1.0  # share of (query, row) pairs the last search scored (pruning statistics)
 
     is_trained = True
     settings: ClassVar[dict[str, Any]] = {}
@@ -255,6 +256,7 @@ class ExactBackend:
             best_r[sel] = np.take_along_axis(cr, o, 1)
             best_id[sel] = np.take_along_axis(ci, o, 1)
 
+        scanned = 0
         ng = self._n_grouped
         if ng < self._n:  # the tail added since grouping: scanned for every query
             rows, sc = M.topk(q, self._buf[ng : self._n], k, "dot", budget_bytes=budget, corpus_prepared=True)
@@ -284,6 +286,7 @@ class ExactBackend:
                 if hi <= lo:
                     continue
                 sel = qa[a:b]
+                scanned += len(sel) * (hi - lo)
                 rows, sc = M.topk(q[sel], self._buf[lo:hi], min(k, hi - lo), "dot", budget_bytes=budget,
                                   corpus_prepared=True)
                 merge(sel, rows + lo, sc)
@@ -292,6 +295,7 @@ class ExactBackend:
                 # one plain blocked scan is cheaper than many small GEMMs
                 dense = np.flatnonzero((ub >= best_s[:, k - 1][:, None]).mean(1) > 0.5)
                 if len(dense):
+                    scanned += len(dense) * self._n
                     rows, sc = M.topk(q[dense], self._buf[: self._n], k, "dot", budget_bytes=budget,
                                       corpus_prepared=True)
                     ids = self._ids[rows]
@@ -300,6 +304,7 @@ class ExactBackend:
                     best_r[dense] = np.take_along_axis(rows, o, 1)
                     best_id[dense] = np.take_along_axis(ids, o, 1)
                     active[dense] = False
+        self.last_scanned = (scanned + nq * (self._n - ng)) / max(1, nq * self._n)
         return best_r, best_s
 
     # -- search --------------------------------------------------------------------------------------------
@@ -311,6 +316,7 @@ class ExactBackend:
         if self._prunable():
             rows, raw = self._search_pruned(qa, k)
         else:
+            self.last_scanned = 1.0
             rows, raw = M.topk(qa, corpus, k, "dot", budget_bytes=self.config.budget_bytes, corpus_prepared=True)
         ids = self._ids[rows]
         if self._l2:  # exact distances of the k winners
