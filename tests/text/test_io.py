@@ -43,5 +43,5 @@ def test_bad_vector_files(tmp_path):
         load_vectors(bad)
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\x00\x01garbage")
-    with pytest.raises(DataError, match="junk.bin"):
+    with pytest.raises(DataError, match=r"junk.bin"):
         load_vectors(junk)
