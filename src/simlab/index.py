@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -387,6 +388,13 @@ class FaissConfig:
         _check_positive(self, ("efSearch", "nprobe", "efConstruction", "train_size"))
 
 
+def _faiss_msg(exc: BaseException) -> str:
+    """The message of a FAISS C++ exception without its source location, on one line."""
+    text = " ".join(str(exc).split())
+    m = re.search(r"Error in .*? at \S+:\d+: (.*)", text)
+    return m.group(1) if m else text
+
+
 #: search settings that can be changed per call, by backend family
 _OVERRIDABLE = {"hnsw": ("efSearch",), "ivf": ("nprobe",), "other": ()}
 
@@ -409,8 +417,7 @@ class FaissBackend:
         try:
             self._raw = faiss.index_factory(dim, config.factory, ftype)
         except RuntimeError as exc:
-            msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
-            raise ConfigError(f"invalid faiss factory string {config.factory!r}: {msg}") from None
+            raise ConfigError(f"invalid faiss factory string {config.factory!r}: {_faiss_msg(exc)}") from None
         self._index: Any = None  # the object searched: the raw index or an IDMap around it
         self._tomb = np.zeros(0, dtype=np.int64)
         self._lock = threading.Lock()
@@ -447,7 +454,7 @@ class FaissBackend:
         try:
             faiss.ParameterSpace().set_index_parameter(self._raw, name, value)
         except RuntimeError as exc:
-            raise ConfigError(f"cannot set {name}={value!r} on {self.config.factory!r}: {exc}") from None
+            raise ConfigError(f"cannot set {name}={value!r} on {self.config.factory!r}: {_faiss_msg(exc)}") from None
         self.settings[name] = value
 
     @property
@@ -469,7 +476,7 @@ class FaissBackend:
         try:
             self._raw.train(np.ascontiguousarray(x))
         except RuntimeError as exc:
-            raise DataError(f"training faiss index {self.config.factory!r} failed: {exc}") from None
+            raise DataError(f"training faiss index {self.config.factory!r} failed: {_faiss_msg(exc)}") from None
 
     def _min_train(self) -> int:
         faiss = _faiss()
@@ -494,7 +501,7 @@ class FaissBackend:
         try:
             self._index.add_with_ids(np.ascontiguousarray(x), np.ascontiguousarray(ids, dtype=np.int64))
         except RuntimeError as exc:
-            raise DataError(f"adding to faiss index {self.config.factory!r} failed: {exc}") from None
+            raise DataError(f"adding to faiss index {self.config.factory!r} failed: {_faiss_msg(exc)}") from None
 
     def remove(self, ids: np.ndarray) -> None:
         if self._index is None:
@@ -549,7 +556,7 @@ class FaissBackend:
                     # this index type takes no selector: over-fetch and filter the tombstones
                     raw, ids = self._search_filtered(q, k, overrides)
         except RuntimeError as exc:
-            raise SimlabError(f"faiss search failed: {exc}") from None
+            raise SimlabError(f"faiss search failed: {_faiss_msg(exc)}") from None
         return ids, _to_score(self.metric, raw).astype(np.float32, copy=False)
 
     def _search_filtered(self, q: np.ndarray, k: int, overrides: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -581,7 +588,7 @@ class FaissBackend:
                 ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
             return self._raw.reconstruct(int(ident))
         except RuntimeError as exc:
-            raise SimlabError(f"faiss index {self.config.factory!r} cannot return stored vectors: {exc}") from None
+            raise SimlabError(f"faiss index {self.config.factory!r} cannot return stored vectors: {_faiss_msg(exc)}") from None
 
     @property
     def nbytes(self) -> int:
@@ -606,7 +613,7 @@ class FaissBackend:
         try:
             obj = faiss.deserialize_index(data)
         except RuntimeError as exc:
-            raise SimlabError(f"{art.path}: unreadable faiss index ({exc})") from None
+            raise SimlabError(f"{art.path}: unreadable faiss index ({_faiss_msg(exc)})") from None
         state = art.arrays("faiss_state.safetensors")
         if int(state["added"][0]):
             b._index = obj
