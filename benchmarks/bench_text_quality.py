@@ -3,11 +3,13 @@ defaults (WS-353 Spearman, Google analogy accuracy; mean and spread over seeds),
 the same hyper-parameters on the syntactic analogies.
 
 All models train in gensim's corpus_file mode on the same tokenized file with 2 worker threads.
-Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_text_quality.py [SEEDS]``
+Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_text_quality.py [SEEDS] [--no-fasttext]``
+(per-seed results are cached next to the IMDB token file, so seeds can be run in several invocations).
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import time
@@ -30,7 +32,14 @@ def main(seeds: list[int]) -> None:
 
     imdb = imdb_corpus()
     cf = str(imdb.path)
+    cache_file = imdb.path.parent / "quality_runs.json"  # per-seed results survive between invocations
+    cache = json.loads(cache_file.read_text()) if cache_file.is_file() else {}
     raw: dict[str, list[dict]] = {"gensim_defaults": [], "simlab_defaults": []}
+
+    def remember(key: str, row: dict) -> dict:
+        cache[key] = row
+        cache_file.write_text(json.dumps(cache))
+        return row
 
     def score(name: str, seed: int, vecs: simlab.Vectors, secs: float) -> dict:
         ws, an = wordsim353(vecs), analogies(vecs)
@@ -41,18 +50,25 @@ def main(seeds: list[int]) -> None:
         return r
 
     for seed in seeds:
-        t0 = time.perf_counter()
-        g = GW(corpus_file=cf, workers=THREADS, seed=seed)
-        raw["gensim_defaults"].append(score("gensim defaults", seed,
-                                            simlab.Vectors(g.wv.index_to_key, g.wv.vectors),
-                                            time.perf_counter() - t0))
-        del g
-        t0 = time.perf_counter()
-        m = Word2Vec(workers=THREADS, seed=seed).fit(corpus_file=cf, progress=False)
-        raw["simlab_defaults"].append(score("simlab defaults", seed, m.vectors, time.perf_counter() - t0))
-        if seed == seeds[0]:
-            m.save(imdb.path.parent / "w2v_simlab_default")  # reused by bench_text_imdb.py (SIF)
-        del m
+        if f"gensim:{seed}" not in cache:
+            t0 = time.perf_counter()
+            g = GW(corpus_file=cf, workers=THREADS, seed=seed)
+            remember(f"gensim:{seed}", score("gensim defaults", seed, simlab.Vectors(g.wv.index_to_key,
+                                                                                     g.wv.vectors),
+                                             time.perf_counter() - t0))
+            del g
+        raw["gensim_defaults"].append(cache[f"gensim:{seed}"])
+        if f"simlab:{seed}" not in cache:
+            t0 = time.perf_counter()
+            m = Word2Vec(workers=THREADS, seed=seed).fit(corpus_file=cf, progress=False)
+            remember(f"simlab:{seed}", score("simlab defaults", seed, m.vectors, time.perf_counter() - t0))
+            if seed == 1:
+                m.save(imdb.path.parent / "w2v_simlab_default")  # reused by bench_text_imdb.py (SIF)
+            del m
+        raw["simlab_defaults"].append(cache[f"simlab:{seed}"])
+    if "--no-fasttext" in sys.argv:
+        print(json.dumps(raw, indent=1))
+        return
 
     def agg(name: str, key: str) -> tuple[float, float]:
         vals = [r[key] for r in raw[name]]
@@ -71,10 +87,12 @@ def main(seeds: list[int]) -> None:
 
     # FastText vs Word2Vec, same hyper-parameters (gensim's defaults: CBOW 100-d, window 5, negative 5,
     # sample 1e-3, 5 epochs, min_count 5), seed of the first run
-    t0 = time.perf_counter()
-    ft = FastText(workers=THREADS, seed=seeds[0]).fit(corpus_file=cf, progress=False)
-    ft_row = score("FastText (same hyper-parameters as gensim defaults)", seeds[0], ft.vectors,
-                   time.perf_counter() - t0)
+    if f"fasttext:{seeds[0]}" not in cache:
+        t0 = time.perf_counter()
+        ft = FastText(workers=THREADS, seed=seeds[0]).fit(corpus_file=cf, progress=False)
+        remember(f"fasttext:{seeds[0]}", score("FastText (same hyper-parameters as gensim defaults)", seeds[0],
+                                               ft.vectors, time.perf_counter() - t0))
+    ft_row = cache[f"fasttext:{seeds[0]}"]
     w2v_row = raw["gensim_defaults"][0]
     cfg = Word2Vec().config
     md = (
@@ -99,4 +117,5 @@ def main(seeds: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(s) for s in sys.argv[1].split(",")] if len(sys.argv) > 1 else [1, 2, 3])
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main([int(s) for s in args[0].split(",")] if args else [1, 2, 3])

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import md_table, pin_threads, write_result
 
 THREADS = 2
-SUBSET_DOCS = 40_000
-EPOCHS = 2
+SUBSET_DOCS = 20_000
+EPOCHS = 1
 REPEATS = 2
 PARAMS = dict(vector_size=100, window=5, min_count=5, negative=5, sample=1e-3, epochs=EPOCHS, sg=0)
 
