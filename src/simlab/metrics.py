@@ -295,7 +295,7 @@ def topk(
         Q = l2_normalize(Q).astype(np.float32, copy=False)
     big = np.iinfo(np.int64).max
     max_elems = max(1, budget_bytes // 4)
-    q_step = max(1, min(nq, 256, max_elems))
+    q_step = max(1, min(nq, 512, max_elems))
     c_step = max(1, min(n, max_elems // q_step, (1 << 21) // q_step))
 
     def select(cs_: np.ndarray, ci_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
