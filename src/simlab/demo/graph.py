@@ -66,7 +66,7 @@ def run(ctx: DemoContext) -> Section:
 
     torch.set_num_threads(max(1, ctx.threads))
     quick = ctx.quick
-    gs, fams = make_graphs(3 if quick else 8, 4 if quick else 6, (4, 5) if quick else (5, 7), ctx.seed)
+    gs, fams = make_graphs(3 if quick else 6, 4 if quick else 6, (4, 5) if quick else (4, 6), ctx.seed)
     out = ctx.out / "graph"
     out.mkdir(parents=True, exist_ok=True)
     ged_path = out / "ged.tsv"
@@ -92,8 +92,8 @@ def run(ctx: DemoContext) -> Section:
     true = ged_similarity(gmat[np.ix_(test_idx, train_idx)], sizes[test_idx][:, None], sizes[train_idx][None, :])
     train_gs, test_gs = gs.subset(train_ids), gs.subset([gs.ids[i] for i in test_idx])
 
-    common = {"epochs": 3 if quick else 40, "batch_size": 128, "pairs_per_epoch": 0, "progress": False,
-              "seed": ctx.seed, "dev_share": 0.0 if quick else 0.15, "hidden": 32 if quick else 64}
+    common = {"epochs": 3 if quick else 40, "batch_size": 64, "pairs_per_epoch": 0, "progress": False, "lr": 3e-3,
+              "seed": ctx.seed, "dev_share": 0.0, "hidden": 32}
     rows = []
     models: dict[str, Any] = {"GIN bi-encoder": GraphBiEncoder(conv="gin", **common)}
     if not quick:
