@@ -147,3 +147,15 @@ def test_query_metrics_ties():
     # predicted top-2: items 4, 0; true top-2 with ties: 0, 1, 2, 3 -> 1 hit of 2
     assert m["p@2"] == 0.5
     assert query_metrics(true, true, ks=(3,))["rho"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", ["gcn", "gin", "sage", "gat"])
+def test_registered_encoders(name):
+    import torch
+
+    from simlab.registry import ENCODERS
+
+    enc = ENCODERS.get(name)(5, hidden=8, layers=2)
+    x = torch.randn(4, 5)
+    ei = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    assert enc(x, ei).shape == (4, 8)

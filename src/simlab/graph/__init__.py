@@ -8,11 +8,11 @@ torch_geometric or networkx.
 from simlab.registry import ENCODERS, EVALUATORS, KINDS, MODELS
 
 _E = "simlab.graph.encoders"
-ENCODERS.register("gcn", f"{_E}:GNNEncoder", help="graph convolution (Kipf & Welling 2017), PyG GCNConv")
-ENCODERS.register("gin", f"{_E}:GNNEncoder", help="graph isomorphism network (Xu et al. 2019), PyG GINConv")
-ENCODERS.register("sage", f"{_E}:GNNEncoder", aliases=("graphsage",),
+ENCODERS.register("gcn", f"{_E}:gcn", help="graph convolution (Kipf & Welling 2017), PyG GCNConv")
+ENCODERS.register("gin", f"{_E}:gin", help="graph isomorphism network (Xu et al. 2019), PyG GINConv")
+ENCODERS.register("sage", f"{_E}:sage", aliases=("graphsage",),
                   help="GraphSAGE mean aggregator (Hamilton et al. 2017), PyG SAGEConv")
-ENCODERS.register("gat", f"{_E}:GNNEncoder", help="multi-head graph attention (Velickovic et al. 2018), PyG GATConv")
+ENCODERS.register("gat", f"{_E}:gat", help="multi-head graph attention (Velickovic et al. 2018), PyG GATConv")
 
 KINDS.register("graph-biencoder", "simlab.graph.models:GraphBiEncoder", help="Siamese GNN graph bi-encoder (GED)")
 KINDS.register("graph-pair", "simlab.graph.models:GraphPairModel", help="SimGNN-style graph pair model (GED)")

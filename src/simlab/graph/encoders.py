@@ -146,3 +146,26 @@ class GraphEncoder(nn.Module):
         h = self.nodes(batch)
         g = self.pool(h, batch.batch, int(batch.num_graphs))  # type: ignore[attr-defined]
         return self.proj(g) if self.proj is not None else g
+
+
+# -- registry factories: ENCODERS.get("gin")(input_dim, hidden=64, layers=3, ...) -> GNNEncoder ------------------
+
+
+def gcn(input_dim: int, **kwargs: object) -> GNNEncoder:
+    """GCN node encoder (Kipf & Welling 2017)."""
+    return GNNEncoder("gcn", input_dim, **kwargs)  # type: ignore[arg-type]
+
+
+def gin(input_dim: int, **kwargs: object) -> GNNEncoder:
+    """GIN node encoder (Xu et al. 2019)."""
+    return GNNEncoder("gin", input_dim, **kwargs)  # type: ignore[arg-type]
+
+
+def sage(input_dim: int, **kwargs: object) -> GNNEncoder:
+    """GraphSAGE node encoder (Hamilton et al. 2017)."""
+    return GNNEncoder("sage", input_dim, **kwargs)  # type: ignore[arg-type]
+
+
+def gat(input_dim: int, **kwargs: object) -> GNNEncoder:
+    """Multi-head GAT node encoder (Velickovic et al. 2018)."""
+    return GNNEncoder("gat", input_dim, **kwargs)  # type: ignore[arg-type]
