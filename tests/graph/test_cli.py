@@ -42,6 +42,11 @@ def test_cli_end_to_end(ged_data, tmp_path, capsys):
     import simlab
 
     assert len(simlab.load(tmp_path / "vecs")) == 30
+    # graph vectors through the generic index + search commands: same neighbours as the model
+    run(["index", "build", str(tmp_path / "vecs"), "--metric", "euclidean", "--out", str(tmp_path / "idx")], capsys)
+    found = json.loads(run(["search", str(tmp_path / "idx"), "g1", "-k", "3", "--json"], capsys))
+    keys = [h["key"] for h in found["hits"]]
+    assert keys == simlab.load(tmp_path / "biencoder").most_similar("g1", k=3).keys
     out = run(["rerank", str(tmp_path / "biencoder"), str(tmp_path / "pair"), "g1", "-k", "3", "--candidates", "8",
                "--json"], capsys)
     assert len(json.loads(out)) == 3
