@@ -347,9 +347,10 @@ class NodeEmbedder:
             raise DataError(f"expected one graph, the file holds {len(gs)}", path)
         return self._embed_nx(gs.graphs[0])
 
-    def most_similar(self, query: Any, k: int = 10) -> Hits:
-        """The k nodes most similar (cosine) to a node key."""
-        return self.vectors.most_similar(_key(query, self.vectors), k=k)
+    def most_similar(self, query: Any, k: int = 10, *, index: Any = None) -> Hits:
+        """The k nodes most similar (cosine) to a node key; `index`: an optional ``simlab.Index`` built with
+        ``model.vectors.to_index(...)`` to search instead of the exact scan."""
+        return self.vectors.most_similar(_key(query, self.vectors), k=k, index=index)
 
     def similarity(self, a: Any, b: Any) -> float:
         """Cosine similarity of two nodes' embeddings."""
