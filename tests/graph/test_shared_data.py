@@ -70,3 +70,13 @@ def test_aids_biencoder_learns(shared_data):
     m = GraphBiEncoder(epochs=5, pairs_per_epoch=20000, progress=False, threads=1).fit(b.graphs, b.train_table())
     rep = evaluate(m, "ged:AIDS700nef")
     assert rep.metrics["rho"] > 0.75 and rep.metrics["mse_e3"] < 6
+
+
+def test_imdb_partial_ged_file_reads_with_its_graphs(shared_data):
+    from simlab.graph.ged import GEDTable
+    from simlab.graph.io import GraphSet
+
+    root = shared_data / "ged_IMDBMulti"
+    gs = GraphSet.read(root / "raw" / "IMDBMulti")
+    table = GEDTable.read(root / "partial_ged_tagsim" / "ged_pairs.tsv", gs)  # header gid_a, gid_b, ged
+    assert len(gs) == 1500 and len(table) == 48783 and table.exact.all()
