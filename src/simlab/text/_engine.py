@@ -32,11 +32,13 @@ log = logging.getLogger(__name__)
 class _LossProxy:
     """Stands in for the model inside one Cython batch call so that the loss counter is private to it."""
 
-    __slots__ = ("_model", "running_training_loss")
+    __slots__ = ("_model", "running_training_loss", "wv")
 
     def __init__(self, model: Any) -> None:
         object.__setattr__(self, "_model", model)
         object.__setattr__(self, "running_training_loss", 0.0)
+        # the Cython loop reads model.wv for every token: a plain slot, not the __getattr__ fallback
+        object.__setattr__(self, "wv", model.wv)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._model, name)

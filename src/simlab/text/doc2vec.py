@@ -128,11 +128,13 @@ class TaggedCorpus:
 class _Proxy:
     """The model seen by one inference call, with its own random state (deterministic, thread-safe)."""
 
-    __slots__ = ("_model", "random")
+    __slots__ = ("_model", "random", "wv", "dv")
 
     def __init__(self, model: Any, seed: int) -> None:
         object.__setattr__(self, "_model", model)
         object.__setattr__(self, "random", np.random.RandomState(seed))
+        object.__setattr__(self, "wv", model.wv)  # read per token by the Cython loop
+        object.__setattr__(self, "dv", model.dv)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._model, name)
