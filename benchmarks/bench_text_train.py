@@ -1,7 +1,7 @@
 """Word2Vec training throughput and peak memory: simlab vs raw gensim with identical parameters.
 
 Both train on the same re-iterable corpus object (IMDB reviews, pre-tokenized line file read with str.split),
-and in gensim's corpus_file mode on the same file. Runs alternate (gensim, simlab, gensim, simlab); words/s is
+and in gensim's corpus_file mode on the same file. Runs alternate (gensim first, then simlab first, ...); words/s is
 raw corpus tokens x epochs / wall time of vocabulary scan + training, best of the repeats.
 Peak RSS: each trainer in its own subprocess on the full IMDB corpus (1 epoch), ru_maxrss of the child.
 
@@ -22,7 +22,7 @@ from common import md_table, pin_threads, write_result
 THREADS = 2
 SUBSET_DOCS = 20_000
 EPOCHS = 1
-REPEATS = 2
+REPEATS = 3
 PARAMS = dict(vector_size=100, window=5, min_count=5, negative=5, sample=1e-3, epochs=EPOCHS, sg=0)
 
 MEM_SCRIPT = r"""
@@ -72,17 +72,22 @@ def main() -> None:
         runs.setdefault(name, []).append(words / (time.perf_counter() - t0))
         print(name, f"{runs[name][-1]:,.0f} words/s", flush=True)
 
-    for _ in range(REPEATS):
-        timed("gensim iterable", lambda: GW(sentences=corpus, workers=THREADS, seed=1, **PARAMS))
-        timed("simlab iterable", lambda: Word2Vec(workers=THREADS, seed=1, compute_loss=False, **ours)
-              .fit(corpus, progress=False))
-        timed("gensim iterable + compute_loss", lambda: GW(sentences=corpus, workers=THREADS, seed=1,
-                                                           compute_loss=True, **PARAMS))
-        timed("simlab iterable + exact per-epoch loss", lambda: Word2Vec(workers=THREADS, seed=1, **ours)
-              .fit(corpus, progress=False))
-        timed("gensim corpus_file", lambda: GW(corpus_file=str(subset), workers=THREADS, seed=1, **PARAMS))
-        timed("simlab corpus_file", lambda: Word2Vec(workers=THREADS, seed=1, compute_loss=False, **ours)
-              .fit(corpus_file=subset, progress=False))
+    pairs_fn = [
+        (("gensim iterable", lambda: GW(sentences=corpus, workers=THREADS, seed=1, **PARAMS)),
+         ("simlab iterable", lambda: Word2Vec(workers=THREADS, seed=1, compute_loss=False, **ours)
+          .fit(corpus, progress=False))),
+        (("gensim iterable + compute_loss", lambda: GW(sentences=corpus, workers=THREADS, seed=1,
+                                                       compute_loss=True, **PARAMS)),
+         ("simlab iterable + exact per-epoch loss", lambda: Word2Vec(workers=THREADS, seed=1, **ours)
+          .fit(corpus, progress=False))),
+        (("gensim corpus_file", lambda: GW(corpus_file=str(subset), workers=THREADS, seed=1, **PARAMS)),
+         ("simlab corpus_file", lambda: Word2Vec(workers=THREADS, seed=1, compute_loss=False, **ours)
+          .fit(corpus_file=subset, progress=False))),
+    ]
+    for rep in range(REPEATS):
+        for a, b in pairs_fn:
+            for name, fn in ((a, b) if rep % 2 == 0 else (b, a)):  # alternate who goes first
+                timed(name, fn)
     best = {k: max(v) for k, v in runs.items()}
     pairs = [("iterable", "gensim iterable", "simlab iterable"),
              ("iterable, loss on", "gensim iterable + compute_loss", "simlab iterable + exact per-epoch loss"),
@@ -99,7 +104,7 @@ def main() -> None:
         print(mem[-1], flush=True)
     md = (f"Word2Vec CBOW 100-d, window 5, negative 5, sample 1e-3, min_count 5, {EPOCHS} epochs, "
           f"{THREADS} worker threads, on the first {SUBSET_DOCS:,} IMDB reviews ({n_tokens:,} tokens; "
-          f"pre-tokenized, read with str.split by the same corpus object). Best of {REPEATS} alternating runs; "
+          f"pre-tokenized, read with str.split by the same corpus object). Best of {REPEATS} interleaved runs (other engineers' jobs share the 2 cores, so single runs are noisy); "
           "vocabulary scan included. 'loss on': gensim's compute_loss (cumulative float32 counter) vs simlab's "
           "exact per-epoch loss.\n\n" + md_table(rows) +
           "\n\nPeak resident memory, each trainer alone in a fresh process, full IMDB corpus (all 100k reviews), "
