@@ -128,7 +128,7 @@ class TaggedCorpus:
 class _Proxy:
     """The model seen by one inference call, with its own random state (deterministic, thread-safe)."""
 
-    __slots__ = ("_model", "random", "wv", "dv")
+    __slots__ = ("_model", "dv", "random", "wv")
 
     def __init__(self, model: Any, seed: int) -> None:
         object.__setattr__(self, "_model", model)
