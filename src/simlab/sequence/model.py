@@ -513,6 +513,8 @@ class SiameseModel:
         return knn
 
     def _batch_fn(self, data: Any, kind: str) -> Any:
+        import torch
+
         from simlab.train import Batch
 
         c = self.config
@@ -554,7 +556,7 @@ class SiameseModel:
                 bs = c.batch_size
                 if kind == "labelled":
                     for rows in S.balanced_batches(ci, max(1, per_epoch // bs), bs, rng):
-                        y = __import__("torch").as_tensor(ci.codes[rows])
+                        y = torch.as_tensor(ci.codes[rows])
                         out.append(Batch(kind, {"x": coll(items, rows, rng)}, {"label": y}, len(rows)))
                     return out
                 if kind == "triplets":
@@ -569,8 +571,6 @@ class SiameseModel:
                 if kind == "positive_pairs":
                     ia, ib = ia[y == 1], ib[y == 1]
                     y = y[y == 1]
-                import torch
-
                 for s in range(0, len(ia), bs):
                     sl = slice(s, s + bs)
                     tgt = torch.as_tensor(y[sl])
@@ -591,8 +591,6 @@ class SiameseModel:
             return tbatches
 
         # pairs
-        import torch
-
         A, B = prep_all(data.a), prep_all(data.b)
         score = data.score
         if score is not None and self.score_range is not None:

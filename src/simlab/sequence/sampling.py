@@ -88,17 +88,18 @@ def sample_triplets(ci: ClassIndex, n: int, rng: np.random.Generator, hard_rank:
 
 def balanced_batches(ci: ClassIndex, n_batches: int, batch_size: int, rng: np.random.Generator,
                      per_class: int = 4) -> list[np.ndarray]:
-    """P x K batches: P classes drawn uniformly, K items each (with replacement when a class is small).
+    """P x K batches: P classes drawn uniformly, K items each (with replacement when a class is small);
+    K grows to ``batch_size // P`` when there are few classes.
 
     Used by batch-hard triplet and supervised InfoNCE losses on ``labelled`` data.
     """
     n_classes = len(ci.classes)
     p = max(2, min(n_classes, batch_size // per_class))
+    k = max(per_class, batch_size // p)  # few classes: more items per class, so the batch stays full
     out = []
     for _ in range(n_batches):
         classes = rng.choice(n_classes, size=p, replace=False)
-        rows = [rng.choice(ci.members[c], size=per_class, replace=len(ci.members[c]) < per_class)
-                for c in classes]
+        rows = [rng.choice(ci.members[c], size=k, replace=len(ci.members[c]) < k) for c in classes]
         out.append(np.concatenate(rows))
     return out
 
