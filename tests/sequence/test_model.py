@@ -141,7 +141,7 @@ def test_text_dimension_mismatch(sick_files, word_vectors):
         m.fit(train, vectors=other)
 
 
-def test_triplets_and_labelled_texts(word_vectors):
+def test_triplets_and_labelled_texts(word_vectors, tmp_path):
     from .conftest import make_sentences
 
     rng = np.random.default_rng(0)
@@ -150,5 +150,16 @@ def test_triplets_and_labelled_texts(word_vectors):
                      loss="contrastive").fit((texts, labels))
     assert m.history["data_kind"] == "binary_pairs"
     trip = Triplets(texts[:10], texts[10:20], texts[20:30])
-    m2 = SiameseModel(hidden=8, epochs=1, progress=False, device="cpu", vectors=word_vectors).fit(trip, dev=trip)
+    ckpt = tmp_path / "best.safetensors"
+    m2 = SiameseModel(hidden=8, epochs=2, progress=False, device="cpu", vectors=word_vectors).fit(
+        trip, dev=trip, checkpoint=ckpt)
     assert m2.history["data_kind"] == "triplets" and m2.history["best_dev"] is not None
+    assert ckpt.is_file()  # best weights kept as safetensors during training
+
+
+def test_dev_split_and_early_stopping(italy):
+    train, _ = italy
+    m = SiameseModel({**FAST_SERIES, "epochs": 6, "patience": 1, "lr": 1e-9, "dev_fraction": 0.3}).fit(train)
+    hist = m.history
+    assert hist["best_dev"] is not None and 0 <= hist["best_dev"] <= 1
+    assert len(hist["epochs"]) < 6 and hist["stopped_early"]  # nothing improves with a zero learning rate

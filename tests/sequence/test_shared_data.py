@@ -39,3 +39,16 @@ def test_sick_evaluator_on_word_overlap(shared_data):
     assert rep.counts["items_scored"] == 4927 and 0.4 < rep.metrics["pearson"] < 0.8
     rep = eval_stsb(Overlap())
     assert rep.primary == "spearman" and rep.counts["items_scored"] == 1379 and rep.value > 0.3
+
+
+def test_sick_retrieval_and_evaluator_with_a_text_model(shared_data, sick_files, word_vectors):
+    pytest.importorskip("torch")
+    from simlab.evaluate import evaluate
+    from simlab.sequence.model import SiameseModel
+
+    m = SiameseModel(hidden=8, epochs=1, progress=False, device="cpu", vectors=word_vectors).fit(
+        D.read_sick(sick_files / "SICK_train.txt"))
+    rep = evaluate(m, "retrieval:sick")
+    assert rep.counts["queries"] > 500 and 0 <= rep.metrics["recall@1"] <= rep.metrics["recall@10"] <= 1
+    rep = evaluate(m, "sick")
+    assert rep.counts["items_scored"] == 4927 and rep.counts["oov_share"] > 0.5  # toy vocabulary
