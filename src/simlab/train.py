@@ -189,6 +189,7 @@ def fit(
     data_kind: str | None = None,
     loss: nn.Module | None = None,
     callbacks: Iterable[Callable[[EpochLog], bool | None]] = (),
+    unit: str = "items",
 ) -> History:
     """Train `model` in place and restore the weights of the best dev epoch.
 
@@ -203,6 +204,7 @@ def fit(
         checkpoint: a ``.safetensors`` path where the best weights are written whenever they improve.
         data_kind / loss: when both are given, checked against ``loss.expects`` before the first step.
         callbacks: called with each :class:`EpochLog`; returning True stops training.
+        unit: what one counted example is (``pairs``, ``triplets``, ``graphs``), for the progress bar's rate.
 
     Returns:
         The :class:`History`.
@@ -251,7 +253,7 @@ def fit(
             n_items += items
             n_steps += 1
             rate = n_items / max(time.perf_counter() - t0, 1e-9)
-            bar.set_postfix(loss=f"{total / max(n_items, 1):.4f}", items_s=f"{rate:,.0f}")
+            bar.set_postfix({"loss": f"{total / max(n_items, 1):.4f}", f"{unit}/s": f"{rate:,.0f}"})
         if n_steps == 0:
             raise DataError(f"no training batches in epoch {epoch} (empty data?)")
         secs = time.perf_counter() - t0

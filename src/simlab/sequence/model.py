@@ -476,7 +476,8 @@ class SiameseModel:
             "epochs", "lr", "weight_decay", "optimizer", "grad_clip", "patience", "seed", "device", "threads",
             "progress")})
         hist = T.fit(self.net, batches, T.siamese_step(loss), cfg, dev_metric=dev_metric, checkpoint=checkpoint,
-                     data_kind=train_kind, loss=loss)
+                     data_kind=train_kind, loss=loss,
+                     unit={"triplets": "triplets", "labelled": "items"}.get(train_kind, "pairs"))
         self.history = {"loss": loss_name, "data_kind": train_kind, "train_items": len(items), **hist.to_dict()}
         self.net.eval()
         if c.keep_collection:
