@@ -38,7 +38,7 @@ MALSTM = dict(encoder="lstm", hidden=50, head="malstm", loss="mse", batch_size=6
               progress=False, device="cpu", threads=THREADS)
 VARIANTS = {
     "MaLSTM (LSTM 50, exp(-L1), MSE, frozen vectors)": MALSTM,
-    "Siamese biGRU 64 + learned head [|a-b|, a*b] (MSE)": {**MALSTM, "encoder": "gru", "hidden": 64,
+    "Siamese biGRU 64, max pooling + learned head on [abs(a-b), a*b] (MSE)": {**MALSTM, "encoder": "gru", "hidden": 64,
                                                              "bidirectional": True, "head": "learned",
                                                              "pooling": "max", "dropout": 0.1},
 }
@@ -133,9 +133,9 @@ def cos_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(1) / np.maximum(na * nb, 1e-12)
 
 
-def metrics(pred: np.ndarray, gold: np.ndarray, mse: bool = True) -> dict[str, float]:
+def metrics(pred: np.ndarray, gold: np.ndarray, mse: bool = True) -> dict[str, float | str]:
     out = {"pearson": pearson(pred, gold), "spearman": spearman(pred, gold)}
-    out["mse"] = float(np.mean((pred - gold) ** 2)) if mse else float("nan")
+    out["mse"] = float(np.mean((pred - gold) ** 2)) if mse else "n/a (cosine, not on the score scale)"
     return out
 
 
