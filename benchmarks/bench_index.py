@@ -283,7 +283,7 @@ def main() -> None:
     ]
     md = "\n".join([
         f"{N:,} x {DIM} float32 clustered vectors (decaying spectrum, 20 clusters, spread 0.3), {NQ:,} held-out queries, "
-        f"k = {K}, cosine, {THREADS} thread. Machine bounds measured in the same run: memory read bandwidth "
+        f"k = {K}, cosine, {THREADS} thread. Machine bounds measured in the same run: memory bandwidth "
         f"{bandwidth / 1e9:.1f} GB/s (best of sum {BW['sum'] / 1e9:.1f}, max {BW['max'] / 1e9:.1f}, copy "
         f"{BW['copy'] / 1e9:.1f} counting read + write, over a 400 MB array), float32 GEMM {gemm_rate / 1e9:.1f} GFLOP/s "
         f"(2048^3 numpy matmul); load average at start {os.getloadavg()[0]:.1f}.",
