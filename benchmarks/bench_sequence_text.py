@@ -34,7 +34,7 @@ from simlab.sequence.model import SiameseModel  # noqa: E402
 
 CACHE = Path(__file__).parent / ".cache" / "sequence_w2v"
 W2V = dict(vector_size=300, window=5, min_count=3, sg=0, negative=5, epochs=5, sample=1e-4, seed=0)
-MALSTM = dict(encoder="lstm", hidden=50, head="malstm", loss="mse", batch_size=64, lr=1e-3, epochs=25, patience=4,
+MALSTM = dict(encoder="lstm", hidden=50, head="malstm", loss="mse", batch_size=64, lr=1e-3, epochs=40, patience=8,
               progress=False, device="cpu", threads=THREADS)
 VARIANTS = {
     "MaLSTM (LSTM 50, exp(-L1), MSE, frozen vectors)": MALSTM,
