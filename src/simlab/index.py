@@ -170,9 +170,15 @@ class ExactBackend:
     def train(self, x: np.ndarray) -> None:
         """Nothing to train."""
 
+    #: the Index passes raw (validated) vectors; this backend normalises (cosine) chunk by chunk into its
+    #: storage, so adding never holds a second full copy
+    normalizes = True
+
     def add(self, x: np.ndarray, ids: np.ndarray) -> None:
-        rows = np.hstack([x, -0.5 * (x * x).sum(1, keepdims=True)]) if self._l2 else x
-        need = self._n + len(rows)
+        self._append(x, ids, normalize=self.metric == "cosine")
+
+    def _append(self, x: np.ndarray, ids: np.ndarray, normalize: bool) -> None:
+        need = self._n + len(x)
         if need > len(self._buf):
             cap = max(need, int(len(self._buf) * 1.5), 1024)
             bt = np.empty((self._bt.shape[0], cap), dtype=np.float32)
@@ -181,7 +187,13 @@ class ExactBackend:
             ids_buf = np.empty(cap, dtype=np.int64)
             ids_buf[: self._n] = self._ids[: self._n]
             self._ids = ids_buf
-        self._buf[self._n : need] = rows
+        for s in range(0, len(x), 65536):
+            rows = x[s : s + 65536]
+            if normalize:
+                rows = M.l2_normalize(rows)
+            if self._l2:
+                rows = np.hstack([rows, -0.5 * (rows * rows).sum(1, keepdims=True)])
+            self._buf[self._n + s : self._n + s + len(rows)] = rows
         self._ids[self._n : need] = ids
         self._n = need
 
@@ -225,7 +237,8 @@ class ExactBackend:
         used, labels = np.unique(labels, return_inverse=True)
         cent = cent[used]
         order = np.argsort(labels, kind="stable")
-        self._buf[:n] = x[order]
+        for i in range(self._bt.shape[0]):  # permute one coordinate at a time: no full temporary copy
+            self._bt[i, :n] = self._bt[i, :n][order]
         self._ids[:n] = self._ids[:n][order]
         labels = labels[order].astype(np.int32)
         # exact centres of the full groups, and radii around them
@@ -351,7 +364,7 @@ class ExactBackend:
     def from_files(cls, art: Artifact, dim: int, metric: str, config: ExactConfig) -> ExactBackend:
         b = cls(dim, metric, config)
         arr = art.arrays("exact.safetensors")
-        b.add(arr["matrix"].astype(np.float32, copy=False), arr["ids"].astype(np.int64))
+        b._append(arr["matrix"].astype(np.float32, copy=False), arr["ids"].astype(np.int64), normalize=False)
         if "labels" in arr and len(arr["labels"]):
             b._labels = arr["labels"].astype(np.int32)
             b._n_grouped = len(b._labels)
@@ -732,11 +745,11 @@ class Index:
             self.dim = int(d)
             self._backend = self._cls(self.dim, self.metric, self.config)
 
-    def _prepare(self, x: Any, name: str) -> np.ndarray:
+    def _prepare(self, x: Any, name: str, normalize: bool = True) -> np.ndarray:
         arr = M.as_matrix(x, np.float32, name)
         if self.dim is not None and arr.shape[1] != self.dim:
             raise DimensionError(f"{name} have dimension {arr.shape[1]}, the index has dimension {self.dim}")
-        if self.metric == "cosine":
+        if normalize and self.metric == "cosine":
             arr = M.l2_normalize(arr).astype(np.float32, copy=False)
         return np.ascontiguousarray(arr)
 
@@ -762,7 +775,9 @@ class Index:
             DimensionError: wrong dimension or a key count that does not match the rows.
         """
         keys = list(keys)
-        x = self._prepare(vectors, "vectors") if len(keys) else np.zeros((0, self.dim or 0), np.float32)
+        own_norm = bool(getattr(self._cls, "normalizes", False))
+        x = (self._prepare(vectors, "vectors", normalize=not own_norm) if len(keys)
+             else np.zeros((0, self.dim or 0), np.float32))
         if x.shape[0] != len(keys):
             raise DimensionError(f"{len(keys)} keys but {x.shape[0]} vectors")
         if not keys:
