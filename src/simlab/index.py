@@ -187,8 +187,8 @@ class ExactBackend:
             ids_buf = np.empty(cap, dtype=np.int64)
             ids_buf[: self._n] = self._ids[: self._n]
             self._ids = ids_buf
-        for s in range(0, len(x), 65536):
-            rows = x[s : s + 65536]
+        for s in range(0, len(x), 8192):  # small chunks: temporaries stay far below the data size
+            rows = x[s : s + 8192]
             if normalize:
                 rows = M.l2_normalize(rows)
             if self._l2:
