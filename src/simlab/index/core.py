@@ -1,0 +1,309 @@
+"""`Index`: keys + vectors over a registered backend; `recall_at_k` against exact search."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simlab import metrics as M
+from simlab.artifacts import Artifact, ArtifactWriter
+from simlab.config import from_dict
+from simlab.errors import (
+    ConfigError,
+    DataError,
+    DimensionError,
+    NotFittedError,
+    SimlabError,
+    UnknownKeyError,
+)
+from simlab.index.common import resolve_metric
+from simlab.index.faiss_backend import _OVERRIDABLE
+from simlab.registry import INDEXES
+from simlab.vectors import Hits
+
+log = logging.getLogger(__name__)
+
+
+class Index:
+    """Keys + vectors searchable by similarity, over a registered backend.
+
+    Args:
+        backend: ``"exact"`` (the reference) or ``"faiss"`` (see ``simlab list indexes``).
+        metric: ``cosine``, ``dot``, ``euclidean`` or ``sqeuclidean`` (aliases: cos, ip, inner_product, l2).
+        dim: vector dimension; taken from the first :meth:`add` when omitted.
+        **options: backend options (exact: ``budget_bytes``; faiss: ``factory``, ``efSearch``, ``nprobe``,
+            ``efConstruction``, ``train_size``, ``seed``). Unknown names raise :class:`ConfigError`.
+
+    Example:
+        >>> import numpy as np
+        >>> idx = Index("exact", metric="dot").add(["a", "b"], np.eye(2, dtype="float32"))
+        >>> idx.search(np.array([[1.0, 0.0]]), k=1).keys
+        [['a']]
+    """
+
+    def __init__(self, backend: str = "exact", metric: str = "cosine", dim: int | None = None,
+                 **options: Any) -> None:
+        self.backend_name = INDEXES.canonical(backend)
+        self._cls = INDEXES.get(self.backend_name)
+        self.metric = resolve_metric(metric)
+        self.config = from_dict(self._cls.Config, options)
+        self.options = {k: v for k, v in dataclasses.asdict(self.config).items()}
+        if dim is not None and (not isinstance(dim, int | np.integer) or dim < 1):
+            raise ConfigError(f"dim must be a positive integer, got {dim!r}")
+        self.dim: int | None = None if dim is None else int(dim)
+        self._backend: Any = None if dim is None else self._cls(self.dim, self.metric, self.config)
+        self._key_of: list[Any] = []  # id -> key (None once removed)
+        self._id_of: dict[Any, int] = {}
+        self._key_arr: np.ndarray | None = None
+
+    # -- basics --------------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._id_of)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return key in self._id_of
+        except TypeError:
+            return False
+
+    def __repr__(self) -> str:
+        extra = f", factory={self.config.factory!r}" if self.backend_name == "faiss" else ""
+        return f"Index(backend={self.backend_name!r}{extra}, metric={self.metric!r}, dim={self.dim}, n={len(self)})"
+
+    @property
+    def keys(self) -> list[Any]:
+        """Keys in insertion order (removed ones left out)."""
+        return [k for k in self._key_of if k is not None] if len(self._id_of) != len(self._key_of) else list(
+            self._key_of)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The saved search settings (e.g. ``{"efSearch": 64}``); per-call overrides do not change them."""
+        return dict(getattr(self._backend, "settings", {}) or {}) if self._backend is not None else {}
+
+    @property
+    def is_trained(self) -> bool:
+        """False for an IVF/PQ index that has not seen training data yet."""
+        return self._backend is not None and bool(self._backend.is_trained)
+
+    @property
+    def nbytes(self) -> int:
+        """Approximate memory of the stored vectors/codes and graph (keys excluded)."""
+        return 0 if self._backend is None else int(self._backend.nbytes)
+
+    def set(self, **settings: Any) -> Index:
+        """Change saved search settings, e.g. ``idx.set(efSearch=128)`` or ``idx.set(nprobe=32)``."""
+        self._ensure_backend(None)
+        valid = _OVERRIDABLE.get(getattr(self._backend, "family", "other"), ())
+        for name, value in settings.items():
+            if name not in valid:
+                raise ConfigError(f"unknown search setting {name!r} for this index; valid: {', '.join(valid) or '(none)'}")
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(f"search setting {name} must be a positive integer, got {value!r}")
+            self._backend._apply(name, int(value))
+        return self
+
+    # -- building ------------------------------------------------------------------------------------------
+    def _ensure_backend(self, d: int | None) -> None:
+        if self._backend is None:
+            if d is None:
+                raise NotFittedError("the index has no dimension yet: pass dim= or add vectors first")
+            self.dim = int(d)
+            self._backend = self._cls(self.dim, self.metric, self.config)
+
+    def _prepare(self, x: Any, name: str, normalize: bool = True) -> np.ndarray:
+        arr = M.as_matrix(x, np.float32, name)
+        if self.dim is not None and arr.shape[1] != self.dim:
+            raise DimensionError(f"{name} have dimension {arr.shape[1]}, the index has dimension {self.dim}")
+        if normalize and self.metric == "cosine":
+            arr = M.l2_normalize(arr).astype(np.float32, copy=False)
+        return np.ascontiguousarray(arr)
+
+    def train(self, vectors: Any) -> Index:
+        """Train an IVF/PQ index on representative vectors ``(n, dim)`` (done automatically by the first add)."""
+        x = self._prepare(vectors, "training vectors")
+        self._ensure_backend(x.shape[1])
+        self._backend.train(x)
+        return self
+
+    def add(self, keys: Iterable[Any], vectors: Any) -> Index:
+        """Add vectors under new keys.
+
+        Args:
+            keys: n unique keys (str or int) not already in the index.
+            vectors: ``(n, dim)`` array-like.
+
+        Returns:
+            self.
+
+        Raises:
+            DataError: duplicate keys, a key already present, or NaN values.
+            DimensionError: wrong dimension or a key count that does not match the rows.
+        """
+        keys = list(keys)
+        own_norm = bool(getattr(self._cls, "normalizes", False))
+        x = (self._prepare(vectors, "vectors", normalize=not own_norm) if len(keys)
+             else np.zeros((0, self.dim or 0), np.float32))
+        if x.shape[0] != len(keys):
+            raise DimensionError(f"{len(keys)} keys but {x.shape[0]} vectors")
+        if not keys:
+            return self
+        seen: set[Any] = set()
+        for key in keys:
+            if key is None:
+                raise DataError("None cannot be a key")
+            if key in self._id_of or key in seen:
+                raise DataError(f"key {key!r} is already in the index (remove it first)")
+            seen.add(key)
+        self._ensure_backend(x.shape[1])
+        start = len(self._key_of)
+        ids = np.arange(start, start + len(keys), dtype=np.int64)
+        self._backend.add(x, ids)
+        self._key_of.extend(keys)
+        self._id_of.update(zip(keys, range(start, start + len(keys)), strict=True))
+        self._key_arr = None
+        return self
+
+    def remove(self, keys: Iterable[Any]) -> Index:
+        """Remove keys (and their vectors).
+
+        Raises:
+            UnknownKeyError: a key that is not in the index (nothing is removed then).
+        """
+        keys = [keys] if isinstance(keys, str | int) else list(keys)
+        for key in keys:
+            if key not in self:
+                raise UnknownKeyError(f"cannot remove unknown key {key!r} (not among the {len(self)} indexed keys)")
+        ids = np.array(sorted({self._id_of[key] for key in keys}), dtype=np.int64)
+        if len(ids):
+            self._backend.remove(ids)
+            for key in keys:
+                i = self._id_of.pop(key, None)
+                if i is not None:
+                    self._key_of[i] = None
+            self._key_arr = None
+        return self
+
+    # -- search --------------------------------------------------------------------------------------------
+    def _keys_array(self) -> np.ndarray:
+        if self._key_arr is None:
+            arr = np.empty(len(self._key_of) + 1, dtype=object)  # last slot: None for id -1
+            arr[:-1] = np.fromiter(self._key_of, dtype=object, count=len(self._key_of))
+            self._key_arr = arr
+        return self._key_arr
+
+    def search(self, queries: Any, k: int = 10, **overrides: Any) -> Hits:
+        """The k most similar indexed keys of each query.
+
+        Args:
+            queries: ``(q, dim)`` (a batch) or ``(dim,)`` (one query).
+            k: neighbours per query (at most the number of indexed keys).
+            **overrides: search settings for this call only, e.g. ``efSearch=256`` (HNSW), ``nprobe=32`` (IVF).
+
+        Returns:
+            :class:`Hits`: for a batch, ``keys`` is a list of q lists and ``scores`` is ``(q, k)``; for one
+            ``(dim,)`` query, a list of k keys and ``(k,)`` scores. Scores are similarities (higher = more
+            similar; negated distances for Euclidean). An approximate index that finds fewer than k live
+            neighbours pads with key ``None`` and score ``-inf``.
+
+        Raises:
+            DataError: the index is empty. DimensionError: wrong query dimension. ConfigError: bad k or
+            unknown setting names.
+        """
+        single = (getattr(queries, "ndim", None) == 1 or
+                  (isinstance(queries, list | tuple) and np.ndim(queries) == 1))
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+            raise ConfigError(f"k must be a positive integer, got {k!r}")
+        if len(self) == 0:
+            raise DataError("cannot search an empty index: add vectors first")
+        q = self._prepare(queries, "queries")
+        k = min(int(k), len(self))
+        ids, scores = self._backend.search(q, k, overrides)
+        missing = ids < 0
+        if missing.any():
+            scores = np.where(missing, -np.inf, scores).astype(np.float32)
+            ids = np.where(missing, len(self._key_of), ids)
+        keys = self._keys_array()[ids].tolist()
+        if single:
+            return Hits(keys[0], scores[0])
+        return Hits(keys, scores)
+
+    def vector(self, key: Any) -> np.ndarray:
+        """The stored vector of `key` ``(dim,)`` (unit length for cosine; decoded, so lossy, for PQ)."""
+        if key not in self:
+            raise UnknownKeyError(f"unknown key {key!r} (not among the {len(self)} indexed keys)")
+        return np.asarray(self._backend.reconstruct(self._id_of[key]), dtype=np.float32)
+
+    def most_similar(self, query: Any, k: int = 10, exclude_query: bool = True, **overrides: Any) -> Hits:
+        """Neighbours of a stored key (itself excluded) or of a ``(dim,)`` vector, as one-query :class:`Hits`."""
+        if isinstance(query, np.ndarray) or hasattr(query, "detach"):
+            return self.search(np.asarray(query, np.float32).reshape(-1), k, **overrides)
+        vec = self.vector(query)
+        want = min(k + (1 if exclude_query else 0), len(self))
+        hits = self.search(vec, want, **overrides)
+        pairs = [(kk, s) for kk, s in zip(hits.keys, hits.scores, strict=True)
+                 if not (exclude_query and kk == query)][:k]
+        return Hits([p[0] for p in pairs], np.array([p[1] for p in pairs], np.float32))
+
+    # -- persistence ---------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Save as an artifact directory (config, saved search settings, keys, backend data), atomically."""
+        cfg = {"backend": self.backend_name, "metric": self.metric, "dim": self.dim, "options": self.options,
+               "settings": self.settings, "count": len(self)}
+        with ArtifactWriter(path, "index", cfg) as w:
+            w.save_json("keys.json", self._key_of)
+            if self._backend is not None:
+                self._backend.to_files(w)
+            w.metrics["nbytes"] = self.nbytes
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Index:
+        """Load an index saved with :meth:`save` (checksums verified, nothing unpickled)."""
+        return cls._from_artifact(Artifact(path, kind="index"))
+
+    @classmethod
+    def _from_artifact(cls, art: Artifact) -> Index:
+        c = art.config
+        try:
+            idx = cls(c["backend"], c["metric"], None, **(c.get("options") or {}))
+            dim = c.get("dim")
+        except KeyError as exc:
+            raise SimlabError(f"{art.path}: index manifest lacks {exc}") from None
+        keys = art.json("keys.json")
+        if not isinstance(keys, list):
+            raise SimlabError(f"{art.path}: keys.json is not a list")
+        if dim is not None:
+            idx.dim = int(dim)
+            if idx.backend_name == "faiss":
+                idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config, c.get("settings"))
+            else:
+                idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config)
+        idx._key_of = keys
+        idx._id_of = {key: i for i, key in enumerate(keys) if key is not None}
+        return idx
+
+
+def recall_at_k(index: Index, exact_index: Index, queries: Any, k: int = 10, **overrides: Any) -> float:
+    """Mean share of the exact top-k keys that `index` also returns in its top k.
+
+    Args:
+        index: the approximate index.
+        exact_index: the reference (normally the ``exact`` backend over the same vectors and metric).
+        queries: ``(q, dim)``.
+        k: neighbours compared.
+        **overrides: search settings for `index` (e.g. ``efSearch=32``).
+
+    Returns:
+        recall@k in [0, 1].
+    """
+    got = index.search(queries, k, **overrides).keys
+    ref = exact_index.search(queries, k).keys
+    if not ref:
+        return float("nan")
+    return float(np.mean([len(set(g) & set(r)) / max(1, len(r)) for g, r in zip(got, ref, strict=True)]))

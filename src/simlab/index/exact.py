@@ -1,0 +1,281 @@
+"""Exact backend: blocked BLAS inner products with a running top-k threshold and exact group pruning."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from simlab import metrics as M
+from simlab.artifacts import Artifact, ArtifactWriter
+from simlab.errors import (
+    ConfigError,
+)
+from simlab.index.common import _check_positive, _to_score
+
+
+@dataclasses.dataclass(frozen=True)
+class ExactConfig:
+    """Options of the exact backend.
+
+    Attributes:
+        budget_bytes: memory budget of one block of scores during search (see :func:`simlab.metrics.topk`).
+        prune: skip groups of vectors that provably cannot reach a query's top k (results stay exact).
+        prune_min: use pruning from this many vectors on (below it a plain scan is as fast).
+        seed: seed of the k-means grouping used for pruning.
+    """
+
+    budget_bytes: int = M.DEFAULT_BUDGET
+    prune: bool = True
+    prune_min: int = 20000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_positive(self, ("budget_bytes", "prune_min"))
+
+
+class ExactBackend:
+    """Exact search: BLAS inner products with chunked top-k selection (:func:`simlab.metrics.topk`).
+
+    The reference every other backend is measured against. Every metric is an inner-product search over the
+    stored rows: unit vectors for cosine, and for Euclidean rows augmented with ``-|x|^2 / 2`` (ranking by
+    ``q.x - |x|^2 / 2`` is ranking by distance); the returned distances are then recomputed exactly.
+
+    Pruning (exact): from ``prune_min`` vectors on, the rows are grouped by k-means (about 3,000 per group) and
+    stored group by group; a group with centre ``c`` and radius ``r`` cannot hold a row scoring more than
+    ``q.c + |q| r`` (Cauchy-Schwarz). Each query scans its groups in decreasing order of that bound and stops
+    when the bound falls below its current k-th best score; queries that scan the same group share one GEMM.
+    On clustered data (real embeddings) this scans a small share of the rows; on structureless data it
+    degrades to a full scan. Ties are broken by insertion order.
+    """
+
+    Config = ExactConfig
+    name = "exact"
+    group_size = 3000
+
+    def __init__(self, dim: int, metric: str, config: ExactConfig) -> None:
+        self.dim, self.metric, self.config = dim, metric, config
+        self._l2 = metric in ("euclidean", "sqeuclidean")
+        width = dim + 1 if self._l2 else dim
+        # storage is column-major: self._bt is (width, capacity) C-contiguous and self._buf its (capacity,
+        # width) transposed view; one-query scans (GEMV) stream about 30% faster in this layout
+        self._bt = np.zeros((width, 0), dtype=np.float32)
+        self._buf = self._bt.T
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._n = 0
+        self._n_grouped = 0  # rows [0, _n_grouped) are stored group by group; later rows are a scanned tail
+        self._labels = np.zeros(0, dtype=np.int32)
+        self._cent = np.zeros((0, width), dtype=np.float32)
+        self._rad = np.zeros(0, dtype=np.float64)
+        self.last_scanned = 1.0  # share of (query, row) pairs the last search scored (pruning statistics)
+
+    is_trained = True
+    settings: ClassVar[dict[str, Any]] = {}
+
+    def train(self, x: np.ndarray) -> None:
+        """Nothing to train."""
+
+    #: the Index passes raw (validated) vectors; this backend normalises (cosine) chunk by chunk into its
+    #: storage, so adding never holds a second full copy
+    normalizes = True
+
+    def add(self, x: np.ndarray, ids: np.ndarray) -> None:
+        self._append(x, ids, normalize=self.metric == "cosine")
+
+    def _append(self, x: np.ndarray, ids: np.ndarray, normalize: bool) -> None:
+        need = self._n + len(x)
+        if need > len(self._buf):
+            cap = max(need, int(len(self._buf) * 1.5), 1024)
+            bt = np.empty((self._bt.shape[0], cap), dtype=np.float32)
+            bt[:, : self._n] = self._bt[:, : self._n]
+            self._bt, self._buf = bt, bt.T
+            ids_buf = np.empty(cap, dtype=np.int64)
+            ids_buf[: self._n] = self._ids[: self._n]
+            self._ids = ids_buf
+        for s in range(0, len(x), 8192):  # small chunks: temporaries stay far below the data size
+            rows = x[s : s + 8192]
+            if normalize:
+                rows = M.l2_normalize(rows)
+            if self._l2:
+                rows = np.hstack([rows, -0.5 * (rows * rows).sum(1, keepdims=True)])
+            self._buf[self._n + s : self._n + s + len(rows)] = rows
+        self._ids[self._n : need] = ids
+        self._n = need
+
+    def remove(self, ids: np.ndarray) -> None:
+        keep = ~np.isin(self._ids[: self._n], ids)
+        n = int(keep.sum())
+        self._bt = np.ascontiguousarray(self._bt[:, : self._n][:, keep])
+        self._buf = self._bt.T
+        self._ids = self._ids[: self._n][keep].copy()
+        if self._n_grouped:  # groups stay contiguous; radii stay valid upper bounds
+            kept = keep[: self._n_grouped]
+            self._labels = self._labels[kept]
+            self._n_grouped = int(kept.sum())
+        self._n = n
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The stored vectors ``(n, dim)`` (unit rows for cosine; group order, not insertion order)."""
+        return self._buf[: self._n, : self.dim]
+
+    # -- pruning structure ---------------------------------------------------------------------------------
+    def _group(self) -> None:
+        """k-means groups of the stored rows; rows are reordered group by group (stable: insertion order)."""
+        n = self._n
+        x = self._buf[:n]
+        m = int(min(512, max(8, n // self.group_size)))
+        rng = np.random.default_rng(self.config.seed)
+        sample = x[np.sort(rng.choice(n, min(n, 40 * m), replace=False))]
+        cent = sample[rng.choice(len(sample), m, replace=False)].copy()
+        for _ in range(8):  # Lloyd iterations on the sample
+            lab = np.argmax(sample @ cent.T - 0.5 * (cent * cent).sum(1)[None, :], axis=1)
+            sums = np.zeros_like(cent, dtype=np.float64)
+            np.add.at(sums, lab, sample)
+            cnt = np.bincount(lab, minlength=m)
+            nz = cnt > 0
+            cent[nz] = (sums[nz] / cnt[nz, None]).astype(np.float32)
+        labels = np.empty(n, dtype=np.int64)
+        half = 0.5 * (cent * cent).sum(1)[None, :]
+        for s in range(0, n, 65536):
+            labels[s : s + 65536] = np.argmax(x[s : s + 65536] @ cent.T - half, axis=1)
+        used, labels = np.unique(labels, return_inverse=True)
+        cent = cent[used]
+        order = np.argsort(labels, kind="stable")
+        for i in range(self._bt.shape[0]):  # permute one coordinate at a time: no full temporary copy
+            self._bt[i, :n] = self._bt[i, :n][order]
+        self._ids[:n] = self._ids[:n][order]
+        labels = labels[order].astype(np.int32)
+        # exact centres of the full groups, and radii around them
+        offs = np.searchsorted(labels, np.arange(len(used) + 1))
+        rad = np.zeros(len(used))
+        for j in range(len(used)):
+            block = self._buf[offs[j] : offs[j + 1]]
+            cent[j] = block.mean(0, dtype=np.float64)
+            rad[j] = np.sqrt(((block - cent[j]) ** 2).sum(1, dtype=np.float64).max())
+        self._cent, self._rad, self._labels, self._n_grouped = cent, rad, labels, n
+
+    def _prunable(self) -> bool:
+        if not self.config.prune or self._n < self.config.prune_min:
+            return False
+        if self._n_grouped == 0 or self._n - self._n_grouped > 0.2 * self._n_grouped:
+            self._group()
+        return True
+
+    def _search_pruned(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows ``(nq, k)`` and inner products of the exact top k, scanning only groups that can qualify."""
+        budget = self.config.budget_bytes
+        nq, big = len(q), np.iinfo(np.int64).max
+        best_s = np.full((nq, k), -np.inf, dtype=np.float32)
+        best_r = np.zeros((nq, k), dtype=np.int64)
+        best_id = np.full((nq, k), big, dtype=np.int64)
+
+        def merge(sel: np.ndarray, rows: np.ndarray, sc: np.ndarray) -> None:
+            cs = np.concatenate([best_s[sel], sc], axis=1)
+            cr = np.concatenate([best_r[sel], rows], axis=1)
+            ci = np.concatenate([best_id[sel], self._ids[rows]], axis=1)
+            o = np.lexsort((ci, -cs), axis=1)[:, :k]
+            best_s[sel] = np.take_along_axis(cs, o, 1)
+            best_r[sel] = np.take_along_axis(cr, o, 1)
+            best_id[sel] = np.take_along_axis(ci, o, 1)
+
+        scanned = 0
+        ng = self._n_grouped
+        if ng < self._n:  # the tail added since grouping: scanned for every query
+            rows, sc = M.topk(q, self._buf[ng : self._n], k, "dot", budget_bytes=budget, corpus_prepared=True)
+            merge(np.arange(nq), rows + ng, sc)
+        offs = np.searchsorted(self._labels[:ng], np.arange(len(self._cent) + 1))
+        qn = np.linalg.norm(q, axis=1).astype(np.float64)
+        cn = np.linalg.norm(self._cent, axis=1).astype(np.float64)
+        ub = q.astype(np.float64) @ self._cent.T.astype(np.float64) + qn[:, None] * self._rad[None, :]
+        ub += 1e-4 * qn[:, None] * (cn + self._rad)[None, :] + 1e-30  # margin for float32 rounding
+        order = np.argsort(-ub, axis=1)
+        active = np.ones(nq, dtype=bool)
+        allq = np.arange(nq)
+        for r in range(order.shape[1]):
+            j = order[:, r]
+            # ub[:, order] decreases along r and the k-th best only rises: an inactive query stays inactive
+            active &= ub[allq, j] >= best_s[:, k - 1]
+            qa = np.flatnonzero(active)
+            if not len(qa):
+                break
+            jj = j[qa]
+            srt = np.argsort(jj, kind="stable")
+            qa, jj = qa[srt], jj[srt]
+            groups, starts = np.unique(jj, return_index=True)
+            ends = np.append(starts[1:], len(jj))
+            for g, a, b in zip(groups, starts, ends, strict=True):
+                lo, hi = int(offs[g]), int(offs[g + 1])
+                if hi <= lo:
+                    continue
+                sel = qa[a:b]
+                scanned += len(sel) * (hi - lo)
+                rows, sc = M.topk(q[sel], self._buf[lo:hi], min(k, hi - lo), "dot", budget_bytes=budget,
+                                  corpus_prepared=True)
+                merge(sel, rows + lo, sc)
+            if r == 0:
+                # queries whose bounds leave more than half of the groups open gain nothing from pruning:
+                # one plain blocked scan is cheaper than many small GEMMs
+                dense = np.flatnonzero((ub >= best_s[:, k - 1][:, None]).mean(1) > 0.5)
+                if len(dense):
+                    scanned += len(dense) * self._n
+                    rows, sc = M.topk(q[dense], self._buf[: self._n], k, "dot", budget_bytes=budget,
+                                      corpus_prepared=True)
+                    ids = self._ids[rows]
+                    o = np.lexsort((ids, -sc), axis=1)
+                    best_s[dense] = np.take_along_axis(sc, o, 1)
+                    best_r[dense] = np.take_along_axis(rows, o, 1)
+                    best_id[dense] = np.take_along_axis(ids, o, 1)
+                    active[dense] = False
+        self.last_scanned = (scanned + nq * (self._n - ng)) / max(1, nq * self._n)
+        return best_r, best_s
+
+    # -- search --------------------------------------------------------------------------------------------
+    def search(self, q: np.ndarray, k: int, overrides: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        if overrides:
+            raise ConfigError(f"the exact backend has no search settings; got {', '.join(sorted(overrides))}")
+        corpus = self._buf[: self._n]
+        qa = np.hstack([q, np.ones((len(q), 1), np.float32)]) if self._l2 else q
+        if self._prunable():
+            rows, raw = self._search_pruned(qa, k)
+        else:
+            self.last_scanned = 1.0
+            rows, raw = M.topk(qa, corpus, k, "dot", budget_bytes=self.config.budget_bytes, corpus_prepared=True)
+        ids = self._ids[rows]
+        if self._l2:  # exact distances of the k winners
+            diff = corpus[rows, : self.dim] - q[:, None, :]
+            raw = np.einsum("qkd,qkd->qk", diff, diff).astype(np.float32)
+            order = np.lexsort((ids, raw), axis=1)
+        else:
+            order = np.lexsort((ids, -raw), axis=1)  # ties by insertion order
+        ids = np.take_along_axis(ids, order, 1)
+        raw = np.take_along_axis(raw, order, 1)
+        return ids, _to_score(self.metric, raw).astype(np.float32, copy=False)
+
+    def reconstruct(self, ident: int) -> np.ndarray:
+        row = np.flatnonzero(self._ids[: self._n] == ident)
+        return self._buf[row[0], : self.dim].copy()
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._n * (self._buf.shape[1] * 4 + 8 + 4) + self._cent.nbytes + self._rad.nbytes)
+
+    def to_files(self, w: ArtifactWriter) -> None:
+        w.save_arrays("exact.safetensors", {
+            "matrix": self._buf[: self._n, : self.dim], "ids": self._ids[: self._n],
+            "labels": self._labels[: self._n_grouped], "centres": self._cent, "radii": self._rad})
+
+    @classmethod
+    def from_files(cls, art: Artifact, dim: int, metric: str, config: ExactConfig) -> ExactBackend:
+        b = cls(dim, metric, config)
+        arr = art.arrays("exact.safetensors")
+        b._append(arr["matrix"].astype(np.float32, copy=False), arr["ids"].astype(np.int64), normalize=False)
+        if "labels" in arr and len(arr["labels"]):
+            b._labels = arr["labels"].astype(np.int32)
+            b._n_grouped = len(b._labels)
+            b._cent = arr["centres"].astype(np.float32)
+            b._rad = arr["radii"].astype(np.float64)
+        return b
+
