@@ -48,6 +48,9 @@ def test_train_text_pairs_and_evaluate(tmp_path, capsys, sick_files, word_vector
     assert set(rep["metrics"]) == {"pearson", "spearman", "mse"} and rep["counts"]["items_scored"] == 200
     rows = json.loads(run(capsys, "similar", str(out), "--text", "a man plays the guitar", "-k", "2", "--json"))
     assert len(rows) == 2
+    with pytest.raises(SystemExit):
+        main(["evaluate", str(out), "ucr:GunPoint"])
+    assert "needs a series model" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv,msg", [

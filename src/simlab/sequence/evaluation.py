@@ -35,8 +35,16 @@ def pair_scores(model: Any, a: list[Any], b: list[Any]) -> np.ndarray:
     raise ConfigError(f"a {type(model).__name__} cannot score pairs (needs predict_score, score_pairs or similarity)")
 
 
+def _need(model: Any, modality: str, bench: str) -> None:
+    have = getattr(model, "modality", None)
+    if have is not None and have != modality:
+        raise ConfigError(f"{bench} needs a {modality} model; this {type(model).__name__} embeds {have}")
+
+
 def relatedness_report(model: Any, pairs: D.PairDataset, name: str, primary: str = "pearson") -> Report:
     """Pearson, Spearman and MSE of a model's pair scores against the gold scores."""
+    if pairs.a and isinstance(pairs.a[0], str):
+        _need(model, "text", name)
     if pairs.score is None:
         raise DataError(f"{pairs.name}: no score column to evaluate against")
     t0 = time.perf_counter()
@@ -161,6 +169,7 @@ def eval_ucr(model: Any, target: str, dtw: bool = True, euclidean: bool = True, 
     similarity (primary), next to 1-NN Euclidean and 1-NN full-window DTW on the same split."""
     if not target:
         raise ConfigError(f"ucr evaluator needs a dataset: ucr:NAME with NAME in {', '.join(D.ucr_names())}")
+    _need(model, "series", f"ucr:{target}")
     train, test = D.load_ucr(target, "train"), D.load_ucr(target, "test")
     t0 = time.perf_counter()
     acc = float(np.mean(learned_1nn(model, train, test) == test.labels))
@@ -215,6 +224,7 @@ def eval_retrieval(model: Any, target: str, k: int = 10, **_: Any) -> Report:
     B sentences of the test split; relevant = its own partner.
     """
     if target.lower().startswith("ucr:"):
+        _need(model, "series", f"retrieval:{target}")
         train, test = D.load_ucr(target[4:], "train"), D.load_ucr(target[4:], "test")
         ce, qe = model.encode(train.series), model.encode(test.series)
         keys = list(range(len(train)))
@@ -222,6 +232,7 @@ def eval_retrieval(model: Any, target: str, k: int = 10, **_: Any) -> Report:
         rel = np.array([[train.labels[j] == test.labels[i] for j in row] for i, row in enumerate(res)])
         n_q = len(test)
     elif target.lower() in ("sick", "stsb"):
+        _need(model, "text", f"retrieval:{target}")
         if target.lower() == "sick":
             pairs = D.read_sick(_shared_file("sick", "SICK_test_annotated.txt", None))
         else:
