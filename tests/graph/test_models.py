@@ -100,10 +100,18 @@ def test_most_similar_rerank_and_index(trained, ged_data):
     # the same ranking through the core Index (euclidean metric) as through the exact scan
     index = bi.vectors.to_index(metric="euclidean")
     assert bi.most_similar(q, k=5, index=index).keys == hits.keys
-    rr = bi.most_similar(q, k=3, rerank=pair, candidates=10)
+    rr = bi.most_similar(q, k=3, rerank=pair, candidates=10, blend=0.0)
     assert len(rr) == 3 and q not in rr.keys
-    direct = pair.rerank(q, bi.most_similar(q, k=10).keys, 3, collection=bi.collection)
+    top10 = bi.most_similar(q, k=10)
+    direct = pair.rerank(q, top10.keys, 3, collection=bi.collection)
     assert direct.keys == rr.keys
+    # blended re-ranking: 0.5 * bi-encoder + 0.5 * pair model over the same candidates
+    mixed = bi.most_similar(q, k=10, rerank=pair, candidates=10, blend=0.5)
+    pair_s = dict(pair.rerank(q, top10.keys, 10, collection=bi.collection).to_list())
+    expect = sorted(top10.keys, key=lambda key: -(0.5 * dict(top10.to_list())[key] + 0.5 * pair_s[key]))
+    assert mixed.keys == expect
+    with pytest.raises(ConfigError, match="base_scores"):
+        pair.rerank(q, top10.keys, 3, collection=bi.collection, blend=0.5)
     v = bi.embed_file(ged_data["dir"] / "graphs.jsonl")
     assert v.keys == gs.ids and v.dim == 32
 
@@ -136,8 +144,17 @@ def test_errors(trained, ged_data):
     with pytest.raises(UnknownKeyError, match="unknown graph id"):
         trained["bi"].most_similar("nope")
     gs = ged_data["graphs"]
+    with pytest.raises(ConfigError, match="near_share"):
+        GraphBiEncoder(near_share=1.5)
     with pytest.raises(UnknownKeyError, match="unknown graph id 'zzz'"):
         GraphBiEncoder(epochs=1, progress=False).fit(gs, [(gs.ids[0], "zzz", 1.0)])
+
+
+def test_near_pair_sampling_trains(ged_data):
+    gs = ged_data["graphs"]
+    m = GraphBiEncoder(epochs=2, progress=False, dev_share=0.0, near_share=0.5, near_k=3, hidden=16)
+    m.fit(gs, ged_data["table"])
+    assert len(m.history["epochs"]) == 2 and m.encode(gs).shape == (len(gs), 64)
 
 
 def test_query_metrics_ties():

@@ -144,6 +144,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         query: Annotated[str, typer.Argument(help="A graph id of the bi-encoder's collection, or a graph file.")],
         k: Annotated[int, typer.Option("-k")] = 10,
         candidates: Annotated[int, typer.Option("--candidates", help="Bi-encoder candidates to re-rank.")] = 100,
+        blend: Annotated[float, typer.Option("--blend", help="Score = blend * bi-encoder + (1 - blend) * pair "
+                                                             "model (0: pair model only).")] = 0.5,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Search the bi-encoder's collection and re-rank its top candidates with the pair model."""
@@ -156,7 +158,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             from simlab.graph.io import read_graph_file
 
             q = read_graph_file(query)
-        hits = bi.most_similar(q, k=k, rerank=pm, candidates=candidates)
+        hits = bi.most_similar(q, k=k, rerank=pm, candidates=candidates, blend=blend)
         rows = [{"rank": i + 1, "key": key, "similarity": float(s)} for i, (key, s) in enumerate(hits)]
         if as_json:
             echo_json(rows)
