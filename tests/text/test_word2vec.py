@@ -222,3 +222,14 @@ def test_faiss_index_for_big_vocabularies(w2v_lee):
         w2v_lee.use_index(None)
     assert "government" not in approx.keys
     assert len(set(approx.keys) & set(exact.keys)) >= 8  # recall@10 against exact search
+
+
+def test_resume_in_corpus_file_mode(w2v_small, lee, tmp_path):
+    from simlab.text.corpus import TextCorpus, write_line_corpus
+
+    w2v_small.save(tmp_path / "m")
+    m = Word2Vec.load(tmp_path / "m")
+    lf = tmp_path / "more.txt"
+    write_line_corpus(list(TextCorpus(lee))[:50] + [["quuxword", "police"]] * 10, lf)
+    m.fit(corpus_file=lf, epochs=1)
+    assert "quuxword" in m and m.history[-1]["epoch_loss"] == [None]
