@@ -40,9 +40,9 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "LINUX": {
         "biencoder": {"conv": "gin", "layers": 5, "hidden": 64, "dim": 64, "jk": "cat", "pool": "sum",
-                      "epochs": 12, "pairs_per_epoch": 30000, "batch_size": 1024, "lr": 2e-3, "patience": 6},
+                      "epochs": 30, "pairs_per_epoch": 30000, "batch_size": 1024, "lr": 2e-3, "patience": 8},
         "pair": {"conv": "gin", "layers": 3, "hidden": 64, "jk": "cat", "pool": "attention",
-                 "epochs": 10, "pairs_per_epoch": 20000, "batch_size": 512, "lr": 2e-3, "patience": 6},
+                 "epochs": 20, "pairs_per_epoch": 20000, "batch_size": 512, "lr": 2e-3, "patience": 8},
     },
 }
 

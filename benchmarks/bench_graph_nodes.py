@@ -22,8 +22,10 @@ from common import md_table, pin_threads, write_result
 THREADS = pin_threads(1)
 
 CONFIGS = {
-    "gcn": {"conv": "gcn", "hidden": 64, "dim": 32, "layers": 2, "epochs": 200, "lr": 0.01, "patience": 40},
-    "sage": {"conv": "sage", "hidden": 64, "dim": 32, "layers": 2, "epochs": 200, "lr": 0.01, "patience": 40},
+    "gcn": {"conv": "gcn", "hidden": 128, "dim": 64, "layers": 2, "dropout": 0.3, "epochs": 300, "lr": 0.01,
+            "patience": 60},
+    "sage": {"conv": "sage", "hidden": 128, "dim": 64, "layers": 2, "dropout": 0.3, "epochs": 300, "lr": 0.01,
+             "patience": 60},
 }
 
 
