@@ -53,9 +53,10 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                    "best_epoch": h.get("best_epoch"), "best_dev": h.get("best_dev"),
                    "final_loss": h["epochs"][-1]["loss"] if h.get("epochs") else None,
                    "pairs_per_s": h["epochs"][-1]["items_per_s"] if h.get("epochs") else None}
+        unit = {"triplets": "triplets", "labelled": "items"}.get(str(summary["data_kind"]), "pairs")
         if as_json:
             echo_json(summary)
         else:
             typer.echo(f"trained {encoder} siamese ({model.modality}, dim {model.dim}, loss {summary['loss']}, "
                        f"{summary['epochs']} epochs, final loss {summary['final_loss']:.4f}, "
-                       f"{summary['pairs_per_s']:,.0f} items/s) -> {out}")
+                       f"{summary['pairs_per_s']:,.0f} {unit}/s) -> {out}")
