@@ -71,17 +71,6 @@ def measure_build(fn):
 BW: dict[str, float] = {}
 
 
-def measure_bandwidth() -> float:
-    """Best of a sum, a max (reads) and a copy (read + write) of a 400 MB array, beyond the caches, in bytes/s."""
-    big = np.ones(100_000_000, dtype=np.float32)
-    dst = np.empty_like(big)
-    bw_sum = big.nbytes / median_time(big.sum, repeat=5)
-    bw_max = big.nbytes / median_time(big.max, repeat=5)
-    bw_copy = 2 * big.nbytes / median_time(lambda: np.copyto(dst, big), repeat=5)
-    BW.update(sum=bw_sum, max=bw_max, copy=bw_copy)
-    return max(bw_sum, bw_max, bw_copy)
-
-
 def paired_times(fa, fb, repeat: int = 7) -> tuple[float, float]:
     """Median times of two functions run alternately (so load changes hit both alike)."""
     import statistics
@@ -98,16 +87,33 @@ def paired_times(fa, fb, repeat: int = 7) -> tuple[float, float]:
     return statistics.median(ta), statistics.median(tb)
 
 
+def interleaved(fns: dict, repeat: int) -> dict:
+    """Median time of each function, run in turn `repeat` times (load changes hit all alike)."""
+    import statistics
+
+    for f in fns.values():
+        f()
+    times: dict = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
 def time_exact(exact, keys, x, queries):
-    """Default (pruned) exact index vs a full-scan one, timed alternately; checks they agree."""
+    """Default (pruned) and full-scan exact search, interleaved with the machine-bound kernels."""
     from simlab.index import Index
 
     brute = Index("exact", "cosine", prune=False).add(keys, x)
-    t_batch, t_batch_brute = paired_times(lambda: exact.search(queries, K), lambda: brute.search(queries, K), 5)
+    a = np.random.default_rng(1).normal(size=(2048, 2048)).astype(np.float32)
+    tb = interleaved({"exact": lambda: exact.search(queries, K), "brute": lambda: brute.search(queries, K),
+                      "gemm": lambda: a @ a}, 5)
     scanned = exact._backend.last_scanned
     truth = exact.search(queries, K).keys
     ref = brute.search(queries, K).keys
-    agree = np.mean([len(set(a) & set(b)) / K for a, b in zip(truth, ref, strict=True)])
+    agree = np.mean([len(set(u) & set(v)) / K for u, v in zip(truth, ref, strict=True)])
     assert agree > 0.999, agree
 
     def one_by_one(idx):
@@ -117,8 +123,13 @@ def time_exact(exact, keys, x, queries):
 
         return run
 
-    t_single, t_single_brute = paired_times(one_by_one(exact), one_by_one(brute), 3)
-    return t_batch, t_batch_brute, t_single, t_single_brute, scanned, truth
+    big = np.ones(100_000_000, dtype=np.float32)  # 400 MB, far beyond the caches
+    dst = np.empty_like(big)
+    ts = interleaved({"exact": one_by_one(exact), "brute": one_by_one(brute), "sum": big.sum, "max": big.max,
+                      "copy": lambda: np.copyto(dst, big)}, 3)
+    BW.update(sum=big.nbytes / ts["sum"], max=big.nbytes / ts["max"], copy=2 * big.nbytes / ts["copy"])
+    bounds = {"gemm_rate": 2 * 2048**3 / tb["gemm"], "bandwidth": max(BW.values())}
+    return tb["exact"], tb["brute"], ts["exact"], ts["brute"], scanned, truth, bounds
 
 
 def main() -> None:
@@ -142,12 +153,6 @@ def main() -> None:
     raw_bytes = x.nbytes
 
     # ---- machine bounds ---------------------------------------------------------------------------------
-    bandwidth = measure_bandwidth()
-    a = np.random.default_rng(1).normal(size=(2048, 2048)).astype(np.float32)
-    t_mm = median_time(lambda: a @ a, repeat=5)
-    gemm_rate = 2 * 2048**3 / t_mm
-    single_bound_qps = bandwidth / (N * DIM * 4)  # one query = one pass over the corpus
-    batch_bound_qps = gemm_rate / (2 * N * DIM)  # FLOPs of the score GEMM per query
 
     # ---- exact search -----------------------------------------------------------------------------------
     # default exact index (k-means groups pruned by a bound; exact results) and the plain blocked scan
@@ -157,7 +162,10 @@ def main() -> None:
         return idx
 
     exact, t_exact_build, peak_exact, _ = measure_build(build_exact)
-    (t_batch, t_batch_brute, t_single, t_single_brute, scanned, truth) = time_exact(exact, keys, x, queries)
+    (t_batch, t_batch_brute, t_single, t_single_brute, scanned, truth, bounds) = time_exact(exact, keys, x, queries)
+    bandwidth, gemm_rate = bounds["bandwidth"], bounds["gemm_rate"]
+    single_bound_qps = bandwidth / (N * DIM * 4)  # one query = one pass over the corpus
+    batch_bound_qps = gemm_rate / (2 * N * DIM)  # FLOPs of the score GEMM per query
     qps_batch, qps_batch_brute = NQ / t_batch, NQ / t_batch_brute
     qps_single, qps_single_brute = N_SINGLE / t_single, N_SINGLE / t_single_brute
 
@@ -283,7 +291,7 @@ def main() -> None:
     ]
     md = "\n".join([
         f"{N:,} x {DIM} float32 clustered vectors (decaying spectrum, 20 clusters, spread 0.3), {NQ:,} held-out queries, "
-        f"k = {K}, cosine, {THREADS} thread. Machine bounds measured in the same run: memory bandwidth "
+        f"k = {K}, cosine, {THREADS} thread. Machine bounds measured in the same run, interleaved with the simlab runs they bound: memory bandwidth "
         f"{bandwidth / 1e9:.1f} GB/s (best of sum {BW['sum'] / 1e9:.1f}, max {BW['max'] / 1e9:.1f}, copy "
         f"{BW['copy'] / 1e9:.1f} counting read + write, over a 400 MB array), float32 GEMM {gemm_rate / 1e9:.1f} GFLOP/s "
         f"(2048^3 numpy matmul); load average at start {os.getloadavg()[0]:.1f}.",
