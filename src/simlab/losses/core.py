@@ -95,36 +95,56 @@ class CoSENTLoss(Loss):
 class TripletLoss(Loss):
     """Triplet margin loss (Schroff et al. 2015): ``max(0, d(a, p) - d(a, n) + margin)``.
 
-    On ``triplets`` it uses the given triplets; on ``labelled`` data it mines, for every anchor, the hardest
-    positive and hardest negative in the batch (batch-hard, Hermans et al. 2017).
+    On ``triplets`` it uses the given triplets. On ``labelled`` data it forms triplets inside the batch:
+    ``mining="all"`` (default, "batch-all") averages the loss over every (anchor, positive, negative) triplet
+    that violates the margin; ``mining="hard"`` ("batch-hard", Hermans et al. 2017) keeps, per anchor, only the
+    hardest positive and hardest negative. Batch-hard from a randomly initialised recurrent encoder tends to
+    collapse: mean-pooled states start out nearly parallel (all cosine distances ~1e-4), and pulling the
+    farthest positive in shrinks every distance to a constant embedding, where the loss sits at the margin
+    with zero gradient (seen on GunPoint at batch sizes 8 and 32, with every distance and a soft margin). Use
+    it to fine-tune an encoder that already separates the classes.
 
     Args:
-        margin: required gap between positive and negative distances.
-        distance: ``"euclidean"`` or ``"cosine"`` (1 - cosine similarity).
+        margin: required gap between positive and negative distances (unused with `soft`).
+        distance: ``"chord"`` (Euclidean between L2-normalised embeddings, ``sqrt(2 - 2 cos)``; default),
+            ``"cosine"`` (``1 - cos``, whose gradient vanishes for nearly parallel embeddings) or
+            ``"euclidean"`` (raw embeddings).
+        mining: ``"all"`` or ``"hard"`` (labelled batches only).
+        soft: soft margin ``log(1 + exp(d(a, p) - d(a, n)))`` instead of the hinge (Hermans et al. 2017).
     """
 
     expects = ("triplets", "labelled")
 
-    def __init__(self, margin: float = 0.2, distance: str = "cosine") -> None:
+    def __init__(self, margin: float = 0.2, distance: str = "cosine", mining: str = "hard",
+                 soft: bool = False) -> None:
         super().__init__()
-        if distance not in ("euclidean", "cosine"):
-            raise ConfigError(f"unknown triplet distance {distance!r}; valid: cosine, euclidean")
-        self.margin, self.distance = margin, distance
+        if distance not in ("chord", "cosine", "euclidean"):
+            raise ConfigError(f"unknown triplet distance {distance!r}; valid: chord, cosine, euclidean")
+        if mining not in ("hard", "all"):
+            raise ConfigError(f"unknown triplet mining {mining!r}; valid: hard, all")
+        self.margin, self.distance, self.mining, self.soft = margin, distance, mining, soft
+
+    def _hinge(self, z: Tensor) -> Tensor:
+        return F.softplus(z) if self.soft else F.relu(z + self.margin)
 
     def _pdist(self, x: Tensor, y: Tensor) -> Tensor:
         if self.distance == "cosine":
             return 1 - F.normalize(x, dim=-1) @ F.normalize(y, dim=-1).T
-        return torch.cdist(x, y)
+        if self.distance == "chord":
+            x, y = F.normalize(x, dim=-1), F.normalize(y, dim=-1)
+        return (x.pow(2).sum(-1)[:, None] + y.pow(2).sum(-1)[None, :] - 2 * x @ y.T).clamp_min(1e-12).sqrt()
 
     def forward(self, emb: Mapping[str, Tensor], targets: Mapping[str, Tensor], score_fn: ScoreFn) -> Tensor:
         if "anchor" in emb:
             a, p, n = emb["anchor"], emb["positive"], emb["negative"]
+            if self.distance == "chord":
+                a, p, n = F.normalize(a, dim=-1), F.normalize(p, dim=-1), F.normalize(n, dim=-1)
             if self.distance == "cosine":
                 dp = 1 - F.cosine_similarity(a, p, dim=-1)
                 dn = 1 - F.cosine_similarity(a, n, dim=-1)
             else:
                 dp, dn = (a - p).norm(dim=-1), (a - n).norm(dim=-1)
-            return F.relu(dp - dn + self.margin).mean()
+            return self._hinge(dp - dn).mean()
         x, y = emb["x"], targets["label"]
         d = self._pdist(x, x)
         same = y[:, None] == y[None, :]
@@ -134,9 +154,19 @@ class TripletLoss(Loss):
         valid = pos.any(1) & neg.any(1)
         if not valid.any():
             return x.sum() * 0.0
+        if self.mining == "all":
+            total, count = x.sum() * 0.0, 0
+            step = max(1, (1 << 22) // (len(y) * len(y)))  # anchors per block: at most ~4M triplets at once
+            for s in range(0, len(y), step):
+                z = d[s : s + step, :, None] - d[s : s + step, None, :]  # z[i, p, n] = d(i, p) - d(i, n)
+                viol = self._hinge(z)[pos[s : s + step, :, None] & neg[s : s + step, None, :]]
+                active = viol > 1e-12
+                total = total + viol[active].sum()
+                count += int(active.sum())
+            return total / max(count, 1)
         hardest_pos = torch.where(pos, d, torch.full_like(d, -1e9)).max(1).values
         hardest_neg = torch.where(neg, d, torch.full_like(d, 1e9)).min(1).values
-        return F.relu(hardest_pos - hardest_neg + self.margin)[valid].mean()
+        return self._hinge(hardest_pos - hardest_neg)[valid].mean()
 
 
 class InfoNCELoss(Loss):

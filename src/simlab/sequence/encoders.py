@@ -96,6 +96,8 @@ class RNNEncoder(nn.Module):
         if self.pooling == "last":
             h_n = h[0] if isinstance(h, tuple) else h  # (layers * dirs, n, hidden)
             pooled = torch.cat([h_n[-2], h_n[-1]], dim=-1) if self.bidirectional else h_n[-1]
+        elif equal and self.pooling in ("mean", "max"):  # no padding: plain reductions, no masks
+            pooled = out.mean(1) if self.pooling == "mean" else out.max(1).values
         else:
             seq = out if equal else pad_packed_sequence(out, batch_first=True, total_length=t)[0]
             mask = length_mask(lengths.to(seq.device), t)

@@ -42,7 +42,9 @@ class SiameseConfig:
         loss: a registered loss (``simlab list losses``) or ``auto``: ``mse`` for scored pairs with a
             malstm/learned head, ``cosent`` for scored pairs with a cosine head, ``contrastive`` for binary
             pairs, ``triplet`` for triplets and labelled collections.
-        loss_options: keyword arguments of the loss (e.g. ``{"margin": 0.5}``).
+        loss_options: keyword arguments of the loss (e.g. ``{"margin": 0.5}``). For ``triplet`` the model's
+            defaults are ``mining="all"`` and ``distance="chord"`` (batch-all on L2-normalised embeddings;
+            ``{"mining": "hard"}`` restores batch-hard, which collapses from a random init).
         batch_size: pairs / triplets / items per step.
         pairs_per_epoch: pairs or triplets sampled per epoch from a labelled collection
             (default ``max(1024, 20 n)``, capped at 20,000).
@@ -261,11 +263,20 @@ class SiameseModel:
 
         self._check_fitted()
         dev = next(self.net.parameters()).device
-        order = np.argsort([len(p) for p in prepared], kind="stable")
-        out = torch.empty(len(prepared), self.net.dim)
         was_training = self.net.training
         self.net.eval()
-        with torch.no_grad():
+        if self.modality == "series" and len(prepared) <= batch_size and len({p.shape for p in prepared}) == 1:
+            # equal lengths, one batch: stack directly (no NaN padding, sorting or scatter); the encoder skips
+            # packing and masks when nothing is padded
+            x = torch.from_numpy(np.stack(prepared)).to(dev)
+            lengths = torch.full((len(prepared),), x.shape[1], dtype=torch.int64, device=dev)
+            with torch.inference_mode():
+                out = self.net.encode({"x": x, "lengths": lengths}).float().cpu()
+            self.net.train(was_training)
+            return out.clone()  # a normal tensor (inference tensors cannot enter autograd later)
+        order = np.argsort([len(p) for p in prepared], kind="stable")
+        out = torch.empty(len(prepared), self.net.dim)
+        with torch.inference_mode():
             for s in range(0, len(order), batch_size):
                 idx = order[s : s + batch_size]
                 inp = {k: v.to(dev) for k, v in self._collate([prepared[i] for i in idx]).items()}
@@ -461,8 +472,11 @@ class SiameseModel:
             data, dev = _split(data, c.dev_fraction, c.seed)
         kind = _data_kind(data)
         loss_name = c.loss if c.loss != "auto" else _auto_loss(kind, c.head)
+        options = dict(c.loss_options)
+        if loss_name == "triplet":  # batch-hard on cosine collapses from a random init (see TripletLoss)
+            options = {"mining": "all", "distance": "chord", **options}
         try:
-            loss = LOSSES.get(loss_name)(**c.loss_options)
+            loss = LOSSES.get(loss_name)(**options)
         except TypeError as exc:
             raise ConfigError(f"bad loss_options for loss {loss_name!r}: {exc}") from None
         expects = getattr(loss, "expects", ())
