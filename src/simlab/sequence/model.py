@@ -237,6 +237,11 @@ class SiameseModel:
         """Raw items -> series arrays (``(len, C)``) or token-id lists."""
         if self.modality == "text":
             return [self._ids(t, f"item {i}") for i, t in enumerate(items)]
+        fast = _stack_equal(items)
+        if fast is not None:  # equal-length float arrays: validated in one vectorised pass
+            if fast.shape[2] != self.channels:
+                raise DimensionError(f"series have {fast.shape[2]} channels, the model was trained on {self.channels}")
+            return fast
         out = D.as_series_list(items) if not isinstance(items, list) else [
             D.as_series(s, f"item {i}") for i, s in enumerate(items)]
         for s in out:
@@ -265,13 +270,14 @@ class SiameseModel:
         dev = next(self.net.parameters()).device
         was_training = self.net.training
         self.net.eval()
-        if self.modality == "series" and len(prepared) <= batch_size and len({p.shape for p in prepared}) == 1:
-            # equal lengths, one batch: stack directly (no NaN padding, sorting or scatter); the encoder skips
-            # packing and masks when nothing is padded
-            x = torch.from_numpy(np.stack(prepared)).to(dev)
+        if self.modality == "series" and (isinstance(prepared, np.ndarray) or len({p.shape for p in prepared}) == 1):
+            # equal lengths: stack directly (no NaN padding, sorting or scatter); the encoder skips packing and
+            # masks when nothing is padded
+            x = torch.from_numpy(prepared if isinstance(prepared, np.ndarray) else np.stack(prepared)).to(dev)
             lengths = torch.full((len(prepared),), x.shape[1], dtype=torch.int64, device=dev)
             with torch.inference_mode():
-                out = self.net.encode({"x": x, "lengths": lengths}).float().cpu()
+                out = torch.cat([self.net.encode({"x": x[s : s + batch_size], "lengths": lengths[s : s + batch_size]})
+                                 .float().cpu() for s in range(0, len(prepared), batch_size)])
             self.net.train(was_training)
             return out.clone()  # a normal tensor (inference tensors cannot enter autograd later)
         order = np.argsort([len(p) for p in prepared], kind="stable")
@@ -731,6 +737,27 @@ def _items_of(data: Any) -> list[Any]:
     if isinstance(data, D.Triplets):
         return list(data.anchor)
     raise DataError(f"unsupported data {type(data).__name__}")
+
+
+def _stack_equal(items: Any) -> np.ndarray | None:
+    """A list of equal-shape 1-D/2-D float arrays as one ``(n, length, channels)`` float32 array, checked like
+    :func:`simlab.sequence.data.as_series` (non-empty, not all-NaN); None when the fast path does not apply."""
+    if not isinstance(items, list) or not items:
+        return None
+    first = items[0]
+    if not isinstance(first, np.ndarray) or first.ndim not in (1, 2) or first.shape[0] == 0:
+        return None
+    shape = first.shape
+    for s in items:
+        if not isinstance(s, np.ndarray) or s.shape != shape or s.dtype.kind != "f":
+            return None
+    arr = np.stack(items).astype(np.float32, copy=False)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    empty = np.isnan(arr).all(axis=(1, 2))
+    if empty.any():
+        raise DataError(f"item {int(np.argmax(empty))}: only missing (NaN) values")
+    return arr
 
 
 def _labels_of(data: Any) -> Any:
