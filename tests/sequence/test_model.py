@@ -163,3 +163,15 @@ def test_dev_split_and_early_stopping(italy):
     hist = m.history
     assert hist["best_dev"] is not None and 0 <= hist["best_dev"] <= 1
     assert len(hist["epochs"]) < 6 and hist["stopped_early"]  # nothing improves with a zero learning rate
+
+
+def test_equal_length_fast_path_matches_padded_path(italy, italy_model):
+    _, test = italy
+    series = test.series[:40]
+    fast = italy_model.encode(series, batch_size=16)  # stacked, chunked, no packing or masks
+    longer = np.concatenate([series[0], series[0]])
+    padded = italy_model.encode(series + [longer])[:40]  # unequal lengths: packed and masked
+    np.testing.assert_allclose(fast, padded, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(fast, italy_model.encode(np.stack([s[:, 0] for s in series]), batch_size=16))
+    with pytest.raises(DataError, match="item 1: only missing"):
+        italy_model.encode([series[0], np.full_like(series[1], np.nan)])
