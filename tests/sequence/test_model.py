@@ -170,7 +170,7 @@ def test_equal_length_fast_path_matches_padded_path(italy, italy_model):
     series = test.series[:40]
     fast = italy_model.encode(series, batch_size=16)  # stacked, chunked, no packing or masks
     longer = np.concatenate([series[0], series[0]])
-    padded = italy_model.encode(series + [longer])[:40]  # unequal lengths: packed and masked
+    padded = italy_model.encode([*series, longer])[:40]  # unequal lengths: packed and masked
     np.testing.assert_allclose(fast, padded, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(fast, italy_model.encode(np.stack([s[:, 0] for s in series]), batch_size=16))
     with pytest.raises(DataError, match="item 1: only missing"):
