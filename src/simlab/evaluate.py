@@ -101,6 +101,12 @@ def resolve_evaluator(target: str) -> tuple[Any, str]:
 
 
 def evaluate(model: Any, target: str, **options: Any) -> Report:
-    """Evaluate `model` on a benchmark by name (see :func:`resolve_evaluator`)."""
+    """Evaluate `model` on a benchmark by name (see :func:`resolve_evaluator`).
+
+    A bare file path goes to the model's own ``evaluate_file(path, **options)`` when it has one (a GED file
+    for graph models is not a file of word pairs), else to the registered ``pairs-file`` evaluator.
+    """
+    if target not in EVALUATORS and Path(target).is_file() and hasattr(model, "evaluate_file"):
+        return model.evaluate_file(target, **options)
     fn, rest = resolve_evaluator(target)
     return fn(model, rest, **options)

@@ -35,6 +35,9 @@ def test_cli_end_to_end(ged_data, tmp_path, capsys):
         assert "saved to" in out
         rep = json.loads(run(["evaluate", str(mdir), f"ged:{ged}", "--graphs", graphs, "--json"], capsys))
         assert rep["primary"] == "rho" and set(rep["metrics"]) >= {"mse_e3", "rho", "tau", "p@10", "p@20"}
+        # a bare GED file path reaches the graph evaluator too (not the word-pairs one)
+        bare = json.loads(run(["evaluate", str(mdir), str(ged), "--graphs", graphs, "--json"], capsys))
+        assert bare["metrics"] == rep["metrics"]
         sim = run(["similar", str(mdir), "g1", "g2"], capsys)
         assert 0 < float(sim) <= 1
         assert "g3" in run(["similar", str(mdir), "g2", "-k", "29"], capsys)

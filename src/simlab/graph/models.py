@@ -387,6 +387,12 @@ class _GraphModel:
         gs = _graphs(path)
         return Vectors(gs.ids, self.encode(gs))
 
+    def evaluate_file(self, path: str | Path, **options: Any) -> Any:
+        """Evaluate on a GED TSV (``id_a id_b ged``): ``simlab evaluate MODEL GED.tsv`` lands here."""
+        from simlab.graph.evaluate import evaluate_ged
+
+        return evaluate_ged(self, str(path), **options)
+
     @property
     def vectors(self) -> Vectors:
         """Graph vectors of the collection (keys = graph ids)."""
