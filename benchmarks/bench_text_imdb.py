@@ -107,7 +107,10 @@ def main(dm_epochs: int) -> None:
           "iterable mode over a pre-tokenized file. Logistic regression (standardised features, C=1) on the 25k "
           f"train reviews' trained vectors, error on the 25k test reviews' trained vectors. SIF uses {src}; its "
           f"principal component comes from the 50k unlabelled reviews. Peak RSS of the run: {peak:,.0f} MB.\n\n"
-          + md_table(rows))
+          + md_table(rows)
+          + "\n\nKnown differences from gensim's tutorial: simlab's tokenizer drops punctuation (the tutorial keeps "
+          "'!', '?' as tokens); reviews are fed in file order (sorted by split and label), the tutorial shuffles "
+          "them once; PV-DM runs DM_EPOCHS epochs (the tutorial 20).")
     if SMOKE:
         print(md)
         return
