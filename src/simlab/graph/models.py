@@ -90,7 +90,7 @@ class GraphModelConfig:
     near_share: float = 0.0
     near_k: int = 20
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
     threads: int | None = None
     progress: bool = True
 

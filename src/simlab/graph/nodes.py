@@ -73,7 +73,7 @@ class NodeConfig:
     unknown: str = "error"
     node_ids: bool | str = "auto"
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
     threads: int | None = None
     progress: bool = True
 
