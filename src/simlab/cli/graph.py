@@ -11,10 +11,15 @@ from typing import Annotated, Any
 import typer
 
 
-def _overrides(sets: list[str] | None, config: Path | None) -> dict[str, Any]:
+def _options(sets: list[str] | None, config: Path | None, **flags: Any) -> dict[str, Any]:
+    """Pin threads, then merge the config file, ``--set`` overrides and the flags that were given."""
+    from simlab.cli.main import set_threads
     from simlab.config import load_config_file, parse_overrides
 
-    return {**load_config_file(config), **parse_overrides(sets or [])}
+    set_threads(flags.get("threads"))
+    opts = {**load_config_file(config), **parse_overrides(sets or [])}
+    opts.update({k: v for k, v in flags.items() if v is not None})
+    return opts
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -68,15 +73,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         threads: Annotated[int | None, typer.Option("--threads", help="Torch threads.")] = None,
     ) -> None:
         """Train a graph similarity model on GED (bi-encoder or SimGNN-style pair model)."""
-        from simlab.cli.main import set_threads
         from simlab.errors import ConfigError
 
-        set_threads(threads)
-        opts = _overrides(sets, config)
-        opts["conv"] = conv
-        for k, v in (("seed", seed), ("device", device), ("threads", threads)):
-            if v is not None:
-                opts[k] = v
+        opts = _options(sets, config, conv=conv, seed=seed, device=device, threads=threads)
         from simlab.graph.models import GraphBiEncoder, GraphPairModel
 
         classes = {"biencoder": GraphBiEncoder, "pair": GraphPairModel}
@@ -114,14 +113,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         threads: Annotated[int | None, typer.Option("--threads")] = None,
     ) -> None:
         """Train unsupervised node embeddings (link prediction with negative sampling)."""
-        from simlab.cli.main import set_threads
-
-        set_threads(threads)
-        opts = _overrides(sets, config)
-        opts["conv"] = conv
-        for k, v in (("seed", seed), ("device", device), ("threads", threads)):
-            if v is not None:
-                opts[k] = v
+        opts = _options(sets, config, conv=conv, seed=seed, device=device, threads=threads)
         from simlab.graph.nodes import NodeEmbedder
 
         m = NodeEmbedder(opts)
