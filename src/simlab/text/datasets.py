@@ -39,6 +39,34 @@ class ImdbCorpus:
         a, b = self.splits[split]
         return np.arange(a, b)
 
+    def shuffled(self, seed: int = 0) -> tuple[Path, np.ndarray]:
+        """The same reviews in one fixed random order, as a cached line file (``imdb_tokens_shuf<seed>.txt``).
+
+        :attr:`path` is sorted by split and label (train pos, train neg, test pos, test neg, unsup). Fed in that
+        order, Doc2Vec's model drifts within each epoch (the learning rate decays over the corpus and the shared
+        word/output weights move with each block), so a document's trained vector also encodes *where* in the
+        file it sits; with PV-DM the train and test vectors end up separable by position and a classifier fitted
+        on train transfers poorly to test. Shuffle once before training, as gensim's IMDB tutorial does.
+
+        Returns:
+            ``(path, line_of)``: ``line_of[i]`` is the 0-based line of :attr:`path`'s row ``i`` in the shuffled
+            file, so the :class:`~simlab.text.TextCorpus` tag of row ``i`` is ``f"{path.name}:{line_of[i] + 1}"``.
+        """
+        n = len(self.labels)
+        order = np.random.default_rng(seed).permutation(n)  # shuffled line j holds row order[j]
+        line_of = np.empty(n, dtype=np.int64)
+        line_of[order] = np.arange(n)
+        out = self.path.with_name(f"{self.path.stem}_shuf{seed}.txt")
+        if not out.is_file():
+            lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+            if len(lines) != n:
+                raise DataError(f"{self.path} has {len(lines)} lines, expected {n}; delete the IMDB cache")
+            tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+            with tmp.open("w", encoding="utf-8") as f:
+                f.writelines(lines[i] for i in order)
+            tmp.replace(out)
+        return out, line_of
+
 
 def imdb_corpus(cache_dir: str | Path | None = None, root: str | Path | None = None) -> ImdbCorpus:
     """Tokenize ``shared/data/imdb/{train,test,unsup}.tsv.gz`` once into a cached line file.
