@@ -5,7 +5,8 @@ the 25k train vectors and the error rate measured on the 25k test vectors. Ancho
 (not reproduced by anyone since, see Mesnil et al. 2014); gensim's IMDB tutorial reaches ~10.5% with PV-DBOW.
 
 Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_text_imdb.py [DM_EPOCHS] [--step=dbow|dm|final]`` (default 5:
-PV-DM costs ~4x PV-DBOW per epoch; 20 epochs did not fit the time budget on 2 shared cores).
+PV-DM costs ~1.5-4x PV-DBOW per epoch; 20 epochs did not fit the time budget on 2 shared cores; the committed
+results use 10. Feature caches are per mode, not per epoch count: move d2v_dm_shuf_features.npz aside to rerun).
 """
 
 from __future__ import annotations
