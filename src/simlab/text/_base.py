@@ -387,13 +387,7 @@ class WordModel:
         state = art.json("state.json")
         if vecs.counts is None:
             raise ArtifactError(f"{art.path}: word counts missing; cannot rebuild the vocabulary")
-        g = self._gensim_class()(**{**self._gensim_kwargs(), "sorted_vocab": 0})
-        g.build_vocab_from_freq(dict(zip(vecs.keys, (int(c) for c in vecs.counts), strict=True)),
-                                corpus_count=int(state["corpus_count"]))
-        if list(g.wv.index_to_key) != vecs.keys:
-            raise ArtifactError(f"{art.path}: vocabulary could not be rebuilt in the saved order")
-        g.sorted_vocab = 1
-        g.corpus_total_words = int(state["corpus_total_words"])
+        g = _rebuild_vocab(self._gensim_class(), self._gensim_kwargs(), vecs, state, art)
         _assign(g.wv.vectors, vecs.matrix, "vectors", art)
         for name in ("syn1neg", "syn1"):
             if name in arrays:
@@ -405,6 +399,18 @@ class WordModel:
 
     def _load_extra(self, art: Artifact, g: Any) -> None:
         """Subclass hook."""
+
+
+def _rebuild_vocab(cls: Any, kwargs: dict[str, Any], words: Vectors, state: dict[str, Any], art: Artifact) -> Any:
+    """A gensim model of class `cls` whose vocabulary is rebuilt from saved word counts, in the saved order."""
+    g = cls(**{**kwargs, "sorted_vocab": 0})
+    g.build_vocab_from_freq(dict(zip(words.keys, (int(c) for c in words.counts), strict=True)),
+                            corpus_count=int(state["corpus_count"]))
+    if list(g.wv.index_to_key) != words.keys:
+        raise ArtifactError(f"{art.path}: vocabulary could not be rebuilt in the saved order")
+    g.sorted_vocab = 1
+    g.corpus_total_words = int(state["corpus_total_words"])
+    return g
 
 
 def _assign(dst: np.ndarray, src: np.ndarray, name: str, art: Artifact) -> None:

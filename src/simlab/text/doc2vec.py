@@ -25,7 +25,7 @@ import numpy as np
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.config import to_dict
 from simlab.errors import ArtifactError, ConfigError, DataError, NotFittedError, UnknownKeyError
-from simlab.text._base import _assign, _describe, auto_workers, build_config, check_common
+from simlab.text._base import _assign, _describe, _rebuild_vocab, auto_workers, build_config, check_common
 from simlab.vectors import Hits, Vectors
 
 log = logging.getLogger(__name__)
@@ -404,13 +404,7 @@ class Doc2Vec:
         state = art.json("state.json")
         if words.counts is None:
             raise ArtifactError(f"{art.path}: word counts missing")
-        g = GDoc2Vec(**{**self._gensim_kwargs(), "sorted_vocab": 0})
-        g.build_vocab_from_freq(dict(zip(words.keys, (int(c) for c in words.counts), strict=True)),
-                                corpus_count=int(state["corpus_count"]))
-        if list(g.wv.index_to_key) != words.keys:
-            raise ArtifactError(f"{art.path}: vocabulary could not be rebuilt in the saved order")
-        g.sorted_vocab = 1
-        g.corpus_total_words = int(state["corpus_total_words"])
+        g = _rebuild_vocab(GDoc2Vec, self._gensim_kwargs(), words, state, art)
         _assign(g.wv.vectors, words.matrix, "word vectors", art)
         g.dv.index_to_key = list(docs.keys)
         g.dv.key_to_index = {k: i for i, k in enumerate(docs.keys)}
