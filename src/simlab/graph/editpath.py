@@ -1,0 +1,343 @@
+"""Fast GED upper bounds from real edit paths: batched assignment + swap local search.
+
+An edit path between two graphs under the uniform cost model of :mod:`simlab.graph.ged` is fixed by a node
+mapping. Both graphs are padded with dummy nodes to the same size ``N``; a permutation ``P`` maps node ``i`` of
+the first graph to node ``P[i]`` of the second (real -> dummy: deletion, dummy -> real: insertion). Its cost::
+
+    cost(P) = sum_i c(i, P[i]) + 1/2 * sum_{x, y} [A1[x, y] != A2[P[x], P[y]]]
+
+with ``c`` = 1 for a relabelling, an insertion or a deletion, 0 otherwise. Every mapping's cost is the cost of a
+real edit path, so it is an **upper bound** on the GED (never below it).
+
+The search (in the family of the bipartite GED of Riesen & Bunke 2009, improved by local search):
+
+1. starting mappings: the optimal assignment (Hungarian, ``scipy.optimize.linear_sum_assignment``) of node costs
+   that estimate each node's local edit cost (label + degree difference; label + neighbour-label histogram
+   difference), plus `restarts` random mappings;
+2. from each start, steepest descent over all swaps of two nodes' images. All swaps of a batch of pairs are scored
+   at once from two batched matrix products (``O(N^3)`` per pair and step), so thousands of pairs run together;
+3. the cheapest mapping over all starts is kept.
+
+A cheap lower bound (node-label multiset + edge-count difference) proves the result exact when they meet.
+
+Shapes: graphs of a batch are padded to the largest graph of the batch (``N`` nodes); the search costs
+``O(N^3)`` per step and pair, so it is meant for the small graphs of GED benchmarks (tens of nodes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simlab.errors import ConfigError
+from simlab.graph.io import GraphSet, node_labels
+
+INITS = ("degree", "neighbours")
+
+
+@dataclass
+class PaddedGraphs:
+    """Graphs as padded arrays over a shared label vocabulary.
+
+    Attributes:
+        adj: ``(G, N, N)`` uint8 adjacency (symmetric, zero diagonal, zero rows for padding).
+        labels: ``(G, N)`` int64 label ids; ``-1`` marks padding.
+        sizes: ``(G,)`` node counts.
+        nodes: each graph's node names, in row order.
+    """
+
+    adj: np.ndarray
+    labels: np.ndarray
+    sizes: np.ndarray
+    nodes: list[list[Any]]
+
+    @classmethod
+    def build(cls, graphs: Sequence[Any], vocab: dict[str, int], label_attr: str | None = "auto") -> PaddedGraphs:
+        """Pad `graphs` (networkx) to their largest size; unseen labels are added to `vocab`."""
+        n_max = max((g.number_of_nodes() for g in graphs), default=1)
+        adj = np.zeros((len(graphs), n_max, n_max), np.uint8)
+        labels = np.full((len(graphs), n_max), -1, np.int64)
+        sizes = np.zeros(len(graphs), np.int64)
+        names = []
+        for k, g in enumerate(graphs):
+            nodes = list(g.nodes())
+            pos = {u: i for i, u in enumerate(nodes)}
+            labs = node_labels(g, label_attr)
+            sizes[k] = len(nodes)
+            labels[k, : len(nodes)] = [vocab.setdefault(str(lab), len(vocab)) for lab in labs] if labs else 0
+            for u, v in g.edges():
+                if u != v:
+                    adj[k, pos[u], pos[v]] = adj[k, pos[v], pos[u]] = 1
+            names.append(nodes)
+        return cls(adj, labels, sizes, names)
+
+
+@dataclass(frozen=True)
+class EditPathConfig:
+    """Settings of the edit-path search.
+
+    Attributes:
+        inits: assignment-based starting mappings, any of ``degree`` (label + degree difference) and
+            ``neighbours`` (label + neighbour-label histogram difference).
+        restarts: additional random starting mappings (more: tighter bounds, proportionally slower).
+        seed: seed of the random starts.
+        chunk: pairs searched together (memory ~ chunk * N^2 * 40 bytes).
+        label_attr: node label attribute (``"auto"``, a name, or None for structure only).
+    """
+
+    inits: tuple[str, ...] = INITS
+    restarts: int = 4
+    seed: int = 0
+    chunk: int = 4096
+    label_attr: str | None = "auto"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inits", tuple(self.inits))
+        bad = [i for i in self.inits if i not in INITS]
+        if bad:
+            raise ConfigError(f"unknown edit-path init {bad[0]!r}; valid: {', '.join(INITS)}")
+        if self.restarts < 0 or (self.restarts == 0 and not self.inits):
+            raise ConfigError("the edit-path search needs at least one start (inits or restarts >= 1)")
+        if self.chunk < 1:
+            raise ConfigError(f"chunk must be >= 1, got {self.chunk}")
+
+
+@dataclass
+class EditPaths:
+    """Result of :func:`edit_path_search` for ``B`` pairs.
+
+    Attributes:
+        cost: ``(B,)`` cost of the best edit path found (an upper bound on the GED).
+        lower: ``(B,)`` the cheap lower bound; ``cost == lower`` proves the cost exact.
+        mapping: ``(B, N)`` best permutation (padded node i of graph a -> padded node of graph b).
+    """
+
+    cost: np.ndarray
+    lower: np.ndarray
+    mapping: np.ndarray
+
+    @property
+    def proven_exact(self) -> np.ndarray:
+        return self.cost <= self.lower
+
+
+def _node_costs(la: Any, lb: Any) -> Any:
+    """``(B, N, N)`` node cost of mapping node i of a to node j of b (labels ``-1`` = padding)."""
+    import torch
+
+    ra, rb = (la >= 0)[:, :, None], (lb >= 0)[:, None, :]
+    diff = la[:, :, None] != lb[:, None, :]
+    return torch.where(ra & rb, diff, ra | rb).float()
+
+
+def _lower_bound(la: Any, lb: Any, aa: Any, ab: Any, n_labels: int) -> Any:
+    import torch
+
+    def hist(lab: Any) -> Any:
+        h = torch.zeros(lab.shape[0], n_labels + 1)
+        return h.scatter_add_(1, (lab + 1).clamp_min(0), torch.ones_like(lab, dtype=torch.float))[:, 1:]
+
+    na, nb = (la >= 0).sum(1), (lb >= 0).sum(1)
+    common = torch.minimum(hist(la), hist(lb)).sum(1)
+    edges = (aa.sum((1, 2)) - ab.sum((1, 2))).abs() / 2
+    return torch.maximum(na, nb) - common + edges
+
+
+def _permute(ab: Any, perm: Any) -> Any:
+    """``M[b, x, y] = ab[b, perm[b, x], perm[b, y]]``."""
+    n = perm.shape[1]
+    m = ab.gather(1, perm[:, :, None].expand(-1, -1, n))
+    return m.gather(2, perm[:, None, :].expand(-1, n, -1))
+
+
+def _path_cost(aa: Any, ab: Any, cn: Any, perm: Any) -> Any:
+    m = _permute(ab, perm)
+    return cn.gather(2, perm[:, :, None]).squeeze(2).sum(1) + (aa != m).sum((1, 2)) / 2
+
+
+def _descend(aa: Any, ab: Any, cn: Any, perm: Any) -> tuple[Any, Any]:
+    """Steepest descent over swaps of two nodes' images until no swap lowers the cost.
+
+    Swapping the images of i and j changes only rows/columns i and j of the permuted adjacency ``M``; with
+    ``X = deg_a 1' + 1 deg_M' - 2 A M`` (``X[i, j]`` = mismatches of row i of A against row j of M) the edge delta
+    is ``X[i,j] + X[j,i] - X[i,i] - X[j,j] - 2 M[i,j] - 2 A[i,j] + 2 [A[i,j] != M[i,j]]`` and the node delta is
+    ``K[i,j] + K[j,i] - K[i,i] - K[j,j]`` with ``K[i, j] = c(i, P[j])``.
+    """
+    import torch
+
+    n = perm.shape[1]
+    deg_a = aa.sum(2)
+    upper = torch.triu(torch.ones(n, n, dtype=torch.bool), 1)
+    active = torch.arange(len(perm))
+    cost = _path_cost(aa, ab, cn, perm)
+    while len(active):
+        a, p, c = aa[active], perm[active], cn[active]
+        m = _permute(ab[active], p)
+        x = deg_a[active][:, :, None] + m.sum(2)[:, None, :] - 2 * torch.bmm(a, m)
+        dx = torch.diagonal(x, dim1=1, dim2=2)
+        edge = x + x.transpose(1, 2) - dx[:, :, None] - dx[:, None, :] - 2 * m - 2 * a + 2 * (a != m).float()
+        k = c.gather(2, p[:, None, :].expand(-1, n, -1))
+        dk = torch.diagonal(k, dim1=1, dim2=2)
+        delta = (edge + k + k.transpose(1, 2) - dk[:, :, None] - dk[:, None, :]).masked_fill_(~upper, 0.0)
+        best, arg = delta.view(len(active), -1).min(1)
+        move = best < -0.5  # costs are integers: a real improvement is <= -1
+        if not bool(move.any()):
+            break
+        rows = active[move]
+        i, j = arg[move] // n, arg[move] % n
+        pi, pj = perm[rows, i].clone(), perm[rows, j].clone()
+        perm[rows, i], perm[rows, j] = pj, pi
+        cost[rows] += best[move]
+        active = rows
+    return perm, cost
+
+
+def _assignment(cost: np.ndarray) -> np.ndarray:
+    from scipy.optimize import linear_sum_assignment
+
+    out = np.empty(cost.shape[:2], np.int64)
+    for k in range(len(cost)):
+        r, c = linear_sum_assignment(cost[k])
+        out[k, r] = c
+    return out
+
+
+def _neighbour_hist(adj: Any, labels: Any, n_labels: int) -> Any:
+    import torch
+
+    onehot = torch.nn.functional.one_hot(labels.clamp_min(0), n_labels).float() * (labels >= 0)[..., None]
+    return torch.bmm(adj, onehot)
+
+
+def _search_chunk(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.ndarray, cfg: EditPathConfig,
+                  n_labels: int, gen: Any) -> tuple[Any, Any, Any]:
+    import torch
+
+    n = int(max(pa.sizes[ia].max(), pb.sizes[ib].max()))
+    aa, la = _pad(pa, ia, n)
+    ab, lb = _pad(pb, ib, n)
+    cn = _node_costs(la, lb)
+    best_cost = torch.full((len(ia),), float("inf"))
+    best_perm = torch.zeros(len(ia), n, dtype=torch.long)
+    starts: list[Any] = []
+    for init in cfg.inits:
+        if init == "degree":
+            est = cn + (aa.sum(2)[:, :, None] - ab.sum(2)[:, None, :]).abs() / 2
+        else:
+            ha, hb = _neighbour_hist(aa, la, n_labels), _neighbour_hist(ab, lb, n_labels)
+            est = cn + torch.cdist(ha, hb, p=1) / 2
+        starts.append(torch.from_numpy(_assignment(est.numpy())))
+    for _ in range(cfg.restarts):
+        starts.append(torch.argsort(torch.rand(len(ia), n, generator=gen), dim=1))
+    for perm in starts:
+        perm, cost = _descend(aa, ab, cn, perm)
+        better = cost < best_cost
+        best_cost = torch.where(better, cost, best_cost)
+        best_perm[better] = perm[better]
+    lower = _lower_bound(la, lb, aa, ab, n_labels)
+    return best_cost, lower, best_perm
+
+
+def _pad(p: PaddedGraphs, idx: np.ndarray, n: int) -> tuple[Any, Any]:
+    """``(B, n, n)`` float adjacency and ``(B, n)`` labels of graphs `idx`, cut or padded to `n` nodes."""
+    import torch
+
+    w = min(p.adj.shape[1], n)
+    adj = np.zeros((len(idx), n, n), np.float32)
+    adj[:, :w, :w] = p.adj[idx, :w, :w]
+    lab = np.full((len(idx), n), -1, np.int64)
+    lab[:, :w] = p.labels[idx, :w]
+    return torch.from_numpy(adj), torch.from_numpy(lab)
+
+
+def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarray | None = None,
+                     ib: Sequence[int] | np.ndarray | None = None, config: EditPathConfig | None = None,
+                     **kwargs: Any) -> EditPaths:
+    """Best edit paths found for pairs ``(graphs_a[ia[k]], graphs_b[ib[k]])``.
+
+    Args:
+        graphs_a, graphs_b: GraphSets, lists of networkx graphs, or graphs files.
+        ia, ib: positions of the pairs (default: ``graphs_a[k]`` with ``graphs_b[k]``).
+        config: an :class:`EditPathConfig`; keyword arguments override it.
+
+    Returns:
+        :class:`EditPaths` with ``cost`` (upper bounds), ``lower`` and ``mapping`` ``(B, N)`` (padded node indices;
+        positions >= a graph's size are dummy nodes) in pair order.
+    """
+    import torch
+
+    cfg = config or EditPathConfig()
+    if kwargs:
+        from dataclasses import replace
+
+        cfg = replace(cfg, **kwargs)
+    ga, gb = GraphSet.coerce(graphs_a), GraphSet.coerce(graphs_b)
+    if ia is None or ib is None:
+        if len(ga) != len(gb):
+            raise ConfigError(f"pairwise edit paths need equal lengths, got {len(ga)} and {len(gb)}")
+        ia = ib = np.arange(len(ga))
+    ia, ib = np.asarray(ia, np.int64), np.asarray(ib, np.int64)
+    if ia.shape != ib.shape:
+        raise ConfigError(f"ia and ib differ in length ({len(ia)} vs {len(ib)})")
+    vocab: dict[str, int] = {}
+    pa = PaddedGraphs.build(list(ga), vocab, cfg.label_attr)
+    pb = pa if gb is ga else PaddedGraphs.build(list(gb), vocab, cfg.label_attr)
+    n_labels = max(len(vocab), 1)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    n_max = max(pa.adj.shape[1], pb.adj.shape[1])
+    cost = np.zeros(len(ia))
+    lower = np.zeros(len(ia))
+    mapping = np.zeros((len(ia), n_max), np.int64)
+    # pairs of similar padded size share a chunk (graphs are padded to the chunk's largest graph)
+    order = np.argsort(np.maximum(pa.sizes[ia], pb.sizes[ib]), kind="stable")
+    with torch.no_grad():
+        for s in range(0, len(order), cfg.chunk):
+            sel = order[s : s + cfg.chunk]
+            c, lo, perm = _search_chunk(pa, ia[sel], pb, ib[sel], cfg, n_labels, gen)
+            cost[sel], lower[sel] = c.numpy(), lo.numpy()
+            n = perm.shape[1]
+            mapping[sel, :n] = perm.numpy()
+            mapping[sel, n:] = np.arange(n, n_max)
+    return EditPaths(cost, lower, mapping)
+
+
+def edit_path(g1: Any, g2: Any, **kwargs: Any) -> tuple[float, dict[Any, Any | None], bool]:
+    """The best edit path found between two networkx graphs.
+
+    Returns:
+        ``(cost, mapping, proven_exact)``: the path's cost (an upper bound on the GED), node of `g1` -> node of
+        `g2` (None: deleted; nodes of `g2` missing from the values are inserted), and whether the lower bound
+        proves the cost optimal.
+    """
+    res = edit_path_search([g1], [g2], **kwargs)
+    n1, n2 = list(g1.nodes()), list(g2.nodes())
+    perm = res.mapping[0]
+    mapping = {u: (n2[perm[i]] if perm[i] < len(n2) else None) for i, u in enumerate(n1)}
+    return float(res.cost[0]), mapping, bool(res.proven_exact[0])
+
+
+def mapping_cost(g1: Any, g2: Any, mapping: dict[Any, Any | None], label_attr: str | None = "auto") -> int:
+    """Cost of the edit path induced by a node mapping (uniform costs), computed directly from the graphs."""
+    l1, l2 = node_labels(g1, label_attr), node_labels(g2, label_attr)
+    lab1 = dict(zip(g1.nodes(), l1, strict=True)) if l1 else {}
+    lab2 = dict(zip(g2.nodes(), l2, strict=True)) if l2 else {}
+    cost = 0
+    for u, v in mapping.items():
+        if v is None or (l1 and l2 and lab1[u] != lab2[v]):
+            cost += 1
+    cost += len(set(g2.nodes()) - {v for v in mapping.values() if v is not None})
+    edges1 = {frozenset((u, v)) for u, v in g1.edges() if u != v}
+    edges2 = {frozenset((u, v)) for u, v in g2.edges() if u != v}
+    image = set()
+    for e in edges1:
+        u, v = tuple(e)
+        mu, mv = mapping.get(u), mapping.get(v)
+        if mu is not None and mv is not None and frozenset((mu, mv)) in edges2:
+            image.add(frozenset((mu, mv)))
+        else:
+            cost += 1
+    cost += len(edges2 - image)
+    return cost
