@@ -83,6 +83,7 @@ class EditPathConfig:
         inits: assignment-based starting mappings, any of ``degree`` (label + degree difference) and
             ``neighbours`` (label + neighbour-label histogram difference).
         restarts: additional random starting mappings (more: tighter bounds, proportionally slower).
+        descent: improve each start by swap descent (False: the starts' own costs, i.e. the bipartite GED).
         seed: seed of the random starts.
         chunk: pairs searched together (memory ~ chunk * N^2 * 40 bytes).
         label_attr: node label attribute (``"auto"``, a name, or None for structure only).
@@ -90,6 +91,7 @@ class EditPathConfig:
 
     inits: tuple[str, ...] = INITS
     restarts: int = 4
+    descent: bool = True
     seed: int = 0
     chunk: int = 4096
     label_attr: str | None = "auto"
@@ -233,7 +235,10 @@ def _search_chunk(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.nda
     for _ in range(cfg.restarts):
         starts.append(torch.argsort(torch.rand(len(ia), n, generator=gen), dim=1))
     for perm in starts:
-        perm, cost = _descend(aa, ab, cn, perm)
+        if cfg.descent:
+            perm, cost = _descend(aa, ab, cn, perm)
+        else:
+            cost = _path_cost(aa, ab, cn, perm)
         better = cost < best_cost
         best_cost = torch.where(better, cost, best_cost)
         best_perm[better] = perm[better]

@@ -27,8 +27,24 @@ from simlab.graph.io import GraphSet
 from simlab.vectors import Hits
 
 
-def _sim_to_ged(s: np.ndarray, avg: np.ndarray) -> np.ndarray:
-    return -np.log(np.clip(np.asarray(s, np.float64), 1e-12, 1.0)) * avg
+def refine_similarity(paths: EditPaths, avg: np.ndarray, learned: np.ndarray | None = None,
+                      blend: float = 0.5) -> np.ndarray:
+    """Similarities exp(-g / avg) of pairs from their edit-path bounds and an optional learned estimate.
+
+    Args:
+        paths: search result of the pairs (``cost`` = upper bound, ``lower``).
+        avg: ``(B,)`` mean node count of each pair, ``(|V1| + |V2|) / 2``.
+        learned: ``(B,)`` learned similarities exp(-nGED) (None: the edit path alone).
+        blend: weight of the learned estimate: ``g = (1 - blend) * UB + blend * clip(g_learned, LB, UB)``.
+
+    Returns:
+        ``(B,)`` float32 similarities.
+    """
+    g = paths.cost.astype(np.float64)
+    if learned is not None and blend > 0:
+        g_learned = -np.log(np.clip(np.asarray(learned, np.float64), 1e-12, 1.0)) * avg
+        g = (1 - blend) * g + blend * np.clip(g_learned, paths.lower, paths.cost)
+    return np.exp(-g / avg).astype(np.float32)
 
 
 class EditPathScorer:
@@ -45,20 +61,20 @@ class EditPathScorer:
         restarts: random starting mappings of the search in addition to the assignment-based ones.
         inits: assignment-based starts (``degree``, ``neighbours``).
         blend: weight of the learned estimate in GED space (0: edit path only).
-        seed / chunk / label_attr: see :class:`~simlab.graph.editpath.EditPathConfig`.
+        descent / seed / chunk / label_attr: see :class:`~simlab.graph.editpath.EditPathConfig`.
     """
 
     kind = "graph-editpath"
 
     def __init__(self, model: Any = None, *, restarts: int = 4, inits: Sequence[str] = INITS, blend: float = 0.5,
-                 seed: int = 0, chunk: int = 4096, label_attr: str | None = "auto") -> None:
+                 descent: bool = True, seed: int = 0, chunk: int = 4096, label_attr: str | None = "auto") -> None:
         if not 0 <= blend <= 1:
             raise ConfigError(f"blend must be in [0, 1], got {blend}")
         if model is not None and not hasattr(model, "score_pairs"):
             raise ConfigError(f"model must be a fitted graph model, got {type(model).__name__}")
         self.model = model
         self.blend = float(blend)
-        self.search = EditPathConfig(tuple(inits), restarts, seed, chunk, label_attr)
+        self.search = EditPathConfig(tuple(inits), restarts, descent, seed, chunk, label_attr)
         self.collection: GraphSet | None = getattr(model, "collection", None)
 
     @property
@@ -78,13 +94,6 @@ class EditPathScorer:
         """Raw search result (upper / lower bounds, mappings) of the pairs; see :func:`edit_path_search`."""
         return edit_path_search(graphs_a, graphs_b, ia, ib, self.search)
 
-    def _combine(self, paths: EditPaths, avg: np.ndarray, learned: np.ndarray | None) -> np.ndarray:
-        g = paths.cost.astype(np.float64)
-        if learned is not None and self.blend > 0:
-            gm = np.clip(_sim_to_ged(learned, avg), paths.lower, paths.cost)
-            g = (1 - self.blend) * g + self.blend * gm
-        return np.exp(-g / avg).astype(np.float32)
-
     def _pairs(self, ga: GraphSet, gb: GraphSet, ia: np.ndarray, ib: np.ndarray,
                learned: np.ndarray | None = None) -> np.ndarray:
         if len(ia) == 0:
@@ -96,7 +105,7 @@ class EditPathScorer:
             rows = list(range(len(ia)))
             learned = self.model.score_pairs(GraphSet([ga.graphs[i] for i in ia], rows),
                                              GraphSet([gb.graphs[i] for i in ib], rows))
-        return self._combine(paths, avg, learned)
+        return refine_similarity(paths, avg, learned, self.blend)
 
     def score_pairs(self, graphs_a: Any, graphs_b: Any) -> np.ndarray:
         """``(n,)`` similarities of aligned pairs ``(graphs_a[k], graphs_b[k])``."""
