@@ -85,7 +85,7 @@ class EditPathConfig:
         restarts: additional random starting mappings (more: tighter bounds, proportionally slower).
         descent: improve each start by swap descent (False: the starts' own costs, i.e. the bipartite GED).
         seed: seed of the random starts.
-        chunk: pairs searched together (memory ~ chunk * N^2 * 40 bytes).
+        chunk: pairs searched together (memory ~ chunk * N^2 * 40 bytes). Results do not depend on it.
         label_attr: node label attribute (``"auto"``, a name, or None for structure only).
     """
 
@@ -215,7 +215,7 @@ def _neighbour_hist(adj: Any, labels: Any, n_labels: int) -> Any:
 
 
 def _search_chunk(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.ndarray, cfg: EditPathConfig,
-                  n_labels: int, gen: Any) -> tuple[Any, Any, Any]:
+                  n_labels: int) -> tuple[Any, Any, Any]:
     import torch
 
     n = int(max(pa.sizes[ia].max(), pb.sizes[ib].max()))
@@ -232,8 +232,9 @@ def _search_chunk(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.nda
             ha, hb = _neighbour_hist(aa, la, n_labels), _neighbour_hist(ab, lb, n_labels)
             est = cn + torch.cdist(ha, hb, p=1) / 2
         starts.append(torch.from_numpy(_assignment(est.numpy())))
-    for _ in range(cfg.restarts):
-        starts.append(torch.argsort(torch.rand(len(ia), n, generator=gen), dim=1))
+    for r in range(cfg.restarts):  # random start r depends on (seed, r, n) only, not on the batch
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + r * 1009 + n)
+        starts.append(torch.randperm(n, generator=gen).expand(len(ia), n).clone())
     for perm in starts:
         if cfg.descent:
             perm, cost = _descend(aa, ab, cn, perm)
@@ -285,27 +286,28 @@ def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarra
             raise ConfigError(f"pairwise edit paths need equal lengths, got {len(ga)} and {len(gb)}")
         ia = ib = np.arange(len(ga))
     ia, ib = np.asarray(ia, np.int64), np.asarray(ib, np.int64)
-    if ia.shape != ib.shape:
-        raise ConfigError(f"ia and ib differ in length ({len(ia)} vs {len(ib)})")
+    if ia.ndim != 1 or ia.shape != ib.shape:
+        raise ConfigError(f"ia and ib must be 1-D and of equal length, got shapes {ia.shape} and {ib.shape}")
     vocab: dict[str, int] = {}
     pa = PaddedGraphs.build(list(ga), vocab, cfg.label_attr)
     pb = pa if gb is ga else PaddedGraphs.build(list(gb), vocab, cfg.label_attr)
     n_labels = max(len(vocab), 1)
-    gen = torch.Generator().manual_seed(cfg.seed)
     n_max = max(pa.adj.shape[1], pb.adj.shape[1])
     cost = np.zeros(len(ia))
     lower = np.zeros(len(ia))
     mapping = np.zeros((len(ia), n_max), np.int64)
-    # pairs of similar padded size share a chunk (graphs are padded to the chunk's largest graph)
-    order = np.argsort(np.maximum(pa.sizes[ia], pb.sizes[ib]), kind="stable")
+    # each pair is padded to its own larger graph, so a chunk holds pairs of one padded size: a pair's result
+    # does not depend on the other pairs searched with it (batched == one pair at a time)
+    size = np.maximum(pa.sizes[ia], pb.sizes[ib])
     with torch.no_grad():
-        for s in range(0, len(order), cfg.chunk):
-            sel = order[s : s + cfg.chunk]
-            c, lo, perm = _search_chunk(pa, ia[sel], pb, ib[sel], cfg, n_labels, gen)
-            cost[sel], lower[sel] = c.numpy(), lo.numpy()
-            n = perm.shape[1]
-            mapping[sel, :n] = perm.numpy()
-            mapping[sel, n:] = np.arange(n, n_max)
+        for n in np.unique(size):
+            rows = np.flatnonzero(size == n)
+            for s in range(0, len(rows), cfg.chunk):
+                sel = rows[s : s + cfg.chunk]
+                c, lo, perm = _search_chunk(pa, ia[sel], pb, ib[sel], cfg, n_labels)
+                cost[sel], lower[sel] = c.numpy(), lo.numpy()
+                mapping[sel, :n] = perm.numpy()
+                mapping[sel, n:] = np.arange(n, n_max)
     return EditPaths(cost, lower, mapping)
 
 
