@@ -53,6 +53,23 @@ def test_cli_end_to_end(ged_data, tmp_path, capsys):
     out = run(["rerank", str(tmp_path / "biencoder"), str(tmp_path / "pair"), "g1", "-k", "3", "--candidates", "8",
                "--json"], capsys)
     assert len(json.loads(out)) == 3
+    # edit-path search: fast GED upper bounds, evaluation alone or refining a model, re-ranking
+    ub = tmp_path / "ub.tsv"
+    out = run(["ged", graphs, "--out", str(ub), "--method", "editpath", "--restarts", "4"], capsys)
+    assert "wrote 435 pairs" in out and "proven exact" in out
+    from simlab.graph.ged import GEDTable
+
+    exact, bound = GEDTable.read(ged), GEDTable.read(ub)
+    assert (exact.a, exact.b) == (bound.a, bound.b) and (bound.ged >= exact.ged).all()
+    assert (bound.ged == exact.ged).mean() > 0.9
+    alone = json.loads(run(["evaluate", "editpath", f"ged:{ged}", "--graphs", graphs, "--json"], capsys))
+    assert alone["metrics"]["rho"] > 0.9
+    refined = json.loads(run(["evaluate", str(tmp_path / "pair"), f"ged:{ged}", "--graphs", graphs,
+                              "--edit-path", "2", "--json"], capsys))
+    assert refined["metrics"]["mse_e3"] < rep["metrics"]["mse_e3"]
+    out = run(["rerank", str(tmp_path / "biencoder"), "editpath", "g1", "-k", "3", "--candidates", "8", "--json"],
+              capsys)
+    assert len(json.loads(out)) == 3
 
 
 def test_cli_bad_input(tmp_path, capsys):
@@ -64,6 +81,11 @@ def test_cli_bad_input(tmp_path, capsys):
     assert "bad.jsonl:2: invalid JSON" in capsys.readouterr().err
     good = tmp_path / "good.jsonl"
     good.write_text('{"id": "a", "nodes": [{"id": 0}], "edges": []}\n')
+    with pytest.raises(SystemExit) as exc:
+        main(["ged", str(good), "--out", str(tmp_path / "g.tsv"), "--method", "astar"])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert "astar" in err and "editpath" in err
     ged = tmp_path / "ged.tsv"
     ged.write_text("id_a\tid_b\tged\na\tmissing\t1\n")
     with pytest.raises(SystemExit):

@@ -37,8 +37,12 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: all CPUs).")] = None,
         label_attr: Annotated[str, typer.Option("--label-attr", help="Node label attribute ('auto', a name, or "
                                                                      "'none' for structure only).")] = "auto",
+        method: Annotated[str, typer.Option("--method", help="'exact' (branch and bound with --timeout) or "
+                                                             "'editpath' (fast upper bounds from edit-path search; "
+                                                             "exact=1 only where a lower bound proves it).")] = "exact",
+        restarts: Annotated[int, typer.Option("--restarts", help="Random restarts of --method editpath.")] = 8,
     ) -> None:
-        """Exact graph edit distance for pairs of small graphs (node-label aware, uniform costs)."""
+        """Graph edit distance for pairs of small graphs (node-label aware, uniform costs)."""
         from simlab.errors import DataError
         from simlab.graph.ged import compute_ged
         from simlab.graph.io import GraphSet
@@ -53,8 +57,20 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             if not rows or len(rows[0]) < 2:
                 raise DataError("pairs file needs a header and two tab-separated id columns", pairs, 1)
             pair_list = [(r[0], r[1]) for r in rows[1:] if len(r) >= 2]
-        table = compute_ged(gs, out, pair_list, timeout=timeout, workers=workers,
-                            label_attr=None if label_attr.lower() == "none" else label_attr)
+        lattr = None if label_attr.lower() == "none" else label_attr
+        if method == "editpath":
+            from simlab.graph.editpath import edit_path_table
+
+            table = edit_path_table(gs, pair_list, restarts=restarts, label_attr=lattr)
+            table.write(out)
+            n_ub = int((~table.exact).sum())
+            typer.echo(f"wrote {len(table)} pairs to {out} (edit-path upper bounds; {len(table) - n_ub} proven exact)")
+            return
+        if method != "exact":
+            from simlab.errors import UnknownNameError
+
+            raise UnknownNameError("GED method", method, ("exact", "editpath"))
+        table = compute_ged(gs, out, pair_list, timeout=timeout, workers=workers, label_attr=lattr)
         n_ub = int((~table.exact).sum())
         typer.echo(f"wrote {len(table)} pairs to {out} ({n_ub} upper bounds where the exact search timed out)")
 
@@ -132,19 +148,27 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     @app.command("rerank")
     def rerank_cmd(
         biencoder: Annotated[Path, typer.Argument(help="A graph bi-encoder model.")],
-        pair: Annotated[Path, typer.Argument(help="A graph pair model (re-ranker).")],
+        pair: Annotated[Path, typer.Argument(help="A graph pair model (re-ranker), or 'editpath' to re-rank by "
+                                                  "edit-path search.")],
         query: Annotated[str, typer.Argument(help="A graph id of the bi-encoder's collection, or a graph file.")],
         k: Annotated[int, typer.Option("-k")] = 10,
         candidates: Annotated[int, typer.Option("--candidates", help="Bi-encoder candidates to re-rank.")] = 100,
-        blend: Annotated[float, typer.Option("--blend", help="Score = blend * bi-encoder + (1 - blend) * pair "
-                                                             "model (0: pair model only).")] = 0.5,
+        blend: Annotated[float, typer.Option("--blend", help="Weight of the bi-encoder's score against the "
+                                                             "re-ranker's (0: re-ranker only).")] = 0.5,
+        restarts: Annotated[int, typer.Option("--restarts", help="Random restarts of the 'editpath' re-ranker.")] = 8,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Search the bi-encoder's collection and re-rank its top candidates with the pair model."""
         from simlab.artifacts import load
         from simlab.cli.main import echo_json, print_table
 
-        bi, pm = load(biencoder), load(pair)
+        bi = load(biencoder)
+        if str(pair) == "editpath":
+            from simlab.graph.refine import EditPathScorer
+
+            pm: Any = EditPathScorer(restarts=restarts)
+        else:
+            pm = load(pair)
         q: Any = query
         if query not in (bi.collection or []) and Path(query).exists():
             from simlab.graph.io import read_graph_file

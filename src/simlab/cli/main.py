@@ -167,16 +167,29 @@ def embed(
 
 @app.command()
 def evaluate(
-    model: Annotated[Path, typer.Argument(help="A model or vectors artifact.")],
+    model: Annotated[Path, typer.Argument(help="A model or vectors artifact ('editpath': edit-path search alone, "
+                                               "for GED benchmarks).")],
     bench: Annotated[str, typer.Argument(help="Benchmark name (simlab list evaluators), NAME:ARG, or a file.")],
     graphs: Annotated[Path | None, typer.Option("--graphs", help="Graphs file for GED benchmarks.")] = None,
+    edit_path: Annotated[int | None, typer.Option("--edit-path", help="Graph models: refine the scores with "
+                                                                     "edit-path bounds (N random restarts).")] = None,
+    blend: Annotated[float, typer.Option("--blend", help="With --edit-path: weight of the model's estimate.")] = 0.5,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Evaluate a model on a benchmark and print the report."""
     from simlab.artifacts import load
     from simlab.evaluate import evaluate as _evaluate
 
-    obj = load(model)
+    if str(model) == "editpath":
+        from simlab.graph.refine import EditPathScorer
+
+        obj: Any = EditPathScorer(restarts=8 if edit_path is None else edit_path, blend=0.0)
+    else:
+        obj = load(model)
+        if edit_path is not None:
+            from simlab.graph.refine import EditPathScorer
+
+            obj = EditPathScorer(obj, restarts=edit_path, blend=blend)
     opts = {"graphs": graphs} if graphs is not None else {}
     report = _evaluate(obj, bench, **opts)
     if as_json:

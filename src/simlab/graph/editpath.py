@@ -348,3 +348,27 @@ def mapping_cost(g1: Any, g2: Any, mapping: dict[Any, Any | None], label_attr: s
             cost += 1
     cost += len(edges2 - image)
     return cost
+
+
+def edit_path_table(graphs: Any, pairs: Sequence[tuple[Any, Any]] | None = None, **kwargs: Any) -> Any:
+    """GED upper bounds of pairs of a collection as a :class:`~simlab.graph.ged.GEDTable`.
+
+    Args:
+        graphs: the collection (GraphSet or graphs file).
+        pairs: ``(id_a, id_b)`` pairs (default: all unordered pairs ``i < j``).
+        **kwargs: :class:`EditPathConfig` fields.
+
+    Returns:
+        A GEDTable whose ``exact`` column is True where the lower bound proves the cost optimal.
+    """
+    from simlab.graph.ged import GEDTable
+
+    gs = GraphSet.coerce(graphs)
+    if pairs is None:
+        ia, ib = np.triu_indices(len(gs), 1)
+    else:
+        ia = np.array([gs.position(a) for a, _ in pairs], np.int64)
+        ib = np.array([gs.position(b) for _, b in pairs], np.int64)
+    res = edit_path_search(gs, gs, ia, ib, **kwargs)
+    return GEDTable([gs.ids[i] for i in ia], [gs.ids[j] for j in ib], res.cost.astype(np.float64),
+                    res.proven_exact.astype(bool))
