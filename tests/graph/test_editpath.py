@@ -156,6 +156,21 @@ def test_scorer_refines_learned_model(trained, ged_data):
     np.testing.assert_allclose(refine_similarity(paths, avg, learned.ravel(), 0.5), refined.ravel(), rtol=1e-5)
 
 
+def test_learned_start_only_adds_a_start(trained, ged_data):
+    gs = ged_data["graphs"]
+    test, train = gs.subset(ged_data["test_ids"]), gs.subset(ged_data["train_ids"])
+    for model in (trained["bi"], trained["pair"]):
+        emb = model.node_embeddings(train)
+        assert emb.shape[:2] == (len(train), max(train.sizes())) and emb.dtype == np.float32
+        assert not emb[0, train.sizes()[0]:].any()  # zero padding after the last node
+        qi, ci = np.meshgrid(np.arange(len(test)), np.arange(len(train)), indexing="ij")
+        plain = edit_path_search(test, train, qi.ravel(), ci.ravel(), restarts=1)
+        guided = EditPathScorer(model, restarts=1).edit_paths(test, train, qi.ravel(), ci.ravel())
+        assert (guided.cost <= plain.cost).all()  # a superset of the same starts
+    with pytest.raises(ConfigError, match="node_vectors"):
+        edit_path_search(test, train, [0], [0], node_vectors=(emb, emb[:, :, :3]))
+
+
 def test_scorer_search_and_rerank(trained, ged_data):
     gs = ged_data["graphs"]
     train = gs.subset(ged_data["train_ids"])

@@ -13,7 +13,8 @@ The search (in the family of the bipartite GED of Riesen & Bunke 2009, improved 
 
 1. starting mappings: the optimal assignment (Hungarian, ``scipy.optimize.linear_sum_assignment``) of node costs
    that estimate each node's local edit cost (label + degree difference; label + neighbour-label histogram
-   difference), plus `restarts` random mappings;
+   difference; with ``node_vectors`` from a learned GNN, label + degree + embedding distance), plus `restarts`
+   random mappings;
 2. from each start, steepest descent over all swaps of two nodes' images. All swaps of a batch of pairs are scored
    at once from two batched matrix products (``O(N^3)`` per pair and step), so thousands of pairs run together;
 3. the cheapest mapping over all starts is kept.
@@ -36,6 +37,7 @@ from simlab.errors import ConfigError
 from simlab.graph.io import GraphSet, node_labels
 
 INITS = ("degree", "neighbours")
+LEARNED_WEIGHT = 0.5  # weight of the unit-normalised node-embedding distance in the learned start's node costs
 
 
 @dataclass
@@ -214,24 +216,38 @@ def _neighbour_hist(adj: Any, labels: Any, n_labels: int) -> Any:
     return torch.bmm(adj, onehot)
 
 
+def _unit_vectors(v: np.ndarray, idx: np.ndarray, n: int) -> Any:
+    """``(B, n, d)`` unit-length node vectors of graphs `idx`, cut or zero-padded to `n` nodes."""
+    import torch
+
+    w = min(v.shape[1], n)
+    out = np.zeros((len(idx), n, v.shape[2]), np.float32)
+    out[:, :w] = v[idx, :w]
+    return torch.nn.functional.normalize(torch.from_numpy(out), dim=-1)
+
+
 def _search_chunk(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.ndarray, cfg: EditPathConfig,
-                  n_labels: int) -> tuple[Any, Any, Any]:
+                  n_labels: int, vectors: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Any, Any, Any]:
     import torch
 
     n = int(max(pa.sizes[ia].max(), pb.sizes[ib].max()))
     aa, la = _pad(pa, ia, n)
     ab, lb = _pad(pb, ib, n)
     cn = _node_costs(la, lb)
+    degree_gap = (aa.sum(2)[:, :, None] - ab.sum(2)[:, None, :]).abs() / 2
     best_cost = torch.full((len(ia),), float("inf"))
     best_perm = torch.zeros(len(ia), n, dtype=torch.long)
     starts: list[Any] = []
     for init in cfg.inits:
         if init == "degree":
-            est = cn + (aa.sum(2)[:, :, None] - ab.sum(2)[:, None, :]).abs() / 2
+            est = cn + degree_gap
         else:
             ha, hb = _neighbour_hist(aa, la, n_labels), _neighbour_hist(ab, lb, n_labels)
             est = cn + torch.cdist(ha, hb, p=1) / 2
         starts.append(torch.from_numpy(_assignment(est.numpy())))
+    if vectors is not None:
+        dist = torch.cdist(_unit_vectors(vectors[0], ia, n), _unit_vectors(vectors[1], ib, n))
+        starts.append(torch.from_numpy(_assignment((cn + degree_gap + LEARNED_WEIGHT * dist).numpy())))
     for r in range(cfg.restarts):  # random start r depends on (seed, r, n) only, not on the batch
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + r * 1009 + n)
         starts.append(torch.randperm(n, generator=gen).expand(len(ia), n).clone())
@@ -261,13 +277,16 @@ def _pad(p: PaddedGraphs, idx: np.ndarray, n: int) -> tuple[Any, Any]:
 
 def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarray | None = None,
                      ib: Sequence[int] | np.ndarray | None = None, config: EditPathConfig | None = None,
-                     **kwargs: Any) -> EditPaths:
+                     node_vectors: tuple[np.ndarray, np.ndarray] | None = None, **kwargs: Any) -> EditPaths:
     """Best edit paths found for pairs ``(graphs_a[ia[k]], graphs_b[ib[k]])``.
 
     Args:
         graphs_a, graphs_b: GraphSets, lists of networkx graphs, or graphs files.
         ia, ib: positions of the pairs (default: ``graphs_a[k]`` with ``graphs_b[k]``).
         config: an :class:`EditPathConfig`; keyword arguments override it.
+        node_vectors: optional learned node embeddings ``((len(graphs_a), Na, d), (len(graphs_b), Nb, d))``
+            (row k = k-th node in ``g.nodes()`` order, e.g. ``model.node_embeddings(graphs)``): adds one start,
+            the assignment of label + degree + embedding-distance costs.
 
     Returns:
         :class:`EditPaths` with ``cost`` (upper bounds), ``lower`` and ``mapping`` ``(B, N)`` (padded node indices;
@@ -288,6 +307,12 @@ def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarra
     ia, ib = np.asarray(ia, np.int64), np.asarray(ib, np.int64)
     if ia.ndim != 1 or ia.shape != ib.shape:
         raise ConfigError(f"ia and ib must be 1-D and of equal length, got shapes {ia.shape} and {ib.shape}")
+    if node_vectors is not None:
+        va, vb = (np.asarray(v, np.float32) for v in node_vectors)
+        if va.ndim != 3 or vb.ndim != 3 or len(va) != len(ga) or len(vb) != len(gb) or va.shape[2] != vb.shape[2]:
+            raise ConfigError(f"node_vectors must be ((len(graphs_a), Na, d), (len(graphs_b), Nb, d)) arrays, got "
+                              f"shapes {va.shape} and {vb.shape}")
+        node_vectors = (va, vb)
     vocab: dict[str, int] = {}
     pa = PaddedGraphs.build(list(ga), vocab, cfg.label_attr)
     pb = pa if gb is ga else PaddedGraphs.build(list(gb), vocab, cfg.label_attr)
@@ -304,7 +329,7 @@ def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarra
             rows = np.flatnonzero(size == n)
             for s in range(0, len(rows), cfg.chunk):
                 sel = rows[s : s + cfg.chunk]
-                c, lo, perm = _search_chunk(pa, ia[sel], pb, ib[sel], cfg, n_labels)
+                c, lo, perm = _search_chunk(pa, ia[sel], pb, ib[sel], cfg, n_labels, node_vectors)
                 cost[sel], lower[sel] = c.numpy(), lo.numpy()
                 mapping[sel, :n] = perm.numpy()
                 mapping[sel, n:] = np.arange(n, n_max)

@@ -332,6 +332,30 @@ class _GraphModel:
     def _vectors_of(self, rep: Any) -> np.ndarray:
         raise NotImplementedError
 
+    def _node_gnn(self) -> nn.Module:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def node_embeddings(self, graphs: Any, chunk: int = 4096) -> np.ndarray:
+        """The GNN's node embeddings before pooling, ``(n_graphs, max_nodes, d)`` float32, zero-padded.
+
+        Row ``k`` of graph ``g`` is its ``k``-th node in ``g.nodes()`` order (what the edit-path search uses to
+        guide its node assignment, see :class:`~simlab.graph.refine.EditPathScorer`).
+        """
+        from torch_geometric.utils import to_dense_batch
+
+        store = self._store_of(graphs)
+        gnn = self._node_gnn()
+        gnn.eval()
+        width = int(store.sizes.max()) if len(store) else 0
+        out = []
+        for s in range(0, len(store), chunk):
+            b = store.batch(torch.arange(s, min(s + chunk, len(store)))).to(self.device)
+            dense, _ = to_dense_batch(gnn(b.x, b.edge_index), b.batch, batch_size=int(b.num_graphs),
+                                      max_num_nodes=width)
+            out.append(dense.float().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 0, 0), np.float32)
+
     def score_pairs(self, graphs_a: Any, graphs_b: Any) -> np.ndarray:
         """Predicted exp(-nGED) of pairs ``(graphs_a[i], graphs_b[i])``, ``(n,)``, scored in batches."""
         ga, gb = _graphs(graphs_a), _graphs(graphs_b)
@@ -542,6 +566,9 @@ class GraphBiEncoder(_GraphModel):
     def _vectors_of(self, rep: Tensor) -> np.ndarray:
         return rep.float().cpu().numpy()
 
+    def _node_gnn(self) -> nn.Module:
+        return self.net.encoder.gnn  # type: ignore[union-attr,return-value]
+
     def most_similar(self, query: Any, k: int = 10, *, rerank: Any = None, candidates: int = 100,
                      blend: float = 0.5, index: Any = None) -> Hits:
         """The k most similar graphs of the collection, by vector distance.
@@ -716,6 +743,9 @@ class GraphPairModel(_GraphModel):
 
     def _vectors_of(self, rep: dict[str, Tensor]) -> np.ndarray:
         return rep["h"].float().cpu().numpy()
+
+    def _node_gnn(self) -> nn.Module:
+        return self.net.gnn  # type: ignore[union-attr,return-value]
 
     def rerank(self, query: Any, candidates: Sequence[Any], k: int = 10, *, collection: Any = None,
                base_scores: Sequence[float] | None = None, blend: float = 0.0) -> Hits:
