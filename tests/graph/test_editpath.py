@@ -150,7 +150,7 @@ def test_scorer_refines_learned_model(trained, ged_data):
     by_ids = EditPathScorer(bi, restarts=0, blend=0.5).score_id_pairs(gs, ids_a, ids_b)
     np.testing.assert_allclose(by_ids, refined.ravel(), rtol=1e-5)
     qi, ci = np.meshgrid(np.arange(len(test)), np.arange(len(train)), indexing="ij")
-    paths = edit_path_search(test, train, qi.ravel(), ci.ravel(), restarts=0)
+    paths = EditPathScorer(bi, restarts=0).edit_paths(test, train, qi.ravel(), ci.ravel())  # guided search
     sizes_t, sizes_c = np.array(test.sizes(), float), np.array(train.sizes(), float)
     avg = ((sizes_t[:, None] + sizes_c[None, :]) / 2).ravel()
     np.testing.assert_allclose(refine_similarity(paths, avg, learned.ravel(), 0.5), refined.ravel(), rtol=1e-5)
