@@ -37,6 +37,7 @@ from simlab.errors import ConfigError
 from simlab.graph.io import GraphSet, node_labels
 
 INITS = ("degree", "neighbours")
+_CHUNK_CELLS = 1 << 22  # at most this many N x N matrix cells per chunk (~10 float32 copies live: ~170 MB)
 LEARNED_WEIGHT = 0.5  # weight of the unit-normalised node-embedding distance in the learned start's node costs
 
 
@@ -87,7 +88,8 @@ class EditPathConfig:
         restarts: additional random starting mappings (more: tighter bounds, proportionally slower).
         descent: improve each start by swap descent (False: the starts' own costs, i.e. the bipartite GED).
         seed: seed of the random starts.
-        chunk: pairs searched together (memory ~ chunk * N^2 * 40 bytes). Results do not depend on it.
+        chunk: at most this many pairs searched together (fewer for large graphs, so that a chunk holds at most
+            4M matrix cells; memory ~ pairs * N^2 * 40 bytes). Results do not depend on it.
         label_attr: node label attribute (``"auto"``, a name, or None for structure only).
     """
 
@@ -327,8 +329,9 @@ def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarra
     with torch.no_grad():
         for n in np.unique(size):
             rows = np.flatnonzero(size == n)
-            for s in range(0, len(rows), cfg.chunk):
-                sel = rows[s : s + cfg.chunk]
+            step = max(1, min(cfg.chunk, _CHUNK_CELLS // int(n * n)))  # bounded memory for larger graphs
+            for s in range(0, len(rows), step):
+                sel = rows[s : s + step]
                 c, lo, perm = _search_chunk(pa, ia[sel], pb, ib[sel], cfg, n_labels, node_vectors)
                 cost[sel], lower[sel] = c.numpy(), lo.numpy()
                 mapping[sel, :n] = perm.numpy()
