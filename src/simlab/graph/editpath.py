@@ -27,6 +27,7 @@ Shapes: graphs of a batch are padded to the largest graph of the batch (``N`` no
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,12 +51,15 @@ class PaddedGraphs:
         labels: ``(G, N)`` int64 label ids; ``-1`` marks padding.
         sizes: ``(G,)`` node counts.
         nodes: each graph's node names, in row order.
+        keys: ``(G,)`` uint64 content hashes (labels + adjacency in node order) that seed the random starts, so a
+            pair's random starts depend on the two graphs only, not on the batch or the label vocabulary.
     """
 
     adj: np.ndarray
     labels: np.ndarray
     sizes: np.ndarray
     nodes: list[list[Any]]
+    keys: np.ndarray | None = None
 
     @classmethod
     def build(cls, graphs: Sequence[Any], vocab: dict[str, int], label_attr: str | None = "auto") -> PaddedGraphs:
@@ -65,6 +69,7 @@ class PaddedGraphs:
         labels = np.full((len(graphs), n_max), -1, np.int64)
         sizes = np.zeros(len(graphs), np.int64)
         names = []
+        keys = np.zeros(len(graphs), np.uint64)
         for k, g in enumerate(graphs):
             nodes = list(g.nodes())
             pos = {u: i for i, u in enumerate(nodes)}
@@ -75,7 +80,10 @@ class PaddedGraphs:
                 if u != v:
                     adj[k, pos[u], pos[v]] = adj[k, pos[v], pos[u]] = 1
             names.append(nodes)
-        return cls(adj, labels, sizes, names)
+            n = len(nodes)
+            text = "\x1f".join(map(str, labs)) if labs else ""
+            keys[k] = zlib.crc32(adj[k, :n, :n].tobytes() + text.encode("utf-8", "replace")) + (n << 32)
+        return cls(adj, labels, sizes, names, keys)
 
 
 @dataclass(frozen=True)
@@ -250,9 +258,8 @@ def _search_chunk(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.nda
     if vectors is not None:
         dist = torch.cdist(_unit_vectors(vectors[0], ia, n), _unit_vectors(vectors[1], ib, n))
         starts.append(torch.from_numpy(_assignment((cn + degree_gap + LEARNED_WEIGHT * dist).numpy())))
-    for r in range(cfg.restarts):  # random start r depends on (seed, r, n) only, not on the batch
-        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + r * 1009 + n)
-        starts.append(torch.randperm(n, generator=gen).expand(len(ia), n).clone())
+    for r in range(cfg.restarts):  # random start r of a pair depends on (seed, r, the two graphs) only
+        starts.append(_random_perms(pa.keys[ia], pb.keys[ib], cfg.seed, r, n))
     for perm in starts:
         if cfg.descent:
             perm, cost = _descend(aa, ab, cn, perm)
@@ -263,6 +270,24 @@ def _search_chunk(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.nda
         best_perm[better] = perm[better]
     lower = _lower_bound(la, lb, aa, ab, n_labels)
     return best_cost, lower, best_perm
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser (uint64 arrays, wrapping arithmetic)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _random_perms(key_a: Any, key_b: Any, seed: int, restart: int, n: int) -> Any:
+    """``(B, n)`` pseudo-random permutations, one per pair, a function of (pair's graph keys, seed, restart)."""
+    import torch
+
+    with np.errstate(over="ignore"):
+        pair = _mix64(np.asarray(key_a, np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.asarray(key_b, np.uint64))
+        pair = _mix64(pair + np.uint64((seed * 1_000_003 + restart) % (1 << 63)))
+        u = _mix64(pair[:, None] + np.arange(1, n + 1, dtype=np.uint64)[None, :] * np.uint64(0xD1B54A32D192ED03))
+    return torch.from_numpy(np.argsort(u, axis=1, kind="stable").astype(np.int64))
 
 
 def _pad(p: PaddedGraphs, idx: np.ndarray, n: int) -> tuple[Any, Any]:
