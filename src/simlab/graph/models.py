@@ -576,7 +576,8 @@ class GraphBiEncoder(_GraphModel):
         Args:
             query: an id of the collection (excluded from the results) or a networkx graph.
             k: number of results.
-            rerank: a fitted :class:`GraphPairModel`; the bi-encoder's top `candidates` are re-scored by it.
+            rerank: a fitted :class:`GraphPairModel` or a :class:`~simlab.graph.refine.EditPathScorer`; the
+                bi-encoder's top `candidates` are re-scored by it.
             candidates: candidates passed to the re-ranker.
             blend: re-ranked score = ``blend * bi-encoder + (1 - blend) * pair model`` (0: the pair model's
                 score only). Both predict exp(-nGED); on AIDS700nef the 0.5 blend beat either model alone.
