@@ -82,6 +82,7 @@ EDITPATH_TEXT = (
     "search within the run (guided: node embeddings included), all pairs, 1 thread."
 )
 LEARNED_KINDS = ("biencoder", "pair", "blend", "rerank", "rerank_blend")  # purely learned (no edit path)
+CLASSICAL_KINDS = ("bipartite", *(f"editpath_r{r}" for r in EDITPATH_RESTARTS))  # edit path alone, no learning
 LABELS = {
     "biencoder": "simlab GIN bi-encoder",
     "pair": "simlab SimGNN-style pair model",
@@ -281,18 +282,28 @@ def _met(key: str, v: float | None, goal: float) -> bool:
 
 
 def target_rows(name: str, res: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per target: the best purely learned model and the best method overall (edit path and hybrids included);
-    `met` is judged on the best overall, `met by a learned model alone` on the best learned model."""
+    """Per target: the best purely learned model, the best learned + edit-path method and the best edit path
+    alone (no learning); `met` is judged on the best of all, `met by a learned model alone` on the first."""
     rows = []
+    hybrid = [k for k in res["runs"] if k not in LEARNED_KINDS and k not in CLASSICAL_KINDS]
     for key, goal in TARGETS[name].items():
         lk, lv = _best(res["runs"], key, LEARNED_KINDS)
-        ok, ov = _best(res["runs"], key)
+        hk, hv = _best(res["runs"], key, hybrid)
+        ck, cv = _best(res["runs"], key, CLASSICAL_KINDS)
+        _, ov = _best(res["runs"], key)
         rows.append({"metric": key, "target": ("<= " if key == "mse_e3" else ">= ") + str(goal),
-                     "best learned model (mean)": f"{lv:.4f} ({lk})" if lv is not None else "–",
-                     "best overall (mean)": f"{ov:.4f} ({ok})" if ov is not None else "–",
+                     "learned model alone": f"{lv:.4f} ({lk})" if lv is not None else "–",
+                     "learned + edit path": f"{hv:.4f} ({hk})" if hv is not None else "–",
+                     "edit path alone (no learning)": f"{cv:.4f} ({ck})" if cv is not None else "–",
                      "met": "yes" if _met(key, ov, goal) else "no",
                      "met by a learned model alone": "yes" if _met(key, lv, goal) else "no"})
     return rows
+
+
+TARGETS_TEXT = (
+    "Targets (best mean per group; `met`: by the best method of any group; last column: by a purely learned "
+    "model, i.e. `biencoder`, `pair`, `blend`, `rerank`, `rerank_blend`):"
+)
 
 
 def speed(res: dict[str, Any], n_exact: int, timeout: float) -> list[dict[str, Any]]:
@@ -348,16 +359,8 @@ def speed(res: dict[str, Any], n_exact: int, timeout: float) -> list[dict[str, A
     return rows
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
-    ap.add_argument("--quick", action="store_true", help="tiny settings (smoke test of the script)")
-    ap.add_argument("--exact-pairs", type=int, default=8)
-    ap.add_argument("--timeout", type=float, default=15.0)
-    args = ap.parse_args()
-    t0 = time.perf_counter()
-    res = run_ged_benchmark("AIDS700nef", args.seeds, args.quick)
-    sp = speed(res, 2 if args.quick else args.exact_pairs, 2.0 if args.quick else args.timeout)
+def build_markdown(res: dict[str, Any], sp: list[dict[str, Any]], seeds: list[int], total_s: float) -> str:
+    """The AIDS700nef section of BENCHMARKS.md from the runs and the speed rows."""
     pair_rate = sp[2]["pairs_per_s"]
     bi_speedup, pair_speedup = sp[0]["speedup_vs_networkx"], sp[2]["speedup_vs_networkx"]
     path_rows = [r for r in sp if r["method"].startswith("edit path")]
@@ -366,30 +369,66 @@ def main() -> None:
                           for r in path_rows)
     speed_targets = [
         {"metric": "pair model pairs/s (1 thread)", "target": ">= 10,000",
-         "best learned model (mean)": f"{pair_rate:,.0f} (pair)", "best overall (mean)": "– (target is on the pair model)",
+         "learned model alone": f"{pair_rate:,.0f} (pair)", "learned + edit path": "–",
+         "edit path alone (no learning)": "–",
          "met": "yes" if pair_rate >= 10000 else "no", "met by a learned model alone": "yes" if pair_rate >= 10000 else "no"},
         {"metric": "speed-up vs networkx exact GED", "target": ">= 1,000x",
-         "best learned model (mean)": f"{bi_speedup:,.0f}x (bi-encoder), {pair_speedup:,.0f}x (pair)",
-         "best overall (mean)": f"edit path (no learning): {path_text}",
+         "learned model alone": f"{bi_speedup:,.0f}x (bi-encoder), {pair_speedup:,.0f}x (pair)",
+         "learned + edit path": "see `search pairs/s` above",
+         "edit path alone (no learning)": path_text,
          "met": "yes" if min(bi_speedup, pair_speedup, *path_speedups) >= 1000 else "no",
          "met by a learned model alone": "yes" if min(bi_speedup, pair_speedup) >= 1000 else "no"},
     ]
-    md = "\n\n".join([
+    return "\n\n".join([
         "Standard protocol: each of the 140 test graphs queries all 560 training graphs; ground truth exp(-nGED) "
         "from the benchmark's exact GED; MSE x 10^-3 over all pairs; Spearman rho, Kendall tau, p@10, p@20 per "
         "query, averaged (true top-k includes ties at the k-th value). Mean ± std over seeds "
-        f"{', '.join(map(str, args.seeds))}. Configurations: `{json.dumps(res['config'])}`.",
+        f"{', '.join(map(str, seeds))}. Configurations: `{json.dumps(res['config'])}`.",
         EDITPATH_TEXT,
         md_table(table_rows("AIDS700nef", res)),
-        "Targets (`met`: by the best method overall, edit path and hybrids included; last column: by a purely "
-        "learned model, i.e. `biencoder`, `pair`, `blend`, `rerank`, `rerank_blend`):",
+        TARGETS_TEXT,
         md_table(target_rows("AIDS700nef", res) + speed_targets),
         f"Speed on AIDS700nef test x train pairs, {THREADS} CPU thread (models of the last seed; each edit path "
         "timed once on all pairs after a warm-up on 2,000 pairs, seed 0):",
         md_table(sp),
-        f"Total benchmark time {time.perf_counter() - t0:.0f} s.",
+        f"Total benchmark time {total_s:.0f} s.",
     ])
-    data = {"runs": res["runs"], "config": res["config"], "source": res["source"], "speed": sp, "targets": target_rows("AIDS700nef", res)}
+
+
+def rerender(name: str, build: Any) -> None:
+    """Rebuild a result's markdown from its stored numbers (after a change to the tables' layout only)."""
+    from common import RESULTS
+
+    path = RESULTS / f"{name}.json"
+    payload = json.loads(path.read_text())
+    data = payload["data"]
+    total = data.get("total_s")
+    if total is None:  # results written before total_s was stored: take it from the old text
+        import re
+
+        total = float(re.search(r"Total benchmark time (\d+) s", payload["markdown"]).group(1))
+    payload["markdown"] = build({"runs": data["runs"], "config": data["config"]}, data, data.get("seeds", [0, 1, 2]),
+                                total)
+    path.write_text(json.dumps(payload, indent=2, default=str))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    ap.add_argument("--quick", action="store_true", help="tiny settings (smoke test of the script)")
+    ap.add_argument("--rerender", action="store_true", help="rebuild the markdown from results/graph.json only")
+    ap.add_argument("--exact-pairs", type=int, default=8)
+    ap.add_argument("--timeout", type=float, default=15.0)
+    args = ap.parse_args()
+    if args.rerender:
+        rerender("graph", lambda res, data, seeds, total: build_markdown(res, data["speed"], seeds, total))
+        return
+    t0 = time.perf_counter()
+    res = run_ged_benchmark("AIDS700nef", args.seeds, args.quick)
+    sp = speed(res, 2 if args.quick else args.exact_pairs, 2.0 if args.quick else args.timeout)
+    md = build_markdown(res, sp, args.seeds, time.perf_counter() - t0)
+    data = {"runs": res["runs"], "config": res["config"], "source": res["source"], "speed": sp,
+            "targets": target_rows("AIDS700nef", res), "seeds": args.seeds, "total_s": time.perf_counter() - t0}
     name = "graph" if not args.quick else "graph_quick"
     path = write_result(name, "Graphs: GED similarity on AIDS700nef and speed vs exact GED", md, data, THREADS,
                         order=60)
