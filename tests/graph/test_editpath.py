@@ -194,6 +194,8 @@ def test_evaluate_through_registry(ged_data):
     scorer = EditPathScorer(restarts=2)
     report = evaluate(scorer, f"ged:{ged_data['dir'] / 'ged.tsv'}", graphs=ged_data["graphs"])
     assert report.metrics["rho"] > 0.9
+    bare = evaluate(scorer, str(ged_data["dir"] / "ged.tsv"), graphs=ged_data["graphs"])  # a bare path: GED too
+    assert bare.metrics == report.metrics
 
 
 def test_bad_input():

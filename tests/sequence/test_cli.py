@@ -46,6 +46,9 @@ def test_train_text_pairs_and_evaluate(tmp_path, capsys, sick_files, word_vector
     assert 0 < s <= 1
     rep = json.loads(run(capsys, "evaluate", str(out), f"pairs:{sick_files / 'SICK_test_annotated.txt'}", "--json"))
     assert set(rep["metrics"]) == {"pearson", "spearman", "mse"} and rep["counts"]["items_scored"] == 200
+    # a bare path reaches the same batched pairs evaluator (not the per-key pairs-file one)
+    bare = json.loads(run(capsys, "evaluate", str(out), str(sick_files / "SICK_test_annotated.txt"), "--json"))
+    assert bare["metrics"] == rep["metrics"]
     rows = json.loads(run(capsys, "similar", str(out), "--text", "a man plays the guitar", "-k", "2", "--json"))
     assert len(rows) == 2
     with pytest.raises(SystemExit):

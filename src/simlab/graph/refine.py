@@ -212,6 +212,12 @@ class EditPathScorer:
         order = np.lexsort((np.arange(len(sub)), -scores))[:k]
         return Hits([cand_ids[int(i)] for i in order], scores[order].astype(np.float32))
 
+    def evaluate_file(self, path: Any, **options: Any) -> Any:
+        """A GED file given as a bare path goes to the GED evaluator (``graphs=`` names the graphs file)."""
+        from simlab.graph.evaluate import evaluate_ged
+
+        return evaluate_ged(self, str(path), **options)
+
     def evaluate(self, target: str, **options: Any) -> Any:
         """Shortcut for ``simlab.evaluate(self, target)`` (e.g. ``ged:AIDS700nef``)."""
         from simlab.evaluate import evaluate

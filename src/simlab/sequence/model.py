@@ -349,6 +349,13 @@ class SiameseModel:
         """Similarity of two items (the head's score; higher = more similar)."""
         return float(self.score_pairs([a], [b])[0])
 
+    def evaluate_file(self, path: str | Path, **options: Any) -> Any:
+        """A scored pairs file given as a bare path (``simlab evaluate MODEL pairs.tsv``): the same batched
+        evaluator as ``pairs:FILE`` (Pearson, Spearman, MSE), not the per-key ``pairs-file`` one."""
+        from simlab.sequence.evaluation import eval_pairs
+
+        return eval_pairs(self, str(path), **options)
+
     def predict_score(self, a: Sequence[Any], b: Sequence[Any]) -> np.ndarray:
         """Head scores mapped linearly back to the training score range (e.g. SICK's [1, 5])."""
         s = self.score_pairs(a, b)
