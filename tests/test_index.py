@@ -290,6 +290,28 @@ def test_remove(data, backend, opts):
     assert idx.search(x[int(gone[0][1:])], 1).keys == [gone[0]]
 
 
+@pytest.mark.parametrize("factory", ["HNSW16", "HNSW16,SQ8"])
+def test_compact_drops_tombstones(data, tmp_path, factory):
+    keys, x, q = data
+    idx = Index("faiss", "cosine", factory=factory).add(keys, x)
+    idx.set(efSearch=128)
+    gone = keys[::3]
+    idx.remove(gone)
+    assert idx.dead == len(gone) and idx._backend.ntotal == N  # HNSW cannot delete: the graph holds them
+    before = idx.search(q, 10)
+    assert idx.compact() is idx
+    assert idx.dead == 0 and idx._backend.ntotal == N - len(gone) and len(idx) == N - len(gone)
+    assert idx.keys == [k for k in keys if k not in set(gone)] and idx.settings == {"efSearch": 128}
+    after = idx.search(q, 10)
+    # a rebuilt graph finds (almost) the same neighbours, and never a removed key
+    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(before.keys, after.keys, strict=True)])
+    assert overlap >= 0.9 and not set(gone) & {k for row in after.keys for k in row}
+    np.testing.assert_allclose(idx.vector(keys[1]), x[1] / np.linalg.norm(x[1]), atol=0.02)
+    idx.save(tmp_path / "idx")
+    assert Index.load(tmp_path / "idx").search(q[:3], 5).keys == idx.search(q[:3], 5).keys
+    assert Index("exact").add(keys[:5], x[:5]).remove(keys[:2]).compact().dead == 0  # no-op elsewhere
+
+
 def test_override_changes_recall(data, exact_cos):
     keys, x, q = data
     h = Index("faiss", "cosine", factory="HNSW16", efConstruction=40).add(keys, x)

@@ -189,6 +189,31 @@ class Index:
             self._key_arr = None
         return self
 
+    @property
+    def dead(self) -> int:
+        """Removed vectors the backend still holds (FAISS HNSW tombstones; 0 for the other backends)."""
+        return int(getattr(self._backend, "dead", 0)) if self._backend is not None else 0
+
+    def compact(self) -> Index:
+        """Rebuild without the tombstones that removals leave in indexes that cannot delete (FAISS HNSW).
+
+        Live keys keep their order and saved search settings are kept; the vectors are read back from the index
+        (for compressed storage such as ``HNSW32,PQ16`` the decoded vectors are re-encoded). A no-op when nothing
+        is dead.
+        """
+        if not self.dead:
+            return self
+        keys = self.keys
+        x = self._backend.reconstruct_many(np.array([self._id_of[k] for k in keys], np.int64))
+        settings = dict(getattr(self._backend, "settings", {}))
+        fresh = Index(self.backend_name, self.metric, dim=self.dim, **self.options)
+        if keys:
+            fresh.add(keys, x)
+        if settings:
+            fresh.set(**settings)
+        self._backend, self._key_of, self._id_of, self._key_arr = fresh._backend, fresh._key_of, fresh._id_of, None
+        return self
+
     # -- search --------------------------------------------------------------------------------------------
     def _keys_array(self) -> np.ndarray:
         if self._key_arr is None:

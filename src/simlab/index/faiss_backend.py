@@ -258,6 +258,27 @@ class FaissBackend:
         ids = np.where(np.take_along_axis(dead, order, 1), -1, np.take_along_axis(ids, order, 1))
         return np.take_along_axis(raw, order, 1), ids
 
+    @property
+    def dead(self) -> int:
+        """Removed vectors still held by the index (tombstones)."""
+        return len(self._tomb)
+
+    def reconstruct_many(self, ids: np.ndarray) -> np.ndarray:
+        """``(len(ids), dim)`` stored vectors (decoded, for compressed storage)."""
+        faiss = _faiss()
+        idx = faiss.downcast_index(self._index)
+        if isinstance(idx, faiss.IndexIDMap) and len(ids):
+            id_map = faiss.vector_to_array(idx.id_map)
+            pos = np.searchsorted(id_map, np.asarray(ids, np.int64))  # ids are added in increasing order
+            try:
+                stored = idx.index.reconstruct_n(0, int(idx.index.ntotal))
+            except RuntimeError as exc:
+                raise SimlabError(f"faiss index {self.config.factory!r} cannot return stored vectors: "
+                                  f"{_faiss_msg(exc)}") from None
+            return np.asarray(stored[pos], np.float32)
+        return np.stack([self.reconstruct(int(i)) for i in ids]).astype(np.float32) if len(ids) else \
+            np.zeros((0, self.dim), np.float32)
+
     def reconstruct(self, ident: int) -> np.ndarray:
         faiss = _faiss()
         idx = faiss.downcast_index(self._index)
