@@ -109,17 +109,18 @@ class EditPathScorer:
         return edit_path_search(graphs_a, graphs_b, ia, ib, self.search, node_vectors=vectors)
 
     def _pairs(self, ga: GraphSet, gb: GraphSet, ia: np.ndarray, ib: np.ndarray,
-               learned: np.ndarray | None = None) -> np.ndarray:
+               learned: np.ndarray | None = None, blend: float | None = None) -> np.ndarray:
+        blend = self.blend if blend is None else blend
         if len(ia) == 0:
             return np.zeros(0, np.float32)
         paths = self.edit_paths(ga, gb, ia, ib)
         sa, sb = np.array(ga.sizes(), np.float64), np.array(gb.sizes(), np.float64)
         avg = (sa[ia] + sb[ib]) / 2
-        if learned is None and self.model is not None and self.blend > 0:
+        if learned is None and self.model is not None and blend > 0:
             rows = list(range(len(ia)))
             learned = self.model.score_pairs(GraphSet([ga.graphs[i] for i in ia], rows),
                                              GraphSet([gb.graphs[i] for i in ib], rows))
-        return refine_similarity(paths, avg, learned, self.blend)
+        return refine_similarity(paths, avg, learned, blend)
 
     def score_pairs(self, graphs_a: Any, graphs_b: Any) -> np.ndarray:
         """``(n,)`` similarities of aligned pairs ``(graphs_a[k], graphs_b[k])``."""
@@ -200,15 +201,9 @@ class EditPathScorer:
             learned = np.asarray(base_scores, np.float64)[keep]
         elif self.model is not None:
             learned = np.asarray(self.model.score_matrix(qs, sub)).ravel()
-        old = self.blend
-        if blend is not None:
-            if not 0 <= blend <= 1:
-                raise ConfigError(f"blend must be in [0, 1], got {blend}")
-            self.blend = float(blend)
-        try:
-            scores = self._pairs(qs, sub, np.zeros(len(sub), np.int64), np.arange(len(sub)), learned)
-        finally:
-            self.blend = old
+        if blend is not None and not 0 <= blend <= 1:
+            raise ConfigError(f"blend must be in [0, 1], got {blend}")
+        scores = self._pairs(qs, sub, np.zeros(len(sub), np.int64), np.arange(len(sub)), learned, blend)
         order = np.lexsort((np.arange(len(sub)), -scores))[:k]
         return Hits([cand_ids[int(i)] for i in order], scores[order].astype(np.float32))
 
