@@ -2,10 +2,31 @@
 node embeddings, GED and link-prediction evaluation.
 
 This module only registers components by ``"module:attr"`` strings: importing it does not import torch,
-torch_geometric or networkx.
+torch_geometric or networkx. ``from simlab.graph import GraphBiEncoder, EditPathScorer`` resolves lazily.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from simlab.registry import ENCODERS, EVALUATORS, KINDS, MODELS
+
+_LAZY = {
+    "GraphSet": "simlab.graph.io:GraphSet",
+    "read_graph_file": "simlab.graph.io:read_graph_file",
+    "exact_ged": "simlab.graph.ged:exact_ged",
+    "compute_ged": "simlab.graph.ged:compute_ged",
+    "GEDTable": "simlab.graph.ged:GEDTable",
+    "GraphBiEncoder": "simlab.graph.models:GraphBiEncoder",
+    "GraphPairModel": "simlab.graph.models:GraphPairModel",
+    "NodeEmbedder": "simlab.graph.nodes:NodeEmbedder",
+    "edit_path": "simlab.graph.editpath:edit_path",
+    "edit_path_search": "simlab.graph.editpath:edit_path_search",
+    "edit_path_table": "simlab.graph.editpath:edit_path_table",
+    "EditPathScorer": "simlab.graph.refine:EditPathScorer",
+    "load_ged_benchmark": "simlab.graph.datasets:load_ged_benchmark",
+}
 
 _E = "simlab.graph.encoders"
 ENCODERS.register("gcn", f"{_E}:gcn", help="graph convolution (Kipf & Welling 2017), PyG GCNConv")
@@ -29,3 +50,13 @@ EVALUATORS.register("ged", "simlab.graph.evaluate:evaluate_ged",
                     help="GED ranking (MSE x1e-3, rho, tau, p@10, p@20): ged:AIDS700nef, ged:LINUX, ged:GED.tsv")
 EVALUATORS.register("linkpred", "simlab.graph.nodes:evaluate_link_prediction",
                     help="link prediction AUC/AP on held-out edges: linkpred:Cora, linkpred:CiteSeer, linkpred:GRAPH")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        mod, _, attr = _LAZY[name].partition(":")
+        return getattr(importlib.import_module(mod), attr)
+    raise AttributeError(f"module 'simlab.graph' has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)
