@@ -201,6 +201,13 @@ def test_evaluate_through_registry(ged_data):
 def test_bad_input():
     with pytest.raises(ConfigError, match="unknown edit-path init 'greedy'; valid: degree, neighbours"):
         EditPathConfig(inits=("greedy",))
+    with pytest.raises(ConfigError, match="threads must be"):
+        EditPathConfig(threads=0)
+    import torch
+
+    before = torch.get_num_threads()
+    edit_path_search(_random_graphs(2, 0), _random_graphs(2, 1), threads=1)
+    assert torch.get_num_threads() == before  # the search's own thread setting does not leak
     with pytest.raises(ConfigError, match="at least one start"):
         EditPathConfig(inits=(), restarts=0)
     with pytest.raises(ConfigError, match="blend"):
