@@ -119,9 +119,10 @@ def main(dm_epochs: int) -> None:
           "separable by a linear classifier, and the train pos-neg mean difference pointed against the test one, "
           "cosine -0.35). Remaining differences from gensim's tutorial: simlab's tokenizer drops punctuation (the "
           "tutorial keeps '!', '?' as tokens; measured separately on 2026-11-28 with the same PV-DBOW settings and "
-          "file order: seeds 1 / 2 gave 10.56% / 10.24% with simlab's tokenizer and 10.52% / 10.38% with '!' and "
-          "'?' kept, so no effect beyond the seed-to-seed spread of about 0.3 points, which is also the "
-          f"uncertainty of the single-seed figure above); PV-DM runs {dm_epochs} epochs (the tutorial 20).")
+          "file order, seeds 1 / 2 / 3: 10.56% / 10.24% / 10.34% (mean 10.38%) with simlab's tokenizer, 10.52% / "
+          "10.38% / 10.54% (mean 10.48%) with '!' and '?' kept: no effect beyond the seed-to-seed spread of about "
+          "0.3 points, which is also the uncertainty of the single-run figure above; 2 worker threads make even a "
+          f"fixed seed non-repeatable: seed 1 rerun gave 10.56%); PV-DM runs {dm_epochs} epochs (the tutorial 20).")
     if SMOKE:
         print(md)
         return
