@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 from simlab.errors import MissingDependency
 
@@ -38,3 +40,19 @@ def require(module: str) -> ModuleType:
         raise MissingDependency(
             f"{module} is needed for this feature; install it with: pip install 'simlab[{extra}]' ({exc})"
         ) from None
+
+
+def lazy_attributes(module: str, table: dict[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` resolving ``name -> "package.module:attr"`` entries on first access.
+
+    Lets a subpackage export its classes (``from simlab.graph import GraphBiEncoder``) without importing torch,
+    gensim or networkx when the subpackage itself is imported.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name in table:
+            mod, _, attr = table[name].partition(":")
+            return getattr(importlib.import_module(mod), attr or name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__

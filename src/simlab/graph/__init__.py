@@ -7,9 +7,7 @@ torch_geometric or networkx. ``from simlab.graph import GraphBiEncoder, EditPath
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from simlab._deps import lazy_attributes
 from simlab.registry import ENCODERS, EVALUATORS, KINDS, MODELS
 
 _LAZY = {
@@ -52,11 +50,7 @@ EVALUATORS.register("linkpred", "simlab.graph.nodes:evaluate_link_prediction",
                     help="link prediction AUC/AP on held-out edges: linkpred:Cora, linkpred:CiteSeer, linkpred:GRAPH")
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        mod, _, attr = _LAZY[name].partition(":")
-        return getattr(importlib.import_module(mod), attr)
-    raise AttributeError(f"module 'simlab.graph' has no attribute {name!r}")
+__getattr__ = lazy_attributes('simlab.graph', _LAZY)
 
 
 __all__ = sorted(_LAZY)

@@ -6,8 +6,7 @@ Use ``from simlab.sequence.model import SiameseModel`` (or ``simlab.sequence.Sia
 
 from __future__ import annotations
 
-from typing import Any
-
+from simlab._deps import lazy_attributes
 from simlab.registry import ENCODERS, EVALUATORS, KINDS, MODELS
 
 _E = "simlab.sequence.encoders_factory"
@@ -40,9 +39,4 @@ _LAZY = {"SiameseModel": "simlab.sequence.model", "SiameseConfig": "simlab.seque
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'simlab.sequence' has no attribute {name!r}")
+__getattr__ = lazy_attributes('simlab.sequence', _LAZY)

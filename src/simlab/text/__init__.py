@@ -6,9 +6,7 @@ Use ``from simlab.text import Word2Vec`` (resolved lazily) or ``simlab.load(path
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from simlab._deps import lazy_attributes
 from simlab.registry import EVALUATORS, KINDS, MODELS
 
 _LAZY = {
@@ -52,11 +50,7 @@ EVALUATORS.register("imdb", "simlab.text.evaluation:imdb",
                     help="IMDB sentiment error rate of document vectors (Le & Mikolov 2014 protocol)")
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        mod, _, attr = _LAZY[name].partition(":")
-        return getattr(importlib.import_module(mod), attr)
-    raise AttributeError(f"module 'simlab.text' has no attribute {name!r}")
+__getattr__ = lazy_attributes('simlab.text', _LAZY)
 
 
 __all__ = sorted(_LAZY)
