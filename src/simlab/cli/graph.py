@@ -61,7 +61,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         if method == "editpath":
             from simlab.graph.editpath import edit_path_table
 
-            table = edit_path_table(gs, pair_list, restarts=restarts, label_attr=lattr)
+            table = edit_path_table(gs, pair_list, restarts=restarts, label_attr=lattr, progress=None)
             table.write(out)
             n_ub = int((~table.exact).sum())
             typer.echo(f"wrote {len(table)} pairs to {out} (edit-path upper bounds; {len(table) - n_ub} proven exact)")

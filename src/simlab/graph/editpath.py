@@ -310,7 +310,8 @@ def _pad(p: PaddedGraphs, idx: np.ndarray, n: int) -> tuple[Any, Any]:
 
 def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarray | None = None,
                      ib: Sequence[int] | np.ndarray | None = None, config: EditPathConfig | None = None,
-                     node_vectors: tuple[np.ndarray, np.ndarray] | None = None, **kwargs: Any) -> EditPaths:
+                     node_vectors: tuple[np.ndarray, np.ndarray] | None = None, progress: bool | None = False,
+                     **kwargs: Any) -> EditPaths:
     """Best edit paths found for pairs ``(graphs_a[ia[k]], graphs_b[ib[k]])``.
 
     Args:
@@ -320,6 +321,7 @@ def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarra
         node_vectors: optional learned node embeddings ``((len(graphs_a), Na, d), (len(graphs_b), Nb, d))``
             (row k = k-th node in ``g.nodes()`` order, e.g. ``model.node_embeddings(graphs)``): adds one start,
             the assignment of label + degree + embedding-distance costs.
+        progress: a tqdm bar over the pairs (rate in pairs/s); None: only on a terminal.
 
     Returns:
         :class:`EditPaths` with ``cost`` (upper bounds), ``lower`` and ``mapping`` ``(B, N)`` (padded node indices;
@@ -361,7 +363,7 @@ def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarra
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
     try:
-        _search_all(pa, ia, pb, ib, size, cfg, n_labels, node_vectors, n_max, cost, lower, mapping)
+        _search_all(pa, ia, pb, ib, size, cfg, n_labels, node_vectors, n_max, cost, lower, mapping, progress)
     finally:
         torch.set_num_threads(old_threads)
     return EditPaths(cost, lower, mapping)
@@ -369,11 +371,13 @@ def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarra
 
 def _search_all(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.ndarray, size: np.ndarray,
                 cfg: EditPathConfig, n_labels: int, node_vectors: tuple[np.ndarray, np.ndarray] | None, n_max: int,
-                cost: np.ndarray, lower: np.ndarray, mapping: np.ndarray) -> None:
+                cost: np.ndarray, lower: np.ndarray, mapping: np.ndarray, progress: bool | None = False) -> None:
     """Search every pair, chunked by padded size; results written into `cost`, `lower`, `mapping`."""
     import torch
+    from tqdm.auto import tqdm
 
-    with torch.no_grad():
+    bar = tqdm(total=len(ia), desc="edit paths", unit="pair", disable={True: False, False: True}.get(progress))  # type: ignore[arg-type]
+    with torch.no_grad(), bar:
         for n in np.unique(size):
             rows = np.flatnonzero(size == n)
             step = max(1, min(cfg.chunk, _CHUNK_CELLS // int(n * n)))  # bounded memory for larger graphs
@@ -383,6 +387,7 @@ def _search_all(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.ndarr
                 cost[sel], lower[sel] = c.numpy(), lo.numpy()
                 mapping[sel, :n] = perm.numpy()
                 mapping[sel, n:] = np.arange(n, n_max)
+                bar.update(len(sel))
 
 
 def edit_path(g1: Any, g2: Any, **kwargs: Any) -> tuple[float, dict[Any, Any | None], bool]:
@@ -430,7 +435,7 @@ def edit_path_table(graphs: Any, pairs: Sequence[tuple[Any, Any]] | None = None,
     Args:
         graphs: the collection (GraphSet or graphs file).
         pairs: ``(id_a, id_b)`` pairs (default: all unordered pairs ``i < j``).
-        **kwargs: :class:`EditPathConfig` fields.
+        **kwargs: :class:`EditPathConfig` fields and ``progress``.
 
     Returns:
         A GEDTable whose ``exact`` column is True where the lower bound proves the cost optimal.
