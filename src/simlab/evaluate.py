@@ -61,9 +61,9 @@ class Report:
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, float | np.floating):
-        return f"{v:.4f}"
-    return str(v)
+    from simlab.formatting import format_value
+
+    return format_value(v)
 
 
 def spearman(x: Any, y: Any) -> float:

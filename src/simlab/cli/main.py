@@ -56,8 +56,7 @@ def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) ->
         return
     cols = columns or list(rows[0])
 
-    def fmt(v: Any) -> str:
-        return f"{v:.4f}" if isinstance(v, float) else str(v)
+    from simlab.formatting import format_value as fmt
 
     widths = {c: max(len(c), *(len(fmt(r.get(c, ""))) for r in rows)) for c in cols}
     typer.echo("  ".join(c.ljust(widths[c]) for c in cols))
@@ -207,7 +206,8 @@ def demo(
     """Run the end-to-end demo on bundled data; print a results table and write DIR/report.html."""
     from simlab.demo import run_demo
 
-    result = run_demo(out, quick=quick, sections=sections.split(",") if sections else None)
+    result = run_demo(out, quick=quick, sections=sections.split(",") if sections else None,
+                      on_event=lambda msg: typer.echo(msg, err=True))
     for sec in result.sections:
         typer.echo(f"\n== {sec.title} ({sec.seconds:.1f}s)")
         print_table(sec.rows)
