@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from simlab.cli.main import FORCE_HELP
+
 WORD2VEC_SUFFIXES = (".txt", ".vec", ".bin")
 
 
@@ -55,11 +57,14 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             "--set", help="Backend option key=value (efSearch=64, nprobe=16, efConstruction=80 ...).")] = None,
         threads: Annotated[int | None, typer.Option("--threads")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
         """Build an index over vectors and save it (then use simlab search)."""
         import time
 
-        from simlab.cli.main import echo_json, set_threads
+        from simlab.cli.main import echo_json, guard_out, set_threads
+
+        guard_out(out, "index", force, inputs=[vectors])
         from simlab.config import parse_overrides
         from simlab.errors import ConfigError
 
