@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simlab.cli.main import FORCE_HELP
+from simlab.cli.main import FORCE_HELP, report_interrupted
 
 
 def _options(sets: list[str] | None, config: Path | None, **flags: Any) -> dict[str, Any]:
@@ -133,19 +133,25 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         from simlab.graph.models import GraphBiEncoder, GraphPairModel
 
         classes = {"biencoder": GraphBiEncoder, "pair": GraphPairModel}
-        m = classes[model](opts)
+        if resume is not None:
+            from simlab.cli.main import resume_model
+
+            m = resume_model(resume, kinds[model], opts)
+        else:
+            m = classes[model](opts)
         bench = None
         if graphs.startswith("ged:"):
             from simlab.graph.datasets import load_ged_benchmark
 
             bench = load_ged_benchmark(graphs[4:])
-            m.fit(bench.graphs, bench.train_table())
+            m.fit(bench.graphs, bench.train_table(), resume=resume is not None)
         else:
             if ged is None:
                 raise ConfigError("--ged GED.tsv is required (or use ged:AIDS700nef / ged:LINUX)")
-            m.fit(graphs, ged)
+            m.fit(graphs, ged, resume=resume is not None)
         m.save(out)
         h = m.history
+        report_interrupted(h, out)
         typer.echo(f"trained {model} ({m.config.conv}) for {len(h.get('epochs', []))} epochs, best dev rho "
                    f"{h.get('best_dev')}; saved to {out}")
         if bench is not None:
@@ -163,24 +169,28 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option("--seed")] = None,
         device: Annotated[str | None, typer.Option("--device")] = None,
         threads: Annotated[int | None, typer.Option("--threads")] = None,
+        resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model on "
+                                                                     "the same graph (--set epochs=N).")] = None,
         force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
         """Train unsupervised node embeddings (link prediction with negative sampling)."""
-        from simlab.cli.main import guard_out
+        from simlab.cli.main import guard_out, resume_model
 
-        guard_out(out, "graph-nodes", force, inputs=[graph, config])
+        guard_out(out, "graph-nodes", force, inputs=[graph, config, resume])
         opts = _options(sets, config, conv=conv, seed=seed, device=device, threads=threads)
         from simlab.graph.nodes import NodeEmbedder
 
-        m = NodeEmbedder(opts)
+        m = resume_model(resume, "graph-nodes", opts) if resume is not None else NodeEmbedder(opts)
+        warm = resume is not None
         if graph.lower() in ("cora", "citeseer") and not Path(graph).exists():
             from simlab.graph.planetoid import load_planetoid
 
             x, ei, _ = load_planetoid(graph)
-            m.fit(ei, features=x, name={"cora": "Cora", "citeseer": "CiteSeer"}[graph.lower()])
+            m.fit(ei, features=x, name={"cora": "Cora", "citeseer": "CiteSeer"}[graph.lower()], resume=warm)
         else:
-            m.fit(graph)
+            m.fit(graph, resume=warm)
         m.save(out)
+        report_interrupted(m.history, out)
         lp = m.link_prediction() if m.test_pos.shape[1] else {}
         typer.echo(f"trained {m.config.conv} node embeddings for {len(m.keys)} nodes; held-out link prediction "
                    + " ".join(f"{k}={v:.4f}" for k, v in lp.items()) + f"; saved to {out}")

@@ -115,6 +115,39 @@ def guard_out_file(out: Path, header: str, what: str) -> None:
         raise DataError(f"exists and is not a simlab {what}; refusing to overwrite it (choose a new --out)", out)
 
 
+RESUMABLE = ("epochs", "lr", "patience", "seed", "device", "threads", "progress")
+
+
+def resume_model(path: Path, kind: str, changes: dict[str, Any]) -> Any:
+    """Load a saved model of `kind` to continue training; only `RESUMABLE` settings may change.
+
+    Raises:
+        ConfigError: naming the settings that a resumed run cannot change.
+    """
+    from simlab.artifacts import Artifact
+    from simlab.config import from_dict, to_dict
+    from simlab.errors import ConfigError
+    from simlab.registry import KINDS
+
+    model = KINDS.get(kind)._from_artifact(Artifact(path, kind=kind))
+    current = to_dict(model.config)
+    fixed = sorted(k for k, v in changes.items() if k not in RESUMABLE and current.get(k, object()) != v)
+    if fixed:
+        raise ConfigError(f"--resume continues a trained model; cannot change {', '.join(fixed)} "
+                          f"(only {', '.join(RESUMABLE)} apply)")
+    model.config = from_dict(type(model.config), {**current, **changes})
+    return model
+
+
+def report_interrupted(history: dict[str, Any], out: Path) -> None:
+    """After saving a training that Ctrl-C / SIGTERM stopped: say so and exit 130 (143 for SIGTERM)."""
+    how = (history or {}).get("interrupted")
+    if how:
+        typer.echo(f"interrupted: saved the best model so far (epoch {history.get('best_epoch')}) to {out}; "
+                   "continue with --resume", err=True)
+        sys.exit(143 if how == "terminated" else 130)
+
+
 def check_positive(name: str, value: float | None, minimum: float = 0.0, allow_equal: bool = True) -> None:
     """Refuse NaN, infinite and out-of-range numeric options with a usage error naming the option."""
     import math

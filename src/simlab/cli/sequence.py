@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simlab.cli.main import FORCE_HELP
+from simlab.cli.main import FORCE_HELP, report_interrupted
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -33,13 +33,15 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         device: Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = None,
         threads: Annotated[int | None, typer.Option("--threads")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the training summary as JSON.")] = False,
+        resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model "
+                                                                     "(--set epochs=N more).")] = None,
         force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
         """Train a Siamese recurrent encoder and save it (then use simlab similar / embed / evaluate)."""
         from simlab.cli.main import echo_json, guard_out, set_threads
         from simlab.config import load_config_file, parse_overrides
 
-        guard_out(out, "sequence_siamese", force, inputs=[data, dev, vectors, config])
+        guard_out(out, "sequence_siamese", force, inputs=[data, dev, vectors, config, resume])
         set_threads(threads)
         # precedence: API defaults < --config file < named flags given < --set
         flags = {"encoder": encoder, "loss": loss, "head": head, "seed": seed, "device": device, "threads": threads}
@@ -47,9 +49,15 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                **parse_overrides(set_ or [])}
         from simlab.sequence.model import SiameseModel
 
-        model = SiameseModel(cfg, vectors=vectors).fit(data, dev=dev)
+        if resume is not None:
+            from simlab.cli.main import resume_model
+
+            model = resume_model(resume, "sequence_siamese", cfg).fit(data, dev=dev, vectors=vectors)
+        else:
+            model = SiameseModel(cfg, vectors=vectors).fit(data, dev=dev)
         model.save(out)
         h = model.history
+        report_interrupted(h, out)
         summary = {"out": str(out), "modality": model.modality, "dim": model.dim, "loss": h.get("loss"),
                    "data_kind": h.get("data_kind"), "epochs": len(h.get("epochs", [])),
                    "best_epoch": h.get("best_epoch"), "best_dev": h.get("best_dev"),
