@@ -202,9 +202,10 @@ def _restore_backup(path: Path) -> bool:
 
 
 def _clean_leftovers(path: Path) -> None:
-    """Remove temp and backup directories that dead processes left next to `path`."""
+    """Remove temp and backup directories that dead processes (or an interrupted save of this one) left next
+    to `path`; called with the path's lock held, so no live writer owns them."""
     for _tag, pid, p in _leftovers(path):
-        if not _pid_alive(pid):
+        if pid == os.getpid() or not _pid_alive(pid):
             shutil.rmtree(p, ignore_errors=True)
 
 
@@ -280,10 +281,9 @@ def check_out(path: str | Path, kind: str | Iterable[str] | None = None, force: 
     _check_replaceable(p, shown)
     for inp in inputs:
         if inp is not None and str(inp) and os.path.lexists(p) and os.path.exists(inp) \
-                and _same_or_inside(p, Path(inp)):
-            if not force or artifact_kind(p) is None:
-                raise ArtifactError(f"{shown}: is an input of this command; refusing to overwrite it "
-                                    "(choose another --out, or --force to replace an input artifact)")
+                and _same_or_inside(p, Path(inp)) and (not force or artifact_kind(p) is None):
+            raise ArtifactError(f"{shown}: is an input of this command; refusing to overwrite it "
+                                "(choose another --out, or --force to replace an input artifact)")
     have = artifact_kind(p) if os.path.lexists(p) else None
     if have is not None and kind is not None:
         kinds = (kind,) if isinstance(kind, str) else tuple(kind)
@@ -637,11 +637,19 @@ def load(path: str | Path) -> Any:
     Returns:
         The object (e.g. :class:`simlab.Vectors`, an index, a trained model).
     """
+    from simlab.errors import SimlabError
     from simlab.registry import KINDS
 
     art = Artifact(path)
     cls = KINDS.get(art.kind)
-    return cls._from_artifact(art)
+    try:
+        return cls._from_artifact(art)
+    except SimlabError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+        # verified checksums but contents that do not fit the kind (a hand-edited or foreign artifact)
+        raise ArtifactError(f"{art.path}: a {art.kind!r} artifact whose contents do not fit its kind "
+                            f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})") from None
 
 
 def info(path: str | Path) -> dict[str, Any]:

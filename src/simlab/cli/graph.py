@@ -211,14 +211,19 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         """Search the bi-encoder's collection and re-rank its top candidates with the pair model."""
         from simlab.artifacts import load
         from simlab.cli.main import echo_json, print_table
+        from simlab.errors import ConfigError
 
         bi = load(biencoder)
+        if not hasattr(bi, "collection") or not hasattr(bi, "most_similar"):
+            raise ConfigError(f"{biencoder}: a {type(bi).__name__} is not a graph bi-encoder (simlab train graph)")
         if str(pair) == "editpath":
             from simlab.graph.refine import EditPathScorer
 
             pm: Any = EditPathScorer(restarts=restarts)
         else:
             pm = load(pair)
+            if not hasattr(pm, "rerank"):
+                raise ConfigError(f"{pair}: a {type(pm).__name__} is not a graph pair model or 'editpath'")
         q: Any = query
         if query not in (bi.collection or []) and Path(query).exists():
             from simlab.graph.io import read_graph_file

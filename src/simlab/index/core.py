@@ -312,6 +312,8 @@ class Index:
         if not all(k is None or (isinstance(k, str | int) and not isinstance(k, bool)) for k in keys):
             raise SimlabError(f"{art.path}/keys.json: keys must be strings, integers or null")
         ids = getattr(idx._backend, "_ids", None)
+        if ids is not None:
+            ids = ids[: getattr(idx._backend, "_n", len(ids))]
         top = int(ids.max()) + 1 if ids is not None and len(ids) else int(getattr(idx._backend, "ntotal", 0) or 0)
         if top > len(keys):
             raise SimlabError(f"{art.path}/keys.json: {len(keys)} keys for {top} stored vectors (truncated?)")
