@@ -86,7 +86,7 @@ def test_embed_into_the_model_is_refused(tmp_path, capsys):
     words = tmp_path / "words.txt"
     words.write_text("cat\ndog\n")
     code, _, err = cli(["embed", m, words, "--out", m], capsys)
-    assert code == 1 and artifact_kind(m) == "word2vec"
+    assert code == 1 and "input of this command" in err and artifact_kind(m) == "word2vec"
 
 
 def test_check_out_api(tmp_path):
@@ -117,12 +117,29 @@ def test_umask_is_respected(tmp_path):
 
 
 def test_concurrent_writer_fails_with_one_line(tmp_path):
+    import threading
+
     p = tmp_path / "v"
+    errors = []
+
+    def other() -> None:
+        try:
+            vectors(p)
+        except ArtifactError as exc:
+            errors.append(str(exc))
+
     with ArtifactWriter(p, "vectors") as w:
         w.save_json("keys.json", [])
-        with pytest.raises(ArtifactError, match="another simlab process is writing"):
-            ArtifactWriter(p, "vectors").__enter__()
+        t = threading.Thread(target=other)  # another thread (or process) saving the same path meanwhile
+        t.start()
+        t.join()
+    assert len(errors) == 1 and "another simlab process is writing" in errors[0]
     assert sorted(x.name for x in tmp_path.iterdir()) == ["v"]  # lock and temp removed
+    code = f"import numpy as np, simlab; simlab.Vectors(['a'], np.ones((1, 2))).save({str(p)!r})"
+    with ArtifactWriter(p, "vectors") as w:
+        w.save_json("keys.json", [])
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "another simlab process is writing" in r.stderr
 
 
 def test_dead_writers_leftovers_are_cleaned_and_a_backup_restored(tmp_path):

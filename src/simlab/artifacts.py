@@ -134,6 +134,11 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+# lock path + thread -> (fd, thread id, inode) of the locks this process holds: a save interrupted (Ctrl-C) at any line
+# may leave its descriptor open; the next save of that path from the same thread closes it
+_HELD: dict[str, tuple[int, int, int]] = {}
+
+
 class _Lock:
     """An exclusive, non-blocking lock on ``.NAME.lock`` next to an artifact (removed on release)."""
 
@@ -141,17 +146,36 @@ class _Lock:
         self.path = path.with_name(f".{path.name}.lock")
         self.fd: int | None = None
 
+    @property
+    def key(self) -> str:
+        import threading
+
+        return f"{self.path}\0{threading.get_ident()}"
+
+    def _drop_stale(self) -> None:
+        held = _HELD.get(self.key)
+        if held is None:
+            return
+        with contextlib.suppress(OSError):
+            if os.fstat(held[0]).st_ino == held[2]:
+                os.close(held[0])
+        _HELD.pop(self.key, None)
+
     def acquire(self, what: str) -> None:
         try:
             import fcntl
         except ImportError:  # no flock (Windows): no serialisation
             return
-        for _ in range(20):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        import threading
+
+        self._drop_stale()
+        for _ in range(20):  # one line, so that no interrupt falls between the open and its record
+            _HELD[self.key] = (fd := os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666), threading.get_ident(),
+                               os.fstat(fd).st_ino)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                os.close(fd)
+                self._drop_stale()
                 raise ArtifactError(f"{what}: another simlab process is writing this artifact; "
                                     "try again when it has finished") from None
             try:  # the file may have been removed by the previous holder: lock the current one
@@ -160,14 +184,14 @@ class _Lock:
                     return
             except FileNotFoundError:
                 pass
-            os.close(fd)
+            self._drop_stale()
         raise ArtifactError(f"{what}: could not lock the artifact for writing")
 
     def release(self) -> None:
         if self.fd is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
-            os.close(self.fd)
+            self._drop_stale()
             self.fd = None
 
 

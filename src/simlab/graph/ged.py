@@ -225,8 +225,9 @@ def _work(pair: tuple[int, int]) -> tuple[int, int, float, bool]:
 
 def _read_done(path: Path) -> set[tuple[str, str]]:
     done: set[tuple[str, str]] = set()
-    with path.open("r", encoding="utf-8") as f:
-        lines = f.read().split("\n")
+    from simlab.paths import read_text
+
+    lines = read_text(path, "GED file").split("\n")
     if not lines or lines[0].split("\t")[:3] != list(HEADER[:3]):
         raise DataError(f"cannot resume: header is not {' '.join(HEADER)}", path, 1)
     for line in lines[1:]:
