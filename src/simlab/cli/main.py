@@ -303,6 +303,12 @@ def demo(
 ) -> None:
     """Run the end-to-end demo on bundled data; print a results table and write DIR/report.html."""
     from simlab.demo import run_demo
+    from simlab.errors import DataError
+
+    if os.path.lexists(out) and not out.is_dir():
+        raise DataError("exists and is not a folder; choose a new --out for the demo", out)
+    if out.is_dir() and any(out.iterdir()) and not (out / "report.html").is_file():
+        raise DataError("is a folder with other files (not an earlier demo); choose a new --out", out)
 
     result = run_demo(out, quick=quick, sections=sections.split(",") if sections else None)
     for sec in result.sections:
