@@ -197,3 +197,17 @@ def test_manifest_of_replaced_artifact_is_complete(tmp_path):
     p = vectors(tmp_path / "v")
     man = json.loads((p / "simlab.json").read_text())
     assert set(man["files"]) == {"keys.json", "vectors.safetensors"}
+
+
+def test_demo_out_refuses_a_foreign_folder(tmp_path, capsys):
+    d = tmp_path / "results"
+    d.mkdir()
+    (d / "thesis.tex").write_text("mine")
+    code, _, err = cli(["demo", "--out", d, "--quick"], capsys)
+    assert code == 1 and "not an earlier demo" in err and (d / "thesis.tex").read_text() == "mine"
+
+
+def test_load_checks_the_expected_kind(tmp_path):
+    p = vectors(tmp_path / "v")
+    with pytest.raises(ArtifactError, match="expected index"):
+        simlab.artifacts.load(p, kind="index")

@@ -652,11 +652,12 @@ def _recover(path: Path) -> None:
         return
 
 
-def load(path: str | Path) -> Any:
+def load(path: str | Path, kind: str | tuple[str, ...] | None = None) -> Any:
     """Load any simlab artifact, resolving its kind through the registry.
 
     Args:
         path: an artifact directory written by a `save` method.
+        kind: if given, the kind(s) expected (another kind raises :class:`ArtifactError`).
 
     Returns:
         The object (e.g. :class:`simlab.Vectors`, an index, a trained model).
@@ -664,7 +665,7 @@ def load(path: str | Path) -> Any:
     from simlab.errors import SimlabError
     from simlab.registry import KINDS
 
-    art = Artifact(path)
+    art = Artifact(path, kind=kind)
     cls = KINDS.get(art.kind)
     try:
         return cls._from_artifact(art)

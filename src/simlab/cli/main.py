@@ -124,12 +124,11 @@ def resume_model(path: Path, kind: str, changes: dict[str, Any]) -> Any:
     Raises:
         ConfigError: naming the settings that a resumed run cannot change.
     """
-    from simlab.artifacts import Artifact
+    from simlab.artifacts import load
     from simlab.config import from_dict, to_dict
     from simlab.errors import ConfigError
-    from simlab.registry import KINDS
 
-    model = KINDS.get(kind)._from_artifact(Artifact(path, kind=kind))
+    model = load(path, kind=kind)
     current = to_dict(model.config)
     fixed = sorted(k for k, v in changes.items() if k not in RESUMABLE and current.get(k, object()) != v)
     if fixed:

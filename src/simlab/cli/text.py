@@ -58,9 +58,9 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
         if changed:
             raise ConfigError(f"--resume continues a trained model; cannot change {', '.join(changed)} "
                               "(only --epochs, --threads and --seed apply)")
-        from simlab.artifacts import Artifact
+        from simlab.artifacts import load
 
-        model = cls._from_artifact(Artifact(resume, kind=cls.KIND))
+        model = load(resume, kind=cls.KIND)
     else:
         model = cls(params)
     if corpus_file and kind != "doc2vec":
