@@ -173,8 +173,45 @@ def _graph(v: float) -> Any:
                           dev_share=0.0).fit(gs, rows)
 
 
+def _projection(v: float) -> Any:
+    from simlab.reduce import RandomProjection
+
+    return RandomProjection(4, seed=int(v)).fit(np.random.default_rng(0).normal(size=(10, 8)))
+
+
+def _faiss_index(v: float) -> Any:
+    pytest.importorskip("faiss")
+    return _vectors(v).to_index("faiss", factory="Flat")
+
+
+def _fasttext(v: float) -> Any:
+    pytest.importorskip("gensim")
+    from simlab.text import FastText
+
+    return FastText(dim=8, epochs=1, min_count=1, seed=int(v), workers=1).fit(CORPUS, progress=False)
+
+
+def _sif(v: float) -> Any:
+    from simlab.text.sif import SIF
+
+    words = simlab.Vectors(["the", "cat", "sat", "dog"], np.random.default_rng(int(v)).normal(size=(4, 6)))
+    return SIF(words).fit(["the cat sat", "the dog sat", "a cat"])
+
+
+def _graph_pair(v: float) -> Any:
+    pytest.importorskip("torch_geometric")
+    from simlab.demo.graph import make_graphs
+    from simlab.graph.models import GraphPairModel
+
+    gs, _ = make_graphs(2, 4, (4, 5), seed=1)
+    rows = [(gs.ids[i], gs.ids[j], float(abs(i - j))) for i in range(len(gs)) for j in range(i + 1, len(gs))]
+    return GraphPairModel(epochs=1, hidden=8, dim=8, seed=int(v), device="cpu", progress=False,
+                          dev_share=0.0).fit(gs, rows)
+
+
 KINDS = {"vectors": _vectors, "index": _index, "pca": _pca, "word2vec": _word2vec, "doc2vec": _doc2vec,
-         "siamese": _siamese, "graph-nodes": _nodes, "graph-biencoder": _graph}
+         "siamese": _siamese, "graph-nodes": _nodes, "graph-biencoder": _graph, "random_projection": _projection,
+         "faiss-index": _faiss_index, "fasttext": _fasttext, "sif": _sif, "graph-pair": _graph_pair}
 FAST_KINDS = ("vectors", "index", "pca", "word2vec", "doc2vec", "graph-nodes")  # the default run's budget
 
 
