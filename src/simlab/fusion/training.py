@@ -25,7 +25,7 @@ def _tensors(mats: Sequence[np.ndarray], present: np.ndarray) -> tuple[list[Tens
 
 def _holdout(n: int, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     perm = rng.permutation(n)
-    k = max(1, int(round(share * n))) if n >= 10 else 0
+    k = max(1, round(share * n)) if n >= 10 else 0
     return np.sort(perm[k:]), np.sort(perm[:k])
 
 
