@@ -109,8 +109,7 @@ def _choose_weights(m: Any, mats: list[np.ndarray], present: np.ndarray, keys: l
         objective, name = O.knn_accuracy_objective(y), "loo_1nn_accuracy"
     elif pairs is not None:
         ra, rb, t = pairs
-        scores = np.stack([O.cosine_views([x], present[:, v : v + 1], ra, rb)[np.arange(len(ra)),
-                           np.arange(len(rb)), 0] for v, x in enumerate(mats)], 1)
+        scores = O.pair_cosines(mats, present, ra, rb)
         ok = ~np.isnan(scores).any(1)
         objective, name = O.pairs_objective(t[ok])
     else:  # unsupervised: fixed / equal weights; late fusion standardises with statistics of random pairs
@@ -119,8 +118,7 @@ def _choose_weights(m: Any, mats: list[np.ndarray], present: np.ndarray, keys: l
             if keys:
                 rng = np.random.default_rng(cfg.seed)
                 ra, rb = rng.integers(0, len(keys), (2, min(20000, len(keys) ** 2)))
-                s = np.stack([O.cosine_views([x], present[:, v : v + 1], ra, rb)[np.arange(len(ra)),
-                              np.arange(len(rb)), 0] for v, x in enumerate(mats)], 1)
+                s = O.pair_cosines(mats, present, ra, rb)
                 sd = np.nanstd(s, 0)
                 m.score.mean, m.score.std = np.nanmean(s, 0).tolist(), np.where(sd > 1e-12, sd, 1.0).tolist()
         return

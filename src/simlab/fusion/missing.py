@@ -34,7 +34,7 @@ def drop_views(model: Any, share: float, seed: int = 0) -> Any:
     _, present = model.raw(keys)
     rng = np.random.default_rng(seed)
     multi = np.flatnonzero(present.sum(1) >= 2)
-    n_drop = min(len(multi), int(round(share * len(keys))))
+    n_drop = min(len(multi), round(share * len(keys)))
     chosen = rng.choice(multi, n_drop, replace=False) if n_drop else np.zeros(0, np.int64)
     drop: list[set[Any]] = [set() for _ in model.names]
     for i in chosen:

@@ -23,6 +23,15 @@ def cosine_views(mats: Sequence[np.ndarray], present: np.ndarray, a: np.ndarray,
     return out
 
 
+def pair_cosines(mats: Sequence[np.ndarray], present: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-view cosine of row pairs ``(a_i, b_i)``: ``(n, V)``, NaN where either item lacks the view."""
+    out = np.empty((len(a), len(mats)), np.float64)
+    for v, m in enumerate(mats):
+        u = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+        out[:, v] = np.where(present[a, v] & present[b, v], (u[a] * u[b]).sum(1), np.nan)
+    return out
+
+
 def knn_accuracy_objective(labels: np.ndarray) -> Callable[[np.ndarray], float]:
     """Leave-one-out 1-NN accuracy from the flattened ``(m * m,)`` fused similarities of `m` labelled items."""
     y = np.asarray(labels)
