@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -43,7 +44,7 @@ def test_cli_nodes_and_fusion(csbm, tmp_path, capsys):
     pairs = tmp_path / "pairs.tsv"
     ids = list(csbm["labels"])[:60]
     pairs.write_text("a\tb\tscore\n" + "".join(f"{a}\t{b}\t{float(csbm['labels'][a] == csbm['labels'][b])}\n"
-                             for a, b in zip(ids, ids[1:], strict=False)))
+                             for a, b in itertools.pairwise(ids)))
     rep = json.loads(run(["evaluate", str(tmp_path / "early"), f"pairs:{pairs}", "--json"], capsys).out)
     assert rep["counts"]["items_scored"] == 59 and rep["metrics"]["pearson"] > 0.2
     # the node-graph file itself is accepted as labels (its train + val nodes)

@@ -92,3 +92,12 @@ def test_planetoid_floors(shared_data):
         feats = evaluate(PropagatedNodes(view="features").fit(ei, features=x), f"nodeclass:{name}")
         assert fused.value >= floor, (name, fused.metrics)
         assert feats.value < view_cap and fused.metrics["p@10"] > feats.metrics["p@10"] + 0.1
+
+
+def test_dgi_view_trains_with_pyg_layers(csbm):
+    pytest.importorskip("torch_geometric")
+    m = PropagatedNodes(view="dgi", hidden=32, epochs=40, patience=10, progress=False).fit(csbm["graph"])
+    assert m.vectors.dim == 32 and np.isfinite(m.vectors.matrix).all()
+    h = m.history
+    assert h["best_epoch"] is not None and h["epochs"][h["best_epoch"] - 1]["dev"] > h["epochs"][0]["dev"]
+    assert evaluate(m, f"nodeclass:{csbm['path']}").value > 0.45  # 3 classes: chance 1/3

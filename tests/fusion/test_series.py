@@ -40,7 +40,7 @@ def test_missing_channel_group_is_still_encoded(motions):
     m = fit_series(FusedModel(channel_views(GROUPS["basicmotions"], 100)), train)
     s = test.series[0].copy()
     s[:, 3:] = np.nan  # the gyroscope failed
-    z, present = m.raw([s])
+    _, present = m.raw([s])
     assert present.tolist() == [[True, False]]
     v = m.encode([s])[0]
     assert np.isfinite(v).all() and np.linalg.norm(v) == pytest.approx(1.0, abs=1e-5)

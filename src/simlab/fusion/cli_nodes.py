@@ -12,7 +12,6 @@ def train_propagated(graph: str, out: Path, opts: dict[str, Any]) -> None:
     """Embed the nodes of Cora / CiteSeer or of a node-graph file and save a ``fusion-nodes`` artifact."""
     from simlab.fusion.nodes import PropagatedNodes
 
-    opts.pop("threads", None)
     m = PropagatedNodes(opts)
     if graph.lower() in ("cora", "citeseer") and not Path(graph).exists():
         from simlab.graph.planetoid import NAMES, load_planetoid
@@ -24,5 +23,6 @@ def train_propagated(graph: str, out: Path, opts: dict[str, Any]) -> None:
     m.save(out)
     c = m.config
     how = {"fused": f"features propagated over {c.k} hops" + (f" (alpha={c.alpha})" if c.alpha else ""),
-           "features": "features only", "structure": f"structure only (spectral, dim {c.dim})"}[c.view]
+           "features": "features only", "structure": f"structure only (spectral, dim {c.dim})",
+           "dgi": f"Deep Graph Infomax, {len(m.history.get('epochs', []))} epochs"}[c.view]
     typer.echo(f"embedded {len(m.keys)} nodes ({how}; dim {m.vectors.dim}); saved to {out}")

@@ -74,6 +74,18 @@ def fit_arrays(m: Any, mats: list[np.ndarray], present: np.ndarray, keys: list[A
         return
     import torch
 
+    prev = torch.get_num_threads()
+    try:
+        _train_net(m, mats, present, keys, labels, pairs)
+    finally:
+        torch.set_num_threads(prev)
+
+
+def _train_net(m: Any, mats: list[np.ndarray], present: np.ndarray, keys: list[Any],
+               labels: dict[Any, Any] | None, pairs: tuple[np.ndarray, ...] | None) -> None:
+    import torch
+
+    cfg = m.config
     torch.manual_seed(cfg.seed)
     dims = [v.dim for v in m.views.values()]
     if cfg.method == "learned":

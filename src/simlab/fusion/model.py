@@ -47,7 +47,9 @@ class FusionConfig:
         dim / hidden / gate: learned and contrastive networks (``gate``: ``network`` or ``weights``).
         loss: learned: ``auto`` (InfoNCE on classes, contrastive on binary pairs, CoSENT on scores) or a name.
         temperature: InfoNCE temperature.
-        epochs / lr / batch_size / weight_decay / patience / seed / device / threads / progress: training.
+        epochs / lr / batch_size / weight_decay / patience / seed / device / progress: training.
+        threads: torch threads while training (restored afterwards); 1 by default: the networks are small, and
+            two threads on a busy 2-core machine trained 30x slower than one.
         max_items: most labelled items used to choose weights (pairwise matrices are ``max_items^2``).
     """
 
@@ -69,7 +71,7 @@ class FusionConfig:
     max_items: int = 1500
     seed: int = 0
     device: str = "cpu"
-    threads: int | None = None
+    threads: int | None = 1
     progress: bool = True
 
     def __post_init__(self) -> None:
