@@ -98,7 +98,17 @@ def node_rows(name: str, seeds: list[int], quick: bool, dgi: bool) -> tuple[list
                                                           shares=(0.0, 0.1, 0.3, 0.5) if quick else
                                                           (0.0, 0.1, 0.2, 0.3, 0.4, 0.5), seed=seed)}
             print(name, "missing", res["missing"], flush=True)
-    # propagation depth / restart chosen on the validation split (deterministic, once)
+    best = choose_propagation(name, x, ei, target, quick)
+    record(f"fused: propagation, K={best[1]} alpha={best[2]} (chosen on validation)", "K, alpha on validation",
+           best[3], 0.0)
+    return [], res
+
+
+def choose_propagation(name: str, x, ei, target: str, quick: bool) -> tuple:
+    """Propagation depth K and restart alpha chosen on validation accuracy (deterministic, once)."""
+    from simlab.evaluate import evaluate
+    from simlab.fusion.nodes import PropagatedNodes
+
     best = None
     for k in (1, 2, 3, 4, 6, 8) if not quick else (1, 2, 4):
         for alpha in (0.0, 0.1):
@@ -108,9 +118,7 @@ def node_rows(name: str, seeds: list[int], quick: bool, dgi: bool) -> tuple[list
             if best is None or r.metrics["val_accuracy"] > best[0]:
                 best = (r.metrics["val_accuracy"], k, alpha, m)
     assert best is not None
-    record(f"fused: propagation, K={best[1]} alpha={best[2]} (chosen on validation)", "K, alpha on validation",
-           best[3], 0.0)
-    return [], res
+    return best
 
 
 def node_table(results: dict) -> str:
