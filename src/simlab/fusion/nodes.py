@@ -106,7 +106,11 @@ def propagate(x: np.ndarray, edge_index: np.ndarray, k: int = 2, alpha: float = 
 
 
 def spectral_embedding(edge_index: np.ndarray, n: int, dim: int = 64) -> np.ndarray:
-    """The top-`dim` eigenvectors of Â (largest eigenvalues), ``(n, dim)``: structure only."""
+    """The top-`dim` eigenvectors of Â (largest eigenvalues), ``(n, dim)``: structure only.
+
+    A graph with several connected components has a repeated top eigenvalue (1, once per component); the basis
+    chosen inside that eigenspace then depends on the eigensolver.
+    """
     from scipy.sparse.linalg import eigsh
 
     dim = min(dim, n - 2)
