@@ -12,6 +12,9 @@ Methods (``FusionConfig.method``), all built on the one combiner :mod:`simlab.fu
 - ``contrastive`` -- towers aligned with InfoNCE so one view retrieves another
   (:class:`~simlab.fusion.learned.Towers`; ``most_similar(q, view="text", target_view="graph")``).
 
+``encode`` of a late-fusion model is the concatenation with weights ``w_v / sd_v`` (renormalised), so the cosine of
+two complete items ranks exactly like the standardised score fusion (the means only shift every score).
+
 Missing views: an item lacking a view is still encoded and scored; weights are renormalised over its present
 views (early, late, learned) or the towers of its present views stand in (contrastive).
 """
