@@ -19,6 +19,7 @@ from simlab.fusion import FusedModel, PropagatedNodes, contextual_sbm
 
 
 def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     g = contextual_sbm(n=400, seed=0)                       # 1. data: weak features, noisy structure
     path = g.to_jsonl(out / "csbm.jsonl")                   #    node-link JSON lines with x / label / split
     views = {"features": PropagatedNodes(view="features").fit(g).vectors,        # 2. one model per view
