@@ -30,7 +30,7 @@ def main(out: Path) -> None:
         print(f"{name:>10} only:", round(evaluate(v, f"nodeclass:{path}").value, 3))
     for method in ("early", "late", "learned"):             # 4. fuse, fit on the validation labels
         m = FusedModel(views, method=method, progress=False, epochs=50).fit(labels=labels)
-        print(f"{method:>10} fused:", round(evaluate(m, f"nodeclass:{path}").value, 3), "weights", np.round(m.weights, 2))
+        print(f"{method:>10} fused:", round(evaluate(m, f"nodeclass:{path}").value, 3), "weights", np.round(m.weights, 2) if method != "learned" else "per-item gate")
     prop = PropagatedNodes(k=2).fit(g)                      # features propagated over the graph (SGC)
     print("propagated:", round(evaluate(prop, f"nodeclass:{path}").value, 3))
     m.save(out / "fused")                                   # 5. save / load like any model
