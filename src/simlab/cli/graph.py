@@ -169,13 +169,22 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option("--seed")] = None,
         device: Annotated[str | None, typer.Option("--device")] = None,
         threads: Annotated[int | None, typer.Option("--threads")] = None,
+        features: Annotated[bool, typer.Option("--features", help="Fuse node features ('x' or 'text') with the "
+                                                                  "structure by feature propagation (SGC, no "
+                                                                  "training; --set k=2 alpha=0 view=fused).")] = False,
         resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model on "
                                                                      "the same graph (--set epochs=N).")] = None,
         force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
-        """Train unsupervised node embeddings (link prediction with negative sampling)."""
+        """Train unsupervised node embeddings (link prediction with negative sampling, or --features)."""
         from simlab.cli.main import guard_out, resume_model
 
+        if features:
+            from simlab.fusion.cli_nodes import train_propagated
+
+            guard_out(out, "fusion-nodes", force, inputs=[graph, config])
+            train_propagated(graph, out, _options(sets, config, threads=threads))
+            return
         guard_out(out, "graph-nodes", force, inputs=[graph, config, resume])
         opts = _options(sets, config, conv=conv, seed=seed, device=device, threads=threads)
         from simlab.graph.nodes import NodeEmbedder

@@ -35,7 +35,7 @@ app.add_typer(train_app, name="train")
 _state: dict[str, Any] = {"debug": False}
 FORCE_HELP = "Replace an existing simlab artifact of another kind, or an input artifact (never anything else)."
 Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
-CLI_MODULES = ("simlab.cli.index_cmds", "simlab.cli.text", "simlab.cli.sequence", "simlab.cli.graph")
+CLI_MODULES = ("simlab.cli.index_cmds", "simlab.cli.text", "simlab.cli.sequence", "simlab.cli.graph", "simlab.cli.fusion")
 
 
 def _version(value: bool) -> None:

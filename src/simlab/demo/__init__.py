@@ -25,6 +25,7 @@ SECTION_MODULES = {
     "text": "simlab.demo.text",
     "sequence": "simlab.demo.sequence",
     "graph": "simlab.demo.graph",
+    "fusion": "simlab.demo.fusion",
 }
 
 
