@@ -24,7 +24,7 @@ def single(csbm):
 
 
 @pytest.mark.parametrize("method,kw", [("early", {}), ("early", {"pca": 8}), ("late", {}), ("learned", {}),
-                                       ("learned", {"gate": "weights", "dim": 0}), ("contrastive", {})])
+                                       ("learned", {"gate": "weights", "dim": None}), ("contrastive", {})])
 def test_every_method_beats_each_view(csbm, single, method, kw, tmp_path):
     m = FusedModel(csbm["views"], method=method, **FAST, **kw)
     m.fit(labels=csbm["labels"] if method != "contrastive" else None)

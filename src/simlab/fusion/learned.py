@@ -3,7 +3,7 @@
 Both train with the shared loop (:func:`simlab.train.fit`) and a registered loss (:mod:`simlab.losses`).
 
 - :class:`GatedFusion` (``method="learned"``): each view ``x_v`` is L2-normalised and projected
-  (``h_v = normalize(P_v x_v)``, or ``h_v = normalize(x_v)`` with ``dim=0``); a gate gives per-item weights
+  (``h_v = normalize(P_v x_v)``, or ``h_v = normalize(x_v)`` with ``dim=None``); a gate gives per-item weights
   ``g = softmax(G([h_1..h_V, present]))`` over the present views (``gate="network"``: a small MLP, "mixture of
   experts" style; ``gate="weights"``: one learnt weight per view); the fused vector is
   ``concat_v sqrt(g_v) h_v``, so ``cos`` of two items is ``sum_v sqrt(g_av g_bv) cos(h_av, h_bv)`` as in
@@ -32,12 +32,12 @@ class GatedFusion(nn.Module):
 
     Args:
         dims: input size of each view.
-        dim: projection size (0: no projection, then the gate learns view weights over the raw views).
+        dim: projection size (None: no projection, then the gate learns view weights over the raw views).
         hidden: gate MLP width.
         gate: ``network`` or ``weights``.
     """
 
-    def __init__(self, dims: Sequence[int], dim: int = 64, hidden: int = 64, gate: str = "network") -> None:
+    def __init__(self, dims: Sequence[int], dim: int | None = 64, hidden: int = 64, gate: str = "network") -> None:
         super().__init__()
         if gate not in ("network", "weights"):
             raise ConfigError(f"unknown gate {gate!r}; valid: network, weights")

@@ -47,7 +47,8 @@ class FusionConfig:
         pca: early: reduce the fused vectors to this many dimensions (None: keep).
         search: late: ``score`` (standardised score fusion) or ``rrf`` (reciprocal-rank fusion).
         rrf_c: the RRF constant.
-        dim / hidden / gate: learned and contrastive networks (``gate``: ``network`` or ``weights``).
+        dim / hidden / gate: learned and contrastive networks (``gate``: ``network`` or ``weights``; ``dim=None``:
+            the learned gate works on the raw views, no projection).
         loss: learned: ``auto`` (InfoNCE on classes, contrastive on binary pairs, CoSENT on scores) or a name.
         temperature: InfoNCE temperature.
         epochs / lr / batch_size / weight_decay / patience / seed / device / progress: training.
@@ -61,7 +62,7 @@ class FusionConfig:
     pca: int | None = None
     search: str = "score"
     rrf_c: float = 60.0
-    dim: int = 64
+    dim: int | None = 64
     hidden: int = 128
     gate: str = "network"
     loss: str = "auto"
