@@ -1,0 +1,166 @@
+"""`create_app`: the FastAPI application (models, collections, the explorer), usable under any ASGI server."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import APIKeyHeader
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from simlab.errors import (
+    ConfigError,
+    DataError,
+    MissingDependency,
+    NotFittedError,
+    SimlabError,
+    UnknownKeyError,
+)
+from simlab.service.adapters import ServedModel, serve_model
+from simlab.service.collections import Collections, Conflict
+from simlab.service.limits import LimitExceeded, Limits
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's API key")
+
+
+class Unauthorized(SimlabError):
+    """A missing or wrong API key (HTTP 401)."""
+
+
+@dataclass
+class ServiceState:
+    """What the handlers share: served models, collections, limits and the key policy."""
+
+    models: dict[str, ServedModel]
+    collections: Collections
+    limits: Limits
+    api_key: str | None = None
+    protect_reads: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def status_of(exc: SimlabError) -> int:
+    """The HTTP status of a SimlabError (always 4xx)."""
+    if isinstance(exc, LimitExceeded):
+        return 413
+    if isinstance(exc, Unauthorized):
+        return 401
+    if isinstance(exc, UnknownKeyError):
+        return 404
+    if isinstance(exc, Conflict | NotFittedError):
+        return 409
+    if isinstance(exc, DataError | ConfigError | MissingDependency):
+        return 422
+    return 400
+
+
+def error_response(status: int, error: str, detail: Any) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+
+
+def _key_ok(state: ServiceState, request: Request, header: str | None) -> bool:
+    if state.api_key is None:
+        return True
+    given = header
+    auth = request.headers.get("authorization", "")
+    if given is None and auth.lower().startswith("bearer "):
+        given = auth[7:]
+    return given is not None and hmac.compare_digest(given.encode(), state.api_key.encode())
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(SimlabError)
+    async def simlab_error(request: Request, exc: SimlabError) -> JSONResponse:
+        return error_response(status_of(exc), type(exc).__name__, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        return error_response(422, "ValidationError", detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, "HTTPError", exc.detail)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug if reached
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return error_response(500, "InternalError", "internal error (see the server log)")
+
+
+def create_app(artifacts: list[str | Path] | dict[str, str | Path] | None = None, data_dir: str | Path = "simlab-data",
+               api_key: str | None = None, limits: Limits | None = None, *, protect_reads: bool = False,
+               compact_min: int = 2000, background: bool = True) -> FastAPI:
+    """Build the service.
+
+    Args:
+        artifacts: artifact directories to serve (names = directory names), or ``{name: path}``.
+        data_dir: where collections are stored (created when absent).
+        api_key: key required for writes (header ``X-API-Key`` or ``Authorization: Bearer``); None: writes open.
+        limits: request limits (:class:`Limits` defaults).
+        protect_reads: require the key for every request (what ``simlab serve`` does off loopback).
+        compact_min: delta rows + tombstones of a collection that trigger a background compaction.
+        background: run the compaction thread (tests may call ``compact`` themselves).
+
+    Returns:
+        A FastAPI app; ``app.state.simlab`` is its :class:`ServiceState`.
+    """
+    from simlab.service.routes_collections import add_collection_routes
+    from simlab.service.routes_models import add_model_routes
+
+    if protect_reads and not api_key:
+        raise ConfigError("protect_reads needs an api_key")
+    items = artifacts.items() if isinstance(artifacts, dict) else [(None, p) for p in (artifacts or [])]
+    models: dict[str, ServedModel] = {}
+    for name, path in items:
+        m = serve_model(path, name)
+        if m.name in models:
+            raise ConfigError(f"two artifacts are served as {m.name!r}; name them (NAME=PATH)")
+        models[m.name] = m
+    state = ServiceState(models, Collections(data_dir, models, compact_min, background), limits or Limits(),
+                         api_key, protect_reads)
+
+    def read_access(request: Request, key: str | None = Depends(API_KEY)) -> None:
+        if state.protect_reads and not _key_ok(state, request, key):
+            raise Unauthorized("this server needs an API key for every request (X-API-Key)")
+
+    def write_access(request: Request, key: str | None = Depends(API_KEY)) -> None:
+        if not _key_ok(state, request, key):
+            raise Unauthorized("writes need the server's API key (X-API-Key)")
+
+    app = FastAPI(title="simlab", version="1", description="Similarity models and durable collections over HTTP.",
+                  on_shutdown=[state.collections.close])
+    app.state.simlab = state
+    _install_errors(app)
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next: Any) -> Any:
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > state.limits.max_body_bytes:
+            return error_response(413, "LimitExceeded", f"body of {size} bytes; the limit is "
+                                                        f"{state.limits.max_body_bytes}")
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> dict[str, Any]:
+        """Liveness: the models and collections served."""
+        return {"status": "ok", "models": len(state.models), "collections": len(state.collections.list())}
+
+    add_model_routes(app, state, read_access)
+    add_collection_routes(app, state, read_access, write_access)
+
+    @app.get("/", include_in_schema=False)
+    def explorer() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
