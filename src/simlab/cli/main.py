@@ -32,7 +32,7 @@ train_app = typer.Typer(help="Train a model (word2vec, fasttext, doc2vec, siames
 app.add_typer(train_app, name="train")
 
 _state: dict[str, Any] = {"debug": False}
-CLI_MODULES = ("simlab.cli.index_cmds", "simlab.cli.text", "simlab.cli.sequence", "simlab.cli.graph")
+CLI_MODULES = ("simlab.cli.index_cmds", "simlab.cli.text", "simlab.cli.sequence", "simlab.cli.graph", "simlab.cli.serve")
 
 
 @app.callback()
