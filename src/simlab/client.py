@@ -47,13 +47,19 @@ class Client:
         url: the server, e.g. ``http://127.0.0.1:8000``.
         api_key: the server's key (sent as ``X-API-Key``); needed for writes.
         timeout: seconds per request.
+        http: an existing ``httpx.Client`` to send through (e.g. FastAPI's ``TestClient(app)``).
     """
 
-    def __init__(self, url: str = "http://127.0.0.1:8000", api_key: str | None = None, timeout: float = 60.0) -> None:
-        httpx = require("httpx")
+    def __init__(self, url: str = "http://127.0.0.1:8000", api_key: str | None = None, timeout: float = 60.0,
+                 http: Any = None) -> None:
         headers = {"X-API-Key": api_key} if api_key else {}
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        if http is not None:
+            http.headers.update(headers)
+            self._http = http
+        else:
+            httpx = require("httpx")
+            self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -123,4 +123,7 @@ def decode_items(items: list[Any], item_type: str, limits: Limits) -> list[Any]:
         return [_series(x, limits, f"item {i}") for i, x in enumerate(items)]
     if item_type == "graph":
         return [_graph(x, limits, f"item {i}") for i, x in enumerate(items)]
+    if item_type == "key":
+        return [x if isinstance(x, int) and not isinstance(x, bool) else limits.check_text(x, f"key {i}")
+                for i, x in enumerate(items)]
     return [limits.check_text(x, f"item {i}") for i, x in enumerate(items)]

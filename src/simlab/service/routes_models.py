@@ -119,7 +119,7 @@ def add_model_routes(app: FastAPI, state: Any, read_access: Callable[..., None])
                 if not isinstance(q, str | int) or isinstance(q, bool):
                     raise DataError(f"keys are strings or integers, got {type(q).__name__}")
         else:
-            qs = decode_items(queries, "text" if m.item_type == "key" else m.item_type, limits)
+            qs = decode_items(queries, m.item_type, limits)
             if m.item_type == "key":
                 qs = [m.key(q) for q in qs]
         return [hits_json(guarded(lambda q=q: m.searches(q, k, by_key or m.item_type == "key", rerank)))
