@@ -153,6 +153,10 @@ class Client:
         """Delete ids (unknown ones ignored); returns how many were deleted."""
         return int(self._call("POST", f"/v1/collections/{collection}/delete", json={"ids": list(ids)})["count"])
 
+    def fetch(self, collection: str, ids: list[str]) -> list[dict[str, Any] | None]:
+        """Stored items ``{id, metadata, vector}`` by id (None for an unknown id)."""
+        return self._call("POST", f"/v1/collections/{collection}/fetch", json={"ids": list(ids)})["items"]
+
     def search(self, collection: str, *, vectors: Any = None, items: list[Any] | None = None,
                ids: list[str] | None = None, k: int = 10,
                filter: dict[str, Any] | None = None) -> list[list[dict[str, Any]]]:

@@ -52,6 +52,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         api_key: Annotated[str | None, typer.Option(
             "--api-key", help="Key for writes (and for everything off loopback); default $SIMLAB_API_KEY.")] = None,
         threads: Annotated[int, typer.Option("--threads", help="BLAS/torch threads of the server.")] = 1,
+        compact_min: Annotated[int, typer.Option(
+            "--compact-min", help="Delta rows + tombstones of a collection that trigger a compaction.")] = 2000,
     ) -> None:
         """Serve models and collections over HTTP with a web explorer at / (API docs at /docs)."""
         from simlab._deps import require
@@ -67,7 +69,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         if public and not key:
             raise ConfigError(f"binding {host} (not loopback) needs --api-key or SIMLAB_API_KEY")
         set_threads(threads)
-        web = create_app(parse_artifacts(artifacts or []), data_dir=data, api_key=key, protect_reads=public)
+        web = create_app(parse_artifacts(artifacts or []), data_dir=data, api_key=key, protect_reads=public,
+                         compact_min=compact_min)
         shown = f"[{host}]" if ":" in host else host
         typer.echo(f"simlab serve: {len(web.state.simlab.models)} model(s), data in {data}; "
                    f"explorer at http://{shown}:{port}/ , API docs at http://{shown}:{port}/docs"

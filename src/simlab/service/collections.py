@@ -190,6 +190,14 @@ class Collection:
             raise DataError("query vectors must be finite")
         return out
 
+    def fetch(self, key: str) -> dict[str, Any] | None:
+        """``{id, metadata, vector}`` of a stored id, or None."""
+        md = self.live.meta.get(key)
+        v = self.live.vector(key)
+        if md is None or v is None:
+            return None
+        return {"id": key, "metadata": md, "vector": v.tolist()}
+
     def search(self, q: np.ndarray, k: int, flt: dict[str, Any] | None = None,
                exclude: list[str | None] | None = None) -> list[list[dict[str, Any]]]:
         """Top-k hits ``{id, score, metadata}`` of each query row; `exclude`: an id to leave out per query."""

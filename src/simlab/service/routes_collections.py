@@ -17,6 +17,8 @@ from simlab.service.schemas import (
     CollectionSearchResponse,
     CreateCollection,
     DeleteRequest,
+    FetchRequest,
+    FetchResponse,
     MapResponse,
     UpsertRequest,
     WriteResponse,
@@ -82,6 +84,14 @@ def add_collection_routes(app: FastAPI, state: Any, read_access: Callable[..., N
         limits.check_count(len(body.ids), "ids")
         seq, n = c.delete(list(dict.fromkeys(body.ids)))
         return {"seq": seq, "count": n}
+
+    @app.post("/v1/collections/{name}/fetch", response_model=FetchResponse, tags=["collections"],
+              dependencies=reads, responses=ERRORS)
+    def fetch(name: str, body: FetchRequest) -> dict[str, Any]:
+        """Stored items by id (null for an unknown id)."""
+        c = colls.get(name)
+        limits.check_count(len(body.ids), "ids")
+        return {"items": [c.fetch(i) for i in body.ids]}
 
     @app.post("/v1/collections/{name}/search", response_model=CollectionSearchResponse, tags=["collections"],
               dependencies=reads, responses=ERRORS)

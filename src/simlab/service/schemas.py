@@ -143,3 +143,17 @@ class MapResponse(BaseModel):
     method: str
     fields: list[str]
     points: list[MapPoint]
+
+
+class FetchRequest(_Body):
+    ids: list[str]
+
+
+class StoredItem(BaseModel):
+    id: str
+    metadata: dict[str, Any]
+    vector: list[float] = Field(description="the indexed vector (unit length for cosine collections)")
+
+
+class FetchResponse(BaseModel):
+    items: list[StoredItem | None]

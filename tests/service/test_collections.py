@@ -1,0 +1,137 @@
+"""Collections: create/list/drop, batch upsert/delete with metadata, filtered search equal to a brute-force
+reference across compactions and restarts, model-bound collections, API keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from simlab.client import Client, ServiceError
+from simlab.errors import DataError, DimensionError, UnknownKeyError
+from simlab.metrics import topk
+from simlab.service import create_app
+from simlab.service.collections import Conflict
+
+
+def serve(data, paths=(), key="k", **kw):
+    app = create_app(list(paths), data_dir=data, api_key=key, background=False, **kw)
+    return app, Client("http://testserver", api_key=key, http=TestClient(app))
+
+
+def reference(store: dict, q: np.ndarray, k: int, metric: str, keep=lambda i: True):
+    ids = [i for i in store if keep(i)]
+    idx, sc = topk(q[None, :], np.stack([store[i] for i in ids]), k, metric)
+    return [ids[j] for j in idx[0]], sc[0]
+
+
+@pytest.mark.parametrize("index,metric", [("exact", "cosine"), ("exact", "euclidean"), ("hnsw", "cosine")])
+def test_search_matches_brute_force_through_compaction_and_restart(tmp_path, index, metric):
+    rng = np.random.default_rng(0)
+    app, c = serve(tmp_path / "d")
+    c.create_collection("c", dim=12, metric=metric, index=index, options={"efSearch": 200} if index == "hnsw" else {})
+    truth: dict[str, np.ndarray] = {}
+    meta: dict[str, dict] = {}
+    coll = app.state.simlab.collections.get("c")
+    for step in range(6):
+        ids = [f"id{j}" for j in rng.choice(400, 80, replace=False)]
+        x = rng.normal(size=(80, 12)).astype(np.float32)
+        md = [{"g": int(rng.integers(3)), "tag": str(rng.choice(["a", "b"]))} for _ in ids]
+        c.upsert("c", ids, vectors=x, metadata=md)
+        truth.update(zip(ids, x, strict=True))
+        meta.update(zip(ids, md, strict=True))
+        gone = [f"id{j}" for j in rng.choice(400, 20, replace=False)]
+        n = c.delete("c", gone)
+        assert n == sum(g in truth for g in gone)
+        for g in gone:
+            truth.pop(g, None)
+            meta.pop(g, None)
+        if step in (1, 3):
+            assert coll.compact(force=True)
+        q = rng.normal(size=12).astype(np.float32)
+        got = c.search("c", vectors=q, k=10)[0]
+        ref_ids, ref_sc = reference(truth, q, 10, metric)
+        assert [h["id"] for h in got] == ref_ids
+        assert np.allclose([h["score"] for h in got], ref_sc, atol=1e-4)
+        flt = {"g": {"in": [0, 2]}, "tag": "a"}
+        got = c.search("c", vectors=q, k=5, filter=flt)[0]
+        ref_ids, _ = reference(truth, q, 5, metric, lambda i: meta[i]["g"] in (0, 2) and meta[i]["tag"] == "a")
+        assert [h["id"] for h in got] == ref_ids
+        assert all(h["metadata"] == meta[h["id"]] for h in got)
+    assert c.collections()[0]["count"] == len(truth)
+    app.state.simlab.collections.close()
+    # restart: snapshot + replay of the rows written after it
+    app2, c2 = serve(tmp_path / "d")
+    assert c2.collections()[0]["count"] == len(truth)
+    q = rng.normal(size=12).astype(np.float32)
+    assert [h["id"] for h in c2.search("c", vectors=q, k=10)[0]] == reference(truth, q, 10, metric)[0]
+    by_id = c2.search("c", ids=[next(iter(truth))], k=3)[0]
+    assert next(iter(truth)) not in [h["id"] for h in by_id] and len(by_id) == 3
+    app2.state.simlab.collections.close()
+
+
+def test_collection_lifecycle_and_errors(tmp_path):
+    app, c = serve(tmp_path / "d")
+    c.create_collection("a", dim=4)
+    with pytest.raises(ServiceError) as e:
+        c.create_collection("a", dim=4)
+    assert e.value.status == 409
+    with pytest.raises(DataError):
+        c.create_collection("bad name!", dim=4)
+    with pytest.raises(DataError):
+        c.create_collection("b")  # neither dim nor model
+    with pytest.raises(DimensionError):
+        c.upsert("a", ["x"], vectors=[[1.0, 2.0]])
+    with pytest.raises(DataError, match="duplicate"):
+        c.upsert("a", ["x", "x"], vectors=np.ones((2, 4)))
+    with pytest.raises(DataError, match="zero vector"):
+        c.upsert("a", ["x"], vectors=np.zeros((1, 4)))
+    with pytest.raises(UnknownKeyError):
+        c.search("nope", vectors=np.ones(4))
+    with pytest.raises(UnknownKeyError):
+        c.search("a", ids=["missing"])
+    with pytest.raises(DataError):
+        c.search("a", vectors=np.ones(4), filter={"g": {"gt": 1}})
+    assert c.search("a", vectors=np.ones(4)) == [[]]  # empty collection
+    c.upsert("a", ["x"], vectors=np.ones((1, 4)), metadata=[{"m": 1}])
+    got = c.fetch("a", ["x", "nope"])
+    assert got[0]["metadata"] == {"m": 1} and np.allclose(got[0]["vector"], 0.5) and got[1] is None
+    reader = Client("http://testserver", http=TestClient(app))
+    assert reader.search("a", vectors=np.ones(4))[0][0]["id"] == "x"  # reads are open on loopback
+    with pytest.raises(ServiceError) as e:
+        reader.upsert("a", ["y"], vectors=np.ones((1, 4)))
+    assert e.value.status == 401
+    c.drop_collection("a")
+    assert c.collections() == [] and not (tmp_path / "d" / "collections" / "a").exists()
+    c.create_collection("a", dim=4)  # the name is free again
+    assert c.collections()[0]["count"] == 0
+    with pytest.raises(Conflict):
+        app.state.simlab.collections.create("a", dim=4)
+
+
+def test_protect_reads(tmp_path):
+    app = create_app([], data_dir=tmp_path / "d", api_key="k", protect_reads=True, background=False)
+    tc = TestClient(app)
+    assert tc.get("/v1/collections").status_code == 401
+    assert tc.get("/v1/collections", headers={"Authorization": "Bearer k"}).status_code == 200
+
+
+def test_model_bound_collection(artifact, tmp_path):
+    import simlab
+
+    p = artifact("w2v")
+    local = simlab.load(p)
+    app, c = serve(tmp_path / "d", [p])
+    info = c.create_collection("words", model="w2v")
+    assert info["dim"] == 16 and info["model"] == "w2v"
+    words = ["guitar", "piano", "song", "onion", "bread", "soup", "ball", "goal"]
+    c.upsert("words", words, items=words, metadata=[{"n": i} for i in range(8)])
+    hits = c.search("words", items=["band"], k=3)[0]
+    ref = local.vectors.subset(words).most_similar(local.vectors["band"], k=3)
+    assert [h["id"] for h in hits] == ref.keys
+    with pytest.raises(DataError, match="give 'item'"):
+        c.upsert("words", ["x"], vectors=np.ones((1, 16)))
+    app.state.simlab.collections.close()
+    # the model must be served for its collections to load
+    app2 = create_app([], data_dir=tmp_path / "d", background=False)
+    assert app2.state.simlab.collections.list() == []
