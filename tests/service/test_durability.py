@@ -39,11 +39,13 @@ class Writer(threading.Thread):
         try:
             while True:
                 op = self.rng.random()
-                mine = [k for k, v in st["truth"].items() if k.startswith(f"w{self.wid}-") and v is not None]
+                with st["lock"]:
+                    mine = [k for k, v in st["truth"].items() if k.startswith(f"w{self.wid}-") and v is not None]
                 if op < 0.7 or not mine:  # a new batch of fresh ids
                     n = self.rng.randint(1, 40)
-                    st["batch"] += 1
-                    b = st["batch"]
+                    with st["lock"]:
+                        st["batch"] += 1
+                        b = st["batch"]
                     ids = [f"w{self.wid}-{b}-{i}" for i in range(n)]
                     change = {k: ({"w": self.wid, "b": b, "v": 0}, 0) for k in ids}
                     kind = "batch"
@@ -62,11 +64,14 @@ class Writer(threading.Thread):
                 else:
                     c.upsert("d", ids, vectors=[vec(k, change[k][1]) for k in ids],
                              metadata=[change[k][0] for k in ids])
-                st["truth"].update(change)  # acknowledged
+                with st["lock"]:
+                    st["truth"].update(change)  # acknowledged
                 st["pending"][self.wid] = None
                 self.acked_ops += 1
         except (httpx.HTTPError, OSError):
             return  # the server died during the op: it stays in st["pending"]
+        except BaseException as exc:  # anything else is a failure of the test
+            st["errors"].append(repr(exc))
         finally:
             c.close()
 
@@ -122,7 +127,7 @@ def verify(c: Client, st: dict) -> dict:
 def run_crash_cycles(tmp_path, cycles: int, writers: int, max_run_s: float, seed: int = 0) -> dict:
     rng = random.Random(seed)
     data = tmp_path / "data"
-    st: dict = {"truth": {}, "pending": {}, "batch": 0}
+    st: dict = {"truth": {}, "pending": {}, "batch": 0, "lock": threading.Lock(), "errors": []}
     srv = Server(["--compact-min", "50"], data).start()
     with Client(srv.url, api_key="test-key") as c:
         c.create_collection("d", dim=DIM)
@@ -137,6 +142,7 @@ def run_crash_cycles(tmp_path, cycles: int, writers: int, max_run_s: float, seed
             for w in ws:
                 w.join(30)
                 acked += w.acked_ops
+            assert not st["errors"], st["errors"]
             srv = Server(["--compact-min", "50"], data).start()
             with Client(srv.url, api_key="test-key") as c:
                 counts = verify(c, st)

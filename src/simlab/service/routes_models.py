@@ -142,6 +142,7 @@ def add_model_routes(app: FastAPI, state: Any, read_access: Callable[..., None])
     @app.get("/v1/models/{name}/map", response_model=MapResponse, tags=["explorer"], dependencies=deps,
              responses=ERRORS)
     def model_map(name: str, n: int = Query(1000, ge=2, le=20000), method: str = "pca",
+                  color: str | None = Query(None, description="'label' (models with item labels) or none"),
                   highlight: list[str] = Query(default_factory=list)) -> dict[str, Any]:
         """2-D map (PCA, or UMAP when installed) of a sample of the model's vectors; `highlight` keys are added."""
         from simlab.service.explore import project
@@ -152,8 +153,14 @@ def add_model_routes(app: FastAPI, state: Any, read_access: Callable[..., None])
         limits.check_count(len(highlight), "highlighted keys")
         v = guarded(m.vectors)
         labels = m.labels() if m.labels is not None else {}
-        return project(v.keys, v.matrix, [m.key(h) for h in highlight], n, method,
-                       lambda key: labels.get(key), ["label"] if labels else [])
+        keys = []
+        for h in highlight:
+            try:
+                keys.append(m.key(h))
+            except UnknownKeyError:  # not a key of this model: nothing to highlight
+                pass
+        return project(v.keys, v.matrix, keys, n, method, lambda key: labels.get(key) if color == "label" else None,
+                       ["label"] if labels else [])
 
     @app.get("/v1/models/{name}/graphs/{key}", tags=["explorer"], dependencies=deps, responses=ERRORS)
     def graph(name: str, key: str) -> dict[str, Any]:
