@@ -133,7 +133,8 @@ class Collection:
             vecs = [it.get("vector") for it in items]
             if any(v is None for v in vecs):
                 raise DataError(f"collection {self.name!r} takes vectors: give 'vector' for every item")
-            x = np.asarray(vecs, np.float32) if vecs else np.zeros((0, self.store.dim), np.float32)
+            with np.errstate(over="ignore"):  # huge values become inf and are rejected below
+                x = np.asarray(vecs, np.float32) if vecs else np.zeros((0, self.store.dim), np.float32)
         x = np.asarray(x, np.float32).reshape(len(items), -1)
         if x.shape[1] != self.store.dim:
             raise DimensionError(f"vectors of dimension {x.shape[1]}; collection {self.name!r} has {self.store.dim}")
@@ -168,7 +169,8 @@ class Collection:
         raw_rows, raw = [], []
         for i, q in enumerate(queries):
             if q.get("vector") is not None:
-                v = np.asarray(q["vector"], np.float32)
+                with np.errstate(over="ignore"):  # huge values become inf and are rejected below
+                    v = np.asarray(q["vector"], np.float32)
                 if v.shape != (self.store.dim,):
                     raise DimensionError(f"query {i}: dimension {v.size}, the collection has {self.store.dim}")
                 out[i] = v
