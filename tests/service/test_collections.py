@@ -135,3 +135,15 @@ def test_model_bound_collection(artifact, tmp_path):
     # the model must be served for its collections to load
     app2 = create_app([], data_dir=tmp_path / "d", background=False)
     assert app2.state.simlab.collections.list() == []
+
+
+def test_demo_mentions_the_explorer(artifact, tmp_path):
+    import shutil
+
+    from simlab.demo import serve_hint
+
+    assert serve_hint(tmp_path) is None
+    shutil.copytree(artifact("vecs"), tmp_path / "sec" / "vecs")
+    (tmp_path / "other").mkdir()
+    hint = serve_hint(tmp_path)
+    assert hint.startswith("explore the models: simlab serve ") and str(tmp_path / "sec" / "vecs") in hint

@@ -212,6 +212,8 @@ def demo(
         typer.echo(f"\n== {sec.title} ({sec.seconds:.1f}s)")
         print_table(sec.rows)
     typer.echo(f"\nreport: {result.report_path}")
+    for note in result.notes:
+        typer.echo(note)
 
 
 for _mod in CLI_MODULES:

@@ -97,6 +97,22 @@ def _install_errors(app: FastAPI) -> None:
         return error_response(500, "InternalError", "internal error (see the server log)")
 
 
+class BodyLimit:
+    """ASGI middleware: a request whose Content-Length is over the limit is answered 413 unread."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            size = dict(scope.get("headers") or ()).get(b"content-length", b"")
+            if size.isdigit() and int(size) > self.max_bytes:
+                resp = error_response(413, "LimitExceeded", f"body of {int(size)} bytes; the limit is {self.max_bytes}")
+                await resp(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(artifacts: list[str | Path] | dict[str, str | Path] | None = None, data_dir: str | Path = "simlab-data",
                api_key: str | None = None, limits: Limits | None = None, *, protect_reads: bool = False,
                compact_min: int = 2000, background: bool = True) -> FastAPI:
@@ -142,13 +158,7 @@ def create_app(artifacts: list[str | Path] | dict[str, str | Path] | None = None
     app.state.simlab = state
     _install_errors(app)
 
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next: Any) -> Any:
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > state.limits.max_body_bytes:
-            return error_response(413, "LimitExceeded", f"body of {size} bytes; the limit is "
-                                                        f"{state.limits.max_body_bytes}")
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=state.limits.max_body_bytes)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, Any]:

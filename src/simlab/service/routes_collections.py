@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import Depends, FastAPI, Query
+from fastapi import Depends, FastAPI, Query, Response
 
 from simlab.errors import DataError
 from simlab.service.limits import LimitExceeded, decode_items
@@ -95,7 +95,7 @@ def add_collection_routes(app: FastAPI, state: Any, read_access: Callable[..., N
 
     @app.post("/v1/collections/{name}/search", response_model=CollectionSearchResponse, tags=["collections"],
               dependencies=reads, responses=ERRORS)
-    def search(name: str, body: CollectionSearchRequest) -> dict[str, Any]:
+    def search(name: str, body: CollectionSearchRequest) -> Any:
         """Top-k items of each query (a vector, a raw item for model-bound collections, or an id), with an
         optional metadata filter; a query by id leaves that id out."""
         c = colls.get(name)
@@ -106,7 +106,8 @@ def add_collection_routes(app: FastAPI, state: Any, read_access: Callable[..., N
         if not queries:
             return {"results": []}
         q = guarded(lambda: c.query_vectors(queries, decode))
-        return {"results": c.search(q, body.k, body.filter, [qq.get("id") for qq in queries])}
+        out = {"results": c.search(q, body.k, body.filter, [qq.get("id") for qq in queries])}
+        return Response(json.dumps(out, ensure_ascii=False, allow_nan=False), media_type="application/json")
 
     @app.get("/v1/collections/{name}/map", response_model=MapResponse, tags=["explorer"], dependencies=reads,
              responses=ERRORS)
