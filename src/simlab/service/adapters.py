@@ -128,7 +128,15 @@ def _index(m: ServedModel, idx: Any) -> None:
         return idx.most_similar(query, k)
 
     m.searches = search
-    m.vectors = lambda: Vectors(idx.keys, np.stack([idx.vector(x) for x in idx.keys]))
+    cache: list[Vectors] = []
+
+    def vectors() -> Vectors:  # the index never changes while served: reconstruct once
+        if not cache:
+            keys = idx.keys
+            cache.append(Vectors(keys, np.stack([idx.vector(x) for x in keys]) if keys else np.zeros((0, idx.dim))))
+        return cache[0]
+
+    m.vectors = vectors
 
 
 def _word_model(m: ServedModel, model: Any) -> None:

@@ -215,8 +215,11 @@ class LiveIndex:
             keep.sort()
             old_mat, old_keys, old_seq = self.dmat, self.dkeys, self.dseq
             self._reset_delta(max(16, 2 * len(keep)))
-            for r in keep:
-                self._append([old_keys[r]], old_mat[r : r + 1], old_seq[r])
+            if keep:
+                self.dmat[: len(keep)] = old_mat[keep]  # already prepared (normalised) rows
+                self.dkeys = [old_keys[r] for r in keep]
+                self.dseq = [old_seq[r] for r in keep]
+                self.dlive = {k: j for j, k in enumerate(self.dkeys)}
             tomb = {i: s for i, s in self.tomb.items() if s > watermark}
             tomb.update({i: self.dseq[r] for i, r in self.dlive.items()})
             self.tomb = {i: s for i, s in tomb.items() if i in main}

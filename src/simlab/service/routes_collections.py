@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Response
+from fastapi.concurrency import run_in_threadpool
 
 from simlab.errors import DataError
 from simlab.service.limits import LimitExceeded, decode_items
@@ -95,10 +96,17 @@ def add_collection_routes(app: FastAPI, state: Any, read_access: Callable[..., N
 
     @app.post("/v1/collections/{name}/search", response_model=CollectionSearchResponse, tags=["collections"],
               dependencies=reads, responses=ERRORS)
-    def search(name: str, body: CollectionSearchRequest) -> Any:
+    async def search(name: str, body: CollectionSearchRequest) -> Any:
         """Top-k items of each query (a vector, a raw item for model-bound collections, or an id), with an
         optional metadata filter; a query by id leaves that id out."""
         c = colls.get(name)
+        if c.model is not None and any(q.item is not None for q in body.queries):
+            return await run_in_threadpool(search_sync, c, body)  # a model call may take long
+        return search_sync(c, body)
+
+    def search_sync(c: Any, body: CollectionSearchRequest) -> Any:
+        # vector / id queries run on the event loop: a search takes about a millisecond, and many threads
+        # contending for the GIL (a thread per request) made tail latency 100x worse under concurrency
         if body.k > limits.max_k:
             raise DataError(f"k={body.k} is over the limit of {limits.max_k}")
         limits.check_count(len(body.queries), "queries")
