@@ -147,3 +147,33 @@ def test_demo_mentions_the_explorer(artifact, tmp_path):
     (tmp_path / "other").mkdir()
     hint = serve_hint(tmp_path)
     assert hint.startswith("explore the models: simlab serve ") and str(tmp_path / "sec" / "vecs") in hint
+
+
+def test_concurrent_searches_are_batched_with_identical_results(tmp_path):
+    import asyncio
+
+    from simlab.service.batching import SearchBatcher
+    from simlab.service.collections import Collections
+
+    cols = Collections(tmp_path / "d", {}, background=False)
+    c = cols.create("c", dim=8)
+    rng = np.random.default_rng(3)
+    c.upsert([f"i{j}" for j in range(300)], rng.normal(size=(300, 8)), [{"g": j % 2} for j in range(300)])
+    qs = rng.normal(size=(12, 8)).astype(np.float32)
+    reqs = [(qs[i : i + 1], 5 if i % 3 else 7, {"g": 1} if i % 2 else None, [None]) for i in range(12)]
+    reqs.append((np.stack([c.live.vector("i4"), c.live.vector("i9")]), 5, None, ["i4", "i9"]))
+    calls = []
+    search = c.search
+    c.search = lambda *a, **kw: calls.append(len(a[0])) or search(*a, **kw)  # count the batched calls
+
+    async def run():
+        b = SearchBatcher()
+        return await asyncio.gather(*(b.search(c, q, k, f, e) for q, k, f, e in reqs))
+
+    got = asyncio.run(run())
+    for (q, k, f, e), g in zip(reqs, got, strict=True):
+        ref = search(q, k, f, e)
+        assert [[h["id"] for h in r] for r in g] == [[h["id"] for h in r] for r in ref]
+        assert np.allclose([h["score"] for r in g for h in r], [h["score"] for r in ref for h in r], atol=1e-5)
+    assert len(calls) == 4 and sum(calls) == 14  # 4 groups of (k, filter) instead of 13 searches
+    cols.close()

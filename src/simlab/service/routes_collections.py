@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from simlab.errors import DataError
+from simlab.service.batching import SearchBatcher
 from simlab.service.limits import LimitExceeded, decode_items
 from simlab.service.routes_models import ERRORS, guarded
 from simlab.service.schemas import (
@@ -31,6 +32,8 @@ def add_collection_routes(app: FastAPI, state: Any, read_access: Callable[..., N
     """Register the collection endpoints on `app`."""
     limits, colls = state.limits, state.collections
     reads, writes = [Depends(read_access)], [Depends(read_access), Depends(write_access)]
+
+    batcher = SearchBatcher()
 
     def decode(items: list[Any], item_type: str) -> list[Any]:
         return decode_items(items, item_type, limits)
@@ -98,24 +101,23 @@ def add_collection_routes(app: FastAPI, state: Any, read_access: Callable[..., N
               dependencies=reads, responses=ERRORS)
     async def search(name: str, body: CollectionSearchRequest) -> Any:
         """Top-k items of each query (a vector, a raw item for model-bound collections, or an id), with an
-        optional metadata filter; a query by id leaves that id out."""
+        optional metadata filter; a query by id leaves that id out. Concurrent searches are batched."""
         c = colls.get(name)
-        if c.model is not None and any(q.item is not None for q in body.queries):
-            return await run_in_threadpool(search_sync, c, body)  # a model call may take long
-        return search_sync(c, body)
-
-    def search_sync(c: Any, body: CollectionSearchRequest) -> Any:
-        # vector / id queries run on the event loop: a search takes about a millisecond, and many threads
-        # contending for the GIL (a thread per request) made tail latency 100x worse under concurrency
         if body.k > limits.max_k:
             raise DataError(f"k={body.k} is over the limit of {limits.max_k}")
         limits.check_count(len(body.queries), "queries")
         queries = [q.model_dump() for q in body.queries]
         if not queries:
             return {"results": []}
-        q = guarded(lambda: c.query_vectors(queries, decode))
-        out = {"results": c.search(q, body.k, body.filter, [qq.get("id") for qq in queries])}
-        return Response(json.dumps(out, ensure_ascii=False, allow_nan=False), media_type="application/json")
+        if c.model is not None and any(q["item"] is not None for q in queries):  # a model call may take long
+            q = await run_in_threadpool(guarded, lambda: c.query_vectors(queries, decode))
+        else:
+            q = guarded(lambda: c.query_vectors(queries, decode))
+        # searches run on the event loop, batched with the other requests of this turn: a thread per request
+        # made the threads convoy on the GIL (tail latency 100x worse under concurrency)
+        hits = await batcher.search(c, q, body.k, body.filter, [qq.get("id") for qq in queries])
+        return Response(json.dumps({"results": hits}, ensure_ascii=False, allow_nan=False),
+                        media_type="application/json")
 
     @app.get("/v1/collections/{name}/map", response_model=MapResponse, tags=["explorer"], dependencies=reads,
              responses=ERRORS)
