@@ -117,7 +117,8 @@ class Server:
                "OMP_NUM_THREADS": "1"}
         cmd = [sys.executable, "-m", "simlab", "serve", *self.args, "--port", str(self.port), "--data", str(self.data),
                "--api-key", self.api_key]
-        self.proc = subprocess.Popen(cmd, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:

@@ -22,7 +22,7 @@ def serve(tmp_path, paths, **kw):
 def test_vectors_model(artifact, tmp_path):
     p = artifact("vecs")
     local = simlab.load(p)
-    app, c = serve(tmp_path, [p])
+    _, c = serve(tmp_path, [p])
     info = {m["name"]: m for m in c.models()}["vecs"]
     assert info["kind"] == "vectors" and info["dim"] == 16 and info["size"] == 200
     assert "searches" in info["capabilities"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -155,10 +156,8 @@ def add_model_routes(app: FastAPI, state: Any, read_access: Callable[..., None])
         labels = m.labels() if m.labels is not None else {}
         keys = []
         for h in highlight:
-            try:
+            with contextlib.suppress(UnknownKeyError):  # not a key of this model: nothing to highlight
                 keys.append(m.key(h))
-            except UnknownKeyError:  # not a key of this model: nothing to highlight
-                pass
         return project(v.keys, v.matrix, keys, n, method, lambda key: labels.get(key) if color == "label" else None,
                        ["label"] if labels else [])
 
