@@ -39,6 +39,11 @@ QUICK = os.environ.get("SIMLAB_BENCH_QUICK") == "1"
 if QUICK:
     N, SECONDS, CONCURRENCY = 20_000, 2.0, (1, 16)
 KEY = "bench-key"
+NOTE = ("How to read it: the server batches the single-query requests that arrive together into one index call "
+        "(micro-batching), which is why HTTP throughput on the exact index can exceed in-process one-query-at-a-time "
+        "search. At concurrency 16 the one server process is saturated, so latency is mostly queueing (about "
+        "16 / QPS); with the machine shared by other jobs (see the load average) p99 missed 25 ms. Batches of 32 "
+        "queries per request raise throughput where the per-request cost dominates (HNSW).")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -171,6 +176,14 @@ def recall(url: str, queries: np.ndarray) -> float:
     return float(np.mean([len({h["id"] for h in x} & {h["id"] for h in y}) / K for x, y in zip(a, b, strict=True)]))
 
 
+def target_table(target: dict[str, dict[str, float]]) -> str:
+    """The target check at concurrency 16 (throughput and p99 judged separately)."""
+    return md_table([{"index": ix, "HTTP c=16 / in-process QPS": v["http_c16_over_in_process"],
+                      "throughput >= 50%": "met" if v["http_c16_over_in_process"] >= 0.5 else "missed",
+                      "p99 ms at c=16": v["p99_ms"], "p99 <= 25 ms": "met" if v["p99_ms"] <= 25 else "missed"}
+                     for ix, v in target.items()])
+
+
 def main() -> None:
     from simlab.index import Index
     from simlab.service.live_index import load_snapshot
@@ -213,16 +226,14 @@ def main() -> None:
                  "seconds": time.perf_counter() - t_start})
     ups = md_table([{"index": ix, "upsert items/s (batch 256, fsync per batch)": data[f"upload_{ix}"]["upsert_items_per_s"],
                      "compaction after upload s": data[f"upload_{ix}"]["compaction_s"]} for ix in ("exact", "hnsw")])
-    tgt = md_table([{"index": ix, "HTTP c=16 / in-process QPS": v["http_c16_over_in_process"],
-                     "p99 ms at c=16": v["p99_ms"], "target met": v["http_c16_over_in_process"] >= 0.5
-                     and v["p99_ms"] <= 25} for ix, v in target.items()])
+    tgt = target_table(target)
     md = (f"{N:,} x {DIM} clustered float32 vectors (**synthetic**), cosine, k={K}; server = `simlab serve` "
           f"(uvicorn, 1 BLAS thread) on 127.0.0.1, load = one process with a minimal asyncio HTTP/1.1 client (keep-alive connections) on the same 2-core machine "
           f"(load average {load_avg[0]:.1f} at the end). Default settings, nothing tuned; {SECONDS:g} s per point. "
           f"HNSW recall@10 vs exact through the API: {data['hnsw_recall_at_10_vs_exact']:.3f}.\n\n"
           f"Writes (durability on: one SQLite WAL commit with synchronous=FULL per batch, acknowledged after it):\n\n"
           f"{ups}\n\nSearch:\n\n{md_table(rows)}\n\nTarget (concurrency 16, one query per request: HTTP QPS >= 50% "
-          f"of in-process, p99 <= 25 ms):\n\n{tgt}\n")
+          f"of in-process, p99 <= 25 ms):\n\n{tgt}\n\n{NOTE}\n")
     if QUICK:
         print(md)
         return

@@ -48,7 +48,7 @@ def shown(page) -> list[str]:
 
 
 def test_explorer_in_chromium(browser, artifact, tmp_path):
-    srv = Server([f"vecs={artifact('vecs')}", f"graph={artifact('graph')}"], tmp_path / "data").start()
+    srv = Server([f"vecs={artifact('vecs')}"], tmp_path / "data").start()
     try:
         with Client(srv.url, api_key=srv.api_key) as c:
             c.create_collection("docs", dim=16)
@@ -94,8 +94,24 @@ def test_explorer_in_chromium(browser, artifact, tmp_path):
         page.wait_for_selector("#legend span")
         assert len(page.query_selector_all("#legend span")) == 3
         page.screenshot(path=str(tmp_path / "explorer-collection.png"))
-        # a graph model: drawings of the query and its neighbours
-        page.select_option("#source", "m:graph")
+        assert not errors, errors
+        out = os.environ.get("SIMLAB_SCREENSHOTS")
+        if out:
+            for p in tmp_path.glob("explorer-*.png"):
+                shutil.copy(p, Path(out) / p.name)
+    finally:
+        srv.stop()
+
+
+@pytest.mark.slow
+def test_explorer_draws_graphs_in_chromium(browser, artifact, tmp_path):
+    srv = Server([f"graph={artifact('graph')}"], tmp_path / "data").start()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 760})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(srv.url + "/")
+        page.wait_for_selector("#source option", state="attached")
         gid = srv_first_graph(srv)
         page.fill("#query", gid)
         page.fill("#k", "5")
@@ -103,12 +119,19 @@ def test_explorer_in_chromium(browser, artifact, tmp_path):
         page.wait_for_selector("#graphs figure >> nth=3")
         with Client(srv.url) as c:
             assert shown(page) == [str(k) for k in c.most_similar("graph", gid, k=5).keys]
+        assert len(page.query_selector_all("#graphs figure")) == 6  # the query and its top 5
+        page.check("#rerank")
+        page.click("#go")
+        page.wait_for_function("document.querySelectorAll('#neighbours tbody tr').length === 5")
+        with Client(srv.url) as c:
+            ref = c.most_similar("graph", gid, k=5, rerank="editpath").keys
+        page.wait_for_function(f"Array.from(document.querySelectorAll('#neighbours tbody tr')).map(r => r.dataset.key)"
+                               f".join(',') === {','.join(map(str, ref))!r}")
         page.screenshot(path=str(tmp_path / "explorer-graph.png"))
         assert not errors, errors
         out = os.environ.get("SIMLAB_SCREENSHOTS")
         if out:
-            for p in tmp_path.glob("explorer-*.png"):
-                shutil.copy(p, Path(out) / p.name)
+            shutil.copy(tmp_path / "explorer-graph.png", Path(out) / "explorer-graph.png")
     finally:
         srv.stop()
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from fastapi.security import APIKeyHeader
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,29 +22,11 @@ from simlab.errors import (
 )
 from simlab.service.adapters import ServedModel, serve_model
 from simlab.service.collections import Collections, Conflict
+from simlab.service.deps import ServiceState, Unauthorized
 from simlab.service.limits import LimitExceeded, Limits
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="the server's API key")
-
-
-class Unauthorized(SimlabError):
-    """A missing or wrong API key (HTTP 401)."""
-
-
-@dataclass
-class ServiceState:
-    """What the handlers share: served models, collections, limits and the key policy."""
-
-    models: dict[str, ServedModel]
-    collections: Collections
-    limits: Limits
-    api_key: str | None = None
-    protect_reads: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
 def status_of(exc: SimlabError) -> int:
     """The HTTP status of a SimlabError (always 4xx)."""
     if isinstance(exc, LimitExceeded):
@@ -65,16 +44,6 @@ def status_of(exc: SimlabError) -> int:
 
 def error_response(status: int, error: str, detail: Any) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail}, status_code=status)
-
-
-def _key_ok(state: ServiceState, request: Request, header: str | None) -> bool:
-    if state.api_key is None:
-        return True
-    given = header
-    auth = request.headers.get("authorization", "")
-    if given is None and auth.lower().startswith("bearer "):
-        given = auth[7:]
-    return given is not None and hmac.compare_digest(given.encode(), state.api_key.encode())
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -95,6 +64,17 @@ def _install_errors(app: FastAPI) -> None:
     async def internal(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug if reached
         log.exception("internal error on %s %s", request.method, request.url.path)
         return error_response(500, "InternalError", "internal error (see the server log)")
+
+
+def healthz(request: Request) -> dict[str, Any]:
+    """Liveness: the models and collections served."""
+    state = request.app.state.simlab
+    return {"status": "ok", "models": len(state.models), "collections": len(state.collections.list())}
+
+
+def explorer() -> FileResponse:
+    """The web explorer's page."""
+    return FileResponse(STATIC / "index.html")
 
 
 class BodyLimit:
@@ -130,8 +110,7 @@ def create_app(artifacts: list[str | Path] | dict[str, str | Path] | None = None
     Returns:
         A FastAPI app; ``app.state.simlab`` is its :class:`ServiceState`.
     """
-    from simlab.service.routes_collections import add_collection_routes
-    from simlab.service.routes_models import add_model_routes
+    from simlab.service import routes_collections, routes_models
 
     if protect_reads and not api_key:
         raise ConfigError("protect_reads needs an api_key")
@@ -145,14 +124,6 @@ def create_app(artifacts: list[str | Path] | dict[str, str | Path] | None = None
     state = ServiceState(models, Collections(data_dir, models, compact_min, background), limits or Limits(),
                          api_key, protect_reads)
 
-    def read_access(request: Request, key: str | None = Depends(API_KEY)) -> None:
-        if state.protect_reads and not _key_ok(state, request, key):
-            raise Unauthorized("this server needs an API key for every request (X-API-Key)")
-
-    def write_access(request: Request, key: str | None = Depends(API_KEY)) -> None:
-        if not _key_ok(state, request, key):
-            raise Unauthorized("writes need the server's API key (X-API-Key)")
-
     app = FastAPI(title="simlab", version="1", description="Similarity models and durable collections over HTTP.",
                   on_shutdown=[state.collections.close])
     app.state.simlab = state
@@ -160,17 +131,9 @@ def create_app(artifacts: list[str | Path] | dict[str, str | Path] | None = None
 
     app.add_middleware(BodyLimit, max_bytes=state.limits.max_body_bytes)
 
-    @app.get("/healthz", tags=["service"])
-    def healthz() -> dict[str, Any]:
-        """Liveness: the models and collections served."""
-        return {"status": "ok", "models": len(state.models), "collections": len(state.collections.list())}
-
-    add_model_routes(app, state, read_access)
-    add_collection_routes(app, state, read_access, write_access)
-
-    @app.get("/", include_in_schema=False)
-    def explorer() -> FileResponse:
-        return FileResponse(STATIC / "index.html")
-
+    app.include_router(routes_models.router)
+    app.include_router(routes_collections.router)
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["service"])
+    app.add_api_route("/", explorer, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -78,6 +78,7 @@ class Collection:
         self._write_lock = threading.Lock()  # commit + apply, in sequence order
         self._compact_lock = threading.Lock()
         self._last_write = time.monotonic()
+        self.closed = False
         self._load()
 
     @property
@@ -144,11 +145,16 @@ class Collection:
             raise DataError("a zero vector has no cosine similarity")
         return x
 
+    def _check_open(self) -> None:
+        if self.closed:
+            raise UnknownKeyError(f"collection {self.name!r} was dropped")
+
     def upsert(self, ids: list[str], x: np.ndarray, metadata: list[dict[str, Any]]) -> int:
         """Write a batch (one transaction) and make it searchable; returns its sequence number."""
         if len(set(ids)) != len(ids):
             raise DataError("duplicate ids in one batch")
         with self._write_lock:
+            self._check_open()
             seq = self.store.upsert(ids, x, metadata)
             self.live.apply_upsert(ids, x, metadata, seq)
             self._last_write = time.monotonic()
@@ -157,6 +163,7 @@ class Collection:
     def delete(self, ids: list[str]) -> tuple[int, int]:
         """Delete ids (unknown ones are ignored); returns ``(sequence number, number deleted)``."""
         with self._write_lock:
+            self._check_open()
             seq, found = self.store.delete(ids)
             self.live.apply_delete(found, seq)
             self._last_write = time.monotonic()
@@ -218,12 +225,16 @@ class Collection:
     def compact(self, force: bool = False) -> bool:
         """Rebuild the main index from the store and snapshot it when enough has changed (or `force`)."""
         live = self.live
+        if self.closed:
+            return False
         if not force and live.pending < self.compact_min and not (
                 live.pending and time.monotonic() - self._last_write > 2.0):
             return False
         if not live.pending and not force:
             return False
         with self._compact_lock:
+            if self.closed:
+                return False
             con = self.store.reader()
             try:
                 with self._write_lock:  # a consistent read of the store at a known sequence number
@@ -238,7 +249,10 @@ class Collection:
         return True
 
     def close(self) -> None:
-        self.store.close()
+        """Close the store (a compaction in progress finishes first)."""
+        with self._compact_lock, self._write_lock:
+            self.closed = True
+            self.store.close()
 
 
 class Collections:
@@ -347,8 +361,8 @@ class Collections:
         with self._lock:
             c = self.get(name)
             del self._items[name]
-        with c._compact_lock, c._write_lock:
-            c.close()
+        c.close()
+        with c._write_lock:  # (closed: no write can start any more)
             trash = self.root / f".dropped-{name}-{time.time_ns()}"
             c.root.rename(trash)
             shutil.rmtree(trash, ignore_errors=True)
