@@ -177,3 +177,45 @@ def test_concurrent_searches_are_batched_with_identical_results(tmp_path):
         assert np.allclose([h["score"] for r in g for h in r], [h["score"] for r in ref for h in r], atol=1e-5)
     assert len(calls) == 4 and sum(calls) == 14  # 4 groups of (k, filter) instead of 13 searches
     cols.close()
+
+
+def test_readers_do_not_wait_for_a_commit(tmp_path):
+    """A search runs to completion while a writer is inside its (blocked) commit."""
+    import threading
+
+    from simlab.service.collections import Collections
+
+    cols = Collections(tmp_path / "d", {}, background=False)
+    c = cols.create("c", dim=4)
+    c.upsert(["a", "b"], np.eye(4)[:2], [{}, {}])
+    inside, release = threading.Event(), threading.Event()
+    real = c.store.upsert
+
+    def slow_upsert(*a):
+        inside.set()
+        release.wait(30)  # the commit "takes" until the reader is done
+        return real(*a)
+
+    c.store.upsert = slow_upsert
+    w = threading.Thread(target=c.upsert, args=(["c"], np.eye(4)[2:3], [{}]))
+    w.start()
+    assert inside.wait(30)
+    hits = c.search(np.eye(4, dtype=np.float32)[:1], 2)  # would deadlock if readers waited for the commit
+    assert [h["id"] for h in hits[0]] == ["a", "b"]
+    release.set()
+    w.join(30)
+    assert [h["id"] for h in c.search(np.eye(4, dtype=np.float32)[2:3], 1)[0]] == ["c"]
+    cols.close()
+
+
+def test_cli_refuses_a_public_address_without_key(monkeypatch, capsys):
+    from simlab.cli import main
+    from simlab.cli.serve import is_loopback, parse_artifacts
+
+    monkeypatch.delenv("SIMLAB_API_KEY", raising=False)
+    with pytest.raises(SystemExit) as e:
+        main(["serve", "--host", "0.0.0.0"])
+    assert e.value.code == 1 and "needs --api-key" in capsys.readouterr().err
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.1")
+    assert list(parse_artifacts(["a=x/y", "x/z"])) == ["a", "z"]
