@@ -219,3 +219,26 @@ def test_cli_refuses_a_public_address_without_key(monkeypatch, capsys):
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.1")
     assert list(parse_artifacts(["a=x/y", "x/z"])) == ["a", "z"]
+
+
+def test_damaged_snapshot_is_rebuilt_from_the_store(tmp_path):
+    from simlab.service.collections import Collections
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(50, 6)).astype(np.float32)
+    cols = Collections(tmp_path / "d", {}, background=False)
+    c = cols.create("c", dim=6, index="hnsw")
+    c.upsert([f"i{j}" for j in range(50)], x, [{} for _ in range(50)])
+    assert c.compact(force=True)
+    c.delete(["i0"])
+    cols.close()
+    snaps = tmp_path / "d" / "collections" / "c" / "snapshots"
+    (snaps / ".snap-9.tmp-crash").mkdir()  # a save cut short by a crash
+    vec = next(p for p in (snaps / "snap-1").iterdir() if p.name != "simlab.json")
+    vec.write_bytes(b"garbage")
+    cols = Collections(tmp_path / "d", {}, background=False)
+    c = cols.get("c")
+    assert len(c.live) == 49 and not (snaps / ".snap-9.tmp-crash").exists()
+    hits = c.search(x[1:2], 3)[0]
+    assert hits[0]["id"] == "i1" and "i0" not in [h["id"] for h in hits]
+    cols.close()

@@ -240,6 +240,13 @@ def save_snapshot(root: Path, main: Index, watermark: int) -> None:
     """Write `main` to ``root/snap-<watermark>`` and point ``root/snapshot.json`` at it (atomic rename)."""
     root.mkdir(parents=True, exist_ok=True)
     name = f"snap-{watermark}"
+    ptr = root / "snapshot.json"
+    if ptr.is_file() and (root / name).is_dir():
+        try:
+            if json.loads(ptr.read_text()).get("dir") == name:
+                return  # this state is already the current snapshot (never rewrite the live one)
+        except ValueError:
+            pass
     main.save(root / name)
     tmp = root / "snapshot.json.tmp"
     with open(tmp, "w") as f:
@@ -259,6 +266,8 @@ def save_snapshot(root: Path, main: Index, watermark: int) -> None:
 
 def load_snapshot(root: Path) -> tuple[Index, int] | None:
     """The last snapshot ``(main, watermark)``, or None when there is none or it is unreadable."""
+    for tmp in root.glob(".snap-*"):  # left by a crash during a save
+        shutil.rmtree(tmp, ignore_errors=True)
     ptr = root / "snapshot.json"
     if not ptr.is_file():
         return None
