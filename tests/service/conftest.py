@@ -69,6 +69,14 @@ def _build(name: str, d: Path) -> Path:
         data = SeriesDataset([s[:, None].astype(np.float32) for s in series], np.array([str(i % 2) for i in range(40)]))
         SiameseModel(encoder="gru", hidden=8, epochs=2, pairs_per_epoch=64, progress=False, device="cpu",
                      threads=1).fit(data).save(p)
+    elif name == "seqtext":
+        from simlab.sequence.model import SiameseModel
+
+        docs = topic_docs(60)
+        sents = ["a " + " ".join(d[:5]) for d in docs]
+        labels = [list(TOPICS)[i % 3] for i in range(60)]
+        SiameseModel(encoder="gru", hidden=8, epochs=2, pairs_per_epoch=64, progress=False, device="cpu",
+                     threads=1).fit((sents, labels)).save(p)
     elif name == "graph":
         from simlab.demo.graph import make_graphs
         from simlab.graph.ged import compute_ged

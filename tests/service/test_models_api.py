@@ -104,6 +104,19 @@ def test_siamese_series(artifact, tmp_path):
         c.embed("seq", [[]])
 
 
+def test_siamese_text(artifact, tmp_path):
+    p = artifact("seqtext")
+    local = simlab.load(p)
+    _, c = serve(tmp_path, [p])
+    assert c.models()[0]["item_type"] == "text"
+    key = local.collection.keys[0]
+    assert c.most_similar("seqtext", key, k=3).keys == local.most_similar(key, k=3).keys
+    assert c.most_similar("seqtext", "a guitar song", k=3, by="item").keys == local.most_similar("a guitar song", 3).keys
+    assert np.allclose(c.embed("seqtext", ["a guitar song"]), local.encode(["a guitar song"]), atol=1e-5)
+    with pytest.raises(DataError, match="empty"):
+        c.embed("seqtext", [""])
+
+
 def test_graph_biencoder_with_editpath_rerank(artifact, tmp_path):
     from simlab.graph.io import graph_to_node_link
     from simlab.graph.refine import EditPathScorer
