@@ -16,6 +16,7 @@ Run: ``python benchmarks/bench_service.py`` (about 5 minutes; SIMLAB_BENCH_QUICK
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -118,7 +119,6 @@ async def load(url: str, name: str, queries: np.ndarray, conc: int, batch: int) 
     A minimal HTTP/1.1 client on asyncio streams (like wrk): httpx's async client cost more CPU per request than
     the server on this 2-core machine and would have measured itself.
     """
-    import json
 
     host, port = url.split("//")[1].split(":")
     bodies = [json.dumps({"queries": [{"vector": q} for q in queries[i : i + batch].tolist()], "k": K}).encode()
@@ -198,10 +198,11 @@ def main() -> None:
             for index in ("exact", "hnsw"):
                 up = upload(url, index, index, x)
                 data[f"upload_{index}"] = up
-                snap = None
-                while snap is None or snap[1] != 1 + (len(x) - 1) // BATCH_UP:  # the snapshot lands after the swap
-                    time.sleep(0.5)
-                    snap = load_snapshot(Path(tmp) / "collections" / index / "snapshots")
+                root = Path(tmp) / "collections" / index / "snapshots"
+                want = {"dir": f"snap-{1 + (len(x) - 1) // BATCH_UP}", "seq": 1 + (len(x) - 1) // BATCH_UP}
+                while not (root / "snapshot.json").is_file() or json.loads((root / "snapshot.json").read_text()) != want:
+                    time.sleep(0.5)  # the snapshot lands after the swap
+                snap = load_snapshot(root)
                 local: Index = snap[0]  # the very index the server searches
                 base = in_process(local, queries)
                 rows.append({"index": index, "client": "in-process", "concurrency": 1, "queries/request": 1,

@@ -20,7 +20,7 @@ import numpy as np
 from simlab.errors import ConfigError, DataError, DimensionError, SimlabError, UnknownKeyError
 from simlab.index.common import resolve_metric
 from simlab.service.adapters import ServedModel
-from simlab.service.live_index import LiveIndex, load_snapshot, save_snapshot
+from simlab.service.live_index import LiveIndex, clean_snapshots, load_snapshot, save_snapshot
 from simlab.service.store import Store
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class Collection:
         self._compact_lock = threading.Lock()
         self._last_write = time.monotonic()
         self.closed = False
+        self._unsaved = False  # the last compaction's snapshot could not be written: redo it
         self._load()
 
     @property
@@ -93,6 +94,7 @@ class Collection:
 
     # -- start-up ----------------------------------------------------------------------------------------------------
     def _load(self) -> None:
+        clean_snapshots(self.root / "snapshots")
         snap = load_snapshot(self.root / "snapshots")
         con = self.store.reader()
         try:
@@ -227,10 +229,9 @@ class Collection:
         live = self.live
         if self.closed:
             return False
-        if not force and live.pending < self.compact_min and not (
-                live.pending and time.monotonic() - self._last_write > 2.0):
-            return False
-        if not live.pending and not force:
+        idle = time.monotonic() - self._last_write > 2.0
+        if not force and not (self._unsaved and idle) and live.pending < self.compact_min and not (
+                live.pending and idle):
             return False
         with self._compact_lock:
             if self.closed:
@@ -245,7 +246,9 @@ class Collection:
             finally:
                 con.close()
             live.swap(main, wm)
-            save_snapshot(self.root / "snapshots", main, wm)
+            self._unsaved = True
+            save_snapshot(self.root / "snapshots", main, wm)  # an error here is retried by the next compaction
+            self._unsaved = False
         return True
 
     def close(self) -> None:

@@ -264,10 +264,14 @@ def save_snapshot(root: Path, main: Index, watermark: int) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+def clean_snapshots(root: Path) -> None:
+    """Remove what a save cut short by a crash left behind (call only when no save can be running)."""
+    for tmp in root.glob(".snap-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def load_snapshot(root: Path) -> tuple[Index, int] | None:
     """The last snapshot ``(main, watermark)``, or None when there is none or it is unreadable."""
-    for tmp in root.glob(".snap-*"):  # left by a crash during a save
-        shutil.rmtree(tmp, ignore_errors=True)
     ptr = root / "snapshot.json"
     if not ptr.is_file():
         return None
