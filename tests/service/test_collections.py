@@ -242,3 +242,21 @@ def test_damaged_snapshot_is_rebuilt_from_the_store(tmp_path):
     hits = c.search(x[1:2], 3)[0]
     assert hits[0]["id"] == "i1" and "i0" not in [h["id"] for h in hits]
     cols.close()
+
+
+def test_a_failed_snapshot_save_is_retried(tmp_path, monkeypatch):
+    import simlab.service.collections as C
+
+    cols = C.Collections(tmp_path / "d", {}, background=False)
+    c = cols.create("c", dim=4)
+    c.upsert(["a"], np.ones((1, 4)), [{}])
+    real = C.save_snapshot
+    monkeypatch.setattr(C, "save_snapshot", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        c.compact(force=True)
+    assert c.live.pending == 0 and not (tmp_path / "d/collections/c/snapshots/snapshot.json").exists()
+    monkeypatch.setattr(C, "save_snapshot", real)
+    c._last_write = 0.0  # idle
+    assert c.compact()  # nothing pending, but the snapshot is still owed
+    assert (tmp_path / "d/collections/c/snapshots/snapshot.json").exists() and not c.compact()
+    cols.close()
