@@ -20,6 +20,9 @@ EXTRAS = {
     "dtaidistance": "sequence",
     "sklearn": "text",
     "matplotlib": "report",
+    "fastapi": "service",
+    "uvicorn": "service",
+    "httpx": "service",
 }
 
 

@@ -35,7 +35,14 @@ app.add_typer(train_app, name="train")
 _state: dict[str, Any] = {"debug": False}
 FORCE_HELP = "Replace an existing simlab artifact of another kind, or an input artifact (never anything else)."
 Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
-CLI_MODULES = ("simlab.cli.index_cmds", "simlab.cli.text", "simlab.cli.sequence", "simlab.cli.graph", "simlab.cli.fusion")
+CLI_MODULES = (
+    "simlab.cli.index_cmds",
+    "simlab.cli.text",
+    "simlab.cli.sequence",
+    "simlab.cli.graph",
+    "simlab.cli.fusion",
+    "simlab.cli.serve",
+)
 
 
 def _version(value: bool) -> None:
@@ -314,6 +321,8 @@ def demo(
         typer.echo(f"\n== {sec.title} ({sec.seconds:.1f}s)")
         print_table(sec.rows)
     typer.echo(f"\nreport: {result.report_path}")
+    for note in result.notes:
+        typer.echo(note)
 
 
 for _mod in CLI_MODULES:
