@@ -20,6 +20,8 @@ EXTRAS = {
     "dtaidistance": "sequence",
     "sklearn": "text",
     "matplotlib": "report",
+    "ray": "ray",
+    "pyarrow": "ray",
 }
 
 
