@@ -41,6 +41,10 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                              "'editpath' (fast upper bounds from edit-path search; "
                                                              "exact=1 only where a lower bound proves it).")] = "exact",
         restarts: Annotated[int, typer.Option("--restarts", help="Random restarts of --method editpath.")] = 8,
+        engine: Annotated[str, typer.Option("--engine", help="'local' or 'ray' (chunks of pairs on Ray workers, "
+                                                             "resumable; see docs/scale.md).")] = "local",
+        address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (implies ray).")] = None,
+        cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
     ) -> None:
         """Graph edit distance for pairs of small graphs (node-label aware, uniform costs)."""
         from simlab.errors import DataError
@@ -58,6 +62,11 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                 raise DataError("pairs file needs a header and two tab-separated id columns", pairs, 1)
             pair_list = [(r[0], r[1]) for r in rows[1:] if len(r) >= 2]
         lattr = None if label_attr.lower() == "none" else label_attr
+        if engine != "local" or address is not None:
+            from simlab.cli.scale import ged_on_engine
+
+            ged_on_engine(graphs, out, pair_list, method, engine, address, cpus, timeout, restarts, lattr)
+            return
         if method == "editpath":
             from simlab.graph.editpath import edit_path_table
 

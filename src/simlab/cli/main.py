@@ -32,7 +32,8 @@ train_app = typer.Typer(help="Train a model (word2vec, fasttext, doc2vec, siames
 app.add_typer(train_app, name="train")
 
 _state: dict[str, Any] = {"debug": False}
-CLI_MODULES = ("simlab.cli.index_cmds", "simlab.cli.text", "simlab.cli.sequence", "simlab.cli.graph")
+CLI_MODULES = ("simlab.cli.index_cmds", "simlab.cli.text", "simlab.cli.sequence", "simlab.cli.graph",
+               "simlab.cli.scale")
 
 
 @app.callback()
@@ -152,11 +153,22 @@ def similar(
 def embed(
     model: Annotated[Path, typer.Argument(help="A trained model artifact.")],
     input: Annotated[Path, typer.Argument(help="Items to embed (format depends on the model).")],
-    out: Annotated[Path, typer.Option("--out", help="Output Vectors artifact directory.")],
+    out: Annotated[Path, typer.Option("--out", help="Output Vectors artifact directory (Parquet parts with "
+                                                    "--engine or a .parquet input/output).")],
+    # streaming path (simlab.cli.scale): JSONL/TSV/Parquet in, Parquet id + vector out, on an engine
+    engine: Annotated[str | None, typer.Option("--engine", help="Stream on 'local' or 'ray' (Parquet out).")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (implies ray).")] = None,
+    cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
+    field: Annotated[str | None, typer.Option("--field", help="Streaming: text field/column (default text).")] = None,
+    id_field: Annotated[str | None, typer.Option("--id-field", help="Streaming: id field/column.")] = None,
 ) -> None:
-    """Embed items from a file with a trained model; writes a Vectors artifact."""
+    """Embed items from a file with a trained model; writes a Vectors artifact (or Parquet parts, streaming)."""
     from simlab.artifacts import load
+    from simlab.cli.scale import embed_streaming, wants_engine
 
+    if wants_engine(engine, address, cpus, input, out):
+        embed_streaming(model, input, out, engine, address, cpus, field, id_field)
+        return
     obj = load(model)
     if not hasattr(obj, "embed_file"):
         raise SimlabError(f"{model}: a {type(obj).__name__} cannot embed files")
