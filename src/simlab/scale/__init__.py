@@ -16,14 +16,14 @@ from simlab._deps import lazy_attributes
 
 _LAZY = {
     "Engine": "simlab.scale.engine:Engine",
-    "embed": "simlab.scale.embed:embed",
-    "EmbedResult": "simlab.scale.embed:EmbedResult",
-    "read_vectors": "simlab.scale.embed:read_vectors",
-    "join": "simlab.scale.join:join",
-    "JoinResult": "simlab.scale.join:JoinResult",
-    "read_join": "simlab.scale.join:read_join",
-    "pairs": "simlab.scale.pairs:pairs",
-    "PairsResult": "simlab.scale.pairs:PairsResult",
+    "embed": "simlab.scale.batch_embed:embed",
+    "EmbedResult": "simlab.scale.batch_embed:EmbedResult",
+    "read_vectors": "simlab.scale.batch_embed:read_vectors",
+    "join": "simlab.scale.knn_join:join",
+    "JoinResult": "simlab.scale.knn_join:JoinResult",
+    "read_join": "simlab.scale.knn_join:read_join",
+    "pairs": "simlab.scale.all_pairs:pairs",
+    "PairsResult": "simlab.scale.all_pairs:PairsResult",
     "VectorSource": "simlab.scale.sources:VectorSource",
 }
 

@@ -3,7 +3,7 @@
 A job is a fixed plan of independent tasks (a shard of the input, a block of pairs); the engine only decides
 where they run. Both engines run the *same* tasks with the same inputs, so a job's output does not depend on
 the engine. Each task writes its own shard atomically under a name fixed by the plan (see
-:mod:`simlab.scale.shards`), so a task that Ray retries after a worker died rewrites the same file with the
+:mod:`simlab.scale.store`), so a task that Ray retries after a worker died rewrites the same file with the
 same content, and a job that was interrupted resumes by skipping the shards already written.
 
 Ray is imported only when ``engine="ray"`` is used (``pip install 'simlab[ray]'``).

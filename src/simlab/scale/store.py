@@ -9,6 +9,7 @@ only on the plan: a retried or repeated task writes the same file again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -68,10 +69,8 @@ def atomic_write(fs: Any, path: str, write: Callable[[Any], None]) -> None:
             write(f)
         fs.move(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(Exception):
             fs.delete_file(tmp)
-        except Exception:  # noqa: S110 - already gone
-            pass
         raise
 
 

@@ -24,8 +24,15 @@ import numpy as np
 
 from simlab.errors import DataError, SimlabError
 from simlab.scale import engine as E
-from simlab.scale.sources import SHARD_BYTES, SHARD_ROWS, TextShard, count_task, number_shards, plan_text, \
-    read_text_rows
+from simlab.scale.sources import (
+    SHARD_BYTES,
+    SHARD_ROWS,
+    TextShard,
+    count_task,
+    number_shards,
+    plan_text,
+    read_text_rows,
+)
 from simlab.scale.store import JobDir, filesystem, list_files, write_table
 
 log = logging.getLogger(__name__)
