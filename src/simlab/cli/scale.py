@@ -25,7 +25,7 @@ def wants_engine(engine: str | None, address: str | None, cpus: int | None, *pat
 def embed_streaming(model: Path, input: Path, out: Path, engine: str | None, address: str | None,
                     cpus: int | None, field: str | None = None, id_field: str | None = None) -> None:
     """``simlab embed`` on an engine: Parquet shards of id + vector, progress in rows/s."""
-    from simlab.scale.embed import embed
+    from simlab.scale.batch_embed import embed
 
     col: str | int = "text" if field is None else (int(field) if field.isdigit() else field)
     res = embed(model, input, out, engine=engine or "local", address=address, cpus=cpus, field=col,
@@ -42,7 +42,7 @@ def ged_on_engine(graphs: Path, out: Path, pair_list: list[tuple[str, str]] | No
                   address: str | None, cpus: int | None, timeout: float, restarts: int,
                   label_attr: str | None) -> None:
     """``simlab ged`` on an engine: pairs in resumable chunks across workers."""
-    from simlab.scale.pairs import pairs
+    from simlab.scale.all_pairs import pairs
 
     res = pairs(graphs, out, method=method, pairs=pair_list, engine=engine, address=address, cpus=cpus,
                 timeout=timeout, restarts=restarts, label_attr=label_attr, progress=None)
@@ -75,7 +75,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     ) -> None:
         """k-NN join: for every vector of A, its k most similar vectors of B (exact or HNSW per shard)."""
         from simlab.cli.main import echo_json
-        from simlab.scale.join import join
+        from simlab.scale.knn_join import join
 
         search = {"efSearch": ef_search} if ef_search else {}
         res = join(a, b, k, out=out, metric=metric, method=method, engine=engine, address=address, cpus=cpus,

@@ -1,10 +1,10 @@
 """k-NN join: for every vector of A, its k most similar vectors of B, exact or approximate, on any engine.
 
 Plan (fixed by the inputs and settings, never by the engine or the number of CPUs): B is cut into shards of
-`shard_rows` rows and A into blocks of `block_rows` rows. Task ``(j, i)`` searches A's block ``i`` in B's shard
-``j`` with a simlab :class:`~simlab.index.Index` (``exact``, or FAISS ``HNSW32`` for ``method="hnsw"``) and writes
-the block's per-shard top k to ``OUT/_partials/``; a worker keeps the index of the last shard it built, so the
-tasks of one shard share one build. Merge task ``i`` keeps the k best of block ``i`` over all shards (ties: the
+`shard_rows` rows and A into blocks of `block_rows` rows. A search task takes B's shard ``j`` and searches A's
+blocks in it with a simlab :class:`~simlab.index.Index` (``exact``, or FAISS ``HNSW32`` for ``method="hnsw"``),
+writing each block's per-shard top k to ``OUT/_partials/``. Exact tasks are one (shard, block) pair each (a
+worker keeps the last shard it loaded); an HNSW task is one shard with all blocks, so each graph is built once. Merge task ``i`` keeps the k best of block ``i`` over all shards (ties: the
 lower position in B first, as :func:`simlab.metrics.topk`) and writes ``OUT/part-NNNNN.parquet`` with columns
 ``id`` (A's id), ``neighbors`` (B's ids) and ``scores`` (similarities, higher = more similar; Euclidean scores
 are negated distances). A and B are each read by the tasks themselves (a shared filesystem or object store:
@@ -132,17 +132,28 @@ class _one_thread:
             self.faiss.omp_set_num_threads(self.old)
 
 
-def search_task(task: tuple[int, int], a: str, b: str, out: str, k: int, metric: str, method: str,
+def search_task(task: tuple[int, list[int]], a: str, b: str, out: str, k: int, metric: str, method: str,
                 options: dict[str, Any], search: dict[str, Any], shards: list[tuple[int, int]],
                 blocks: list[tuple[int, int]]) -> int:
-    """Top k of A's block ``i`` in B's shard ``j`` -> ``out/_partials/s{j}-b{i}.parquet``; returns rows."""
+    """Top k of A's blocks ``task[1]`` in B's shard ``task[0]`` -> ``out/_partials/s{j}-b{i}.parquet``.
+
+    A partial file that exists already (an earlier attempt or run) is kept. Returns the rows searched.
+    """
+    j, todo = task
+    fs, base = filesystem(out)
+    rows = 0
+    for i in todo:
+        path = join_path(base, f"_partials/s{j:05d}-b{i:05d}.parquet")
+        if fs.get_file_info(path).size is None:
+            rows += _search_block(fs, path, j, i, a, b, k, metric, method, options, search, shards, blocks)
+    return rows
+
+
+def _search_block(fs: Any, path: str, j: int, i: int, a: str, b: str, k: int, metric: str, method: str,
+                  options: dict[str, Any], search: dict[str, Any], shards: list[tuple[int, int]],
+                  blocks: list[tuple[int, int]]) -> int:
     import pyarrow as pa
 
-    j, i = task
-    fs, base = filesystem(out)
-    path = join_path(base, f"_partials/s{j:05d}-b{i:05d}.parquet")
-    if fs.get_file_info(path).size is not None:
-        return 0
     lo, hi = shards[j]
     idx, bids = _shard_index(b, j, lo, hi, metric, method, options)
     _, q = VectorSource(a).read(*blocks[i])
@@ -258,7 +269,9 @@ def join(a: str | os.PathLike[str], b: str | os.PathLike[str], k: int = 10, *, o
         return JoinResult(outp, sa.n, min(k, sb.n), len(shards), len(blocks), 0.0, eng.name)
     job.fs.create_dir(join_path(job.path, "_partials"), recursive=True)
     t0 = time.perf_counter()
-    tasks = [(j, i) for j in range(len(shards)) for i in range(len(blocks))]
+    every = list(range(len(blocks)))
+    tasks = ([(j, every) for j in range(len(shards))] if method == "hnsw"
+             else [(j, [i]) for j in range(len(shards)) for i in every])
     from tqdm.auto import tqdm
 
     with E.session(eng) as ray, tqdm(total=len(tasks) + len(blocks), desc="join", unit="task",
