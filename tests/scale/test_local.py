@@ -210,3 +210,24 @@ def test_cli_embed_join_ged(d2v, corpus_files, graphs, tmp_path):
     res = r.invoke(app, ["ged", str(tmp_path / "g.jsonl"), "--out", str(tmp_path / "g.tsv"), "--method",
                          "editpath"])
     assert res.exit_code == 0, res.output
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, simlab.scale, simlab.cli.main; "
+            "print(sorted(m for m in ('ray', 'pyarrow', 'torch', 'gensim', 'faiss') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_engine_options():
+    from simlab.scale import Engine
+    from simlab.scale.engine import resolve
+
+    assert resolve("local", address="auto").name == "ray"  # an address implies Ray
+    with pytest.raises(ConfigError, match="cpus"):
+        Engine("ray", cpus=0)
+    with pytest.raises(ConfigError, match="needs engine='ray'"):
+        Engine("local", address="auto")

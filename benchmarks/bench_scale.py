@@ -1,0 +1,243 @@
+"""Scale-out: the local engine (one process) vs the Ray engine (a local Ray instance on 2 CPUs), same jobs.
+
+Rows:
+- embed: the 100,000 IMDB reviews (shared/data/imdb, train + test + unsup, written once as one Parquet file of
+  5,000-row groups: the splittable input a cluster job would read) with a SIF model (Arora et al. 2017) over
+  Word2Vec vectors trained by simlab.text.Word2Vec on the 25k train reviews (dim 100, 3 epochs; setup, not timed
+  in the comparison). Default settings everywhere (nothing tuned).
+- join (real): k = 10 nearest IMDB review vectors (cosine) of 10,000 query reviews among all 100,000, exact and
+  HNSW32 per shard (efSearch 64, the default); HNSW recall@10 measured against the exact join of the same run.
+- join (synthetic, labelled so): clustered 100-d vectors, A x B = 20,000 x 200,000 exact and 100,000 x 200,000
+  HNSW (the issue's 1M x 200k is capped to fit a shared 2-core machine; every cost is linear in |A|, see the
+  cost model).
+
+Each job runs on both engines in this process; the Ray output is checked identical to the local output. The local
+engine uses 2 BLAS/FAISS threads (the whole machine); Ray runs 2 one-thread workers. Peak memory is sampled
+(RSS every 0.25 s) for the driver and for each Ray worker process. The cost model (per-row CPU seconds, bytes
+written between stages) is fitted from these runs and projects 100M x 100M on N machines (docs/scale.md).
+
+Run: ``flock /tmp/simlab-bench.lock python benchmarks/bench_scale.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import md_table, pin_threads, write_result
+
+THREADS = pin_threads(2)
+
+import numpy as np  # noqa: E402
+
+
+class PeakRSS:
+    """Max resident memory of this process and of any Ray worker (``ray::`` title) while the block runs."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.psutil, self.driver, self.worker, self._stop = psutil, 0, 0, threading.Event()
+
+    def _run(self) -> None:
+        me = self.psutil.Process()
+        while not self._stop.is_set():
+            self.driver = max(self.driver, me.memory_info().rss)
+            for p in self.psutil.process_iter(["cmdline", "memory_info"]):
+                cmd = p.info.get("cmdline") or []
+                if cmd and cmd[0].startswith("ray::") and p.info.get("memory_info"):
+                    self.worker = max(self.worker, p.info["memory_info"].rss)
+            time.sleep(0.25)
+
+    def __enter__(self) -> PeakRSS:
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._t.join()
+
+
+def mb(x: int) -> float:
+    return round(x / 2**20, 1)
+
+
+def imdb_parquet(tmp: Path, limit: int) -> tuple[Path, list[str]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from simlab.text.evaluation import read_imdb
+
+    texts: list[str] = []
+    for split in ("train", "test", "unsup"):
+        texts += read_imdb(split)[0]
+    texts = texts[:limit]
+    path = tmp / "imdb.parquet"
+    pq.write_table(pa.table({"text": texts}), path, row_group_size=5000)
+    return path, texts
+
+
+def sif_model(tmp: Path, texts: list[str], quick: bool) -> tuple[Path, float]:
+    from simlab.text import SIF, Word2Vec
+
+    t0 = time.perf_counter()
+    train = texts[: 3000 if quick else 25000]
+    w2v = Word2Vec(dim=100, epochs=1 if quick else 3, min_count=5, workers=2, seed=1).fit(train)
+    sif = SIF(w2v).fit(texts[:2000])
+    sif.save(tmp / "sif")
+    return tmp / "sif", time.perf_counter() - t0
+
+
+def clustered(n: int, d: int, seed: int, centres: int = 500) -> np.ndarray:
+    r = np.random.default_rng(seed)
+    scale = (1.0 / np.sqrt(np.arange(1, d + 1))).astype(np.float32)
+    c = np.random.default_rng(99).normal(size=(centres, d)).astype(np.float32) * scale
+    return (c[r.integers(0, centres, n)] + 0.5 * r.normal(size=(n, d)).astype(np.float32) * scale).astype(np.float32)
+
+
+def timed(fn: Any) -> tuple[Any, float, PeakRSS]:
+    with PeakRSS() as mem:
+        t0 = time.perf_counter()
+        out = fn()
+        sec = time.perf_counter() - t0
+    return out, sec, mem
+
+
+def compare(name: str, rows: int, run: Any, check: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run ``run(engine)`` on local then ray; check outputs identical; one result row."""
+    (lo, t_lo, m_lo), (ra, t_ra, m_ra) = timed(lambda: run("local")), timed(lambda: run("ray"))
+    same = check(lo, ra)
+    print(f"{name}: local {t_lo:.1f}s ray {t_ra:.1f}s identical={same}", flush=True)
+    return {"job": name, "rows": rows, "local_s": round(t_lo, 2), "ray_s": round(t_ra, 2),
+            "ray/local": round(t_ra / t_lo, 3), "local_rows_s": round(rows / t_lo, 1),
+            "ray_rows_s": round(rows / t_ra, 1), "local_peak_mb": mb(m_lo.driver),
+            "ray_driver_peak_mb": mb(m_ra.driver), "ray_worker_peak_mb": mb(m_ra.worker),
+            "identical": same, **(extra or {})}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run, not for the record)")
+    args = ap.parse_args()
+    q = args.quick
+    import ray
+
+    from simlab.scale import embed, join, read_join
+
+    tmp = Path(tempfile.mkdtemp(prefix="simlab-bench-scale-"))
+    load0 = os.getloadavg()[0]
+    try:
+        n_docs = 3000 if q else 100_000
+        src, texts = imdb_parquet(tmp, n_docs)
+        model, setup_s = sif_model(tmp, texts, q)
+        t0 = time.perf_counter()
+        ray.init(num_cpus=2, object_store_memory=1 << 30, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False, runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+        ray_init_s = time.perf_counter() - t0
+        rows: list[dict[str, Any]] = []
+
+        def emb(engine: str) -> Any:
+            return embed(model, src, tmp / f"emb-{engine}", engine=engine, shard_rows=5000)
+
+        def same_emb(a: Any, b: Any) -> bool:
+            va, vb = a.to_vectors(), b.to_vectors()
+            return va.keys == vb.keys and bool(np.array_equal(va.matrix, vb.matrix))
+
+        rows.append(compare("embed IMDB (SIF, real)", n_docs, emb, same_emb))
+        vecs = tmp / "emb-local"
+        ids, x = __import__("simlab.scale", fromlist=["read_vectors"]).read_vectors(vecs)
+        nq = 1000 if q else 10_000
+        np.save(tmp / "queries.npy", x[:nq])
+
+        def same_join(a: Any, b: Any) -> bool:
+            return all(np.array_equal(u, v) for u, v in zip(a.read(), b.read(), strict=True))
+
+        exact_real = {}
+        for method in ("exact", "hnsw"):
+            def run(engine: str, method: str = method) -> Any:
+                r = join(tmp / "queries.npy", vecs, 10, out=tmp / f"jr-{method}-{engine}", method=method,
+                         engine=engine, block_rows=2500, shard_rows=50_000)
+                if method == "exact":
+                    exact_real[engine] = r
+                return r
+
+            extra = {}
+            row = compare(f"join {nq:,} x {len(ids):,} {method} (IMDB SIF, real)", nq, run, same_join, extra)
+            if method == "hnsw":
+                _, ex, _ = exact_real["local"].read()
+                _, hn, _ = read_join(tmp / "jr-hnsw-local")
+                row["recall@10"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in
+                                                         zip(ex, hn, strict=True)])), 4)
+            rows.append(row)
+        nb = 20_000 if q else 200_000
+        np.save(tmp / "b.npy", clustered(nb, 100, 2))
+        for method, na in (("exact", 2000 if q else 20_000), ("hnsw", 10_000 if q else 100_000)):
+            np.save(tmp / "a.npy", clustered(na, 100, 1))
+
+            def run(engine: str, method: str = method) -> Any:
+                return join(tmp / "a.npy", tmp / "b.npy", 10, out=tmp / f"js-{method}-{engine}", method=method,
+                            engine=engine, block_rows=5000 if method == "exact" else 25_000,
+                            shard_rows=nb // 2)
+
+            rows.append(compare(f"join {na:,} x {nb:,} {method} (synthetic)", na, run, same_join))
+        ray.shutdown()
+        data = {"rows": rows, "ray_init_s": round(ray_init_s, 2), "setup_s": round(setup_s, 1),
+                "load_avg_start": round(load0, 2), "load_avg_end": round(os.getloadavg()[0], 2), "quick": q,
+                "cost_model": cost_model(rows, nb)}
+        md = render(data)
+        print(md)
+        if not q:
+            write_result("scale", "Scale-out: local vs Ray engine", md, data, THREADS, order=80)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cost_model(rows: list[dict[str, Any]], nb_syn: int) -> dict[str, Any]:
+    """CPU-seconds per unit of work, from the Ray runs (2 CPUs busy): embed per row, exact join per
+    (query, row) pair, HNSW build per row + search per (query, shard)."""
+    emb = next(x for x in rows if x["job"].startswith("embed"))
+    ex = next(x for x in rows if "exact (synthetic)" in x["job"])
+    hn = next(x for x in rows if "hnsw (synthetic)" in x["job"])
+    na_ex, na_hn = ex["rows"], hn["rows"]
+    cpus = 2
+    out = {
+        "embed_cpu_s_per_row": emb["ray_s"] * cpus / emb["rows"],
+        "exact_cpu_s_per_pair": ex["ray_s"] * cpus / (na_ex * nb_syn),
+        "hnsw_cpu_s_per_query_per_shard_incl_build": hn["ray_s"] * cpus / (na_hn * 2),
+        "shard_rows_hnsw": nb_syn // 2,
+        "partial_bytes_per_query_per_shard": 10 * (8 + 4 + 8),
+    }
+    return out
+
+
+def render(data: dict[str, Any]) -> str:
+    cols = ["job", "rows", "local_s", "ray_s", "ray/local", "local_rows_s", "ray_rows_s", "local_peak_mb",
+            "ray_driver_peak_mb", "ray_worker_peak_mb", "identical"]
+    table = [{c: r.get(c, "") for c in cols} | ({"recall@10": r["recall@10"]} if "recall@10" in r else
+                                                 {"recall@10": ""}) for r in data["rows"]]
+    cm = data["cost_model"]
+    return (
+        f"Local engine (one process, 2 BLAS/FAISS threads) vs Ray engine (local Ray instance, 2 one-thread "
+        f"workers) on the same jobs; Ray output checked identical. Ray start: {data['ray_init_s']} s (not in the "
+        f"job times). Load average {data['load_avg_start']} at start, {data['load_avg_end']} at end (a shared "
+        f"2-core machine: absolute times are noisy, ratios in one run are the comparison). Embedding model: SIF "
+        f"over simlab Word2Vec vectors (setup {data['setup_s']} s). Synthetic rows are labelled; sizes capped "
+        f"(see benchmarks/bench_scale.py). Default settings, nothing tuned.\n\n" + md_table(table) +
+        f"\n\nCost model (CPU-seconds, from the Ray runs): embed {cm['embed_cpu_s_per_row'] * 1e3:.3f} ms/row; "
+        f"exact join {cm['exact_cpu_s_per_pair'] * 1e9:.2f} ns per (query, row) pair at d=100; HNSW "
+        f"{cm['hnsw_cpu_s_per_query_per_shard_incl_build'] * 1e3:.3f} ms per (query, shard of "
+        f"{cm['shard_rows_hnsw']:,}) including the build. Projection to 100M x 100M: docs/scale.md.\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
