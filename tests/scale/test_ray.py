@@ -138,3 +138,26 @@ def test_actor_killed_mid_embed_same_result(d2v, lee, tmp_path):
     assert killer.killed, "no actor was running long enough to be killed"
     assert local.keys == on_ray.keys
     np.testing.assert_array_equal(local.matrix, on_ray.matrix)
+
+
+def test_cli_on_ray(graphs, ged_local, vector_sets, tmp_path):
+    from typer.testing import CliRunner
+
+    from simlab.cli.main import app
+
+    graphs.write_jsonl(tmp_path / "g.jsonl")
+    r = CliRunner()
+    res = r.invoke(app, ["ged", str(tmp_path / "g.jsonl"), "--out", str(tmp_path / "g.tsv"), "--method", "editpath",
+                         "--engine", "ray"])
+    assert res.exit_code == 0, res.output
+    assert "pairs/s, engine ray" in res.output
+    with open(ged_local["editpath"], "rb") as f:
+        assert f.read() == (tmp_path / "g.tsv").read_bytes()
+    d = vector_sets["dir"]
+    res = r.invoke(app, ["join", str(d / "a.npy"), str(d / "b.parquet"), "-k", "4", "--out", str(tmp_path / "j"),
+                         "--engine", "ray", "--metric", "l2"])
+    assert res.exit_code == 0, res.output
+    from simlab.scale import read_join
+
+    _, nb, sc = read_join(tmp_path / "j")
+    assert nb.shape == (700, 4) and str(nb[0, 0]).startswith("b") and (sc <= 0).all()  # negated distances

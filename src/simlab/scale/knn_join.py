@@ -3,8 +3,8 @@
 Plan (fixed by the inputs and settings, never by the engine or the number of CPUs): B is cut into shards of
 `shard_rows` rows and A into blocks of `block_rows` rows. A search task takes B's shard ``j`` and searches A's
 blocks in it with a simlab :class:`~simlab.index.Index` (``exact``, or FAISS ``HNSW32`` for ``method="hnsw"``),
-writing each block's per-shard top k to ``OUT/_partials/``. Exact tasks are one (shard, block) pair each (a
-worker keeps the last shard it loaded); an HNSW task is one shard with all blocks, so each graph is built once. Merge task ``i`` keeps the k best of block ``i`` over all shards (ties: the
+writing each block's per-shard top k to ``OUT/_partials/``. A task is one shard with a group of blocks, so an
+index is built once per task; shards get several groups only when there are fewer shards than CPUs. Merge task ``i`` keeps the k best of block ``i`` over all shards (ties: the
 lower position in B first, as :func:`simlab.metrics.topk`) and writes ``OUT/part-NNNNN.parquet`` with columns
 ``id`` (A's id), ``neighbors`` (B's ids) and ``scores`` (similarities, higher = more similar; Euclidean scores
 are negated distances). A and B are each read by the tasks themselves (a shared filesystem or object store:
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 METHODS = ("exact", "hnsw")
 BLOCK_ROWS = 65_536
 SHARD_ROWS = 250_000
-_CACHE: dict[str, Any] = {}  # per worker process: the index of the last shard built
 
 
 @dataclass
@@ -95,21 +94,18 @@ def _fixed(values: np.ndarray, k: int) -> Any:
 # -- tasks --------------------------------------------------------------------------------------------------------
 
 
-def _shard_index(b: str, j: int, lo: int, hi: int, metric: str, method: str, options: dict[str, Any]) -> Any:
-    key = repr((b, j, lo, hi, metric, method, sorted(options.items())))
-    if key not in _CACHE:
-        _CACHE.clear()
-        from simlab.index import Index
+def _shard_index(b: str, lo: int, hi: int, metric: str, method: str, options: dict[str, Any]) -> tuple[Any, Any]:
+    """``(Index over B's rows [lo, hi) keyed by local position, B's ids of those rows)``."""
+    from simlab.index import Index
 
-        ids, x = VectorSource(b).read(lo, hi)
-        if method == "exact":
-            idx = Index("exact", metric=metric, **options)
-        else:
-            idx = Index("faiss", metric=metric, **{"factory": "HNSW32", **options})
-        with _one_thread(method):
-            idx.add(range(len(x)), x)
-        _CACHE[key] = (idx, ids)
-    return _CACHE[key]
+    ids, x = VectorSource(b).read(lo, hi)
+    if method == "exact":
+        idx = Index("exact", metric=metric, **options)
+    else:
+        idx = Index("faiss", metric=metric, **{"factory": "HNSW32", **options})
+    with _one_thread(method):
+        idx.add(range(len(x)), x)
+    return idx, ids
 
 
 class _one_thread:
@@ -134,30 +130,29 @@ class _one_thread:
 
 def search_task(task: tuple[int, list[int]], a: str, b: str, out: str, k: int, metric: str, method: str,
                 options: dict[str, Any], search: dict[str, Any], shards: list[tuple[int, int]],
-                blocks: list[tuple[int, int]]) -> int:
+                blocks: list[tuple[int, int]]) -> tuple[int, int]:
     """Top k of A's blocks ``task[1]`` in B's shard ``task[0]`` -> ``out/_partials/s{j}-b{i}.parquet``.
 
-    A partial file that exists already (an earlier attempt or run) is kept. Returns the rows searched.
+    A partial file that exists already (an earlier attempt or run) is kept. Returns ``(rows searched, blocks)``.
     """
     j, todo = task
     fs, base = filesystem(out)
-    rows = 0
-    for i in todo:
-        path = join_path(base, f"_partials/s{j:05d}-b{i:05d}.parquet")
-        if fs.get_file_info(path).size is None:
-            rows += _search_block(fs, path, j, i, a, b, k, metric, method, options, search, shards, blocks)
-    return rows
+    paths = {i: join_path(base, f"_partials/s{j:05d}-b{i:05d}.parquet") for i in todo}
+    missing = [i for i in todo if fs.get_file_info(paths[i]).size is None]
+    if missing:
+        index = _shard_index(b, *shards[j], metric, method, options)  # built once for the task's blocks
+        for i in missing:
+            _search_block(fs, paths[i], index, shards[j][0], VectorSource(a).read(*blocks[i])[1], k, search)
+    return sum(blocks[i][1] - blocks[i][0] for i in missing), len(todo)
 
 
-def _search_block(fs: Any, path: str, j: int, i: int, a: str, b: str, k: int, metric: str, method: str,
-                  options: dict[str, Any], search: dict[str, Any], shards: list[tuple[int, int]],
-                  blocks: list[tuple[int, int]]) -> int:
+def _search_block(fs: Any, path: str, index: tuple[Any, Any], lo: int, q: np.ndarray, k: int,
+                  search: dict[str, Any]) -> None:
+    """One (shard, block) search -> a partial file: global positions, scores and ids of the top k."""
     import pyarrow as pa
 
-    lo, hi = shards[j]
-    idx, bids = _shard_index(b, j, lo, hi, metric, method, options)
-    _, q = VectorSource(a).read(*blocks[i])
-    kk = min(k, hi - lo)
+    idx, bids = index
+    kk = min(k, len(bids))
     hits = idx.search(q, kk, **search)
     pos = _positions(hits.keys, len(q), kk)
     scores = np.where(pos < 0, -np.inf, np.asarray(hits.scores, np.float32)).astype(np.float32)
@@ -170,7 +165,6 @@ def _search_block(fs: Any, path: str, j: int, i: int, a: str, b: str, k: int, me
     gpos = np.where(ok, pos + lo, -1)
     table = pa.table({"pos": _fixed(gpos, kk), "score": _fixed(scores, kk), "nid": _fixed(nid, kk)})
     write_table(fs, path, table)
-    return len(q)
 
 
 def _positions(keys: Any, n: int, k: int) -> np.ndarray:
@@ -211,6 +205,17 @@ def merge_task(i: int, a: str, out: str, k: int, n_shards: int, blocks: list[tup
 
 
 # -- the job ------------------------------------------------------------------------------------------------------
+
+
+def search_tasks(n_shards: int, n_blocks: int, cpus: int) -> list[tuple[int, list[int]]]:
+    """Search tasks ``(shard, blocks)``: each shard's blocks in as few groups as keep `cpus` workers busy.
+
+    A task loads (or builds) its shard's index once for all its blocks. The grouping changes neither the partial
+    files nor the result (each partial is one deterministic (shard, block) search); it only trades index builds
+    for parallelism: with fewer shards than CPUs, a shard's blocks are spread over several workers.
+    """
+    groups = max(1, min(n_blocks, -(-cpus // n_shards)))
+    return [(j, list(range(g, n_blocks, groups))) for j in range(n_shards) for g in range(groups)]
 
 
 def _ranges(n: int, step: int) -> list[tuple[int, int]]:
@@ -269,18 +274,15 @@ def join(a: str | os.PathLike[str], b: str | os.PathLike[str], k: int = 10, *, o
         return JoinResult(outp, sa.n, min(k, sb.n), len(shards), len(blocks), 0.0, eng.name)
     job.fs.create_dir(join_path(job.path, "_partials"), recursive=True)
     t0 = time.perf_counter()
-    every = list(range(len(blocks)))
-    tasks = ([(j, every) for j in range(len(shards))] if method == "hnsw"
-             else [(j, [i]) for j in range(len(shards)) for i in every])
     from tqdm.auto import tqdm
 
-    with E.session(eng) as ray, tqdm(total=len(tasks) + len(blocks), desc="join", unit="task",
+    with E.session(eng) as ray, tqdm(total=len(shards) * len(blocks) + len(blocks), desc="join", unit="block",
                                      disable={True: False, False: True}.get(progress)) as bar:  # type: ignore[arg-type]
+        tasks = search_tasks(len(shards), len(blocks), E.cluster_cpus(ray, eng) if eng.is_ray else 1)
         common = {"a": pa_, "out": outp, "k": k, "blocks": blocks}
-        E.run_tasks(search_task, tasks, eng, ray, on_result=lambda _: bar.update(1),
+        E.run_tasks(search_task, tasks, eng, ray, on_result=lambda r: bar.update(r[1]),
                     shared={**common, "b": pb_, "metric": metric, "method": method, "options": opts,
                             "search": sopts, "shards": shards})
-        _CACHE.clear()
         E.run_tasks(merge_task, list(range(len(blocks))), eng, ray, on_result=lambda _: bar.update(1),
                     shared={**common, "n_shards": len(shards)})
     job.fs.delete_dir(join_path(job.path, "_partials"))
