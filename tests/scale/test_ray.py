@@ -107,22 +107,24 @@ def test_pairs_ray_equals_local(graphs, ged_local, tmp_path, method):
 def test_worker_killed_mid_pairs_job_same_result(graphs, ged_local, tmp_path):
     from simlab.scale import pairs
 
-    with Killer("pairs_task") as killer:  # chunks of 20 pairs take long enough to be caught running
-        res = pairs(graphs, tmp_path / "ray.tsv", method="exact", chunk=20, timeout=5.0, engine="ray")
+    with Killer("pairs_task") as killer:  # chunks of 40 exact pairs take long enough to be caught running
+        res = pairs(graphs, tmp_path / "ray.tsv", method="exact", chunk=40, timeout=5.0, engine="ray")
     assert killer.killed, "no task was running long enough to be killed"
     assert res.pairs == 435
     with open(ged_local["exact"], "rb") as f:  # results do not depend on the chunking
         assert f.read() == (tmp_path / "ray.tsv").read_bytes()
 
 
-def test_worker_killed_mid_join_same_result(vector_sets, tmp_path):
+def test_worker_killed_mid_join_same_result(tmp_path):
     from simlab.scale import join
 
-    d = vector_sets["dir"]
-    kw = {"method": "hnsw", "block_rows": 100, "shard_rows": 550}
-    local = join(d / "a.npy", d / "b.npy", 5, out=tmp_path / "l", **kw).read()
+    r = np.random.default_rng(5)
+    np.save(tmp_path / "a.npy", r.normal(size=(3000, 32)).astype(np.float32))
+    np.save(tmp_path / "b.npy", r.normal(size=(30000, 32)).astype(np.float32))  # HNSW builds take ~1 s
+    kw = {"method": "hnsw", "block_rows": 500, "shard_rows": 15000}
+    local = join(tmp_path / "a.npy", tmp_path / "b.npy", 5, out=tmp_path / "l", **kw).read()
     with Killer("search_task") as killer:
-        on_ray = join(d / "a.npy", d / "b.npy", 5, out=tmp_path / "r", engine="ray", **kw).read()
+        on_ray = join(tmp_path / "a.npy", tmp_path / "b.npy", 5, out=tmp_path / "r", engine="ray", **kw).read()
     assert killer.killed, "no task was running long enough to be killed"
     for x, y in zip(local, on_ray, strict=True):
         np.testing.assert_array_equal(x, y)

@@ -161,13 +161,14 @@ def embed(
     cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
     field: Annotated[str | None, typer.Option("--field", help="Streaming: text field/column (default text).")] = None,
     id_field: Annotated[str | None, typer.Option("--id-field", help="Streaming: id field/column.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="Streaming: auto, text, jsonl, tsv, csv, parquet.")] = None,
 ) -> None:
     """Embed items from a file with a trained model; writes a Vectors artifact (or Parquet parts, streaming)."""
     from simlab.artifacts import load
     from simlab.cli.scale import embed_streaming, wants_engine
 
-    if wants_engine(engine, address, cpus, input, out):
-        embed_streaming(model, input, out, engine, address, cpus, field, id_field)
+    if wants_engine(engine, address, cpus, input, out) or fmt is not None:
+        embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto")
         return
     obj = load(model)
     if not hasattr(obj, "embed_file"):

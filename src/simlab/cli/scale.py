@@ -23,13 +23,14 @@ def wants_engine(engine: str | None, address: str | None, cpus: int | None, *pat
 
 
 def embed_streaming(model: Path, input: Path, out: Path, engine: str | None, address: str | None,
-                    cpus: int | None, field: str | None = None, id_field: str | None = None) -> None:
+                    cpus: int | None, field: str | None = None, id_field: str | None = None,
+                    fmt: str = "auto") -> None:
     """``simlab embed`` on an engine: Parquet shards of id + vector, progress in rows/s."""
     from simlab.scale.batch_embed import embed
 
     col: str | int = "text" if field is None else (int(field) if field.isdigit() else field)
     res = embed(model, input, out, engine=engine or "local", address=address, cpus=cpus, field=col,
-                id_field=id_field, progress=None)
+                id_field=id_field, format=fmt, progress=None)
     tail = f" ({res.skipped} without a known word left out)" if res.skipped else ""
     if res.seconds:
         tail += f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} rows/s, engine {res.engine})"
