@@ -68,7 +68,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         engine: Annotated[str, typer.Option("--engine", help=ENGINE_HELP)] = "local",
         address: Annotated[str | None, typer.Option("--address", help=ADDRESS_HELP)] = None,
         cpus: Annotated[int | None, typer.Option("--cpus", help=CPUS_HELP)] = None,
-        block_rows: Annotated[int, typer.Option("--block-rows", help="Queries per task.")] = 65_536,
+        block_rows: Annotated[int | None, typer.Option("--block-rows", help="Queries per search (default: 1/16 of A, "
+                                                                            "1,024..65,536).")] = None,
         shard_rows: Annotated[int, typer.Option("--shard-rows", help="Collection rows per index (must fit one "
                                                                      "worker's memory).")] = 250_000,
         ef_search: Annotated[int | None, typer.Option("--ef-search", help="HNSW search breadth (default 64).")] = None,

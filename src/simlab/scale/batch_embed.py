@@ -25,8 +25,6 @@ import numpy as np
 from simlab.errors import DataError, SimlabError
 from simlab.scale import engine as E
 from simlab.scale.sources import (
-    SHARD_BYTES,
-    SHARD_ROWS,
     TextShard,
     count_task,
     number_shards,
@@ -230,7 +228,7 @@ def _py(v: Any) -> Any:
 def embed(model: Any, input: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
           *, engine: str | E.Engine = "local", address: str | None = None, cpus: int | None = None,
           field: str | int = "text", id_field: str | None = None, format: str = "auto", batch_size: int = 256,
-          shard_bytes: int = SHARD_BYTES, shard_rows: int = SHARD_ROWS, progress: bool | None = None,
+          shard_bytes: int | None = None, shard_rows: int | None = None, progress: bool | None = None,
           overwrite: bool = False) -> EmbedResult:
     """Embed every row of a corpus into Parquet shards, streaming.
 
@@ -244,7 +242,8 @@ def embed(model: Any, input: str | os.PathLike[str] | Sequence[str | os.PathLike
         id_field: field/column with document ids (default ``"<file name>:<line>"``, as TextCorpus).
         format: ``auto`` (from each file's suffix), text, jsonl, tsv, csv or parquet.
         batch_size: rows encoded per call of the model.
-        shard_bytes, shard_rows: target shard size (bytes of uncompressed text, rows of Parquet).
+        shard_bytes, shard_rows: target shard size (bytes of uncompressed text, rows of Parquet); by default 1/32
+            of the input, at most 16 MiB / 50,000 rows (from the input alone, so every engine has the same plan).
         progress: tqdm bar in rows (None: on a terminal only).
         overwrite: replace the output of a different job in `out` instead of refusing.
 
@@ -304,7 +303,7 @@ def _run_ray(ray: Any, eng: E.Engine, files: dict[str, bytes], shards: list[Text
     """The shards through Ray Data: ``map_batches`` with an actor pool (one model per actor)."""
     import ray.data
 
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # no notes on progress bars and deprecations
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ref = ray.put(files)

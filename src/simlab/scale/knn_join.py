@@ -224,7 +224,7 @@ def _ranges(n: int, step: int) -> list[tuple[int, int]]:
 
 def join(a: str | os.PathLike[str], b: str | os.PathLike[str], k: int = 10, *, out: str | os.PathLike[str],
          metric: str = "cosine", method: str = "exact", engine: str | E.Engine = "local", address: str | None = None,
-         cpus: int | None = None, block_rows: int = BLOCK_ROWS, shard_rows: int = SHARD_ROWS,
+         cpus: int | None = None, block_rows: int | None = None, shard_rows: int = SHARD_ROWS,
          index_options: dict[str, Any] | None = None, search_options: dict[str, Any] | None = None,
          progress: bool | None = None, overwrite: bool = False) -> JoinResult:
     """k-NN join of two vector sets, written as Parquet parts.
@@ -238,7 +238,8 @@ def join(a: str | os.PathLike[str], b: str | os.PathLike[str], k: int = 10, *, o
         metric: cosine, dot, euclidean or sqeuclidean.
         method: ``"exact"`` or ``"hnsw"`` (FAISS HNSW32 per shard; recall measured against exact).
         engine, address, cpus: where the tasks run (see :class:`simlab.scale.Engine`).
-        block_rows: rows of A per task; shard_rows: rows of B per index. A shard's index must fit one worker's
+        block_rows: rows of A per search (default: 1/16 of A, within 1,024..65,536); shard_rows: rows of B per
+            index. A shard's index must fit one worker's
             memory (``shard_rows * dim * 4`` bytes, plus the HNSW graph).
         index_options: :class:`~simlab.index.Index` options (e.g. ``{"efConstruction": 80}``).
         search_options: per-search settings (e.g. ``{"efSearch": 128}``).
@@ -255,7 +256,7 @@ def join(a: str | os.PathLike[str], b: str | os.PathLike[str], k: int = 10, *, o
         raise ConfigError(f"unknown join method {method!r}; valid: {', '.join(METHODS)}")
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ConfigError(f"k must be a positive integer, got {k!r}")
-    if block_rows < 1 or shard_rows < 1:
+    if (block_rows is not None and block_rows < 1) or shard_rows < 1:
         raise ConfigError("block_rows and shard_rows must be >= 1")
     metric = resolve_metric(metric)
     pa_, pb_ = (_abs(x) for x in (a, b))
@@ -264,6 +265,7 @@ def join(a: str | os.PathLike[str], b: str | os.PathLike[str], k: int = 10, *, o
         from simlab.errors import DimensionError
 
         raise DimensionError(f"A has dimension {sa.dim}, B has dimension {sb.dim}")
+    block_rows = block_rows or min(BLOCK_ROWS, max(1024, -(-sa.n // 16)))
     shards, blocks = _ranges(sb.n, shard_rows), _ranges(sa.n, block_rows)
     opts, sopts = dict(index_options or {}), dict(search_options or {})
     plan = {"job": "join", "a": pa_, "b": pb_, "na": sa.n, "nb": sb.n, "k": k, "metric": metric,

@@ -26,9 +26,9 @@ import numpy as np
 from simlab.errors import ConfigError, DataError, DimensionError
 from simlab.scale.store import filesystem, list_files
 
-#: target bytes of one text shard (uncompressed files)
+#: largest default text shard (bytes of uncompressed text)
 SHARD_BYTES = 16 << 20
-#: target rows of one Parquet shard
+#: largest default Parquet shard (rows)
 SHARD_ROWS = 50_000
 TEXT_FORMATS = ("auto", "text", "jsonl", "tsv", "csv", "parquet")
 
@@ -90,9 +90,17 @@ def count_task(task: tuple[str, int, int]) -> int:
     return _count_line_starts(*task)
 
 
-def plan_text(inputs: list[str], fmt: str = "auto", shard_bytes: int = SHARD_BYTES,
-              shard_rows: int = SHARD_ROWS) -> tuple[list[TextShard], list[tuple[str, int, int]]]:
+def plan_text(inputs: list[str], fmt: str = "auto", shard_bytes: int | None = None,
+              shard_rows: int | None = None) -> tuple[list[TextShard], list[tuple[str, int, int]]]:
     """Cut the inputs into shards.
+
+    Args:
+        inputs: files or directories (local paths or URIs).
+        fmt: ``auto`` (from each file's suffix) or one of :data:`TEXT_FORMATS`.
+        shard_bytes: bytes of uncompressed text per shard (default: 1/32 of the text, within 256 KiB..16 MiB).
+        shard_rows: rows of Parquet per shard (default: 1/32 of the rows, within 1,000..50,000; whole row groups).
+
+    The defaults depend on the input only (never on the engine), so a job's plan is the same everywhere.
 
     Returns:
         ``(shards, counts)``: the shards, and the byte ranges whose line starts must be counted (one per
@@ -100,39 +108,50 @@ def plan_text(inputs: list[str], fmt: str = "auto", shard_bytes: int = SHARD_BYT
     """
     if fmt not in TEXT_FORMATS:
         raise ConfigError(f"unknown input format {fmt!r}; valid: {', '.join(TEXT_FORMATS)}")
-    shards: list[TextShard] = []
-    counts: list[tuple[str, int, int]] = []
-    files: list[str] = []
+    files: list[tuple[str, str, Any]] = []
     for inp in inputs:
         fs, p = filesystem(inp)
         prefix = inp[: inp.index("://") + 3] if "://" in str(inp) else ""
-        files += [prefix + f if prefix else f for f in list_files(fs, p)]
+        for f in list_files(fs, p):
+            path = prefix + f if prefix else f
+            kind = text_format(path) if fmt == "auto" else fmt
+            files.append((path, kind, _file_meta(fs, f, kind)))
     if not files:
         raise DataError("no input files", ", ".join(map(str, inputs)))
-    for path in files:
-        f = text_format(path) if fmt == "auto" else fmt
-        fs, p = filesystem(path)
+    text_bytes = sum(m for _, k, m in files if isinstance(m, int) and m >= 0)
+    parquet_rows = sum(m.num_rows for _, k, m in files if k == "parquet")
+    shard_bytes = shard_bytes or min(SHARD_BYTES, max(256 << 10, text_bytes // 32))
+    shard_rows = shard_rows or min(SHARD_ROWS, max(1000, parquet_rows // 32))
+    shards: list[TextShard] = []
+    counts: list[tuple[str, int, int]] = []
+    for path, f, meta in files:
         if f == "parquet":
-            import pyarrow.parquet as pq
-
-            with fs.open_input_file(p) as fh:
-                md = pq.ParquetFile(fh).metadata
-            row = 1
-            g0 = 0
-            for g in range(md.num_row_groups):
-                rows = sum(md.row_group(x).num_rows for x in range(g0, g + 1))
-                if rows >= shard_rows or g == md.num_row_groups - 1:
+            row, g0 = 1, 0
+            for g in range(meta.num_row_groups):
+                rows = sum(meta.row_group(x).num_rows for x in range(g0, g + 1))
+                if rows >= shard_rows or g == meta.num_row_groups - 1:
                     shards.append(TextShard(len(shards), path, f, g0, g + 1, row))
                     row += rows
                     g0 = g + 1
-        elif path.lower().endswith(".gz") or f == "csv":
+        elif meta < 0:  # gzip or CSV: one shard
             shards.append(TextShard(len(shards), path, f, 0, -1, 1))
         else:
-            size = fs.get_file_info(p).size
-            for s in range(0, max(size, 1), shard_bytes):
-                shards.append(TextShard(len(shards), path, f, s, min(size, s + shard_bytes), 0))
-                counts.append((path, s, min(size, s + shard_bytes)))
+            for s in range(0, max(meta, 1), shard_bytes):
+                shards.append(TextShard(len(shards), path, f, s, min(meta, s + shard_bytes), 0))
+                counts.append((path, s, min(meta, s + shard_bytes)))
     return shards, counts
+
+
+def _file_meta(fs: Any, path: str, kind: str) -> Any:
+    """Parquet metadata, the size of a splittable text file, or -1 (gzip / CSV: not splittable)."""
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        with fs.open_input_file(path) as fh:
+            return pq.ParquetFile(fh).metadata
+    if path.lower().endswith(".gz") or kind == "csv":
+        return -1
+    return int(fs.get_file_info(path).size)
 
 
 def number_shards(shards: list[TextShard], counts: list[int]) -> list[TextShard]:
