@@ -128,8 +128,13 @@ def compare(name: str, rows: int, run: Any, check: Any, extra: dict[str, Any] | 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run, not for the record)")
+    ap.add_argument("--hnsw-1m", action="store_true",
+                    help="only the issue's full-size HNSW join (1M x 200k), appended to results/scale.json")
     args = ap.parse_args()
     q = args.quick
+    if args.hnsw_1m:
+        full_size_hnsw()
+        return
     import ray
 
     from simlab.scale import embed, join, read_join
@@ -211,6 +216,41 @@ def main() -> None:
         print(md)
         if not q:
             write_result("scale", "Scale-out: local vs Ray engine", md, data, THREADS, order=80)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def full_size_hnsw() -> None:
+    """The 1M x 200k HNSW join on both engines, added as a row to an existing results/scale.json."""
+    import json
+
+    import ray
+
+    from simlab.scale import join
+
+    res_path = Path(__file__).parent / "results" / "scale.json"
+    old = json.loads(res_path.read_text())
+    tmp = Path(tempfile.mkdtemp(prefix="simlab-bench-scale-"))
+    try:
+        nb, na = 200_000, 1_000_000
+        np.save(tmp / "b.npy", clustered(nb, 100, 2))
+        np.save(tmp / "a.npy", clustered(na, 100, 1))
+        ray.init(num_cpus=2, object_store_memory=1 << 30, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False, runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+
+        def run(engine: str) -> Any:
+            return join(tmp / "a.npy", tmp / "b.npy", 10, out=tmp / f"j-{engine}", method="hnsw", engine=engine,
+                        block_rows=50_000, shard_rows=nb // 2)
+
+        def same(a: Any, b: Any) -> bool:
+            return all(np.array_equal(u, v) for u, v in zip(a.read(), b.read(), strict=True))
+
+        row = compare(f"join {na:,} x {nb:,} hnsw (synthetic, full size)", na, run, same)
+        ray.shutdown()
+        data = old["data"]
+        data["rows"] = [r for r in data["rows"] if "full size" not in r["job"]] + [row]
+        data["full_size_load_avg"] = round(os.getloadavg()[0], 2)
+        write_result("scale", old["title"], render(data), data, THREADS, order=old.get("order", 80))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -26,10 +26,90 @@ def from_dict(cls: type[C], data: Mapping[str, Any] | None = None, **overrides: 
         raise ConfigError(
             f"unknown {cls.__name__} key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(fields))}"
         )
+    hints = _hints(cls)
+    values = {k: check_value(cls.__name__, k, v, hints.get(k)) for k, v in values.items()}
     try:
         return cls(**values)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(f"invalid {cls.__name__}: {exc}") from None
+
+
+# fields that count something: integers >= 1 (and sizes at most MAX_SIZE, so a typo cannot ask for terabytes)
+POSITIVE_INTS = ("dim", "epochs", "batch_size", "hidden", "layers", "window", "min_count", "heads", "max_len",
+                 "negatives", "patience")
+SIZE_FIELDS = ("dim", "hidden", "batch_size", "max_len")
+MAX_SIZE = 1 << 16
+NON_NEGATIVE = ("seed", "workers", "threads", "restarts", "dropout", "weight_decay", "sample", "negative")
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    import typing
+
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # unresolvable forward references: no type checks
+        return {}
+
+
+def _types(hint: Any) -> tuple[type, ...] | None:
+    """The plain types a hint allows (None in the tuple for Optional), or None when it is not checked here."""
+    import types
+    import typing
+
+    if hint in (int, float, str, bool):
+        return (hint,)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        out: list[Any] = []
+        for arg in typing.get_args(hint):
+            if arg is type(None):
+                out.append(type(None))
+                continue
+            sub = _types(arg)
+            if sub is None:
+                return None
+            out += sub
+        return tuple(out)
+    return None
+
+
+def check_value(owner: str, key: str, value: Any, hint: Any = None) -> Any:
+    """Check one config value against its declared type and range; return it (an integral float as int).
+
+    Raises:
+        ConfigError: naming the key and the expected type or range.
+    """
+    import math
+
+    allowed = _types(hint) if hint is not None else None
+    if allowed is not None and value is not None:
+        if isinstance(value, bool) and bool not in allowed:
+            raise ConfigError(f"{owner}.{key} must be {_names(allowed)}, got {value!r}")
+        if not isinstance(value, bool):
+            if int in allowed and float not in allowed and isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, int) and int not in allowed and float in allowed:
+                value = float(value)
+            if not isinstance(value, tuple(t for t in allowed if t is not type(None))):
+                raise ConfigError(f"{owner}.{key} must be {_names(allowed)}, got {value!r}")
+    elif value is None and allowed is not None and type(None) not in allowed:
+        raise ConfigError(f"{owner}.{key} must be {_names(allowed)}, got null")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{owner}.{key} must be a finite number, got {value}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if key in POSITIVE_INTS and value < 1:
+            raise ConfigError(f"{owner}.{key} must be >= 1, got {value}")
+        if key in SIZE_FIELDS and value > MAX_SIZE:
+            raise ConfigError(f"{owner}.{key} must be <= {MAX_SIZE}, got {value}")
+        if key in NON_NEGATIVE and value < 0:
+            raise ConfigError(f"{owner}.{key} must be >= 0, got {value}")
+    return value
+
+
+def _names(types: tuple[type, ...]) -> str:
+    names = ["null" if t is type(None) else {"str": "a string", "int": "an integer", "float": "a number",
+                                              "bool": "true or false"}[t.__name__] for t in types]
+    return " or ".join(dict.fromkeys(names))
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -38,10 +118,13 @@ def to_dict(config: Any) -> dict[str, Any]:
 
 
 def parse_value(text: str) -> Any:
-    """Parse a ``--set`` value: JSON if it parses (numbers, true/false, null, lists), else the string."""
+    """Parse a ``--set`` value: JSON if it parses (numbers, true/false, null, lists), else the string.
+
+    ``nan``/``inf`` stay strings here, so a numeric field refuses them by name.
+    """
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return json.loads(text, parse_constant=lambda c: c)
+    except (json.JSONDecodeError, RecursionError):
         return text
 
 
@@ -65,8 +148,16 @@ def load_config_file(path: str | Path | None) -> dict[str, Any]:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{p}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{p}: is a directory, expected a JSON config file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{p}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: JSON nested too deeply") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config file ({exc.strerror})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: a config file must hold a JSON object")
     return data

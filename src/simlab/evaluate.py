@@ -61,9 +61,9 @@ class Report:
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, float | np.floating):
-        return f"{v:.4f}"
-    return str(v)
+    from simlab.formatting import format_value
+
+    return format_value(v)
 
 
 def spearman(x: Any, y: Any) -> float:
@@ -109,4 +109,10 @@ def evaluate(model: Any, target: str, **options: Any) -> Report:
     if target not in EVALUATORS and Path(target).is_file() and hasattr(model, "evaluate_file"):
         return model.evaluate_file(target, **options)
     fn, rest = resolve_evaluator(target)
-    return fn(model, rest, **options)
+    try:
+        return fn(model, rest, **options)
+    except (AttributeError, NotImplementedError) as exc:  # e.g. word vectors on a series benchmark
+        from simlab.errors import ConfigError
+
+        raise ConfigError(f"benchmark {target!r} cannot evaluate a {type(model).__name__} "
+                          f"({' '.join(str(exc).split())[:120]})") from None

@@ -52,9 +52,13 @@ def _check_dims(a: np.ndarray, b: np.ndarray) -> None:
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit L2 norm; zero rows stay zero. Shape ``(n, d)`` -> ``(n, d)``."""
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    # scale each row by its largest magnitude first, so squares of large values (1e20) do not overflow
+    scale = np.abs(x).max(axis=1, keepdims=True) if x.size else np.ones((len(x), 1), x.dtype)
+    scale[~(scale > 0)] = 1
+    y = x / scale
+    norms = np.linalg.norm(y, axis=1, keepdims=True)
     norms[norms == 0] = 1
-    return x / norms
+    return y / norms
 
 
 def _chunk_rows(n_other: int, d: int, itemsize: int, budget: int = DEFAULT_BUDGET) -> int:

@@ -48,3 +48,24 @@ def gensim_test_data() -> Path:
     from gensim.test.utils import datapath
 
     return Path(datapath(""))
+
+
+def read_text(path: str | Path, what: str = "file") -> str:
+    """The UTF-8 text of a file, or a one-line :class:`DataError` (missing, a directory, unreadable, binary or
+    not UTF-8, naming the line of the first bad byte)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{what} not found", p) from None
+    except IsADirectoryError:
+        raise DataError(f"is a directory, expected a {what}", p) from None
+    except OSError as exc:
+        raise DataError(f"cannot read ({exc.strerror})", p) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError("not UTF-8 text (binary file?)", p, data.count(b"\n", 0, exc.start) + 1) from None
+    if "\x00" in text:
+        raise DataError("contains NUL bytes: a binary file, not text", p, text.count("\n", 0, text.index("\x00")) + 1)
+    return text

@@ -23,6 +23,7 @@ PLUGIN_MODULES = (
     "simlab.text",
     "simlab.sequence",
     "simlab.graph",
+    "simlab.fusion",
 )
 _plugins_loaded = False
 

@@ -62,8 +62,14 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1:
             raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be > 0, got {self.lr}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"lr must be a finite number > 0, got {self.lr}")
+        if self.seed < 0:
+            raise ConfigError(f"seed must be >= 0, got {self.seed}")
+        for name in ("weight_decay", "min_delta", "grad_clip"):
+            v = getattr(self, name)
+            if v is not None and not (math.isfinite(v) and v >= 0):
+                raise ConfigError(f"{name} must be a finite number >= 0, got {v}")
         if self.optimizer not in ("adam", "adamw", "sgd"):
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; valid: adam, adamw, sgd")
 
@@ -74,7 +80,12 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         return device
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ConfigError(f"unknown device {device!r}; valid: auto, cpu, cuda, cuda:N") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device {device!r} is not supported; valid: auto, cpu, cuda, cuda:N")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r} asked for but CUDA is not available; use device='auto' or 'cpu'")
     return dev
@@ -156,14 +167,18 @@ class History:
     best_epoch: int | None = None
     best_dev: float | None = None
     stopped_early: bool = False
+    interrupted: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "epochs": [vars(e) for e in self.epochs],
             "best_epoch": self.best_epoch,
             "best_dev": self.best_dev,
             "stopped_early": self.stopped_early,
         }
+        if self.interrupted:
+            out["interrupted"] = self.interrupted
+        return out
 
 
 def save_state(path: str | Path, state: Mapping[str, Tensor]) -> None:
@@ -227,12 +242,31 @@ def fit(
     else:
         opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
+    hist = History()
+    state: dict[str, Any] = {"best_state": None, "best": -math.inf if maximize else math.inf, "bad_epochs": 0}
+    try:
+        _epochs(model, batches, step, cfg, opt, params, device, dev_metric, maximize, checkpoint, callbacks, unit,
+                hist, state)
+    except KeyboardInterrupt as exc:  # Ctrl-C / SIGTERM: keep the best epoch so far, if there is one
+        if state["best_state"] is None:
+            raise
+        hist.interrupted = "terminated" if type(exc).__name__ == "Terminated" else "interrupted"
+        log.warning("training %s after %d epochs; keeping the best epoch so far (%s)", hist.interrupted,
+                    len(hist.epochs), hist.best_epoch)
+    if state["best_state"] is not None:
+        model.load_state_dict(state["best_state"])
+    model.eval()
+    return hist
+
+
+def _epochs(model: nn.Module, batches: Callable[[int], Iterable[Batch]],
+            step: Callable[[nn.Module, Batch], tuple[Tensor, int]], cfg: TrainConfig, opt: torch.optim.Optimizer,
+            params: list[Any], device: torch.device, dev_metric: Callable[[nn.Module], float] | None,
+            maximize: bool, checkpoint: str | Path | None, callbacks: Iterable[Callable[[EpochLog], bool | None]],
+            unit: str, hist: History, state: dict[str, Any]) -> None:
+    """The epoch loop of :func:`fit`; the best weights so far live in ``state["best_state"]``."""
     from tqdm.auto import tqdm
 
-    hist = History()
-    best_state: dict[str, Tensor] | None = None
-    best = -math.inf if maximize else math.inf
-    bad_epochs = 0
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         t0 = time.perf_counter()
@@ -265,23 +299,20 @@ def fit(
         entry = EpochLog(epoch, total / max(n_items, 1), dev, n_items / max(secs, 1e-9), secs)
         hist.epochs.append(entry)
         log.info("epoch %d loss %.4f dev %s %.0f items/s", epoch, entry.loss, dev, entry.items_per_s)
+        best = state["best"]
         improved = dev is None or (dev > best + cfg.min_delta if maximize else dev < best - cfg.min_delta)
         if dev is not None and math.isnan(dev):
-            improved = best_state is None
+            improved = state["best_state"] is None
         if improved:
-            best = dev if dev is not None else best
+            state["best"] = dev if dev is not None else best
             hist.best_epoch, hist.best_dev = epoch, dev
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            bad_epochs = 0
+            state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            state["bad_epochs"] = 0
             if checkpoint is not None:
-                save_state(checkpoint, best_state)
+                save_state(checkpoint, state["best_state"])
         else:
-            bad_epochs += 1
+            state["bad_epochs"] += 1
         stop = any(bool(cb(entry)) for cb in callbacks)
-        if stop or (cfg.patience is not None and dev is not None and bad_epochs >= cfg.patience):
+        if stop or (cfg.patience is not None and dev is not None and state["bad_epochs"] >= cfg.patience):
             hist.stopped_early = epoch < cfg.epochs
             break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return hist

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -320,11 +321,14 @@ class Vectors:
 
     @classmethod
     def _read(cls, art: Artifact, prefix: str = "") -> Vectors:
-        arrays = art.arrays(f"{prefix}vectors.safetensors")
+        arrays = art.arrays(f"{prefix}vectors.safetensors", required=("matrix",))
         keys = art.json(f"{prefix}keys.json")
-        if "matrix" not in arrays or not isinstance(keys, list):
-            raise DataError(f"{art.path}: vectors file lacks 'matrix' or keys are not a list")
-        return cls(keys, arrays["matrix"], arrays.get("counts"))
+        check_keys(keys, art, f"{prefix}keys.json")
+        mat, counts = arrays["matrix"], arrays.get("counts")
+        if mat.ndim != 2 or mat.shape[0] != len(keys) or (counts is not None and counts.shape != (len(keys),)):
+            raise DataError(f"{art.path}: {len(keys)} keys but a matrix of shape {mat.shape}"
+                            + (f" and counts of shape {counts.shape}" if counts is not None else ""))
+        return cls(keys, mat, counts)
 
     @classmethod
     def _from_artifact(cls, art: Artifact) -> Vectors:
@@ -367,56 +371,108 @@ class Vectors:
         p = Path(path)
         if binary is None:
             binary = p.suffix == ".bin"
+        if limit is not None and limit < 0:
+            raise ConfigError(f"limit must be >= 0, got {limit}")
         try:
             f = p.open("rb")
+            size = os.fstat(f.fileno()).st_size
+        except IsADirectoryError:
+            raise DataError("is a directory, expected a word2vec file", p) from None
         except OSError as exc:
             raise DataError(f"cannot open ({exc.strerror})", p) from None
         with f:
-            header = f.readline().split()
+            first = f.readline(1 << 20)
+            header = first.split()
             try:
                 n, dim = int(header[0]), int(header[1])
+                if len(header) != 2:
+                    raise ValueError
             except (IndexError, ValueError):
-                raise DataError("header must be '<count> <dim>'", p, 1) from None
+                if binary or len(header) < 2:
+                    raise DataError("header must be '<count> <dim>'", p, 1) from None
+                return cls._read_headerless(p, first, f, limit)  # GloVe: no header line
+            _check_header(p, n, dim, size, binary)
             if limit is not None:
                 n = min(n, limit)
             keys: list[str] = []
             mat = np.empty((n, dim), dtype=np.float32)
             for i in range(n):
-                line_no = i + 2
                 if binary:
-                    word = bytearray()
-                    while True:
-                        ch = f.read(1)
-                        if not ch:
-                            raise DataError(f"file ends after {i} of {n} vectors", p)
-                        if ch == b" ":
-                            break
-                        if ch != b"\n":
-                            word += ch
-                    raw = f.read(4 * dim)
-                    if len(raw) != 4 * dim:
-                        raise DataError(f"truncated vector for entry {i + 1}", p)
-                    mat[i] = np.frombuffer(raw, dtype="<f4")
-                    try:
-                        keys.append(word.decode("utf-8"))
-                    except UnicodeDecodeError:
-                        keys.append(word.decode("utf-8", errors="replace"))
+                    keys.append(_read_binary_entry(f, p, mat, i, n, dim))
                 else:
-                    line = f.readline()
-                    if not line:
-                        raise DataError(f"file ends after {i} of {n} vectors", p, line_no)
-                    parts = line.rstrip(b"\r\n").split(b" ")
-                    parts = [x for x in parts if x]
-                    if len(parts) != dim + 1:
-                        raise DataError(f"expected a word and {dim} numbers, got {len(parts)} fields", p, line_no)
-                    try:
-                        mat[i] = np.array([float(x) for x in parts[1:]], dtype=np.float32)
-                        keys.append(parts[0].decode("utf-8"))
-                    except (ValueError, UnicodeDecodeError) as exc:
-                        raise DataError(f"malformed entry ({exc})", p, line_no) from None
+                    keys.append(_parse_text_entry(f.readline(), p, mat, i, n, dim, i + 2))
         if not np.isfinite(mat).all():
             raise DataError("contains NaN or infinite values", p)
         return cls(keys, mat)
+
+    @classmethod
+    def _read_headerless(cls, p: Path, first: bytes, f: Any, limit: int | None) -> Vectors:
+        """The word2vec text format without its header line (GloVe): ``word x1 ... xd`` per line."""
+        dim = len([x for x in first.rstrip(b"\r\n").split(b" ") if x]) - 1
+        keys: list[str] = []
+        rows: list[np.ndarray] = []
+        line, line_no = first, 1
+        while line and (limit is None or len(keys) < limit):
+            if line.strip():
+                one = np.empty((1, dim), np.float32)
+                keys.append(_parse_text_entry(line, p, one, 0, 1, dim, line_no))
+                rows.append(one[0])
+            line, line_no = f.readline(), line_no + 1
+        mat = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
+        if not np.isfinite(mat).all():
+            raise DataError("contains NaN or infinite values", p)
+        return cls(keys, mat)
+
+
+def check_keys(keys: Any, art: Artifact, name: str) -> None:
+    """Keys read from an artifact must be a flat list of strings or integers."""
+    if not isinstance(keys, list) or not all(isinstance(k, str | int) and not isinstance(k, bool) for k in keys):
+        raise DataError(f"{art.path}/{name}: keys must be a list of strings or integers")
+
+
+def _check_header(p: Path, n: int, dim: int, size: int, binary: bool) -> None:
+    """Refuse a header whose sizes the file cannot hold (before allocating ``n x dim`` floats)."""
+    from simlab.limits import check_memory
+
+    if n < 0 or dim < 1:
+        raise DataError(f"header declares {n} vectors of dim {dim}; expected a count >= 0 and a dim >= 1", p, 1)
+    per_entry = 4 * dim + 2 if binary else 2 * dim + 1  # the least bytes one entry takes
+    if n * per_entry > size:
+        raise DataError(f"header declares {n} vectors of dim {dim}, more than the file's {size} bytes can hold "
+                        "(truncated file or wrong header)", p, 1)
+    check_memory(4.0 * n * dim, f"{p.name}: {n} x {dim} float32 vectors")
+
+
+def _read_binary_entry(f: Any, p: Path, mat: np.ndarray, i: int, n: int, dim: int) -> str:
+    word = bytearray()
+    while True:
+        ch = f.read(1)
+        if not ch:
+            raise DataError(f"file ends after {i} of {n} vectors", p)
+        if ch == b" ":
+            break
+        if ch != b"\n":
+            word += ch
+        if len(word) > 1 << 16:
+            raise DataError(f"entry {i + 1}: a word longer than 64 KB (not a word2vec binary file?)", p)
+    raw = f.read(4 * dim)
+    if len(raw) != 4 * dim:
+        raise DataError(f"truncated vector for entry {i + 1}", p)
+    mat[i] = np.frombuffer(raw, dtype="<f4")
+    return word.decode("utf-8", errors="replace")
+
+
+def _parse_text_entry(line: bytes, p: Path, mat: np.ndarray, i: int, n: int, dim: int, line_no: int) -> str:
+    if not line:
+        raise DataError(f"file ends after {i} of {n} vectors", p, line_no)
+    parts = [x for x in line.rstrip(b"\r\n").split(b" ") if x]
+    if len(parts) != dim + 1:
+        raise DataError(f"expected a word and {dim} numbers, got {len(parts)} fields", p, line_no)
+    try:
+        mat[i] = np.array([float(x) for x in parts[1:]], dtype=np.float32)
+        return parts[0].decode("utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"malformed entry ({exc})", p, line_no) from None
 
 
 KINDS.register("vectors", Vectors, help="keys + float32 matrix")

@@ -10,16 +10,40 @@ from typing import Annotated, Any
 
 import typer
 
+from simlab.cli.main import FORCE_HELP, report_interrupted
+
 
 def _options(sets: list[str] | None, config: Path | None, **flags: Any) -> dict[str, Any]:
-    """Pin threads, then merge the config file, ``--set`` overrides and the flags that were given."""
+    """Pin threads, then merge: config file < the flags that were given < ``--set`` overrides."""
     from simlab.cli.main import set_threads
     from simlab.config import load_config_file, parse_overrides
 
     set_threads(flags.get("threads"))
-    opts = {**load_config_file(config), **parse_overrides(sets or [])}
-    opts.update({k: v for k, v in flags.items() if v is not None})
+    opts = {**load_config_file(config), **{k: v for k, v in flags.items() if v is not None},
+            **parse_overrides(sets or [])}
     return opts
+
+
+def read_pairs_file(path: Path) -> list[tuple[str, str]]:
+    """``id_a<TAB>id_b`` pairs (after a header line) from a TSV; one-line DataError when unreadable."""
+    import csv
+
+    from simlab.errors import DataError
+
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f, delimiter="\t"))
+    except FileNotFoundError:
+        raise DataError("pairs file not found", path) from None
+    except IsADirectoryError:
+        raise DataError("is a directory, expected a pairs TSV file", path) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text (byte {exc.start})", path) from None
+    except (OSError, csv.Error) as exc:
+        raise DataError(f"cannot read pairs ({exc})", path) from None
+    if not rows or len(rows[0]) < 2:
+        raise DataError("pairs file needs a header and two tab-separated id columns", path, 1)
+    return [(r[0], r[1]) for r in rows[1:] if len(r) >= 2]
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -32,9 +56,12 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="GED TSV to write (resumed if it exists).")],
         pairs: Annotated[Path | None, typer.Option("--pairs", help="TSV with id_a, id_b columns: only these pairs "
                                                                    "(default: all unordered pairs).")] = None,
-        timeout: Annotated[float, typer.Option("--timeout", help="Seconds of exact search per pair; then the best "
+        timeout: Annotated[float, typer.Option("--timeout", help="Seconds of search per pair; then the best "
                                                                  "upper bound is kept (exact=0).")] = 10.0,
-        workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: all CPUs).")] = None,
+        workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: all CPUs; at most the "
+                                                                      "CPU count unless --force-workers).")] = None,
+        force_workers: Annotated[bool, typer.Option("--force-workers", help="Allow more --workers than CPUs.")]
+        = False,
         label_attr: Annotated[str, typer.Option("--label-attr", help="Node label attribute ('auto', a name, or "
                                                                      "'none' for structure only).")] = "auto",
         method: Annotated[str, typer.Option("--method", help="'exact' (branch and bound with --timeout) or "
@@ -44,33 +71,36 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         engine: Annotated[str, typer.Option("--engine", help="'local' or 'ray' (chunks of pairs on Ray workers, "
                                                              "resumable; see docs/scale.md).")] = "local",
         address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (implies ray).")] = None,
-        cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
+        ray_cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
     ) -> None:
         """Graph edit distance for pairs of small graphs (node-label aware, uniform costs)."""
-        from simlab.errors import DataError
-        from simlab.graph.ged import compute_ged
+        import os
+
+        from simlab.cli.main import check_positive, guard_out_file
+        from simlab.graph.ged import HEADER, compute_ged
         from simlab.graph.io import GraphSet
 
+        check_positive("--timeout", timeout, 0.0, allow_equal=False)
+        check_positive("--workers", workers, 1)
+        check_positive("--restarts", restarts, 1)
+        cpus = os.cpu_count() or 1
+        if workers is not None and workers > cpus and not force_workers:
+            raise typer.BadParameter(f"--workers {workers} is more than the {cpus} CPUs here "
+                                     "(--force-workers to allow it)")
+        guard_out_file(out, "\t".join(HEADER[:3]), "GED table")
         gs = GraphSet.read(graphs)
-        pair_list = None
-        if pairs is not None:
-            import csv
-
-            with pairs.open(encoding="utf-8") as f:
-                rows = list(csv.reader(f, delimiter="\t"))
-            if not rows or len(rows[0]) < 2:
-                raise DataError("pairs file needs a header and two tab-separated id columns", pairs, 1)
-            pair_list = [(r[0], r[1]) for r in rows[1:] if len(r) >= 2]
+        pair_list = read_pairs_file(pairs) if pairs is not None else None
         lattr = None if label_attr.lower() == "none" else label_attr
         if engine != "local" or address is not None:
             from simlab.cli.scale import ged_on_engine
 
-            ged_on_engine(graphs, out, pair_list, method, engine, address, cpus, timeout, restarts, lattr)
+            ged_on_engine(gs, out, pair_list, method, engine, address, ray_cpus, timeout, restarts, lattr)
             return
         if method == "editpath":
             from simlab.graph.editpath import edit_path_table
 
-            table = edit_path_table(gs, pair_list, restarts=restarts, label_attr=lattr, progress=None)
+            table = edit_path_table(gs, pair_list, restarts=restarts, label_attr=lattr, progress=None,
+                                    timeout=timeout)
             table.write(out)
             n_ub = int((~table.exact).sum())
             typer.echo(f"wrote {len(table)} pairs to {out} (edit-path upper bounds; {len(table) - n_ub} proven exact)")
@@ -89,37 +119,49 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                    "benchmark graphs and their training-pair GED).")],
         out: Annotated[Path, typer.Option("--out", help="Output model directory.")],
         ged: Annotated[Path | None, typer.Option("--ged", help="GED TSV (id_a id_b ged) for the graphs.")] = None,
-        conv: Annotated[str, typer.Option("--conv", help="gcn, gin, sage or gat.")] = "gin",
+        conv: Annotated[str | None, typer.Option("--conv", help="gcn, gin, sage or gat (default gin).")] = None,
         model: Annotated[str, typer.Option("--model", help="biencoder or pair.")] = "biencoder",
         sets: Annotated[list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")] = None,
         config: Annotated[Path | None, typer.Option("--config", help="JSON config file.")] = None,
         seed: Annotated[int | None, typer.Option("--seed")] = None,
         device: Annotated[str | None, typer.Option("--device", help="cpu, cuda or auto.")] = None,
         threads: Annotated[int | None, typer.Option("--threads", help="Torch threads.")] = None,
+        resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model "
+                                                                     "(its config; --set epochs=N more).")] = None,
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
         """Train a graph similarity model on GED (bi-encoder or SimGNN-style pair model)."""
+        from simlab.cli.main import guard_out
         from simlab.errors import ConfigError
 
+        kinds = {"biencoder": "graph-biencoder", "pair": "graph-pair"}
+        if model not in kinds:
+            raise ConfigError(f"unknown --model {model!r}; valid: biencoder, pair")
+        guard_out(out, kinds[model], force, inputs=[graphs, ged, config, resume])
         opts = _options(sets, config, conv=conv, seed=seed, device=device, threads=threads)
         from simlab.graph.models import GraphBiEncoder, GraphPairModel
 
         classes = {"biencoder": GraphBiEncoder, "pair": GraphPairModel}
-        if model not in classes:
-            raise ConfigError(f"unknown --model {model!r}; valid: biencoder, pair")
-        m = classes[model](opts)
+        if resume is not None:
+            from simlab.cli.main import resume_model
+
+            m = resume_model(resume, kinds[model], opts)
+        else:
+            m = classes[model](opts)
         bench = None
         if graphs.startswith("ged:"):
             from simlab.graph.datasets import load_ged_benchmark
 
             bench = load_ged_benchmark(graphs[4:])
-            m.fit(bench.graphs, bench.train_table())
+            m.fit(bench.graphs, bench.train_table(), resume=resume is not None)
         else:
             if ged is None:
                 raise ConfigError("--ged GED.tsv is required (or use ged:AIDS700nef / ged:LINUX)")
-            m.fit(graphs, ged)
+            m.fit(graphs, ged, resume=resume is not None)
         m.save(out)
         h = m.history
-        typer.echo(f"trained {model} ({conv}) for {len(h.get('epochs', []))} epochs, best dev rho "
+        report_interrupted(h, out)
+        typer.echo(f"trained {model} ({m.config.conv}) for {len(h.get('epochs', []))} epochs, best dev rho "
                    f"{h.get('best_dev')}; saved to {out}")
         if bench is not None:
             from simlab.evaluate import evaluate
@@ -130,28 +172,45 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     def train_nodes(
         graph: Annotated[str, typer.Argument(help="One graph file, or Cora / CiteSeer (shared Planetoid data).")],
         out: Annotated[Path, typer.Option("--out", help="Output model directory.")],
-        conv: Annotated[str, typer.Option("--conv", help="gcn, gin, sage or gat.")] = "sage",
+        conv: Annotated[str | None, typer.Option("--conv", help="gcn, gin, sage or gat (default sage).")] = None,
         sets: Annotated[list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")] = None,
         config: Annotated[Path | None, typer.Option("--config", help="JSON config file.")] = None,
         seed: Annotated[int | None, typer.Option("--seed")] = None,
         device: Annotated[str | None, typer.Option("--device")] = None,
         threads: Annotated[int | None, typer.Option("--threads")] = None,
+        features: Annotated[bool, typer.Option("--features", help="Fuse node features ('x' or 'text') with the "
+                                                                  "structure by feature propagation (SGC, no "
+                                                                  "training; --set k=2 alpha=0 view=fused).")] = False,
+        resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model on "
+                                                                     "the same graph (--set epochs=N).")] = None,
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
-        """Train unsupervised node embeddings (link prediction with negative sampling)."""
+        """Train unsupervised node embeddings (link prediction with negative sampling, or --features)."""
+        from simlab.cli.main import guard_out, resume_model
+
+        if features:
+            from simlab.fusion.cli_nodes import train_propagated
+
+            guard_out(out, "fusion-nodes", force, inputs=[graph, config])
+            train_propagated(graph, out, _options(sets, config, threads=threads))
+            return
+        guard_out(out, "graph-nodes", force, inputs=[graph, config, resume])
         opts = _options(sets, config, conv=conv, seed=seed, device=device, threads=threads)
         from simlab.graph.nodes import NodeEmbedder
 
-        m = NodeEmbedder(opts)
+        m = resume_model(resume, "graph-nodes", opts) if resume is not None else NodeEmbedder(opts)
+        warm = resume is not None
         if graph.lower() in ("cora", "citeseer") and not Path(graph).exists():
             from simlab.graph.planetoid import load_planetoid
 
             x, ei, _ = load_planetoid(graph)
-            m.fit(ei, features=x, name={"cora": "Cora", "citeseer": "CiteSeer"}[graph.lower()])
+            m.fit(ei, features=x, name={"cora": "Cora", "citeseer": "CiteSeer"}[graph.lower()], resume=warm)
         else:
-            m.fit(graph)
+            m.fit(graph, resume=warm)
         m.save(out)
+        report_interrupted(m.history, out)
         lp = m.link_prediction() if m.test_pos.shape[1] else {}
-        typer.echo(f"trained {conv} node embeddings for {len(m.keys)} nodes; held-out link prediction "
+        typer.echo(f"trained {m.config.conv} node embeddings for {len(m.keys)} nodes; held-out link prediction "
                    + " ".join(f"{k}={v:.4f}" for k, v in lp.items()) + f"; saved to {out}")
 
     @app.command("rerank")
@@ -170,14 +229,19 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         """Search the bi-encoder's collection and re-rank its top candidates with the pair model."""
         from simlab.artifacts import load
         from simlab.cli.main import echo_json, print_table
+        from simlab.errors import ConfigError
 
         bi = load(biencoder)
+        if not hasattr(bi, "collection") or not hasattr(bi, "most_similar"):
+            raise ConfigError(f"{biencoder}: a {type(bi).__name__} is not a graph bi-encoder (simlab train graph)")
         if str(pair) == "editpath":
             from simlab.graph.refine import EditPathScorer
 
             pm: Any = EditPathScorer(restarts=restarts)
         else:
             pm = load(pair)
+            if not hasattr(pm, "rerank"):
+                raise ConfigError(f"{pair}: a {type(pm).__name__} is not a graph pair model or 'editpath'")
         q: Any = query
         if query not in (bi.collection or []) and Path(query).exists():
             from simlab.graph.io import read_graph_file

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from simlab.cli.main import FORCE_HELP
+
 WORD2VEC_SUFFIXES = (".txt", ".vec", ".bin")
 
 
@@ -38,6 +40,25 @@ def load_vectors(path: Path) -> Any:
     raise DataError("expected a simlab Vectors artifact directory or a word2vec .txt/.vec/.bin file", path)
 
 
+SEARCH_BREADTH = ("efSearch", "nprobe", "efConstruction")
+
+
+def check_search_settings(options: dict[str, Any], count: int | None = None) -> dict[str, Any]:
+    """Search breadth settings are integers >= 1; above the index size they buy nothing, so they are capped
+    there (an efSearch of 1e9 on 5 vectors would otherwise allocate gigabytes)."""
+    from simlab.errors import ConfigError
+
+    out = dict(options)
+    for key in SEARCH_BREADTH:
+        if key in out:
+            v = out[key]
+            if type(v) is not int or v < 1:
+                raise ConfigError(f"--set {key} must be an integer >= 1, got {v!r}")
+            if count is not None:
+                out[key] = min(v, max(count, 1))
+    return out
+
+
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
     """Add the ``index`` command group (``index build``) and the top-level ``search`` command."""
     index_app = typer.Typer(help="Build nearest-neighbour indexes (exact or FAISS).", no_args_is_help=True)
@@ -55,16 +76,19 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             "--set", help="Backend option key=value (efSearch=64, nprobe=16, efConstruction=80 ...).")] = None,
         threads: Annotated[int | None, typer.Option("--threads")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
         """Build an index over vectors and save it (then use simlab search)."""
         import time
 
-        from simlab.cli.main import echo_json, set_threads
+        from simlab.cli.main import echo_json, guard_out, set_threads
+
+        guard_out(out, "index", force, inputs=[vectors])
         from simlab.config import parse_overrides
         from simlab.errors import ConfigError
 
         set_threads(threads)
-        options = parse_overrides(set_ or [])
+        options = check_search_settings(parse_overrides(set_ or []))
         if factory is not None:
             if backend != "faiss":
                 raise ConfigError("--factory applies to --backend faiss")
@@ -102,15 +126,14 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         """Nearest neighbours of a stored key (itself excluded) or of query vectors from a .npy file."""
         from simlab.cli.main import echo_json, print_table
         from simlab.config import parse_overrides
-        from simlab.errors import DataError
         from simlab.index import Index
 
         if (query is None) == (vector_file is None):
             raise typer.BadParameter("give a QUERY key or --vector-file (one of them)")
         if k < 1:
             raise typer.BadParameter("-k must be >= 1")
-        overrides = parse_overrides(set_ or [])
         idx = Index.load(index)
+        overrides = check_search_settings(parse_overrides(set_ or []), len(idx))
         if query is not None:
             key: Any = query
             if key not in idx and query.lstrip("-").isdigit() and int(query) in idx:
@@ -119,10 +142,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         else:
             import numpy as np
 
-            try:
-                arr = np.load(vector_file, allow_pickle=False)
-            except (OSError, ValueError) as exc:
-                raise DataError(f"cannot read a .npy array ({exc})", vector_file) from None
+            from simlab.sequence.data import read_npy
+
+            arr = read_npy(vector_file)
             hits = idx.search(np.atleast_2d(arr), k, **overrides)
             batches = [(f"{vector_file}[{i}]", hits[i]) for i in range(len(hits))]
         results = [{"query": name, "hits": [{"rank": r + 1, "key": kk, "similarity": float(s)}

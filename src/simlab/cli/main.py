@@ -8,6 +8,7 @@ exit 2 (typer/click).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -32,14 +33,30 @@ train_app = typer.Typer(help="Train a model (word2vec, fasttext, doc2vec, siames
 app.add_typer(train_app, name="train")
 
 _state: dict[str, Any] = {"debug": False}
-CLI_MODULES = ("simlab.cli.index_cmds", "simlab.cli.text", "simlab.cli.sequence", "simlab.cli.graph",
+FORCE_HELP = "Replace an existing simlab artifact of another kind, or an input artifact (never anything else)."
+Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
+CLI_MODULES = ("simlab.cli.index_cmds", "simlab.cli.text", "simlab.cli.sequence", "simlab.cli.graph", "simlab.cli.fusion",
                "simlab.cli.scale")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("simlab")
+        except PackageNotFoundError:
+            v = "unknown"
+        typer.echo(f"simlab {v}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress at INFO level.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=_version)] = False,
 ) -> None:
     _state["debug"] = debug
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -57,14 +74,89 @@ def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) ->
         return
     cols = columns or list(rows[0])
 
-    def fmt(v: Any) -> str:
-        return f"{v:.4f}" if isinstance(v, float) else str(v)
+    from simlab.formatting import format_value as fmt
 
     widths = {c: max(len(c), *(len(fmt(r.get(c, ""))) for r in rows)) for c in cols}
     typer.echo("  ".join(c.ljust(widths[c]) for c in cols))
     typer.echo("  ".join("-" * widths[c] for c in cols))
     for r in rows:
         typer.echo("  ".join(fmt(r.get(c, "")).ljust(widths[c]) for c in cols))
+
+
+def guard_out(out: Path, kind: str | tuple[str, ...] | None, force: bool = False,
+              inputs: tuple[Any, ...] | list[Any] = ()) -> Path:
+    """The one ``--out`` check of every command that writes an artifact; call it before any work.
+
+    A new path, an empty folder or a simlab artifact of `kind` is accepted; a file, a folder that is not a
+    simlab artifact and a path under a file are refused; an artifact of another kind or one of the command's
+    `inputs` only with ``--force`` (see :func:`simlab.artifacts.check_out`).
+    """
+    from simlab.artifacts import check_out
+
+    return check_out(out, kind, force=force, inputs=[i for i in inputs if isinstance(i, str | Path)])
+
+
+def guard_out_file(out: Path, header: str, what: str) -> None:
+    """Check an output *file* (``ged --out``): new, or simlab's own format (its first line is `header`)."""
+    from simlab.errors import DataError
+
+    if not os.path.lexists(out):
+        if out.parent.exists() and not out.parent.is_dir():
+            raise DataError("cannot write here: the parent is a file, not a directory", out)
+        return
+    if not out.is_file():
+        raise DataError(f"exists and is not a file; refusing to write {what} there", out)
+    try:
+        with out.open("rb") as f:
+            first = f.readline(4096)
+    except OSError as exc:
+        raise DataError(f"cannot read ({exc.strerror})", out) from None
+    if first and not first.decode("utf-8", "replace").startswith(header):
+        raise DataError(f"exists and is not a simlab {what}; refusing to overwrite it (choose a new --out)", out)
+
+
+RESUMABLE = ("epochs", "lr", "patience", "seed", "device", "threads", "progress")
+
+
+def resume_model(path: Path, kind: str, changes: dict[str, Any]) -> Any:
+    """Load a saved model of `kind` to continue training; only `RESUMABLE` settings may change.
+
+    Raises:
+        ConfigError: naming the settings that a resumed run cannot change.
+    """
+    from simlab.artifacts import load
+    from simlab.config import from_dict, to_dict
+    from simlab.errors import ConfigError
+
+    model = load(path, kind=kind)
+    current = to_dict(model.config)
+    fixed = sorted(k for k, v in changes.items() if k not in RESUMABLE and current.get(k, object()) != v)
+    if fixed:
+        raise ConfigError(f"--resume continues a trained model; cannot change {', '.join(fixed)} "
+                          f"(only {', '.join(RESUMABLE)} apply)")
+    model.config = from_dict(type(model.config), {**current, **changes})
+    return model
+
+
+def report_interrupted(history: dict[str, Any], out: Path) -> None:
+    """After saving a training that Ctrl-C / SIGTERM stopped: say so and exit 130 (143 for SIGTERM)."""
+    how = (history or {}).get("interrupted")
+    if how:
+        typer.echo(f"interrupted: saved the best model so far (epoch {history.get('best_epoch')}) to {out}; "
+                   "continue with --resume", err=True)
+        sys.exit(143 if how == "terminated" else 130)
+
+
+def check_positive(name: str, value: float | None, minimum: float = 0.0, allow_equal: bool = True) -> None:
+    """Refuse NaN, infinite and out-of-range numeric options with a usage error naming the option."""
+    import math
+
+    if value is None:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise typer.BadParameter(f"{name} must be a finite number, got {value}")
+    if value < minimum or (value == minimum and not allow_equal):
+        raise typer.BadParameter(f"{name} must be {'>=' if allow_equal else '>'} {minimum}, got {value}")
 
 
 def set_threads(threads: int | None) -> None:
@@ -153,8 +245,10 @@ def similar(
 def embed(
     model: Annotated[Path, typer.Argument(help="A trained model artifact.")],
     input: Annotated[Path, typer.Argument(help="Items to embed (format depends on the model).")],
-    out: Annotated[Path, typer.Option("--out", help="Output Vectors artifact directory (Parquet parts with "
-                                                    "--engine or a .parquet input/output).")],
+    out: Annotated[Path, typer.Option("--out", help="Output Vectors artifact directory (new, or a vectors "
+                                                    "artifact to replace); Parquet parts with --engine or a "
+                                                    ".parquet input/output.")],
+    force: Force = False,
     # streaming path (simlab.cli.scale): JSONL/TSV/Parquet in, Parquet id + vector out, on an engine
     engine: Annotated[str | None, typer.Option("--engine", help="Stream on 'local' or 'ray' (Parquet out).")] = None,
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (implies ray).")] = None,
@@ -168,8 +262,9 @@ def embed(
     from simlab.cli.scale import embed_streaming, wants_engine
 
     if wants_engine(engine, address, cpus, input, out) or fmt is not None:
-        embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto")
+        embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto", overwrite=force)
         return
+    guard_out(out, "vectors", force, inputs=(model, input))
     obj = load(model)
     if not hasattr(obj, "embed_file"):
         raise SimlabError(f"{model}: a {type(obj).__name__} cannot embed files")
@@ -219,8 +314,15 @@ def demo(
 ) -> None:
     """Run the end-to-end demo on bundled data; print a results table and write DIR/report.html."""
     from simlab.demo import run_demo
+    from simlab.errors import DataError
 
-    result = run_demo(out, quick=quick, sections=sections.split(",") if sections else None)
+    if os.path.lexists(out) and not out.is_dir():
+        raise DataError("exists and is not a folder; choose a new --out for the demo", out)
+    if out.is_dir() and any(out.iterdir()) and not (out / "report.html").is_file():
+        raise DataError("is a folder with other files (not an earlier demo); choose a new --out", out)
+
+    result = run_demo(out, quick=quick, sections=sections.split(",") if sections else None,
+                      on_event=lambda msg: typer.echo(msg, err=True))
     for sec in result.sections:
         typer.echo(f"\n== {sec.title} ({sec.seconds:.1f}s)")
         print_table(sec.rows)
@@ -235,18 +337,64 @@ for _mod in CLI_MODULES:
             raise
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup (and a training's best-so-far save) runs."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _command_name(argv: list[str]) -> str:
+    """``simlab train word2vec`` from the arguments (the first two words that are not options)."""
+    words = [a for a in argv if not a.startswith("-")][:2]
+    groups = {"train", "index"}
+    if words and words[0] not in groups:
+        words = words[:1]
+    return " ".join(["simlab", *words])
+
+
+def _one_line(exc: BaseException) -> str:
+    """A one-line description of an unexpected exception (no traceback)."""
+    import errno
+
+    if isinstance(exc, MemoryError):
+        return "out of memory (the input or a setting asks for more memory than this machine has)"
+    if isinstance(exc, RecursionError):
+        return "input nested too deeply"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return f"cannot write: {exc.strerror}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+    text = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the app, turning a SimlabError into one line on stderr and exit code 1."""
+    """Console entry point: one line on stderr for every failure, never a traceback (``--debug`` shows it).
+
+    Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+    """
+    import signal
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    _state["debug"] = "--debug" in args
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app(args=argv, standalone_mode=False)
+        cmd = typer.main.get_command(app)
+        with cmd.make_context("simlab", args) as ctx:  # not cmd.main: it turns Ctrl-C into a silent Abort
+            cmd.invoke(ctx)
     except SimlabError as exc:
         if _state["debug"]:
             raise
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if _state["debug"]:
+            raise
         typer.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
     except Exception as exc:
         # click (vendored by typer) usage errors: duck-typed so no private module is imported
         name = type(exc).__name__
@@ -256,5 +404,9 @@ def main(argv: list[str] | None = None) -> None:
         if name == "Exit":
             sys.exit(getattr(exc, "exit_code", 0))
         if name == "Abort":
-            sys.exit(1)
-        raise
+            typer.echo("interrupted", err=True)
+            sys.exit(143 if isinstance(exc.__context__, Terminated) else 130)
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {_command_name(args)}: {_one_line(exc)} (--debug shows the traceback)", err=True)
+        sys.exit(1)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,13 +24,13 @@ def wants_engine(engine: str | None, address: str | None, cpus: int | None, *pat
 
 def embed_streaming(model: Path, input: Path, out: Path, engine: str | None, address: str | None,
                     cpus: int | None, field: str | None = None, id_field: str | None = None,
-                    fmt: str = "auto") -> None:
+                    fmt: str = "auto", overwrite: bool = False) -> None:
     """``simlab embed`` on an engine: Parquet shards of id + vector, progress in rows/s."""
     from simlab.scale.batch_embed import embed
 
     col: str | int = "text" if field is None else (int(field) if field.isdigit() else field)
     res = embed(model, input, out, engine=engine or "local", address=address, cpus=cpus, field=col,
-                id_field=id_field, format=fmt, progress=None)
+                id_field=id_field, format=fmt, progress=None, overwrite=overwrite)
     tail = f" ({res.skipped} without a known word left out)" if res.skipped else ""
     if res.seconds:
         tail += f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} rows/s, engine {res.engine})"
@@ -39,10 +39,10 @@ def embed_streaming(model: Path, input: Path, out: Path, engine: str | None, add
     typer.echo(f"wrote {res.rows} vectors of dim {res.dim} to {out} as {res.shards} Parquet part(s){tail}")
 
 
-def ged_on_engine(graphs: Path, out: Path, pair_list: list[tuple[str, str]] | None, method: str, engine: str,
+def ged_on_engine(graphs: Any, out: Path, pair_list: list[tuple[str, str]] | None, method: str, engine: str,
                   address: str | None, cpus: int | None, timeout: float, restarts: int,
                   label_attr: str | None) -> None:
-    """``simlab ged`` on an engine: pairs in resumable chunks across workers."""
+    """``simlab ged`` on an engine: pairs in resumable chunks across workers (`graphs`: a GraphSet or path)."""
     from simlab.scale.all_pairs import pairs
 
     res = pairs(graphs, out, method=method, pairs=pair_list, engine=engine, address=address, cpus=cpus,

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from simlab.cli.main import FORCE_HELP, report_interrupted
+
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
     """Add ``train siamese`` to the CLI (``similar``, ``embed``, ``evaluate`` are generic in main.py)."""
@@ -19,8 +21,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         data: Annotated[str, typer.Argument(
             help="ucr:NAME (bundled UCR/UEA), a .ts or UCR TSV file, or a sentence-pair TSV/CSV / SICK / STS-B file.")],
         out: Annotated[Path, typer.Option("--out", help="Output model artifact directory.")],
-        encoder: Annotated[str, typer.Option("--encoder", help="rnn, lstm or gru.")] = "gru",
-        loss: Annotated[str, typer.Option("--loss", help="A loss (simlab list losses) or auto.")] = "auto",
+        encoder: Annotated[str | None, typer.Option("--encoder", help="rnn, lstm or gru (default gru).")] = None,
+        loss: Annotated[str | None, typer.Option("--loss", help="A loss (simlab list losses) or auto (default).")]
+        = None,
         head: Annotated[str | None, typer.Option("--head", help="cosine, malstm or learned.")] = None,
         vectors: Annotated[Path | None, typer.Option("--vectors", help="Word vectors artifact (text).")] = None,
         dev: Annotated[str | None, typer.Option("--dev", help="Dev data for early stopping (same kind).")] = None,
@@ -30,24 +33,31 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         device: Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = None,
         threads: Annotated[int | None, typer.Option("--threads")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the training summary as JSON.")] = False,
+        resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model "
+                                                                     "(--set epochs=N more).")] = None,
+        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
         """Train a Siamese recurrent encoder and save it (then use simlab similar / embed / evaluate)."""
-        from simlab.cli.main import echo_json, set_threads
+        from simlab.cli.main import echo_json, guard_out, set_threads
         from simlab.config import load_config_file, parse_overrides
 
+        guard_out(out, "sequence_siamese", force, inputs=[data, dev, vectors, config, resume])
         set_threads(threads)
-        cfg: dict[str, Any] = {**load_config_file(config), "encoder": encoder, "loss": loss}
-        if head is not None:
-            cfg["head"] = head
-        for key, value in (("seed", seed), ("device", device), ("threads", threads)):
-            if value is not None:
-                cfg[key] = value
-        cfg.update(parse_overrides(set_ or []))
+        # precedence: API defaults < --config file < named flags given < --set
+        flags = {"encoder": encoder, "loss": loss, "head": head, "seed": seed, "device": device, "threads": threads}
+        cfg: dict[str, Any] = {**load_config_file(config), **{k: v for k, v in flags.items() if v is not None},
+                               **parse_overrides(set_ or [])}
         from simlab.sequence.model import SiameseModel
 
-        model = SiameseModel(cfg, vectors=vectors).fit(data, dev=dev)
+        if resume is not None:
+            from simlab.cli.main import resume_model
+
+            model = resume_model(resume, "sequence_siamese", cfg).fit(data, dev=dev, vectors=vectors)
+        else:
+            model = SiameseModel(cfg, vectors=vectors).fit(data, dev=dev)
         model.save(out)
         h = model.history
+        report_interrupted(h, out)
         summary = {"out": str(out), "modality": model.modality, "dim": model.dim, "loss": h.get("loss"),
                    "data_kind": h.get("data_kind"), "epochs": len(h.get("epochs", [])),
                    "best_epoch": h.get("best_epoch"), "best_dev": h.get("best_dev"),
@@ -57,6 +67,6 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         if as_json:
             echo_json(summary)
         else:
-            typer.echo(f"trained {encoder} siamese ({model.modality}, dim {model.dim}, loss {summary['loss']}, "
+            typer.echo(f"trained {model.config.encoder} siamese ({model.modality}, dim {model.dim}, loss {summary['loss']}, "
                        f"{summary['epochs']} epochs, final loss {summary['final_loss']:.4f}, "
                        f"{summary['pairs_per_s']:,.0f} {unit}/s) -> {out}")

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from simlab.cli.main import FORCE_HELP
+
 _MODELS = {
     "word2vec": "simlab.text.word2vec:Word2Vec",
     "fasttext": "simlab.text.fasttext:FastText",
@@ -41,13 +43,14 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
     from simlab.text.corpus import TextCorpus, write_line_corpus
 
     cls = _resolve(kind)
-    params = {**load_config_file(config), **parse_overrides(sets or [])}
-    if seed is not None:
-        params["seed"] = seed
-    if threads is not None:
-        params["workers"] = threads
-    if "epochs" in params and epochs is None and resume is not None:
-        epochs = int(params.pop("epochs"))
+    # precedence: API defaults < --config file < named flags given < --set
+    flags = {"seed": seed, "workers": threads, "epochs": epochs if resume is None else None}
+    params = {**load_config_file(config), **{k: v for k, v in flags.items() if v is not None},
+              **parse_overrides(sets or [])}
+    if resume is not None and "epochs" in params:
+        epochs = int(params.pop("epochs")) if epochs is None else epochs
+    elif resume is None:
+        epochs = None  # the config's epochs (recorded in the manifest) is what trains
     col: str | int = int(column) if column.isdigit() else column
     tc = TextCorpus(corpus, format=format, field=field, column=col)
     if resume is not None:
@@ -55,9 +58,9 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
         if changed:
             raise ConfigError(f"--resume continues a trained model; cannot change {', '.join(changed)} "
                               "(only --epochs, --threads and --seed apply)")
-        from simlab.artifacts import Artifact
+        from simlab.artifacts import load
 
-        model = cls._from_artifact(Artifact(resume, kind=cls.KIND))
+        model = load(resume, kind=cls.KIND)
     else:
         model = cls(params)
     if corpus_file and kind != "doc2vec":
@@ -96,9 +99,11 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                       "and train with gensim's faster corpus_file mode "
                                                       "(Word2Vec/FastText; no loss reported).")] = False,
             as_json: Annotated[bool, typer.Option("--json")] = False,
+            force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         ) -> None:
-            from simlab.cli.main import echo_json, set_threads
+            from simlab.cli.main import echo_json, guard_out, set_threads
 
+            guard_out(out, kind, force, inputs=[*corpus, resume])
             set_threads(threads)
             summary = train_text_model(kind, corpus, out, sets=sets, config=config, resume=resume, seed=seed,
                                        threads=threads, epochs=epochs, format=format, field=field, column=column,

@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ SECTION_MODULES = {
     "text": "simlab.demo.text",
     "sequence": "simlab.demo.sequence",
     "graph": "simlab.demo.graph",
+    "fusion": "simlab.demo.fusion",
 }
 
 
@@ -68,7 +70,7 @@ def available_sections() -> list[str]:
 
 
 def run_demo(out: str | Path = "runs/demo", quick: bool = False, sections: list[str] | None = None,
-             seed: int = 0) -> DemoResult:
+             seed: int = 0, on_event: Callable[[str], None] | None = None) -> DemoResult:
     """Run the demo sections and write ``out/report.html``.
 
     Args:
@@ -76,6 +78,8 @@ def run_demo(out: str | Path = "runs/demo", quick: bool = False, sections: list[
         quick: smaller settings (used by the tests).
         sections: subset of section names; all available ones by default.
         seed: random seed for every section.
+        on_event: called with one line as each section starts and ends (the CLI prints it to stderr); the
+            library itself only logs at INFO.
     """
     import os
 
@@ -90,12 +94,15 @@ def run_demo(out: str | Path = "runs/demo", quick: bool = False, sections: list[
         names = [n for n in names if n in sections]
     ctx = DemoContext(out=out, quick=quick, seed=seed)
     done: list[Section] = []
-    for name in names:
+    say = on_event or (lambda msg: log.info("%s", msg))
+    t_all = time.perf_counter()
+    for i, name in enumerate(names, start=1):
         mod = importlib.import_module(SECTION_MODULES[name])
+        say(f"[{i}/{len(names)}] {name}: {getattr(mod, 'TITLE', name)} ...")
         t0 = time.perf_counter()
-        log.info("demo section %s", name)
         sec = mod.run(ctx)
         sec.seconds = time.perf_counter() - t0
+        say(f"[{i}/{len(names)}] {name}: done in {sec.seconds:.1f} s (total {time.perf_counter() - t_all:.0f} s)")
         done.append(sec)
     from simlab.demo.report import write_report
 

@@ -31,7 +31,7 @@ def _qps(idx: Any, queries: np.ndarray, k: int) -> float:
 
 def run(ctx: DemoContext) -> Section:
     """Build the indexes, measure recall@10 against exact search, QPS and bytes per vector; plot PCA."""
-    from simlab.demo.report import scatter_2d
+    from simlab.demo.report import line_plot, pca_2d, scatter_2d
     from simlab.index import Index, recall_at_k
     from simlab.reduce import PCA, neighbour_recall
     from simlab.vectors import Vectors
@@ -78,13 +78,45 @@ def run(ctx: DemoContext) -> Section:
                  "recall@10": round(neighbour_recall(half, vecs, 10, n_queries=nq, metric="euclidean"), 4),
                  "QPS": "-", "bytes/vector": dim // 2 * 4.0, "build s": "-"})
     sample = np.random.default_rng(ctx.seed).choice(n, min(n, 1500), replace=False)
-    pca2 = PCA(2).fit(x)
-    fig = scatter_2d(pca2.transform(x[sample]), [f"c{lab}" for lab in labels[sample]],
-                     f"PCA of {n} clustered vectors (dim {dim}), coloured by cluster")
+    pts, xl, yl = pca_2d(x[sample])
+    fig = scatter_2d(pts, [f"c{lab}" for lab in labels[sample]],
+                     f"PCA of {len(sample)} of {n} clustered vectors (dim {dim}), coloured by cluster",
+                     xlabel=xl, ylabel=yl)
+    curves = recall_qps_curves(built, q, ctx.quick)
+    curve_png = line_plot({name: (c["qps"], c["recall"]) for name, c in curves.items()},
+                          "recall@10 vs queries per second (batched, cosine)", "queries per second (log)",
+                          "recall@10 against exact search", logx=True,
+                          annotate={name: c["labels"] for name, c in curves.items()})
     text = (f"{n} clustered vectors of dimension {dim} (decaying spectrum), {nq} queries, cosine. recall@10 is "
             f"measured against the exact index; QPS is one batched search on {ctx.threads} thread(s) at most. "
             f"HNSW recall at efSearch=16: {low:.3f}, at efSearch=256: {high:.3f} (per-call override; the saved "
             f"setting is {hnsw.settings}). Save/load gives identical results: {same}. PQ stores each vector as "
             f"m one-byte codes (more bytes, higher recall). The last row keeps the first {dim // 2} PCA "
             f"components and reports how many of the exact Euclidean neighbours survive.")
-    return Section(TITLE, rows, text=text, figures=[("PCA projection coloured by cluster", fig)])
+    figures = [("PCA projection coloured by cluster", fig),
+               ("Recall/speed trade-off: HNSW over efSearch, IVF over nprobe (points labelled with the setting); "
+                "the exact index is the point at recall 1", curve_png)]
+    return Section(TITLE, rows, text=text, figures=figures)
+
+
+def recall_qps_curves(built: dict[str, Any], q: np.ndarray, quick: bool) -> dict[str, dict[str, list[Any]]]:
+    """Recall@10 and QPS of the HNSW index over efSearch and of the IVF-Flat index over nprobe."""
+    from simlab.index import recall_at_k
+
+    exact = built["exact"]
+    sweeps = {"faiss HNSW32": ("efSearch", (8, 16, 32, 64, 128) if not quick else (8, 32)),
+              next(n for n in built if n.endswith(",Flat")): ("nprobe", (1, 2, 4, 8, 16) if not quick else (1, 4))}
+    curves: dict[str, dict[str, list[Any]]] = {"exact": {"qps": [_qps(exact, q, 10)], "recall": [1.0],
+                                                         "labels": [""]}}
+    for name, (param, values) in sweeps.items():
+        idx = built[name]
+        c: dict[str, list[Any]] = {"qps": [], "recall": [], "labels": []}
+        for v in values:
+            c["recall"].append(recall_at_k(idx, exact, q, 10, **{param: v}))
+            idx.search(q[:10], 10, **{param: v})
+            t0 = time.perf_counter()
+            idx.search(q, 10, **{param: v})
+            c["qps"].append(len(q) / max(time.perf_counter() - t0, 1e-9))
+            c["labels"].append(f"{param}={v}")
+        curves[name] = c
+    return curves

@@ -23,7 +23,7 @@ def run(ctx: DemoContext) -> Section:
 
 
 def _run(ctx: DemoContext) -> Section:
-    from simlab.demo.report import scatter_2d
+    from simlab.demo.report import pca_2d, scatter_2d, training_curve
     from simlab.sequence import data as D
     from simlab.sequence import evaluation as V
     from simlab.sequence.model import SiameseModel
@@ -49,19 +49,21 @@ def _run(ctx: DemoContext) -> Section:
     rows = [
         {"method": "1-NN Siamese GRU (learned, cosine)", "accuracy": acc, "query_seconds": t_model,
          "train_seconds": t_fit},
-        {"method": "1-NN Euclidean", "accuracy": acc_ed, "query_seconds": t_ed, "train_seconds": 0.0},
+        {"method": "1-NN Euclidean", "accuracy": acc_ed, "query_seconds": t_ed, "train_seconds": None},
         {"method": "1-NN DTW (full window, dtaidistance)", "accuracy": acc_dtw, "query_seconds": t_dtw,
-         "train_seconds": 0.0},
+         "train_seconds": None},
     ]
-    emb = model.encode(test.series)
-    x = emb - emb.mean(0)
-    _, _, vt = np.linalg.svd(x, full_matrices=False)
-    pts = x @ vt[:2].T
-    png = scatter_2d(pts, list(test.labels), "GunPoint test embeddings (PCA), Siamese GRU")
+    pts, xl, yl = pca_2d(model.encode(test.series))
+    png = scatter_2d(pts, [f"class {c}" for c in test.labels], "GunPoint test embeddings (PCA), Siamese GRU",
+                     xlabel=xl, ylabel=yl)
+    figures = [("PCA of the learned GunPoint test embeddings, coloured by class", png)]
+    curve = training_curve(model.history, "Siamese GRU on GunPoint: training")
+    if curve is not None:
+        figures.append(("Training curve of the Siamese GRU (contrastive loss per epoch)", curve))
     text = (f"A bidirectional GRU (hidden 64, mean pooling over windows of 5 steps) is trained with a contrastive "
             f"loss on class-balanced pairs of the {len(train)} GunPoint training series (jitter/scaling/time-warp "
             "augmentation); its "
             f"embeddings classify the {len(test)} test series by 1-NN (cosine).")
     if ctx.quick:
         text += " Quick mode: 3 short epochs, so the learned accuracy is not representative."
-    return Section(TITLE, rows, text, [("PCA of the learned GunPoint test embeddings, coloured by class", png)])
+    return Section(TITLE, rows, text, figures)

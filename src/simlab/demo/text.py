@@ -57,12 +57,12 @@ def run(ctx: DemoContext) -> Section:
     self_hits_sif = sum(sif.most_similar_text(" ".join(t), k=1).keys[0] == i for i, t in docs) / len(docs)
     rows.append({"model": "Doc2Vec PV-DBOW 50d", "train_s": round(d2v_s, 1), "vocab": len(d2v.word_vectors),
                  "doc_self_retrieval@1": self_hits_d2v})
-    rows.append({"model": "SIF over Word2Vec", "train_s": 0.0, "vocab": len(sif.words or []),
+    rows.append({"model": "SIF over Word2Vec", "train_s": None, "vocab": len(sif.words or []),
                  "doc_self_retrieval@1": self_hits_sif})
     for r in rows:
         for key in ("wordsim353_spearman", "ws_pairs_scored", "analogy_acc", "analogies_scored",
                     "doc_self_retrieval@1"):
-            r.setdefault(key, "")
+            r.setdefault(key, None)
 
     # nearest words + 2-D PCA of a few word groups
     probes = [w for w in ("police", "afghanistan", "fire", "government") if w in w2v]
@@ -70,16 +70,14 @@ def run(ctx: DemoContext) -> Section:
     figures = []
     words = [(g, w) for g, ws in _GROUPS.items() for w in ws if w in w2v]
     if len(words) >= 3:
-        from simlab.demo.report import scatter_2d
+        from simlab.demo.report import pca_2d, scatter_2d
 
         x = w2v.vectors[[w for _, w in words]].astype(np.float64)
-        x = x / np.linalg.norm(x, axis=1, keepdims=True)
-        x -= x.mean(0)
-        _, _, vt = np.linalg.svd(x, full_matrices=False)
-        pts = x @ vt[:2].T
-        figures.append(("PCA of Word2Vec vectors (Lee corpus), coloured by word group",
+        pts, xl, yl = pca_2d(x / np.linalg.norm(x, axis=1, keepdims=True))
+        figures.append(("PCA of Word2Vec vectors (Lee corpus), coloured by word group; words are labelled where "
+                        "the labels do not overlap",
                         scatter_2d(pts, [g for g, _ in words], "Word2Vec on the Lee corpus: 2-D PCA",
-                                   annotate=[w for _, w in words])))
+                                   annotate=[w for _, w in words], xlabel=xl, ylabel=yl)))
     w2v.save(ctx.out / "text-word2vec")
     text = (f"Trained on gensim's Lee background corpus (300 news documents, ~60k tokens; {ep} epochs). "
             f"The corpus is tiny, so WordSim-353 covers only the pairs whose words occur in it and analogy "

@@ -79,7 +79,11 @@ def load_ged_benchmark(name: str, root: str | Path | None = None) -> GEDBenchmar
     gpath = root / "processed" / f"{canon}_ged.pt"
     if not gpath.is_file():
         raise DataError("GED matrix not found", gpath)
-    ged = torch.load(gpath, weights_only=True).double().numpy()
+    try:
+        ged = torch.load(gpath, weights_only=True).double().numpy()
+    except Exception as exc:  # refused by weights_only (pickled code), truncated or not a torch file
+        raise DataError(f"not a plain tensor file ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})",
+                        gpath) from None
     all_ids = ids["train"] + ids["test"]
     if ged.shape != (len(all_ids), len(all_ids)):
         raise DataError(f"GED matrix has shape {ged.shape}, expected {len(all_ids)} graphs", gpath)

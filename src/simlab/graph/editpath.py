@@ -27,6 +27,8 @@ Shapes: graphs of a batch are padded to the largest graph of the batch (``N`` no
 
 from __future__ import annotations
 
+import math
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,6 +104,8 @@ class EditPathConfig:
         threads: torch threads during the search (None: leave torch's setting). The search runs many small
             batched operations; intra-op threads barely help them and, on a busy machine, slowed AIDS700nef from
             4 s to 118 s with 2 threads, so the default is 1 (run several processes to use more cores).
+        timeout: seconds of search per pair (a chunk of B pairs gets B times this); when it runs out the best
+            path found so far is kept (still an upper bound). None: no limit.
     """
 
     inits: tuple[str, ...] = INITS
@@ -111,9 +115,12 @@ class EditPathConfig:
     chunk: int = 4096
     label_attr: str | None = "auto"
     threads: int | None = 1
+    timeout: float | None = 10.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "inits", tuple(self.inits))
+        if self.timeout is not None and not (self.timeout > 0):  # also refuses NaN
+            raise ConfigError(f"timeout must be > 0 seconds or None, got {self.timeout}")
         if self.threads is not None and self.threads < 1:
             raise ConfigError(f"threads must be >= 1 or None, got {self.threads}")
         bad = [i for i in self.inits if i not in INITS]
@@ -178,13 +185,14 @@ def _path_cost(aa: Any, ab: Any, cn: Any, perm: Any) -> Any:
     return cn.gather(2, perm[:, :, None]).squeeze(2).sum(1) + (aa != m).sum((1, 2)) / 2
 
 
-def _descend(aa: Any, ab: Any, cn: Any, perm: Any) -> tuple[Any, Any]:
+def _descend(aa: Any, ab: Any, cn: Any, perm: Any, deadline: float = math.inf) -> tuple[Any, Any]:
     """Steepest descent over swaps of two nodes' images until no swap lowers the cost.
 
     Swapping the images of i and j changes only rows/columns i and j of the permuted adjacency ``M``; with
     ``X = deg_a 1' + 1 deg_M' - 2 A M`` (``X[i, j]`` = mismatches of row i of A against row j of M) the edge delta
     is ``X[i,j] + X[j,i] - X[i,i] - X[j,j] - 2 M[i,j] - 2 A[i,j] + 2 [A[i,j] != M[i,j]]`` and the node delta is
-    ``K[i,j] + K[j,i] - K[i,i] - K[j,j]`` with ``K[i, j] = c(i, P[j])``.
+    ``K[i,j] + K[j,i] - K[i,i] - K[j,j]`` with ``K[i, j] = c(i, P[j])``. Stops at `deadline` (``time.monotonic``)
+    with the path reached so far.
     """
     import torch
 
@@ -193,7 +201,7 @@ def _descend(aa: Any, ab: Any, cn: Any, perm: Any) -> tuple[Any, Any]:
     upper = torch.triu(torch.ones(n, n, dtype=torch.bool), 1)
     active = torch.arange(len(perm))
     cost = _path_cost(aa, ab, cn, perm)
-    while len(active):
+    while len(active) and time.monotonic() < deadline:
         a, p, c = aa[active], perm[active], cn[active]
         m = _permute(ab[active], p)
         x = deg_a[active][:, :, None] + m.sum(2)[:, None, :] - 2 * torch.bmm(a, m)
@@ -266,9 +274,12 @@ def _search_chunk(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.nda
         starts.append(torch.from_numpy(_assignment((cn + degree_gap + LEARNED_WEIGHT * dist).numpy())))
     for r in range(cfg.restarts):  # random start r of a pair depends on (seed, r, the two graphs) only
         starts.append(_random_perms(pa.keys[ia], pb.keys[ib], cfg.seed, r, n))
-    for perm in starts:
+    deadline = time.monotonic() + cfg.timeout * len(ia) if cfg.timeout is not None else math.inf
+    for k, perm in enumerate(starts):
+        if k and time.monotonic() >= deadline:
+            break
         if cfg.descent:
-            perm, cost = _descend(aa, ab, cn, perm)
+            perm, cost = _descend(aa, ab, cn, perm, deadline)
         else:
             cost = _path_cost(aa, ab, cn, perm)
         better = cost < best_cost

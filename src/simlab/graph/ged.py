@@ -20,6 +20,7 @@ GED files are tab-separated with a header, one pair per line, ids as in the grap
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
 import os
@@ -136,7 +137,10 @@ class GEDTable:
         if not p.is_file():
             raise DataError("GED file not found", p)
         a, b, ged, exact = [], [], [], []
-        with p.open("r", encoding="utf-8", newline="") as f:
+        from simlab.paths import read_text
+
+        text = read_text(p, "GED file")
+        with io.StringIO(text, newline="") as f:
             rows = csv.reader(f, delimiter="\t")
             header = next(rows, None)
             if header is None:
@@ -221,8 +225,9 @@ def _work(pair: tuple[int, int]) -> tuple[int, int, float, bool]:
 
 def _read_done(path: Path) -> set[tuple[str, str]]:
     done: set[tuple[str, str]] = set()
-    with path.open("r", encoding="utf-8") as f:
-        lines = f.read().split("\n")
+    from simlab.paths import read_text
+
+    lines = read_text(path, "GED file").split("\n")
     if not lines or lines[0].split("\t")[:3] != list(HEADER[:3]):
         raise DataError(f"cannot resume: header is not {' '.join(HEADER)}", path, 1)
     for line in lines[1:]:

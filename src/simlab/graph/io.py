@@ -161,6 +161,13 @@ def node_link_to_graph(obj: Any, path: Any = None, line: int | None = None) -> n
     for j, n in enumerate(nodes):
         if not isinstance(n, Mapping) or "id" not in n:
             raise DataError(f"node #{j} has no 'id'", path, line)
+        try:
+            dup = n["id"] in g
+        except TypeError:
+            raise DataError(f"node #{j}: id must be a string or a number, got {type(n['id']).__name__}",
+                            path, line) from None
+        if dup:
+            raise DataError(f"duplicate node id {n['id']!r} (node #{j})", path, line)
         g.add_node(n["id"], **{k: v for k, v in n.items() if k != "id"})
     loops = multi = 0
     for j, e in enumerate(edges):
@@ -168,7 +175,7 @@ def node_link_to_graph(obj: Any, path: Any = None, line: int | None = None) -> n
             raise DataError(f"edge #{j} needs 'source' and 'target'", path, line)
         u, v = e["source"], e["target"]
         for end in (u, v):
-            if end not in g:
+            if not isinstance(end, str | int | float) or end not in g:
                 raise DataError(f"edge #{j} refers to unknown node {end!r}", path, line)
         if u == v:
             loops += 1
@@ -199,22 +206,25 @@ def graph_to_node_link(g: nx.Graph, gid: Any, label_attr: str | None = "auto") -
 
 def read_jsonl(path: str | Path) -> tuple[list[Any], list[nx.Graph]]:
     """Read a JSON-lines file of node-link graphs; ids from ``"id"`` (else the 0-based line index)."""
+    from simlab.paths import read_text
+
     p = Path(path)
     ids, graphs = [], []
-    with p.open("r", encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"invalid JSON at column {exc.colno}: {exc.msg}", p, i) from None
-            g = node_link_to_graph(obj, p, i)
-            gid = obj.get("id", len(ids))
-            if g.number_of_nodes() == 0:
-                raise DataError(f"graph {gid!r} is empty (no nodes)", p, i)
-            ids.append(gid)
-            graphs.append(g)
+    for i, line in enumerate(read_text(p, "graphs file").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON at column {exc.colno}: {exc.msg}", p, i) from None
+        except RecursionError:
+            raise DataError("JSON nested too deeply", p, i) from None
+        g = node_link_to_graph(obj, p, i)
+        gid = obj.get("id", len(ids))
+        if g.number_of_nodes() == 0:
+            raise DataError(f"graph {gid!r} is empty (no nodes)", p, i)
+        ids.append(gid)
+        graphs.append(g)
     return ids, graphs
 
 

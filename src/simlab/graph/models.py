@@ -238,7 +238,7 @@ class _GraphModel:
         return out
 
     # -- public API ----------------------------------------------------------------------------------------------
-    def fit(self, graphs: Any, ged: Any, *, dev: tuple[Any, Any] | None = None) -> Any:
+    def fit(self, graphs: Any, ged: Any, *, dev: tuple[Any, Any] | None = None, resume: bool = False) -> Any:
         """Train on GED pairs.
 
         Args:
@@ -247,6 +247,7 @@ class _GraphModel:
             ged: a :class:`GEDTable`, a GED TSV path, or ``(id_a, id_b, ged)`` tuples; targets are exp(-nGED).
             dev: optional ``(graphs, ged)`` for early stopping; by default ``dev_share`` of the training
                 graphs are held out as dev queries (their pairs with the other training graphs).
+            resume: continue from the current weights and featurizer (a loaded model) instead of new ones.
 
         Returns:
             self.
@@ -256,10 +257,11 @@ class _GraphModel:
         cfg = self.config
         gs = _graphs(graphs)
         table = _ged_table(ged, gs)
-        self.featurizer = Featurizer(cfg.label_attr, list(cfg.feature_attrs), cfg.degree, cfg.max_degree,
-                                     cfg.unknown).fit(gs)
-        torch.manual_seed(cfg.seed)
-        self.net = self._build(self.featurizer.dim)
+        if not (resume and self.net is not None and self.featurizer is not None):
+            self.featurizer = Featurizer(cfg.label_attr, list(cfg.feature_attrs), cfg.degree, cfg.max_degree,
+                                         cfg.unknown).fit(gs)
+            torch.manual_seed(cfg.seed)
+            self.net = self._build(self.featurizer.dim)
         store = GraphStore(gs, self.featurizer)
         ia = np.array([gs.position(x) for x in table.a], np.int64)
         ib = np.array([gs.position(x) for x in table.b], np.int64)

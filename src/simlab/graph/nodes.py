@@ -197,7 +197,8 @@ class NodeEmbedder:
         return x
 
     # -- training ----------------------------------------------------------------------------------------------
-    def fit(self, graph: Any, *, features: Any = None, keys: list[Any] | None = None, name: str = "") -> NodeEmbedder:
+    def fit(self, graph: Any, *, features: Any = None, keys: list[Any] | None = None, name: str = "",
+            resume: bool = False) -> NodeEmbedder:
         """Train on one graph.
 
         Args:
@@ -206,6 +207,7 @@ class NodeEmbedder:
             features: node features for an edge-index input.
             keys: node keys for an edge-index input (default ``0..n-1``).
             name: a name for the graph (used by the link-prediction evaluator, e.g. ``"Cora"``).
+            resume: continue from the current weights and featurizer (a loaded model, same graph).
 
         Returns:
             self.
@@ -226,7 +228,8 @@ class NodeEmbedder:
         if isinstance(graph, nx.Graph):
             from simlab.graph.io import normalize_graph
 
-            x, ei, node_keys = self._featurize_nx(normalize_graph(graph, name or "graph"), fit=True)
+            warm = resume and self.featurizer is not None
+            x, ei, node_keys = self._featurize_nx(normalize_graph(graph, name or "graph"), fit=not warm)
         else:
             ei = np.asarray(graph, np.int64)
             if features is None:
@@ -255,8 +258,14 @@ class NodeEmbedder:
         self.train_edges = train_e
         torch.manual_seed(cfg.seed)
         structural_only = self.featurizer is not None and not self.featurizer.vocab and not self.featurizer.n_numeric
-        self.n_ids = n if (cfg.node_ids is True or (cfg.node_ids == "auto" and structural_only)) else 0
-        self.net = _NodeNet(cfg, self.x.shape[1], self.n_ids)
+        n_ids = n if (cfg.node_ids is True or (cfg.node_ids == "auto" and structural_only)) else 0
+        if resume and self.net is not None:
+            if n_ids != self.n_ids:
+                raise ConfigError(f"cannot resume: the model was trained on a graph of {self.n_ids} nodes, "
+                                  f"this one has {n}")
+        else:
+            self.n_ids = n_ids
+            self.net = _NodeNet(cfg, self.x.shape[1], self.n_ids)
         xt = torch.from_numpy(self.x)
         mp = torch.from_numpy(np.concatenate([train_e, train_e[::-1]], 1).copy())
         pos = torch.from_numpy(train_e)

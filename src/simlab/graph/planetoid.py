@@ -123,3 +123,26 @@ def load_planetoid(name: str, root: str | Path | None = None) -> tuple[np.ndarra
     e = e[:, e[0] != e[1]]
     e = np.unique(e, axis=1)
     return feats, e, labels.astype(np.int64)
+
+
+def planetoid_split(name: str, root: str | Path | None = None) -> dict[str, np.ndarray]:
+    """The standard Planetoid split (Yang et al., ICML 2016; Kipf & Welling 2017) of Cora or CiteSeer.
+
+    Train: the first ``len(ind.NAME.y)`` nodes (20 per class); validation: the next 500; test: the 1,000
+    nodes of ``ind.NAME.test.index``. Node order matches :func:`load_planetoid`.
+
+    Returns:
+        ``{"train": idx, "val": idx, "test": idx}`` int64 node indices.
+    """
+    canon = NAMES.get(name.lower())
+    if canon is None:
+        raise UnknownNameError("Planetoid dataset", name, NAMES.values())
+    if root is None:
+        from simlab.paths import shared_dataset
+
+        root = shared_dataset("planetoid")
+    raw = Path(root) / canon / "raw"  # type: ignore[arg-type]
+    n_train = int(np.asarray(_load(raw / f"ind.{canon.lower()}.y")).shape[0])
+    test = np.array(sorted(int(v) for v in (raw / f"ind.{canon.lower()}.test.index").read_text().split()), np.int64)
+    return {"train": np.arange(n_train, dtype=np.int64), "val": np.arange(n_train, n_train + 500, dtype=np.int64),
+            "test": test}

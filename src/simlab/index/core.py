@@ -309,6 +309,14 @@ class Index:
                 idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config, c.get("settings"))
             else:
                 idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config)
+        if not all(k is None or (isinstance(k, str | int) and not isinstance(k, bool)) for k in keys):
+            raise SimlabError(f"{art.path}/keys.json: keys must be strings, integers or null")
+        ids = getattr(idx._backend, "_ids", None)
+        if ids is not None:
+            ids = ids[: getattr(idx._backend, "_n", len(ids))]
+        top = int(ids.max()) + 1 if ids is not None and len(ids) else int(getattr(idx._backend, "ntotal", 0) or 0)
+        if top > len(keys):
+            raise SimlabError(f"{art.path}/keys.json: {len(keys)} keys for {top} stored vectors (truncated?)")
         idx._key_of = keys
         idx._id_of = {key: i for i, key in enumerate(keys) if key is not None}
         return idx

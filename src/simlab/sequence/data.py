@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from simlab.errors import DataError, DimensionError, UnknownNameError
+from simlab.paths import read_text
 
 # -- series ----------------------------------------------------------------------------------------------------
 
@@ -207,10 +208,7 @@ def read_ts(path: str | Path, name: str | None = None) -> SeriesDataset:
     files are not supported.
     """
     p = Path(path)
-    try:
-        lines = p.read_text("utf-8").splitlines()
-    except OSError as exc:
-        raise DataError(f"cannot read ({exc.strerror})", p) from None
+    lines = read_text(p, "series file").splitlines()
     has_label = True
     data_start = None
     for i, line in enumerate(lines):
@@ -255,10 +253,7 @@ def read_ucr_tsv(path: str | Path, name: str | None = None) -> SeriesDataset:
     Unequal lengths are padded with NaN in the archive; trailing NaN are dropped.
     """
     p = Path(path)
-    try:
-        lines = p.read_text("utf-8").splitlines()
-    except OSError as exc:
-        raise DataError(f"cannot read ({exc.strerror})", p) from None
+    lines = read_text(p, "series file").splitlines()
     series, labels = [], []
     for i, line in enumerate(lines):
         s = line.strip()
@@ -290,6 +285,18 @@ def _dataset(series: list[np.ndarray], labels: list[str] | None, name: str, path
         raise DataError(str(exc).removeprefix(f"{name}: "), path) from None
 
 
+def read_npy(path: str | Path) -> np.ndarray:
+    """A numeric ``.npy`` array (never pickled objects), or a one-line DataError (truncated, not .npy, ...)."""
+    p = Path(path)
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except Exception as exc:  # numpy raises many types on a corrupt header (ValueError, TokenError, ...)
+        raise DataError(f"not a readable .npy array ({' '.join(str(exc).split())[:120]})", p) from None
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+        raise DataError(f"expected a numeric .npy array, got dtype {getattr(arr, 'dtype', type(arr).__name__)}", p)
+    return arr
+
+
 def read_series(spec: str | Path) -> SeriesDataset:
     """``ucr:NAME`` (train split), ``ucr:NAME/test``, a ``.ts`` file, a UCR TSV file or a ``.npy`` array."""
     s = str(spec)
@@ -302,7 +309,7 @@ def read_series(spec: str | Path) -> SeriesDataset:
     if p.suffix.lower() == ".ts":
         return read_ts(p)
     if p.suffix.lower() == ".npy":
-        return SeriesDataset.from_arrays(np.load(p, allow_pickle=False), name=str(p))
+        return SeriesDataset.from_arrays(read_npy(p), name=str(p))
     return read_ucr_tsv(p)
 
 
@@ -358,12 +365,7 @@ class PairDataset:
 
 
 def _open_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text("utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError("file not found", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read ({exc})", path) from None
+    return read_text(path, "file").splitlines()
 
 
 def read_sick(path: str | Path) -> PairDataset:

@@ -20,6 +20,7 @@ import csv
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         while True:
             try:
                 b = raw.readline()
-            except (OSError, EOFError) as exc:
+            except (OSError, EOFError, zlib.error) as exc:
                 raise DataError(f"unreadable ({exc})", path, n + 1) from None
             if not b:
                 return

@@ -1,0 +1,279 @@
+"""Every failure is one line (exit 1, usage 2), never a traceback; interrupts exit 130/143 (issue 9)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import simlab
+from simlab.cli.main import main
+
+CATCH_ALL = "--debug shows the traceback"
+
+
+def cli(argv, capsys):
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(argv, capsys, code=1, contains=""):
+    """Run, and check the failure is one line with the right exit code, not the catch-all."""
+    got, _, err = cli(argv, capsys)
+    assert got == code, err
+    assert "Traceback" not in err and CATCH_ALL not in err, err
+    if code == 1:
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert contains in err, err
+    return err
+
+
+@pytest.fixture
+def vecs(tmp_path):
+    return simlab.Vectors(["a", "b", "c"], np.eye(3)).save(tmp_path / "v")
+
+
+def edit_manifest(art, fn):
+    m = art / "simlab.json"
+    man = json.loads(m.read_text())
+    new = fn(man)
+    m.write_text(new if isinstance(new, str) else json.dumps(new))
+
+
+def refresh(art, name):
+    data = (art / name).read_bytes()
+    edit_manifest(art, lambda m: {**m, "files": {**m["files"], name: {"sha256": hashlib.sha256(data).hexdigest(),
+                                                                        "bytes": len(data)}}})
+
+
+@pytest.mark.parametrize("manifest", [
+    "[]", '{"format": "simlab", "format_version": 1, "kind": "vectors", "files": []}',
+    '{"format": "simlab", "format_version": 1, "kind": ["vectors"], "files": {}}',
+    '{"format": "simlab", "format_version": 1, "kind": "vectors", "files": {"keys.json": "x"}}',
+    '{"format": "simlab", "format_version": 1, "kind": "vectors", "config": [], "files": {}}',
+    "[" * 100_000 + "]" * 100_000,
+    '{"format": "simlab", "format_version": -7, "kind": "vectors", "files": {}}',
+    '{"format": "simlab", "format_version": true, "kind": "vectors", "files": {}}',
+    '{"format": "simlab", "format_version": 1.5, "kind": "vectors", "files": {}}',
+])
+def test_manifest_of_the_wrong_shape(vecs, capsys, manifest):
+    (vecs / "simlab.json").write_text(manifest)
+    for cmd in (["info", vecs], ["similar", vecs, "a"]):
+        one_line_error(cmd, capsys)
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "sub/../../x", "./keys.json", "a\\b", ""])
+def test_file_names_outside_the_artifact_are_refused_without_naming_them(vecs, capsys, name):
+    from pathlib import Path
+
+    passwd = Path("/etc/passwd")
+    real = hashlib.sha256(passwd.read_bytes()).hexdigest() if passwd.exists() else "0" * 64
+    edit_manifest(vecs, lambda m: {**m, "files": {**m["files"], name: {"sha256": real, "bytes": 1}}})
+    err = one_line_error(["info", vecs], capsys, contains="not a plain relative name")
+    assert "passwd" not in err
+
+
+def test_symlink_hardlink_and_device_entries_are_refused(vecs, tmp_path, capsys):
+    outside = tmp_path / "secret.json"
+    outside.write_text('["a", "b", "c"]')
+    (vecs / "keys.json").unlink()
+    (vecs / "keys.json").symlink_to(outside)
+    err = one_line_error(["info", vecs], capsys, contains="symbolic link")
+    assert "secret" not in err
+    (vecs / "keys.json").unlink()
+    os.link(outside, vecs / "keys.json")
+    one_line_error(["info", vecs], capsys, contains="hard link")
+    (vecs / "keys.json").unlink()
+    os.mkfifo(vecs / "keys.json")
+    one_line_error(["info", vecs], capsys, contains="not a regular file")
+
+
+def test_keys_of_the_wrong_shape_and_missing_tensors(vecs, capsys):
+    (vecs / "keys.json").write_text('[["a"], {"b": 1}, 3]')
+    refresh(vecs, "keys.json")
+    one_line_error(["similar", vecs, "a"], capsys, contains="keys must be")
+    (vecs / "keys.json").write_text('["a", "b"]')  # shorter than the stored rows
+    refresh(vecs, "keys.json")
+    one_line_error(["similar", vecs, "a"], capsys, contains="2 keys but a matrix")
+    from safetensors.numpy import save_file
+
+    save_file({"other": np.zeros((3, 3), np.float32)}, str(vecs / "vectors.safetensors"))
+    refresh(vecs, "vectors.safetensors")
+    one_line_error(["similar", vecs, "a"], capsys, contains="missing tensor")
+
+
+def test_index_keys_shorter_than_rows(vecs, tmp_path, capsys):
+    idx = tmp_path / "idx"
+    assert cli(["index", "build", vecs, "--out", idx], capsys)[0] == 0
+    (idx / "keys.json").write_text('["a"]')
+    refresh(idx, "keys.json")
+    one_line_error(["search", idx, "a"], capsys, contains="1 keys for 3 stored vectors")
+
+
+def test_search_breadth_is_checked_and_capped(vecs, tmp_path, capsys):
+    from simlab.cli.index_cmds import check_search_settings
+
+    assert check_search_settings({"efSearch": 1_000_000_000}, 5) == {"efSearch": 5}
+    one_line_error(["index", "build", vecs, "--out", tmp_path / "i", "--set", "efSearch=-3"], capsys,
+                   contains="efSearch must be an integer >= 1")
+
+
+def test_non_utf8_and_missing_inputs(tmp_path, capsys):
+    pytest.importorskip("networkx")
+    bad = tmp_path / "g.jsonl"
+    bad.write_bytes(b'{"id": "\xff\xfe"}\n')
+    one_line_error(["ged", bad, "--out", tmp_path / "o.tsv"], capsys, contains="not UTF-8")
+    good = tmp_path / "ok.jsonl"
+    good.write_text('{"id": "a", "nodes": [{"id": 0}], "links": []}\n{"id": "b", "nodes": [{"id": 0}], "links": []}\n')
+    one_line_error(["ged", good, "--out", tmp_path / "o.tsv", "--pairs", tmp_path / "missing.tsv"], capsys,
+                   contains="pairs file not found")
+    pairs = tmp_path / "p.tsv"
+    pairs.write_bytes(b"id_a\tid_b\n\xff\tb\n")
+    one_line_error(["ged", good, "--out", tmp_path / "o.tsv", "--pairs", pairs], capsys, contains="not UTF-8")
+    dup = tmp_path / "dup.jsonl"
+    dup.write_text('{"id": "a", "nodes": [{"id": 0}, {"id": 0}], "links": []}\n')
+    one_line_error(["ged", dup, "--out", tmp_path / "o.tsv"], capsys, contains="duplicate node id")
+
+
+def test_truncated_npy(vecs, tmp_path, capsys):
+    idx = tmp_path / "idx"
+    cli(["index", "build", vecs, "--out", idx], capsys)
+    q = tmp_path / "q.npy"
+    np.save(q, np.ones((2, 3), np.float32))
+    q.write_bytes(q.read_bytes()[:-5])
+    one_line_error(["search", idx, "--vector-file", q], capsys, contains="not a readable .npy")
+
+
+def test_config_and_out_paths(vecs, tmp_path, capsys):
+    one_line_error(["index", "build", vecs, "--out", tmp_path / "x", "--set", "nlist"], capsys, contains="key=value")
+    pytest.importorskip("torch")
+    for cfg in (".", tmp_path / "missing.json"):
+        one_line_error(["train", "nodes", "cora", "--out", tmp_path / "n", "--config", cfg], capsys,
+                       contains="config")
+
+
+@pytest.mark.parametrize("args,contains", [
+    (["--timeout", "nan"], "--timeout"), (["--timeout", "-1"], "--timeout"),
+    (["--workers", "100000"], "CPUs"), (["--workers", "0"], "--workers"), (["--restarts", "0"], "--restarts"),
+])
+def test_ged_numbers_are_checked(tmp_path, capsys, args, contains):
+    g = tmp_path / "g.jsonl"
+    g.write_text('{"id": "a", "nodes": [{"id": 0}], "links": []}\n')
+    one_line_error(["ged", g, "--out", tmp_path / "o.tsv", *args], capsys, code=2, contains=contains)
+
+
+def test_train_numbers_device_and_seed(tmp_path, capsys):
+    pytest.importorskip("torch")
+    pytest.importorskip("networkx")
+    import networkx as nx
+
+    path = tmp_path / "karate.graphml"
+    nx.write_graphml(nx.karate_club_graph(), path)
+    base = ["train", "nodes", path, "--out", tmp_path / "n", "--set", "epochs=1"]
+    one_line_error([*base, "--device", "tpu"], capsys, contains="device")
+    one_line_error([*base, "--seed", "-5"], capsys, contains="seed must be >= 0")
+    one_line_error([*base, "--set", "lr=nan"], capsys, contains="lr must be a number")
+    one_line_error([*base, "--set", "dim=1000000000"], capsys, contains="dim must be <= 65536")
+
+
+def test_word2vec_header_larger_than_the_file(tmp_path, capsys, vecs):
+    f = tmp_path / "huge.txt"
+    f.write_text("1000000000 1000000000\nthe 0.1 0.2\n")
+    one_line_error(["index", "build", f, "--out", tmp_path / "i"], capsys, contains="more than the file")
+
+
+def test_glove_without_header(tmp_path):
+    f = tmp_path / "glove.txt"
+    f.write_text("the 0.1 0.2 0.3\ncat 1 2 3\n")
+    v = simlab.Vectors.load_word2vec_format(f)
+    assert v.keys == ["the", "cat"] and v.dim == 3
+
+
+def test_cosine_of_huge_vectors():
+    v = simlab.Vectors(["a", "b"], np.full((2, 4), 1e20))
+    assert v.similarity("a", "b") == pytest.approx(1.0)
+
+
+def test_disk_full_and_file_too_large(vecs, tmp_path, capsys, monkeypatch):
+    import errno
+
+    import simlab.artifacts as A
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(A.ArtifactWriter, "save_json", full)
+    one_line_error(["index", "build", vecs, "--out", tmp_path / "i"], capsys, contains="no space left")
+    assert not any(p.name.startswith(".i.") for p in tmp_path.iterdir())
+    monkeypatch.undo()
+    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200)); "
+            "from simlab.cli.main import main; main(sys.argv[1:])")
+    r = subprocess.run([sys.executable, "-c", code, "index", "build", str(vecs), "--out", str(tmp_path / "big")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert "too large" in r.stderr
+
+
+def test_evaluate_and_rerank_with_the_wrong_model(vecs, capsys):
+    one_line_error(["evaluate", vecs, "ucr:GunPoint"], capsys, contains="cannot evaluate")
+    pytest.importorskip("torch")
+    one_line_error(["rerank", vecs, "editpath", "a"], capsys, contains="not a graph bi-encoder")
+
+
+def test_torch_file_refused_by_weights_only(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("networkx")
+    import networkx as nx
+
+    from simlab.errors import DataError
+    from simlab.graph.datasets import load_ged_benchmark
+
+    root = tmp_path / "ged_AIDS700nef"
+    for split in ("train", "test"):
+        (root / "raw" / "AIDS700nef" / split).mkdir(parents=True)
+        nx.write_gexf(nx.path_graph(2), root / "raw" / "AIDS700nef" / split / f"{0 if split == 'train' else 1}.gexf")
+    (root / "processed").mkdir()
+    torch.save({"code": print}, root / "processed" / "AIDS700nef_ged.pt")  # pickled callable: refused
+    monkeypatch.setenv("SIMLAB_SHARED_DATA", str(tmp_path))
+    with pytest.raises(DataError, match="not a plain tensor file"):
+        load_ged_benchmark("AIDS700nef")
+
+
+def test_catch_all_is_one_line_and_debug_shows_traceback(vecs, capsys, monkeypatch):
+    import simlab.artifacts as A
+
+    def boom(path):
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(A, "info", boom)
+    code, _, err = cli(["info", vecs], capsys)
+    assert code == 1 and err == f"error: simlab info: ZeroDivisionError: bug ({CATCH_ALL})\n"
+    with pytest.raises(ZeroDivisionError):
+        main(["--debug", "info", str(vecs)])
+
+
+def test_version(capsys):
+    code, out, _ = cli(["--version"], capsys)
+    assert code == 0 and out.startswith("simlab ")
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_exit_codes(tmp_path, vecs, sig, code):
+    prog = ("import os, sys, time, simlab.artifacts as A\n"
+            "def slow(p):\n"
+            f"    os.kill(os.getpid(), {int(sig)}); time.sleep(30)\n"
+            "A.info = slow\n"
+            "from simlab.cli.main import main; main(sys.argv[1:])\n")
+    r = subprocess.run([sys.executable, "-c", prog, "info", str(vecs)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == code and r.stderr.strip() == "interrupted" and "Traceback" not in r.stderr
