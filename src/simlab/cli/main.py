@@ -261,7 +261,7 @@ def embed(
     from simlab.artifacts import load
     from simlab.cli.scale import embed_streaming, wants_engine
 
-    if wants_engine(engine, address, cpus, input, out) or fmt is not None:
+    if wants_engine(engine, address, cpus, input, out) or any(x is not None for x in (fmt, field, id_field)):
         embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto", overwrite=force)
         return
     guard_out(out, "vectors", force, inputs=(model, input))
