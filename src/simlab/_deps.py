@@ -23,6 +23,8 @@ EXTRAS = {
     "fastapi": "service",
     "uvicorn": "service",
     "httpx": "service",
+    "ray": "ray",
+    "pyarrow": "ray",
 }
 
 

@@ -42,6 +42,7 @@ CLI_MODULES = (
     "simlab.cli.graph",
     "simlab.cli.fusion",
     "simlab.cli.serve",
+    "simlab.cli.scale",
 )
 
 
@@ -252,12 +253,24 @@ def embed(
     model: Annotated[Path, typer.Argument(help="A trained model artifact.")],
     input: Annotated[Path, typer.Argument(help="Items to embed (format depends on the model).")],
     out: Annotated[Path, typer.Option("--out", help="Output Vectors artifact directory (new, or a vectors "
-                                                    "artifact to replace).")],
+                                                    "artifact to replace); Parquet parts with --engine or a "
+                                                    ".parquet input/output.")],
     force: Force = False,
+    # streaming path (simlab.cli.scale): JSONL/TSV/Parquet in, Parquet id + vector out, on an engine
+    engine: Annotated[str | None, typer.Option("--engine", help="Stream on 'local' or 'ray' (Parquet out).")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (implies ray).")] = None,
+    cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
+    field: Annotated[str | None, typer.Option("--field", help="Streaming: text field/column (default text).")] = None,
+    id_field: Annotated[str | None, typer.Option("--id-field", help="Streaming: id field/column.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="Streaming: auto, text, jsonl, tsv, csv, parquet.")] = None,
 ) -> None:
-    """Embed items from a file with a trained model; writes a Vectors artifact."""
+    """Embed items from a file with a trained model; writes a Vectors artifact (or Parquet parts, streaming)."""
     from simlab.artifacts import load
+    from simlab.cli.scale import embed_streaming, wants_engine
 
+    if wants_engine(engine, address, cpus, input, out) or any(x is not None for x in (fmt, field, id_field)):
+        embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto", overwrite=force)
+        return
     guard_out(out, "vectors", force, inputs=(model, input))
     obj = load(model)
     if not hasattr(obj, "embed_file"):
