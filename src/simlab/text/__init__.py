@@ -24,6 +24,9 @@ _LAZY = {
     "SparseVectors": "simlab.text.sparse:SparseVectors",
     "LSI": "simlab.text.lsi:LSI",
     "LsiConfig": "simlab.text.lsi:LsiConfig",
+    "Hybrid": "simlab.text.hybrid:Hybrid",
+    "HybridConfig": "simlab.text.hybrid:HybridConfig",
+    "DocumentModel": "simlab.text.hybrid:DocumentModel",
     "Tokenizer": "simlab.text.tokenizers:Tokenizer",
     "make_tokenizer": "simlab.text.tokenizers:make_tokenizer",
     "TextCorpus": "simlab.text.corpus:TextCorpus",
@@ -40,6 +43,8 @@ KINDS.register("sif", "simlab.text.sif:SIF", help="SIF sentence vectors over wor
 KINDS.register("tfidf", "simlab.text.sparse:Tfidf", help="TF-IDF sparse document vectors (cosine)")
 KINDS.register("bm25", "simlab.text.sparse:BM25", help="BM25 / BM25+ search over documents")
 KINDS.register("lsi", "simlab.text.lsi:LSI", help="LSI / LSA: truncated SVD of TF-IDF")
+KINDS.register("hybrid", "simlab.text.hybrid:Hybrid", help="sparse + dense document similarity, fused")
+KINDS.register("docs", "simlab.text.hybrid:DocumentModel", help="document model chosen by pseudo-pairs")
 KINDS.register("sparse_vectors", "simlab.text.sparse:SparseVectors", help="sparse rows (CSR) with keys")
 
 MODELS.register("word2vec", "simlab.text.word2vec:Word2Vec", help="Word2Vec (CBOW / skip-gram), Mikolov 2013")
@@ -48,6 +53,8 @@ MODELS.register("doc2vec", "simlab.text.doc2vec:Doc2Vec", help="Doc2Vec PV-DM / 
 MODELS.register("sif", "simlab.text.sif:SIF", help="SIF weighted-average sentence vectors, Arora 2017")
 MODELS.register("tfidf", "simlab.text.sparse:Tfidf", help="TF-IDF document vectors, sublinear tf, cosine")
 MODELS.register("bm25", "simlab.text.sparse:BM25", help="BM25 / BM25+ ranking, Robertson & Zaragoza 2009")
+MODELS.register("hybrid", "simlab.text.hybrid:Hybrid", help="sparse + dense views, fusion weight on validation")
+MODELS.register("docs", "simlab.text.hybrid:DocumentModel", help="TF-IDF / LSI / Doc2Vec / hybrid by pseudo-pairs")
 MODELS.register("lsi", "simlab.text.lsi:LSI", aliases=("lsa",), help="LSI / LSA on TF-IDF, Deerwester 1990")
 
 EVALUATORS.register("wordsim353", "simlab.text.evaluation:wordsim353",

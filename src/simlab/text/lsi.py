@@ -119,6 +119,11 @@ class LSI:
         self.vectors = Vectors(self.tfidf.vectors.keys, (u * s * sign).astype(np.float32))  # type: ignore[union-attr]
         return self
 
+    def summary(self) -> dict[str, Any]:
+        """Documents, terms and topics of the fit."""
+        self._check_fitted()
+        return {**self.tfidf.summary(), "dim": self.dim}
+
     @property
     def dim(self) -> int:
         self._check_fitted()

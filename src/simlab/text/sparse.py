@@ -326,6 +326,11 @@ class SparseTextModel:
     def _tokens(self, text: str | Sequence[str]) -> list[str]:
         return self.tokenizer(text) if isinstance(text, str) else list(text)
 
+    def summary(self) -> dict[str, Any]:
+        """What the last fit saw (documents, tokens, terms, non-zeros)."""
+        self._check_fitted()
+        return dict(self.history[-1]) if self.history else {"documents": self.n_docs, "terms": len(self.terms)}
+
     # -- fitting ---------------------------------------------------------------------------------------------
     def fit(self, corpus: Any) -> SparseTextModel:
         """Build the vocabulary and weights from `corpus` and keep its documents' rows for search.
