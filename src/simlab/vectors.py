@@ -374,9 +374,14 @@ class Vectors:
         with f:
             header = f.readline().split()
             try:
+                if len(header) != 2:
+                    raise ValueError
                 n, dim = int(header[0]), int(header[1])
             except (IndexError, ValueError):
-                raise DataError("header must be '<count> <dim>'", p, 1) from None
+                if binary or len(header) < 2:
+                    raise DataError("header must be '<count> <dim>'", p, 1) from None
+                f.seek(0)  # no header line: GloVe's text format (word and numbers on every line)
+                return cls._read_headerless(f, p, limit)
             if limit is not None:
                 n = min(n, limit)
             keys: list[str] = []
@@ -414,6 +419,34 @@ class Vectors:
                         keys.append(parts[0].decode("utf-8"))
                     except (ValueError, UnicodeDecodeError) as exc:
                         raise DataError(f"malformed entry ({exc})", p, line_no) from None
+        if not np.isfinite(mat).all():
+            raise DataError("contains NaN or infinite values", p)
+        return cls(keys, mat)
+
+    @classmethod
+    def _read_headerless(cls, f: Any, p: Path, limit: int | None) -> Vectors:
+        """GloVe text format: ``word x1 ... xd`` on every line, no header (d from the first line)."""
+        keys: list[str] = []
+        rows: list[np.ndarray] = []
+        dim = -1
+        for line_no, line in enumerate(f, start=1):
+            if limit is not None and len(keys) >= limit:
+                break
+            parts = [x for x in line.rstrip(b"\r\n").split(b" ") if x]
+            if not parts:
+                continue
+            if dim < 0:
+                dim = len(parts) - 1
+            if len(parts) != dim + 1:
+                raise DataError(f"expected a word and {dim} numbers, got {len(parts)} fields", p, line_no)
+            try:
+                rows.append(np.array([float(x) for x in parts[1:]], dtype=np.float32))
+                keys.append(parts[0].decode("utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise DataError(f"malformed entry ({exc})", p, line_no) from None
+        if not keys:
+            raise DataError("no vectors in file", p)
+        mat = np.stack(rows)
         if not np.isfinite(mat).all():
             raise DataError("contains NaN or infinite values", p)
         return cls(keys, mat)
