@@ -193,7 +193,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     make("tfidf", "Fit TF-IDF document vectors (sparse; cosine similarity) on text files.")
     make("bm25", "Fit a BM25 / BM25+ search model on text files.")
     make("lsi", "Fit LSI / LSA (truncated SVD of TF-IDF) document vectors on text files.")
-    make("hybrid", "Fit a sparse + dense hybrid (TF-IDF + Doc2Vec by default; fusion weight learned on "
-                   "label-free pseudo-pairs).")
+    make("hybrid", "Fit a sparse + dense hybrid (TF-IDF + LSI by default; fusion weight learned on "
+                   "label-free pseudo-pairs of held-out documents).")
     make("docs", "Document similarity with no choices to make: picks TF-IDF, LSI, Doc2Vec or the hybrid by "
                  "label-free pseudo-pairs.")

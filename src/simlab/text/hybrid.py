@@ -5,12 +5,12 @@ documents and fuses their cosine similarities with :class:`simlab.fuse.ScoreFusi
 scores, weight chosen on validation data); search can also use reciprocal-rank fusion
 (:func:`simlab.fuse.reciprocal_rank_fusion`). The validation data is either a scored document-pairs file (the
 objective is Pearson with the scores) or, with no labels, **pseudo-pairs**: each validation document is cut in
-two halves of its words, and a good similarity ranks the two halves of one document above halves of two different
-documents (the objective is that ranking's AUC). The chosen weights, the objective and each view's validation
+two halves of its words, and a good similarity scores the two halves of one document above halves of two
+different documents (the objective is the separation d' of the two groups of scores, see :func:`separation`). The chosen weights, the objective and each view's validation
 value are stored in the manifest.
 
 :class:`DocumentModel` (``simlab train docs``) fits TF-IDF, LSI, Doc2Vec and their hybrid and keeps the best by
-the same label-free pseudo-pair AUC, recording the whole comparison.
+the same label-free pseudo-pair separation, recording the whole comparison.
 """
 
 from __future__ import annotations
@@ -99,6 +99,36 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((r[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
+def holdout(texts: Sequence[str], n: int, seed: int, min_words: int = 20) -> tuple[list[int], list[int]]:
+    """``(fit_rows, held_rows)``: up to `n` documents of >= `min_words` words (at most a fifth) held out.
+
+    Raises:
+        DataError: fewer than 4 documents can be held out.
+    """
+    usable = [i for i, t in enumerate(texts) if len(t.split()) >= min_words]
+    k = min(n, len(texts) // 5, len(usable))
+    if k < 4:
+        raise DataError(f"pseudo-pairs need >= 4 held-out documents of >= {min_words} words: give >= 20 "
+                        f"documents ({len(texts)} given, {len(usable)} long enough) or a validation pairs file")
+    held = sorted(np.random.default_rng(seed).permutation(usable)[:k].tolist())
+    hs = set(held)
+    return [i for i in range(len(texts)) if i not in hs], held
+
+
+def separation(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Fisher's separation ``d' = (mean_pos - mean_neg) / sqrt((var_pos + var_neg) / 2)`` of two score groups.
+
+    The pseudo-pair objective: unlike the AUC, it does not saturate at 1 when every positive already outscores
+    every negative (two halves of a news story share names, so TF-IDF alone often reaches AUC 1.0 and every
+    mixture would tie), and it rewards the similarity that separates the groups most.
+    """
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    if len(pos) < 2 or len(neg) < 2:
+        return float("nan")
+    sd = np.sqrt((pos.var() + neg.var()) / 2)
+    return float((pos.mean() - neg.mean()) / sd) if sd > 0 else float("nan")
+
+
 def pair_cosines(model: Any, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
     """Row-wise cosine of two lists of texts under one document model (NaN where a text has no known word)."""
     import scipy.sparse as sp
@@ -139,7 +169,7 @@ class HybridConfig:
 
     Attributes:
         sparse: ``"tfidf"`` or ``"bm25"``.
-        dense: ``"doc2vec"`` or ``"lsi"``.
+        dense: ``"lsi"`` (default; measured better than Doc2Vec on small corpora) or ``"doc2vec"``.
         sparse_config / dense_config: settings of each view's model.
         tokenizer: a tokenizer spec for both views (None: each view's default; TF-IDF drops English stop words).
         search: ``"score"`` (fused standardised scores) or ``"rrf"`` (reciprocal-rank fusion) for search.
@@ -150,7 +180,7 @@ class HybridConfig:
     """
 
     sparse: str = "tfidf"
-    dense: str = "doc2vec"
+    dense: str = "lsi"
     sparse_config: dict[str, Any] = field(default_factory=dict)
     dense_config: dict[str, Any] = field(default_factory=dict)
     tokenizer: Any = None
@@ -214,24 +244,41 @@ class Hybrid:
     def fit(self, corpus: Any, validation: str | Path | None = None, views: dict[str, Any] | None = None) -> Hybrid:
         """Fit both views on `corpus` (or take fitted `views`) and choose the fusion weight.
 
+        With no `validation` file, up to ``validation_docs`` documents (at most a fifth of the corpus) are held
+        out: the views are fitted on the rest, the weight is chosen on the held-out documents' pseudo-pairs
+        (documents a view was fitted on are not fair pseudo-pairs: LSI and Doc2Vec have learned them), then
+        the views are refitted on every document with that weight.
+
         Args:
             corpus: a path / TextCorpus / list of raw texts.
-            validation: ``None`` (label-free pseudo-pairs from the corpus) or a ``doc_a<TAB>doc_b<TAB>score`` file
-                (the weight maximises Pearson with the scores).
-            views: ``{"sparse": model, "dense": model}`` already fitted on the same documents (skips fitting).
+            validation: ``None`` (label-free pseudo-pairs) or a ``doc_a<TAB>doc_b<TAB>score`` file (the weight
+                maximises Pearson with the scores; the views are fitted once, on every document).
+            views: ``{"sparse": model, "dense": model}`` already fitted on these documents (nothing is fitted;
+                pseudo-pairs then come from the corpus itself).
         """
         keys, texts = read_texts(corpus)
         if not texts:
             raise DataError("empty corpus")
         self.keys = keys
-        if views is None:
-            views = self._make_views()
-            for v in views.values():
-                tok = _view_tokenizer(v)
-                v.fit(list(zip(keys, (tok(t) for t in texts), strict=True)))
-        self.views = views
-        self.fit_fusion(texts, validation)
+        if views is not None:
+            self.views = views
+            self.fit_fusion(texts, validation)
+            return self
+        if validation is None:
+            train, held = holdout(texts, self.config.validation_docs, self.config.seed)
+            self.views = self._fit_views([keys[i] for i in train], [texts[i] for i in train])
+            self.fit_fusion([texts[i] for i in held])
+        self.views = self._fit_views(keys, texts)
+        if validation is not None:
+            self.fit_fusion(texts, validation)
         return self
+
+    def _fit_views(self, keys: list[Any], texts: list[str]) -> dict[str, Any]:
+        views = self._make_views()
+        for v in views.values():
+            tok = _view_tokenizer(v)
+            v.fit(list(zip(keys, (tok(t) for t in texts), strict=True)))
+        return views
 
     def fit_fusion(self, texts: Sequence[str], validation: str | Path | None = None) -> Any:
         """Choose the fusion weight on pseudo-pairs of `texts` or on a scored pairs file; returns the fusion."""
@@ -240,7 +287,7 @@ class Hybrid:
 
         if validation is None:
             a, b, labels = pseudo_pairs(texts, self.config.validation_docs, self.config.seed)
-            target, name = labels, "pseudo-pair AUC"
+            target, name = labels, "pseudo-pair separation (d')"
         else:
             from simlab.text.evaluation import read_pairs
 
@@ -250,7 +297,7 @@ class Hybrid:
         scores = np.stack([pair_cosines(self.views["sparse"], a, b), pair_cosines(self.views["dense"], a, b)], 1)
         keep = ScoreFusion.complete_rows(scores)
         tgt = target[keep]
-        fn = (lambda s: auc(s, tgt)) if validation is None else (lambda s: pearson(s, tgt))
+        fn = (lambda s: separation(s, tgt)) if validation is None else (lambda s: pearson(s, tgt))
         self.fusion = ScoreFusion(["sparse", "dense"]).fit(scores, fn, objective_name=name)
         log.info("hybrid: weights %s on %s (%s)", self.fusion.weights, name, self.fusion.validation)
         return self.fusion
@@ -414,8 +461,8 @@ class DocumentModelConfig:
 class DocumentModel:
     """Document similarity with no choices to make (``simlab train docs``).
 
-    Fits each candidate on the corpus, scores it on label-free pseudo-pairs (AUC of "two halves of one document
-    are more similar than halves of two documents"), and keeps the best; ties go to the simpler model (TF-IDF
+    Fits each candidate on the corpus, scores it on label-free pseudo-pairs (separation d' of "two halves of one
+    document" vs "halves of two documents" similarities), and keeps the best; ties go to the simpler model (TF-IDF
     first). The chosen model answers every verb (``similarity``, ``most_similar``, ``search``, ...); the
     comparison is in :attr:`selection` and in the manifest.
     """
@@ -445,49 +492,55 @@ class DocumentModel:
         return getattr(self.__dict__["model"], name)
 
     def fit(self, corpus: Any) -> DocumentModel:
-        """Fit the candidates on `corpus` and keep the best by pseudo-pair AUC."""
+        """Fit the candidates on most of `corpus`, score them on pseudo-pairs of held-out documents, keep the
+        best and refit it on every document."""
         c = self.config
         keys, texts = read_texts(corpus)
-        a, b, labels = pseudo_pairs(texts, c.validation_docs, c.seed)
-        hyb = Hybrid(tokenizer=c.tokenizer, seed=c.seed, workers=c.workers, validation_docs=c.validation_docs)
-        made = hyb._make_views()
-        fitted: dict[str, Any] = {}
-        for name in ("tfidf", "lsi", "doc2vec"):
-            if name not in c.candidates and not ("hybrid" in c.candidates and name in ("tfidf", "doc2vec")):
-                continue
-            if name == "tfidf":
-                m = made["sparse"]
-            elif name == "doc2vec":
-                m = made["dense"]
-            else:
-                m = Hybrid(tokenizer=c.tokenizer, dense="lsi")._make_views()["dense"]
-            tok = _view_tokenizer(m)
-            m.fit(list(zip(keys, (tok(t) for t in texts), strict=True)))
-            fitted[name] = m
-        for name, m in fitted.items():
-            if name in c.candidates:
-                s = pair_cosines(m, a, b)
-                ok = ~np.isnan(s)
-                self.selection[name] = auc(s[ok], labels[ok])
+        train, held = holdout(texts, c.validation_docs, c.seed)
+        held_texts = [texts[i] for i in held]
+        a, b, labels = pseudo_pairs(held_texts, c.validation_docs, c.seed)
+        need = set(c.candidates) | ({"tfidf", "lsi", "doc2vec"} if "hybrid" in c.candidates else set())
+        tk, tt = [keys[i] for i in train], [texts[i] for i in train]
+        fitted = {name: self._make(name).fit(list(zip(tk, (_view_tokenizer(self._make(name))(t) for t in tt),
+                                                         strict=True)))
+                  for name in ("tfidf", "lsi", "doc2vec") if name in need}
+        scores = {name: separation(pair_cosines(m, a, b), labels) for name, m in fitted.items()}
+        self.selection = {k: v for k, v in scores.items() if k in c.candidates}
+        dense = None
         if "hybrid" in c.candidates:
-            dense = max((d for d in ("doc2vec", "lsi") if d in fitted),
-                        key=lambda d: self.selection.get(d, auc(pair_cosines(fitted[d], a, b), labels)))
-            h = Hybrid(tokenizer=c.tokenizer, dense=dense, seed=c.seed, workers=c.workers,
-                       validation_docs=c.validation_docs)
-            h.fit(list(texts), views={"sparse": fitted["tfidf"], "dense": fitted[dense]})
-            h.keys = keys
+            dense = max(("lsi", "doc2vec"), key=lambda d: scores[d])
+            h = self._hybrid(dense)
+            h.views = {"sparse": fitted["tfidf"], "dense": fitted[dense]}
+            h.fit_fusion(held_texts)
             self.selection["hybrid"] = float(h.fusion.validation["fused"])
-            fitted["hybrid"] = h
         order = [n for n in ("tfidf", "lsi", "doc2vec", "hybrid") if n in self.selection]
-        best = max(order, key=lambda n: (round(self.selection[n], 4), -order.index(n)))
-        self.choice, self.model = best, fitted[best]
-        log.info("docs: pseudo-pair AUC %s -> %s", self.selection, best)
+        best = max(order, key=lambda n: (round(self.selection[n], 3), -order.index(n)))
+        log.info("docs: pseudo-pair separation %s -> %s", self.selection, best)
+        if best == "hybrid":
+            final = self._hybrid(dense)  # type: ignore[arg-type]
+            final.keys, final.fusion = keys, h.fusion
+            final.views = final._fit_views(keys, texts)
+            self.model = final
+        else:
+            m = self._make(best)
+            self.model = m.fit(list(zip(keys, (_view_tokenizer(m)(t) for t in texts), strict=True)))
+        self.choice = best if best != "hybrid" else f"hybrid (tfidf + {dense})"
         return self
+
+    def _hybrid(self, dense: str) -> Hybrid:
+        c = self.config
+        return Hybrid(tokenizer=c.tokenizer, dense=dense, seed=c.seed, workers=c.workers,
+                      validation_docs=c.validation_docs)
+
+    def _make(self, name: str) -> Any:
+        """An unfitted candidate view (TF-IDF, LSI or Doc2Vec) with this model's tokenizer and seed."""
+        views = self._hybrid("lsi" if name == "lsi" else "doc2vec")._make_views()
+        return views["sparse"] if name == "tfidf" else views["dense"]
 
     def summary(self) -> dict[str, Any]:
         if self.model is None:
             raise NotFittedError("DocumentModel is not fitted")
-        return {"choice": self.choice, "selection (pseudo-pair AUC)": {k: round(v, 4) for k, v in
+        return {"choice": self.choice, "selection (pseudo-pair d')": {k: round(v, 4) for k, v in
                                                                        self.selection.items()}}
 
     def save(self, path: str | Path) -> Path:
@@ -497,10 +550,10 @@ class DocumentModel:
         if self.model is None:
             raise NotFittedError("DocumentModel is not fitted")
         cfg = {**to_dict(self.config), "choice": self.choice, "selection": self.selection,
-               "selection_objective": "pseudo-pair AUC"}
+               "selection_objective": "pseudo-pair separation (d')"}
         with ArtifactWriter(path, self.KIND, cfg) as w:
             self.model.save(w.dir / "model")
-            w.metrics = {f"pseudo_pair_auc:{k}": v for k, v in self.selection.items()}
+            w.metrics = {f"pseudo_pair_separation:{k}": v for k, v in self.selection.items()}
         return Path(path)
 
     @classmethod
