@@ -174,6 +174,10 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                 return
             for w in summary.get("warnings", []) or []:
                 typer.echo(f"warning: {w}")
+            if summary.get("recipe"):
+                rec = summary["recipe"]
+                typer.echo(f"recipe for {rec['tokens']:,} tokens: " + (", ".join(
+                    f"{k}={v}" for k, v in rec["applied"].items()) or "every setting given explicitly"))
             typer.echo(f"{kind}: {summary['documents']} documents, {summary['tokens']} tokens, "
                        f"vocabulary {summary['vocab']}, {summary['epochs']} epochs, "
                        f"{summary.get('words_per_second', 0):,.0f} words/s")

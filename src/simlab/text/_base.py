@@ -409,6 +409,9 @@ class WordModel:
                 "history": self.history,
             })
             w.metrics = {"vocab": len(g.wv)}
+            recipes = [h["recipe"] for h in self.history if h.get("recipe")]
+            if recipes:  # the size rule and what it set, visible in the manifest
+                w.extra = {"recipe": recipes[0]}
         return Path(path)
 
     def _save_extra(self, w: ArtifactWriter, g: Any) -> None:
