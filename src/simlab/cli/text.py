@@ -68,6 +68,8 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
         params["workers"] = threads
     if "epochs" in params and epochs is None and resume is not None:
         epochs = int(params.pop("epochs"))
+    if epochs is not None and resume is None:  # a setting of the new model (the size recipe keeps it)
+        params["epochs"], epochs = epochs, None
     col: str | int = int(column) if column.isdigit() else column
     tok = model_tokenizer(cls, params)
     tc = TextCorpus(corpus, format=format, field=field, column=col, tokenizer=tok)
