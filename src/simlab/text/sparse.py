@@ -22,7 +22,6 @@ Formulas (``tf`` = count of term t in document d, ``df`` = documents containing 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +101,18 @@ def sparse_topk(queries: Any, corpus: Any, k: int, *, exclude: Sequence[int | No
         out_i[s : s + rows] = np.take_along_axis(part, order, axis=1)
         out_s[s : s + rows] = np.take_along_axis(sc, order, axis=1)
     return out_i, out_s
+
+
+def _csr_from_ids(ids: Sequence[int], lengths: Sequence[int], n_cols: int) -> Any:
+    """``(len(lengths), n_cols)`` CSR counts from the concatenated term ids of each row (duplicates summed)."""
+    import scipy.sparse as sp
+
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(lengths, dtype=np.int64), out=indptr[1:])
+    m = sp.csr_matrix((np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int64), indptr),
+                      shape=(len(lengths), n_cols))
+    m.sum_duplicates()  # sorts indices and adds repeated terms
+    return m
 
 
 def _row_dot(a: Any, b: Any) -> float:
@@ -345,23 +356,29 @@ class SparseTextModel:
         keys, docs = read_documents(corpus, self.tokenizer)
         if not docs:
             raise DataError("empty corpus: no document has a token")
-        df = Counter(t for d in docs for t in set(d))
         n = len(docs)
-        max_docs = self.config.max_df * n
-        items = [(t, c) for t, c in df.items() if c >= self.config.min_count and c <= max_docs]
-        items.sort(key=lambda tc: (-tc[1], tc[0]))
+        all_terms: dict[str, int] = {}
+        ids = [all_terms.setdefault(t, len(all_terms)) for d in docs for t in d]  # one pass, no per-doc Counter
+        raw = _csr_from_ids(ids, [len(d) for d in docs], len(all_terms))
+        df_all = np.bincount(raw.indices, minlength=len(all_terms))
+        ok = np.flatnonzero((df_all >= self.config.min_count) & (df_all <= self.config.max_df * n))
+        names = np.array(list(all_terms), dtype=object)
+        order = ok[np.lexsort((names[ok].astype(str), -df_all[ok]))]  # most documents first, then by term
         if self.config.max_features is not None:
-            items = items[: self.config.max_features]
-        if not items:
+            order = order[: self.config.max_features]
+        if len(order) == 0:
             raise DataError(f"no term in at least min_count={self.config.min_count} documents and at most "
-                            f"max_df={self.config.max_df} of them ({len(df)} distinct terms, {n} documents)")
-        self.terms = [t for t, _ in items]
+                            f"max_df={self.config.max_df} of them ({len(all_terms)} distinct terms, {n} documents)")
+        self.terms = [str(t) for t in names[order]]
         self.term_index = {t: i for i, t in enumerate(self.terms)}
-        self.df = np.array([c for _, c in items], dtype=np.float64)
+        self.df = df_all[order].astype(np.float64)
         self.n_docs = n
-        counts = self.counts(docs)
-        self.avgdl = float(np.mean([len(d) for d in docs]))
-        self.vectors = SparseVectors(keys, self._weigh(counts, [len(d) for d in docs]), self.terms)
+        counts = raw[:, order]
+        counts.sort_indices()
+        lengths = [len(d) for d in docs]
+        self.avgdl = float(np.mean(lengths))
+        self.vectors = SparseVectors(keys, self._weigh(counts, lengths), self.terms)
+        df = all_terms
         self.history.append({"documents": n, "tokens": int(sum(len(d) for d in docs)), "terms": len(self.terms),
                              "distinct_terms": len(df), "nnz": int(self.vectors.matrix.nnz)})
         empty = int((np.diff(self.vectors.matrix.indptr) == 0).sum())
@@ -371,20 +388,10 @@ class SparseTextModel:
 
     def counts(self, docs: Sequence[Sequence[str]]) -> Any:
         """``(n, V)`` CSR term counts of token lists (unknown terms ignored)."""
-        import scipy.sparse as sp
 
         t2i = self.term_index
-        indptr, indices, data = [0], [], []
-        for d in docs:
-            c = Counter(t2i[t] for t in d if t in t2i)
-            indices.extend(c.keys())
-            data.extend(c.values())
-            indptr.append(len(indices))
-        m = sp.csr_matrix((np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64),
-                           np.asarray(indptr, dtype=np.int64)), shape=(len(docs), len(t2i)))
-        m.sum_duplicates()
-        m.sort_indices()
-        return m
+        kept = [[t2i[t] for t in d if t in t2i] for d in docs]
+        return _csr_from_ids([i for k in kept for i in k], [len(k) for k in kept], len(t2i))
 
     def _weigh(self, counts: Any, lengths: Sequence[int]) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
