@@ -244,13 +244,17 @@ class Doc2Vec:
                 raise DataError(f"no word occurs at least min_count={cfg.min_count} times ({n_raw} distinct "
                                 f"words, {words} tokens); lower min_count or give more text", _describe(corpus))
             g.prepare_weights(update=False)
+        from simlab.text.recipes import check_corpus_size
+
+        size_warnings = check_corpus_size(words, len(g.wv), cfg.dim, n_ep)
         prog = run_training(g, corpus=tc, total_words=words, total_examples=count, epochs=n_ep,
                             desc=f"doc2vec {'resume' if resume else 'train'}", progress=progress)
         self._g = g
         self._vectors = None
         self.history.append({"epochs": n_ep, "documents": int(count), "tokens": int(words), "docs": len(g.dv),
                              "vocab": len(g.wv), "epoch_loss": prog.losses,
-                             "seconds": round(sum(prog.epoch_seconds), 3)})
+                             "seconds": round(sum(prog.epoch_seconds), 3),
+                             **({"warnings": size_warnings} if size_warnings else {})})
         return self
 
     # -- vectors ---------------------------------------------------------------------------------------------
