@@ -55,7 +55,7 @@ def read_texts(corpus: Any) -> tuple[list[Any], list[str]]:
     return list(range(len(texts))), texts
 
 
-def pseudo_pairs(texts: Sequence[str], n: int = 300, seed: int = 0, min_words: int = 20
+def pseudo_pairs(texts: Sequence[str], n: int = 300, seed: int = 0, min_words: int = 10
                  ) -> tuple[list[str], list[str], np.ndarray]:
     """Label-free validation pairs: the two halves of a document (label 1) and halves of two documents (0).
 
@@ -99,7 +99,7 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((r[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def holdout(texts: Sequence[str], n: int, seed: int, min_words: int = 20) -> tuple[list[int], list[int]]:
+def holdout(texts: Sequence[str], n: int, seed: int, min_words: int = 10) -> tuple[list[int], list[int]]:
     """``(fit_rows, held_rows)``: up to `n` documents of >= `min_words` words (at most a fifth) held out.
 
     Raises:
@@ -496,7 +496,14 @@ class DocumentModel:
         best and refit it on every document."""
         c = self.config
         keys, texts = read_texts(corpus)
-        train, held = holdout(texts, c.validation_docs, c.seed)
+        try:
+            train, held = holdout(texts, c.validation_docs, c.seed)
+        except DataError as exc:  # too few / too short documents to validate anything: the safe baseline
+            log.warning("docs: %s; keeping TF-IDF", exc)
+            m = self._make("tfidf")
+            self.model = m.fit(list(zip(keys, (_view_tokenizer(m)(t) for t in texts), strict=True)))
+            self.choice, self.selection = "tfidf (no pseudo-pairs: too few or too short documents)", {}
+            return self
         held_texts = [texts[i] for i in held]
         a, b, labels = pseudo_pairs(held_texts, c.validation_docs, c.seed)
         need = set(c.candidates) | ({"tfidf", "lsi", "doc2vec"} if "hybrid" in c.candidates else set())
