@@ -384,9 +384,9 @@ class Vectors:
             first = f.readline(1 << 20)
             header = first.split()
             try:
-                n, dim = int(header[0]), int(header[1])
                 if len(header) != 2:
                     raise ValueError
+                n, dim = int(header[0]), int(header[1])
             except (IndexError, ValueError):
                 if binary or len(header) < 2:
                     raise DataError("header must be '<count> <dim>'", p, 1) from None

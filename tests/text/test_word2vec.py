@@ -63,7 +63,7 @@ def test_vectors_share_gensim_matrix_without_normalised_copy(w2v_lee):
 def test_per_epoch_loss_matches_gensim_single_thread(lee):
     from gensim.models import Word2Vec as GW
 
-    m = Word2Vec(dim=20, epochs=1, min_count=3, workers=1, seed=5, sample=1e-3).fit(lee)
+    m = Word2Vec(dim=20, epochs=1, min_count=3, workers=1, seed=5, sample=1e-3, recipe="fixed").fit(lee)
     g = GW(sentences=simlab.text.TextCorpus(lee), vector_size=20, epochs=1, min_count=3, workers=1, seed=5,
            sample=1e-3, window=8, negative=10, compute_loss=True)
     assert m.epoch_loss[0] == pytest.approx(g.get_latest_training_loss(), rel=2e-3)
@@ -73,7 +73,8 @@ def test_per_epoch_loss_matches_gensim_single_thread(lee):
 
 
 def test_hierarchical_softmax_cbow_sum_and_config_names(lee, tmp_path):
-    m = Word2Vec(dim=10, epochs=1, min_count=5, hs=True, negative=0, cbow_mean=False, workers=1).fit(lee)
+    m = Word2Vec(dim=10, epochs=1, min_count=5, hs=True, negative=0, cbow_mean=False, workers=1,
+                 recipe="fixed").fit(lee)
     assert m.gensim_model.hs == 1 and m.gensim_model.negative == 0
     assert m.epoch_loss[0] > 0
     m.save(tmp_path / "hs")

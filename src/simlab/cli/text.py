@@ -1,4 +1,5 @@
-"""``simlab train word2vec|fasttext|doc2vec``: train (or resume) word and document models from text files.
+"""``simlab train word2vec|fasttext|doc2vec|tfidf|bm25|lsi|hybrid|docs``: train (or resume) word and document
+models from text files.
 
 No heavy imports at module level: gensim loads only when a command runs.
 """
@@ -16,7 +17,14 @@ _MODELS = {
     "word2vec": "simlab.text.word2vec:Word2Vec",
     "fasttext": "simlab.text.fasttext:FastText",
     "doc2vec": "simlab.text.doc2vec:Doc2Vec",
+    "tfidf": "simlab.text.sparse:Tfidf",
+    "bm25": "simlab.text.sparse:BM25",
+    "lsi": "simlab.text.lsi:LSI",
+    "hybrid": "simlab.text.hybrid:Hybrid",
+    "docs": "simlab.text.hybrid:DocumentModel",
 }
+#: models fitted in one pass (no epochs, no resume, no corpus_file mode)
+_ONE_PASS = ("tfidf", "bm25", "lsi", "hybrid", "docs")
 
 
 def _resolve(name: str) -> Any:
@@ -30,7 +38,7 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
                      config: Path | None = None, resume: Path | None = None, seed: int | None = None,
                      threads: int | None = None, epochs: int | None = None, format: str = "auto",
                      field: str = "text", column: str = "text", corpus_file: bool = False,
-                     progress: bool | None = None) -> dict[str, Any]:
+                     progress: bool | None = None, tokenizer: str | None = None) -> dict[str, Any]:
     """What ``simlab train <kind>`` does, as a function (used by the CLI and the tests).
 
     Returns:
@@ -41,18 +49,34 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
     from simlab.config import load_config_file, parse_overrides
     from simlab.errors import ConfigError
     from simlab.text.corpus import TextCorpus, write_line_corpus
+    from simlab.text.tokenizers import make_tokenizer
 
     cls = _resolve(kind)
     # precedence: API defaults < --config file < named flags given < --set
-    flags = {"seed": seed, "workers": threads, "epochs": epochs if resume is None else None}
+    if kind in _ONE_PASS:
+        flags = {"seed": seed, "workers": threads if kind in ("hybrid", "docs") else None}
+    else:
+        flags = {"seed": seed, "workers": threads, "epochs": epochs if resume is None else None}
     params = {**load_config_file(config), **{k: v for k, v in flags.items() if v is not None},
               **parse_overrides(sets or [])}
+    if tokenizer is not None:
+        make_tokenizer(tokenizer)  # validate before reading anything
+        if kind == "lsi":
+            params["tfidf"] = {**params.get("tfidf", {}), "tokenizer": tokenizer}
+        elif kind != "fasttext":
+            params["tokenizer"] = tokenizer
+        else:
+            raise ConfigError("--tokenizer: FastText keeps simlab's tokenizer (its n-grams are tied to it)")
+    if kind in _ONE_PASS:
+        return _train_one_pass(kind, cls, params, corpus, out, resume=resume, epochs=epochs,
+                               corpus_file=corpus_file, format=format, field=field, column=column)
     if resume is not None and "epochs" in params:
         epochs = int(params.pop("epochs")) if epochs is None else epochs
     elif resume is None:
         epochs = None  # the config's epochs (recorded in the manifest) is what trains
     col: str | int = int(column) if column.isdigit() else column
-    tc = TextCorpus(corpus, format=format, field=field, column=col)
+    tok = model_tokenizer(cls, params)
+    tc = TextCorpus(corpus, format=format, field=field, column=col, tokenizer=tok)
     if resume is not None:
         changed = sorted(set(params) - {"workers", "seed"})
         if changed:
@@ -73,6 +97,35 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
     model.save(out)
     h = model.history[-1]
     return {"kind": kind, "out": str(out), "resumed_from": str(resume) if resume else None, **h}
+
+
+def model_tokenizer(cls: Any, params: dict[str, Any]) -> Any:
+    """The tokenizer a model of class `cls` built from `params` will use (for reading the corpus)."""
+    from simlab.text.tokenizers import make_tokenizer
+
+    field_ = getattr(cls, "Config", None)
+    if "tokenizer" in params:
+        return make_tokenizer(params["tokenizer"])
+    if field_ is not None and "tokenizer" in getattr(field_, "__dataclass_fields__", {}):
+        return make_tokenizer(field_().tokenizer)
+    return make_tokenizer(None)
+
+
+def _train_one_pass(kind: str, cls: Any, params: dict[str, Any], corpus: list[Path], out: Path, *,
+                    resume: Path | None, epochs: int | None, corpus_file: bool, format: str,
+                    field: str, column: str) -> dict[str, Any]:
+    """``simlab train tfidf|bm25|lsi|hybrid|docs``: fit once on the corpus and save."""
+    from simlab.errors import ConfigError
+    from simlab.text.corpus import TextCorpus
+
+    if resume is not None or epochs is not None or corpus_file:
+        raise ConfigError(f"{kind} is fitted in one pass: --resume, --epochs and --corpus-file do not apply")
+    model = cls(params)
+    col: str | int = int(column) if column.isdigit() else column
+    tc = TextCorpus(corpus, format=format, field=field, column=col, tokenizer=model.tokenizer)
+    model.fit(tc)
+    model.save(out)
+    return {"kind": kind, "out": str(out), **model.summary()}
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -98,6 +151,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             corpus_file: Annotated[bool, typer.Option("--corpus-file", help="Tokenize once to a temporary file "
                                                       "and train with gensim's faster corpus_file mode "
                                                       "(Word2Vec/FastText; no loss reported).")] = False,
+            tokenizer: Annotated[str | None, typer.Option("--tokenizer", help="simlab (default), whitespace or "
+                                                          "regex:PATTERN; saved with the model and applied to "
+                                                          "query texts.")] = None,
             as_json: Annotated[bool, typer.Option("--json")] = False,
             force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         ) -> None:
@@ -107,10 +163,25 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             set_threads(threads)
             summary = train_text_model(kind, corpus, out, sets=sets, config=config, resume=resume, seed=seed,
                                        threads=threads, epochs=epochs, format=format, field=field, column=column,
-                                       corpus_file=corpus_file)
+                                       corpus_file=corpus_file, tokenizer=tokenizer)
             if as_json:
                 echo_json(summary)
                 return
+            if kind in _ONE_PASS:
+                typer.echo(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in summary.items()
+                                                  if k not in ("kind", "out", "choice")))
+                for w in summary.get("warnings", []):
+                    typer.echo(f"warning: {w}")
+                if "choice" in summary:
+                    typer.echo(f"chosen: {summary['choice']}")
+                typer.echo(f"saved to {out}")
+                return
+            for w in summary.get("warnings", []) or []:
+                typer.echo(f"warning: {w}")
+            if summary.get("recipe"):
+                rec = summary["recipe"]
+                typer.echo(f"recipe for {rec['tokens']:,} tokens: " + (", ".join(
+                    f"{k}={v}" for k, v in rec["applied"].items()) or "every setting given explicitly"))
             typer.echo(f"{kind}: {summary['documents']} documents, {summary['tokens']} tokens, "
                        f"vocabulary {summary['vocab']}, {summary['epochs']} epochs, "
                        f"{summary.get('words_per_second', 0):,.0f} words/s")
@@ -127,3 +198,10 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     make("word2vec", "Train (or --resume) Word2Vec word vectors on text files.")
     make("fasttext", "Train (or --resume) FastText word vectors with character n-grams.")
     make("doc2vec", "Train Doc2Vec document vectors (PV-DBOW / PV-DM) on text files.")
+    make("tfidf", "Fit TF-IDF document vectors (sparse; cosine similarity) on text files.")
+    make("bm25", "Fit a BM25 / BM25+ search model on text files.")
+    make("lsi", "Fit LSI / LSA (truncated SVD of TF-IDF) document vectors on text files.")
+    make("hybrid", "Fit a sparse + dense hybrid (TF-IDF + LSI by default; fusion weight learned on "
+                   "label-free pseudo-pairs of held-out documents).")
+    make("docs", "Document similarity with no choices to make: picks TF-IDF, LSI, Doc2Vec or the hybrid by "
+                 "label-free pseudo-pairs.")

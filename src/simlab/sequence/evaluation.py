@@ -202,6 +202,13 @@ def retrieval_metrics(ranked_relevance: np.ndarray, ks: tuple[int, ...] = (1, 5,
 
 def _search(model: Any, queries: np.ndarray, keys: list[Any], corpus: np.ndarray, k: int) -> list[list[Any]]:
     """Top-k with the core Index when the head has a core metric, else with the model's head."""
+    import scipy.sparse as sp
+
+    if sp.issparse(corpus):  # sparse text models (TF-IDF, BM25): exact blocked cosine top-k, kept sparse
+        from simlab.text.sparse import l2_normalize, sparse_topk
+
+        idx, _ = sparse_topk(l2_normalize(queries), l2_normalize(corpus), k)
+        return [[keys[j] for j in row] for row in idx]
     metric = getattr(model, "metric", "cosine")
     if metric is not None:
         try:

@@ -17,6 +17,18 @@ _LAZY = {
     "Doc2Vec": "simlab.text.doc2vec:Doc2Vec",
     "Doc2VecConfig": "simlab.text.doc2vec:Doc2VecConfig",
     "SIF": "simlab.text.sif:SIF",
+    "Tfidf": "simlab.text.sparse:Tfidf",
+    "TfidfConfig": "simlab.text.sparse:TfidfConfig",
+    "BM25": "simlab.text.sparse:BM25",
+    "BM25Config": "simlab.text.sparse:BM25Config",
+    "SparseVectors": "simlab.text.sparse:SparseVectors",
+    "LSI": "simlab.text.lsi:LSI",
+    "LsiConfig": "simlab.text.lsi:LsiConfig",
+    "Hybrid": "simlab.text.hybrid:Hybrid",
+    "HybridConfig": "simlab.text.hybrid:HybridConfig",
+    "DocumentModel": "simlab.text.hybrid:DocumentModel",
+    "Tokenizer": "simlab.text.tokenizers:Tokenizer",
+    "make_tokenizer": "simlab.text.tokenizers:make_tokenizer",
     "TextCorpus": "simlab.text.corpus:TextCorpus",
     "tokenize": "simlab.text.corpus:tokenize",
     "load_vectors": "simlab.text.io:load_vectors",
@@ -28,11 +40,22 @@ KINDS.register("word2vec", "simlab.text.word2vec:Word2Vec", help="Word2Vec word 
 KINDS.register("fasttext", "simlab.text.fasttext:FastText", help="FastText word vectors with char n-grams")
 KINDS.register("doc2vec", "simlab.text.doc2vec:Doc2Vec", help="Doc2Vec paragraph vectors (PV-DM / PV-DBOW)")
 KINDS.register("sif", "simlab.text.sif:SIF", help="SIF sentence vectors over word vectors")
+KINDS.register("tfidf", "simlab.text.sparse:Tfidf", help="TF-IDF sparse document vectors (cosine)")
+KINDS.register("bm25", "simlab.text.sparse:BM25", help="BM25 / BM25+ search over documents")
+KINDS.register("lsi", "simlab.text.lsi:LSI", help="LSI / LSA: truncated SVD of TF-IDF")
+KINDS.register("hybrid", "simlab.text.hybrid:Hybrid", help="sparse + dense document similarity, fused")
+KINDS.register("docs", "simlab.text.hybrid:DocumentModel", help="document model chosen by pseudo-pairs")
+KINDS.register("sparse_vectors", "simlab.text.sparse:SparseVectors", help="sparse rows (CSR) with keys")
 
 MODELS.register("word2vec", "simlab.text.word2vec:Word2Vec", help="Word2Vec (CBOW / skip-gram), Mikolov 2013")
 MODELS.register("fasttext", "simlab.text.fasttext:FastText", help="FastText char n-gram word vectors, 2017")
 MODELS.register("doc2vec", "simlab.text.doc2vec:Doc2Vec", help="Doc2Vec PV-DM / PV-DBOW, Le & Mikolov 2014")
 MODELS.register("sif", "simlab.text.sif:SIF", help="SIF weighted-average sentence vectors, Arora 2017")
+MODELS.register("tfidf", "simlab.text.sparse:Tfidf", help="TF-IDF document vectors, sublinear tf, cosine")
+MODELS.register("bm25", "simlab.text.sparse:BM25", help="BM25 / BM25+ ranking, Robertson & Zaragoza 2009")
+MODELS.register("hybrid", "simlab.text.hybrid:Hybrid", help="sparse + dense views, fusion weight on validation")
+MODELS.register("docs", "simlab.text.hybrid:DocumentModel", help="TF-IDF / LSI / Doc2Vec / hybrid by pseudo-pairs")
+MODELS.register("lsi", "simlab.text.lsi:LSI", aliases=("lsa",), help="LSI / LSA on TF-IDF, Deerwester 1990")
 
 EVALUATORS.register("wordsim353", "simlab.text.evaluation:wordsim353",
                     help="WordSim-353 word similarity (Spearman), gensim test data")

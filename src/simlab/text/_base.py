@@ -70,6 +70,10 @@ class WordModel:
 
     def __init__(self, config: Any = None, **params: Any) -> None:
         self.config = build_config(self.Config, config, params)
+        # settings the caller chose (never replaced by the size recipe); a config object counts as all chosen
+        self._explicit: set[str] = set(params) | (set(config) if isinstance(config, dict) else set())
+        if config is not None and not isinstance(config, dict):
+            self._explicit |= {f.name for f in dataclasses.fields(self.Config)}
         self._g: Any = None  # the gensim model
         self._vectors: Vectors | None = None
         self.history: list[dict[str, Any]] = []  # one entry per fit() call
@@ -137,7 +141,7 @@ class WordModel:
                 pass
             cf = str(cf)
         else:
-            it = as_corpus(corpus, max_tokens=cfg.max_tokens)
+            it = as_corpus(corpus, tokenizer=getattr(cfg, "tokenizer", None), max_tokens=cfg.max_tokens)
         update = self._g is not None
         g = self._g if update else self._gensim_class()(**self._gensim_kwargs())
         n_before = len(g.wv) if update else 0
@@ -145,6 +149,10 @@ class WordModel:
                                                  trim_rule=None)
         if corpus_count == 0 or total_words == 0:
             raise DataError("empty corpus: no document contains a token", cf or _describe(corpus))
+        recipe = None
+        if not update:
+            g, recipe = self._apply_recipe(g, total_words)
+            cfg = self.config
         n_raw = len(g.raw_vocab)
         g.corpus_count, g.corpus_total_words = corpus_count, total_words
         g.prepare_vocab(update=update, keep_raw_vocab=False, trim_rule=None)
@@ -155,6 +163,9 @@ class WordModel:
         n_ep = cfg.epochs if epochs is None else epochs
         if n_ep < 1:
             raise ConfigError("epochs must be >= 1")
+        from simlab.text.recipes import check_corpus_size
+
+        size_warnings = check_corpus_size(total_words, len(g.wv), cfg.dim, n_ep)
         from simlab.text._engine import run_training
 
         prog = run_training(g, corpus=it, corpus_file=cf, total_words=total_words, total_examples=corpus_count,
@@ -168,10 +179,40 @@ class WordModel:
             "new_words": len(g.wv) - n_before, "vocab": len(g.wv), "epoch_loss": prog.losses,
             "seconds": round(sum(prog.epoch_seconds), 3),
             "words_per_second": round(total_words * n_ep / max(1e-9, sum(prog.epoch_seconds)), 1),
+            **({"recipe": recipe} if recipe else {}),
+            **({"warnings": size_warnings} if size_warnings else {}),
         })
+        from simlab.text.recipes import check_degenerate
+
+        degenerate = check_degenerate(self.vectors)
+        if degenerate:
+            self.history[-1].setdefault("warnings", []).append(degenerate)
         log.info("%s: trained %d epochs on %d documents / %d tokens, vocabulary %d", self.KIND, n_ep,
                  corpus_count, total_words, len(g.wv))
         return self
+
+    def _apply_recipe(self, g: Any, tokens: int) -> tuple[Any, dict[str, Any] | None]:
+        """With ``recipe="auto"``, replace the settings the caller did not choose by the size rule's
+        (:mod:`simlab.text.recipes`) and rebuild the gensim model around the scanned vocabulary."""
+        from simlab.text.recipes import RULE, recipe_for
+
+        if getattr(self.config, "recipe", "fixed") != "auto":
+            return g, None
+        rec = recipe_for(self.KIND, tokens)
+        if self._explicit & {"architecture", "sg"}:
+            rec.pop("architecture", None)
+        rec = {k: v for k, v in rec.items() if k not in self._explicit}
+        info = {"rule": RULE, "tokens": int(tokens), "applied": dict(rec),
+                "kept": sorted(self._explicit & set(recipe_for(self.KIND, tokens)))}
+        if not rec:
+            return g, info
+        if "architecture" in rec:
+            rec["sg"] = None
+        self.config = dataclasses.replace(self.config, **rec)
+        g2 = self._gensim_class()(**self._gensim_kwargs())
+        g2.raw_vocab = g.raw_vocab
+        log.info("%s: %d tokens, recipe sets %s", self.KIND, tokens, rec)
+        return g2, info
 
     def _after_train(self, g: Any) -> None:
         """Hook for subclasses (FastText recomputes nothing: gensim keeps wv.vectors current)."""
@@ -368,6 +409,9 @@ class WordModel:
                 "history": self.history,
             })
             w.metrics = {"vocab": len(g.wv)}
+            recipes = [h["recipe"] for h in self.history if h.get("recipe")]
+            if recipes:  # the size rule and what it set, visible in the manifest
+                w.extra = {"recipe": recipes[0]}
         return Path(path)
 
     def _save_extra(self, w: ArtifactWriter, g: Any) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -30,22 +29,22 @@ from simlab.errors import ConfigError, DataError
 #: gensim's Cython training routines only look at the first 10,000 tokens of a document.
 MAX_DOC_TOKENS = 10000
 
-_BR = re.compile(r"<br\s*/?>|</?p>", re.IGNORECASE)
-_TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
-
 Tokenizer = Callable[[str], list[str]]
 
 
 def tokenize(text: str) -> list[str]:
-    """The default tokenizer: lowercase Unicode word tokens, HTML line breaks (``<br />``) removed.
+    """The default tokenizer: lowercase Unicode word tokens; HTML tags and entities and URLs removed.
 
-    Tokens are runs of letters/digits (any script), keeping inner apostrophes (``don't``).
+    Tokens are runs of letters/digits (any script), keeping inner apostrophes (``don't``). This is
+    :class:`simlab.text.tokenizers.Tokenizer` with its defaults (see there for the options).
 
     Example:
         >>> tokenize("It's GREAT.<br /><br />Café au lait, 10/10!")
         ["it's", 'great', 'café', 'au', 'lait', '10', '10']
     """
-    return _TOKEN.findall(_BR.sub(" ", text).lower())
+    from simlab.text.tokenizers import DEFAULT
+
+    return DEFAULT(text)
 
 
 def chunks(tokens: list[str], size: int = MAX_DOC_TOKENS) -> Iterator[list[str]]:
@@ -130,7 +129,8 @@ class TextCorpus:
         column: TSV/CSV column holding the text: a header name (the first row is a header) or a 0-based index
             (no header unless `header` is True). Default: ``"text"``.
         header: whether TSV/CSV files have a header row (default: True when `column` is a name).
-        tokenizer: ``str -> list[str]``; :func:`tokenize` by default.
+        tokenizer: a tokenizer spec (``"simlab"``, ``"whitespace"``, ``"regex:PATTERN"``, a dict, a
+            :class:`~simlab.text.tokenizers.Tokenizer`) or any ``str -> list[str]``; :func:`tokenize` by default.
         max_tokens: split longer documents into chunks of this many tokens (gensim's limit is 10,000).
         skip_empty: leave out documents with no tokens (they carry no training signal).
 
@@ -159,7 +159,9 @@ class TextCorpus:
                 raise DataError("file not found", p)
         self.format, self.field, self.column = format, field, column
         self.header = isinstance(column, str) if header is None else header
-        self.tokenizer = tokenizer or tokenize
+        from simlab.text.tokenizers import make_tokenizer
+
+        self.tokenizer = make_tokenizer(tokenizer)
         if max_tokens < 1:
             raise ConfigError("max_tokens must be >= 1")
         self.max_tokens = max_tokens
@@ -255,9 +257,11 @@ class TokenCorpus:
 
     def __init__(self, docs: Iterable[Any], tokenizer: Tokenizer | None = None,
                  max_tokens: int = MAX_DOC_TOKENS) -> None:
+        from simlab.text.tokenizers import make_tokenizer
+
         ensure_reiterable(docs)
         self.docs = docs
-        self.tokenizer = tokenizer or tokenize
+        self.tokenizer = make_tokenizer(tokenizer)
         self.max_tokens = max_tokens
 
     def __iter__(self) -> Iterator[list[str]]:

@@ -63,6 +63,7 @@ class Doc2VecConfig:
     batch_words: int = 10000
     infer_epochs: int | None = None
     max_tokens: int = 10000
+    tokenizer: Any = "simlab"
 
     def __post_init__(self) -> None:
         mode = self.mode.lower().replace("pv-", "").replace("pv_", "")
@@ -70,6 +71,10 @@ class Doc2VecConfig:
             raise ConfigError(f"mode must be 'dm' (PV-DM) or 'dbow' (PV-DBOW), got {self.mode!r}")
         object.__setattr__(self, "mode", mode)
         check_common(self)
+        from simlab.text.tokenizers import make_tokenizer, tokenizer_spec
+
+        spec = tokenizer_spec(make_tokenizer(self.tokenizer))
+        object.__setattr__(self, "tokenizer", spec)
         if self.infer_epochs is not None and self.infer_epochs < 1:
             raise ConfigError("infer_epochs must be >= 1")
 
@@ -82,19 +87,20 @@ class TaggedCorpus:
             pairs, of ``TaggedDocument``, or of token lists / strings (tags are their positions 0..n-1).
     """
 
-    def __init__(self, docs: Any, max_tokens: int = 10000) -> None:
+    def __init__(self, docs: Any, max_tokens: int = 10000, tokenizer: Any = None) -> None:
         from simlab.text.corpus import TextCorpus, as_corpus, ensure_reiterable
+        from simlab.text.tokenizers import make_tokenizer
 
+        self.tokenizer = make_tokenizer(tokenizer)
         if isinstance(docs, str | Path):
-            docs = as_corpus(docs, max_tokens=max_tokens)
+            docs = as_corpus(docs, tokenizer=self.tokenizer, max_tokens=max_tokens)
         ensure_reiterable(docs)
         self.docs = docs
         self.is_text = isinstance(docs, TextCorpus)
         self.max_tokens = max_tokens
 
     def pairs(self) -> Iterator[tuple[Any, list[str]]]:
-        from simlab.text.corpus import tokenize
-
+        tokenize = self.tokenizer
         if self.is_text:
             yield from self.docs.documents()
             return
@@ -210,7 +216,7 @@ class Doc2Vec:
         from simlab.text._engine import GDoc2Vec, run_training
 
         cfg = self.config
-        tc = TaggedCorpus(corpus, cfg.max_tokens)
+        tc = TaggedCorpus(corpus, cfg.max_tokens, cfg.tokenizer)
         n_ep = cfg.epochs if epochs is None else epochs
         if n_ep < 1:
             raise ConfigError("epochs must be >= 1")
@@ -238,13 +244,17 @@ class Doc2Vec:
                 raise DataError(f"no word occurs at least min_count={cfg.min_count} times ({n_raw} distinct "
                                 f"words, {words} tokens); lower min_count or give more text", _describe(corpus))
             g.prepare_weights(update=False)
+        from simlab.text.recipes import check_corpus_size
+
+        size_warnings = check_corpus_size(words, len(g.wv), cfg.dim, n_ep)
         prog = run_training(g, corpus=tc, total_words=words, total_examples=count, epochs=n_ep,
                             desc=f"doc2vec {'resume' if resume else 'train'}", progress=progress)
         self._g = g
         self._vectors = None
         self.history.append({"epochs": n_ep, "documents": int(count), "tokens": int(words), "docs": len(g.dv),
                              "vocab": len(g.wv), "epoch_loss": prog.losses,
-                             "seconds": round(sum(prog.epoch_seconds), 3)})
+                             "seconds": round(sum(prog.epoch_seconds), 3),
+                             **({"warnings": size_warnings} if size_warnings else {})})
         return self
 
     # -- vectors ---------------------------------------------------------------------------------------------
@@ -264,9 +274,9 @@ class Doc2Vec:
         return Vectors(list(wv.index_to_key), wv.vectors, wv.expandos.get("count"))
 
     def _tokens(self, text: str | Sequence[str]) -> list[str]:
-        from simlab.text.corpus import tokenize
+        from simlab.text.tokenizers import make_tokenizer
 
-        toks = tokenize(text) if isinstance(text, str) else list(text)
+        toks = make_tokenizer(self.config.tokenizer)(text) if isinstance(text, str) else list(text)
         return toks
 
     def infer(self, text: str | Sequence[str], *, epochs: int | None = None, seed: int | None = None) -> np.ndarray:
@@ -357,7 +367,7 @@ class Doc2Vec:
         from simlab.text.corpus import TextCorpus
 
         ids, rows, empty = [], [], 0
-        for doc_id, toks in TextCorpus(path).documents():
+        for doc_id, toks in TextCorpus(path, tokenizer=self.config.tokenizer).documents():
             try:
                 rows.append(self.infer(toks))
                 ids.append(doc_id)

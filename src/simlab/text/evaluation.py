@@ -316,12 +316,27 @@ def read_imdb(split: str, root: str | Path | None = None) -> tuple[list[str], np
 
 def sentiment_error(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
                     C: float = 1.0) -> float:
-    """Test error rate of a logistic regression fitted on the train vectors (Le & Mikolov 2014 protocol)."""
+    """Test error rate of a logistic regression fitted on the train vectors (Le & Mikolov 2014 protocol).
+
+    Sparse inputs (TF-IDF, BM25 rows) are not scaled; their C is chosen among (1, 3, 10, 30, 100) on a held-out
+    fifth of the train split, then the model is refitted on the whole train split (the test split is never seen).
+    """
+    import scipy.sparse as sp
+
     from simlab._deps import require
 
     require("sklearn")
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
+
+    if sp.issparse(train_x):
+        rng = np.random.default_rng(0)
+        val = rng.random(train_x.shape[0]) < 0.2
+        best = max((1.0, 3.0, 10.0, 30.0, 100.0), key=lambda c: np.mean(
+            LogisticRegression(C=c, max_iter=2000).fit(train_x[~val], train_y[~val]).predict(train_x[val])
+            == train_y[val]))
+        clf = LogisticRegression(C=best, max_iter=2000).fit(train_x, train_y)
+        return float(np.mean(clf.predict(test_x) != test_y))
 
     sc = StandardScaler().fit(train_x)
     clf = LogisticRegression(C=C, max_iter=2000)

@@ -46,6 +46,11 @@ class Word2VecConfig:
         compute_loss: record the per-epoch loss (exact, see simlab.text._engine).
         max_tokens: documents longer than this are split into chunks (gensim ignores tokens past 10,000).
         oov: policy for unknown words: ``"error"`` or ``"skip"``.
+        tokenizer: tokenizer spec for texts given as strings or paths (:mod:`simlab.text.tokenizers`).
+        recipe: ``"auto"``: at the first fit, the settings you did not give (architecture, dim, window,
+            negative, sample, epochs) are chosen from the corpus size by :mod:`simlab.text.recipes` (skip-gram
+            with more epochs on small corpora, the CBOW defaults below from 10M tokens); ``"fixed"``: the
+            values as given / these defaults.
     """
 
     dim: int = 200
@@ -69,6 +74,8 @@ class Word2VecConfig:
     compute_loss: bool = True
     max_tokens: int = 10000
     oov: str = "error"
+    tokenizer: Any = "simlab"
+    recipe: str = "auto"
 
     def __post_init__(self) -> None:
         arch = self.architecture.lower().replace("-", "").replace("_", "")
@@ -83,6 +90,11 @@ class Word2VecConfig:
         object.__setattr__(self, "architecture", arch)
         object.__setattr__(self, "sg", arch == "skipgram")
         check_common(self)
+        if self.recipe not in ("auto", "fixed"):
+            raise ConfigError(f"recipe must be 'auto' or 'fixed', got {self.recipe!r}")
+        from simlab.text.tokenizers import make_tokenizer, tokenizer_spec
+
+        object.__setattr__(self, "tokenizer", tokenizer_spec(make_tokenizer(self.tokenizer)))
         if self.oov not in ("error", "skip"):
             raise ConfigError(f"Word2Vec oov must be 'error' or 'skip' (no subwords), got {self.oov!r}")
 

@@ -1,0 +1,231 @@
+"""LSI / LSA (Deerwester et al. 1990): a truncated SVD of the TF-IDF document-term matrix.
+
+``X ≈ U_k S_k V_k^T`` with X the ``(n_docs, V)`` TF-IDF matrix of the fitted corpus; a text is represented by
+its TF-IDF row projected on the k right singular vectors, ``x V_k`` (gensim's fold-in: the fitted documents'
+vectors are ``U_k S_k``), and compared by cosine. The SVD is scikit-learn's randomized solver (Halko et al.
+2011) with a fixed seed; the vectors are dense (:class:`simlab.Vectors`).
+
+Reference:
+    Deerwester, Dumais, Furnas, Landauer, Harshman. Indexing by Latent Semantic Analysis. JASIS 1990.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simlab.artifacts import Artifact, ArtifactWriter
+from simlab.config import to_dict
+from simlab.errors import ConfigError, DataError, NotFittedError, UnknownKeyError
+from simlab.vectors import Hits, Vectors
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LsiConfig:
+    """LSI settings.
+
+    Attributes:
+        dim: number of topics k (clipped to ``min(n_docs, terms) - 1``).
+        n_iter: power iterations of the randomized SVD.
+        seed: random seed of the SVD.
+        tfidf: :class:`~simlab.text.sparse.TfidfConfig` settings of the underlying TF-IDF (a dict).
+    """
+
+    dim: int = 200
+    n_iter: int = 7
+    seed: int = 1
+    tfidf: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.dim < 1:
+            raise ConfigError(f"dim must be >= 1, got {self.dim}")
+        if self.n_iter < 0:
+            raise ConfigError("n_iter must be >= 0")
+        from simlab.config import from_dict
+        from simlab.text.sparse import TfidfConfig
+
+        if not isinstance(self.tfidf, dict):
+            raise ConfigError("tfidf must be a dict of TfidfConfig settings")
+        from_dict(TfidfConfig, self.tfidf)
+
+
+class LSI:
+    """Latent semantic indexing over TF-IDF: ``LSI(dim=200).fit(corpus)``; dense document vectors, cosine.
+
+    Example:
+        >>> from simlab.text import LSI
+        >>> docs = ["the cat sat on the mat", "a cat and a dog", "stocks fell sharply", "markets and stocks"]
+        >>> m = LSI(dim=2).fit(docs)
+        >>> m.most_similar_text("stocks", k=1).keys[0] in (2, 3)
+        True
+    """
+
+    Config = LsiConfig
+    KIND = "lsi"
+
+    def __init__(self, config: Any = None, **params: Any) -> None:
+        from simlab.text._base import build_config
+        from simlab.text.sparse import Tfidf
+
+        self.config = build_config(LsiConfig, config, params)
+        self.tfidf = Tfidf(self.config.tfidf)
+        self.components: np.ndarray | None = None  # (k, V): rows are V_k^T
+        self.singular_values: np.ndarray | None = None
+        self.vectors: Vectors | None = None
+
+    def __repr__(self) -> str:
+        k = 0 if self.components is None else self.components.shape[0]
+        return f"LSI(dim={k or self.config.dim}, {'fitted' if self.vectors is not None else 'not fitted'})"
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.tfidf.tokenizer
+
+    def _check_fitted(self) -> Vectors:
+        if self.vectors is None or self.components is None:
+            raise NotFittedError("this LSI is not fitted; call fit(corpus) or simlab.load(path)")
+        return self.vectors
+
+    def fit(self, corpus: Any) -> LSI:
+        """Fit TF-IDF on `corpus`, then the truncated SVD of its matrix; keep the documents' vectors.
+
+        Raises:
+            DataError: empty corpus (from TF-IDF), or fewer than 2 documents / terms.
+        """
+        from simlab._deps import require
+
+        require("sklearn")
+        from sklearn.utils.extmath import randomized_svd
+
+        self.tfidf.fit(corpus)
+        x = self.tfidf.vectors.matrix  # type: ignore[union-attr]
+        k = min(self.config.dim, min(x.shape) - 1)
+        if k < 1:
+            raise DataError(f"LSI needs at least 2 documents and 2 terms, got {x.shape}")
+        if k < self.config.dim:
+            log.info("LSI: %d topics (the corpus has %d documents, %d terms)", k, *x.shape)
+        u, s, vt = randomized_svd(x.astype(np.float64), n_components=k, n_iter=self.config.n_iter,
+                                  random_state=self.config.seed)
+        sign = np.sign(vt[np.arange(k), np.abs(vt).argmax(axis=1)])  # deterministic signs
+        self.components = (vt * sign[:, None]).astype(np.float32)
+        self.singular_values = s.astype(np.float32)
+        self.vectors = Vectors(self.tfidf.vectors.keys, (u * s * sign).astype(np.float32))  # type: ignore[union-attr]
+        return self
+
+    def summary(self) -> dict[str, Any]:
+        """Documents, terms and topics of the fit."""
+        self._check_fitted()
+        return {**self.tfidf.summary(), "dim": self.dim}
+
+    @property
+    def dim(self) -> int:
+        self._check_fitted()
+        return int(self.components.shape[0])  # type: ignore[union-attr]
+
+    def encode(self, texts: Sequence[str | Sequence[str]]) -> np.ndarray:
+        """``(n, k)`` LSI vectors of texts (TF-IDF rows folded in); a text with no known term gets zeros."""
+        self._check_fitted()
+        x = self.tfidf.encode(texts)
+        return np.asarray(x @ self.components.T, dtype=np.float32)  # type: ignore[union-attr]
+
+    encode_texts = encode
+
+    def infer(self, text: str | Sequence[str]) -> np.ndarray:
+        """The ``(k,)`` vector of one text.
+
+        Raises:
+            DataError: the text has no term of the vocabulary.
+        """
+        v = self.encode([text])[0]
+        if not np.any(v):
+            raise DataError(f"no known term in text {str(text)[:60]!r}")
+        return v
+
+    def similarity_text(self, a: str | Sequence[str], b: str | Sequence[str]) -> float:
+        """Cosine similarity of two texts (0 when one has no known term)."""
+        va, vb = self.encode([a, b])
+        na, nb = np.linalg.norm(va), np.linalg.norm(vb)
+        return float(va @ vb / (na * nb)) if na and nb else 0.0
+
+    def similarity(self, a: Any, b: Any) -> float:
+        """Cosine similarity of two fitted documents (by key); a key not in the corpus is read as a text."""
+        vecs = self._check_fitted()
+        va = vecs[a] if a in vecs else self.encode([a])[0]
+        vb = vecs[b] if b in vecs else self.encode([b])[0]
+        return vecs.similarity(va, vb)
+
+    def most_similar(self, query: Any, k: int = 10) -> Hits:
+        """Fitted documents most similar to a document key (itself excluded) or a text."""
+        vecs = self._check_fitted()
+        if query in vecs:
+            return vecs.most_similar(query, k)
+        if isinstance(query, str | list | tuple):
+            return self.most_similar_text(query, k)
+        raise UnknownKeyError(f"unknown document {query!r}")
+
+    def most_similar_text(self, text: str | Sequence[str], k: int = 10) -> Hits:
+        """Fitted documents most similar to a free text."""
+        return self._check_fitted().most_similar(self.infer(text), k)
+
+    def search(self, queries: Sequence[str | Sequence[str]], k: int = 10) -> Hits:
+        """Batched exact cosine top-k for texts (:class:`Hits` with ``(q, k)`` scores)."""
+        from simlab.metrics import topk
+
+        vecs = self._check_fitted()
+        idx, sc = topk(self.encode(queries), vecs.matrix, k, "cosine")
+        return Hits([[vecs.keys[j] for j in row] for row in idx], sc)
+
+    def embed_file(self, path: str | Path) -> Vectors:
+        """LSI vectors of the documents of a corpus file (keys = document ids)."""
+        from simlab.text.corpus import TextCorpus
+
+        docs = list(TextCorpus(path, tokenizer=self.tokenizer).documents())
+        if not docs:
+            raise DataError("no document in file", path)
+        return Vectors([d for d, _ in docs], self.encode([t for _, t in docs]))
+
+    def save(self, path: str | Path) -> Path:
+        """Save the TF-IDF statistics, the SVD components and the documents' vectors (atomic, no pickle)."""
+        from simlab.text.sparse import write_csr
+        from simlab.text.tokenizers import tokenizer_spec
+
+        vecs = self._check_fitted()
+        tf = self.tfidf
+        cfg = {**to_dict(self.config), "tfidf": {**to_dict(tf.config), "tokenizer": tokenizer_spec(tf.tokenizer)}}
+        with ArtifactWriter(path, self.KIND, cfg) as w:
+            w.save_json("terms.json", tf.terms)
+            w.save_arrays("stats.safetensors", {"df": tf.df, "n_docs": np.array([tf.n_docs], np.int64),
+                                                "avgdl": np.array([tf.avgdl], np.float64)})
+            w.save_arrays("lsi.safetensors", {"components": self.components,
+                                              "singular_values": self.singular_values})
+            vecs._write(w)
+            write_csr(w, "docs.safetensors", tf.vectors.matrix)  # type: ignore[union-attr]
+            w.metrics = {"documents": len(vecs), "terms": len(tf.terms), "dim": self.dim}
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> LSI:
+        return cls._from_artifact(Artifact(path, kind=cls.KIND))
+
+    @classmethod
+    def _from_artifact(cls, art: Artifact) -> LSI:
+        from simlab.text.sparse import SparseVectors, read_csr
+
+        self = cls(art.config)
+        tf = self.tfidf
+        tf.terms = list(art.json("terms.json"))
+        tf.term_index = {t: i for i, t in enumerate(tf.terms)}
+        st = art.arrays("stats.safetensors")
+        tf.df, tf.n_docs, tf.avgdl = st["df"], int(st["n_docs"][0]), float(st["avgdl"][0])
+        arr = art.arrays("lsi.safetensors")
+        self.components, self.singular_values = arr["components"], arr["singular_values"]
+        self.vectors = Vectors._read(art)
+        tf.vectors = SparseVectors(self.vectors.keys, read_csr(art, "docs.safetensors"), tf.terms)
+        return self
