@@ -179,10 +179,31 @@ def sktime_data_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
 
 
+def aeon_data_dir() -> Path | None:
+    """The folder of datasets bundled in the aeon wheel (the optional ``data`` extra), or None."""
+    spec = importlib.util.find_spec("aeon")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    p = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+    return p if p.is_dir() else None
+
+
+def _ucr_dirs() -> dict[str, Path]:
+    """Dataset name -> folder, from sktime's wheel, then aeon's (when installed) for the names sktime lacks."""
+    out: dict[str, Path] = {}
+    for root in (sktime_data_dir(), aeon_data_dir()):
+        if root is None:
+            continue
+        for p in sorted(root.iterdir()):
+            if p.name not in out and (p / f"{p.name}_TRAIN.ts").is_file():
+                out[p.name] = p
+    return out
+
+
 def ucr_names() -> list[str]:
-    """Names of the bundled UCR/UEA classification datasets (those with ``NAME_TRAIN.ts``)."""
-    root = sktime_data_dir()
-    return sorted(p.name for p in root.iterdir() if (p / f"{p.name}_TRAIN.ts").is_file())
+    """Names of the bundled UCR/UEA datasets (those with ``NAME_TRAIN.ts``) in the sktime wheel and, when
+    installed (``pip install 'simlab[data]'``), the aeon wheel."""
+    return sorted(_ucr_dirs())
 
 
 def load_ucr(name: str, split: str = "train") -> SeriesDataset:
@@ -191,13 +212,14 @@ def load_ucr(name: str, split: str = "train") -> SeriesDataset:
     Raises:
         UnknownNameError: the dataset is not bundled (the message lists the available ones).
     """
-    names = ucr_names()
+    dirs = _ucr_dirs()
+    names = sorted(dirs)
     match = {n.lower(): n for n in names}.get(name.lower())
     if match is None:
         raise UnknownNameError("UCR/UEA dataset", name, names)
     if split.lower() not in ("train", "test"):
         raise DataError(f"split must be train or test, got {split!r}")
-    return read_ts(sktime_data_dir() / match / f"{match}_{split.upper()}.ts", name=f"ucr:{match}/{split.lower()}")
+    return read_ts(dirs[match] / f"{match}_{split.upper()}.ts", name=f"ucr:{match}/{split.lower()}")
 
 
 def read_ts(path: str | Path, name: str | None = None) -> SeriesDataset:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,16 +48,27 @@ class SiameseConfig:
             ``{"mining": "hard"}`` restores batch-hard, which collapses from a random init).
         batch_size: pairs / triplets / items per step.
         pairs_per_epoch: pairs or triplets sampled per epoch from a labelled collection
-            (default ``max(1024, 20 n)``, capped at 20,000).
+            (default ``max(1024, 5 n)``, capped at 2,048).
         hard_negatives: probability that a sampled negative is one of the anchor's 5 nearest other-class
             items under the current encoder (recomputed each epoch).
-        epochs / lr / weight_decay / optimizer / grad_clip / patience / seed / device / threads / progress:
+        epochs / lr / weight_decay / optimizer / grad_clip / patience / seed / device / progress:
             passed to :class:`simlab.train.TrainConfig`.
+        threads: torch threads for training and encoding, restored after each call (None: 1 on CPU, where
+            these small recurrent models are fastest and a busy machine does not oversubscribe).
         dev_fraction: share of the training data held out (stratified) for early stopping when no dev set is
             given; 0 keeps the last epoch.
         normalize: series normalisation: ``global`` (training mean/std per channel), ``series`` or ``none``.
         mask_channel: append observed-indicator channels (None: when the training data has NaN).
-        downsample: average windows of this many steps before the recurrence (long series).
+        downsample: average windows of this many steps before the recurrence (piecewise aggregate
+            approximation), or ``auto``: ``ceil(median length / target_steps)``, so long series are shortened
+            to about `target_steps` steps before the recurrent encoder (1 for short series).
+        target_steps: recurrence length aimed at by ``downsample="auto"``.
+        fallback: ``auto`` (series collections): hold out a stratified part of the training split
+            (leave-one-out when tiny), measure 1-NN accuracy of the learned similarity, z-normalised
+            Euclidean, DTW (full and 10% band) and learned+classical blends there, and ship the best
+            (:mod:`simlab.sequence.fallback`); ``off``: always the learned similarity, trained on everything.
+        val_fraction: share of every class held out for the fallback's validation.
+        max_seconds: stop training after the epoch that passes this many seconds (None: no cap).
         augment: series augmentations among ``jitter``, ``scaling``, ``crop``, ``warp``.
         augment_strength: scales every augmentation.
         freeze_embeddings: keep the word vectors fixed (text).
@@ -72,9 +84,9 @@ class SiameseConfig:
     encoder: str = "gru"
     hidden: int = 64
     layers: int = 1
-    bidirectional: bool = False
+    bidirectional: bool = True
     dropout: float = 0.0
-    pooling: str = "last"
+    pooling: str = "mean"
     head: str = "cosine"
     loss: str = "auto"
     loss_options: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -82,7 +94,7 @@ class SiameseConfig:
     pairs_per_epoch: int | None = None
     hard_negatives: float = 0.0
     epochs: int = 30
-    lr: float = 1e-3
+    lr: float = 3e-3
     weight_decay: float = 0.0
     optimizer: str = "adam"
     grad_clip: float | None = 1.0
@@ -94,7 +106,11 @@ class SiameseConfig:
     dev_fraction: float = 0.0
     normalize: str = "global"
     mask_channel: bool | None = None
-    downsample: int = 1
+    downsample: int | str = "auto"
+    target_steps: int = 64
+    fallback: str = "auto"
+    val_fraction: float = 0.3
+    max_seconds: float | None = None
     augment: tuple[str, ...] = ()
     augment_strength: float = 1.0
     freeze_embeddings: bool = True
@@ -124,6 +140,12 @@ class SiameseConfig:
         if not 0 <= self.dev_fraction < 1:
             raise ConfigError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}")
         S.check_augmentations(self.augment)
+        if self.fallback not in ("auto", "off"):
+            raise ConfigError(f"fallback must be 'auto' or 'off', got {self.fallback!r}")
+        if not (self.downsample == "auto" or (isinstance(self.downsample, int) and self.downsample >= 1)):
+            raise ConfigError(f"downsample must be 'auto' or an integer >= 1, got {self.downsample!r}")
+        if not 0 < self.val_fraction < 1:
+            raise ConfigError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
 
 
 def _seq_module() -> Any:
@@ -167,6 +189,9 @@ class SiameseModel:
         self.collection: Vectors | None = None
         self.collection_labels: list[str] | None = None
         self.mask_channel: bool = False
+        self.downsample: int = 1
+        self.selection: Any = None  # simlab.sequence.fallback.Selection when fallback="auto" chose one
+        self.raw_collection: list[np.ndarray] | None = None  # series of the collection (classical similarity)
 
     # -- building ----------------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -217,9 +242,22 @@ class SiameseModel:
                 front = E.TokenFrontend(len(self.vocab) + 2, c.text_dim, freeze=False)
                 log.warning("no word vectors given: training a %d-dim embedding from scratch", c.text_dim)
             self._word_index = {w: i + 2 for i, w in enumerate(self.vocab)}
-        enc = E.RNNEncoder(front.out_dim, c.hidden, c.encoder, c.layers, c.bidirectional, c.dropout, c.pooling,
-                           c.downsample if modality == "series" else 1)
-        self.net = E.SiameseNet(front, enc, c.head)
+        if modality == "series":
+            self.downsample = _resolve_downsample(c, train_items)
+        self.net = E.SiameseNet(front, self._encoder(front.out_dim), c.head)
+
+    def _encoder(self, input_dim: int) -> Any:
+        c = self.config
+        return _seq_module().RNNEncoder(input_dim, c.hidden, c.encoder, c.layers, c.bidirectional, c.dropout,
+                                        c.pooling, self.downsample if self.modality == "series" else 1)
+
+    def _threads(self) -> int | None:
+        """Threads for a call: the configured count, else 1 on CPU (None on CUDA: leave torch's count)."""
+        if self.config.threads:
+            return int(self.config.threads)
+        if self.net is not None and next(self.net.parameters()).device.type != "cpu":
+            return None
+        return 1
 
     # -- item preparation ----------------------------------------------------------------------------------
     def _ids(self, text: str, where: str = "text") -> list[int]:
@@ -264,9 +302,15 @@ class SiameseModel:
 
     # -- encoding -------------------------------------------------------------------------------------------
     def _encode_prepared(self, prepared: list[Any], batch_size: int = 1024) -> Any:
-        import torch
+        from simlab.train import torch_threads
 
         self._check_fitted()
+        with torch_threads(self._threads()):
+            return self._encode_prepared_now(prepared, batch_size)
+
+    def _encode_prepared_now(self, prepared: list[Any], batch_size: int = 1024) -> Any:
+        import torch
+
         dev = next(self.net.parameters()).device
         was_training = self.net.training
         self.net.eval()
@@ -346,8 +390,56 @@ class SiameseModel:
             return self.net.score(ea.to(dev), eb.to(dev)).cpu().numpy().astype(np.float32)
 
     def similarity(self, a: Any, b: Any) -> float:
-        """Similarity of two items (the head's score; higher = more similar)."""
+        """Similarity of two items (higher = more similar): the head's score, or, when the fallback chose a
+        classical or blended similarity, the negated distance it ships (:attr:`selection`)."""
+        if self._classical_active():
+            return -float(self.series_distances([a], [b])[0, 0])
         return float(self.score_pairs([a], [b])[0])
+
+    # -- series distances (learned, classical, blended) --------------------------------------------------
+    def _classical_active(self) -> bool:
+        return self.modality == "series" and self.selection is not None and self.selection.choice != "learned"
+
+    def _series(self, items: Any) -> list[np.ndarray]:
+        if isinstance(items, D.SeriesDataset):
+            return items.series
+        if _is_single_series(items) or (isinstance(items, np.ndarray) and items.ndim == 2 and self.channels != 1
+                                        and items.shape[1] == self.channels):
+            return [D.as_series(items)]
+        return D.as_series_list(items) if not isinstance(items, list) else [
+            D.as_series(s, f"item {i}") for i, s in enumerate(items)]
+
+    def learned_distances(self, queries: Any, corpus: Any) -> np.ndarray:
+        """``(q, n)`` distances of the learned similarity: ``1 - cos`` (cosine head), L1 (malstm head) or
+        ``1 - score`` (learned head) between embeddings."""
+        from simlab.metrics import pairwise, pairwise_distance
+
+        qe, ce = self.encode(self._series(queries)), self.encode(self._series(corpus))
+        if self.config.head == "cosine":
+            return 1.0 - pairwise(qe, ce, "cosine", dtype=np.float64)
+        if self.config.head == "malstm":
+            return pairwise_distance(qe, ce, "manhattan", dtype=np.float64)
+        return 1.0 - self.pairwise_scores(qe, ce).astype(np.float64)
+
+    def series_distances(self, queries: Any, corpus: Any) -> np.ndarray:
+        """``(q, n)`` distances of the similarity this model ships (learned, classical or blended; see
+        :attr:`selection`), lower = more similar."""
+        from simlab.sequence import classical
+
+        self._check_fitted()
+        sel = self.selection
+        if sel is None:
+            return self.learned_distances(queries, corpus)
+        q, c = self._series(queries), self._series(corpus)
+        parts = {k: self.learned_distances(q, c) if k == "learned" else classical.distances(q, c, k, sel.length)
+                 for k in sel.components}
+        return sel.combine(parts)
+
+    def knn_predict(self, train: D.SeriesDataset, test: Any) -> np.ndarray:
+        """1-NN labels of `test` series among the labelled `train` series with the shipped similarity."""
+        if train.labels is None:
+            raise DataError("1-NN needs a labelled training collection")
+        return train.labels[np.argmin(self.series_distances(test, train), axis=1)]
 
     def evaluate_file(self, path: str | Path, **options: Any) -> Any:
         """A scored pairs file given as a bare path (``simlab evaluate MODEL pairs.tsv``): the same batched
@@ -394,6 +486,9 @@ class SiameseModel:
 
     def index(self, items: Any, keys: Sequence[Any] | None = None, labels: Sequence[Any] | None = None) -> SiameseModel:
         """Embed a collection that :meth:`most_similar` searches (replaces the training collection)."""
+        if self.modality == "series":
+            items = self._series(items)
+            self.raw_collection = items if self._classical_active() else None
         self.collection = self.embed(items, keys)
         self.collection_labels = None if labels is None else [str(x) for x in labels]
         return self
@@ -404,6 +499,8 @@ class SiameseModel:
         `query` is a raw item (a sentence, a series) or the key of a collection item.
         """
         self._check_fitted()
+        if self._classical_active() and self.raw_collection is not None:
+            return self._most_similar_series(query, k)
         if self.collection is None or len(self.collection) == 0:
             raise DataError("no collection to search; call index(items) first")
         exclude = None
@@ -417,6 +514,20 @@ class SiameseModel:
         hits = self.search(q, self.collection, k + (exclude is not None))[0]
         pairs = [(kk, s) for kk, s in hits if kk != exclude][:k]
         return Hits([p[0] for p in pairs], np.array([p[1] for p in pairs], np.float32))
+
+    def _most_similar_series(self, query: Any, k: int) -> Hits:
+        raw = self.raw_collection or []
+        keys = list(self.collection.keys) if self.collection is not None else list(range(len(raw)))
+        if isinstance(query, int | np.integer) and not isinstance(query, bool):
+            if query not in keys:
+                raise DataError(f"unknown collection key {query!r}")
+            pos = keys.index(query)
+            d = self.series_distances([raw[pos]], raw)[0]
+            d[pos] = np.inf
+        else:
+            d = self.series_distances(query, raw)[0]
+        order = np.argsort(d, kind="stable")[: min(k, int(np.isfinite(d).sum()))]
+        return Hits([keys[i] for i in order], (-d[order]).astype(np.float32))
 
     def most_similar_text(self, text: str, k: int = 10) -> Hits:
         """Alias of :meth:`most_similar` for free text (used by ``simlab similar --text``)."""
@@ -481,6 +592,10 @@ class SiameseModel:
             if vectors is not None and modality == "text" and vectors.dim != self.net.frontend.out_dim:
                 raise DimensionError(f"word vectors have dim {vectors.dim} but the model's embedding has "
                                      f"{self.net.frontend.out_dim}")
+        full = data
+        plan = self._fallback_plan(data, dev)
+        if plan is not None and plan[0] == "holdout":
+            data = plan[1]  # the learned encoder trains on the rest; the held-out part only validates
         if dev is None and c.dev_fraction > 0:
             data, dev = _split(data, c.dev_fraction, c.seed)
         kind = _data_kind(data)
@@ -500,13 +615,22 @@ class SiameseModel:
         batches = self._batch_fn(data, train_kind)
         dev_metric = None if dev is None else self._dev_metric(dev, data)
         cfg = from_dict(T.TrainConfig, {k: getattr(c, k) for k in (
-            "epochs", "lr", "weight_decay", "optimizer", "grad_clip", "patience", "seed", "device", "threads",
-            "progress")})
-        hist = T.fit(self.net, batches, T.siamese_step(loss), cfg, dev_metric=dev_metric, checkpoint=checkpoint,
-                     data_kind=train_kind, loss=loss,
-                     unit={"triplets": "triplets", "labelled": "items"}.get(train_kind, "pairs"))
-        self.history = {"loss": loss_name, "data_kind": train_kind, "train_items": len(items), **hist.to_dict()}
+            "epochs", "lr", "weight_decay", "optimizer", "grad_clip", "patience", "seed", "device", "progress")})
+        t_start = time.perf_counter()
+        cap = [] if c.max_seconds is None else [lambda e: time.perf_counter() - t_start > c.max_seconds]
+        with T.torch_threads(self._threads()):
+            hist = T.fit(self.net, batches, T.siamese_step(loss), cfg, dev_metric=dev_metric,
+                         checkpoint=checkpoint, data_kind=train_kind, loss=loss, callbacks=cap,
+                         unit={"triplets": "triplets", "labelled": "items"}.get(train_kind, "pairs"))
+        self.history = {"loss": loss_name, "data_kind": train_kind, "train_items": len(items),
+                        "train_seconds": round(time.perf_counter() - t_start, 3), **hist.to_dict()}
         self.net.eval()
+        if plan is not None:
+            from simlab.sequence.fallback import choose
+
+            self.selection = choose(self, plan, full)
+            log.info("%s", self.selection.describe())
+        data = full
         if c.keep_collection:
             if isinstance(data, D.SeriesDataset):
                 self.index(data.series, labels=None if data.labels is None else list(data.labels))
@@ -515,6 +639,21 @@ class SiameseModel:
             elif isinstance(data, D.PairDataset) and modality == "text":
                 self.index(D.unique(list(data.a) + list(data.b)))
         return self
+
+    def _fallback_plan(self, data: Any, dev: Any) -> tuple[str, Any, Any] | None:
+        """How the fallback validates: ``("holdout", fit, val)``, ``("loo", data, None)`` (tiny split) or
+        ``("dev", data, dev)`` (a dev collection was given); None when there is no choice to make."""
+        from simlab.sequence.fallback import holdout_split
+
+        if self.config.fallback != "auto" or self.modality != "series" or not isinstance(data, D.SeriesDataset) \
+                or data.labels is None:
+            return None
+        if dev is not None:
+            return ("dev", data, dev) if isinstance(dev, D.SeriesDataset) and dev.labels is not None else None
+        split = holdout_split(data.labels, self.config.val_fraction, self.config.seed)
+        if split is None:
+            return ("loo", data, None)
+        return ("holdout", data.subset(split[0]), data.subset(split[1]))
 
     def _dev_metric(self, dev: Any, train: Any) -> Any:
         from simlab.evaluate import pearson
@@ -571,7 +710,7 @@ class SiameseModel:
             items = base if base is not None else prep_all(_items_of(data))
             ci = S.ClassIndex(_labels_of(data))
             n = len(items)
-            per_epoch = c.pairs_per_epoch or min(20000, max(1024, 20 * n))
+            per_epoch = c.pairs_per_epoch or min(2048, max(1024, 5 * n))
 
             def batches(epoch: int) -> list[Batch]:
                 rng = np.random.default_rng([rng0, epoch])
@@ -672,8 +811,13 @@ class SiameseModel:
                  "vocab_size": None if self.vocab is None else len(self.vocab),
                  "embedding_dim": self.net.frontend.out_dim if self.modality == "text" else None,
                  "score_range": self.score_range, "history": self.history,
-                 "collection_labels": self.collection_labels}
+                 "collection_labels": self.collection_labels, "downsample": self.downsample,
+                 "selection": None if self.selection is None else self.selection.to_dict()}
         with ArtifactWriter(path, KIND, to_dict(self.config)) as w:
+            if self.raw_collection is not None:
+                padded, lengths = D.SeriesDataset(self.raw_collection).to_padded()
+                w.save_arrays("raw_collection.safetensors", {"series": padded.astype(np.float32),
+                                                             "lengths": lengths.astype(np.int64)})
             w.save_arrays("model.safetensors", self.net.state_dict())
             w.save_json("state.json", state)
             if self.vocab is not None:
@@ -681,6 +825,10 @@ class SiameseModel:
             if self.collection is not None:
                 self.collection._write(w, prefix="collection_")
             w.metrics = {k: self.history.get(k) for k in ("best_dev", "best_epoch") if k in self.history}
+            if self.selection is not None:
+                w.metrics.update({"similarity": self.selection.name, "validation": self.selection.protocol,
+                                  "validation_accuracy": {k: v for k, v in self.selection.validation.items()
+                                                          if not k.startswith("blend_")}})
         return Path(path)
 
     @classmethod
@@ -713,9 +861,8 @@ class SiameseModel:
                                     f"{st.get('vocab_size')}")
             m._word_index = {w: i + 2 for i, w in enumerate(m.vocab)}
             front = E.TokenFrontend(len(m.vocab) + 2, int(st["embedding_dim"]), freeze=c.freeze_embeddings)
-        enc = E.RNNEncoder(front.out_dim, c.hidden, c.encoder, c.layers, c.bidirectional, c.dropout, c.pooling,
-                           c.downsample if m.modality == "series" else 1)
-        m.net = E.SiameseNet(front, enc, c.head)
+        m.downsample = int(st.get("downsample") or (c.downsample if isinstance(c.downsample, int) else 1))
+        m.net = E.SiameseNet(front, m._encoder(front.out_dim), c.head)
         arrays = art.arrays("model.safetensors")
         try:
             m.net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}, strict=True)
@@ -725,7 +872,22 @@ class SiameseModel:
         if "collection_vectors.safetensors" in art.files:
             m.collection = Vectors._read(art, prefix="collection_")
             m.collection_labels = st.get("collection_labels")
+        if st.get("selection"):
+            from simlab.sequence.fallback import Selection
+
+            m.selection = Selection.from_dict(st["selection"])
+        if "raw_collection.safetensors" in art.files:
+            raw = art.arrays("raw_collection.safetensors")
+            m.raw_collection = [np.array(x[:n]) for x, n in zip(raw["series"], raw["lengths"], strict=True)]
         return m
+
+
+def _resolve_downsample(c: SiameseConfig, series: list[np.ndarray]) -> int:
+    """``downsample="auto"``: windows of ``ceil(median length / target_steps)`` steps (1 for short series)."""
+    if c.downsample != "auto":
+        return int(c.downsample)
+    med = float(np.median([len(s) for s in series]))
+    return max(1, int(np.ceil(med / max(1, c.target_steps))))
 
 
 def _is_single_series(x: Any) -> bool:
