@@ -313,7 +313,8 @@ def _dataset(series: list[np.ndarray], labels: list[str] | None, name: str, path
 
 
 def read_series(spec: str | Path) -> SeriesDataset:
-    """``ucr:NAME`` (train split), ``ucr:NAME/test``, a ``.ts`` file, a UCR TSV file or a ``.npy`` array."""
+    """``ucr:NAME`` (train split), ``ucr:NAME/test``, a ``.ts`` file, a UCR TSV file or a ``.npy`` array
+    (``(n, length)`` or ``(n, length, channels)``; class labels from ``NAME_labels.npy`` beside it, if any)."""
     s = str(spec)
     if s.lower().startswith("ucr:"):
         name, _, split = s[4:].partition("/")
@@ -323,8 +324,10 @@ def read_series(spec: str | Path) -> SeriesDataset:
         raise DataError("file not found", p)
     if p.suffix.lower() == ".ts":
         return read_ts(p)
-    if p.suffix.lower() == ".npy":
-        return SeriesDataset.from_arrays(np.load(p, allow_pickle=False), name=str(p))
+    if p.suffix.lower() == ".npy":  # labels, when present, in NAME_labels.npy beside it (numbers or strings)
+        lab = p.with_name(p.stem + "_labels.npy")
+        labels = np.load(lab, allow_pickle=False) if lab.is_file() else None
+        return SeriesDataset.from_arrays(np.load(p, allow_pickle=False), labels, name=str(p))
     return read_ucr_tsv(p)
 
 

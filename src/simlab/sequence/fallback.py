@@ -193,6 +193,13 @@ def classical_loo(full: Any, max_cells: float = MAX_LOO_CELLS) -> tuple[str, dic
     return best, {k: v[0] for k, v in scores.items()}
 
 
+def affordable(queries: list[np.ndarray], corpus: list[np.ndarray], max_cells: float = MAX_LOO_CELLS) -> list[str]:
+    """The classical distances whose cost on ``queries x corpus`` stays within `max_cells` DTW cells (a 10%
+    band costs about a fifth of the full window; Euclidean is always affordable)."""
+    cells = float(sum(len(s) for s in queries)) * float(sum(len(s) for s in corpus))
+    return ["euclidean"] + (["dtw10"] if 0.2 * cells <= max_cells else []) + (["dtw"] if cells <= max_cells else [])
+
+
 def choose(model: Any, plan: tuple[str, Any, Any], full: Any) -> Selection:
     """Measure the candidates on the validation split of `plan` (see ``SiameseModel._fallback_plan``) and
     return the :class:`Selection`.
@@ -219,7 +226,7 @@ def choose(model: Any, plan: tuple[str, Any, Any], full: Any) -> Selection:
                         "a learned similarity, so it is not a candidate)", len(full), length)
         return sel
     q, c = val_data.series, fit_data.series
-    kinds = [loo[0]] if loo is not None else list(classical.CLASSICAL)
+    kinds = [loo[0]] if loo is not None else affordable(q, c)
     dists = {k: classical.distances(q, c, k, length) for k in kinds}
     dists["learned"] = model.learned_distances(q, c)
     where = ("stratified hold-out of {} of {} training series (encoder trained on the other {})"
@@ -227,6 +234,8 @@ def choose(model: Any, plan: tuple[str, Any, Any], full: Any) -> Selection:
     proto = where.format(len(q), len(full), len(c) if kind == "holdout" else "")
     if loo is not None:
         proto += f"; classical distance {loo[0]} chosen by leave-one-out over the training split"
+    elif len(kinds) < len(classical.CLASSICAL):
+        proto += f"; {', '.join(k for k in classical.CLASSICAL if k not in kinds)} skipped (DTW cost)"
     sel = select(dists, val_data.labels, fit_data.labels, proto, length)
     if loo is not None:
         sel.validation.update({f"{k}_loo": v for k, v in loo[1].items()})

@@ -48,7 +48,7 @@ class SiameseConfig:
             ``{"mining": "hard"}`` restores batch-hard, which collapses from a random init).
         batch_size: pairs / triplets / items per step.
         pairs_per_epoch: pairs or triplets sampled per epoch from a labelled collection
-            (default ``max(1024, 5 n)``, capped at 2,048).
+            (default ``5 n`` within [512, 1024]).
         hard_negatives: probability that a sampled negative is one of the anchor's 5 nearest other-class
             items under the current encoder (recomputed each epoch).
         epochs / lr / weight_decay / optimizer / grad_clip / patience / seed / device / progress:
@@ -93,7 +93,7 @@ class SiameseConfig:
     batch_size: int = 64
     pairs_per_epoch: int | None = None
     hard_negatives: float = 0.0
-    epochs: int = 30
+    epochs: int = 20
     lr: float = 3e-3
     weight_decay: float = 0.0
     optimizer: str = "adam"
@@ -710,7 +710,7 @@ class SiameseModel:
             items = base if base is not None else prep_all(_items_of(data))
             ci = S.ClassIndex(_labels_of(data))
             n = len(items)
-            per_epoch = c.pairs_per_epoch or min(2048, max(1024, 5 * n))
+            per_epoch = c.pairs_per_epoch or max(512, min(1024, 5 * n))
 
             def batches(epoch: int) -> list[Batch]:
                 rng = np.random.default_rng([rng0, epoch])
