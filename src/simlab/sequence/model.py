@@ -29,6 +29,12 @@ from simlab.vectors import Hits, Vectors
 log = logging.getLogger(__name__)
 
 KIND = "sequence_siamese"
+#: defaults of the settings left at None / "auto", by modality. Series: the default recipe, chosen by mean rank
+#: over the UCR/UEA + synthetic suite (benchmarks/bench_sequence_suite.py); text: the MaLSTM-style settings.
+MODALITY_DEFAULTS: dict[str, dict[str, Any]] = {
+    "series": {"bidirectional": True, "pooling": "mean", "lr": 3e-3, "epochs": 20},
+    "text": {"bidirectional": False, "pooling": "last", "lr": 1e-3, "epochs": 30},
+}
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,9 @@ class SiameseConfig:
     Attributes:
         modality: ``auto`` (from the data), ``series`` or ``text``.
         encoder: recurrent cell, ``rnn``, ``lstm`` or ``gru``.
-        hidden / layers / bidirectional / dropout / pooling: see :class:`~simlab.sequence.encoders.RNNEncoder`.
+        hidden / layers / bidirectional / dropout / pooling: see :class:`~simlab.sequence.encoders.RNNEncoder`;
+            ``bidirectional=None`` and ``pooling="auto"`` take the modality's default (series: bidirectional,
+            mean pooling; text: unidirectional, last state; :data:`MODALITY_DEFAULTS`).
         head: ``cosine``, ``malstm`` (``exp(-||a-b||_1)``) or ``learned`` (MLP on ``[|a-b|, a*b]``).
         loss: a registered loss (``simlab list losses``) or ``auto``: ``mse`` for scored pairs with a
             malstm/learned head, ``cosent`` for scored pairs with a cosine head, ``contrastive`` for binary
@@ -52,7 +60,8 @@ class SiameseConfig:
         hard_negatives: probability that a sampled negative is one of the anchor's 5 nearest other-class
             items under the current encoder (recomputed each epoch).
         epochs / lr / weight_decay / optimizer / grad_clip / patience / seed / device / progress:
-            passed to :class:`simlab.train.TrainConfig`.
+            passed to :class:`simlab.train.TrainConfig` (``epochs`` / ``lr`` None: series 20 / 3e-3, text
+            30 / 1e-3).
         threads: torch threads for training and encoding, restored after each call (None: 1 on CPU, where
             these small recurrent models are fastest and a busy machine does not oversubscribe).
         dev_fraction: share of the training data held out (stratified) for early stopping when no dev set is
@@ -84,17 +93,17 @@ class SiameseConfig:
     encoder: str = "gru"
     hidden: int = 64
     layers: int = 1
-    bidirectional: bool = True
+    bidirectional: bool | None = None
     dropout: float = 0.0
-    pooling: str = "mean"
+    pooling: str = "auto"
     head: str = "cosine"
     loss: str = "auto"
     loss_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     batch_size: int = 64
     pairs_per_epoch: int | None = None
     hard_negatives: float = 0.0
-    epochs: int = 20
-    lr: float = 3e-3
+    epochs: int | None = None
+    lr: float | None = None
     weight_decay: float = 0.0
     optimizer: str = "adam"
     grad_clip: float | None = 1.0
@@ -129,7 +138,7 @@ class SiameseConfig:
             raise ConfigError(f"unknown modality {self.modality!r}; valid: auto, series, text")
         if self.encoder not in CELLS:
             raise ConfigError(f"unknown encoder {self.encoder!r}; valid: {', '.join(CELLS)}")
-        if self.pooling not in POOLINGS:
+        if self.pooling not in POOLINGS and self.pooling != "auto":
             raise ConfigError(f"unknown pooling {self.pooling!r}; valid: {', '.join(POOLINGS)}")
         if self.head not in HEADS:
             raise ConfigError(f"unknown head {self.head!r}; valid: {', '.join(HEADS)}")
@@ -248,8 +257,16 @@ class SiameseModel:
 
     def _encoder(self, input_dim: int) -> Any:
         c = self.config
-        return _seq_module().RNNEncoder(input_dim, c.hidden, c.encoder, c.layers, c.bidirectional, c.dropout,
-                                        c.pooling, self.downsample if self.modality == "series" else 1)
+        return _seq_module().RNNEncoder(input_dim, c.hidden, c.encoder, c.layers, self.setting("bidirectional"),
+                                        c.dropout, self.setting("pooling"),
+                                        self.downsample if self.modality == "series" else 1)
+
+    def setting(self, key: str) -> Any:
+        """A config value, with ``None`` / ``"auto"`` resolved by modality (:data:`MODALITY_DEFAULTS`)."""
+        v = getattr(self.config, key)
+        if v is None or v == "auto":
+            return MODALITY_DEFAULTS[self.modality or "series"].get(key, v)
+        return v
 
     def _threads(self) -> int | None:
         """Threads for a call: the configured count, else 1 on CPU (None on CUDA: leave torch's count)."""
@@ -403,8 +420,10 @@ class SiameseModel:
     def _series(self, items: Any) -> list[np.ndarray]:
         if isinstance(items, D.SeriesDataset):
             return items.series
-        if _is_single_series(items) or (isinstance(items, np.ndarray) and items.ndim == 2 and self.channels != 1
-                                        and items.shape[1] == self.channels):
+        if isinstance(items, str):
+            return [D.as_series(items)]
+        if _is_single_series(items) or (isinstance(items, np.ndarray) and items.ndim == 2
+                                        and items.shape[1] == self.channels and items.dtype != object):
             return [D.as_series(items)]
         return D.as_series_list(items) if not isinstance(items, list) else [
             D.as_series(s, f"item {i}") for i, s in enumerate(items)]
@@ -614,7 +633,7 @@ class SiameseModel:
             self.score_range = (float(rng_[0]), float(rng_[1]))
         batches = self._batch_fn(data, train_kind)
         dev_metric = None if dev is None else self._dev_metric(dev, data)
-        cfg = from_dict(T.TrainConfig, {k: getattr(c, k) for k in (
+        cfg = from_dict(T.TrainConfig, {k: self.setting(k) for k in (
             "epochs", "lr", "weight_decay", "optimizer", "grad_clip", "patience", "seed", "device", "progress")})
         t_start = time.perf_counter()
         cap = [] if c.max_seconds is None else [lambda e: time.perf_counter() - t_start > c.max_seconds]
