@@ -119,7 +119,7 @@ def shortening_rows() -> list[dict[str, Any]]:
     """2,000-step series, 100 training series: the auto front end vs none, same (short) training budget."""
     train, test = make_motifs("shifted", n_train=100, n_test=100, length=2000, seed=4)
     rows = []
-    budget = dict(epochs=1 if SMOKE else 5, pairs_per_epoch=64 if SMOKE else 512, fallback="off")
+    budget = dict(epochs=1 if SMOKE else 4, pairs_per_epoch=64 if SMOKE else 256, fallback="off")
     for ds in ("auto", 1):
         secs, m = fit_seconds(train, downsample=ds, **budget)
         acc = float(np.mean(m.knn_predict(train, test) == test.labels))
@@ -142,7 +142,7 @@ def main() -> None:
           "at 1 and 2 intra-op threads, then again beside two busy processes):", "", md_table(th), "",
           "Rule: sequence models train and encode on 1 torch thread on CPU unless `threads=` says otherwise "
           "(`simlab.train.torch_threads`, restored after each call).", "",
-          "**Length shortening** (2,000 steps, 100 training series, same short budget of 5 epochs x 512 "
+          "**Length shortening** (2,000 steps, 100 training series, same short budget of 4 epochs x 256 "
           "triplet items, learned similarity only):", "", md_table(short), "",
           "**Training time of the default vs series length** (100 training series; fit includes the fallback's "
           "validation, DTW included) and query cost per test series:", "", md_table(lens), "",
