@@ -145,8 +145,8 @@ def test_downsample_auto_threads_restored_and_one_bar(monkeypatch):
     import torch
     import tqdm.auto
 
-    from simlab.sequence.model import _resolve_downsample
     from simlab.sequence.model import SiameseConfig as C
+    from simlab.sequence.model import _resolve_downsample
 
     lens = [np.zeros((n, 1)) for n in (2000, 2000, 1800)]
     assert _resolve_downsample(C(), lens) == 32 and _resolve_downsample(C(downsample=3), lens) == 3
