@@ -157,11 +157,12 @@ def done() -> dict[tuple[str, ...], dict[str, Any]]:
     return out
 
 
-def run(worker: int, workers: int) -> None:
+def run(worker: int, workers: int, recipe: str | None = None, seed: str | None = None) -> None:
     RUNS.parent.mkdir(parents=True, exist_ok=True)
-    have = done()
     for i, job in enumerate(jobs()):
-        if i % workers != worker or job in have:
+        if recipe is not None and (job[0] != "learned" or job[2] != recipe or (seed is not None and job[3] != seed)):
+            continue
+        if i % workers != worker or job in done():  # re-read: other workers append to the same file
             continue
         t0 = time.perf_counter()
         try:
@@ -290,13 +291,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=("run", "render", "list"))
     ap.add_argument("--worker", default="0/1", help="i/n: run every n-th job starting at i")
+    ap.add_argument("--recipe", default=None, help="run only the learned jobs of this recipe")
+    ap.add_argument("--seed", default=None, help="with --recipe: only this seed")
     a = ap.parse_args()
     if a.what == "list":
         for j in jobs():
             print(j)
     elif a.what == "run":
         i, n = (int(x) for x in a.worker.split("/"))
-        run(i, n)
+        run(i, n, a.recipe, a.seed)
     else:
         render()
 
