@@ -157,12 +157,25 @@ def done() -> dict[tuple[str, ...], dict[str, Any]]:
     return out
 
 
+def claim(job: tuple[str, ...]) -> bool:
+    """Atomically claim a job (a marker file created with O_EXCL), so several workers never run the same one."""
+    d = RUNS.parent / "claims"
+    d.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(d / ("__".join(job).replace(":", "_").replace("/", "_")), os.O_CREAT | os.O_EXCL))
+        return True
+    except FileExistsError:
+        return False
+
+
 def run(worker: int, workers: int, recipe: str | None = None, seed: str | None = None) -> None:
     RUNS.parent.mkdir(parents=True, exist_ok=True)
     for i, job in enumerate(jobs()):
         if recipe is not None and (job[0] != "learned" or job[2] != recipe or (seed is not None and job[3] != seed)):
             continue
         if i % workers != worker or job in done():  # re-read: other workers append to the same file
+            continue
+        if not claim(job):  # another worker has started it
             continue
         t0 = time.perf_counter()
         try:
