@@ -168,29 +168,42 @@ def claim(job: tuple[str, ...]) -> bool:
         return False
 
 
-def run(worker: int, workers: int, recipe: str | None = None, seed: str | None = None) -> None:
+def run(worker: int, workers: int, recipe: str | None = None, seed: str | None = None,
+        kind: str | None = None) -> None:
     RUNS.parent.mkdir(parents=True, exist_ok=True)
+    if kind is not None:  # a dedicated worker: claim every job of this kind first, then run them
+        for job in jobs():
+            if job[0] == kind:
+                claim(job)
     for i, job in enumerate(jobs()):
+        if kind is not None:
+            if job[0] == kind and job not in done():
+                _run_one(job)
+            continue
         if recipe is not None and (job[0] != "learned" or job[2] != recipe or (seed is not None and job[3] != seed)):
             continue
         if i % workers != worker or job in done():  # re-read: other workers append to the same file
             continue
         if not claim(job):  # another worker has started it
             continue
-        t0 = time.perf_counter()
-        try:
-            if job[0] == "classical":
-                res = job_classical(job[1])
-            elif job[0] == "rocket":
-                res = job_rocket(job[1])
-            else:
-                res = job_learned(job[1], job[2], int(job[3]))
-        except Exception as exc:  # a failed job is recorded and reported, never hidden
-            res = {"error": f"{type(exc).__name__}: {exc}"}
-        res["job_seconds"] = round(time.perf_counter() - t0, 2)
-        with RUNS.open("a") as f:
-            f.write(json.dumps({"job": list(job), "result": res}) + "\n")
-        print(job, {k: v for k, v in res.items() if k != "validation"}, flush=True)
+        _run_one(job)
+
+
+def _run_one(job: tuple[str, ...]) -> None:
+    t0 = time.perf_counter()
+    try:
+        if job[0] == "classical":
+            res = job_classical(job[1])
+        elif job[0] == "rocket":
+            res = job_rocket(job[1])
+        else:
+            res = job_learned(job[1], job[2], int(job[3]))
+    except Exception as exc:  # a failed job is recorded and reported, never hidden
+        res = {"error": f"{type(exc).__name__}: {exc}"}
+    res["job_seconds"] = round(time.perf_counter() - t0, 2)
+    with RUNS.open("a") as f:
+        f.write(json.dumps({"job": list(job), "result": res}) + "\n")
+    print(job, {k: v for k, v in res.items() if k != "validation"}, flush=True)
 
 
 def _ranks(values: list[float]) -> list[float]:
@@ -306,13 +319,14 @@ def main() -> None:
     ap.add_argument("--worker", default="0/1", help="i/n: run every n-th job starting at i")
     ap.add_argument("--recipe", default=None, help="run only the learned jobs of this recipe")
     ap.add_argument("--seed", default=None, help="with --recipe: only this seed")
+    ap.add_argument("--kind", default=None, help="a dedicated worker for every job of this kind (e.g. rocket)")
     a = ap.parse_args()
     if a.what == "list":
         for j in jobs():
             print(j)
     elif a.what == "run":
         i, n = (int(x) for x in a.worker.split("/"))
-        run(i, n, a.recipe, a.seed)
+        run(i, n, a.recipe, a.seed, a.kind)
     else:
         render()
 
