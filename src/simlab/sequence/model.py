@@ -29,11 +29,13 @@ from simlab.vectors import Hits, Vectors
 log = logging.getLogger(__name__)
 
 KIND = "sequence_siamese"
-#: defaults of the settings left at None / "auto", by modality. Series: the default recipe, chosen by mean rank
-#: over the UCR/UEA + synthetic suite (benchmarks/bench_sequence_suite.py); text: the MaLSTM-style settings.
+#: defaults of the settings left at None / "auto", by modality. Series: the default recipe ("infonce-aug"),
+#: chosen among candidate recipes by mean rank over the UCR/UEA + synthetic suite (never per dataset;
+#: benchmarks/bench_sequence_suite.py); text: the MaLSTM-style settings of before.
 MODALITY_DEFAULTS: dict[str, dict[str, Any]] = {
-    "series": {"bidirectional": True, "pooling": "mean", "lr": 3e-3, "epochs": 20},
-    "text": {"bidirectional": False, "pooling": "last", "lr": 1e-3, "epochs": 30},
+    "series": {"bidirectional": True, "pooling": "mean", "lr": 5e-3, "epochs": 20, "loss": "infonce",
+               "loss_options": {"temperature": 0.1}, "augment": ("jitter", "scaling", "warp")},
+    "text": {"bidirectional": False, "pooling": "last", "lr": 1e-3, "epochs": 30, "augment": ()},
 }
 
 
@@ -50,7 +52,8 @@ class SiameseConfig:
         head: ``cosine``, ``malstm`` (``exp(-||a-b||_1)``) or ``learned`` (MLP on ``[|a-b|, a*b]``).
         loss: a registered loss (``simlab list losses``) or ``auto``: ``mse`` for scored pairs with a
             malstm/learned head, ``cosent`` for scored pairs with a cosine head, ``contrastive`` for binary
-            pairs, ``triplet`` for triplets and labelled collections.
+            pairs, ``triplet`` for triplets and labelled sentences, and for labelled series the default recipe's
+            supervised ``infonce`` (temperature 0.1, class-balanced batches).
         loss_options: keyword arguments of the loss (e.g. ``{"margin": 0.5}``). For ``triplet`` the model's
             defaults are ``mining="all"`` and ``distance="chord"`` (batch-all on L2-normalised embeddings;
             ``{"mining": "hard"}`` restores batch-hard, which collapses from a random init).
@@ -78,7 +81,8 @@ class SiameseConfig:
             (:mod:`simlab.sequence.fallback`); ``off``: always the learned similarity, trained on everything.
         val_fraction: share of every class held out for the fallback's validation.
         max_seconds: stop training after the epoch that passes this many seconds (None: no cap).
-        augment: series augmentations among ``jitter``, ``scaling``, ``crop``, ``warp``.
+        augment: series augmentations among ``jitter``, ``scaling``, ``crop``, ``warp`` (None: the series
+            default ``jitter, scaling, warp``; none for text).
         augment_strength: scales every augmentation.
         freeze_embeddings: keep the word vectors fixed (text).
         word_dropout: drop each training token with this probability (text).
@@ -120,7 +124,7 @@ class SiameseConfig:
     fallback: str = "auto"
     val_fraction: float = 0.3
     max_seconds: float | None = None
-    augment: tuple[str, ...] = ()
+    augment: tuple[str, ...] | None = None
     augment_strength: float = 1.0
     freeze_embeddings: bool = True
     word_dropout: float = 0.0
@@ -133,7 +137,8 @@ class SiameseConfig:
     def __post_init__(self) -> None:
         from simlab.sequence.encoders import CELLS, HEADS, POOLINGS
 
-        object.__setattr__(self, "augment", tuple(self.augment))
+        if self.augment is not None:
+            object.__setattr__(self, "augment", tuple(self.augment))
         if self.modality not in ("auto", "series", "text"):
             raise ConfigError(f"unknown modality {self.modality!r}; valid: auto, series, text")
         if self.encoder not in CELLS:
@@ -148,7 +153,7 @@ class SiameseConfig:
             raise ConfigError(f"batch_size must be >= 2, got {self.batch_size}")
         if not 0 <= self.dev_fraction < 1:
             raise ConfigError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}")
-        S.check_augmentations(self.augment)
+        S.check_augmentations(self.augment or ())
         if self.fallback not in ("auto", "off"):
             raise ConfigError(f"fallback must be 'auto' or 'off', got {self.fallback!r}")
         if not (self.downsample == "auto" or (isinstance(self.downsample, int) and self.downsample >= 1)):
@@ -620,6 +625,9 @@ class SiameseModel:
         kind = _data_kind(data)
         loss_name = c.loss if c.loss != "auto" else _auto_loss(kind, c.head)
         options = dict(c.loss_options)
+        if c.loss == "auto" and self.modality == "series" and kind == "labelled":  # the series default recipe
+            loss_name = MODALITY_DEFAULTS["series"]["loss"]
+            options = {**MODALITY_DEFAULTS["series"]["loss_options"], **options}
         if loss_name == "triplet":  # batch-hard on cosine collapses from a random init (see TripletLoss)
             options = {"mining": "all", "distance": "chord", **options}
         try:
@@ -718,8 +726,9 @@ class SiameseModel:
         def aug(x: Any, rng: np.random.Generator) -> Any:
             if self.modality == "text":
                 return S.word_dropout(x, rng, c.word_dropout)
-            if c.augment:
-                return S.augment_series(x, c.augment, rng, c.augment_strength)
+            augment = self.setting("augment")
+            if augment:
+                return S.augment_series(x, augment, rng, c.augment_strength)
             return x
 
         def coll(items: list[Any], rows: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
