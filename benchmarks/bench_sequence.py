@@ -33,7 +33,7 @@ from simlab.sequence.model import SiameseModel  # noqa: E402
 
 BASE = dict(encoder="gru", hidden=64, bidirectional=True, pooling="mean", loss="infonce",
             loss_options={"temperature": 0.1}, augment=("jitter", "scaling", "warp"), lr=5e-3, epochs=30,
-            progress=False, device="cpu", threads=THREADS)
+            progress=False, device="cpu", threads=THREADS, downsample=1, fallback="off")  # tuned learned rows
 CONTRASTIVE = {"loss": "contrastive", "loss_options": {}}
 CONFIGS = {
     "GunPoint": {**BASE, **CONTRASTIVE, "downsample": 5},

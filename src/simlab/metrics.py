@@ -377,3 +377,127 @@ def topk(
         out_s[qs : qs + q_step] = best_s
         out_i[qs : qs + q_step] = best_i
     return out_i, out_s
+
+
+# -- classical series distances (DTW via dtaidistance, imported lazily; z-normalised Euclidean) -------------
+
+
+def znormalize(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Z-normalise along `axis` (mean 0, sd 1); a constant slice becomes 0. Any shape -> the same shape."""
+    x = np.asarray(x, dtype=np.float64)
+    mu = x.mean(axis=axis, keepdims=True)
+    sd = x.std(axis=axis, keepdims=True)
+    return (x - mu) / np.where(sd > 1e-8, sd, 1.0)
+
+
+def dtw_window(length: int, window: float | int | None) -> int | None:
+    """Sakoe-Chiba band in steps: None = full; a float in (0, 1) is a share of `length` (at least 1 step)."""
+    if window is None:
+        return None
+    if isinstance(window, float) and 0 < window < 1:
+        return max(1, int(np.ceil(window * length)))
+    if int(window) < 1:
+        raise ConfigError(f"DTW window must be >= 1 step or a share in (0, 1), got {window}")
+    return int(window)
+
+
+def dtw_distance_matrix(queries: list[np.ndarray], corpus: list[np.ndarray],
+                        window: float | int | None = None) -> np.ndarray:
+    """``(q, n)`` dynamic time warping distances (dtaidistance's C implementation, Sakoe & Chiba 1978).
+
+    Args:
+        queries: series of shape ``(len_i,)`` (univariate) or ``(len_i, channels)`` (multivariate, the
+            squared Euclidean step cost over channels); lengths may differ; no NaN.
+        corpus: series of the same kind.
+        window: Sakoe-Chiba band: None (full), steps, or a share of the longest series (e.g. 0.1).
+
+    Returns:
+        float64 distances, lower = more similar.
+    """
+    from simlab._deps import require
+
+    require("dtaidistance")
+    from dtaidistance import dtw, dtw_ndim
+
+    nq = len(queries)
+    if nq == 0 or not len(corpus):
+        return np.zeros((nq, len(corpus)))
+    multi = queries[0].ndim == 2 and queries[0].shape[1] > 1
+    squeeze = (lambda s: s) if multi else (lambda s: s.reshape(len(s)) if s.ndim == 2 else s)
+    seqs = [np.ascontiguousarray(squeeze(np.asarray(s, dtype=np.float64))) for s in list(queries) + list(corpus)]
+    w = dtw_window(max(len(s) for s in seqs), window)
+    kw = {} if w is None else {"window": w}
+    fn = dtw_ndim.distance_matrix_fast if multi else dtw.distance_matrix_fast
+    m = fn(seqs, block=((0, nq), (nq, len(seqs))), compact=False, **kw)
+    return np.asarray(m)[:nq, nq:]
+
+
+def _dtw_pairwise(window: float | int | None) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return -dtw_distance_matrix(list(a), list(b), window).astype(a.dtype)
+    return run
+
+
+def _dtw_rowwise(window: float | int | None) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.array([_dtw_pairwise(window)(x[None], y[None])[0, 0] for x, y in zip(a, b, strict=True)],
+                        dtype=a.dtype)
+    return run
+
+
+def dtw_metric(window: float | int | None = None, znorm: bool = True) -> Metric:
+    """A DTW similarity (negated distance) over rows treated as univariate series, optionally z-normalised.
+
+    Usable anywhere a metric is: ``pairwise(X, Y, dtw_metric(0.1))``, ``topk``, :func:`rerank`.
+    """
+    def prep(f: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        if not znorm:
+            return f
+        return lambda a, b: f(znormalize(a).astype(a.dtype), znormalize(b).astype(b.dtype))
+
+    label = "full window" if window is None else f"window {window}"
+    return Metric(f"dtw(window={window})", prep(_dtw_pairwise(window)), prep(_dtw_rowwise(window)), "dtw",
+                  lambda s: -s, f"negated DTW distance ({label}, dtaidistance)")
+
+
+_reg(Metric("dtw", dtw_metric(None).pairwise, dtw_metric(None).rowwise, "dtw", lambda s: -s,
+            "negated DTW distance of rows as z-normalised series, full window (dtaidistance, lazy import)"))
+_reg(Metric("dtw10", dtw_metric(0.1).pairwise, dtw_metric(0.1).rowwise, "dtw10", lambda s: -s,
+            "negated DTW distance, z-normalised rows, Sakoe-Chiba band of 10% of the length"),
+     aliases=("dtw_window",))
+_reg(Metric("znorm_euclidean", lambda a, b: -_euclidean_dist(*(znormalize(x).astype(a.dtype) for x in (a, b))),
+            lambda a, b: -np.linalg.norm(znormalize(a) - znormalize(b), axis=1).astype(a.dtype),
+            "znorm_euclidean", lambda s: -s, "negated Euclidean distance of z-normalised rows (series shape only)"),
+     aliases=("ed_znorm",))
+
+
+def rerank(queries: Any, corpus: Any, candidates: Any, k: int, metric: str | Metric = "dtw"
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Re-rank candidate rows (e.g. an :class:`~simlab.Index` top-c) of each query by another metric.
+
+    Args:
+        queries: ``(q, d)``.
+        corpus: ``(n, d)`` rows the candidate indices point into.
+        candidates: ``(q, c)`` corpus row indices (from a first-stage search; -1 entries are skipped).
+        k: neighbours kept per query (clipped to c).
+        metric: the re-ranking similarity, e.g. ``dtw`` or ``dtw_metric(0.1)``.
+
+    Returns:
+        ``(indices, scores)`` ``(q, k)``, by decreasing similarity (ties: first-stage order).
+    """
+    m = get_metric(metric)
+    Q = as_matrix(queries, np.float32, "queries")
+    C = as_matrix(corpus, np.float32, "corpus")
+    _check_dims(Q, C)
+    cand = np.asarray(candidates, dtype=np.int64).reshape(len(Q), -1)
+    k = min(k, cand.shape[1])
+    out_i = np.full((len(Q), k), -1, dtype=np.int64)
+    out_s = np.full((len(Q), k), -np.inf, dtype=np.float32)
+    for i, row in enumerate(cand):
+        row = row[row >= 0]
+        if not len(row):
+            continue
+        s = m.pairwise(Q[i : i + 1], C[row])[0]
+        order = np.argsort(-s, kind="stable")[:k]
+        out_i[i, : len(order)], out_s[i, : len(order)] = row[order], s[order]
+    return out_i, out_s

@@ -10,12 +10,13 @@ items/s, CUDA when present (``device="auto"``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,17 +243,23 @@ def fit(
     else:
         opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
+    from tqdm.auto import tqdm
+
     hist = History()
     state: dict[str, Any] = {"best_state": None, "best": -math.inf if maximize else math.inf, "bad_epochs": 0}
+    # one bar over the whole training (epochs x batches), its total known once the first epoch's batches are
+    bar = tqdm(total=None, desc="training", unit="batch", disable=None if cfg.progress else True)
     try:
         _epochs(model, batches, step, cfg, opt, params, device, dev_metric, maximize, checkpoint, callbacks, unit,
-                hist, state)
+                hist, state, bar)
     except KeyboardInterrupt as exc:  # Ctrl-C / SIGTERM: keep the best epoch so far, if there is one
         if state["best_state"] is None:
             raise
         hist.interrupted = "terminated" if type(exc).__name__ == "Terminated" else "interrupted"
         log.warning("training %s after %d epochs; keeping the best epoch so far (%s)", hist.interrupted,
                     len(hist.epochs), hist.best_epoch)
+    finally:
+        bar.close()
     if state["best_state"] is not None:
         model.load_state_dict(state["best_state"])
     model.eval()
@@ -263,21 +270,23 @@ def _epochs(model: nn.Module, batches: Callable[[int], Iterable[Batch]],
             step: Callable[[nn.Module, Batch], tuple[Tensor, int]], cfg: TrainConfig, opt: torch.optim.Optimizer,
             params: list[Any], device: torch.device, dev_metric: Callable[[nn.Module], float] | None,
             maximize: bool, checkpoint: str | Path | None, callbacks: Iterable[Callable[[EpochLog], bool | None]],
-            unit: str, hist: History, state: dict[str, Any]) -> None:
+            unit: str, hist: History, state: dict[str, Any], bar: Any) -> None:
     """The epoch loop of :func:`fit`; the best weights so far live in ``state["best_state"]``."""
-    from tqdm.auto import tqdm
-
+    last_dev: float | None = None
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         t0 = time.perf_counter()
         total, n_items, n_steps = 0.0, 0, 0
-        bar = tqdm(batches(epoch), desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False,
-                   disable=None if cfg.progress else True)
-        for batch in bar:
+        epoch_batches = batches(epoch)
+        if bar.total is None and hasattr(epoch_batches, "__len__"):
+            bar.total = cfg.epochs * len(epoch_batches)  # type: ignore[arg-type]
+            bar.refresh()
+        for batch in epoch_batches:
             batch = batch.to(device) if isinstance(batch, Batch) else to_device(batch, device)
             opt.zero_grad(set_to_none=True)
             value, items = step(model, batch)
             if not torch.isfinite(value):
+                bar.close()
                 raise DataError(f"training diverged: loss is {value.item()} at epoch {epoch} (lower lr?)")
             value.backward()
             if cfg.grad_clip:
@@ -287,8 +296,14 @@ def _epochs(model: nn.Module, batches: Callable[[int], Iterable[Batch]],
             n_items += items
             n_steps += 1
             rate = n_items / max(time.perf_counter() - t0, 1e-9)
-            bar.set_postfix({"loss": f"{total / max(n_items, 1):.4f}", f"{unit}/s": f"{rate:,.0f}"})
+            post = {"epoch": f"{epoch}/{cfg.epochs}", "loss": f"{total / max(n_items, 1):.4f}",
+                    f"{unit}/s": f"{rate:,.0f}"}
+            if last_dev is not None:
+                post["dev"] = f"{last_dev:.4f}"
+            bar.set_postfix(post, refresh=False)
+            bar.update(1)
         if n_steps == 0:
+            bar.close()
             raise DataError(f"no training batches in epoch {epoch} (empty data?)")
         secs = time.perf_counter() - t0
         dev = None
@@ -296,6 +311,7 @@ def _epochs(model: nn.Module, batches: Callable[[int], Iterable[Batch]],
             model.eval()
             with torch.no_grad():
                 dev = float(dev_metric(model))
+            last_dev = dev
         entry = EpochLog(epoch, total / max(n_items, 1), dev, n_items / max(secs, 1e-9), secs)
         hist.epochs.append(entry)
         log.info("epoch %d loss %.4f dev %s %.0f items/s", epoch, entry.loss, dev, entry.items_per_s)
@@ -316,3 +332,20 @@ def _epochs(model: nn.Module, batches: Callable[[int], Iterable[Batch]],
         if stop or (cfg.patience is not None and dev is not None and state["bad_epochs"] >= cfg.patience):
             hist.stopped_early = epoch < cfg.epochs
             break
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run a block with `n` torch intra-op threads (None: unchanged), restoring the previous count after.
+
+    Small recurrent and graph models are fastest on one thread, and much slower with many threads on a busy
+    machine (thread oversubscription), so sequence models train and encode on one CPU thread unless told.
+    """
+    old = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        if n:
+            torch.set_num_threads(old)

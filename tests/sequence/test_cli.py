@@ -20,14 +20,17 @@ def test_train_similar_embed_evaluate_series(tmp_path, capsys):
                "--out", str(out), "--set", "epochs=2", "--set", "pairs_per_epoch=128", "--set", "hidden=8",
                "--seed", "1", "--device", "cpu", "--threads", "1", "--json")
     summary = json.loads(text)
-    assert summary["modality"] == "series" and summary["dim"] == 8 and summary["pairs_per_s"] > 0
+    # bidirectional by default for series (2 x hidden); the fallback says which similarity it ships
+    assert summary["modality"] == "series" and summary["dim"] == 16 and summary["pairs_per_s"] > 0
+    assert summary["similarity"] and summary["validation_accuracy"]
     s = float(run(capsys, "similar", str(out), "0.1,0.5,0.9,1.2,0.3", "0.2,0.4,1.0,1.1,0.2"))
-    assert -1.0 <= s <= 1.0
+    same = float(run(capsys, "similar", str(out), "0.1,0.5,0.9,1.2,0.3", "0.1,0.5,0.9,1.2,0.3"))
+    assert same >= s
     rows = json.loads(run(capsys, "similar", str(out), "0.1,0.5,0.9,1.2,0.3", "-k", "3", "--json"))
     assert len(rows) == 3
     ts = tmp_path / "x.ts"
     ts.write_text("@classLabel true a b\n@data\n1,2,3,4:a\n4,3,2,1:b\n", "utf-8")
-    assert "wrote 2 vectors of dim 8" in run(capsys, "embed", str(out), str(ts), "--out", str(tmp_path / "v"))
+    assert "wrote 2 vectors of dim 16" in run(capsys, "embed", str(out), str(ts), "--out", str(tmp_path / "v"))
     rep = json.loads(run(capsys, "evaluate", str(out), "ucr:ItalyPowerDemand", "--json"))
     assert rep["primary"] == "accuracy" and {"accuracy_dtw", "accuracy_euclidean"} <= set(rep["metrics"])
     assert rep["metrics"]["accuracy_dtw"] > 0.9

@@ -289,6 +289,8 @@ def evaluate(
     edit_path: Annotated[int | None, typer.Option("--edit-path", help="Graph models: refine the scores with "
                                                                      "edit-path bounds (N random restarts).")] = None,
     blend: Annotated[float, typer.Option("--blend", help="With --edit-path: weight of the model's estimate.")] = 0.5,
+    train: Annotated[Path | None, typer.Option("--train", help="Labelled training split for knn:TEST_FILE "
+                                                               "(UCR TSV, .ts, .npy).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Evaluate a model on a benchmark and print the report."""
@@ -305,7 +307,9 @@ def evaluate(
             from simlab.graph.refine import EditPathScorer
 
             obj = EditPathScorer(obj, restarts=edit_path, blend=blend)
-    opts = {"graphs": graphs} if graphs is not None else {}
+    opts: dict[str, Any] = {"graphs": graphs} if graphs is not None else {}
+    if train is not None:
+        opts["train"] = train
     report = _evaluate(obj, bench, **opts)
     if as_json:
         echo_json(report.to_dict())

@@ -31,7 +31,11 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         set_: Annotated[list[str] | None, typer.Option("--set", help="key=value config override (repeatable).")] = None,
         seed: Annotated[int | None, typer.Option("--seed")] = None,
         device: Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = None,
-        threads: Annotated[int | None, typer.Option("--threads")] = None,
+        threads: Annotated[int | None, typer.Option("--threads", help="Torch threads (default: 1 on CPU, "
+                                                                       "fastest for these small models).")] = None,
+        fallback: Annotated[str | None, typer.Option("--fallback", help="auto (default): ship the learned, "
+                            "classical (Euclidean/DTW) or blended similarity that validates best on a hold-out "
+                            "of the training series; off: always the learned one.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the training summary as JSON.")] = False,
         resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model "
                                                                      "(--set epochs=N more).")] = None,
@@ -44,7 +48,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         guard_out(out, "sequence_siamese", force, inputs=[data, dev, vectors, config, resume])
         set_threads(threads)
         # precedence: API defaults < --config file < named flags given < --set
-        flags = {"encoder": encoder, "loss": loss, "head": head, "seed": seed, "device": device, "threads": threads}
+        flags = {"encoder": encoder, "loss": loss, "head": head, "seed": seed, "device": device, "threads": threads,
+                 "fallback": fallback}
         cfg: dict[str, Any] = {**load_config_file(config), **{k: v for k, v in flags.items() if v is not None},
                                **parse_overrides(set_ or [])}
         from simlab.sequence.model import SiameseModel
@@ -62,7 +67,13 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                    "data_kind": h.get("data_kind"), "epochs": len(h.get("epochs", [])),
                    "best_epoch": h.get("best_epoch"), "best_dev": h.get("best_dev"),
                    "final_loss": h["epochs"][-1]["loss"] if h.get("epochs") else None,
-                   "pairs_per_s": h["epochs"][-1]["items_per_s"] if h.get("epochs") else None}
+                   "pairs_per_s": h["epochs"][-1]["items_per_s"] if h.get("epochs") else None,
+                   "train_seconds": h.get("train_seconds")}
+        sel = model.selection
+        if sel is not None:
+            summary.update({"similarity": sel.name, "validation": sel.protocol,
+                            "validation_accuracy": {k: v for k, v in sel.validation.items()
+                                                    if not k.startswith("blend_")}})
         unit = {"triplets": "triplets", "labelled": "items"}.get(str(summary["data_kind"]), "pairs")
         if as_json:
             echo_json(summary)
@@ -70,3 +81,5 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             typer.echo(f"trained {model.config.encoder} siamese ({model.modality}, dim {model.dim}, loss {summary['loss']}, "
                        f"{summary['epochs']} epochs, final loss {summary['final_loss']:.4f}, "
                        f"{summary['pairs_per_s']:,.0f} {unit}/s) -> {out}")
+            if sel is not None:
+                typer.echo(sel.describe())

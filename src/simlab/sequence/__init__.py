@@ -23,6 +23,9 @@ EVALUATORS.register("stsb", f"{_V}:eval_stsb", aliases=("sts-b",),
                     help="STS Benchmark test (1,379 pairs): Spearman, Pearson, MSE")
 EVALUATORS.register("ucr", f"{_V}:eval_ucr",
                     help="ucr:NAME 1-NN accuracy (learned vs Euclidean vs DTW) on a bundled UCR/UEA dataset")
+EVALUATORS.register("knn", f"{_V}:eval_knn",
+                    help="knn:TEST_FILE --train TRAIN_FILE: 1-NN accuracy (model vs Euclidean vs DTW) on any "
+                         "labelled split")
 EVALUATORS.register("retrieval", f"{_V}:eval_retrieval",
                     help="retrieval:ucr:NAME / retrieval:sick: recall@k and MRR of encoder + index")
 EVALUATORS.register("pairs", f"{_V}:eval_pairs",

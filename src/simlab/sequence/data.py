@@ -180,10 +180,31 @@ def sktime_data_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
 
 
+def aeon_data_dir() -> Path | None:
+    """The folder of datasets bundled in the aeon wheel (the optional ``data`` extra), or None."""
+    spec = importlib.util.find_spec("aeon")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    p = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+    return p if p.is_dir() else None
+
+
+def _ucr_dirs() -> dict[str, Path]:
+    """Dataset name -> folder, from sktime's wheel, then aeon's (when installed) for the names sktime lacks."""
+    out: dict[str, Path] = {}
+    for root in (sktime_data_dir(), aeon_data_dir()):
+        if root is None:
+            continue
+        for p in sorted(root.iterdir()):
+            if p.name not in out and (p / f"{p.name}_TRAIN.ts").is_file():
+                out[p.name] = p
+    return out
+
+
 def ucr_names() -> list[str]:
-    """Names of the bundled UCR/UEA classification datasets (those with ``NAME_TRAIN.ts``)."""
-    root = sktime_data_dir()
-    return sorted(p.name for p in root.iterdir() if (p / f"{p.name}_TRAIN.ts").is_file())
+    """Names of the bundled UCR/UEA datasets (those with ``NAME_TRAIN.ts``) in the sktime wheel and, when
+    installed (``pip install 'simlab[data]'``), the aeon wheel."""
+    return sorted(_ucr_dirs())
 
 
 def load_ucr(name: str, split: str = "train") -> SeriesDataset:
@@ -192,13 +213,14 @@ def load_ucr(name: str, split: str = "train") -> SeriesDataset:
     Raises:
         UnknownNameError: the dataset is not bundled (the message lists the available ones).
     """
-    names = ucr_names()
+    dirs = _ucr_dirs()
+    names = sorted(dirs)
     match = {n.lower(): n for n in names}.get(name.lower())
     if match is None:
         raise UnknownNameError("UCR/UEA dataset", name, names)
     if split.lower() not in ("train", "test"):
         raise DataError(f"split must be train or test, got {split!r}")
-    return read_ts(sktime_data_dir() / match / f"{match}_{split.upper()}.ts", name=f"ucr:{match}/{split.lower()}")
+    return read_ts(dirs[match] / f"{match}_{split.upper()}.ts", name=f"ucr:{match}/{split.lower()}")
 
 
 def read_ts(path: str | Path, name: str | None = None) -> SeriesDataset:
@@ -297,8 +319,20 @@ def read_npy(path: str | Path) -> np.ndarray:
     return arr
 
 
+def read_npy_labels(path: Path) -> np.ndarray:
+    """Class labels ``(n,)`` from a ``.npy`` array of numbers or strings (never pickled objects)."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise DataError(f"not a readable .npy array ({' '.join(str(exc).split())[:120]})", path) from None
+    if not isinstance(arr, np.ndarray) or arr.ndim != 1 or arr.dtype.kind not in "biuUS":
+        raise DataError("expected a 1-D .npy array of numbers or strings (class labels)", path)
+    return arr
+
+
 def read_series(spec: str | Path) -> SeriesDataset:
-    """``ucr:NAME`` (train split), ``ucr:NAME/test``, a ``.ts`` file, a UCR TSV file or a ``.npy`` array."""
+    """``ucr:NAME`` (train split), ``ucr:NAME/test``, a ``.ts`` file, a UCR TSV file or a ``.npy`` array
+    (``(n, length)`` or ``(n, length, channels)``; class labels from ``NAME_labels.npy`` beside it, if any)."""
     s = str(spec)
     if s.lower().startswith("ucr:"):
         name, _, split = s[4:].partition("/")
@@ -308,8 +342,10 @@ def read_series(spec: str | Path) -> SeriesDataset:
         raise DataError("file not found", p)
     if p.suffix.lower() == ".ts":
         return read_ts(p)
-    if p.suffix.lower() == ".npy":
-        return SeriesDataset.from_arrays(read_npy(p), name=str(p))
+    if p.suffix.lower() == ".npy":  # labels, when present, in NAME_labels.npy beside it (numbers or strings)
+        lab = p.with_name(p.stem + "_labels.npy")
+        labels = read_npy_labels(lab) if lab.is_file() else None
+        return SeriesDataset.from_arrays(read_npy(p), labels, name=str(p))
     return read_ucr_tsv(p)
 
 

@@ -100,90 +100,115 @@ def eval_pairs(model: Any, target: str, **_: Any) -> Report:
 
 
 def impute(s: np.ndarray) -> np.ndarray:
-    """Linear interpolation of NaN per channel (edges: nearest observation; empty channel: 0)."""
-    if not np.isnan(s).any():
-        return s
-    out = s.astype(np.float64).copy()
-    t = np.arange(len(s))
-    for c in range(s.shape[1]):
-        ok = ~np.isnan(out[:, c])
-        out[:, c] = np.interp(t, t[ok], out[ok, c]) if ok.any() else 0.0
-    return out
+    """Linear interpolation of NaN per channel (see :func:`simlab.sequence.classical.impute`)."""
+    from simlab.sequence.classical import impute as _impute
+
+    return _impute(s)
 
 
 def resample(s: np.ndarray, length: int) -> np.ndarray:
     """Linear resampling of a ``(len, C)`` series to `length` steps."""
-    if len(s) == length:
-        return s
-    src = np.linspace(0, 1, len(s))
-    dst = np.linspace(0, 1, length)
-    return np.stack([np.interp(dst, src, s[:, c]) for c in range(s.shape[1])], axis=1)
+    from simlab.sequence.classical import resample as _resample
+
+    return _resample(s, length)
 
 
 def euclidean_1nn(train: D.SeriesDataset, test: D.SeriesDataset) -> np.ndarray:
-    """1-NN predictions with the Euclidean distance (unequal lengths resampled to the longest training one)."""
-    length = int(train.lengths.max())
-    tr = np.stack([resample(impute(s), length).ravel() for s in train.series])
-    te = np.stack([resample(impute(s), length).ravel() for s in test.series])
-    from simlab.metrics import topk
+    """1-NN predictions with the Euclidean distance of z-normalised series (unequal lengths resampled to the
+    longest training one)."""
+    from simlab.sequence import classical
 
-    idx, _ = topk(te, tr, 1, "euclidean")
-    return train.labels[idx[:, 0]]
+    return classical.nn_predict(classical.distances(test.series, train.series, "euclidean"), train.labels)
 
 
-def dtw_distances(train: D.SeriesDataset, test: D.SeriesDataset, window: int | None = None) -> np.ndarray:
-    """``(n_test, n_train)`` DTW distances (dtaidistance's C implementation, full window by default)."""
-    from simlab._deps import require
+def dtw_distances(train: D.SeriesDataset, test: D.SeriesDataset, window: float | int | None = None) -> np.ndarray:
+    """``(n_test, n_train)`` DTW distances of z-normalised series (dtaidistance's C implementation, full window
+    by default; `window` in steps or as a share of the length)."""
+    from simlab.metrics import dtw_distance_matrix
+    from simlab.sequence.classical import prepare
 
-    require("dtaidistance")
-    from dtaidistance import dtw, dtw_ndim
-
-    nq = len(test)
-    kw = {} if window is None else {"window": window}
-    if train.channels == 1:
-        seqs = [np.ascontiguousarray(impute(s)[:, 0], dtype=np.float64) for s in test.series + train.series]
-        m = dtw.distance_matrix_fast(seqs, block=((0, nq), (nq, len(seqs))), compact=False, **kw)
-    else:
-        seqs = [np.ascontiguousarray(impute(s), dtype=np.float64) for s in test.series + train.series]
-        m = dtw_ndim.distance_matrix_fast(seqs, block=((0, nq), (nq, len(seqs))), compact=False, **kw)
-    return np.asarray(m)[:nq, nq:]
+    return dtw_distance_matrix(prepare(test.series), prepare(train.series), window)
 
 
-def dtw_1nn(train: D.SeriesDataset, test: D.SeriesDataset, window: int | None = None) -> np.ndarray:
+def dtw_1nn(train: D.SeriesDataset, test: D.SeriesDataset, window: float | int | None = None) -> np.ndarray:
     """1-NN predictions with DTW."""
     return train.labels[np.argmin(dtw_distances(train, test, window), axis=1)]
 
 
 def learned_1nn(model: Any, train: D.SeriesDataset, test: D.SeriesDataset) -> np.ndarray:
-    """1-NN predictions with the model's learned similarity (its head) over its embeddings."""
+    """1-NN predictions with the model's similarity: the one it ships (``knn_predict``: learned, classical or
+    blended, see :mod:`simlab.sequence.fallback`), else its head over its embeddings."""
     from simlab.vectors import Vectors
 
+    if hasattr(model, "knn_predict"):
+        return model.knn_predict(train, test)
     ce = model.encode(train.series)
     qe = model.encode(test.series)
     hits = model.search(qe, Vectors(list(range(len(ce))), ce), 1)
     return train.labels[[row[0] for row in hits.keys]]
 
 
+def knn_report(model: Any, train: D.SeriesDataset, test: D.SeriesDataset, name: str, dtw: bool = True,
+               euclidean: bool = True) -> Report:
+    """1-NN accuracy of the model's similarity on a labelled split, beside 1-NN Euclidean (z-normalised) and
+    1-NN DTW (full window and 10% band) on the same split; the model's fallback choice and validation scores
+    (when it has them) go into the counts."""
+    from simlab.sequence import classical
+
+    _need(model, "series", name)
+    if train.labels is None or test.labels is None:
+        raise DataError(f"{name}: 1-NN evaluation needs labelled train and test series")
+    t0 = time.perf_counter()
+    acc = float(np.mean(learned_1nn(model, train, test) == test.labels))
+    metrics = {"accuracy": acc}
+    counts: dict[str, Any] = {"train": len(train), "test": len(test), "classes": len(train.classes),
+                              "seconds_model": round(time.perf_counter() - t0, 3)}
+    sel = getattr(model, "selection", None)
+    if sel is not None:
+        counts["similarity"] = sel.name
+        if sel.choice != "learned":  # what the encoder alone would give
+            keep, model.selection = sel, None
+            try:
+                metrics["accuracy_learned"] = float(np.mean(learned_1nn(model, train, test) == test.labels))
+            finally:
+                model.selection = keep
+        counts.update({f"validation_{k}": round(v, 4) for k, v in sel.validation.items()
+                       if v is not None and not k.startswith("blend_")})
+        counts["validation"] = sel.protocol
+    if euclidean:
+        d = classical.distances(test.series, train.series, "euclidean")
+        metrics["accuracy_euclidean"] = float(np.mean(classical.nn_predict(d, train.labels) == test.labels))
+    if dtw:
+        for kind, key in (("dtw", "accuracy_dtw"), ("dtw10", "accuracy_dtw10")):
+            t0 = time.perf_counter()
+            d = classical.distances(test.series, train.series, kind)
+            metrics[key] = float(np.mean(classical.nn_predict(d, train.labels) == test.labels))
+            counts[f"seconds_{kind}"] = round(time.perf_counter() - t0, 3)
+    return Report(name, "accuracy", metrics, counts)
+
+
 def eval_ucr(model: Any, target: str, dtw: bool = True, euclidean: bool = True, **_: Any) -> Report:
-    """1-NN classification accuracy on a bundled UCR/UEA dataset (``ucr:GunPoint``): the model's learned
-    similarity (primary), next to 1-NN Euclidean and 1-NN full-window DTW on the same split."""
+    """1-NN classification accuracy on a bundled UCR/UEA dataset (``ucr:GunPoint``): the model's similarity
+    (primary), next to 1-NN Euclidean (z-normalised) and 1-NN DTW (full, 10% band) on the same split."""
     if not target:
         raise ConfigError(f"ucr evaluator needs a dataset: ucr:NAME with NAME in {', '.join(D.ucr_names())}")
     _need(model, "series", f"ucr:{target}")
     train, test = D.load_ucr(target, "train"), D.load_ucr(target, "test")
-    t0 = time.perf_counter()
-    acc = float(np.mean(learned_1nn(model, train, test) == test.labels))
-    t_model = time.perf_counter() - t0
-    metrics = {"accuracy": acc}
-    counts: dict[str, float] = {"train": len(train), "test": len(test), "classes": len(train.classes),
-                                "seconds_model": round(t_model, 3)}
-    if euclidean:
-        metrics["accuracy_euclidean"] = float(np.mean(euclidean_1nn(train, test) == test.labels))
-    if dtw:
-        t0 = time.perf_counter()
-        metrics["accuracy_dtw"] = float(np.mean(dtw_1nn(train, test) == test.labels))
-        counts["seconds_dtw"] = round(time.perf_counter() - t0, 3)
-    return Report(f"ucr:{train.name.split(':')[1].split('/')[0]}", "accuracy", metrics, counts)
+    return knn_report(model, train, test, f"ucr:{train.name.split(':')[1].split('/')[0]}", dtw, euclidean)
+
+
+def eval_knn(model: Any, target: str, train: Any = None, dtw: bool = True, euclidean: bool = True,
+             **_: Any) -> Report:
+    """``knn:TEST_FILE`` with ``train=TRAIN_FILE`` (CLI: ``--train``): 1-NN accuracy on any labelled split
+    (UCR TSV, ``.ts``, or ``.npy`` with ``NAME_labels.npy`` beside it; uni- or multivariate), beside 1-NN
+    Euclidean and DTW, like ``ucr:``."""
+    if not target:
+        raise ConfigError("knn evaluator needs a labelled test file: knn:TEST_FILE (and train=TRAIN_FILE)")
+    if train is None:
+        raise ConfigError("knn:TEST_FILE needs the labelled training split: --train TRAIN_FILE")
+    tr = train if isinstance(train, D.SeriesDataset) else D.read_series(str(train))
+    te = D.read_series(target)
+    return knn_report(model, tr, te, f"knn:{Path(target).name}", dtw, euclidean)
 
 
 # -- retrieval -------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,14 @@ from simlab.vectors import Hits, Vectors
 log = logging.getLogger(__name__)
 
 KIND = "sequence_siamese"
+#: defaults of the settings left at None / "auto", by modality. Series: the default recipe ("infonce-aug"),
+#: chosen among candidate recipes by mean rank over the UCR/UEA + synthetic suite (never per dataset;
+#: benchmarks/bench_sequence_suite.py); text: the MaLSTM-style settings of before.
+MODALITY_DEFAULTS: dict[str, dict[str, Any]] = {
+    "series": {"bidirectional": True, "pooling": "mean", "lr": 5e-3, "epochs": 20, "loss": "infonce",
+               "loss_options": {"temperature": 0.1}, "augment": ("jitter", "scaling", "warp")},
+    "text": {"bidirectional": False, "pooling": "last", "lr": 1e-3, "epochs": 30, "augment": ()},
+}
 
 
 @dataclass(frozen=True)
@@ -37,27 +46,43 @@ class SiameseConfig:
     Attributes:
         modality: ``auto`` (from the data), ``series`` or ``text``.
         encoder: recurrent cell, ``rnn``, ``lstm`` or ``gru``.
-        hidden / layers / bidirectional / dropout / pooling: see :class:`~simlab.sequence.encoders.RNNEncoder`.
+        hidden / layers / bidirectional / dropout / pooling: see :class:`~simlab.sequence.encoders.RNNEncoder`;
+            ``bidirectional=None`` and ``pooling="auto"`` take the modality's default (series: bidirectional,
+            mean pooling; text: unidirectional, last state; :data:`MODALITY_DEFAULTS`).
         head: ``cosine``, ``malstm`` (``exp(-||a-b||_1)``) or ``learned`` (MLP on ``[|a-b|, a*b]``).
         loss: a registered loss (``simlab list losses``) or ``auto``: ``mse`` for scored pairs with a
             malstm/learned head, ``cosent`` for scored pairs with a cosine head, ``contrastive`` for binary
-            pairs, ``triplet`` for triplets and labelled collections.
+            pairs, ``triplet`` for triplets and labelled sentences, and for labelled series the default recipe's
+            supervised ``infonce`` (temperature 0.1, class-balanced batches).
         loss_options: keyword arguments of the loss (e.g. ``{"margin": 0.5}``). For ``triplet`` the model's
             defaults are ``mining="all"`` and ``distance="chord"`` (batch-all on L2-normalised embeddings;
             ``{"mining": "hard"}`` restores batch-hard, which collapses from a random init).
         batch_size: pairs / triplets / items per step.
         pairs_per_epoch: pairs or triplets sampled per epoch from a labelled collection
-            (default ``max(1024, 20 n)``, capped at 20,000).
+            (default ``5 n`` within [512, 1024]).
         hard_negatives: probability that a sampled negative is one of the anchor's 5 nearest other-class
             items under the current encoder (recomputed each epoch).
-        epochs / lr / weight_decay / optimizer / grad_clip / patience / seed / device / threads / progress:
-            passed to :class:`simlab.train.TrainConfig`.
+        epochs / lr / weight_decay / optimizer / grad_clip / patience / seed / device / progress:
+            passed to :class:`simlab.train.TrainConfig` (``epochs`` / ``lr`` None: series 20 / 3e-3, text
+            30 / 1e-3).
+        threads: torch threads for training and encoding, restored after each call (None: 1 on CPU, where
+            these small recurrent models are fastest and a busy machine does not oversubscribe).
         dev_fraction: share of the training data held out (stratified) for early stopping when no dev set is
             given; 0 keeps the last epoch.
         normalize: series normalisation: ``global`` (training mean/std per channel), ``series`` or ``none``.
         mask_channel: append observed-indicator channels (None: when the training data has NaN).
-        downsample: average windows of this many steps before the recurrence (long series).
-        augment: series augmentations among ``jitter``, ``scaling``, ``crop``, ``warp``.
+        downsample: average windows of this many steps before the recurrence (piecewise aggregate
+            approximation), or ``auto``: ``ceil(median length / target_steps)``, so long series are shortened
+            to about `target_steps` steps before the recurrent encoder (1 for short series).
+        target_steps: recurrence length aimed at by ``downsample="auto"``.
+        fallback: ``auto`` (series collections): hold out a stratified part of the training split
+            (leave-one-out when tiny), measure 1-NN accuracy of the learned similarity, z-normalised
+            Euclidean, DTW (full and 10% band) and learned+classical blends there, and ship the best
+            (:mod:`simlab.sequence.fallback`); ``off``: always the learned similarity, trained on everything.
+        val_fraction: share of every class held out for the fallback's validation.
+        max_seconds: stop training after the epoch that passes this many seconds (None: no cap).
+        augment: series augmentations among ``jitter``, ``scaling``, ``crop``, ``warp`` (None: the series
+            default ``jitter, scaling, warp``; none for text).
         augment_strength: scales every augmentation.
         freeze_embeddings: keep the word vectors fixed (text).
         word_dropout: drop each training token with this probability (text).
@@ -72,17 +97,17 @@ class SiameseConfig:
     encoder: str = "gru"
     hidden: int = 64
     layers: int = 1
-    bidirectional: bool = False
+    bidirectional: bool | None = None
     dropout: float = 0.0
-    pooling: str = "last"
+    pooling: str = "auto"
     head: str = "cosine"
     loss: str = "auto"
     loss_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     batch_size: int = 64
     pairs_per_epoch: int | None = None
     hard_negatives: float = 0.0
-    epochs: int = 30
-    lr: float = 1e-3
+    epochs: int | None = None
+    lr: float | None = None
     weight_decay: float = 0.0
     optimizer: str = "adam"
     grad_clip: float | None = 1.0
@@ -94,8 +119,12 @@ class SiameseConfig:
     dev_fraction: float = 0.0
     normalize: str = "global"
     mask_channel: bool | None = None
-    downsample: int = 1
-    augment: tuple[str, ...] = ()
+    downsample: int | str = "auto"
+    target_steps: int = 64
+    fallback: str = "auto"
+    val_fraction: float = 0.3
+    max_seconds: float | None = None
+    augment: tuple[str, ...] | None = None
     augment_strength: float = 1.0
     freeze_embeddings: bool = True
     word_dropout: float = 0.0
@@ -108,12 +137,13 @@ class SiameseConfig:
     def __post_init__(self) -> None:
         from simlab.sequence.encoders import CELLS, HEADS, POOLINGS
 
-        object.__setattr__(self, "augment", tuple(self.augment))
+        if self.augment is not None:
+            object.__setattr__(self, "augment", tuple(self.augment))
         if self.modality not in ("auto", "series", "text"):
             raise ConfigError(f"unknown modality {self.modality!r}; valid: auto, series, text")
         if self.encoder not in CELLS:
             raise ConfigError(f"unknown encoder {self.encoder!r}; valid: {', '.join(CELLS)}")
-        if self.pooling not in POOLINGS:
+        if self.pooling not in POOLINGS and self.pooling != "auto":
             raise ConfigError(f"unknown pooling {self.pooling!r}; valid: {', '.join(POOLINGS)}")
         if self.head not in HEADS:
             raise ConfigError(f"unknown head {self.head!r}; valid: {', '.join(HEADS)}")
@@ -123,7 +153,13 @@ class SiameseConfig:
             raise ConfigError(f"batch_size must be >= 2, got {self.batch_size}")
         if not 0 <= self.dev_fraction < 1:
             raise ConfigError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}")
-        S.check_augmentations(self.augment)
+        S.check_augmentations(self.augment or ())
+        if self.fallback not in ("auto", "off"):
+            raise ConfigError(f"fallback must be 'auto' or 'off', got {self.fallback!r}")
+        if not (self.downsample == "auto" or (isinstance(self.downsample, int) and self.downsample >= 1)):
+            raise ConfigError(f"downsample must be 'auto' or an integer >= 1, got {self.downsample!r}")
+        if not 0 < self.val_fraction < 1:
+            raise ConfigError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
 
 
 def _seq_module() -> Any:
@@ -167,6 +203,9 @@ class SiameseModel:
         self.collection: Vectors | None = None
         self.collection_labels: list[str] | None = None
         self.mask_channel: bool = False
+        self.downsample: int = 1
+        self.selection: Any = None  # simlab.sequence.fallback.Selection when fallback="auto" chose one
+        self.raw_collection: list[np.ndarray] | None = None  # series of the collection (classical similarity)
 
     # -- building ----------------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -217,9 +256,30 @@ class SiameseModel:
                 front = E.TokenFrontend(len(self.vocab) + 2, c.text_dim, freeze=False)
                 log.warning("no word vectors given: training a %d-dim embedding from scratch", c.text_dim)
             self._word_index = {w: i + 2 for i, w in enumerate(self.vocab)}
-        enc = E.RNNEncoder(front.out_dim, c.hidden, c.encoder, c.layers, c.bidirectional, c.dropout, c.pooling,
-                           c.downsample if modality == "series" else 1)
-        self.net = E.SiameseNet(front, enc, c.head)
+        if modality == "series":
+            self.downsample = _resolve_downsample(c, train_items)
+        self.net = E.SiameseNet(front, self._encoder(front.out_dim), c.head)
+
+    def _encoder(self, input_dim: int) -> Any:
+        c = self.config
+        return _seq_module().RNNEncoder(input_dim, c.hidden, c.encoder, c.layers, self.setting("bidirectional"),
+                                        c.dropout, self.setting("pooling"),
+                                        self.downsample if self.modality == "series" else 1)
+
+    def setting(self, key: str) -> Any:
+        """A config value, with ``None`` / ``"auto"`` resolved by modality (:data:`MODALITY_DEFAULTS`)."""
+        v = getattr(self.config, key)
+        if v is None or v == "auto":
+            return MODALITY_DEFAULTS[self.modality or "series"].get(key, v)
+        return v
+
+    def _threads(self) -> int | None:
+        """Threads for a call: the configured count, else 1 on CPU (None on CUDA: leave torch's count)."""
+        if self.config.threads:
+            return int(self.config.threads)
+        if self.net is not None and next(self.net.parameters()).device.type != "cpu":
+            return None
+        return 1
 
     # -- item preparation ----------------------------------------------------------------------------------
     def _ids(self, text: str, where: str = "text") -> list[int]:
@@ -264,9 +324,15 @@ class SiameseModel:
 
     # -- encoding -------------------------------------------------------------------------------------------
     def _encode_prepared(self, prepared: list[Any], batch_size: int = 1024) -> Any:
-        import torch
+        from simlab.train import torch_threads
 
         self._check_fitted()
+        with torch_threads(self._threads()):
+            return self._encode_prepared_now(prepared, batch_size)
+
+    def _encode_prepared_now(self, prepared: list[Any], batch_size: int = 1024) -> Any:
+        import torch
+
         dev = next(self.net.parameters()).device
         was_training = self.net.training
         self.net.eval()
@@ -346,8 +412,58 @@ class SiameseModel:
             return self.net.score(ea.to(dev), eb.to(dev)).cpu().numpy().astype(np.float32)
 
     def similarity(self, a: Any, b: Any) -> float:
-        """Similarity of two items (the head's score; higher = more similar)."""
+        """Similarity of two items (higher = more similar): the head's score, or, when the fallback chose a
+        classical or blended similarity, the negated distance it ships (:attr:`selection`)."""
+        if self._classical_active():
+            return -float(self.series_distances([a], [b])[0, 0])
         return float(self.score_pairs([a], [b])[0])
+
+    # -- series distances (learned, classical, blended) --------------------------------------------------
+    def _classical_active(self) -> bool:
+        return self.modality == "series" and self.selection is not None and self.selection.choice != "learned"
+
+    def _series(self, items: Any) -> list[np.ndarray]:
+        if isinstance(items, D.SeriesDataset):
+            return items.series
+        if isinstance(items, str):
+            return [D.as_series(items)]
+        if _is_single_series(items) or (isinstance(items, np.ndarray) and items.ndim == 2
+                                        and items.shape[1] == self.channels and items.dtype != object):
+            return [D.as_series(items)]
+        return D.as_series_list(items) if not isinstance(items, list) else [
+            D.as_series(s, f"item {i}") for i, s in enumerate(items)]
+
+    def learned_distances(self, queries: Any, corpus: Any) -> np.ndarray:
+        """``(q, n)`` distances of the learned similarity: ``1 - cos`` (cosine head), L1 (malstm head) or
+        ``1 - score`` (learned head) between embeddings."""
+        from simlab.metrics import pairwise, pairwise_distance
+
+        qe, ce = self.encode(self._series(queries)), self.encode(self._series(corpus))
+        if self.config.head == "cosine":
+            return 1.0 - pairwise(qe, ce, "cosine", dtype=np.float64)
+        if self.config.head == "malstm":
+            return pairwise_distance(qe, ce, "manhattan", dtype=np.float64)
+        return 1.0 - self.pairwise_scores(qe, ce).astype(np.float64)
+
+    def series_distances(self, queries: Any, corpus: Any) -> np.ndarray:
+        """``(q, n)`` distances of the similarity this model ships (learned, classical or blended; see
+        :attr:`selection`), lower = more similar."""
+        from simlab.sequence import classical
+
+        self._check_fitted()
+        sel = self.selection
+        if sel is None:
+            return self.learned_distances(queries, corpus)
+        q, c = self._series(queries), self._series(corpus)
+        parts = {k: self.learned_distances(q, c) if k == "learned" else classical.distances(q, c, k, sel.length)
+                 for k in sel.components}
+        return sel.combine(parts)
+
+    def knn_predict(self, train: D.SeriesDataset, test: Any) -> np.ndarray:
+        """1-NN labels of `test` series among the labelled `train` series with the shipped similarity."""
+        if train.labels is None:
+            raise DataError("1-NN needs a labelled training collection")
+        return train.labels[np.argmin(self.series_distances(test, train), axis=1)]
 
     def evaluate_file(self, path: str | Path, **options: Any) -> Any:
         """A scored pairs file given as a bare path (``simlab evaluate MODEL pairs.tsv``): the same batched
@@ -394,6 +510,9 @@ class SiameseModel:
 
     def index(self, items: Any, keys: Sequence[Any] | None = None, labels: Sequence[Any] | None = None) -> SiameseModel:
         """Embed a collection that :meth:`most_similar` searches (replaces the training collection)."""
+        if self.modality == "series":
+            items = self._series(items)
+            self.raw_collection = items if self._classical_active() else None
         self.collection = self.embed(items, keys)
         self.collection_labels = None if labels is None else [str(x) for x in labels]
         return self
@@ -404,6 +523,8 @@ class SiameseModel:
         `query` is a raw item (a sentence, a series) or the key of a collection item.
         """
         self._check_fitted()
+        if self._classical_active() and self.raw_collection is not None:
+            return self._most_similar_series(query, k)
         if self.collection is None or len(self.collection) == 0:
             raise DataError("no collection to search; call index(items) first")
         exclude = None
@@ -417,6 +538,20 @@ class SiameseModel:
         hits = self.search(q, self.collection, k + (exclude is not None))[0]
         pairs = [(kk, s) for kk, s in hits if kk != exclude][:k]
         return Hits([p[0] for p in pairs], np.array([p[1] for p in pairs], np.float32))
+
+    def _most_similar_series(self, query: Any, k: int) -> Hits:
+        raw = self.raw_collection or []
+        keys = list(self.collection.keys) if self.collection is not None else list(range(len(raw)))
+        if isinstance(query, int | np.integer) and not isinstance(query, bool):
+            if query not in keys:
+                raise DataError(f"unknown collection key {query!r}")
+            pos = keys.index(query)
+            d = self.series_distances([raw[pos]], raw)[0]
+            d[pos] = np.inf
+        else:
+            d = self.series_distances(query, raw)[0]
+        order = np.argsort(d, kind="stable")[: min(k, int(np.isfinite(d).sum()))]
+        return Hits([keys[i] for i in order], (-d[order]).astype(np.float32))
 
     def most_similar_text(self, text: str, k: int = 10) -> Hits:
         """Alias of :meth:`most_similar` for free text (used by ``simlab similar --text``)."""
@@ -481,11 +616,18 @@ class SiameseModel:
             if vectors is not None and modality == "text" and vectors.dim != self.net.frontend.out_dim:
                 raise DimensionError(f"word vectors have dim {vectors.dim} but the model's embedding has "
                                      f"{self.net.frontend.out_dim}")
+        full = data
+        plan = self._fallback_plan(data, dev)
+        if plan is not None and plan[0] == "holdout":
+            data = plan[1]  # the learned encoder trains on the rest; the held-out part only validates
         if dev is None and c.dev_fraction > 0:
             data, dev = _split(data, c.dev_fraction, c.seed)
         kind = _data_kind(data)
         loss_name = c.loss if c.loss != "auto" else _auto_loss(kind, c.head)
         options = dict(c.loss_options)
+        if c.loss == "auto" and self.modality == "series" and kind == "labelled":  # the series default recipe
+            loss_name = MODALITY_DEFAULTS["series"]["loss"]
+            options = {**MODALITY_DEFAULTS["series"]["loss_options"], **options}
         if loss_name == "triplet":  # batch-hard on cosine collapses from a random init (see TripletLoss)
             options = {"mining": "all", "distance": "chord", **options}
         try:
@@ -499,14 +641,23 @@ class SiameseModel:
             self.score_range = (float(rng_[0]), float(rng_[1]))
         batches = self._batch_fn(data, train_kind)
         dev_metric = None if dev is None else self._dev_metric(dev, data)
-        cfg = from_dict(T.TrainConfig, {k: getattr(c, k) for k in (
-            "epochs", "lr", "weight_decay", "optimizer", "grad_clip", "patience", "seed", "device", "threads",
-            "progress")})
-        hist = T.fit(self.net, batches, T.siamese_step(loss), cfg, dev_metric=dev_metric, checkpoint=checkpoint,
-                     data_kind=train_kind, loss=loss,
-                     unit={"triplets": "triplets", "labelled": "items"}.get(train_kind, "pairs"))
-        self.history = {"loss": loss_name, "data_kind": train_kind, "train_items": len(items), **hist.to_dict()}
+        cfg = from_dict(T.TrainConfig, {k: self.setting(k) for k in (
+            "epochs", "lr", "weight_decay", "optimizer", "grad_clip", "patience", "seed", "device", "progress")})
+        t_start = time.perf_counter()
+        cap = [] if c.max_seconds is None else [lambda e: time.perf_counter() - t_start > c.max_seconds]
+        with T.torch_threads(self._threads()):
+            hist = T.fit(self.net, batches, T.siamese_step(loss), cfg, dev_metric=dev_metric,
+                         checkpoint=checkpoint, data_kind=train_kind, loss=loss, callbacks=cap,
+                         unit={"triplets": "triplets", "labelled": "items"}.get(train_kind, "pairs"))
+        self.history = {"loss": loss_name, "data_kind": train_kind, "train_items": len(items),
+                        "train_seconds": round(time.perf_counter() - t_start, 3), **hist.to_dict()}
         self.net.eval()
+        if plan is not None:
+            from simlab.sequence.fallback import choose
+
+            self.selection = choose(self, plan, full)
+            log.info("%s", self.selection.describe())
+        data = full
         if c.keep_collection:
             if isinstance(data, D.SeriesDataset):
                 self.index(data.series, labels=None if data.labels is None else list(data.labels))
@@ -515,6 +666,21 @@ class SiameseModel:
             elif isinstance(data, D.PairDataset) and modality == "text":
                 self.index(D.unique(list(data.a) + list(data.b)))
         return self
+
+    def _fallback_plan(self, data: Any, dev: Any) -> tuple[str, Any, Any] | None:
+        """How the fallback validates: ``("holdout", fit, val)``, ``("loo", data, None)`` (tiny split) or
+        ``("dev", data, dev)`` (a dev collection was given); None when there is no choice to make."""
+        from simlab.sequence.fallback import holdout_split
+
+        if self.config.fallback != "auto" or self.modality != "series" or not isinstance(data, D.SeriesDataset) \
+                or data.labels is None:
+            return None
+        if dev is not None:
+            return ("dev", data, dev) if isinstance(dev, D.SeriesDataset) and dev.labels is not None else None
+        split = holdout_split(data.labels, self.config.val_fraction, self.config.seed)
+        if split is None:
+            return ("loo", data, None)
+        return ("holdout", data.subset(split[0]), data.subset(split[1]))
 
     def _dev_metric(self, dev: Any, train: Any) -> Any:
         from simlab.evaluate import pearson
@@ -560,8 +726,9 @@ class SiameseModel:
         def aug(x: Any, rng: np.random.Generator) -> Any:
             if self.modality == "text":
                 return S.word_dropout(x, rng, c.word_dropout)
-            if c.augment:
-                return S.augment_series(x, c.augment, rng, c.augment_strength)
+            augment = self.setting("augment")
+            if augment:
+                return S.augment_series(x, augment, rng, c.augment_strength)
             return x
 
         def coll(items: list[Any], rows: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
@@ -571,7 +738,7 @@ class SiameseModel:
             items = base if base is not None else prep_all(_items_of(data))
             ci = S.ClassIndex(_labels_of(data))
             n = len(items)
-            per_epoch = c.pairs_per_epoch or min(20000, max(1024, 20 * n))
+            per_epoch = c.pairs_per_epoch or max(512, min(1024, 5 * n))
 
             def batches(epoch: int) -> list[Batch]:
                 rng = np.random.default_rng([rng0, epoch])
@@ -672,8 +839,13 @@ class SiameseModel:
                  "vocab_size": None if self.vocab is None else len(self.vocab),
                  "embedding_dim": self.net.frontend.out_dim if self.modality == "text" else None,
                  "score_range": self.score_range, "history": self.history,
-                 "collection_labels": self.collection_labels}
+                 "collection_labels": self.collection_labels, "downsample": self.downsample,
+                 "selection": None if self.selection is None else self.selection.to_dict()}
         with ArtifactWriter(path, KIND, to_dict(self.config)) as w:
+            if self.raw_collection is not None:
+                padded, lengths = D.SeriesDataset(self.raw_collection).to_padded()
+                w.save_arrays("raw_collection.safetensors", {"series": padded.astype(np.float32),
+                                                             "lengths": lengths.astype(np.int64)})
             w.save_arrays("model.safetensors", self.net.state_dict())
             w.save_json("state.json", state)
             if self.vocab is not None:
@@ -681,6 +853,10 @@ class SiameseModel:
             if self.collection is not None:
                 self.collection._write(w, prefix="collection_")
             w.metrics = {k: self.history.get(k) for k in ("best_dev", "best_epoch") if k in self.history}
+            if self.selection is not None:
+                w.metrics.update({"similarity": self.selection.name, "validation": self.selection.protocol,
+                                  "validation_accuracy": {k: v for k, v in self.selection.validation.items()
+                                                          if not k.startswith("blend_")}})
         return Path(path)
 
     @classmethod
@@ -713,9 +889,8 @@ class SiameseModel:
                                     f"{st.get('vocab_size')}")
             m._word_index = {w: i + 2 for i, w in enumerate(m.vocab)}
             front = E.TokenFrontend(len(m.vocab) + 2, int(st["embedding_dim"]), freeze=c.freeze_embeddings)
-        enc = E.RNNEncoder(front.out_dim, c.hidden, c.encoder, c.layers, c.bidirectional, c.dropout, c.pooling,
-                           c.downsample if m.modality == "series" else 1)
-        m.net = E.SiameseNet(front, enc, c.head)
+        m.downsample = int(st.get("downsample") or (c.downsample if isinstance(c.downsample, int) else 1))
+        m.net = E.SiameseNet(front, m._encoder(front.out_dim), c.head)
         arrays = art.arrays("model.safetensors")
         try:
             m.net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}, strict=True)
@@ -725,7 +900,22 @@ class SiameseModel:
         if "collection_vectors.safetensors" in art.files:
             m.collection = Vectors._read(art, prefix="collection_")
             m.collection_labels = st.get("collection_labels")
+        if st.get("selection"):
+            from simlab.sequence.fallback import Selection
+
+            m.selection = Selection.from_dict(st["selection"])
+        if "raw_collection.safetensors" in art.files:
+            raw = art.arrays("raw_collection.safetensors")
+            m.raw_collection = [np.array(x[:n]) for x, n in zip(raw["series"], raw["lengths"], strict=True)]
         return m
+
+
+def _resolve_downsample(c: SiameseConfig, series: list[np.ndarray]) -> int:
+    """``downsample="auto"``: windows of ``ceil(median length / target_steps)`` steps (1 for short series)."""
+    if c.downsample != "auto":
+        return int(c.downsample)
+    med = float(np.median([len(s) for s in series]))
+    return max(1, int(np.ceil(med / max(1, c.target_steps))))
 
 
 def _is_single_series(x: Any) -> bool:
