@@ -280,6 +280,9 @@ class Index:
         """Save as an artifact directory (config, saved search settings, keys, backend data), atomically."""
         cfg = {"backend": self.backend_name, "metric": self.metric, "dim": self.dim, "options": self.options,
                "settings": self.settings, "count": len(self)}
+        plan = getattr(self._backend, "plan", None)
+        if plan:  # how the backend chose to search (exact: scan engine, pruning, skip rate; auto: the choice)
+            cfg["plan"] = plan
         with ArtifactWriter(path, "index", cfg) as w:
             w.save_json("keys.json", self._key_of)
             if self._backend is not None:

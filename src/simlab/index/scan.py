@@ -1,0 +1,133 @@
+"""Plain exact top-k scans over the exact backend's storage, and the probe that picks the fastest plan.
+
+Two scan engines give the same top k (up to the order of exact ties at the k-th place):
+
+* ``numpy``: :func:`simlab._topk.dot_topk` (BLAS GEMM blocks, strip maxima against a running threshold);
+* ``faiss``: the same BLAS GEMM blocks, with each block's scores pushed through FAISS's C++ top-k heaps
+  (``float_minheap_array_t.addn``), i.e. what ``faiss.IndexFlatIP`` does, on simlab's storage without a copy.
+
+:func:`probe_plan` times the engines and the pruned search on a sample of the stored rows used as queries,
+batch and one at a time, and keeps for each mode the fastest (pruning only if it beats the best plain scan).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from simlab._topk import dot_topk
+
+#: probe: queries drawn from the stored rows for the batch timing, and for the one-at-a-time timing
+PROBE_BATCH, PROBE_SINGLE = 128, 8
+#: pruning is kept only if the probe finds it at least this much faster than the best plain scan
+PRUNE_MARGIN = 0.9
+#: below this many rows nothing is probed (a scan costs microseconds): numpy engine, no pruning
+MIN_PROBED = 1024
+
+
+def faiss_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("faiss") is not None
+
+
+def numpy_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and scores ``(nq, k)`` of the top k inner products (ties: lower row)."""
+    elems = max(1, min(budget_bytes // 4, 1 << 21 if len(q) == 1 else 1 << 20))
+    return dot_topk(q, c, k, budget_elems=elems)
+
+
+def faiss_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`numpy_scan`, with FAISS's C++ heaps doing the selection (sorted by score, then row)."""
+    from simlab.index.faiss_backend import _faiss
+
+    faiss = _faiss()
+    nq, n = len(q), len(c)
+    vals = np.empty((nq, k), np.float32)
+    rows = np.empty((nq, k), np.int64)
+    q_step = min(nq, 256)  # 256 x 1024 score blocks (1 MB): measured fastest among 256..4096 x 512..4096
+    c_step = max(512, min(n, max(1, budget_bytes // 4) // max(1, q_step), 1 << 16 if nq == 1 else 1024))
+    buf = np.empty((q_step, c_step), np.float32)
+    for qs in range(0, nq, q_step):
+        qb = np.ascontiguousarray(q[qs : qs + q_step])
+        nb = len(qb)
+        heap = faiss.float_minheap_array_t()
+        heap.nh, heap.k = nb, k
+        v, r = vals[qs : qs + nb], rows[qs : qs + nb]
+        heap.val, heap.ids = faiss.swig_ptr(v), faiss.swig_ptr(r)
+        heap.heapify()
+        for cs in range(0, n, c_step):
+            ce = min(n, cs + c_step)
+            s = buf[:nb, : ce - cs] if ce - cs == c_step else np.empty((nb, ce - cs), np.float32)
+            np.matmul(qb, c[cs:ce].T, out=s)
+            heap.addn(ce - cs, faiss.swig_ptr(s), cs, 0, nb)
+        heap.reorder()
+    order = np.lexsort((rows, -vals), axis=1)  # exact ties by lower row, as the numpy engine
+    return np.take_along_axis(rows, order, 1), np.take_along_axis(vals, order, 1)
+
+
+SCANS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"numpy": numpy_scan, "faiss": faiss_scan}
+
+
+def _best_time(fn: Callable[[], Any], repeat: int = 2) -> float:
+    fn()  # warm-up (caches, lazy imports)
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def probe_plan(backend: Any, k: int = 10) -> dict[str, Any]:
+    """Time every scan engine and (when the backend may prune) the pruned search; return the plan.
+
+    Args:
+        backend: an :class:`~simlab.index.exact.ExactBackend` holding rows.
+        k: neighbours per probe query.
+
+    Returns:
+        ``{"engine": {"batch", "single"}, "prune": {"batch", "single"}, "skip_rate", "seconds", "rows",
+        "probe_queries"}``: for each mode the fastest plain engine, whether pruning beat it, the share of
+        (query, row) pairs the pruned probe skipped, and the probe timings (seconds per probe).
+    """
+    cfg = backend.config
+    n = backend._n
+    if n < MIN_PROBED and cfg.prune is not True:
+        eng = cfg.engine if cfg.engine != "auto" else "numpy"
+        return {"engine": {"batch": eng, "single": eng}, "prune": {"batch": False, "single": False},
+                "skip_rate": None, "rows": n, "probe_queries": 0, "seconds": {}}
+    rng = np.random.default_rng(cfg.seed + 1)
+    pick = np.sort(rng.choice(n, min(n, PROBE_BATCH), replace=False))
+    q = backend.query_rows(backend._buf[pick, : backend.dim])
+    single = q[:PROBE_SINGLE]
+    k = min(k, n)
+    engines = [cfg.engine] if cfg.engine != "auto" else ["numpy"] + (["faiss"] if faiss_available() else [])
+    corpus = backend._buf[:n]
+    secs: dict[str, dict[str, float]] = {"batch": {}, "single": {}}
+    for e in engines:
+        scan = SCANS[e]
+        secs["batch"][e] = _best_time(lambda s=scan: s(q, corpus, k, cfg.budget_bytes))
+        secs["single"][e] = _best_time(lambda s=scan: [s(row[None], corpus, k, cfg.budget_bytes) for row in single])
+    def fastest(d: dict[str, float]) -> str:  # FAISS's heaps unless numpy is clearly faster (timing noise)
+        if "faiss" in d and ("numpy" not in d or d["numpy"] >= PRUNE_MARGIN * d["faiss"]):
+            return "faiss"
+        return "numpy"
+
+    plan: dict[str, Any] = {"engine": {m: fastest(secs[m]) for m in secs},
+                            "prune": {"batch": False, "single": False}, "skip_rate": None, "rows": n,
+                            "probe_queries": len(q)}
+    if backend.may_prune():
+        backend._group()
+        secs["batch"]["pruned"] = _best_time(lambda: backend._search_pruned(q, k, plan["engine"]["batch"]))
+        plan["skip_rate"] = max(0.0, 1.0 - backend.last_scanned)
+        secs["single"]["pruned"] = _best_time(
+            lambda: [backend._search_pruned(row[None], k, plan["engine"]["single"]) for row in single])
+        for m in ("batch", "single"):
+            best_plain = min(v for e, v in secs[m].items() if e != "pruned")
+            plan["prune"][m] = cfg.prune is True or secs[m]["pruned"] < PRUNE_MARGIN * best_plain
+    plan["seconds"] = {m: {e: round(v, 6) for e, v in d.items()} for m, d in secs.items()}
+    return plan
