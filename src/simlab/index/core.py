@@ -33,11 +33,16 @@ class Index:
     """Keys + vectors searchable by similarity, over a registered backend.
 
     Args:
-        backend: ``"exact"`` (the reference) or ``"faiss"`` (see ``simlab list indexes``).
+        backend: ``"exact"`` (the reference), ``"faiss"``, ``"hnswlib"``, ``"usearch"``, ``"scann"`` or
+            ``"auto"`` (measures those on the data, keeps the fastest at ``target_recall``; see
+            ``simlab list indexes``).
         metric: ``cosine``, ``dot``, ``euclidean`` or ``sqeuclidean`` (aliases: cos, ip, inner_product, l2).
         dim: vector dimension; taken from the first :meth:`add` when omitted.
-        **options: backend options (exact: ``budget_bytes``; faiss: ``factory``, ``efSearch``, ``nprobe``,
-            ``efConstruction``, ``train_size``, ``seed``). Unknown names raise :class:`ConfigError`.
+        **options: backend options (exact: ``prune``, ``engine``, ``budget_bytes``; faiss: ``factory``,
+            ``efSearch``, ``nprobe``, ``efConstruction``, ``k_factor``, ``train_size``, ``seed``; hnswlib/usearch:
+            ``M``, ``efConstruction``, ``efSearch``, ``threads``; scann: ``leaves``, ``leaves_to_search``,
+            ``reorder``; auto: ``target_recall``, ``k``, ``candidates``, ``sample``). Unknown names raise
+            :class:`ConfigError`.
 
     Example:
         >>> import numpy as np
@@ -99,7 +104,9 @@ class Index:
     def set(self, **settings: Any) -> Index:
         """Change saved search settings, e.g. ``idx.set(efSearch=128)`` or ``idx.set(nprobe=32)``."""
         self._ensure_backend(None)
-        valid = _OVERRIDABLE.get(getattr(self._backend, "family", "other"), ())
+        valid = getattr(self._backend, "overridable", None)
+        if valid is None:
+            valid = _OVERRIDABLE.get(getattr(self._backend, "family", "other"), ())
         for name, value in settings.items():
             if name not in valid:
                 raise ConfigError(f"unknown search setting {name!r} for this index; valid: {', '.join(valid) or '(none)'}")
@@ -308,10 +315,7 @@ class Index:
             raise SimlabError(f"{art.path}: keys.json is not a list")
         if dim is not None:
             idx.dim = int(dim)
-            if idx.backend_name == "faiss":
-                idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config, c.get("settings"))
-            else:
-                idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config)
+            idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config, c.get("settings"))
         idx._key_of = keys
         idx._id_of = {key: i for i, key in enumerate(keys) if key is not None}
         return idx

@@ -303,7 +303,8 @@ class ExactBackend:
             w.save_json("exact_plan.json", self.plan)
 
     @classmethod
-    def from_files(cls, art: Artifact, dim: int, metric: str, config: ExactConfig) -> ExactBackend:
+    def from_files(cls, art: Artifact, dim: int, metric: str, config: ExactConfig,
+                   settings: Mapping[str, Any] | None = None) -> ExactBackend:
         b = cls(dim, metric, config)
         arr = art.arrays("exact.safetensors")
         b._append(arr["matrix"].astype(np.float32, copy=False), arr["ids"].astype(np.int64), normalize=False)
