@@ -52,7 +52,41 @@ def build_doc2vec() -> None:
           f"the {len(v):,} IMDB reviews, trained in {time.perf_counter() - t0:.0f} s, 1 worker")
 
 
-BUILDERS = {"word2vec": build_word2vec, "doc2vec": build_doc2vec}
+def build_gnn_nodes() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    from simlab.graph.nodes import NodeEmbedder
+    from simlab.graph.planetoid import load_planetoid
+
+    x, ei, _ = load_planetoid("Cora")
+    t0 = time.perf_counter()
+    m = NodeEmbedder(progress=False, seed=0, threads=1, conv="gcn", hidden=128, dim=64, layers=2, dropout=0.3,
+                     epochs=100, lr=0.01, patience=30).fit(ei, features=x, name="Cora")
+    v = m.vectors
+    _save("gnn_nodes", v.matrix, f"simlab.graph.NodeEmbedder (2-layer GCN, 64-d, 100 epochs, link prediction) "
+          f"node vectors of Cora: {len(v):,} nodes, trained in {time.perf_counter() - t0:.0f} s")
+
+
+def build_siamese() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    from simlab.sequence import data as D
+    from simlab.sequence.model import SiameseModel
+
+    train, test = D.load_ucr("ItalyPowerDemand", "train"), D.load_ucr("ItalyPowerDemand", "test")
+    t0 = time.perf_counter()
+    m = SiameseModel(dict(encoder="gru", hidden=16, bidirectional=False, pooling="mean", loss="infonce",
+                          loss_options={"temperature": 0.1}, augment=("jitter", "scaling", "warp"), lr=5e-3,
+                          epochs=30, progress=False, device="cpu", threads=1, seed=0)).fit(train)
+    x = np.vstack([m.encode(train.series), m.encode(test.series)])
+    _save("siamese", x, f"simlab.sequence.SiameseModel (GRU 16, InfoNCE, 30 epochs) vectors of the {len(x):,} "
+          f"ItalyPowerDemand series (train + test), trained in {time.perf_counter() - t0:.0f} s")
+
+
+BUILDERS = {"word2vec": build_word2vec, "doc2vec": build_doc2vec, "gnn_nodes": build_gnn_nodes,
+            "siamese": build_siamese}
 
 
 def load(name: str) -> tuple[np.ndarray, str] | None:

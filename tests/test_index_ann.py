@@ -63,7 +63,7 @@ def test_ann_metrics(data, backend, metric):
     keys, x, q = data
     idx = Index(backend, metric).add(keys, x)
     ex = Index("exact", metric).add(keys, x)
-    assert recall_at_k(idx, ex, q, k=10) >= 0.85
+    assert recall_at_k(idx, ex, q, k=10) >= (0.8 if backend == "scann" else 0.9)  # no claim at defaults
     got, want = idx.search(q[:5], 3), ex.search(q[:5], 3)
     same = [a[0] == b[0] for a, b in zip(got.keys, want.keys, strict=True)]
     assert np.mean(same) >= 0.8
@@ -83,13 +83,16 @@ def test_exact_where_they_should_be(data):
     assert np.mean([a == b for a, b in zip(sc.keys, ref.keys, strict=True)]) >= 0.99
 
 
-def test_auto_meets_target_and_saves_its_choice(data, exact_cos, tmp_path):
+def test_auto_meets_target_and_saves_its_choice(clustered_data, tmp_path):
     from typer.testing import CliRunner
 
     from simlab.cli.main import app
 
     pytest.importorskip("hnswlib")
-    keys, x, q = data
+    allx = clustered_data(N + NQ, DIM, n_clusters=20, seed=1)  # queries from the same distribution, held out
+    x, q = allx[:N], allx[N:]
+    keys = [f"w{i}" for i in range(N)]
+    exact_cos = Index("exact", "cosine").add(keys, x)
     cands = ["exact", "hnswlib M16", "faiss HNSW32"]
     idx = Index("auto", "cosine", target_recall=0.95, candidates=cands, probe_queries=150).add(keys, x)
     rec = recall_at_k(idx, exact_cos, q, k=10)  # held-out queries: not the probe's

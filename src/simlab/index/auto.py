@@ -1,11 +1,12 @@
 """``Index("auto", target_recall=0.95)``: measure the candidate backends on the data, keep the fastest one that
 reaches the target recall.
 
-At the first search (or save) the auto backend compares its candidates on a sample of the rows: each is built
-on the sample and its search setting (``efSearch``, ``nprobe``, ``leaves_to_search``) is swept upward until
-recall@k against the exact search reaches the target, with stored rows as leave-one-out queries (a query's own
-row is dropped from both lists). The fastest candidate at the target (batch queries per second, 1 thread) is
-built on all rows and its setting is re-checked there, raised until the target holds on the full collection.
+At the first search (or save) the auto backend holds out a few hundred of its rows as probe queries and compares
+its candidates on a sample of the others: each is built on the sample and its search setting (``efSearch``,
+``nprobe``, ``leaves_to_search``) is swept upward until recall@k against the exact search reaches the target.
+The fastest candidate at the target (batch queries per second, 1 thread) is built on all rows but the probe
+queries, its setting is raised until the target holds there on the same held-out queries, and the probe rows
+are added last.
 The choice, the measured curves and the final recall are saved with the index (``simlab info`` shows them).
 """
 
@@ -63,14 +64,14 @@ class AutoConfig:
         k: neighbours the recall is measured at.
         candidates: names from :func:`candidate_specs` to measure (default: every installed one).
         sample: rows the candidates are compared on (a seeded random sample; all rows when fewer).
-        probe_queries: stored rows used as leave-one-out queries.
+        probe_queries: rows held out as probe queries (at most a fifth of the rows).
         seed: seed of the sample and of the queries.
     """
 
     target_recall: float = 0.95
     k: int = 10
     candidates: tuple[str, ...] | list[str] | None = None
-    sample: int = 50_000
+    sample: int = 20_000
     probe_queries: int = 300
     seed: int = 0
 
@@ -178,11 +179,15 @@ class AutoBackend:
         x, ids = np.concatenate(self._x), np.concatenate(self._ids)
         cfg, n = self.config, len(x)
         rng = np.random.default_rng(cfg.seed)
-        samp = np.arange(n) if n <= cfg.sample else np.sort(rng.choice(n, cfg.sample, replace=False))
+        # probe queries are held out of every index they measure (stored rows would find themselves: optimistic)
+        n_q = min(cfg.probe_queries, max(1, n // 5))
+        held = np.zeros(n, bool)
+        held[rng.choice(n, n_q, replace=False)] = True
+        q, rest = x[held], np.flatnonzero(~held)
+        samp = rest if len(rest) <= cfg.sample else np.sort(rng.choice(rest, cfg.sample, replace=False))
         xs, ids_s = x[samp], ids[samp]
-        k = max(1, min(cfg.k, len(xs) - 1))
-        qi = np.sort(rng.choice(len(xs), min(cfg.probe_queries, len(xs)), replace=False))
-        q, me = xs[qi], ids_s[qi]
+        k = max(1, min(cfg.k, len(xs)))
+        me = np.full(len(q), -1, np.int64)  # no query is in the measured index
         truth = _truth(self.metric, q, xs, ids_s, k + 1)
         specs = candidate_specs(self.dim, len(xs))
         names = list(cfg.candidates or [nm for nm, s in specs.items() if _installed(s[0])])
@@ -212,30 +217,32 @@ class AutoBackend:
                 if best is None or qps > best[0]:
                     best = (qps, nm)
         choice = best[1] if best is not None else "exact"
-        self._build_choice(choice, specs[choice], x, ids, curves, builds, len(xs), rng)
+        self._build_choice(choice, specs[choice], x, ids, held, curves, builds, len(xs))
         self._x, self._ids = [], []
         return self.plan  # type: ignore[return-value]
 
     def _build_choice(self, choice: str, spec: tuple[str, dict[str, Any], str | None, tuple[int, ...]],
-                      x: np.ndarray, ids: np.ndarray, curves: dict[str, Any], builds: dict[str, float],
-                      sample_rows: int, rng: np.random.Generator) -> None:
+                      x: np.ndarray, ids: np.ndarray, held: np.ndarray, curves: dict[str, Any],
+                      builds: dict[str, float], sample_rows: int) -> None:
+        """Build the choice on the rows but the held-out queries, raise its setting to the target on those
+        queries, then add them too."""
         backend, opts, setting, values = spec
         cfg = self.config
         t0 = time.perf_counter()
         self.inner = _make(backend, self.dim, self.metric, opts)
-        self.inner.add(x, ids)
+        self.inner.add(x[~held], ids[~held])
         self.inner.search(x[:1], 1, {})
         build_s = time.perf_counter() - t0
-        k = max(1, min(cfg.k, len(x) - 1))
-        qi = np.sort(rng.choice(len(x), min(cfg.probe_queries, len(x)), replace=False))
-        q, me = x[qi], ids[qi]
-        truth = _truth(self.metric, q, x, ids, k + 1)
+        k = max(1, min(cfg.k, int((~held).sum())))
+        q, me = x[held], np.full(int(held.sum()), -1, np.int64)
+        truth = _truth(self.metric, q, x[~held], ids[~held], k + 1)
         start = next((p["setting"] for p in curves.get(choice, []) if p.get("recall", 0) >= cfg.target_recall),
                      values[0])
         rest = tuple(v for v in values if setting is None or v >= (start or 0))
         final = sweep(self.inner, q, truth, me, k, setting, rest or values[-1:], cfg.target_recall)
         if setting is not None:
             self.inner._apply(setting, final[-1]["setting"])
+        self.inner.add(x[held], ids[held])
         self.plan = {"choice": choice, "backend": backend, "options": opts, "target_recall": cfg.target_recall,
                      "k": cfg.k, "recall": final[-1]["recall"], "qps": final[-1]["qps"],
                      "setting": None if setting is None else {setting: final[-1]["setting"]},

@@ -283,9 +283,8 @@ class ExactBackend:
             order = np.lexsort((ids, raw), axis=1)
         else:
             order = np.lexsort((ids, -raw), axis=1)  # ties by insertion order
-        ids = np.take_along_axis(ids, order, 1)
-        raw = np.take_along_axis(raw, order, 1)
-        return ids, _to_score(self.metric, raw).astype(np.float32, copy=False)
+        at = np.arange(len(q))[:, None]
+        return ids[at, order], _to_score(self.metric, raw[at, order]).astype(np.float32, copy=False)
 
     def reconstruct(self, ident: int) -> np.ndarray:
         row = np.flatnonzero(self._ids[: self._n] == ident)

@@ -41,7 +41,7 @@ def numpy_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple
 
 
 def faiss_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple[np.ndarray, np.ndarray]:
-    """As :func:`numpy_scan`, with FAISS's C++ heaps doing the selection (sorted by score, then row)."""
+    """As :func:`numpy_scan`, with FAISS's C++ heaps doing the selection (sorted by score; ties unordered)."""
     from simlab.index.faiss_backend import _faiss
 
     faiss = _faiss()
@@ -65,8 +65,7 @@ def faiss_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple
             np.matmul(qb, c[cs:ce].T, out=s)
             heap.addn(ce - cs, faiss.swig_ptr(s), cs, 0, nb)
         heap.reorder()
-    order = np.lexsort((rows, -vals), axis=1)  # exact ties by lower row, as the numpy engine
-    return np.take_along_axis(rows, order, 1), np.take_along_axis(vals, order, 1)
+    return rows, vals  # by decreasing score; the caller orders exact ties (by id)
 
 
 SCANS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"numpy": numpy_scan, "faiss": faiss_scan}
