@@ -1,6 +1,6 @@
 """Vectors simlab itself produces, for the index benchmark: trained once, cached under ``benchmarks/.cache``.
 
-* ``word2vec``: :class:`simlab.text.Word2Vec` (100-d, 5 epochs, min_count 2) on all 100,000 IMDB reviews.
+* ``word2vec``: :class:`simlab.text.Word2Vec` (100-d, 5 epochs, min_count 1: every word, 100k+) on all 100,000 IMDB reviews.
 * ``doc2vec``: :class:`simlab.text.Doc2Vec` PV-DBOW (100-d, 10 epochs) vectors of the 100,000 IMDB reviews.
 * ``gnn_nodes``: GNN node vectors of Cora (simlab.graph), ``siamese``: Siamese series vectors (simlab.sequence),
   when those packages can produce them quickly (see :func:`load`).
@@ -32,9 +32,9 @@ def build_word2vec() -> None:
 
     imdb = imdb_corpus()
     t0 = time.perf_counter()
-    m = Word2Vec(dim=100, epochs=5, min_count=2, workers=1, seed=1).fit(corpus_file=imdb.path, progress=False)
+    m = Word2Vec(dim=100, epochs=5, min_count=1, workers=1, seed=1).fit(corpus_file=imdb.path, progress=False)
     v = m.vectors
-    _save("word2vec", v.matrix, f"simlab.text.Word2Vec(dim=100, epochs=5, min_count=2, seed=1) on all 100,000 IMDB "
+    _save("word2vec", v.matrix, f"simlab.text.Word2Vec(dim=100, epochs=5, min_count=1, seed=1) on all 100,000 IMDB "
           f"reviews ({imdb.tokens:,} tokens): {len(v):,} words, trained in {time.perf_counter() - t0:.0f} s, 1 worker")
 
 

@@ -127,9 +127,11 @@ class Index:
         arr = M.as_matrix(x, np.float32, name)
         if self.dim is not None and arr.shape[1] != self.dim:
             raise DimensionError(f"{name} have dimension {arr.shape[1]}, the index has dimension {self.dim}")
-        if normalize and self.metric == "cosine":
-            arr = M.l2_normalize(arr).astype(np.float32, copy=False)
-        return np.ascontiguousarray(arr)
+        if normalize and self.metric == "cosine":  # as M.l2_normalize, with a cheaper norm (einsum)
+            norms = np.sqrt(np.einsum("ij,ij->i", arr, arr))
+            norms[norms == 0] = 1
+            arr = arr / norms[:, None]
+        return np.ascontiguousarray(arr, dtype=np.float32)
 
     def train(self, vectors: Any) -> Index:
         """Train an IVF/PQ index on representative vectors ``(n, dim)`` (done automatically by the first add)."""

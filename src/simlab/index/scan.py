@@ -24,8 +24,8 @@ from simlab._topk import dot_topk
 PROBE_BATCH, PROBE_SINGLE = 128, 8
 #: pruning is kept only if the probe finds it at least this much faster than the best plain scan
 PRUNE_MARGIN = 0.9
-#: below this many rows nothing is probed (a scan costs microseconds): numpy engine, no pruning
-MIN_PROBED = 1024
+#: below this many rows nothing is probed: numpy engine, no pruning
+MIN_PROBED = 64
 
 
 def faiss_available() -> bool:
