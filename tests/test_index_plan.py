@@ -18,18 +18,21 @@ def _brute(x, q, k):
 
 
 @pytest.mark.parametrize("nq", [1, 3, 700])
-def test_dot_topk_matches_brute_with_ties(nq):
+@pytest.mark.parametrize("scan", ["numpy", "partition"])
+def test_dot_topk_matches_brute_with_ties(nq, scan):
+    from simlab.index.scan import SCANS
+
     r = np.random.default_rng(0)
     x = r.integers(-3, 4, size=(5000, 12)).astype(np.float32)  # small integers: exact sums, many exact ties
     x[4000:] = x[:1000]  # duplicates: ties must keep the lower row
     q = r.integers(-3, 4, size=(nq, 12)).astype(np.float32)
-    rows, sc = dot_topk(q, x, 15)
+    rows, sc = dot_topk(q, x, 15) if scan == "numpy" else SCANS[scan](q, x, 15, 1 << 27)
     ref_rows, ref_sc = _brute(x.astype(np.float64), q.astype(np.float64), 15)
     np.testing.assert_array_equal(sc, ref_sc)
     np.testing.assert_array_equal(rows, ref_rows)
 
 
-@pytest.mark.parametrize("engine", ["numpy", "faiss"])
+@pytest.mark.parametrize("engine", ["numpy", "faiss", "partition"])
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_scan_engines_are_exact(engine, metric):
     r = np.random.default_rng(1)

@@ -26,7 +26,8 @@ class ExactConfig:
             search finds it faster than the plain scan (batch and one at a time decided separately);
             ``True``: always prune; ``False``: never (results are exact in every case).
         prune_min: never group fewer rows than this (smaller groups than ~64 rows cannot skip anything).
-        engine: plain-scan engine: ``"auto"`` (the faster on the probe), ``"numpy"`` or ``"faiss"``.
+        engine: plain-scan engine: ``"auto"`` (the fastest on the probe), ``"numpy"``, ``"faiss"`` or
+            ``"partition"`` (one GEMV + ``argpartition``: single queries on small sets).
         seed: seed of the k-means grouping and of the probe sample.
     """
 
@@ -40,8 +41,8 @@ class ExactConfig:
         _check_positive(self, ("budget_bytes", "prune_min"))
         if self.prune not in (True, False, "auto"):
             raise ValueError(f"prune must be true, false or 'auto', got {self.prune!r}")
-        if self.engine not in ("auto", "numpy", "faiss"):
-            raise ValueError(f"engine must be 'auto', 'numpy' or 'faiss', got {self.engine!r}")
+        if self.engine not in ("auto", "numpy", "faiss", "partition"):
+            raise ValueError(f"engine must be 'auto', 'numpy', 'faiss' or 'partition', got {self.engine!r}")
 
 
 class ExactBackend:
