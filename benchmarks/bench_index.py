@@ -455,7 +455,9 @@ def render(data: dict, notes: list[str], final: bool) -> str:
     parts += [f"* {r['dataset']}: {r['settings']}" for r in ex if "(real)" in r["dataset"]]
     for a in data["ann"]:
         parts += ["", f"### Approximate search at recall@10 >= {TARGET}: {a['dataset']} ({a['rows']:,} x {a['dim']})",
-                  md_table(a["table"]), "",
+                  md_table([{**r, "rows in 24 GiB": f"{int(24 * GIB / max(r['bytes / vector'], 1e-9, (r['build peak RSS / raw'] or 0) * a['dim'] * 4)):,}"} for r in a["table"]]), "",
+                  "`rows in 24 GiB`: 24 GiB over the larger of the index bytes per vector and the build's peak RSS "
+                  "growth per vector (computed, 100-d float32 input).", "",
                   f"simlab auto / best raw library: {a['auto_over_best_raw']:.2f}x QPS; auto recall on the held-out "
                   f"queries {a['auto_recall']:.3f} (its own probe: {a['auto_plan']['recall']:.3f}). Auto chose "
                   f"`{a['auto_plan']['choice']}` after measuring {', '.join(a['auto_plan']['curves'])} on "
