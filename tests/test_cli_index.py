@@ -81,3 +81,43 @@ def test_exit_codes(tmp_path, vecs):
     assert r.returncode == 2
     r = run_cli("search", str(tmp_path / "i"), "w1", "-k", "many")
     assert r.returncode == 2
+
+
+@pytest.mark.parametrize("backend,opts", [("exact", []), ("faiss", ["--factory", "HNSW32", "--set", "efSearch=96"])])
+def test_index_add_remove_equal_rebuild(tmp_path, clustered_data, backend, opts):
+    x = clustered_data(900, 16, n_clusters=6, seed=3)
+    keys = [f"w{i}" for i in range(len(x))]
+    first, extra = simlab.Vectors(keys[:600], x[:600]), simlab.Vectors(keys[600:], x[600:])
+    first.save(tmp_path / "a")
+    extra.save(tmp_path / "b")
+    idx = tmp_path / "idx"
+    res = runner.invoke(app, ["index", "build", str(tmp_path / "a"), "--backend", backend, *opts, "--out", str(idx)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["index", "add", str(idx), str(tmp_path / "b")])
+    assert res.exit_code == 0 and "added 300 vectors" in res.output, res.output
+    gone = keys[::7]
+    (tmp_path / "gone.txt").write_text("\n".join(gone[1:]) + "\n")
+    res = runner.invoke(app, ["index", "remove", str(idx), gone[0], "--keys-file", str(tmp_path / "gone.txt"),
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["removed"] == len(gone)
+    from simlab.index import Index
+
+    updated = Index.load(idx)
+    live = [k for k in keys if k not in set(gone)]
+    rebuilt = Index("exact", "cosine").add(live, x[[int(k[1:]) for k in live]])
+    q = x[:40] + 0.01
+    if backend == "exact":
+        assert updated.search(q, 10).keys == rebuilt.search(q, 10).keys
+    else:
+        assert updated.settings == {"efSearch": 96}
+        from simlab.index import recall_at_k
+
+        assert recall_at_k(updated, rebuilt, q, 10) >= 0.95
+    assert len(updated) == len(live) and updated.dead == 0
+    # unknown key: one line, exit 1, nothing removed
+    bad = run_cli("index", "remove", str(idx), "no-such-key")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert len(Index.load(idx)) == len(live)
+    dup = run_cli("index", "add", str(idx), str(tmp_path / "b"))
+    assert dup.returncode == 1 and "already in the index" in (dup.stderr + dup.stdout)

@@ -87,7 +87,7 @@ def test_exact_matches_brute_force(data, metric):
 def test_exact_pruning_is_exact(data, metric, tmp_path):
     keys, x, q = data
     plain = Index("exact", metric, prune=False).add(keys, x)
-    pruned = Index("exact", metric, prune_min=500).add(keys, x)  # groups of the 4000 rows: pruning on
+    pruned = Index("exact", metric, prune=True).add(keys, x)  # groups of the 4000 rows: pruning forced on
     _, scores = brute(x, q, 10, metric)
 
     def check(a, b):
@@ -118,7 +118,7 @@ def test_exact_pruning_on_structureless_data():
     r = np.random.default_rng(5)
     x = r.normal(size=(3000, 24)).astype(np.float32)
     q = r.normal(size=(40, 24)).astype(np.float32)
-    a = Index("exact", "cosine", prune_min=100).add(range(3000), x).search(q, 7)
+    a = Index("exact", "cosine", prune=True).add(range(3000), x).search(q, 7)
     b = Index("exact", "cosine", prune=False).add(range(3000), x).search(q, 7)
     assert a.keys == b.keys
 

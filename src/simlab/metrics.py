@@ -289,35 +289,49 @@ def topk(
     out_s = np.zeros((nq, k), dtype=np.float32)
     if n == 0 or nq == 0:
         return out_i[:, :0], out_s[:, :0]
-    # Blocks of q_step x c_step scores (within the budget, cache-sized). Each block is one BLAS GEMM; the
-    # running k-th best score of each query is a threshold, so only the few block entries above it are
-    # gathered and merged (exact: strict ">" keeps the lower index on ties, blocks come in index order).
     name = m.name
     l2 = name in ("euclidean", "sqeuclidean")
-    gemm = l2 or name in ("cosine", "dot")
-    if name == "cosine":
-        Q = l2_normalize(Q).astype(np.float32, copy=False)
+    if l2 or name in ("cosine", "dot"):
+        # one BLAS GEMM per cache-sized block and a running k-th-best threshold (simlab._topk): exact, ties by
+        # lower index. Cosine ranks by q.c / |c| over unit queries; Euclidean by q.c - |c|^2 / 2.
+        from simlab._topk import dot_topk
+
+        if name == "cosine":
+            Q = l2_normalize(Q).astype(np.float32, copy=False)
+        scale = bias = None
+        if name == "cosine":
+            cn = np.sqrt(np.einsum("ij,ij->i", C, C))
+            cn[cn == 0] = 1
+            scale = (1.0 / cn).astype(np.float32)
+        elif l2:
+            bias = (-0.5 * np.einsum("ij,ij->i", C, C)).astype(np.float32)
+        elems = max(1, min(budget_bytes // 4, 1 << 21 if nq == 1 else 1 << 20))
+        out_i, out_s = dot_topk(Q, C, k, budget_elems=elems, col_scale=scale, col_bias=bias)
+        if l2:  # exact distances of the winners (no cancellation error), re-sorted
+            diff = C[out_i] - Q[:, None, :]
+            d2 = np.einsum("qkd,qkd->qk", diff, diff)
+            sc = -np.sqrt(d2) if name == "euclidean" else -d2
+            order = np.lexsort((out_i, -sc), axis=1)
+            out_i = np.take_along_axis(out_i, order, 1)
+            out_s = np.take_along_axis(sc, order, 1).astype(np.float32)
+        elif name == "cosine":
+            np.clip(out_s, -1.0, 1.0, out=out_s)
+        return out_i, out_s
+    return _topk_pairwise(m, Q, C, k, budget_bytes)
+
+
+def _topk_pairwise(m: Metric, Q: np.ndarray, C: np.ndarray, k: int, budget_bytes: int,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Top k by any registered metric's pairwise scores, in blocks (non-GEMM metrics)."""
+    from simlab._topk import _merge
+
+    nq, n = Q.shape[0], C.shape[0]
+    out_i = np.zeros((nq, k), dtype=np.int64)
+    out_s = np.zeros((nq, k), dtype=np.float32)
     big = np.iinfo(np.int64).max
     max_elems = max(1, budget_bytes // 4)
     q_step = max(1, min(nq, 512, max_elems))
     c_step = max(1, min(n, max_elems // q_step, (1 << 21) // q_step))
-
-    def select(cs_: np.ndarray, ci_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # top-k of each row by (score desc, index asc), sorted
-        if cs_.shape[1] > 4 * k + 32:  # keep only entries >= the k-th score (ties included), then sort
-            kth = -np.partition(-cs_, k - 1, axis=1)[:, k - 1]
-            flat = np.flatnonzero(cs_ >= kth[:, None])
-            rows, cols = np.divmod(flat, cs_.shape[1])
-            cnt = np.bincount(rows, minlength=cs_.shape[0])
-            pos = np.arange(len(rows)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            ns = np.full((cs_.shape[0], int(cnt.max())), -np.inf, dtype=cs_.dtype)
-            ni = np.full(ns.shape, big, dtype=np.int64)
-            ns[rows, pos] = cs_[rows, cols]
-            ni[rows, pos] = ci_[rows, cols]
-            cs_, ci_ = ns, ni
-        order = np.lexsort((ci_, -cs_), axis=1)[:, :k]
-        return np.take_along_axis(cs_, order, 1), np.take_along_axis(ci_, order, 1)
-
     for qs in range(0, nq, q_step):
         q = Q[qs : qs + q_step]
         nb = q.shape[0]
@@ -325,55 +339,11 @@ def topk(
         best_i = np.full((nb, k), big, dtype=np.int64)
         thr = np.full(nb, -np.inf, dtype=np.float32)
         for cs in range(0, n, c_step):
-            c = C[cs : cs + c_step]
-            if gemm:
-                s = (q @ c.T).astype(np.float32, copy=False)
-                if name == "cosine":
-                    cn = np.sqrt(np.einsum("ij,ij->i", c, c))
-                    cn[cn == 0] = 1
-                    s *= (1.0 / cn).astype(np.float32)[None, :]
-                elif l2:  # rank by q.c - |c|^2/2 (same order as -|q - c|); exact distances at the end
-                    s -= (0.5 * np.einsum("ij,ij->i", c, c)).astype(np.float32)[None, :]
-            else:
-                s = np.asarray(m.pairwise(q, c), dtype=np.float32)
-            w = s.shape[1]
-            if cs == 0:  # a first threshold from a prefix of the block keeps the candidate set small
-                pre = min(w, max(8 * k, 256, w // 16))
-                if k <= pre < w:
-                    t0 = np.partition(s[:, :pre], pre - k, axis=1)[:, pre - k]
-                    flat = np.flatnonzero(s >= t0[:, None])
-                else:
-                    flat = np.arange(s.size)
-            else:
-                flat = np.flatnonzero(s > thr[:, None])
-            if not len(flat):
-                continue
-            rows, cols = np.divmod(flat, w)
-            cnt = np.bincount(rows, minlength=nb)
-            sub = np.flatnonzero(cnt)
-            csub = cnt[sub]
-            pos = np.arange(len(rows)) - np.repeat(np.cumsum(csub) - csub, csub)
-            rmap = np.empty(nb, dtype=np.int64)
-            rmap[sub] = np.arange(len(sub))
-            r = rmap[rows]
-            cand_s = np.full((len(sub), k + int(csub.max())), -np.inf, dtype=np.float32)
-            cand_i = np.full(cand_s.shape, big, dtype=np.int64)
-            cand_s[:, :k] = best_s[sub]
-            cand_i[:, :k] = best_i[sub]
-            cand_s[r, k + pos] = s.ravel()[flat]
-            cand_i[r, k + pos] = cols + cs
-            ss, ii = select(cand_s, cand_i)
-            best_s[sub], best_i[sub] = ss, ii
-            thr[sub] = ss[:, k - 1]
-        if l2:  # exact distances of the winners (no cancellation error), re-sorted
-            diff = C[best_i] - q[:, None, :]
-            d2 = np.einsum("qkd,qkd->qk", diff, diff)
-            sc = -np.sqrt(d2) if name == "euclidean" else -d2
-            order = np.lexsort((best_i, -sc), axis=1)
-            best_i = np.take_along_axis(best_i, order, 1)
-            best_s = np.take_along_axis(sc, order, 1).astype(np.float32)
-        elif name == "cosine":
-            np.clip(best_s, -1.0, 1.0, out=best_s)
+            s = np.asarray(m.pairwise(q, C[cs : cs + c_step]), dtype=np.float32)
+            rows, cols = np.nonzero(s > thr[:, None] if cs else np.ones(s.shape, bool))
+            if len(rows):
+                changed = _merge(best_s, best_i, rows, cols + cs, s[rows, cols], k)
+                thr[changed] = best_s[changed, k - 1]
         out_s[qs : qs + q_step] = best_s
         out_i[qs : qs + q_step] = best_i
     return out_i, out_s

@@ -1,4 +1,4 @@
-"""``simlab index build`` and ``simlab search``: build a nearest-neighbour index and query it.
+"""``simlab index build|add|remove`` and ``simlab search``: build, update and query a nearest-neighbour index.
 
 No heavy imports at module level (numpy, faiss and the index module load when a command runs).
 """
@@ -60,7 +60,7 @@ def check_search_settings(options: dict[str, Any], count: int | None = None) -> 
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
-    """Add the ``index`` command group (``index build``) and the top-level ``search`` command."""
+    """Add the ``index`` command group (``index build``, ``add``, ``remove``) and the top-level ``search``."""
     index_app = typer.Typer(help="Build nearest-neighbour indexes (exact or FAISS).", no_args_is_help=True)
     app.add_typer(index_app, name="index")
 
@@ -68,7 +68,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     def build(
         vectors: Annotated[Path, typer.Argument(help="A Vectors artifact directory or a word2vec .txt/.vec/.bin.")],
         out: Annotated[Path, typer.Option("--out", help="Output index artifact directory.")],
-        backend: Annotated[str, typer.Option("--backend", help="exact or faiss (simlab list indexes).")] = "exact",
+        backend: Annotated[str, typer.Option(
+            "--backend", help="exact, faiss, hnswlib, usearch, scann or auto (simlab list indexes).")] = "exact",
         factory: Annotated[str | None, typer.Option(
             "--factory", help="FAISS factory string: HNSW32, IVF256,Flat, IVF256,PQ16, Flat ...")] = None,
         metric: Annotated[str, typer.Option("--metric", help="cosine, dot, euclidean or sqeuclidean.")] = "cosine",
@@ -111,6 +112,65 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             what = f"faiss {idx.config.factory}" if idx.backend_name == "faiss" else idx.backend_name
             typer.echo(f"indexed {len(idx)} vectors of dim {idx.dim} ({what}, {idx.metric}) in {seconds:.2f}s "
                        f"-> {out}")
+
+    @index_app.command("add")
+    def add(
+        index: Annotated[Path, typer.Argument(help="An index artifact (simlab index build).")],
+        vectors: Annotated[Path, typer.Argument(help="A Vectors artifact directory or a word2vec .txt/.vec/.bin.")],
+        out: Annotated[Path | None, typer.Option("--out", help="Write here instead of updating INDEX.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    ) -> None:
+        """Add vectors under new keys to a saved index (its backend, options and saved settings are kept)."""
+        from simlab.index import Index
+
+        idx = Index.load(index)
+        vecs = load_vectors(vectors)
+        before = len(idx)
+        idx.add(vecs.keys, vecs.matrix)
+        _save_update(idx, index, out, {"added": len(idx) - before}, as_json)
+
+    @index_app.command("remove")
+    def remove(
+        index: Annotated[Path, typer.Argument(help="An index artifact (simlab index build).")],
+        keys: Annotated[list[str] | None, typer.Argument(help="Keys to remove.")] = None,
+        keys_file: Annotated[Path | None, typer.Option(
+            "--keys-file", help="A text file with one key per line (added to the KEYS given).")] = None,
+        out: Annotated[Path | None, typer.Option("--out", help="Write here instead of updating INDEX.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    ) -> None:
+        """Remove keys from a saved index (unknown keys: error, nothing removed; saved settings kept)."""
+        from simlab.errors import DataError
+        from simlab.index import Index
+
+        names = list(keys or [])
+        if keys_file is not None:
+            try:
+                names += [line.strip() for line in keys_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+            except OSError as exc:
+                raise DataError(f"cannot read the keys file ({exc.strerror})", keys_file) from None
+        if not names:
+            raise typer.BadParameter("give KEYS or --keys-file")
+        idx = Index.load(index)
+        resolved = [int(k) if k not in idx and k.lstrip("-").isdigit() and int(k) in idx else k for k in names]
+        before = len(idx)
+        idx.remove(resolved)
+        if idx.dead and idx.backend_name != "auto":
+            idx.compact()  # graph indexes that cannot delete: rebuild without the tombstones
+        _save_update(idx, index, out, {"removed": before - len(idx)}, as_json)
+
+    def _save_update(idx: Any, index: Path, out: Path | None, what: dict[str, int], as_json: bool) -> None:
+        from simlab.cli.main import echo_json
+
+        dest = out or index
+        idx.save(dest)
+        summary = {"out": str(dest), **what, "count": len(idx), "backend": idx.backend_name,
+                   "settings": idx.settings}
+        if as_json:
+            echo_json(summary)
+        else:
+            verb, n = next(iter(what.items()))
+            typer.echo(f"{verb} {n} vectors; {len(idx)} in the index ({idx.backend_name}, settings "
+                       f"{idx.settings or '-'}) -> {dest}")
 
     @app.command("search")
     def search(

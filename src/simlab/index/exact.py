@@ -22,18 +22,27 @@ class ExactConfig:
 
     Attributes:
         budget_bytes: memory budget of one block of scores during search (see :func:`simlab.metrics.topk`).
-        prune: skip groups of vectors that provably cannot reach a query's top k (results stay exact).
-        prune_min: use pruning from this many vectors on (below it a plain scan is as fast).
-        seed: seed of the k-means grouping used for pruning.
+        prune: ``"auto"`` (default): group the rows by k-means and keep pruning only where a probe at the first
+            search finds it faster than the plain scan (batch and one at a time decided separately);
+            ``True``: always prune; ``False``: never (results are exact in every case).
+        prune_min: never group fewer rows than this (smaller groups than ~64 rows cannot skip anything).
+        engine: plain-scan engine: ``"auto"`` (the fastest on the probe), ``"numpy"``, ``"faiss"`` or
+            ``"partition"`` (one GEMV + ``argpartition``: single queries on small sets).
+        seed: seed of the k-means grouping and of the probe sample.
     """
 
     budget_bytes: int = M.DEFAULT_BUDGET
-    prune: bool = True
-    prune_min: int = 20000
+    prune: bool | str = "auto"
+    prune_min: int = 512
+    engine: str = "auto"
     seed: int = 0
 
     def __post_init__(self) -> None:
         _check_positive(self, ("budget_bytes", "prune_min"))
+        if self.prune not in (True, False, "auto"):
+            raise ValueError(f"prune must be true, false or 'auto', got {self.prune!r}")
+        if self.engine not in ("auto", "numpy", "faiss", "partition"):
+            raise ValueError(f"engine must be 'auto', 'numpy', 'faiss' or 'partition', got {self.engine!r}")
 
 
 class ExactBackend:
@@ -43,8 +52,12 @@ class ExactBackend:
     stored rows: unit vectors for cosine, and for Euclidean rows augmented with ``-|x|^2 / 2`` (ranking by
     ``q.x - |x|^2 / 2`` is ranking by distance); the returned distances are then recomputed exactly.
 
-    Pruning (exact): from ``prune_min`` vectors on, the rows are grouped by k-means (about 3,000 per group) and
-    stored group by group; a group with centre ``c`` and radius ``r`` cannot hold a row scoring more than
+    Plan (decided from the data, :func:`simlab.index.scan.probe_plan`): at the first search after the rows
+    changed by more than 20%, a probe of stored rows used as queries times the plain scan engines and the pruned
+    search, batch and one at a time, and each mode keeps the fastest; the plan is saved and shown by
+    ``simlab info``.
+
+    Pruning (exact): the rows are grouped by k-means (about 3,000 per group) and stored group by group; a group with centre ``c`` and radius ``r`` cannot hold a row scoring more than
     ``q.c + |q| r`` (Cauchy-Schwarz). Each query scans its groups in decreasing order of that bound and stops
     when the bound falls below its current k-th best score; queries that scan the same group share one GEMM.
     On clustered data (real embeddings) this scans a small share of the rows; on structureless data it
@@ -70,6 +83,7 @@ class ExactBackend:
         self._cent = np.zeros((0, width), dtype=np.float32)
         self._rad = np.zeros(0, dtype=np.float64)
         self.last_scanned = 1.0  # share of (query, row) pairs the last search scored (pruning statistics)
+        self.plan: dict[str, Any] | None = None  # see simlab.index.scan.probe_plan
 
     is_trained = True
     settings: ClassVar[dict[str, Any]] = {}
@@ -157,16 +171,36 @@ class ExactBackend:
             rad[j] = np.sqrt(((block - cent[j]) ** 2).sum(1, dtype=np.float64).max())
         self._cent, self._rad, self._labels, self._n_grouped = cent, rad, labels, n
 
-    def _prunable(self) -> bool:
-        if not self.config.prune or self._n < self.config.prune_min:
-            return False
-        if self._n_grouped == 0 or self._n - self._n_grouped > 0.2 * self._n_grouped:
-            self._group()
-        return True
+    def may_prune(self) -> bool:
+        """Whether pruning may be used at all (the option allows it and there are enough rows to group)."""
+        return self.config.prune is not False and self._n >= max(self.config.prune_min, 8 * 64)
 
-    def _search_pruned(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _current_plan(self) -> dict[str, Any]:
+        """The plan for the stored rows: probed again once the rows changed by more than 20%."""
+        from simlab.index.scan import probe_plan
+
+        p = self.plan
+        stale = p is None or abs(self._n - p["rows"]) > 0.2 * max(1, p["rows"])
+        if not stale and (p["prune"]["batch"] or p["prune"]["single"]) and (
+                self._n_grouped == 0 or self._n - self._n_grouped > 0.2 * self._n_grouped):
+            self._group()
+        if stale:
+            self.plan = probe_plan(self)
+        return self.plan
+
+    def query_rows(self, q: np.ndarray) -> np.ndarray:
+        """Queries ``(nq, dim)`` in the stored rows' space (Euclidean: a trailing 1 for the ``-|x|^2/2`` column)."""
+        if not self._l2:
+            return np.ascontiguousarray(q, dtype=np.float32)
+        return np.hstack([q, np.ones((len(q), 1), np.float32)])
+
+    def _scan(self, q: np.ndarray, rows: slice, k: int, engine: str) -> tuple[np.ndarray, np.ndarray]:
+        from simlab.index.scan import SCANS
+
+        return SCANS[engine](q, self._buf[rows], k, self.config.budget_bytes)
+
+    def _search_pruned(self, q: np.ndarray, k: int, engine: str = "numpy") -> tuple[np.ndarray, np.ndarray]:
         """Rows ``(nq, k)`` and inner products of the exact top k, scanning only groups that can qualify."""
-        budget = self.config.budget_bytes
         nq, big = len(q), np.iinfo(np.int64).max
         best_s = np.full((nq, k), -np.inf, dtype=np.float32)
         best_r = np.zeros((nq, k), dtype=np.int64)
@@ -184,7 +218,7 @@ class ExactBackend:
         scanned = 0
         ng = self._n_grouped
         if ng < self._n:  # the tail added since grouping: scanned for every query
-            rows, sc = M.topk(q, self._buf[ng : self._n], k, "dot", budget_bytes=budget, corpus_prepared=True)
+            rows, sc = self._scan(q, slice(ng, self._n), min(k, self._n - ng), engine)
             merge(np.arange(nq), rows + ng, sc)
         offs = np.searchsorted(self._labels[:ng], np.arange(len(self._cent) + 1))
         qn = np.linalg.norm(q, axis=1).astype(np.float64)
@@ -212,8 +246,7 @@ class ExactBackend:
                     continue
                 sel = qa[a:b]
                 scanned += len(sel) * (hi - lo)
-                rows, sc = M.topk(q[sel], self._buf[lo:hi], min(k, hi - lo), "dot", budget_bytes=budget,
-                                  corpus_prepared=True)
+                rows, sc = self._scan(q[sel], slice(lo, hi), min(k, hi - lo), engine)
                 merge(sel, rows + lo, sc)
             if r == 0:
                 # queries whose bounds leave more than half of the groups open gain nothing from pruning:
@@ -221,8 +254,7 @@ class ExactBackend:
                 dense = np.flatnonzero((ub >= best_s[:, k - 1][:, None]).mean(1) > 0.5)
                 if len(dense):
                     scanned += len(dense) * self._n
-                    rows, sc = M.topk(q[dense], self._buf[: self._n], k, "dot", budget_bytes=budget,
-                                      corpus_prepared=True)
+                    rows, sc = self._scan(q[dense], slice(0, self._n), k, engine)
                     ids = self._ids[rows]
                     o = np.lexsort((ids, -sc), axis=1)
                     best_s[dense] = np.take_along_axis(sc, o, 1)
@@ -237,12 +269,14 @@ class ExactBackend:
         if overrides:
             raise ConfigError(f"the exact backend has no search settings; got {', '.join(sorted(overrides))}")
         corpus = self._buf[: self._n]
-        qa = np.hstack([q, np.ones((len(q), 1), np.float32)]) if self._l2 else q
-        if self._prunable():
-            rows, raw = self._search_pruned(qa, k)
+        qa = self.query_rows(q)
+        plan = self._current_plan()
+        mode = "single" if len(q) <= 2 else "batch"
+        if plan["prune"][mode]:
+            rows, raw = self._search_pruned(qa, k, plan["engine"][mode])
         else:
             self.last_scanned = 1.0
-            rows, raw = M.topk(qa, corpus, k, "dot", budget_bytes=self.config.budget_bytes, corpus_prepared=True)
+            rows, raw = self._scan(qa, slice(0, self._n), k, plan["engine"][mode])
         ids = self._ids[rows]
         if self._l2:  # exact distances of the k winners
             diff = corpus[rows, : self.dim] - q[:, None, :]
@@ -250,9 +284,8 @@ class ExactBackend:
             order = np.lexsort((ids, raw), axis=1)
         else:
             order = np.lexsort((ids, -raw), axis=1)  # ties by insertion order
-        ids = np.take_along_axis(ids, order, 1)
-        raw = np.take_along_axis(raw, order, 1)
-        return ids, _to_score(self.metric, raw).astype(np.float32, copy=False)
+        at = np.arange(len(q))[:, None]
+        return ids[at, order], _to_score(self.metric, raw[at, order]).astype(np.float32, copy=False)
 
     def reconstruct(self, ident: int) -> np.ndarray:
         row = np.flatnonzero(self._ids[: self._n] == ident)
@@ -266,9 +299,12 @@ class ExactBackend:
         w.save_arrays("exact.safetensors", {
             "matrix": self._buf[: self._n, : self.dim], "ids": self._ids[: self._n],
             "labels": self._labels[: self._n_grouped], "centres": self._cent, "radii": self._rad})
+        if self.plan is not None:
+            w.save_json("exact_plan.json", self.plan)
 
     @classmethod
-    def from_files(cls, art: Artifact, dim: int, metric: str, config: ExactConfig) -> ExactBackend:
+    def from_files(cls, art: Artifact, dim: int, metric: str, config: ExactConfig,
+                   settings: Mapping[str, Any] | None = None) -> ExactBackend:
         b = cls(dim, metric, config)
         arr = art.arrays("exact.safetensors")
         b._append(arr["matrix"].astype(np.float32, copy=False), arr["ids"].astype(np.int64), normalize=False)
@@ -277,5 +313,7 @@ class ExactBackend:
             b._n_grouped = len(b._labels)
             b._cent = arr["centres"].astype(np.float32)
             b._rad = arr["radii"].astype(np.float64)
+        if "exact_plan.json" in art.files:
+            b.plan = art.json("exact_plan.json")
         return b
 

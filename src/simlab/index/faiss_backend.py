@@ -56,6 +56,9 @@ class FaissConfig:
         efConstruction: HNSW build breadth (default 80); used while adding.
         train_size: train IVF/PQ on at most this many of the vectors (a seeded random sample); None = all.
         seed: seed of the training sample and of FAISS's k-means.
+        k_factor: re-ranking indexes (factory ending in ``,RFlat``, e.g. ``IVF1024,PQ50x4fs,RFlat``: IVF-PQ
+            fast-scan with exact re-ranking): ``k_factor * k`` candidates are re-scored exactly (default 4).
+            Saved, overridable per call.
     """
 
     factory: str = "HNSW32"
@@ -64,11 +67,12 @@ class FaissConfig:
     efConstruction: int | None = None
     train_size: int | None = None
     seed: int = 0
+    k_factor: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.factory, str) or not self.factory.strip():
             raise ValueError(f"factory must be a non-empty string, got {self.factory!r}")
-        _check_positive(self, ("efSearch", "nprobe", "efConstruction", "train_size"))
+        _check_positive(self, ("efSearch", "nprobe", "efConstruction", "train_size", "k_factor"))
 
 
 def _faiss_msg(exc: BaseException) -> str:
@@ -79,7 +83,7 @@ def _faiss_msg(exc: BaseException) -> str:
 
 
 #: search settings that can be changed per call, by backend family
-_OVERRIDABLE = {"hnsw": ("efSearch",), "ivf": ("nprobe",), "other": ()}
+_OVERRIDABLE = {"hnsw": ("efSearch",), "ivf": ("nprobe",), "ivf_refine": ("nprobe", "k_factor"), "other": ()}
 
 
 class FaissBackend:
@@ -117,7 +121,13 @@ class FaissBackend:
             self._apply("efSearch", int(config.efSearch or 64))
         elif config.efSearch is not None or config.efConstruction is not None:
             raise ConfigError(f"efSearch/efConstruction apply to HNSW indexes, not {config.factory!r}")
-        if self.family == "ivf":
+        self._refine = isinstance(faiss.downcast_index(self._raw), faiss.IndexRefine)
+        if self._refine and self.family == "ivf":
+            self.family = "ivf_refine"
+            self._apply("k_factor", int(config.k_factor or 4))
+        elif config.k_factor is not None:
+            raise ConfigError(f"k_factor applies to re-ranking indexes (',RFlat'), not {config.factory!r}")
+        if self.family in ("ivf", "ivf_refine"):
             ivf = faiss.extract_index_ivf(self._raw)
             ivf.cp.seed = int(config.seed)
             self._apply("nprobe", int(config.nprobe or min(ivf.nlist, 16)))
@@ -134,6 +144,10 @@ class FaissBackend:
 
     def _apply(self, name: str, value: Any) -> None:
         faiss = _faiss()
+        if name == "k_factor":
+            faiss.downcast_index(self._raw).k_factor = float(value)
+            self.settings[name] = int(value)
+            return
         try:
             faiss.ParameterSpace().set_index_parameter(self._raw, name, value)
         except RuntimeError as exc:
@@ -215,9 +229,13 @@ class FaissBackend:
             raise ConfigError(f"search settings must be integers, got {dict(overrides)}") from None
         if self.family == "hnsw":
             p = faiss.SearchParametersHNSW(efSearch=int(vals["efSearch"]))
-        elif self.family == "ivf":
+        elif self.family in ("ivf", "ivf_refine"):
             ivf = faiss.extract_index_ivf(self._raw)
             p = faiss.SearchParametersIVF(nprobe=int(vals["nprobe"]), max_codes=int(ivf.max_codes))
+            if self.family == "ivf_refine":
+                base = p
+                p = faiss.IndexRefineSearchParameters(k_factor=float(vals["k_factor"]), base_index_params=base)
+                p._keep_base = base
         else:
             p = faiss.SearchParameters()
         if sel is not None:

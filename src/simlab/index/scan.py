@@ -1,0 +1,169 @@
+"""Plain exact top-k scans over the exact backend's storage, and the probe that picks the fastest plan.
+
+Two scan engines give the same top k (up to the order of exact ties at the k-th place):
+
+* ``numpy``: :func:`simlab._topk.dot_topk` (BLAS GEMM blocks, strip maxima against a running threshold);
+* ``faiss``: the same BLAS GEMM blocks, with each block's scores pushed through FAISS's C++ top-k heaps
+  (``float_minheap_array_t.addn``), i.e. what ``faiss.IndexFlatIP`` does, on simlab's storage without a copy.
+
+:func:`probe_plan` times the engines and the pruned search on a sample of the stored rows used as queries,
+batch and one at a time, and keeps for each mode the fastest (pruning only if it beats the best plain scan).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from simlab._topk import dot_topk
+
+#: probe: queries drawn from the stored rows for the batch timing, and for the one-at-a-time timing
+PROBE_BATCH, PROBE_SINGLE = 128, 8
+#: pruning is kept only if the probe finds it at least this much faster than the best plain scan; likewise an
+#: engine other than FAISS's heaps (the reference: raw FAISS flat's own selection) must beat them by this much
+PRUNE_MARGIN = 0.8
+#: below this many rows nothing is probed: numpy engine, no pruning
+MIN_PROBED = 64
+
+
+def faiss_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("faiss") is not None
+
+
+def numpy_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and scores ``(nq, k)`` of the top k inner products (ties: lower row)."""
+    elems = max(1, min(budget_bytes // 4, 1 << 21 if len(q) == 1 else 1 << 20))
+    return dot_topk(q, c, k, budget_elems=elems)
+
+
+def faiss_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`numpy_scan`, with FAISS's C++ heaps doing the selection (sorted by score; ties unordered)."""
+    from simlab.index.faiss_backend import _faiss
+
+    faiss = _faiss()
+    nq, n = len(q), len(c)
+    vals = np.empty((nq, k), np.float32)
+    rows = np.empty((nq, k), np.int64)
+    q_step = min(nq, 256)  # 256 x 1024 score blocks (1 MB): measured fastest among 256..4096 x 512..4096
+    c_step = max(512, min(n, max(1, budget_bytes // 4) // max(1, q_step), 1 << 16 if nq == 1 else 1024))
+    buf = np.empty((q_step, c_step), np.float32)
+    for qs in range(0, nq, q_step):
+        qb = np.ascontiguousarray(q[qs : qs + q_step])
+        nb = len(qb)
+        heap = faiss.float_minheap_array_t()
+        heap.nh, heap.k = nb, k
+        v, r = vals[qs : qs + nb], rows[qs : qs + nb]
+        heap.val, heap.ids = faiss.swig_ptr(v), faiss.swig_ptr(r)
+        heap.heapify()
+        for cs in range(0, n, c_step):
+            ce = min(n, cs + c_step)
+            s = buf[:nb, : ce - cs] if ce - cs == c_step else np.empty((nb, ce - cs), np.float32)
+            np.matmul(qb, c[cs:ce].T, out=s)
+            heap.addn(ce - cs, faiss.swig_ptr(s), cs, 0, nb)
+        heap.reorder()
+    return rows, vals  # by decreasing score; the caller orders exact ties (by id)
+
+
+def partition_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """One GEMV/GEMM over all rows and ``np.argpartition``: the fewest calls, for single queries on small sets."""
+    s = q @ c.T
+    n = s.shape[1]
+    if k < n:
+        part = np.argpartition(s, n - k, axis=1)[:, n - k :]
+        kth = np.take_along_axis(s, part, 1).min(axis=1)
+        if len(q) == 1:  # every entry >= the k-th best (ties included), ordered by score then row
+            cand = np.flatnonzero(s[0] >= kth[0])
+            order = cand[np.lexsort((cand, -s[0, cand]))][:k]
+            return order[None, :], s[0, order][None, :]
+        part = np.where(s >= kth[:, None], np.arange(n)[None, :], n)  # rare path (batches): exact ties
+        part = np.sort(part, axis=1)
+        s = np.concatenate([s, np.full((len(q), 1), -np.inf, s.dtype)], axis=1)
+        order = np.lexsort((part, -np.take_along_axis(s, part, 1)), axis=1)[:, :k]
+        rows = np.take_along_axis(part, order, 1)
+        return rows, np.take_along_axis(s, rows, 1)
+    rows = np.lexsort((np.broadcast_to(np.arange(n), s.shape), -s), axis=1)
+    return rows, np.take_along_axis(s, rows, 1)
+
+
+SCANS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"numpy": numpy_scan, "faiss": faiss_scan,
+                                                                  "partition": partition_scan}
+
+
+def _interleaved(fns: dict[str, Callable[[], Any]], rounds: int = 3) -> dict[str, float]:
+    """Fastest of `rounds` runs of each function, run in turn (a busy machine slows all alike)."""
+    for f in fns.values():
+        f()  # warm-up
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
+
+def _best_time(fn: Callable[[], Any], repeat: int = 2) -> float:
+    fn()  # warm-up (caches, lazy imports)
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def probe_plan(backend: Any, k: int = 10) -> dict[str, Any]:
+    """Time every scan engine and (when the backend may prune) the pruned search; return the plan.
+
+    Args:
+        backend: an :class:`~simlab.index.exact.ExactBackend` holding rows.
+        k: neighbours per probe query.
+
+    Returns:
+        ``{"engine": {"batch", "single"}, "prune": {"batch", "single"}, "skip_rate", "seconds", "rows",
+        "probe_queries"}``: for each mode the fastest plain engine, whether pruning beat it, the share of
+        (query, row) pairs the pruned probe skipped, and the probe timings (seconds per probe).
+    """
+    cfg = backend.config
+    n = backend._n
+    if n < MIN_PROBED and cfg.prune is not True:
+        eng = cfg.engine if cfg.engine != "auto" else "numpy"
+        return {"engine": {"batch": eng, "single": eng}, "prune": {"batch": False, "single": False},
+                "skip_rate": None, "rows": n, "probe_queries": 0, "seconds": {}}
+    rng = np.random.default_rng(cfg.seed + 1)
+    pick = np.sort(rng.choice(n, min(n, PROBE_BATCH), replace=False))
+    q = backend.query_rows(backend._buf[pick, : backend.dim])
+    single = q[:PROBE_SINGLE]
+    k = min(k, n)
+    engines = [cfg.engine] if cfg.engine != "auto" else ["numpy"] + (["faiss"] if faiss_available() else [])
+    corpus = backend._buf[:n]
+    secs: dict[str, dict[str, float]] = {"batch": {}, "single": {}}
+    secs["batch"] = _interleaved({e: (lambda s=SCANS[e]: s(q, corpus, k, cfg.budget_bytes)) for e in engines})
+    single_fns = {e: (lambda s=SCANS[e]: [s(row[None], corpus, k, cfg.budget_bytes) for row in single])
+                  for e in engines + (["partition"] if cfg.engine == "auto" else [])}
+    secs["single"] = _interleaved(single_fns)
+
+    def fastest(d: dict[str, float]) -> str:  # FAISS's heaps unless another is clearly faster (timing noise)
+        best = min((e for e in d if e != "pruned"), key=d.get)
+        ref = "faiss" if "faiss" in d else best
+        return best if d[best] < PRUNE_MARGIN * d[ref] else ref
+
+    plan: dict[str, Any] = {"engine": {m: fastest(secs[m]) for m in secs},
+                            "prune": {"batch": False, "single": False}, "skip_rate": None, "rows": n,
+                            "probe_queries": len(q)}
+    if backend.may_prune():
+        backend._group()
+        secs["batch"]["pruned"] = _best_time(lambda: backend._search_pruned(q, k, plan["engine"]["batch"]))
+        plan["skip_rate"] = max(0.0, 1.0 - backend.last_scanned)
+        secs["single"]["pruned"] = _best_time(
+            lambda: [backend._search_pruned(row[None], k, plan["engine"]["single"]) for row in single])
+        for m in ("batch", "single"):
+            best_plain = min(v for e, v in secs[m].items() if e != "pruned")
+            plan["prune"][m] = cfg.prune is True or secs[m]["pruned"] < PRUNE_MARGIN * best_plain
+    plan["seconds"] = {m: {e: round(v, 6) for e, v in d.items()} for m, d in secs.items()}
+    return plan
