@@ -44,6 +44,8 @@ def test_ann_recall_save_load_remove(data, exact_cos, tmp_path, backend, opts, f
     assert rec >= floor, rec
     hits = idx.search(q, 10)
     assert np.all(np.diff(hits.scores, axis=1) <= 1e-6)
+    one = idx.search(q[0], 10)  # a single query (usearch answers it with another result type)
+    assert one.keys == hits.keys[0]
     name, value = next(iter(idx.settings.items()))
     idx.set(**{name: value * 2})
     idx.save(tmp_path / "i")

@@ -204,7 +204,7 @@ class UsearchBackend(_GraphBase):
                 self._u.expansion_search = self.settings["efSearch"]
         keys = np.asarray(m.keys, np.int64).reshape(len(q), -1)
         dist = np.asarray(m.distances, np.float32).reshape(len(q), -1)
-        counts = np.asarray(m.counts).reshape(-1)
+        counts = np.asarray(m.counts).reshape(-1) if hasattr(m, "counts") else np.array([len(np.asarray(m.keys))])
         if keys.shape[1] < k:
             keys = np.pad(keys, ((0, 0), (0, k - keys.shape[1])))
             dist = np.pad(dist, ((0, 0), (0, k - dist.shape[1])))
