@@ -277,3 +277,17 @@ def test_interrupt_exit_codes(tmp_path, vecs, sig, code):
             "from simlab.cli.main import main; main(sys.argv[1:])\n")
     r = subprocess.run([sys.executable, "-c", prog, "info", str(vecs)], capture_output=True, text=True, timeout=120)
     assert r.returncode == code and r.stderr.strip() == "interrupted" and "Traceback" not in r.stderr
+
+
+def test_editpath_time_limit_keeps_a_valid_upper_bound():
+    pytest.importorskip("torch")
+    nx = pytest.importorskip("networkx")
+    from simlab.errors import ConfigError
+    from simlab.graph.editpath import EditPathConfig, edit_path, mapping_cost
+
+    g1, g2 = nx.gnp_random_graph(30, 0.2, seed=1), nx.gnp_random_graph(30, 0.2, seed=2)
+    full, _, _ = edit_path(g1, g2)
+    cut, mapping, _ = edit_path(g1, g2, timeout=1e-9)  # stops after the first start's first step
+    assert cut >= full and cut == mapping_cost(g1, g2, mapping)
+    with pytest.raises(ConfigError, match="timeout"):
+        EditPathConfig(timeout=float("nan"))
