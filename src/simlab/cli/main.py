@@ -366,8 +366,18 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv[1:] if argv is None else argv)
     _state["debug"] = "--debug" in args
+    previous = None
     with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _run(args)
+    finally:
+        if previous is not None:  # main() may run inside another program (tests): leave its handler as it was
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: list[str]) -> None:
+    """Run the app; every failure becomes one line and an exit code (see :func:`main`)."""
     try:
         cmd = typer.main.get_command(app)
         with cmd.make_context("simlab", args) as ctx:  # not cmd.main: it turns Ctrl-C into a silent Abort
