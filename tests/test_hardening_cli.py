@@ -291,3 +291,16 @@ def test_editpath_time_limit_keeps_a_valid_upper_bound():
     assert cut >= full and cut == mapping_cost(g1, g2, mapping)
     with pytest.raises(ConfigError, match="timeout"):
         EditPathConfig(timeout=float("nan"))
+
+
+@pytest.mark.parametrize("setting,contains", [("alpha=nan", "alpha must be a number"),
+                                              ("alpha=1e999", "alpha must be a finite number"),
+                                              ("dim=1000000000", "dim must be <= 65536"),
+                                              ("epochs=true", "epochs must be an integer")])
+def test_text_settings_are_checked_before_training(tmp_path, capsys, setting, contains):
+    pytest.importorskip("gensim")
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat\n" * 5)
+    one_line_error(["train", "word2vec", corpus, "--out", tmp_path / "w", "--set", setting], capsys,
+                   contains=contains)
+    assert not (tmp_path / "w").exists()
