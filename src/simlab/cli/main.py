@@ -142,7 +142,8 @@ def report_interrupted(history: dict[str, Any], out: Path) -> None:
     """After saving a training that Ctrl-C / SIGTERM stopped: say so and exit 130 (143 for SIGTERM)."""
     how = (history or {}).get("interrupted")
     if how:
-        typer.echo(f"interrupted: saved the best model so far (epoch {history.get('best_epoch')}) to {out}; "
+        epoch = history.get("best_epoch")
+        typer.echo(f"interrupted: saved the best model so far{f' (epoch {epoch})' if epoch else ''} to {out}; "
                    "continue with --resume", err=True)
         sys.exit(143 if how == "terminated" else 130)
 
