@@ -304,3 +304,14 @@ def test_text_settings_are_checked_before_training(tmp_path, capsys, setting, co
     one_line_error(["train", "word2vec", corpus, "--out", tmp_path / "w", "--set", setting], capsys,
                    contains=contains)
     assert not (tmp_path / "w").exists()
+
+
+def test_closed_output_pipe_stops_quietly(tmp_path):
+    big = simlab.Vectors([f"w{i}" for i in range(5000)], np.random.default_rng(0).random((5000, 4))).save(
+        tmp_path / "big")
+    p = subprocess.Popen([sys.executable, "-m", "simlab", "similar", str(big), "w1", "-k", "5000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stdout.readline()
+    p.stdout.close()  # `| head -1`
+    _, err = p.communicate(timeout=120)
+    assert p.returncode in (0, 141) and b"Traceback" not in err and b"error" not in err

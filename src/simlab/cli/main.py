@@ -388,6 +388,10 @@ def _run(args: list[str]) -> None:
             raise
         typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
         sys.exit(1)
+    except BrokenPipeError:  # the reader of stdout went away (`simlab ... | head`): stop quietly, like SIGPIPE
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     except KeyboardInterrupt as exc:
         if _state["debug"]:
             raise
