@@ -277,3 +277,41 @@ def test_interrupt_exit_codes(tmp_path, vecs, sig, code):
             "from simlab.cli.main import main; main(sys.argv[1:])\n")
     r = subprocess.run([sys.executable, "-c", prog, "info", str(vecs)], capture_output=True, text=True, timeout=120)
     assert r.returncode == code and r.stderr.strip() == "interrupted" and "Traceback" not in r.stderr
+
+
+def test_editpath_time_limit_keeps_a_valid_upper_bound():
+    pytest.importorskip("torch")
+    nx = pytest.importorskip("networkx")
+    from simlab.errors import ConfigError
+    from simlab.graph.editpath import EditPathConfig, edit_path, mapping_cost
+
+    g1, g2 = nx.gnp_random_graph(30, 0.2, seed=1), nx.gnp_random_graph(30, 0.2, seed=2)
+    full, _, _ = edit_path(g1, g2)
+    cut, mapping, _ = edit_path(g1, g2, timeout=1e-9)  # stops after the first start's first step
+    assert cut >= full and cut == mapping_cost(g1, g2, mapping)
+    with pytest.raises(ConfigError, match="timeout"):
+        EditPathConfig(timeout=float("nan"))
+
+
+@pytest.mark.parametrize("setting,contains", [("alpha=nan", "alpha must be a number"),
+                                              ("alpha=1e999", "alpha must be a finite number"),
+                                              ("dim=1000000000", "dim must be <= 65536"),
+                                              ("epochs=true", "epochs must be an integer")])
+def test_text_settings_are_checked_before_training(tmp_path, capsys, setting, contains):
+    pytest.importorskip("gensim")
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat\n" * 5)
+    one_line_error(["train", "word2vec", corpus, "--out", tmp_path / "w", "--set", setting], capsys,
+                   contains=contains)
+    assert not (tmp_path / "w").exists()
+
+
+def test_closed_output_pipe_stops_quietly(tmp_path):
+    big = simlab.Vectors([f"w{i}" for i in range(5000)], np.random.default_rng(0).random((5000, 4))).save(
+        tmp_path / "big")
+    p = subprocess.Popen([sys.executable, "-m", "simlab", "similar", str(big), "w1", "-k", "5000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stdout.readline()
+    p.stdout.close()  # `| head -1`
+    _, err = p.communicate(timeout=120)
+    assert p.returncode in (0, 141) and b"Traceback" not in err and b"error" not in err

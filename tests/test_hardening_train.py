@@ -140,3 +140,30 @@ def test_interrupt_before_any_epoch_saves_nothing(karate, tmp_path, capsys, monk
     monkeypatch.setattr(T, "_epochs", stop)
     code, _, err = cli(["train", "nodes", karate, "--out", tmp_path / "n", "--set", "epochs=5"], capsys)
     assert code == 130 and err.strip() == "interrupted" and not (tmp_path / "n").exists()
+
+
+def test_ctrl_c_during_word2vec_saves_the_epochs_done(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("gensim")
+    import os
+    import signal
+
+    import simlab
+    from simlab.text import _engine
+
+    real = _engine.Progress.end_epoch
+
+    def end_epoch(self, *a, **k):
+        if self.done_epochs == 0:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C during the first epoch
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(_engine.Progress, "end_epoch", end_epoch)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 50)
+    out = tmp_path / "w"
+    code, _, err = cli(["train", "word2vec", corpus, "--out", out, "--set", "epochs=5", "--set", "min_count=1",
+                        "--set", "dim=8"], capsys)
+    assert code == 130 and "saved the best model so far" in err
+    model = simlab.load(out)
+    assert model.history[-1]["interrupted"] == "interrupted" and model.history[-1]["epochs"] == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored

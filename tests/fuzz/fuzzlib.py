@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from simlab.errors import SimlabError
 
 FUZZ_EXAMPLES = int(os.environ.get("SIMLAB_FUZZ_EXAMPLES", "25"))
-FUZZ_EXAMPLES_SLOW = 400
+FUZZ_EXAMPLES_SLOW = 200
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 FUZZ_SLOW = settings(max_examples=FUZZ_EXAMPLES_SLOW, deadline=None, database=None,

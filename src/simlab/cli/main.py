@@ -149,7 +149,8 @@ def report_interrupted(history: dict[str, Any], out: Path) -> None:
     """After saving a training that Ctrl-C / SIGTERM stopped: say so and exit 130 (143 for SIGTERM)."""
     how = (history or {}).get("interrupted")
     if how:
-        typer.echo(f"interrupted: saved the best model so far (epoch {history.get('best_epoch')}) to {out}; "
+        epoch = history.get("best_epoch")
+        typer.echo(f"interrupted: saved the best model so far{f' (epoch {epoch})' if epoch else ''} to {out}; "
                    "continue with --resume", err=True)
         sys.exit(143 if how == "terminated" else 130)
 
@@ -392,8 +393,18 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv[1:] if argv is None else argv)
     _state["debug"] = "--debug" in args
+    previous = None
     with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _run(args)
+    finally:
+        if previous is not None:  # main() may run inside another program (tests): leave its handler as it was
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: list[str]) -> None:
+    """Run the app; every failure becomes one line and an exit code (see :func:`main`)."""
     try:
         cmd = typer.main.get_command(app)
         with cmd.make_context("simlab", args) as ctx:  # not cmd.main: it turns Ctrl-C into a silent Abort
@@ -403,6 +414,10 @@ def main(argv: list[str] | None = None) -> None:
             raise
         typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
         sys.exit(1)
+    except BrokenPipeError:  # the reader of stdout went away (`simlab ... | head`): stop quietly, like SIGPIPE
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     except KeyboardInterrupt as exc:
         if _state["debug"]:
             raise

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simlab.cli.main import FORCE_HELP
+from simlab.cli.main import FORCE_HELP, report_interrupted
 
 _MODELS = {
     "word2vec": "simlab.text.word2vec:Word2Vec",
@@ -166,6 +166,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                        corpus_file=corpus_file, tokenizer=tokenizer)
             if as_json:
                 echo_json(summary)
+                report_interrupted(summary, out)
                 return
             if kind in _ONE_PASS:
                 typer.echo(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in summary.items()
@@ -191,6 +192,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             elif losses:
                 typer.echo("loss per epoch: not computed (gensim reports no loss for this model/mode)")
             typer.echo(f"saved to {out}")
+            report_interrupted(summary, out)
 
         cmd.__doc__ = doc
         train_app.command(kind)(cmd)

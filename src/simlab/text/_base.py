@@ -174,7 +174,10 @@ class WordModel:
         self._g = g
         self._vectors = None
         self._index = None
+        if prog.interrupted:  # stopped at an epoch end by Ctrl-C / SIGTERM: the model of the epochs done
+            n_ep = prog.done_epochs
         self.history.append({
+            **({"interrupted": prog.interrupted} if prog.interrupted else {}),
             "epochs": n_ep, "documents": int(corpus_count), "tokens": int(total_words),
             "new_words": len(g.wv) - n_before, "vocab": len(g.wv), "epoch_loss": prog.losses,
             "seconds": round(sum(prog.epoch_seconds), 3),

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from gensim.models import Doc2Vec as _GDoc2Vec
@@ -59,6 +61,7 @@ class Progress:
         self.bar = tqdm(total=self.total_words * epochs, unit="w", unit_scale=True, desc=desc,
                         disable=None if show is None else not show, smoothing=0.1, dynamic_ncols=True)
         self.done_epochs = 0
+        self.interrupted: str | None = None  # set by Ctrl-C / SIGTERM: training stops at the epoch's end
         self.in_epoch = 0
         self.losses: list[float | None] = []
         self.epoch_words: list[int] = []
@@ -105,6 +108,36 @@ class _EpochCallback(CallbackAny2Vec):
         loss = model._simlab_epoch_loss if getattr(model, "_simlab_loss_on", False) else None
         if prog is not None:
             prog.end_epoch(model._simlab_epoch_raw, time.perf_counter() - self.t0, loss)
+            if prog.interrupted:  # Ctrl-C / SIGTERM during this epoch: stop with the model as it is now
+                raise _StopTraining
+
+
+class _StopTraining(Exception):
+    """Raised at an epoch end after an interrupt: every worker thread of the epoch has finished."""
+
+
+@contextmanager
+def _stop_at_epoch_end(prog: Progress) -> Iterator[None]:
+    """While training, the first Ctrl-C / SIGTERM stops after the current epoch; a second one stops at once."""
+    import signal
+
+    def handler(signum: int, frame: Any) -> None:
+        if prog.interrupted:
+            raise KeyboardInterrupt
+        prog.interrupted = "terminated" if signum == signal.SIGTERM else "interrupted"
+        log.warning("%s: stopping after this epoch (again to abort)", prog.interrupted)
+
+    saved = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            saved[sig] = signal.signal(sig, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    try:
+        yield
+    finally:
+        for sig, old in saved.items():
+            signal.signal(sig, old)
 
 
 class _ProgressMixin:
@@ -176,12 +209,15 @@ def run_training(model: Any, *, corpus: Any = None, corpus_file: str | None = No
     if end_alpha is not None:
         kw["end_alpha"] = end_alpha
     try:
-        if corpus_file is not None:
-            model.train(corpus_file=corpus_file, total_words=total_words, total_examples=total_examples,
-                        epochs=epochs, callbacks=[_EpochCallback()], report_delay=0.5, **kw)
-        else:
-            model.train(corpus, total_examples=total_examples, total_words=total_words, epochs=epochs,
-                        callbacks=[_EpochCallback()], report_delay=0.5, **kw)
+        with _stop_at_epoch_end(prog):
+            if corpus_file is not None:
+                model.train(corpus_file=corpus_file, total_words=total_words, total_examples=total_examples,
+                            epochs=epochs, callbacks=[_EpochCallback()], report_delay=0.5, **kw)
+            else:
+                model.train(corpus, total_examples=total_examples, total_words=total_words, epochs=epochs,
+                            callbacks=[_EpochCallback()], report_delay=0.5, **kw)
+    except _StopTraining:
+        pass
     finally:
         prog.close()
         model._simlab_progress = None
