@@ -30,8 +30,24 @@ def ray_2cpus():
     ray.shutdown()
 
 
+def _descends_from(pid: int, ancestor: int) -> bool:
+    """Whether `pid` is a descendant of `ancestor` (the workers of this test's own Ray instance only)."""
+    for _ in range(16):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                pid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid == ancestor:
+            return True
+        if pid <= 1:
+            return False
+    return False
+
+
 class Killer:
-    """Kills (SIGKILL) the first process whose title names `task` while it runs: a worker dying mid-task."""
+    """Kills (SIGKILL) the first worker of this test's Ray instance whose title names `task`: a worker dying
+    mid-task. Only descendants of this process are considered (never another user's Ray)."""
 
     def __init__(self, task: str) -> None:
         self.task, self.killed, self._stop = task, [], threading.Event()
@@ -46,7 +62,8 @@ class Killer:
                         title = f.read().split(b"\0")[0].decode(errors="replace")
                 except OSError:
                     continue
-                if int(pid) != me and title.startswith("ray::") and self.task in title:
+                if (int(pid) != me and title.startswith("ray::") and self.task in title
+                        and _descends_from(int(pid), me)):
                     os.kill(int(pid), signal.SIGKILL)
                     self.killed.append((int(pid), title))
                     return
