@@ -315,3 +315,23 @@ def test_closed_output_pipe_stops_quietly(tmp_path):
     p.stdout.close()  # `| head -1`
     _, err = p.communicate(timeout=120)
     assert p.returncode in (0, 141) and b"Traceback" not in err and b"error" not in err
+
+
+def test_dtw_cost_is_bounded_before_it_runs(monkeypatch):
+    pytest.importorskip("dtaidistance")
+    import numpy as np
+
+    from simlab.errors import ConfigError
+    from simlab.metrics import dtw_cells, dtw_distance_matrix
+
+    rng = np.random.default_rng(0)
+    qs, cs = [rng.normal(size=50) for _ in range(3)], [rng.normal(size=40) for _ in range(4)]
+    assert dtw_cells([50] * 3, [40] * 4, None) == 3 * 4 * 50 * 40
+    assert dtw_cells([50], [40], 2) == 50 * 5  # the band: max length x (2w + 1)
+    assert dtw_distance_matrix(qs, cs).shape == (3, 4)
+    with pytest.raises(ConfigError, match="cells"):
+        dtw_distance_matrix(qs, cs, max_cells=1000)
+    monkeypatch.setenv("SIMLAB_DTW_MAX_CELLS", "100")
+    with pytest.raises(ConfigError, match="SIMLAB_DTW_MAX_CELLS"):
+        dtw_distance_matrix(qs, cs)
+    assert dtw_distance_matrix(qs, cs, window=1, max_cells=1e9).shape == (3, 4)

@@ -10,6 +10,7 @@ Inputs may be numpy arrays, torch tensors or nested lists; computation is float3
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -371,8 +372,24 @@ def dtw_window(length: int, window: float | int | None) -> int | None:
     return int(window)
 
 
+#: the largest DTW job (dynamic-programming cells over all pairs) run without being asked: about 10^11 cells
+#: is a few minutes of dtaidistance's C code on one core. DTW runs in C and cannot be stopped per pair, so its
+#: cost is bounded before it starts; raise it with ``max_cells=`` or the SIMLAB_DTW_MAX_CELLS variable.
+DTW_MAX_CELLS = 1e11
+
+
+def dtw_cells(query_lengths: Any, corpus_lengths: Any, window: int | None) -> float:
+    """Dynamic-programming cells of DTW over all (query, corpus) pairs, with a Sakoe-Chiba band of `window`."""
+    lq = np.asarray(query_lengths, dtype=np.float64)[:, None]
+    lc = np.asarray(corpus_lengths, dtype=np.float64)[None, :]
+    full = lq * lc
+    if window is None:
+        return float(full.sum())
+    return float(np.minimum(full, np.maximum(lq, lc) * (2 * window + 1)).sum())
+
+
 def dtw_distance_matrix(queries: list[np.ndarray], corpus: list[np.ndarray],
-                        window: float | int | None = None) -> np.ndarray:
+                        window: float | int | None = None, max_cells: float | None = None) -> np.ndarray:
     """``(q, n)`` dynamic time warping distances (dtaidistance's C implementation, Sakoe & Chiba 1978).
 
     Args:
@@ -380,9 +397,14 @@ def dtw_distance_matrix(queries: list[np.ndarray], corpus: list[np.ndarray],
             squared Euclidean step cost over channels); lengths may differ; no NaN.
         corpus: series of the same kind.
         window: Sakoe-Chiba band: None (full), steps, or a share of the longest series (e.g. 0.1).
+        max_cells: refuse a job of more dynamic-programming cells than this (default :data:`DTW_MAX_CELLS`,
+            or the SIMLAB_DTW_MAX_CELLS environment variable).
 
     Returns:
         float64 distances, lower = more similar.
+
+    Raises:
+        ConfigError: the job exceeds `max_cells` (checked before any work; use a window or raise the limit).
     """
     from simlab._deps import require
 
@@ -396,6 +418,12 @@ def dtw_distance_matrix(queries: list[np.ndarray], corpus: list[np.ndarray],
     squeeze = (lambda s: s) if multi else (lambda s: s.reshape(len(s)) if s.ndim == 2 else s)
     seqs = [np.ascontiguousarray(squeeze(np.asarray(s, dtype=np.float64))) for s in list(queries) + list(corpus)]
     w = dtw_window(max(len(s) for s in seqs), window)
+    limit = max_cells if max_cells is not None else float(os.environ.get("SIMLAB_DTW_MAX_CELLS", DTW_MAX_CELLS))
+    cells = dtw_cells([len(s) for s in seqs[:nq]], [len(s) for s in seqs[nq:]], w)
+    if not cells <= limit:
+        raise ConfigError(f"DTW over {nq} x {len(corpus)} series needs {cells:.3g} cells, above the limit of "
+                          f"{limit:.3g} (a few minutes per 1e11 on one core): use a window (e.g. dtw10), fewer "
+                          "series, or raise max_cells / SIMLAB_DTW_MAX_CELLS")
     kw = {} if w is None else {"window": w}
     fn = dtw_ndim.distance_matrix_fast if multi else dtw.distance_matrix_fast
     m = fn(seqs, block=((0, nq), (nq, len(seqs))), compact=False, **kw)
