@@ -65,7 +65,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                    "pairs_per_s": h["epochs"][-1]["items_per_s"] if h.get("epochs") else None}
         unit = {"triplets": "triplets", "labelled": "items"}.get(str(summary["data_kind"]), "pairs")
         if as_json:
-            echo_json(summary)
+            echo_json(summary, "train siamese")
         else:
             typer.echo(f"trained {model.config.encoder} siamese ({model.modality}, dim {model.dim}, loss {summary['loss']}, "
                        f"{summary['epochs']} epochs, final loss {summary['final_loss']:.4f}, "

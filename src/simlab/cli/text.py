@@ -109,7 +109,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                        threads=threads, epochs=epochs, format=format, field=field, column=column,
                                        corpus_file=corpus_file)
             if as_json:
-                echo_json(summary)
+                echo_json(summary, f"train {kind}")
                 return
             typer.echo(f"{kind}: {summary['documents']} documents, {summary['tokens']} tokens, "
                        f"vocabulary {summary['vocab']}, {summary['epochs']} epochs, "
