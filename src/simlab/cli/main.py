@@ -301,8 +301,14 @@ def load_model_or_vectors(path: Path) -> Any:
 
 
 def kind_of(obj: Any) -> str:
-    """The artifact kind of a loaded object (``vectors`` for plain Vectors)."""
-    return str(getattr(obj, "KIND", None) or getattr(type(obj), "KIND", None) or type(obj).__name__.lower())
+    """The artifact kind of a loaded object (``graph-nodes``, ``vectors``...), from the kinds registry."""
+    from simlab.registry import KINDS
+
+    cls = type(obj)
+    for name, target in KINDS._items.items():
+        if target is cls or (isinstance(target, str) and target == f"{cls.__module__}:{cls.__name__}"):
+            return name
+    return str(getattr(obj, "KIND", None) or cls.__name__)
 
 
 def _contains(obj: Any) -> Any:
@@ -323,7 +329,7 @@ def _text_hits(obj: Any, text: str, k: int, oov: str | None) -> Any:
 
     if hasattr(obj, "most_similar_text"):
         if oov is not None:
-            raise ConfigError(f"--oov applies to word models; a {kind_of(obj)} model {can_do(obj)}")
+            raise ConfigError(f"--oov applies to word models; a {kind_of(obj)} artifact {can_do(obj)}")
         return obj.most_similar_text(text, k=k)
     if not (hasattr(obj, "lookup") or kind_of(obj) == "vectors"):
         raise ConfigError(f"a {kind_of(obj)} model cannot embed free text; it {can_do(obj)}")
@@ -370,7 +376,8 @@ def similar(
     obj = load_model_or_vectors(model)
     query = query or []
     if oov is not None and not hasattr(obj, "lookup") and text is None:
-        raise ConfigError(f"--oov applies to word models (word2vec, fasttext); a {kind_of(obj)} {can_do(obj)}")
+        raise ConfigError(f"--oov applies to word models (word2vec, fasttext); a {kind_of(obj)} artifact "
+                          f"{can_do(obj)}")
     kw = {"oov": oov} if oov is not None and hasattr(obj, "lookup") else {}
     contains = _contains(obj)
     if analogy:
@@ -420,7 +427,7 @@ def embed(
     set_threads(threads)
     obj = load_model_or_vectors(model)
     if not hasattr(obj, "embed_file"):
-        raise SimlabError(f"{model}: a {kind_of(obj)} cannot embed files; it {can_do(obj)}")
+        raise SimlabError(f"{model}: a {kind_of(obj)} artifact cannot embed files; it {can_do(obj)}")
     params = inspect.signature(obj.embed_file).parameters
     kw: dict[str, Any] = {}
     if oov is not None:
@@ -476,7 +483,7 @@ def evaluate(
     emit("evaluate", report.to_dict(), as_json, lambda: typer.echo(report.to_table()))
 
 
-DEMO_SECTIONS = ("text", "sequence", "graph", "index", "fusion")
+DEMO_SECTIONS = ("core", "text", "sequence", "graph", "fusion")  # simlab.demo.SECTION_MODULES (tested)
 
 
 @app.command()

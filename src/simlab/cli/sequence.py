@@ -29,15 +29,19 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         dev: Annotated[str | None, typer.Option("--dev", help="Dev data for early stopping (same kind).")] = None,
         config: Annotated[Path | None, typer.Option("--config", help="JSON config file (SiameseConfig keys).")] = None,
         set_: Annotated[list[str] | None, typer.Option("--set", help="key=value config override (repeatable).")] = None,
-        seed: Annotated[int | None, typer.Option("--seed")] = None,
+        seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: the config's, 0).")] = None,
         device: Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = None,
-        threads: Annotated[int | None, typer.Option("--threads")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the training summary as JSON.")] = False,
+        threads: Annotated[int | None, typer.Option("--threads", min=1, help="Torch CPU threads.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", metavar=" ", help="Print the training summary as one JSON "
+                                              "envelope {command, ok, result}.")] = False,
         resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model "
                                                                      "(--set epochs=N more).")] = None,
         force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
-        """Train a Siamese recurrent encoder and save it (then use simlab similar / embed / evaluate)."""
+        """Train a Siamese recurrent encoder and save it (then use simlab similar / embed / evaluate).
+
+        Example: simlab train siamese ucr:GunPoint --out runs/gru-gunpoint --set epochs=20
+        """
         from simlab.cli.main import echo_json, guard_out, set_threads
         from simlab.config import load_config_file, parse_overrides
 

@@ -98,7 +98,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             corpus_file: Annotated[bool, typer.Option("--corpus-file", help="Tokenize once to a temporary file "
                                                       "and train with gensim's faster corpus_file mode "
                                                       "(Word2Vec/FastText; no loss reported).")] = False,
-            as_json: Annotated[bool, typer.Option("--json")] = False,
+            as_json: Annotated[bool, typer.Option("--json", metavar=" ", help="Print the summary as one JSON "
+                                                  "envelope {command, ok, result}.")] = False,
             force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         ) -> None:
             from simlab.cli.main import echo_json, guard_out, set_threads
@@ -124,6 +125,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         cmd.__doc__ = doc
         train_app.command(kind)(cmd)
 
-    make("word2vec", "Train (or --resume) Word2Vec word vectors on text files.")
-    make("fasttext", "Train (or --resume) FastText word vectors with character n-grams.")
-    make("doc2vec", "Train Doc2Vec document vectors (PV-DBOW / PV-DM) on text files.")
+    make("word2vec", "Train (or --resume) Word2Vec word vectors on text files.\n\n"
+         "Example: simlab train word2vec corpus.txt --out runs/w2v --epochs 5")
+    make("fasttext", "Train (or --resume) FastText word vectors with character n-grams.\n\n"
+         "Example: simlab train fasttext corpus.txt --out runs/ft --set dim=100")
+    make("doc2vec", "Train Doc2Vec document vectors (PV-DBOW / PV-DM) on text files.\n\n"
+         "Example: simlab train doc2vec reviews.txt --out runs/d2v --epochs 10")
