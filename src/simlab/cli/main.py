@@ -580,7 +580,7 @@ def main(argv: list[str] | None = None) -> None:
     except SimlabError as exc:
         if _state["debug"]:
             raise
-        _fail(args, " ".join(str(exc).split()), 1)
+        _fail(args, " ".join(str(exc).split()).replace("oov='skip'", "--oov skip"), 1)  # the CLI's words
     except KeyboardInterrupt as exc:
         if _state["debug"]:
             raise
