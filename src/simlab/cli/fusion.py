@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simlab.cli.common import FLAG, Device, Json, Seed, Threads, emit
+from simlab.cli.common import FLAG, Device, Json, Quiet, Seed, Threads, emit
 from simlab.cli.main import FORCE_HELP
 
 
@@ -93,6 +93,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         seed: Seed = None,
         device: Device = None,
         threads: Threads = None,
+        quiet: Quiet = False,
         as_json: Json = False,
         force: Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)] = False,
     ) -> None:
@@ -105,7 +106,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         from simlab.errors import ConfigError
         from simlab.fusion.model import FusedModel
 
-        opts = _options(sets, config, method=method, seed=seed, threads=threads, device=device, epochs=epochs)
+        opts = _options(sets, config, quiet, method=method, seed=seed, threads=threads, device=device, epochs=epochs)
         opts.setdefault("progress", True)
         guard_out(out, "fusion", force, inputs=[labels, config, *(Path(v.partition("=")[2]) for v in views)])
         parsed = [parse_view(v) for v in views]

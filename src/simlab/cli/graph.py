@@ -16,14 +16,18 @@ from simlab.cli.main import FORCE_HELP, report_interrupted
 Epochs = Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (default: the config's).")]
 
 
-def _options(sets: list[str] | None, config: Path | None, **flags: Any) -> dict[str, Any]:
-    """Pin threads, then merge: config file < the flags that were given < ``--set`` overrides."""
+def _options(sets: list[str] | None, config: Path | None, quiet: bool = False, **flags: Any) -> dict[str, Any]:
+    """Pin threads, then merge: config file < the flags that were given < ``--set`` overrides; ``--quiet``
+    turns the training's progress bar off."""
+    from simlab.cli.common import progress_enabled
     from simlab.cli.main import set_threads
     from simlab.config import load_config_file, parse_overrides
 
     set_threads(flags.get("threads"))
     opts = {**load_config_file(config), **{k: v for k, v in flags.items() if v is not None},
             **parse_overrides(sets or [])}
+    if not progress_enabled(quiet) and "progress" not in opts:
+        opts["progress"] = False
     return opts
 
 
@@ -138,6 +142,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         threads: Threads = None,
         resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model "
                                                                      "(its config; --epochs N more).")] = None,
+        quiet: Quiet = False,
         as_json: Json = False,
         force: Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)] = False,
     ) -> None:
@@ -152,7 +157,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         if model not in kinds:
             raise ConfigError(f"unknown --model {model!r}; valid: biencoder, pair")
         guard_out(out, kinds[model], force, inputs=[graphs, ged, config, resume])
-        opts = _options(sets, config, conv=conv, seed=seed, device=device, threads=threads, epochs=epochs)
+        opts = _options(sets, config, quiet, conv=conv, seed=seed, device=device, threads=threads, epochs=epochs)
         from simlab.graph.models import GraphBiEncoder, GraphPairModel
 
         classes = {"biencoder": GraphBiEncoder, "pair": GraphPairModel}
@@ -211,6 +216,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                                   "training; --set k=2 alpha=0 view=fused).")] = False,
         resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model on "
                                                                      "the same graph (--epochs N).")] = None,
+        quiet: Quiet = False,
         as_json: Json = False,
         force: Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)] = False,
     ) -> None:
@@ -227,7 +233,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             train_propagated(graph, out, _options(sets, config, threads=threads))
             return
         guard_out(out, "graph-nodes", force, inputs=[graph, config, resume])
-        opts = _options(sets, config, conv=conv, seed=seed, device=device, threads=threads, epochs=epochs)
+        opts = _options(sets, config, quiet, conv=conv, seed=seed, device=device, threads=threads, epochs=epochs)
         from simlab.graph.nodes import NodeEmbedder
 
         m = resume_model(resume, "graph-nodes", opts) if resume is not None else NodeEmbedder(opts)
