@@ -147,7 +147,9 @@ def test_integer_keys_parse_the_same_in_similar_and_search(int_keyed, tmp_path, 
     ok_json(["index", "build", int_keyed, "--out", tmp_path / "idx"], capsys, "index build")
     found = ok_json(["search", tmp_path / "idx", "0", "-k", "3"], capsys, "search")
     assert [h["key"] for h in sim["hits"]] == [h["key"] for h in found["hits"]] == [1, 2, 3]
-    assert ok_json(["similar", int_keyed, "0", "1"], capsys, "similar")["a"] == 0
+    pair = ok_json(["similar", int_keyed, "0", "1"], capsys, "similar")
+    assert pair["a"] == "0" and pair["similarity"] == pytest.approx(float(
+        simlab.artifacts.load(int_keyed).similarity(0, 1)))  # the integer keys, echoed as typed
 
 
 def test_similar_accepts_a_word2vec_file_like_index_build(words, tmp_path, capsys):

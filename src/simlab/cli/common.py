@@ -208,6 +208,10 @@ def polish_help(cmd: Any) -> Any:
             param.metavar = FLAG
         elif param.param_type_name == "argument" and param.metavar is None:
             param.metavar = (param.name or "arg").upper()
+    with contextlib.suppress(Exception):  # --help itself (created lazily by click, then cached)
+        helper = cmd.get_help_option(cmd.context_class(cmd))
+        if helper is not None and helper.metavar is None:
+            helper.metavar = FLAG
     for sub in getattr(cmd, "commands", {}).values():
         polish_help(sub)
     return cmd

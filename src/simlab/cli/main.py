@@ -379,6 +379,9 @@ def similar(
         raise ConfigError(f"--oov applies to word models (word2vec, fasttext); a {kind_of(obj)} artifact "
                           f"{can_do(obj)}")
     kw = {"oov": oov} if oov is not None and hasattr(obj, "lookup") else {}
+    needed = "similarity" if len(query) == 2 and text is None else "most_similar"
+    if not analogy and text is None and not hasattr(obj, needed):
+        raise ConfigError(f"a {kind_of(obj)} model has no {needed.replace('_', ' ')}; it {can_do(obj)}")
     contains = _contains(obj)
     if analogy:
         vecs = getattr(obj, "vectors", obj)
@@ -388,13 +391,13 @@ def similar(
     elif len(query) == 2 and text is None:
         a, b = (parse_key(q, contains) for q in query)
         score = float(obj.similarity(a, b, **kw))
-        emit("similar", {"a": a, "b": b, "similarity": score}, as_json, lambda: typer.echo(format_value(score)))
+        emit("similar", {"a": query[0], "b": query[1], "similarity": score}, as_json, lambda: typer.echo(format_value(score)))
         return
     elif text is not None:
         result = {"query": text, "hits": hit_rows(_text_hits(obj, text, k, oov))}
     elif len(query) == 1:
         key = parse_key(query[0], contains)
-        result = {"query": key, "hits": hit_rows(obj.most_similar(key, k=k, **kw))}
+        result = {"query": query[0], "hits": hit_rows(obj.most_similar(key, k=k, **kw))}
     else:
         raise typer.BadParameter("give one key, two keys, --text or --analogy")
     emit("similar", result, as_json, lambda: print_table(result["hits"]))
@@ -492,6 +495,7 @@ def demo(
     quick: Annotated[bool, typer.Option("--quick", metavar=FLAG, help="Smaller settings (for tests).")] = False,
     sections: Annotated[str | None, typer.Option("--sections", help="Comma-separated subset of sections: "
                                                  + ", ".join(DEMO_SECTIONS) + " (default: all).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of every section.")] = 0,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -508,7 +512,7 @@ def demo(
         raise DataError("is a folder with other files (not an earlier demo); choose a new --out", out)
 
     quiet = quiet or _quiet_root()
-    result = run_demo(out, quick=quick, sections=sections.split(",") if sections else None,
+    result = run_demo(out, quick=quick, sections=sections.split(",") if sections else None, seed=seed,
                       on_event=None if quiet else (lambda msg: typer.echo(msg, err=True)))
 
     def human() -> None:
