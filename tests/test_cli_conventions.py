@@ -117,8 +117,8 @@ def test_every_json_command_is_covered():
     elsewhere = {"rerank": "tests/graph/test_cli.py", "train siamese": "tests/sequence/test_cli.py",
                  "train word2vec": "tests/text/test_cli_demo_examples.py", "train fasttext": "same shape as word2vec",
                  "train doc2vec": "same shape as word2vec", "demo": "test_demo_json (slow)",
-                 "ged": "test_ged_json", "train graph": "same emit as train nodes",
-                 "train nodes": "tests/graph/test_cli.py", "train fusion": "tests/fusion/test_cli.py"}
+                 "ged": "test_ged_json", "train graph": "tests/graph/test_cli.py",
+                 "train nodes": "test_train_nodes_json", "train fusion": "tests/fusion/test_cli.py"}
     missing = with_json - here - set(elsewhere)
     assert not missing, f"commands with --json whose envelope no test covers: {sorted(missing)}"
 
@@ -132,6 +132,17 @@ def test_ged_json(tmp_path, capsys):
     GraphSet([nx.path_graph(3), nx.cycle_graph(3), nx.star_graph(3)]).write_jsonl(tmp_path / "g.jsonl")
     res = ok_json(["ged", tmp_path / "g.jsonl", "--out", tmp_path / "ged.tsv", "--workers", "1"], capsys, "ged")
     assert res["pairs"] == 3 and res["exact"] + res["upper_bounds"] == 3
+
+
+def test_train_nodes_json(tmp_path, capsys):
+    pytest.importorskip("torch_geometric")
+    import networkx as nx
+
+    nx.write_graphml(nx.karate_club_graph(), tmp_path / "k.graphml")
+    res = ok_json(["train", "nodes", tmp_path / "k.graphml", "--out", tmp_path / "n", "--epochs", "2",
+                   "--set", "test_share=0.1", "--threads", "1"], capsys, "train nodes")
+    assert res["kind"] == "graph-nodes" and res["nodes"] == 34 and res["epochs"] == 2
+    assert set(res["link_prediction"]) >= {"auc"}
 
 
 # -- 2. one vocabulary, one set of exit codes -------------------------------------------------------------------

@@ -37,8 +37,13 @@ def test_cli_nodes_and_fusion(csbm, tmp_path, capsys):
     for method in ("early", "late", "learned"):
         out = run(["train", "fusion", "--view", f"x={tmp_path / 'features'}", "--view",
                    f"s={tmp_path / 'structure'}", "--method", method, "--labels", str(labels), "--set", "epochs=20",
-                   "--threads", "1", "--out", str(tmp_path / method)], capsys).out
-        assert "fused 2 views" in out
+                   "--threads", "1", "--out", str(tmp_path / method), *(["--json"] if method == "late" else [])],
+                  capsys).out
+        if method == "late":  # the --json envelope of train fusion
+            env = json.loads(out)
+            assert env["command"] == "simlab train fusion" and env["ok"] and env["result"]["views"] == ["x", "s"]
+        else:
+            assert "fused 2 views" in out
         rep = json.loads(run(["evaluate", str(tmp_path / method), f"nodeclass:{g}", "--json"], capsys).out)["result"]
         assert rep["metrics"]["accuracy"] > max(acc["features"], acc["structure"])
     pairs = tmp_path / "pairs.tsv"

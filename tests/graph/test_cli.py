@@ -30,9 +30,14 @@ def test_cli_end_to_end(ged_data, tmp_path, capsys):
     for model in ("biencoder", "pair"):
         mdir = tmp_path / model
         out = run(["train", "graph", graphs, "--ged", str(ged), "--conv", "gcn", "--model", model, "--out", str(mdir),
-                   "--set", "epochs=2", "--set", "hidden=16", "--seed", "1", "--threads", "1", "--device", "cpu"],
-                  capsys)
-        assert "saved to" in out
+                   "--set", "epochs=2", "--set", "hidden=16", "--seed", "1", "--threads", "1", "--device", "cpu",
+                   *(["--json"] if model == "pair" else [])], capsys)
+        if model == "pair":  # the --json envelope of train graph
+            env = json.loads(out)
+            assert env["command"] == "simlab train graph" and env["ok"] and env["result"]["kind"] == "graph-pair"
+            assert env["result"]["epochs"] == 2
+        else:
+            assert "saved to" in out
         rep = json.loads(run(["evaluate", str(mdir), f"ged:{ged}", "--graphs", graphs, "--json"], capsys))["result"]
         assert rep["primary"] == "rho" and set(rep["metrics"]) >= {"mse_e3", "rho", "tau", "p@10", "p@20"}
         # a bare GED file path reaches the graph evaluator too (not the word-pairs one)

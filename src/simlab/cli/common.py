@@ -146,7 +146,9 @@ def progress(desc: str, total: int | None = None, unit: str = "it", quiet: bool 
     if progress_enabled(quiet):
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, dynamic_ncols=True)
+        fmt = None if total is not None else "{desc}: running, {elapsed} elapsed{postfix}"
+        bar = tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, dynamic_ncols=True,
+                   bar_format=fmt)
         if total is None:
             def tick() -> None:
                 while not stop.wait(0.5):
