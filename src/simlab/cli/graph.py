@@ -65,8 +65,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                                    "(default: all unordered pairs).")] = None,
         timeout: Annotated[float, typer.Option("--timeout", help="Seconds of search per pair; then the best "
                                                                  "upper bound is kept (exact=0).")] = 10.0,
-        workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: all CPUs; at most the "
-                                                                      "CPU count unless --force-workers).")] = None,
+        workers: Annotated[int | None, typer.Option("--workers", "--threads", help="Processes (default: all CPUs; "
+                                                    "at most the CPU count unless --force-workers).")] = None,
         force_workers: Annotated[bool, typer.Option("--force-workers", metavar=FLAG,
                                                     help="Allow more --workers than CPUs.")]
         = False,

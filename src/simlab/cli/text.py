@@ -89,7 +89,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved "
                                                         "model on CORPUS.")] = None,
             seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
-            threads: Annotated[int | None, typer.Option("--threads", help="Worker threads.")] = None,
+            threads: Annotated[int | None, typer.Option("--threads", min=1, help="Worker threads.")] = None,
             epochs: Annotated[int | None, typer.Option("--epochs", help="Epochs of this run.")] = None,
             format: Annotated[str, typer.Option("--format", help="auto, text, jsonl, tsv, csv, dir.")] = "auto",
             field: Annotated[str, typer.Option("--field", help="JSONL field with the text.")] = "text",
