@@ -118,7 +118,8 @@ def test_every_json_command_is_covered():
                  "train word2vec": "tests/text/test_cli_demo_examples.py", "train fasttext": "same shape as word2vec",
                  "train doc2vec": "same shape as word2vec", "demo": "test_demo_json (slow)",
                  "ged": "test_ged_json", "train graph": "tests/graph/test_cli.py",
-                 "train nodes": "test_train_nodes_json", "train fusion": "tests/fusion/test_cli.py"}
+                 "train nodes": "test_train_nodes_json", "train fusion": "tests/fusion/test_cli.py",
+                 "join": "test_join_json"}
     missing = with_json - here - set(elsewhere)
     assert not missing, f"commands with --json whose envelope no test covers: {sorted(missing)}"
 
@@ -132,6 +133,15 @@ def test_ged_json(tmp_path, capsys):
     GraphSet([nx.path_graph(3), nx.cycle_graph(3), nx.star_graph(3)]).write_jsonl(tmp_path / "g.jsonl")
     res = ok_json(["ged", tmp_path / "g.jsonl", "--out", tmp_path / "ged.tsv", "--workers", "1"], capsys, "ged")
     assert res["pairs"] == 3 and res["exact"] + res["upper_bounds"] == 3
+
+
+def test_join_json(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "a.npy", rng.normal(size=(20, 4)).astype(np.float32))
+    res = ok_json(["join", tmp_path / "a.npy", tmp_path / "a.npy", "-k", "2", "--out", tmp_path / "j"], capsys,
+                  "join")
+    assert res["rows"] == 20 and res["k"] == 2
 
 
 def test_train_nodes_json(tmp_path, capsys):

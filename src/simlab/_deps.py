@@ -20,6 +20,11 @@ EXTRAS = {
     "dtaidistance": "sequence",
     "sklearn": "text",
     "matplotlib": "report",
+    "fastapi": "service",
+    "uvicorn": "service",
+    "httpx": "service",
+    "ray": "ray",
+    "pyarrow": "ray",
 }
 
 

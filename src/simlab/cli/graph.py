@@ -76,6 +76,10 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                              "'editpath' (fast upper bounds from edit-path search; "
                                                              "exact=1 only where a lower bound proves it).")] = "exact",
         restarts: Annotated[int, typer.Option("--restarts", help="Random restarts of --method editpath.")] = 8,
+        engine: Annotated[str, typer.Option("--engine", help="'local' or 'ray' (chunks of pairs on Ray workers, "
+                                                             "resumable; see docs/scale.md).")] = "local",
+        address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (implies ray).")] = None,
+        ray_cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
         quiet: Quiet = False,
         as_json: Json = False,
     ) -> None:
@@ -101,6 +105,11 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         gs = GraphSet.read(graphs)
         pair_list = read_pairs_file(pairs) if pairs is not None else None
         lattr = None if label_attr.lower() == "none" else label_attr
+        if engine != "local" or address is not None:
+            from simlab.cli.scale import ged_on_engine
+
+            ged_on_engine(gs, out, pair_list, method, engine, address, ray_cpus, timeout, restarts, lattr)
+            return
         if method == "editpath":
             from simlab.graph.editpath import edit_path_table
 

@@ -53,7 +53,15 @@ app.add_typer(train_app, name="train")
 _state: dict[str, Any] = {"debug": False}
 FORCE_HELP = "Replace an existing simlab artifact of another kind, or an input artifact (never anything else)."
 Force = Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)]
-CLI_MODULES = ("simlab.cli.index_cmds", "simlab.cli.text", "simlab.cli.sequence", "simlab.cli.graph", "simlab.cli.fusion")
+CLI_MODULES = (
+    "simlab.cli.index_cmds",
+    "simlab.cli.text",
+    "simlab.cli.sequence",
+    "simlab.cli.graph",
+    "simlab.cli.fusion",
+    "simlab.cli.serve",
+    "simlab.cli.scale",
+)
 
 
 def _version(value: bool) -> None:
@@ -409,7 +417,8 @@ def embed(
     input: Annotated[Path, typer.Argument(help="Items to embed: words one a line (word models), documents "
                                                "(doc2vec, sif), sentences or series (siamese), graphs.")],
     out: Annotated[Path, typer.Option("--out", help="Output Vectors artifact directory (new, or a vectors "
-                                                    "artifact to replace).")],
+                                                    "artifact to replace); Parquet parts with --engine or a "
+                                                    ".parquet input/output.")],
     oov: Oov = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents inferred per batch "
                                                                         "(doc2vec).")] = 256,
@@ -417,15 +426,26 @@ def embed(
     quiet: Quiet = False,
     as_json: Json = False,
     force: Force = False,
+    # streaming path (simlab.cli.scale): JSONL/TSV/Parquet in, Parquet id + vector out, on an engine
+    engine: Annotated[str | None, typer.Option("--engine", help="Stream on 'local' or 'ray' (Parquet out).")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (implies ray).")] = None,
+    cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
+    field: Annotated[str | None, typer.Option("--field", help="Streaming: text field/column (default text).")] = None,
+    id_field: Annotated[str | None, typer.Option("--id-field", help="Streaming: id field/column.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="Streaming: auto, text, jsonl, tsv, csv, parquet.")] = None,
 ) -> None:
-    """Embed items from a file with a trained model; writes a Vectors artifact.
+    """Embed items from a file with a trained model; writes a Vectors artifact (or Parquet parts, streaming).
 
     Example: simlab embed runs/d2v reviews.txt --out runs/review-vectors
     """
     import inspect
 
+    from simlab.cli.scale import embed_streaming, wants_engine
     from simlab.errors import ConfigError
 
+    if wants_engine(engine, address, cpus, input, out) or any(x is not None for x in (fmt, field, id_field)):
+        embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto", overwrite=force)
+        return
     guard_out(out, "vectors", force, inputs=(model, input))
     set_threads(threads)
     obj = load_model_or_vectors(model)
@@ -520,8 +540,10 @@ def demo(
             typer.echo(f"\n== {sec.title} ({sec.seconds:.1f}s)")
             print_table(sec.rows)
         typer.echo(f"\nreport: {result.report_path}")
+        for note in result.notes:
+            typer.echo(note)
 
-    emit("demo", {"report": str(result.report_path), "sections": [
+    emit("demo", {"report": str(result.report_path), "notes": list(result.notes), "sections": [
         {"title": s.title, "seconds": s.seconds, "rows": s.rows} for s in result.sections]}, as_json, human)
 
 

@@ -62,6 +62,27 @@ class Section:
 class DemoResult:
     sections: list[Section]
     report_path: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def serve_hint(out: Path) -> str | None:
+    """The ``simlab serve`` command that opens the web explorer on the servable artifacts under `out`."""
+    import json
+
+    from simlab.service.adapters import ADAPTERS
+
+    found = []
+    for manifest in sorted(out.glob("*/simlab.json")) + sorted(out.glob("*/*/simlab.json")):
+        try:
+            kind = json.loads(manifest.read_text("utf-8")).get("kind")
+        except (OSError, ValueError):
+            continue
+        if kind in ADAPTERS:
+            found.append(str(manifest.parent))
+    if not found:
+        return None
+    return (f"explore the models: simlab serve {' '.join(found)}   (needs simlab[service]; "
+            f"then open http://127.0.0.1:8000/)")
 
 
 def available_sections() -> list[str]:
@@ -107,4 +128,5 @@ def run_demo(out: str | Path = "runs/demo", quick: bool = False, sections: list[
     from simlab.demo.report import write_report
 
     path = write_report(done, out / "report.html")
-    return DemoResult(done, path)
+    hint = serve_hint(out)
+    return DemoResult(done, path, [hint] if hint else [])

@@ -1,0 +1,168 @@
+"""Where the tasks of a scale job run: in this process (``local``) or on a Ray cluster (``ray``).
+
+A job is a fixed plan of independent tasks (a shard of the input, a block of pairs); the engine only decides
+where they run. Both engines run the *same* tasks with the same inputs, so a job's output does not depend on
+the engine. Each task writes its own shard atomically under a name fixed by the plan (see
+:mod:`simlab.scale.store`), so a task that Ray retries after a worker died rewrites the same file with the
+same content, and a job that was interrupted resumes by skipping the shards already written.
+
+Ray is imported only when ``engine="ray"`` is used (``pip install 'simlab[ray]'``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from simlab.errors import ConfigError, SimlabError
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("local", "ray")
+#: object store of a Ray instance started by simlab (bytes); the machine's memory is shared with other work
+DEFAULT_OBJECT_STORE = 1 << 30
+#: task retries after a worker process died (Ray re-runs the task; its shard is rewritten identically)
+MAX_RETRIES = 4
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where a job's tasks run.
+
+    Attributes:
+        name: ``"local"`` (this process, tasks one after another) or ``"ray"``.
+        address: Ray cluster address (``"auto"``, ``"ray://head:10001"``, ``"10.0.0.1:6379"``); None starts a
+            local Ray instance for the job.
+        cpus: CPUs of a local Ray instance (default: all of this machine); ignored with `address`.
+        object_store_bytes: object store of a local Ray instance.
+    """
+
+    name: str = "local"
+    address: str | None = None
+    cpus: int | None = None
+    object_store_bytes: int = DEFAULT_OBJECT_STORE
+
+    def __post_init__(self) -> None:
+        if self.name not in ENGINES:
+            raise ConfigError(f"unknown engine {self.name!r}; valid: {', '.join(ENGINES)}")
+        if self.cpus is not None and self.cpus < 1:
+            raise ConfigError(f"cpus must be >= 1, got {self.cpus}")
+        if self.address is not None and self.name != "ray":
+            raise ConfigError("address= needs engine='ray'")
+
+    @property
+    def is_ray(self) -> bool:
+        return self.name == "ray"
+
+
+def resolve(engine: str | Engine = "local", address: str | None = None, cpus: int | None = None) -> Engine:
+    """An :class:`Engine` from a name and options (``address`` alone implies ``engine="ray"``)."""
+    if isinstance(engine, Engine):
+        return engine
+    if address is not None and engine == "local":
+        engine = "ray"
+    return Engine(engine, address, cpus)
+
+
+def require_ray() -> Any:
+    """Import ray or raise :class:`MissingDependency` naming the ``ray`` extra."""
+    from simlab._deps import require
+
+    return require("ray")
+
+
+@contextlib.contextmanager
+def session(engine: Engine) -> Iterator[Any]:
+    """Yield the ray module with a connection open for the job (None for the local engine).
+
+    Connects to ``engine.address`` when given; otherwise reuses an already initialised Ray (a test's or the
+    caller's) or starts a local instance with ``engine.cpus`` CPUs and a bounded object store, shut down at
+    the end.
+    """
+    if not engine.is_ray:
+        yield None
+        return
+    ray = require_ray()
+    started = False
+    if not ray.is_initialized():
+        kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+        if engine.address is not None:
+            kw["address"] = engine.address
+        else:
+            kw.update(num_cpus=engine.cpus or os.cpu_count() or 1, object_store_memory=engine.object_store_bytes)
+        try:
+            ray.init(**kw)
+        except Exception as exc:  # connection refused, bad address, no resources
+            raise SimlabError(f"cannot start or reach Ray ({type(exc).__name__}: {exc})") from None
+        started = True
+    try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def cluster_cpus(ray: Any, engine: Engine) -> int:
+    """CPUs the job may use (the cluster's, or ``engine.cpus`` when smaller)."""
+    total = int(ray.cluster_resources().get("CPU", 1))
+    return max(1, min(total, engine.cpus) if engine.cpus else total)
+
+
+def run_tasks(fn: Callable[..., Any], tasks: Sequence[Any], engine: Engine, ray: Any = None, *,
+              shared: dict[str, Any] | None = None, on_result: Callable[[Any], None] | None = None,
+              max_in_flight: int | None = None) -> list[Any]:
+    """Run ``fn(task, **shared)`` for every task and return the results in task order.
+
+    Args:
+        fn: a module-level function (Ray ships it by reference to the workers).
+        tasks: small task descriptions (shard ranges, block numbers): the data itself is read by the task.
+        engine: where to run.
+        ray: the module from :func:`session` (ray engine).
+        shared: keyword arguments common to all tasks; with Ray they are put in the object store once.
+        on_result: called with each result as it arrives (progress).
+        max_in_flight: at most this many Ray tasks submitted at once (default: 4 per CPU).
+
+    Returns:
+        ``[fn(t, **shared) for t in tasks]``.
+    """
+    shared = shared or {}
+    if not engine.is_ray:
+        out = []
+        for t in tasks:
+            r = fn(t, **shared)
+            if on_result is not None:
+                on_result(r)
+            out.append(r)
+        return out
+    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(fn)
+    refs = {name: ray.put(value) for name, value in shared.items()}
+    limit = max_in_flight or 4 * cluster_cpus(ray, engine)
+    results: list[Any] = [None] * len(tasks)
+    pending: dict[Any, int] = {}
+    nxt = 0
+    while nxt < len(tasks) or pending:
+        while nxt < len(tasks) and len(pending) < limit:
+            pending[remote.remote(tasks[nxt], **refs)] = nxt
+            nxt += 1
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            i = pending.pop(ref)
+            try:
+                results[i] = ray.get(ref)
+            except Exception as exc:
+                raise _task_error(exc) from None
+            if on_result is not None:
+                on_result(results[i])
+    return results
+
+
+def _task_error(exc: Exception) -> Exception:
+    """A SimlabError raised in a task, unwrapped from Ray's RayTaskError; anything else as one line."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, SimlabError):
+        return cause
+    return SimlabError(f"a Ray task failed: {type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}")
