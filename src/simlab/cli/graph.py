@@ -108,7 +108,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         if engine != "local" or address is not None:
             from simlab.cli.scale import ged_on_engine
 
-            ged_on_engine(gs, out, pair_list, method, engine, address, ray_cpus, timeout, restarts, lattr)
+            ged_on_engine(gs, out, pair_list, method, engine, address, ray_cpus, timeout, restarts, lattr,
+                          as_json=as_json)
             return
         if method == "editpath":
             from simlab.graph.editpath import edit_path_table

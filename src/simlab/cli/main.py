@@ -444,7 +444,8 @@ def embed(
     from simlab.errors import ConfigError
 
     if wants_engine(engine, address, cpus, input, out) or any(x is not None for x in (fmt, field, id_field)):
-        embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto", overwrite=force)
+        embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto", overwrite=force,
+                        as_json=as_json)
         return
     guard_out(out, "vectors", force, inputs=(model, input))
     set_threads(threads)

@@ -24,7 +24,7 @@ def wants_engine(engine: str | None, address: str | None, cpus: int | None, *pat
 
 def embed_streaming(model: Path, input: Path, out: Path, engine: str | None, address: str | None,
                     cpus: int | None, field: str | None = None, id_field: str | None = None,
-                    fmt: str = "auto", overwrite: bool = False) -> None:
+                    fmt: str = "auto", overwrite: bool = False, as_json: bool = False) -> None:
     """``simlab embed`` on an engine: Parquet shards of id + vector, progress in rows/s."""
     from simlab.scale.batch_embed import embed
 
@@ -36,12 +36,15 @@ def embed_streaming(model: Path, input: Path, out: Path, engine: str | None, add
         tail += f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} rows/s, engine {res.engine})"
     else:
         tail += " (already complete)"
-    typer.echo(f"wrote {res.rows} vectors of dim {res.dim} to {out} as {res.shards} Parquet part(s){tail}")
+    from simlab.cli.common import emit
+
+    emit("embed", {**res.__dict__, "out": str(out)}, as_json,
+         lambda: typer.echo(f"wrote {res.rows} vectors of dim {res.dim} to {out} as {res.shards} Parquet part(s){tail}"))
 
 
 def ged_on_engine(graphs: Any, out: Path, pair_list: list[tuple[str, str]] | None, method: str, engine: str,
                   address: str | None, cpus: int | None, timeout: float, restarts: int,
-                  label_attr: str | None) -> None:
+                  label_attr: str | None, as_json: bool = False) -> None:
     """``simlab ged`` on an engine: pairs in resumable chunks across workers (`graphs`: a GraphSet or path)."""
     from simlab.scale.all_pairs import pairs
 
@@ -49,7 +52,10 @@ def ged_on_engine(graphs: Any, out: Path, pair_list: list[tuple[str, str]] | Non
                 timeout=timeout, restarts=restarts, label_attr=label_attr, progress=None)
     speed = f" in {res.seconds:.1f}s ({res.pairs_per_second:,.0f} pairs/s, engine {res.engine})" if res.seconds \
         else " (already complete)"
-    typer.echo(f"wrote {res.pairs} pairs to {out} ({res.exact} proven exact){speed}")
+    from simlab.cli.common import emit
+
+    emit("ged", {**res.__dict__, "out": str(out)}, as_json,
+         lambda: typer.echo(f"wrote {res.pairs} pairs to {out} ({res.exact} proven exact){speed}"))
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
