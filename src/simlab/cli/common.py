@@ -146,7 +146,7 @@ def progress(desc: str, total: int | None = None, unit: str = "it", quiet: bool 
     if progress_enabled(quiet):
         from tqdm.auto import tqdm
 
-        fmt = None if total is not None else "{desc}: running, {elapsed} elapsed{postfix}"
+        fmt = None if total is not None else "{desc}: {n_fmt} " + unit + " [{elapsed}, {rate_fmt}{postfix}]"
         bar = tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, dynamic_ncols=True,
                    bar_format=fmt)
         if total is None:

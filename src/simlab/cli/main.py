@@ -501,9 +501,9 @@ def evaluate(
 
             obj = EditPathScorer(obj, restarts=edit_path, blend=blend)
     opts = {"graphs": graphs} if graphs is not None else {}
-    with progress(f"evaluate {bench}", quiet=quiet) as bar:
+    with progress(f"evaluate {bench}", total=1, unit="benchmark", quiet=quiet) as bar:
         report = _evaluate(obj, bench, **opts)
-        bar.update(0, **{report.primary: report.value})
+        bar.update(1, **{report.primary: report.value})
     emit("evaluate", report.to_dict(), as_json, lambda: typer.echo(report.to_table()))
 
 
