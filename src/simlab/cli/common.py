@@ -120,7 +120,7 @@ class Progress:
         s = time.perf_counter() - self.t0
         line = f"{self.desc}: "
         line += f"{format_value(self.n)} {self.unit} in {s:.1f} s" if self.n else f"done in {s:.1f} s"
-        if self.n and s > 0:
+        if self.n > 1 and s > 0:
             line += f" ({format_value(float(self.n / s))} {self.unit}/s)"
         if self.metrics:
             line += ", " + ", ".join(f"{k}={format_value(v)}" for k, v in self.metrics.items())
