@@ -35,7 +35,7 @@ def test_build_and_search_exact(tmp_path, vecs):
     assert "indexed 600 vectors" in res.output
     res = runner.invoke(app, ["search", str(tmp_path / "idx"), "w3", "-k", "5", "--json"])
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    out = json.loads(res.output)["result"]
     ref = v.most_similar("w3", k=5)
     assert [h["key"] for h in out["hits"]] == ref.keys
     np.testing.assert_allclose([h["similarity"] for h in out["hits"]], ref.scores, rtol=1e-5)
@@ -47,7 +47,7 @@ def test_build_faiss_from_word2vec_and_vector_file(tmp_path, vecs):
     res = runner.invoke(app, ["index", "build", str(tmp_path / "v.vec"), "--backend", "faiss", "--factory", "HNSW16",
                               "--metric", "euclidean", "--set", "efSearch=50", "--out", str(tmp_path / "h"), "--json"])
     assert res.exit_code == 0, res.output
-    summary = json.loads(res.output)
+    summary = json.loads(res.output)["result"]
     assert summary["settings"] == {"efSearch": 50} and summary["count"] == 600
     np.save(tmp_path / "q.npy", v.matrix[:2])
     res = runner.invoke(app, ["search", str(tmp_path / "h"), "--vector-file", str(tmp_path / "q.npy"), "-k", "3",
@@ -100,7 +100,7 @@ def test_index_add_remove_equal_rebuild(tmp_path, clustered_data, backend, opts)
     res = runner.invoke(app, ["index", "remove", str(idx), gone[0], "--keys-file", str(tmp_path / "gone.txt"),
                               "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["removed"] == len(gone)
+    assert json.loads(res.output)["result"]["removed"] == len(gone)
     from simlab.index import Index
 
     updated = Index.load(idx)

@@ -85,14 +85,14 @@ def test_cli_list_info_similar(tmp_path):
         res = runner.invoke(app, ["list", what])
         assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["list", "metrics", "--json"])
-    assert "cosine" in json.loads(res.output)
+    assert "cosine" in json.loads(res.output)["result"]
     v = simlab.Vectors(["a", "b", "c"], np.array([[1, 0], [0.9, 0.1], [0, 1]], np.float32))
     p = v.save(tmp_path / "v")
     res = runner.invoke(app, ["info", str(p)])
     assert res.exit_code == 0 and "kind=vectors" in res.output
     res = runner.invoke(app, ["similar", str(p), "a", "-k", "1", "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)[0]["key"] == "b"
+    assert json.loads(res.output)["result"]["hits"][0]["key"] == "b"
     res = runner.invoke(app, ["similar", str(p), "a", "c"])
     assert float(res.output) == pytest.approx(0.0, abs=1e-6)
 

@@ -44,11 +44,11 @@ def trained(tmp_path_factory, lee):
 
 def test_train_similar_evaluate_embed(trained, tmp_path):
     code, out, _ = run_cli("similar", str(trained), "police", "-k", "3", "--json")
-    assert code == 0 and len(json.loads(out)) == 3
+    assert code == 0 and len(json.loads(out)["result"]["hits"]) == 3
     code, out, _ = run_cli("similar", str(trained), "police", "fire")
     assert code == 0 and -1 <= float(out) <= 1
     code, out, _ = run_cli("evaluate", str(trained), "wordsim353", "--json")
-    rep = json.loads(out)
+    rep = json.loads(out)["result"]
     assert code == 0 and rep["counts"]["pairs"] == 353 and "spearman" in rep["metrics"]
     code, out, _ = run_cli("evaluate", str(trained), "analogies")
     assert code == 0 and "accuracy" in out
@@ -71,7 +71,7 @@ def test_resume_and_threads(trained, lee, tmp_path):
     code, stdout, stderr = run_cli("train", "word2vec", str(lee), "--out", str(out), "--resume", str(trained),
                                    "--epochs", "1", "--threads", "1", "--json")
     assert code == 0, stderr
-    summary = json.loads(stdout)
+    summary = json.loads(stdout)["result"]
     assert summary["resumed_from"] == str(trained) and summary["epochs"] == 1
     after = simlab.load(out)
     assert after.vectors.keys == before.vectors.keys
@@ -87,12 +87,12 @@ def test_fasttext_doc2vec_cli(lee, tmp_path):
                            "--set", "buckets=5000", "--epochs", "1", "--threads", "1", "--corpus-file")
     assert code == 0, err
     code, out, _ = run_cli("similar", str(tmp_path / "ft"), "policemanz", "-k", "2", "--json")
-    assert code == 0 and len(json.loads(out)) == 2
+    assert code == 0 and len(json.loads(out)["result"]["hits"]) == 2
     code, _, err = run_cli("train", "doc2vec", str(lee), "--out", str(tmp_path / "d2v"), "--set", "dim=8",
                            "--epochs", "2", "--threads", "1")
     assert code == 0, err
     code, out, _ = run_cli("similar", str(tmp_path / "d2v"), "--text", "police fire", "-k", "2", "--json")
-    assert code == 0 and json.loads(out)[0]["key"].startswith("lee_background.cor:")
+    assert code == 0 and json.loads(out)["result"]["hits"][0]["key"].startswith("lee_background.cor:")
     docs = tmp_path / "docs.txt"
     docs.write_text("police fire\nthe government\n")
     code, out, _ = run_cli("embed", str(tmp_path / "d2v"), str(docs), "--out", str(tmp_path / "demb"))

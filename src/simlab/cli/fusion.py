@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from simlab.cli.common import FLAG, Device, Json, Quiet, Seed, Threads, emit
 from simlab.cli.main import FORCE_HELP
 
 
@@ -87,17 +88,25 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                                      "(its train+val labels).")] = None,
         sets: Annotated[list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")] = None,
         config: Annotated[Path | None, typer.Option("--config", help="JSON config file.")] = None,
-        seed: Annotated[int | None, typer.Option("--seed")] = None,
-        threads: Annotated[int | None, typer.Option("--threads", help="Torch threads.")] = None,
-        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
+        epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs of learned and "
+                                                   "contrastive fusion (default: the config's).")] = None,
+        seed: Seed = None,
+        device: Device = None,
+        threads: Threads = None,
+        quiet: Quiet = False,
+        as_json: Json = False,
+        force: Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)] = False,
     ) -> None:
-        """Fuse several views of the same items into one similarity."""
+        """Fuse several views of the same items into one similarity.
+
+        Example: simlab train fusion --view text=runs/doc-vecs --view graph=runs/node-vecs --out runs/fused
+        """
         from simlab.cli.graph import _options
         from simlab.cli.main import guard_out
         from simlab.errors import ConfigError
         from simlab.fusion.model import FusedModel
 
-        opts = _options(sets, config, method=method, seed=seed, threads=threads)
+        opts = _options(sets, config, quiet, method=method, seed=seed, threads=threads, device=device, epochs=epochs)
         opts.setdefault("progress", True)
         guard_out(out, "fusion", force, inputs=[labels, config, *(Path(v.partition("=")[2]) for v in views)])
         parsed = [parse_view(v) for v in views]
@@ -119,11 +128,18 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                 raise ConfigError("--method learned needs --labels FILE (classes or pairs)")
             model.fit(labels=lab, pairs=pairs)
         model.save(out)
-        w = ", ".join(f"{n}={x:.2f}" for n, x in zip(model.names, model.weights, strict=True))
+        from simlab.cli.main import format_value
+
+        weights = dict(zip(model.names, (float(x) for x in model.weights), strict=True))
+        w = ", ".join(f"{n}={x:.2f}" for n, x in weights.items())
         w = f"; weights {w}" if method in ("early", "late") else ""
         extra = ""
         if model.history.get("validation"):
-            extra = "; validation " + ", ".join(f"{k}={v:.4f}" for k, v in model.history["validation"].items())
+            extra = "; validation " + ", ".join(f"{k}={format_value(v)}"
+                                                for k, v in model.history["validation"].items())
         elif model.history.get("best_dev") is not None:
-            extra = f"; best dev {model.history['best_dev']:.4f}"
-        typer.echo(f"fused {len(names)} views ({method}{w}){extra}; saved to {out}")
+            extra = f"; best dev {format_value(model.history['best_dev'])}"
+        summary = {"out": str(out), "kind": "fusion", "method": method, "views": names, "weights": weights,
+                   "validation": model.history.get("validation"), "best_dev": model.history.get("best_dev")}
+        emit("train fusion", summary, as_json,
+             lambda: typer.echo(f"fused {len(names)} views ({method}{w}){extra}; saved to {out}"))

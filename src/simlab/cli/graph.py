@@ -10,17 +10,24 @@ from typing import Annotated, Any
 
 import typer
 
+from simlab.cli.common import FLAG, Device, Json, K, Quiet, Seed, Threads, emit, hit_rows
 from simlab.cli.main import FORCE_HELP, report_interrupted
 
+Epochs = Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (default: the config's).")]
 
-def _options(sets: list[str] | None, config: Path | None, **flags: Any) -> dict[str, Any]:
-    """Pin threads, then merge: config file < the flags that were given < ``--set`` overrides."""
+
+def _options(sets: list[str] | None, config: Path | None, quiet: bool = False, **flags: Any) -> dict[str, Any]:
+    """Pin threads, then merge: config file < the flags that were given < ``--set`` overrides; ``--quiet``
+    turns the training's progress bar off."""
+    from simlab.cli.common import progress_enabled
     from simlab.cli.main import set_threads
     from simlab.config import load_config_file, parse_overrides
 
     set_threads(flags.get("threads"))
     opts = {**load_config_file(config), **{k: v for k, v in flags.items() if v is not None},
             **parse_overrides(sets or [])}
+    if not progress_enabled(quiet) and "progress" not in opts:
+        opts["progress"] = False
     return opts
 
 
@@ -58,9 +65,10 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                                    "(default: all unordered pairs).")] = None,
         timeout: Annotated[float, typer.Option("--timeout", help="Seconds of search per pair; then the best "
                                                                  "upper bound is kept (exact=0).")] = 10.0,
-        workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: all CPUs; at most the "
-                                                                      "CPU count unless --force-workers).")] = None,
-        force_workers: Annotated[bool, typer.Option("--force-workers", help="Allow more --workers than CPUs.")]
+        workers: Annotated[int | None, typer.Option("--workers", "--threads", help="Processes (default: all CPUs; "
+                                                    "at most the CPU count unless --force-workers).")] = None,
+        force_workers: Annotated[bool, typer.Option("--force-workers", metavar=FLAG,
+                                                    help="Allow more --workers than CPUs.")]
         = False,
         label_attr: Annotated[str, typer.Option("--label-attr", help="Node label attribute ('auto', a name, or "
                                                                      "'none' for structure only).")] = "auto",
@@ -72,10 +80,16 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                              "resumable; see docs/scale.md).")] = "local",
         address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (implies ray).")] = None,
         ray_cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
+        quiet: Quiet = False,
+        as_json: Json = False,
     ) -> None:
-        """Graph edit distance for pairs of small graphs (node-label aware, uniform costs)."""
+        """Graph edit distance for pairs of small graphs (node-label aware, uniform costs).
+
+        Example: simlab ged graphs.jsonl --out ged.tsv --timeout 5
+        """
         import os
 
+        from simlab.cli.common import progress_enabled
         from simlab.cli.main import check_positive, guard_out_file
         from simlab.graph.ged import HEADER, compute_ged
         from simlab.graph.io import GraphSet
@@ -94,24 +108,32 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         if engine != "local" or address is not None:
             from simlab.cli.scale import ged_on_engine
 
-            ged_on_engine(gs, out, pair_list, method, engine, address, ray_cpus, timeout, restarts, lattr)
+            ged_on_engine(gs, out, pair_list, method, engine, address, ray_cpus, timeout, restarts, lattr,
+                          as_json=as_json)
             return
         if method == "editpath":
             from simlab.graph.editpath import edit_path_table
 
-            table = edit_path_table(gs, pair_list, restarts=restarts, label_attr=lattr, progress=None,
-                                    timeout=timeout)
+            table = edit_path_table(gs, pair_list, restarts=restarts, label_attr=lattr,
+                                    progress=progress_enabled(quiet), timeout=timeout)
             table.write(out)
             n_ub = int((~table.exact).sum())
-            typer.echo(f"wrote {len(table)} pairs to {out} (edit-path upper bounds; {len(table) - n_ub} proven exact)")
+            emit("ged", {"out": str(out), "pairs": len(table), "exact": len(table) - n_ub, "upper_bounds": n_ub,
+                         "method": method}, as_json,
+                 lambda: typer.echo(f"wrote {len(table)} pairs to {out} (edit-path upper bounds; "
+                                    f"{len(table) - n_ub} proven exact)"))
             return
         if method != "exact":
             from simlab.errors import UnknownNameError
 
             raise UnknownNameError("GED method", method, ("exact", "editpath"))
-        table = compute_ged(gs, out, pair_list, timeout=timeout, workers=workers, label_attr=lattr)
+        table = compute_ged(gs, out, pair_list, timeout=timeout, workers=workers, label_attr=lattr,
+                            progress=progress_enabled(quiet))
         n_ub = int((~table.exact).sum())
-        typer.echo(f"wrote {len(table)} pairs to {out} ({n_ub} upper bounds where the exact search timed out)")
+        emit("ged", {"out": str(out), "pairs": len(table), "exact": len(table) - n_ub, "upper_bounds": n_ub,
+                     "method": method}, as_json,
+             lambda: typer.echo(f"wrote {len(table)} pairs to {out} ({n_ub} upper bounds where the exact search "
+                                "timed out)"))
 
     @train_app.command("graph")
     def train_graph(
@@ -120,17 +142,24 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Output model directory.")],
         ged: Annotated[Path | None, typer.Option("--ged", help="GED TSV (id_a id_b ged) for the graphs.")] = None,
         conv: Annotated[str | None, typer.Option("--conv", help="gcn, gin, sage or gat (default gin).")] = None,
-        model: Annotated[str, typer.Option("--model", help="biencoder or pair.")] = "biencoder",
+        model: Annotated[str, typer.Option("--model", help="biencoder (one vector per graph) or pair "
+                                                          "(SimGNN-style pair scorer).")] = "biencoder",
+        epochs: Epochs = None,
         sets: Annotated[list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")] = None,
         config: Annotated[Path | None, typer.Option("--config", help="JSON config file.")] = None,
-        seed: Annotated[int | None, typer.Option("--seed")] = None,
-        device: Annotated[str | None, typer.Option("--device", help="cpu, cuda or auto.")] = None,
-        threads: Annotated[int | None, typer.Option("--threads", help="Torch threads.")] = None,
+        seed: Seed = None,
+        device: Device = None,
+        threads: Threads = None,
         resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model "
-                                                                     "(its config; --set epochs=N more).")] = None,
-        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
+                                                                     "(its config; --epochs N more).")] = None,
+        quiet: Quiet = False,
+        as_json: Json = False,
+        force: Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)] = False,
     ) -> None:
-        """Train a graph similarity model on GED (bi-encoder or SimGNN-style pair model)."""
+        """Train a graph similarity model on GED (bi-encoder or SimGNN-style pair model).
+
+        Example: simlab train graph ged:AIDS700nef --out runs/aids --epochs 10
+        """
         from simlab.cli.main import guard_out
         from simlab.errors import ConfigError
 
@@ -138,7 +167,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         if model not in kinds:
             raise ConfigError(f"unknown --model {model!r}; valid: biencoder, pair")
         guard_out(out, kinds[model], force, inputs=[graphs, ged, config, resume])
-        opts = _options(sets, config, conv=conv, seed=seed, device=device, threads=threads)
+        opts = _options(sets, config, quiet, conv=conv, seed=seed, device=device, threads=threads, epochs=epochs)
         from simlab.graph.models import GraphBiEncoder, GraphPairModel
 
         classes = {"biencoder": GraphBiEncoder, "pair": GraphPairModel}
@@ -161,31 +190,50 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         m.save(out)
         h = m.history
         report_interrupted(h, out)
-        typer.echo(f"trained {model} ({m.config.conv}) for {len(h.get('epochs', []))} epochs, best dev rho "
-                   f"{h.get('best_dev')}; saved to {out}")
+        from simlab.cli.main import format_value
+
+        summary: dict[str, Any] = {"out": str(out), "kind": kinds[model], "conv": m.config.conv,
+                                   "epochs": len(h.get("epochs", [])), "best_epoch": h.get("best_epoch"),
+                                   "best_dev": h.get("best_dev")}
+        report = None
         if bench is not None:
             from simlab.evaluate import evaluate
 
-            typer.echo(evaluate(m, f"ged:{bench.name}").to_table())
+            report = evaluate(m, f"ged:{bench.name}")
+            summary["test"] = report.to_dict()
+
+        def human() -> None:
+            typer.echo(f"trained {model} ({m.config.conv}) for {summary['epochs']} epochs, best dev rho "
+                       f"{format_value(h.get('best_dev'))}; saved to {out}")
+            if report is not None:
+                typer.echo(report.to_table())
+
+        emit("train graph", summary, as_json, human)
 
     @train_app.command("nodes")
     def train_nodes(
         graph: Annotated[str, typer.Argument(help="One graph file, or Cora / CiteSeer (shared Planetoid data).")],
         out: Annotated[Path, typer.Option("--out", help="Output model directory.")],
         conv: Annotated[str | None, typer.Option("--conv", help="gcn, gin, sage or gat (default sage).")] = None,
+        epochs: Epochs = None,
         sets: Annotated[list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")] = None,
         config: Annotated[Path | None, typer.Option("--config", help="JSON config file.")] = None,
-        seed: Annotated[int | None, typer.Option("--seed")] = None,
-        device: Annotated[str | None, typer.Option("--device")] = None,
-        threads: Annotated[int | None, typer.Option("--threads")] = None,
-        features: Annotated[bool, typer.Option("--features", help="Fuse node features ('x' or 'text') with the "
+        seed: Seed = None,
+        device: Device = None,
+        threads: Threads = None,
+        features: Annotated[bool, typer.Option("--features", metavar=FLAG, help="Fuse node features ('x' or 'text') with the "
                                                                   "structure by feature propagation (SGC, no "
                                                                   "training; --set k=2 alpha=0 view=fused).")] = False,
         resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model on "
-                                                                     "the same graph (--set epochs=N).")] = None,
-        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
+                                                                     "the same graph (--epochs N).")] = None,
+        quiet: Quiet = False,
+        as_json: Json = False,
+        force: Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)] = False,
     ) -> None:
-        """Train unsupervised node embeddings (link prediction with negative sampling, or --features)."""
+        """Train unsupervised node embeddings (link prediction with negative sampling, or --features).
+
+        Example: simlab train nodes Cora --out runs/cora-nodes --epochs 100
+        """
         from simlab.cli.main import guard_out, resume_model
 
         if features:
@@ -195,7 +243,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             train_propagated(graph, out, _options(sets, config, threads=threads))
             return
         guard_out(out, "graph-nodes", force, inputs=[graph, config, resume])
-        opts = _options(sets, config, conv=conv, seed=seed, device=device, threads=threads)
+        opts = _options(sets, config, quiet, conv=conv, seed=seed, device=device, threads=threads, epochs=epochs)
         from simlab.graph.nodes import NodeEmbedder
 
         m = resume_model(resume, "graph-nodes", opts) if resume is not None else NodeEmbedder(opts)
@@ -210,8 +258,13 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         m.save(out)
         report_interrupted(m.history, out)
         lp = m.link_prediction() if m.test_pos.shape[1] else {}
-        typer.echo(f"trained {m.config.conv} node embeddings for {len(m.keys)} nodes; held-out link prediction "
-                   + " ".join(f"{k}={v:.4f}" for k, v in lp.items()) + f"; saved to {out}")
+        from simlab.cli.main import format_value
+
+        emit("train nodes", {"out": str(out), "kind": "graph-nodes", "conv": m.config.conv, "nodes": len(m.keys),
+                             "epochs": len(m.history.get("epochs", [])), "link_prediction": lp}, as_json,
+             lambda: typer.echo(f"trained {m.config.conv} node embeddings for {len(m.keys)} nodes; held-out link "
+                                "prediction " + " ".join(f"{k}={format_value(float(v))}" for k, v in lp.items())
+                                + f"; saved to {out}"))
 
     @app.command("rerank")
     def rerank_cmd(
@@ -219,16 +272,21 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         pair: Annotated[Path, typer.Argument(help="A graph pair model (re-ranker), or 'editpath' to re-rank by "
                                                   "edit-path search.")],
         query: Annotated[str, typer.Argument(help="A graph id of the bi-encoder's collection, or a graph file.")],
-        k: Annotated[int, typer.Option("-k")] = 10,
+        k: K = 10,
         candidates: Annotated[int, typer.Option("--candidates", help="Bi-encoder candidates to re-rank.")] = 100,
         blend: Annotated[float, typer.Option("--blend", help="Weight of the bi-encoder's score against the "
                                                              "re-ranker's (0: re-ranker only).")] = 0.5,
-        restarts: Annotated[int, typer.Option("--restarts", help="Random restarts of the 'editpath' re-ranker.")] = 8,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
+        restarts: Annotated[int, typer.Option("--restarts", min=1, help="Random restarts of the 'editpath' "
+                                                                        "re-ranker.")] = 8,
+        as_json: Json = False,
     ) -> None:
-        """Search the bi-encoder's collection and re-rank its top candidates with the pair model."""
+        """Search the bi-encoder's collection and re-rank its top candidates with the pair model.
+
+        Example: simlab rerank runs/aids-bi runs/aids-pair 12 -k 5
+        """
         from simlab.artifacts import load
-        from simlab.cli.main import echo_json, print_table
+        from simlab.cli.common import parse_key
+        from simlab.cli.main import print_table
         from simlab.errors import ConfigError
 
         bi = load(biencoder)
@@ -242,14 +300,12 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             pm = load(pair)
             if not hasattr(pm, "rerank"):
                 raise ConfigError(f"{pair}: a {type(pm).__name__} is not a graph pair model or 'editpath'")
-        q: Any = query
-        if query not in (bi.collection or []) and Path(query).exists():
+        coll = bi.collection or []
+        q: Any = parse_key(query, lambda key: key in coll)
+        if q not in coll and Path(query).exists():
             from simlab.graph.io import read_graph_file
 
             q = read_graph_file(query)
         hits = bi.most_similar(q, k=k, rerank=pm, candidates=candidates, blend=blend)
-        rows = [{"rank": i + 1, "key": key, "similarity": float(s)} for i, (key, s) in enumerate(hits)]
-        if as_json:
-            echo_json(rows)
-        else:
-            print_table(rows)
+        result = {"query": query, "hits": hit_rows(hits)}
+        emit("rerank", result, as_json, lambda: print_table(result["hits"]))

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from simlab.cli.common import Json, K, Quiet, Threads, emit, hit_rows, parse_key, progress
 from simlab.cli.main import FORCE_HELP
 
 WORD2VEC_SUFFIXES = (".txt", ".vec", ".bin")
@@ -75,14 +76,18 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         metric: Annotated[str, typer.Option("--metric", help="cosine, dot, euclidean or sqeuclidean.")] = "cosine",
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="Backend option key=value (efSearch=64, nprobe=16, efConstruction=80 ...).")] = None,
-        threads: Annotated[int | None, typer.Option("--threads")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-        force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
+        threads: Threads = None,
+        quiet: Quiet = False,
+        as_json: Json = False,
+        force: Annotated[bool, typer.Option("--force", metavar=" ", help=FORCE_HELP)] = False,
     ) -> None:
-        """Build an index over vectors and save it (then use simlab search)."""
+        """Build an index over vectors and save it (then use simlab search).
+
+        Example: simlab index build runs/w2v --out runs/w2v-hnsw --backend faiss --factory HNSW32
+        """
         import time
 
-        from simlab.cli.main import echo_json, guard_out, set_threads
+        from simlab.cli.main import guard_out, set_threads
 
         guard_out(out, "index", force, inputs=[vectors])
         from simlab.config import parse_overrides
@@ -100,34 +105,43 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         from simlab.index import Index
 
         t0 = time.perf_counter()
-        idx = Index(backend, metric, dim=vecs.dim, **options).add(vecs.keys, vecs.matrix)
+        idx = Index(backend, metric, dim=vecs.dim, **options)
+        with progress(f"index build ({backend})", total=len(vecs), unit="vec", quiet=quiet) as bar:
+            keys, mat, step = vecs.keys, vecs.matrix, 50_000
+            if len(keys) > step and backend == "faiss":
+                idx.train(mat)  # IVF/PQ learn from every vector (up to train_size), not the first batch
+            for i in range(0, len(keys), step):
+                idx.add(keys[i:i + step], mat[i:i + step])
+                bar.update(len(keys[i:i + step]))
         seconds = time.perf_counter() - t0
         idx.save(out)
         summary = {"out": str(out), "backend": idx.backend_name, "metric": idx.metric, "count": len(idx),
                    "dim": idx.dim, "settings": idx.settings, "nbytes": idx.nbytes, "build_seconds": seconds,
                    **({"factory": idx.config.factory} if idx.backend_name == "faiss" else {})}
-        if as_json:
-            echo_json(summary)
-        else:
-            what = f"faiss {idx.config.factory}" if idx.backend_name == "faiss" else idx.backend_name
-            typer.echo(f"indexed {len(idx)} vectors of dim {idx.dim} ({what}, {idx.metric}) in {seconds:.2f}s "
-                       f"-> {out}")
+        what = f"faiss {idx.config.factory}" if idx.backend_name == "faiss" else idx.backend_name
+        emit("index build", summary, as_json,
+             lambda: typer.echo(f"indexed {len(idx)} vectors of dim {idx.dim} ({what}, {idx.metric}) in "
+                                f"{seconds:.2f}s -> {out}"))
 
     @index_app.command("add")
     def add(
         index: Annotated[Path, typer.Argument(help="An index artifact (simlab index build).")],
         vectors: Annotated[Path, typer.Argument(help="A Vectors artifact directory or a word2vec .txt/.vec/.bin.")],
-        out: Annotated[Path | None, typer.Option("--out", help="Write here instead of updating INDEX.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+        out: Annotated[Path | None, typer.Option("--out", help="Write here instead of updating INDEX "
+                                                               "(default: INDEX itself).")] = None,
+        as_json: Json = False,
     ) -> None:
-        """Add vectors under new keys to a saved index (its backend, options and saved settings are kept)."""
+        """Add vectors under new keys to a saved index (its backend, options and saved settings are kept).
+
+        Example: simlab index add runs/idx runs/more-vectors
+        """
         from simlab.index import Index
 
         idx = Index.load(index)
         vecs = load_vectors(vectors)
         before = len(idx)
         idx.add(vecs.keys, vecs.matrix)
-        _save_update(idx, index, out, {"added": len(idx) - before}, as_json)
+        _save_update(idx, index, out, {"added": len(idx) - before}, as_json, "index add")
 
     @index_app.command("remove")
     def remove(
@@ -135,10 +149,14 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         keys: Annotated[list[str] | None, typer.Argument(help="Keys to remove.")] = None,
         keys_file: Annotated[Path | None, typer.Option(
             "--keys-file", help="A text file with one key per line (added to the KEYS given).")] = None,
-        out: Annotated[Path | None, typer.Option("--out", help="Write here instead of updating INDEX.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+        out: Annotated[Path | None, typer.Option("--out", help="Write here instead of updating INDEX "
+                                                               "(default: INDEX itself).")] = None,
+        as_json: Json = False,
     ) -> None:
-        """Remove keys from a saved index (unknown keys: error, nothing removed; saved settings kept)."""
+        """Remove keys from a saved index (unknown keys: error, nothing removed; saved settings kept).
+
+        Example: simlab index remove runs/idx movie film --json
+        """
         from simlab.errors import DataError
         from simlab.index import Index
 
@@ -156,48 +174,48 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         idx.remove(resolved)
         if idx.dead and idx.backend_name != "auto":
             idx.compact()  # graph indexes that cannot delete: rebuild without the tombstones
-        _save_update(idx, index, out, {"removed": before - len(idx)}, as_json)
+        _save_update(idx, index, out, {"removed": before - len(idx)}, as_json, "index remove")
 
-    def _save_update(idx: Any, index: Path, out: Path | None, what: dict[str, int], as_json: bool) -> None:
-        from simlab.cli.main import echo_json
+    def _save_update(idx: Any, index: Path, out: Path | None, what: dict[str, int], as_json: bool,
+                     command: str) -> None:
+        from simlab.cli.main import guard_out
 
+        if out is not None:
+            guard_out(out, "index", False, inputs=[index])
         dest = out or index
         idx.save(dest)
         summary = {"out": str(dest), **what, "count": len(idx), "backend": idx.backend_name,
                    "settings": idx.settings}
-        if as_json:
-            echo_json(summary)
-        else:
-            verb, n = next(iter(what.items()))
-            typer.echo(f"{verb} {n} vectors; {len(idx)} in the index ({idx.backend_name}, settings "
-                       f"{idx.settings or '-'}) -> {dest}")
+        verb, n = next(iter(what.items()))
+        emit(command, summary, as_json,
+             lambda: typer.echo(f"{verb} {n} vectors; {len(idx)} in the index ({idx.backend_name}, settings "
+                                f"{idx.settings or '-'}) -> {dest}"))
 
     @app.command("search")
     def search(
         index: Annotated[Path, typer.Argument(help="An index artifact (simlab index build).")],
         query: Annotated[str | None, typer.Argument(help="A key stored in the index.")] = None,
-        k: Annotated[int, typer.Option("-k", help="Number of neighbours.")] = 10,
+        k: K = 10,
         vector_file: Annotated[Path | None, typer.Option(
             "--vector-file", help="A .npy file with one query vector (dim,) or a batch (q, dim).")] = None,
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="Search setting for this call, key=value (efSearch=128, nprobe=32).")] = None,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
+        as_json: Json = False,
     ) -> None:
-        """Nearest neighbours of a stored key (itself excluded) or of query vectors from a .npy file."""
-        from simlab.cli.main import echo_json, print_table
+        """Nearest neighbours of a stored key (itself excluded) or of query vectors from a .npy file.
+
+        Example: simlab search runs/w2v-hnsw movie -k 5
+        """
+        from simlab.cli.main import print_table
         from simlab.config import parse_overrides
         from simlab.index import Index
 
         if (query is None) == (vector_file is None):
             raise typer.BadParameter("give a QUERY key or --vector-file (one of them)")
-        if k < 1:
-            raise typer.BadParameter("-k must be >= 1")
         idx = Index.load(index)
         overrides = check_search_settings(parse_overrides(set_ or []), len(idx))
         if query is not None:
-            key: Any = query
-            if key not in idx and query.lstrip("-").isdigit() and int(query) in idx:
-                key = int(query)  # integer keys (e.g. node ids)
+            key: Any = parse_key(query, lambda x: x in idx)  # "0" -> 0 for integer keys (node ids)
             batches = [(query, idx.most_similar(key, k, **overrides))]
         else:
             import numpy as np
@@ -207,10 +225,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             arr = read_npy(vector_file)
             hits = idx.search(np.atleast_2d(arr), k, **overrides)
             batches = [(f"{vector_file}[{i}]", hits[i]) for i in range(len(hits))]
-        results = [{"query": name, "hits": [{"rank": r + 1, "key": kk, "similarity": float(s)}
-                                            for r, (kk, s) in enumerate(h)]} for name, h in batches]
+        results = [{"query": name, "hits": hit_rows(h)} for name, h in batches]
         if as_json:
-            echo_json(results if len(results) > 1 else results[0])
+            emit("search", results if len(results) > 1 else results[0], as_json)
             return
         for res in results:
             if len(results) > 1:

@@ -19,7 +19,25 @@ from typing import Annotated, Any
 
 import typer
 
+from simlab.cli.common import (
+    FLAG,
+    Json,
+    K,
+    Oov,
+    Quiet,
+    Threads,
+    emit,
+    envelope,
+    hit_rows,
+    parse_key,
+    polish_help,
+    progress,
+    set_quiet,
+    show_library_warnings,
+)
 from simlab.errors import SimlabError
+
+__all__ = ["FLAG", "Json", "K", "Quiet", "Threads", "emit", "envelope", "hit_rows", "parse_key", "progress"]
 
 app = typer.Typer(
     name="simlab",
@@ -34,7 +52,7 @@ app.add_typer(train_app, name="train")
 
 _state: dict[str, Any] = {"debug": False}
 FORCE_HELP = "Replace an existing simlab artifact of another kind, or an input artifact (never anything else)."
-Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
+Force = Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)]
 CLI_MODULES = (
     "simlab.cli.index_cmds",
     "simlab.cli.text",
@@ -60,17 +78,36 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress at INFO level.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
-                                          callback=_version)] = False,
+    debug: Annotated[bool, typer.Option("--debug", metavar=FLAG, help="Show tracebacks of errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", metavar=FLAG, help="Log progress at INFO level.")]
+    = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar=FLAG, help="No progress bars or summary lines "
+                                        "(every command).")] = False,
+    version: Annotated[bool, typer.Option("--version", metavar=FLAG, help="Print the version and exit.",
+                                          is_eager=True, callback=_version)] = False,
 ) -> None:
     _state["debug"] = debug
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    set_quiet(quiet)
+    show_library_warnings(verbose)
 
 
-def echo_json(obj: Any) -> None:
-    """Print `obj` as JSON."""
+def _quiet_root() -> bool:
+    from simlab.cli.common import _quiet
+
+    return _quiet["root"]
+
+
+def format_value(v: Any) -> str:
+    """:func:`simlab.formatting.format_value` (imported when first used: ``simlab --help`` stays light)."""
+    from simlab.formatting import format_value as fmt
+
+    return fmt(v)
+
+
+def echo_json(obj: Any, command: str | None = None) -> None:
+    """Print `obj` as JSON; with `command`, wrapped in the envelope (prefer :func:`emit`)."""
+    if command is not None:
+        obj = envelope(command, obj)
     typer.echo(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
 
 
@@ -177,85 +214,218 @@ def set_threads(threads: int | None) -> None:
 
 @app.command("list")
 def list_cmd(
-    what: Annotated[str, typer.Argument(help="metrics, indexes, encoders, losses, evaluators, kinds or models")] = "metrics",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    what: Annotated[str, typer.Argument(help="What to list: metrics, indexes, encoders, losses, evaluators, kinds "
+                                             "or models.")] = "metrics",
+    as_json: Json = False,
 ) -> None:
-    """List registered components."""
+    """List registered components.
+
+    Example: simlab list evaluators
+    """
     from simlab.errors import UnknownNameError
     from simlab.registry import ALL
 
     if what not in ALL:
         raise UnknownNameError("registry", what, ALL)
     desc = ALL[what].describe()
-    if as_json:
-        echo_json(desc)
-    else:
-        print_table([{"name": k, "description": v} for k, v in desc.items()])
+    emit("list", desc, as_json,
+         lambda: print_table([{"name": k, "description": v} for k, v in desc.items()]))
 
 
 @app.command()
-def info(path: Annotated[Path, typer.Argument(help="An artifact directory.")],
-         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Show an artifact's manifest (kind, config, files, metrics); checksums are verified."""
+def info(path: Annotated[Path, typer.Argument(help="An artifact directory.")], as_json: Json = False) -> None:
+    """Show an artifact's manifest (kind, config, files, metrics); checksums are verified.
+
+    Example: simlab info runs/w2v
+    """
     from simlab.artifacts import info as _info
 
     data = _info(path)
-    if as_json:
-        echo_json(data)
-        return
-    typer.echo(f"{data['path']}: kind={data['kind']} format_version={data['format_version']}")
-    for k, v in data.get("config", {}).items():
-        typer.echo(f"  config.{k} = {v}")
-    for k, v in data.get("metrics", {}).items():
-        typer.echo(f"  metrics.{k} = {v}")
-    for name, f in data.get("files", {}).items():
-        typer.echo(f"  file {name}: {f['bytes']} bytes sha256={f['sha256'][:12]}")
+
+    def human() -> None:
+        typer.echo(f"{data['path']}: kind={data['kind']} format_version={data['format_version']}")
+        for k, v in data.get("config", {}).items():
+            typer.echo(f"  config.{k} = {v}")
+        for k, v in data.get("metrics", {}).items():
+            typer.echo(f"  metrics.{k} = {format_value(v)}")
+        for name, f in data.get("files", {}).items():
+            typer.echo(f"  file {name}: {format_value(f['bytes'])} bytes sha256={f['sha256'][:12]}")
+
+    emit("info", data, as_json, human)
+
+
+WORD_BENCHES = ("wordsim353", "simlex999", "analogies", "word-pairs")
+# what each kind can be asked (benchmark families of `simlab evaluate`); kinds not listed are not checked
+CAN: dict[str, tuple[str, ...]] = {
+    "word2vec": (*WORD_BENCHES, "pairs-file"),
+    "fasttext": (*WORD_BENCHES, "pairs-file"),
+    "graph-biencoder": ("ged",),
+    "graph-pair": ("ged",),
+    "graph-nodes": ("linkpred", "nodeclass"),
+    "sequence_siamese": ("ucr", "retrieval", "sick", "stsb", "pairs", "pairs-file"),
+}
+SPECIFIC = (*WORD_BENCHES, "ged", "linkpred", "nodeclass", "ucr", "imdb")
+HAS = {"word2vec": "word vectors", "fasttext": "word vectors", "graph-biencoder": "graph vectors",
+       "graph-pair": "graph pair scores", "graph-nodes": "node vectors", "sequence_siamese": "a sequence encoder"}
+
+
+def can_do(obj: Any) -> str:
+    """``can: similar KEY, embed FILE, evaluate ged`` -- what a loaded model supports, for error messages."""
+    kind = kind_of(obj)
+    can = []
+    if hasattr(obj, "most_similar"):
+        can.append("similar KEY")
+    if hasattr(obj, "most_similar_text") or hasattr(obj, "lookup"):
+        can.append("similar --text TEXT")
+    if hasattr(obj, "embed_file"):
+        can.append("embed FILE")
+    if kind in CAN:
+        can.append("evaluate " + "|".join(CAN[kind]))
+    return "can: " + (", ".join(can) if can else "nothing the CLI offers")
+
+
+def check_capable(obj: Any, bench: str) -> None:
+    """Refuse a benchmark the model cannot run, saying what the model is and what it can do.
+
+    Raises:
+        ConfigError: e.g. "a graph-nodes model has node vectors, not word vectors; it can: ...".
+    """
+    from simlab.errors import ConfigError
+
+    kind, family = kind_of(obj), bench.split(":", 1)[0]
+    if kind in CAN and family in SPECIFIC and family not in CAN[kind]:
+        needs = "word vectors" if family in WORD_BENCHES else f"what {family} evaluates"
+        raise ConfigError(f"a {kind} model has {HAS.get(kind, 'no ' + needs)}, not {needs}; it {can_do(obj)}")
+
+
+def load_model_or_vectors(path: Path) -> Any:
+    """An artifact directory (any kind), or a word2vec ``.txt``/``.vec``/``.bin`` file as Vectors."""
+    from simlab.cli.index_cmds import WORD2VEC_SUFFIXES, load_vectors
+
+    if not path.is_dir() and path.suffix.lower() in WORD2VEC_SUFFIXES:
+        return load_vectors(path)
+    from simlab.artifacts import load
+
+    return load(path)
+
+
+def kind_of(obj: Any) -> str:
+    """The artifact kind of a loaded object (``graph-nodes``, ``vectors``...), from the kinds registry."""
+    from simlab.registry import KINDS
+
+    cls = type(obj)
+    for name, target in KINDS._items.items():
+        if target is cls or (isinstance(target, str) and target == f"{cls.__module__}:{cls.__name__}"):
+            return name
+    return str(getattr(obj, "KIND", None) or cls.__name__)
+
+
+def _contains(obj: Any) -> Any:
+    def contains(key: Any) -> bool:
+        for target in (obj, getattr(obj, "vectors", None)):
+            with contextlib.suppress(Exception):
+                if target is not None and key in target:
+                    return True
+        return False
+
+    return contains
+
+
+def _text_hits(obj: Any, text: str, k: int, oov: str | None) -> Any:
+    """``similar --text``: the model's own text encoder, or for word models/vectors the mean of the vectors of
+    the text's tokens (simlab's tokenizer; unknown words skipped unless ``--oov error``)."""
+    from simlab.errors import ConfigError, DataError
+
+    if hasattr(obj, "most_similar_text"):
+        if oov is not None:
+            raise ConfigError(f"--oov applies to word models; a {kind_of(obj)} artifact {can_do(obj)}")
+        return obj.most_similar_text(text, k=k)
+    if not (hasattr(obj, "lookup") or kind_of(obj) == "vectors"):
+        raise ConfigError(f"a {kind_of(obj)} model cannot embed free text; it {can_do(obj)}")
+    from simlab.text.corpus import tokenize
+
+    toks = tokenize(text)
+    contains = _contains(obj)
+    unknown = [t for t in toks if not contains(t)]
+    if hasattr(obj, "lookup"):
+        pol = oov or ("subword" if getattr(obj.config, "oov", "") == "subword" else "skip")
+        known, _mat, skipped = obj.lookup(toks, pol)
+    else:
+        if unknown and oov == "error":
+            raise DataError(f"unknown word(s) {', '.join(map(repr, unknown[:5]))} in --text")
+        known, skipped = [t for t in toks if contains(t)], unknown
+    if skipped:
+        logging.getLogger("simlab.cli").warning("--text: left out %d unknown word(s): %s", len(skipped),
+                                                ", ".join(skipped[:10]))
+    if not known:
+        raise DataError(f"no known word in --text {text[:60]!r}")
+    if hasattr(obj, "lookup"):
+        return obj.most_similar(toks, k=k, oov=pol)
+    return obj.most_similar(known, k=k)
 
 
 @app.command()
 def similar(
-    model: Annotated[Path, typer.Argument(help="A model or vectors artifact.")],
+    model: Annotated[Path, typer.Argument(help="A model or vectors artifact, or a word2vec .txt/.vec/.bin file.")],
     query: Annotated[list[str] | None, typer.Argument(help="A key; two keys (A B) print their similarity.")] = None,
-    k: Annotated[int, typer.Option("-k", help="Number of neighbours.")] = 10,
-    text: Annotated[str | None, typer.Option("--text", help="Free text (document and sentence models).")] = None,
-    analogy: Annotated[tuple[str, str, str] | None, typer.Option("--analogy", help="a b c: a is to b as c is to ?")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    k: K = 10,
+    text: Annotated[str | None, typer.Option("--text", help="Free text, embedded with the model's own tokenizer "
+                                             "(word models: the mean of its words' vectors).")] = None,
+    analogy: Annotated[tuple[str, str, str] | None, typer.Option("--analogy", metavar="A B C",
+                                                                 help="a is to b as c is to ?")] = None,
+    oov: Oov = None,
+    as_json: Json = False,
 ) -> None:
-    """Nearest neighbours of a query, the similarity of two items, or an analogy."""
-    from simlab.artifacts import load
+    """Nearest neighbours of a query, the similarity of two items, or an analogy.
 
-    obj = load(model)
+    Example: simlab similar runs/w2v movie -k 5
+    """
+    from simlab.errors import ConfigError
+
+    obj = load_model_or_vectors(model)
     query = query or []
+    if oov is not None and not hasattr(obj, "lookup") and text is None:
+        raise ConfigError(f"--oov applies to word models (word2vec, fasttext); a {kind_of(obj)} artifact "
+                          f"{can_do(obj)}")
+    kw = {"oov": oov} if oov is not None and hasattr(obj, "lookup") else {}
+    needed = "similarity" if len(query) == 2 and text is None else "most_similar"
+    if not analogy and text is None and not hasattr(obj, needed):
+        raise ConfigError(f"a {kind_of(obj)} model has no {needed.replace('_', ' ')}; it {can_do(obj)}")
+    contains = _contains(obj)
     if analogy:
         vecs = getattr(obj, "vectors", obj)
-        hits = vecs.analogy(*analogy, k=k)
+        if not hasattr(vecs, "analogy"):
+            raise ConfigError(f"a {kind_of(obj)} model has no word vectors for analogies; it {can_do(obj)}")
+        result = {"query": " : ".join(analogy[:2]) + f" :: {analogy[2]} : ?", "hits": hit_rows(vecs.analogy(*analogy, k=k))}
     elif len(query) == 2 and text is None:
-        score = obj.similarity(query[0], query[1])
-        if as_json:
-            echo_json({"a": query[0], "b": query[1], "similarity": score})
-        else:
-            typer.echo(f"{score:.6f}")
+        a, b = (parse_key(q, contains) for q in query)
+        score = float(obj.similarity(a, b, **kw))
+        emit("similar", {"a": query[0], "b": query[1], "similarity": score}, as_json, lambda: typer.echo(format_value(score)))
         return
     elif text is not None:
-        hits = obj.most_similar_text(text, k=k) if hasattr(obj, "most_similar_text") else obj.most_similar(text, k=k)
+        result = {"query": text, "hits": hit_rows(_text_hits(obj, text, k, oov))}
     elif len(query) == 1:
-        hits = obj.most_similar(query[0], k=k)
+        key = parse_key(query[0], contains)
+        result = {"query": query[0], "hits": hit_rows(obj.most_similar(key, k=k, **kw))}
     else:
         raise typer.BadParameter("give one key, two keys, --text or --analogy")
-    rows = [{"rank": i + 1, "key": key, "similarity": float(s)} for i, (key, s) in enumerate(hits)]
-    if as_json:
-        echo_json(rows)
-    else:
-        print_table(rows)
+    emit("similar", result, as_json, lambda: print_table(result["hits"]))
 
 
 @app.command()
 def embed(
     model: Annotated[Path, typer.Argument(help="A trained model artifact.")],
-    input: Annotated[Path, typer.Argument(help="Items to embed (format depends on the model).")],
+    input: Annotated[Path, typer.Argument(help="Items to embed: words one a line (word models), documents "
+                                               "(doc2vec, sif), sentences or series (siamese), graphs.")],
     out: Annotated[Path, typer.Option("--out", help="Output Vectors artifact directory (new, or a vectors "
                                                     "artifact to replace); Parquet parts with --engine or a "
                                                     ".parquet input/output.")],
+    oov: Oov = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents inferred per batch "
+                                                                        "(doc2vec).")] = 256,
+    threads: Threads = None,
+    quiet: Quiet = False,
+    as_json: Json = False,
     force: Force = False,
     # streaming path (simlab.cli.scale): JSONL/TSV/Parquet in, Parquet id + vector out, on an engine
     engine: Annotated[str | None, typer.Option("--engine", help="Stream on 'local' or 'ray' (Parquet out).")] = None,
@@ -265,20 +435,39 @@ def embed(
     id_field: Annotated[str | None, typer.Option("--id-field", help="Streaming: id field/column.")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="Streaming: auto, text, jsonl, tsv, csv, parquet.")] = None,
 ) -> None:
-    """Embed items from a file with a trained model; writes a Vectors artifact (or Parquet parts, streaming)."""
-    from simlab.artifacts import load
+    """Embed items from a file with a trained model; writes a Vectors artifact (or Parquet parts, streaming).
+
+    Example: simlab embed runs/d2v reviews.txt --out runs/review-vectors
+    """
+    import inspect
+
     from simlab.cli.scale import embed_streaming, wants_engine
+    from simlab.errors import ConfigError
 
     if wants_engine(engine, address, cpus, input, out) or any(x is not None for x in (fmt, field, id_field)):
-        embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto", overwrite=force)
+        embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto", overwrite=force,
+                        as_json=as_json)
         return
     guard_out(out, "vectors", force, inputs=(model, input))
-    obj = load(model)
+    set_threads(threads)
+    obj = load_model_or_vectors(model)
     if not hasattr(obj, "embed_file"):
-        raise SimlabError(f"{model}: a {type(obj).__name__} cannot embed files")
-    vecs = obj.embed_file(input)
+        raise SimlabError(f"{model}: a {kind_of(obj)} artifact cannot embed files; it {can_do(obj)}")
+    params = inspect.signature(obj.embed_file).parameters
+    kw: dict[str, Any] = {}
+    if oov is not None:
+        if "oov" not in params:
+            raise ConfigError(f"--oov applies to word models (word2vec, fasttext), not a {kind_of(obj)}")
+        kw["oov"] = oov
+    if "batch_size" in params:
+        kw["batch_size"] = batch_size
+    with progress(f"embed {input.name}", unit="item", quiet=quiet) as bar:
+        if "progress" in params:
+            kw["progress"] = bar.update
+        vecs = obj.embed_file(input, **kw)
     vecs.save(out)
-    typer.echo(f"wrote {len(vecs)} vectors of dim {vecs.dim} to {out}")
+    emit("embed", {"out": str(out), "count": len(vecs), "dim": vecs.dim}, as_json,
+         lambda: typer.echo(f"wrote {format_value(len(vecs))} vectors of dim {vecs.dim} to {out}"))
 
 
 @app.command()
@@ -287,23 +476,29 @@ def evaluate(
                                                "for GED benchmarks).")],
     bench: Annotated[str, typer.Argument(help="Benchmark name (simlab list evaluators), NAME:ARG, or a file.")],
     graphs: Annotated[Path | None, typer.Option("--graphs", help="Graphs file for GED benchmarks.")] = None,
-    edit_path: Annotated[int | None, typer.Option("--edit-path", help="Graph models: refine the scores with "
-                                                                     "edit-path bounds (N random restarts).")] = None,
+    edit_path: Annotated[int | None, typer.Option("--edit-path", min=1, help="Graph models: refine the scores with "
+                                                  "edit-path bounds (N random restarts).")] = None,
     blend: Annotated[float, typer.Option("--blend", help="With --edit-path: weight of the model's estimate.")] = 0.5,
     train: Annotated[Path | None, typer.Option("--train", help="Labelled training split for knn:TEST_FILE "
                                                                "(UCR TSV, .ts, .npy).")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    threads: Threads = None,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
-    """Evaluate a model on a benchmark and print the report."""
-    from simlab.artifacts import load
+    """Evaluate a model on a benchmark and print the report.
+
+    Example: simlab evaluate runs/w2v wordsim353
+    """
     from simlab.evaluate import evaluate as _evaluate
 
+    set_threads(threads)
     if str(model) == "editpath":
         from simlab.graph.refine import EditPathScorer
 
         obj: Any = EditPathScorer(restarts=8 if edit_path is None else edit_path, blend=0.0)
     else:
-        obj = load(model)
+        obj = load_model_or_vectors(model)
+        check_capable(obj, bench)
         if edit_path is not None:
             from simlab.graph.refine import EditPathScorer
 
@@ -311,20 +506,29 @@ def evaluate(
     opts: dict[str, Any] = {"graphs": graphs} if graphs is not None else {}
     if train is not None:
         opts["train"] = train
-    report = _evaluate(obj, bench, **opts)
-    if as_json:
-        echo_json(report.to_dict())
-    else:
-        typer.echo(report.to_table())
+    with progress(f"evaluate {bench}", total=1, unit="benchmark", quiet=quiet) as bar:
+        report = _evaluate(obj, bench, **opts)
+        bar.update(1, **{report.primary: report.value})
+    emit("evaluate", report.to_dict(), as_json, lambda: typer.echo(report.to_table()))
+
+
+DEMO_SECTIONS = ("core", "text", "sequence", "graph", "fusion")  # simlab.demo.SECTION_MODULES (tested)
 
 
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Directory for report.html and artifacts.")] = Path("runs/demo"),
-    quick: Annotated[bool, typer.Option("--quick", help="Smaller settings (for tests).")] = False,
-    sections: Annotated[str | None, typer.Option("--sections", help="Comma-separated subset of sections.")] = None,
+    quick: Annotated[bool, typer.Option("--quick", metavar=FLAG, help="Smaller settings (for tests).")] = False,
+    sections: Annotated[str | None, typer.Option("--sections", help="Comma-separated subset of sections: "
+                                                 + ", ".join(DEMO_SECTIONS) + " (default: all).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of every section.")] = 0,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
-    """Run the end-to-end demo on bundled data; print a results table and write DIR/report.html."""
+    """Run the end-to-end demo on bundled data; print a results table and write DIR/report.html.
+
+    Example: simlab demo --out runs/demo --sections text,index
+    """
     from simlab.demo import run_demo
     from simlab.errors import DataError
 
@@ -333,14 +537,20 @@ def demo(
     if out.is_dir() and any(out.iterdir()) and not (out / "report.html").is_file():
         raise DataError("is a folder with other files (not an earlier demo); choose a new --out", out)
 
-    result = run_demo(out, quick=quick, sections=sections.split(",") if sections else None,
-                      on_event=lambda msg: typer.echo(msg, err=True))
-    for sec in result.sections:
-        typer.echo(f"\n== {sec.title} ({sec.seconds:.1f}s)")
-        print_table(sec.rows)
-    typer.echo(f"\nreport: {result.report_path}")
-    for note in result.notes:
-        typer.echo(note)
+    quiet = quiet or _quiet_root()
+    result = run_demo(out, quick=quick, sections=sections.split(",") if sections else None, seed=seed,
+                      on_event=None if quiet else (lambda msg: typer.echo(msg, err=True)))
+
+    def human() -> None:
+        for sec in result.sections:
+            typer.echo(f"\n== {sec.title} ({sec.seconds:.1f}s)")
+            print_table(sec.rows)
+        typer.echo(f"\nreport: {result.report_path}")
+        for note in result.notes:
+            typer.echo(note)
+
+    emit("demo", {"report": str(result.report_path), "notes": list(result.notes), "sections": [
+        {"title": s.title, "seconds": s.seconds, "rows": s.rows} for s in result.sections]}, as_json, human)
 
 
 for _mod in CLI_MODULES:
@@ -406,14 +616,13 @@ def main(argv: list[str] | None = None) -> None:
 def _run(args: list[str]) -> None:
     """Run the app; every failure becomes one line and an exit code (see :func:`main`)."""
     try:
-        cmd = typer.main.get_command(app)
+        cmd = polish_help(typer.main.get_command(app))
         with cmd.make_context("simlab", args) as ctx:  # not cmd.main: it turns Ctrl-C into a silent Abort
             cmd.invoke(ctx)
     except SimlabError as exc:
         if _state["debug"]:
             raise
-        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
-        sys.exit(1)
+        _fail(args, " ".join(str(exc).split()).replace("oov='skip'", "--oov skip"), 1)  # the CLI's words
     except BrokenPipeError:  # the reader of stdout went away (`simlab ... | head`): stop quietly, like SIGPIPE
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -421,20 +630,28 @@ def _run(args: list[str]) -> None:
     except KeyboardInterrupt as exc:
         if _state["debug"]:
             raise
-        typer.echo("interrupted", err=True)
-        sys.exit(143 if isinstance(exc, Terminated) else 130)
+        _fail(args, "interrupted", 143 if isinstance(exc, Terminated) else 130, prefix="")
     except Exception as exc:
         # click (vendored by typer) usage errors: duck-typed so no private module is imported
         name = type(exc).__name__
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
-            sys.exit(exc.exit_code)
+            msg = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            _fail(args, " ".join(str(msg).split()), exc.exit_code, echo=False)
         if name == "Exit":
             sys.exit(getattr(exc, "exit_code", 0))
         if name == "Abort":
-            typer.echo("interrupted", err=True)
-            sys.exit(143 if isinstance(exc.__context__, Terminated) else 130)
+            _fail(args, "interrupted", 143 if isinstance(exc.__context__, Terminated) else 130, prefix="")
         if _state["debug"]:
             raise
-        typer.echo(f"error: {_command_name(args)}: {_one_line(exc)} (--debug shows the traceback)", err=True)
-        sys.exit(1)
+        _fail(args, f"{_command_name(args)}: {_one_line(exc)} (--debug shows the traceback)", 1)
+
+
+def _fail(args: list[str], message: str, code: int, prefix: str = "error: ", echo: bool = True) -> None:
+    """Exit `code` after one line on stderr; with ``--json`` also the failure envelope on stdout."""
+    if echo:
+        typer.echo(f"{prefix}{message}", err=True)
+    if "--json" in args and code:
+        typer.echo(json.dumps(envelope(_command_name(args), {"error": message, "exit_code": code}, ok=False),
+                              indent=2, ensure_ascii=False))
+    sys.exit(code)

@@ -24,7 +24,7 @@ def wants_engine(engine: str | None, address: str | None, cpus: int | None, *pat
 
 def embed_streaming(model: Path, input: Path, out: Path, engine: str | None, address: str | None,
                     cpus: int | None, field: str | None = None, id_field: str | None = None,
-                    fmt: str = "auto", overwrite: bool = False) -> None:
+                    fmt: str = "auto", overwrite: bool = False, as_json: bool = False) -> None:
     """``simlab embed`` on an engine: Parquet shards of id + vector, progress in rows/s."""
     from simlab.scale.batch_embed import embed
 
@@ -36,12 +36,15 @@ def embed_streaming(model: Path, input: Path, out: Path, engine: str | None, add
         tail += f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} rows/s, engine {res.engine})"
     else:
         tail += " (already complete)"
-    typer.echo(f"wrote {res.rows} vectors of dim {res.dim} to {out} as {res.shards} Parquet part(s){tail}")
+    from simlab.cli.common import emit
+
+    emit("embed", {**res.__dict__, "out": str(out)}, as_json,
+         lambda: typer.echo(f"wrote {res.rows} vectors of dim {res.dim} to {out} as {res.shards} Parquet part(s){tail}"))
 
 
 def ged_on_engine(graphs: Any, out: Path, pair_list: list[tuple[str, str]] | None, method: str, engine: str,
                   address: str | None, cpus: int | None, timeout: float, restarts: int,
-                  label_attr: str | None) -> None:
+                  label_attr: str | None, as_json: bool = False) -> None:
     """``simlab ged`` on an engine: pairs in resumable chunks across workers (`graphs`: a GraphSet or path)."""
     from simlab.scale.all_pairs import pairs
 
@@ -49,7 +52,10 @@ def ged_on_engine(graphs: Any, out: Path, pair_list: list[tuple[str, str]] | Non
                 timeout=timeout, restarts=restarts, label_attr=label_attr, progress=None)
     speed = f" in {res.seconds:.1f}s ({res.pairs_per_second:,.0f} pairs/s, engine {res.engine})" if res.seconds \
         else " (already complete)"
-    typer.echo(f"wrote {res.pairs} pairs to {out} ({res.exact} proven exact){speed}")
+    from simlab.cli.common import emit
+
+    emit("ged", {**res.__dict__, "out": str(out)}, as_json,
+         lambda: typer.echo(f"wrote {res.pairs} pairs to {out} ({res.exact} proven exact){speed}"))
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -62,7 +68,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         b: Annotated[Path, typer.Argument(help="The collection searched (same forms).")],
         out: Annotated[Path, typer.Option("--out", help="Output directory of Parquet parts (id, neighbors, "
                                                         "scores); resumed if interrupted.")],
-        k: Annotated[int, typer.Option("-k", help="Neighbours per query.")] = 10,
+        k: Annotated[int, typer.Option("-k", min=1, help="Neighbours per query.")] = 10,
         metric: Annotated[str, typer.Option("--metric", help="cosine, dot, euclidean or sqeuclidean.")] = "cosine",
         method: Annotated[str, typer.Option("--method", help="'exact' or 'hnsw' (FAISS HNSW32 per shard).")] = "exact",
         engine: Annotated[str, typer.Option("--engine", help=ENGINE_HELP)] = "local",
@@ -73,9 +79,13 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         shard_rows: Annotated[int, typer.Option("--shard-rows", help="Collection rows per index (must fit one "
                                                                      "worker's memory).")] = 250_000,
         ef_search: Annotated[int | None, typer.Option("--ef-search", help="HNSW search breadth (default 64).")] = None,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
+        as_json: Annotated[bool, typer.Option("--json", metavar=" ", help="Print the summary as one JSON "
+                                              "envelope {command, ok, result}.")] = False,
     ) -> None:
-        """k-NN join: for every vector of A, its k most similar vectors of B (exact or HNSW per shard)."""
+        """k-NN join: for every vector of A, its k most similar vectors of B (exact or HNSW per shard).
+
+        Example: simlab join runs/emb runs/emb -k 10 --out runs/knn
+        """
         from simlab.cli.main import echo_json
         from simlab.scale.knn_join import join
 
@@ -83,7 +93,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         res = join(a, b, k, out=out, metric=metric, method=method, engine=engine, address=address, cpus=cpus,
                    block_rows=block_rows, shard_rows=shard_rows, search_options=search, progress=None)
         if as_json:
-            echo_json({**res.__dict__, "rows_per_second": res.rows_per_second})
+            echo_json({**res.__dict__, "rows_per_second": res.rows_per_second}, "join")
             return
         speed = f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} queries/s, engine {res.engine})" \
             if res.seconds else " (already complete)"

@@ -29,19 +29,23 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         dev: Annotated[str | None, typer.Option("--dev", help="Dev data for early stopping (same kind).")] = None,
         config: Annotated[Path | None, typer.Option("--config", help="JSON config file (SiameseConfig keys).")] = None,
         set_: Annotated[list[str] | None, typer.Option("--set", help="key=value config override (repeatable).")] = None,
-        seed: Annotated[int | None, typer.Option("--seed")] = None,
+        seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: the config's, 0).")] = None,
         device: Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = None,
-        threads: Annotated[int | None, typer.Option("--threads", help="Torch threads (default: 1 on CPU, "
+        threads: Annotated[int | None, typer.Option("--threads", min=1, help="Torch threads (default: 1 on CPU, "
                                                                        "fastest for these small models).")] = None,
         fallback: Annotated[str | None, typer.Option("--fallback", help="auto (default): ship the learned, "
                             "classical (Euclidean/DTW) or blended similarity that validates best on a hold-out "
                             "of the training series; off: always the learned one.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the training summary as JSON.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", metavar=" ", help="Print the training summary as one JSON "
+                                              "envelope {command, ok, result}.")] = False,
         resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model "
                                                                      "(--set epochs=N more).")] = None,
         force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
-        """Train a Siamese recurrent encoder and save it (then use simlab similar / embed / evaluate)."""
+        """Train a Siamese recurrent encoder and save it (then use simlab similar / embed / evaluate).
+
+        Example: simlab train siamese ucr:GunPoint --out runs/gru-gunpoint --set epochs=20
+        """
         from simlab.cli.main import echo_json, guard_out, set_threads
         from simlab.config import load_config_file, parse_overrides
 
@@ -76,7 +80,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                     if not k.startswith("blend_")}})
         unit = {"triplets": "triplets", "labelled": "items"}.get(str(summary["data_kind"]), "pairs")
         if as_json:
-            echo_json(summary)
+            echo_json(summary, "train siamese")
         else:
             typer.echo(f"trained {model.config.encoder} siamese ({model.modality}, dim {model.dim}, loss {summary['loss']}, "
                        f"{summary['epochs']} epochs, final loss {summary['final_loss']:.4f}, "

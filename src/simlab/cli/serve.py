@@ -46,7 +46,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         artifacts: Annotated[list[str] | None, typer.Argument(
             help="Artifact directories to serve (PATH or NAME=PATH); none: collections only.")] = None,
         host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = "127.0.0.1",
-        port: Annotated[int, typer.Option("--port")] = 8000,
+        port: Annotated[int, typer.Option("--port", help="TCP port to listen on.")] = 8000,
         data: Annotated[Path, typer.Option("--data", help="Directory of the durable collections.")] = Path(
             "simlab-data"),
         api_key: Annotated[str | None, typer.Option(
@@ -55,7 +55,10 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         compact_min: Annotated[int, typer.Option(
             "--compact-min", help="Delta rows + tombstones of a collection that trigger a compaction.")] = 2000,
     ) -> None:
-        """Serve models and collections over HTTP with a web explorer at / (API docs at /docs)."""
+        """Serve models and collections over HTTP with a web explorer at / (API docs at /docs).
+
+        Example: simlab serve runs/w2v words=runs/w2v-hnsw --port 8000
+        """
         from simlab._deps import require
 
         require("uvicorn")

@@ -142,7 +142,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved "
                                                         "model on CORPUS.")] = None,
             seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
-            threads: Annotated[int | None, typer.Option("--threads", help="Worker threads.")] = None,
+            threads: Annotated[int | None, typer.Option("--threads", min=1, help="Worker threads.")] = None,
             epochs: Annotated[int | None, typer.Option("--epochs", help="Epochs of this run.")] = None,
             format: Annotated[str, typer.Option("--format", help="auto, text, jsonl, tsv, csv, dir.")] = "auto",
             field: Annotated[str, typer.Option("--field", help="JSONL field with the text.")] = "text",
@@ -154,7 +154,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             tokenizer: Annotated[str | None, typer.Option("--tokenizer", help="simlab (default), whitespace or "
                                                           "regex:PATTERN; saved with the model and applied to "
                                                           "query texts.")] = None,
-            as_json: Annotated[bool, typer.Option("--json")] = False,
+            as_json: Annotated[bool, typer.Option("--json", metavar=" ", help="Print the summary as one JSON "
+                                                  "envelope {command, ok, result}.")] = False,
             force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         ) -> None:
             from simlab.cli.main import echo_json, guard_out, set_threads
@@ -165,7 +166,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                        threads=threads, epochs=epochs, format=format, field=field, column=column,
                                        corpus_file=corpus_file, tokenizer=tokenizer)
             if as_json:
-                echo_json(summary)
+                echo_json(summary, f"train {kind}")
                 report_interrupted(summary, out)
                 return
             if kind in _ONE_PASS:
@@ -197,13 +198,20 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         cmd.__doc__ = doc
         train_app.command(kind)(cmd)
 
-    make("word2vec", "Train (or --resume) Word2Vec word vectors on text files.")
-    make("fasttext", "Train (or --resume) FastText word vectors with character n-grams.")
-    make("doc2vec", "Train Doc2Vec document vectors (PV-DBOW / PV-DM) on text files.")
-    make("tfidf", "Fit TF-IDF document vectors (sparse; cosine similarity) on text files.")
-    make("bm25", "Fit a BM25 / BM25+ search model on text files.")
-    make("lsi", "Fit LSI / LSA (truncated SVD of TF-IDF) document vectors on text files.")
+    make("word2vec", "Train (or --resume) Word2Vec word vectors on text files.\n\n"
+         "Example: simlab train word2vec corpus.txt --out runs/w2v --epochs 5")
+    make("fasttext", "Train (or --resume) FastText word vectors with character n-grams.\n\n"
+         "Example: simlab train fasttext corpus.txt --out runs/ft --set dim=100")
+    make("doc2vec", "Train Doc2Vec document vectors (PV-DBOW / PV-DM) on text files.\n\n"
+         "Example: simlab train doc2vec reviews.txt --out runs/d2v --epochs 10")
+    make("tfidf", "Fit TF-IDF document vectors (sparse; cosine similarity) on text files.\n\n"
+         "Example: simlab train tfidf reviews.txt --out runs/tfidf --set sublinear_tf=true")
+    make("bm25", "Fit a BM25 / BM25+ search model on text files.\n\n"
+         "Example: simlab train bm25 reviews.txt --out runs/bm25")
+    make("lsi", "Fit LSI / LSA (truncated SVD of TF-IDF) document vectors on text files.\n\n"
+         "Example: simlab train lsi reviews.txt --out runs/lsi --set dim=200")
     make("hybrid", "Fit a sparse + dense hybrid (TF-IDF + LSI by default; fusion weight learned on "
-                   "label-free pseudo-pairs of held-out documents).")
+                   "label-free pseudo-pairs of held-out documents).\n\n"
+                   "Example: simlab train hybrid reviews.txt --out runs/hybrid")
     make("docs", "Document similarity with no choices to make: picks TF-IDF, LSI, Doc2Vec or the hybrid by "
-                 "label-free pseudo-pairs.")
+                 "label-free pseudo-pairs.\n\nExample: simlab train docs reviews.txt --out runs/docs")

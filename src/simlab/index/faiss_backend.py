@@ -170,6 +170,7 @@ class FaissBackend:
         if self.config.train_size is not None and len(x) > self.config.train_size:
             rng = np.random.default_rng(self.config.seed)
             x = x[np.sort(rng.choice(len(x), self.config.train_size, replace=False))]
+        _quiet_clustering(self._raw, self._core, len(x), self.config.factory)
         try:
             self._raw.train(np.ascontiguousarray(x))
         except RuntimeError as exc:
@@ -349,3 +350,28 @@ class FaissBackend:
             b._apply(name, v)
         return b
 
+
+
+MIN_POINTS_PER_CENTROID = 39  # FAISS's default: below it k-means prints a C++ WARNING on stderr
+
+
+def _quiet_clustering(raw: Any, core: Any, n: int, factory: str) -> None:
+    """Silence FAISS's C++ "WARNING clustering N points to K centroids" (printed once per k-means, eight times
+    for a PQ) and say it once, through simlab's logger, when there are fewer training vectors than k-means
+    wants."""
+    faiss = _faiss()
+    ks = []
+    for owner in (faiss.try_extract_index_ivf(raw), core):
+        if owner is None:
+            continue
+        if hasattr(owner, "cp") and hasattr(owner, "nlist"):
+            owner.cp.min_points_per_centroid = 1
+            ks.append(int(owner.nlist))
+        pq = getattr(owner, "pq", None)
+        if pq is not None and hasattr(pq, "cp"):
+            pq.cp.min_points_per_centroid = 1
+            ks.append(1 << int(pq.nbits))
+    if ks and n < MIN_POINTS_PER_CENTROID * max(ks):
+        log.warning("faiss %s: training on %d vectors, fewer than the %d per centroid k-means wants (%d "
+                    "centroids); the index may be poor (more vectors or fewer lists/bits)", factory, n,
+                    MIN_POINTS_PER_CENTROID, max(ks))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -362,17 +362,28 @@ class Doc2Vec:
         """Trained documents most similar to a free text (inferred)."""
         return self.vectors.most_similar(self.infer(text), k)
 
-    def embed_file(self, path: str | Path) -> Vectors:
-        """Inferred vectors of the documents of a corpus file (keys = document ids ``"<file>:<line>"``)."""
+    def embed_file(self, path: str | Path, *, batch_size: int = 256,
+                   progress: Callable[[int], None] | None = None) -> Vectors:
+        """Inferred vectors of the documents of a corpus file (keys = document ids ``"<file>:<line>"``).
+
+        Documents are read and inferred `batch_size` at a time; ``progress(n)`` is called after each batch
+        with the number of documents it held (the CLI's bar).
+        """
+        from itertools import islice
+
         from simlab.text.corpus import TextCorpus
 
         ids, rows, empty = [], [], 0
-        for doc_id, toks in TextCorpus(path, tokenizer=self.config.tokenizer).documents():
-            try:
-                rows.append(self.infer(toks))
-                ids.append(doc_id)
-            except DataError:
-                empty += 1
+        docs = iter(TextCorpus(path, tokenizer=self.config.tokenizer).documents())
+        while batch := list(islice(docs, max(1, batch_size))):
+            for doc_id, toks in batch:
+                try:
+                    rows.append(self.infer(toks))
+                    ids.append(doc_id)
+                except DataError:
+                    empty += 1
+            if progress is not None:
+                progress(len(batch))
         if empty:
             log.warning("%s: %d document(s) without a known word were left out", path, empty)
         if not rows:
