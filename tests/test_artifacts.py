@@ -93,3 +93,24 @@ def test_no_pickle_in_source():
             assert re.search(r"class \w+\(pickle\.Unpickler\)", text) and "def find_class" in text, f
         for call in re.findall(r"torch\.load\([^)]*\)", text):
             assert "weights_only=True" in call, f
+
+
+def test_renamed_kinds_keep_loading_under_their_old_names(tmp_path):
+    """Kind names are hyphenated (sequence-siamese, sparse-vectors, random-projection); artifacts saved
+    before the rename, with the underscore names, still load and count as the same kind for --out."""
+    import json
+
+    import numpy as np
+
+    from simlab.artifacts import artifact_kind, check_out, load
+    from simlab.reduce import RandomProjection
+
+    rp = RandomProjection(4, seed=0).fit(np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32))
+    rp.save(tmp_path / "rp")
+    man = json.loads((tmp_path / "rp" / "simlab.json").read_text())
+    assert man["kind"] == "random-projection"
+    man["kind"] = "random_projection"
+    (tmp_path / "rp" / "simlab.json").write_text(json.dumps(man))
+    assert artifact_kind(tmp_path / "rp") == "random-projection"
+    assert isinstance(load(tmp_path / "rp"), RandomProjection)
+    check_out(tmp_path / "rp", "random-projection")  # same kind: may be replaced

@@ -234,6 +234,13 @@ def _clean_leftovers(path: Path) -> None:
 
 
 # -- what may be written where ---------------------------------------------------------------------------------
+def canonical_kind(kind: str) -> str:
+    """The registered name of an artifact kind (kinds renamed since keep loading under their old names)."""
+    from simlab.registry import KINDS
+
+    return KINDS.canonical(kind) if kind in KINDS else kind
+
+
 def artifact_kind(path: str | Path) -> str | None:
     """The kind of the simlab artifact at `path`, or None when it is not one (nothing is verified)."""
     p = Path(path)
@@ -245,7 +252,7 @@ def artifact_kind(path: str | Path) -> str | None:
     except (OSError, ValueError, RecursionError):
         return None
     if isinstance(man, dict) and man.get("format") == FORMAT and isinstance(man.get("kind"), str):
-        return man["kind"]
+        return canonical_kind(man["kind"])
     return None
 
 
@@ -310,7 +317,7 @@ def check_out(path: str | Path, kind: str | Iterable[str] | None = None, force: 
                                 "(choose another --out, or --force to replace an input artifact)")
     have = artifact_kind(p) if os.path.lexists(p) else None
     if have is not None and kind is not None:
-        kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+        kinds = tuple(canonical_kind(k) for k in ((kind,) if isinstance(kind, str) else kind))
         if have not in kinds and not force:
             raise ArtifactError(f"{shown}: holds a {have!r} artifact, this command writes "
                                 f"{' or '.join(repr(k) for k in kinds)}; refusing to replace it "
@@ -524,9 +531,9 @@ class Artifact:
         except OSError as exc:
             raise ArtifactError(f"{self.path}: cannot read {MANIFEST} ({exc.strerror})") from None
         self.manifest: dict[str, Any] = _validate_manifest(raw, f"{self.path}/{MANIFEST}")
-        self.kind: str = self.manifest["kind"]
+        self.kind: str = canonical_kind(self.manifest["kind"])
         if kind is not None:
-            kinds = (kind,) if isinstance(kind, str) else kind
+            kinds = tuple(canonical_kind(k) for k in ((kind,) if isinstance(kind, str) else kind))
             if self.kind not in kinds:
                 raise ArtifactError(f"{self.path}: artifact kind is {self.kind!r}, expected {' or '.join(kinds)}")
         self.config: dict[str, Any] = self.manifest.get("config") or {}

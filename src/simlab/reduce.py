@@ -164,7 +164,7 @@ class RandomProjection(_Projection):
         seed: seed of the random matrix.
     """
 
-    kind = "random_projection"
+    kind = "random-projection"
 
     def __init__(self, dim: int = 32, seed: int = 0) -> None:
         super().__init__(dim)

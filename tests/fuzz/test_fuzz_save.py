@@ -210,7 +210,7 @@ def _graph_pair(v: float) -> Any:
 
 
 KINDS = {"vectors": _vectors, "index": _index, "pca": _pca, "word2vec": _word2vec, "doc2vec": _doc2vec,
-         "siamese": _siamese, "graph-nodes": _nodes, "graph-biencoder": _graph, "random_projection": _projection,
+         "siamese": _siamese, "graph-nodes": _nodes, "graph-biencoder": _graph, "random-projection": _projection,
          "faiss-index": _faiss_index, "fasttext": _fasttext, "sif": _sif, "graph-pair": _graph_pair}
 FAST_KINDS = ("vectors", "index", "pca", "word2vec", "doc2vec", "graph-nodes")  # the default run's budget
 

@@ -109,3 +109,10 @@ def test_cli_train_nodes(tmp_path, capsys):
     assert len(run(["similar", str(tmp_path / "n"), "0", "-k", "3"], capsys).splitlines()) == 5
     rep = json.loads(run(["evaluate", str(tmp_path / "n"), "linkpred", "--json"], capsys))["result"]
     assert 0 <= rep["metrics"]["auc"] <= 1
+    # linkpred:GRAPH with the training file, however the path is written (relative, absolute)
+    import os
+
+    rel = os.path.relpath(path)
+    for spec in (f"linkpred:{path}", f"linkpred:{rel}"):
+        again = json.loads(run(["evaluate", str(tmp_path / "n"), spec, "--json"], capsys))["result"]
+        assert again["metrics"]["auc"] == rep["metrics"]["auc"]

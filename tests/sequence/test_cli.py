@@ -17,12 +17,13 @@ def run(capsys, *argv: str) -> str:
 def test_train_similar_embed_evaluate_series(tmp_path, capsys):
     out = tmp_path / "m"
     text = run(capsys, "train", "siamese", "ucr:ItalyPowerDemand", "--encoder", "gru", "--loss", "contrastive",
-               "--out", str(out), "--set", "epochs=2", "--set", "pairs_per_epoch=128", "--set", "hidden=8",
+               "--out", str(out), "--epochs", "2", "--quiet", "--set", "pairs_per_epoch=128", "--set", "hidden=8",
                "--seed", "1", "--device", "cpu", "--threads", "1", "--json")
     summary = json.loads(text)["result"]
     # bidirectional by default for series (2 x hidden); the fallback says which similarity it ships
     assert summary["modality"] == "series" and summary["dim"] == 16 and summary["pairs_per_s"] > 0
     assert summary["similarity"] and summary["validation_accuracy"]
+    assert summary["epochs"] == 2  # --epochs is a flag like on every trainer
     s = float(run(capsys, "similar", str(out), "0.1,0.5,0.9,1.2,0.3", "0.2,0.4,1.0,1.1,0.2"))
     same = float(run(capsys, "similar", str(out), "0.1,0.5,0.9,1.2,0.3", "0.1,0.5,0.9,1.2,0.3"))
     assert same >= s

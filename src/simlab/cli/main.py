@@ -262,11 +262,11 @@ CAN: dict[str, tuple[str, ...]] = {
     "graph-biencoder": ("ged",),
     "graph-pair": ("ged",),
     "graph-nodes": ("linkpred", "nodeclass"),
-    "sequence_siamese": ("ucr", "retrieval", "sick", "stsb", "pairs", "pairs-file"),
+    "sequence-siamese": ("ucr", "retrieval", "sick", "stsb", "pairs", "pairs-file"),
 }
 SPECIFIC = (*WORD_BENCHES, "ged", "linkpred", "nodeclass", "ucr", "imdb")
 HAS = {"word2vec": "word vectors", "fasttext": "word vectors", "graph-biencoder": "graph vectors",
-       "graph-pair": "graph pair scores", "graph-nodes": "node vectors", "sequence_siamese": "a sequence encoder"}
+       "graph-pair": "graph pair scores", "graph-nodes": "node vectors", "sequence-siamese": "a sequence encoder"}
 
 
 def can_do(obj: Any) -> str:

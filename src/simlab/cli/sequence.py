@@ -38,22 +38,25 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                             "of the training series; off: always the learned one.")] = None,
         as_json: Annotated[bool, typer.Option("--json", metavar=" ", help="Print the training summary as one JSON "
                                               "envelope {command, ok, result}.")] = False,
+        epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (default: the "
+                                                                         "config's; with --resume: N more).")] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No training progress bar.")] = False,
         resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved model "
-                                                                     "(--set epochs=N more).")] = None,
+                                                                     "(--epochs N more).")] = None,
         force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     ) -> None:
         """Train a Siamese recurrent encoder and save it (then use simlab similar / embed / evaluate).
 
-        Example: simlab train siamese ucr:GunPoint --out runs/gru-gunpoint --set epochs=20
+        Example: simlab train siamese ucr:GunPoint --out runs/gru-gunpoint --epochs 20
         """
         from simlab.cli.main import echo_json, guard_out, set_threads
         from simlab.config import load_config_file, parse_overrides
 
-        guard_out(out, "sequence_siamese", force, inputs=[data, dev, vectors, config, resume])
+        guard_out(out, "sequence-siamese", force, inputs=[data, dev, vectors, config, resume])
         set_threads(threads)
         # precedence: API defaults < --config file < named flags given < --set
         flags = {"encoder": encoder, "loss": loss, "head": head, "seed": seed, "device": device, "threads": threads,
-                 "fallback": fallback}
+                 "fallback": fallback, "epochs": epochs, "progress": False if quiet else None}
         cfg: dict[str, Any] = {**load_config_file(config), **{k: v for k, v in flags.items() if v is not None},
                                **parse_overrides(set_ or [])}
         from simlab.sequence.model import SiameseModel
@@ -61,7 +64,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         if resume is not None:
             from simlab.cli.main import resume_model
 
-            model = resume_model(resume, "sequence_siamese", cfg).fit(data, dev=dev, vectors=vectors)
+            model = resume_model(resume, "sequence-siamese", cfg).fit(data, dev=dev, vectors=vectors)
         else:
             model = SiameseModel(cfg, vectors=vectors).fit(data, dev=dev)
         model.save(out)

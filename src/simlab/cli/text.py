@@ -156,6 +156,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                                                           "query texts.")] = None,
             as_json: Annotated[bool, typer.Option("--json", metavar=" ", help="Print the summary as one JSON "
                                                   "envelope {command, ok, result}.")] = False,
+            quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No training progress bar.")] = False,
             force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         ) -> None:
             from simlab.cli.main import echo_json, guard_out, set_threads
@@ -164,7 +165,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             set_threads(threads)
             summary = train_text_model(kind, corpus, out, sets=sets, config=config, resume=resume, seed=seed,
                                        threads=threads, epochs=epochs, format=format, field=field, column=column,
-                                       corpus_file=corpus_file, tokenizer=tokenizer)
+                                       corpus_file=corpus_file, tokenizer=tokenizer,
+                                       progress=False if quiet else None)
             if as_json:
                 echo_json(summary, f"train {kind}")
                 report_interrupted(summary, out)

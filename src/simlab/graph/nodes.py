@@ -427,6 +427,19 @@ def _key(q: Any, v: Vectors) -> Any:
     return q
 
 
+def _same_graph(a: str, b: str) -> bool:
+    """Whether two graph names/paths name the same graph: equal names, the same file, or the same file stem
+    (a model trained on ``data/karate.graphml`` records the graph name ``karate``)."""
+    import os
+    from pathlib import Path
+
+    if a.lower() == b.lower():
+        return True
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return Path(a.rstrip("/")).stem.lower() == Path(b.rstrip("/")).stem.lower()
+
+
 def evaluate_link_prediction(model: Any, target: str = "", **options: Any) -> Report:
     """Evaluator ``linkpred``: AUC / AP of a :class:`NodeEmbedder` on its held-out test edges.
 
@@ -435,7 +448,7 @@ def evaluate_link_prediction(model: Any, target: str = "", **options: Any) -> Re
     """
     if not isinstance(model, NodeEmbedder):
         raise ConfigError(f"link prediction evaluates node embedders, not a {type(model).__name__}")
-    if target and model.source and target.lower() != str(model.source).lower():
+    if target and model.source and not _same_graph(target, str(model.source)):
         raise ConfigError(f"the model was trained on {model.source!r}, not {target!r}; held-out edges belong "
                           "to the training graph")
     m = model.link_prediction()

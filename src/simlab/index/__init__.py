@@ -55,4 +55,4 @@ INDEXES.register("auto", "simlab.index.auto:AutoBackend",
                  help="measure the installed backends on the data, keep the fastest at target_recall (default 0.95)")
 KINDS.register("index", "simlab.index:Index", help="nearest-neighbour index (exact, faiss, hnswlib, usearch, scann, auto)")
 KINDS.register("pca", "simlab.reduce:PCA", help="PCA dimensionality reduction")
-KINDS.register("random_projection", "simlab.reduce:RandomProjection", help="Gaussian random projection")
+KINDS.register("random-projection", "simlab.reduce:RandomProjection", aliases=("random_projection",), help="Gaussian random projection")

@@ -13,7 +13,7 @@ _E = "simlab.sequence.encoders_factory"
 ENCODERS.register("rnn", f"{_E}:rnn", help="Elman RNN sequence encoder (series or tokens), shared Siamese weights")
 ENCODERS.register("lstm", f"{_E}:lstm", help="LSTM sequence encoder (MaLSTM: Mueller & Thyagarajan 2016)")
 ENCODERS.register("gru", f"{_E}:gru", help="GRU sequence encoder (Cho et al. 2014)")
-KINDS.register("sequence_siamese", "simlab.sequence.model:SiameseModel",
+KINDS.register("sequence-siamese", "simlab.sequence.model:SiameseModel", aliases=("sequence_siamese", "sequence-siamese"),
                help="Siamese RNN/LSTM/GRU model for series or sentences")
 MODELS.register("siamese", "simlab.sequence.model:SiameseModel", aliases=("sequence_siamese",),
                 help="Siamese recurrent model (series or sentence pairs)")

@@ -28,7 +28,7 @@ from simlab.vectors import Hits, Vectors
 
 log = logging.getLogger(__name__)
 
-KIND = "sequence_siamese"
+KIND = "sequence-siamese"
 #: defaults of the settings left at None / "auto", by modality. Series: the default recipe ("triplet": batch-all
 #: triplets, no augmentation), chosen among candidate recipes by mean rank over the UCR/UEA + synthetic suite
 #: (tied with "infonce-aug" at 1.50; mean accuracy 0.809 vs 0.795 broke the tie; never per dataset;

@@ -256,7 +256,7 @@ ADAPTERS: dict[str, Callable[[ServedModel, Any], None]] = {
     "fasttext": _word_model,
     "doc2vec": _doc_model,
     "sif": _doc_model,
-    "sequence_siamese": _siamese,
+    "sequence-siamese": _siamese,
     "graph-biencoder": _graph_model,
     "graph-pair": _graph_model,
     "graph-nodes": _nodes,

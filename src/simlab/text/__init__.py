@@ -45,7 +45,7 @@ KINDS.register("bm25", "simlab.text.sparse:BM25", help="BM25 / BM25+ search over
 KINDS.register("lsi", "simlab.text.lsi:LSI", help="LSI / LSA: truncated SVD of TF-IDF")
 KINDS.register("hybrid", "simlab.text.hybrid:Hybrid", help="sparse + dense document similarity, fused")
 KINDS.register("docs", "simlab.text.hybrid:DocumentModel", help="document model chosen by pseudo-pairs")
-KINDS.register("sparse_vectors", "simlab.text.sparse:SparseVectors", help="sparse rows (CSR) with keys")
+KINDS.register("sparse-vectors", "simlab.text.sparse:SparseVectors", aliases=("sparse_vectors",), help="sparse rows (CSR) with keys")
 
 MODELS.register("word2vec", "simlab.text.word2vec:Word2Vec", help="Word2Vec (CBOW / skip-gram), Mikolov 2013")
 MODELS.register("fasttext", "simlab.text.fasttext:FastText", help="FastText char n-gram word vectors, 2017")

@@ -128,7 +128,7 @@ class SparseVectors:
         terms: optional column names (the vocabulary).
     """
 
-    KIND = "sparse_vectors"
+    KIND = "sparse-vectors"
 
     def __init__(self, keys: Sequence[Any], matrix: Any, terms: Sequence[str] | None = None) -> None:
         self.keys = list(keys)
