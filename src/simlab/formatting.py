@@ -24,7 +24,7 @@ def format_value(v: Any) -> str:
     if isinstance(v, bool | np.bool_):
         return str(bool(v))
     if isinstance(v, int | np.integer):
-        return f"{int(v):,}" if abs(int(v)) >= 10_000 else str(int(v))
+        return f"{int(v):,}" if abs(int(v)) >= 1000 else str(int(v))
     if not isinstance(v, float | np.floating):
         return str(v)
     v = float(v)

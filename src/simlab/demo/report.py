@@ -150,6 +150,9 @@ def training_curve(history: Mapping[str, Any], title: str) -> bytes | None:
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     xs = [e["epoch"] for e in epochs]
     ax.plot(xs, [e["loss"] for e in epochs], marker="o", markersize=3, color="tab:blue", label="training loss")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss", color="tab:blue")
     dev = [(e["epoch"], e["dev"]) for e in epochs if e.get("dev") is not None]
