@@ -119,10 +119,10 @@ def test_knn_evaluator_cli_and_files(tmp_path, capsys):
     out = tmp_path / "m"
     main(["train", "siamese", str(tmp_path / "tr.tsv"), "--out", str(out), "--set", "hidden=8", "--set", "epochs=2",
           "--set", "pairs_per_epoch=128", "--device", "cpu", "--json"])
-    summary = json.loads(capsys.readouterr().out)
+    summary = json.loads(capsys.readouterr().out)["result"]
     assert summary["similarity"] and "validation_accuracy" in summary
     main(["evaluate", str(out), f"knn:{tmp_path / 'te.tsv'}", "--train", str(tmp_path / "tr.tsv"), "--json"])
-    rep = json.loads(capsys.readouterr().out)
+    rep = json.loads(capsys.readouterr().out)["result"]
     assert rep["primary"] == "accuracy" and {"accuracy_euclidean", "accuracy_dtw", "accuracy_dtw10"} <= set(rep["metrics"])
     assert rep["counts"]["similarity"] == summary["similarity"] and rep["counts"]["test"] == 20
     from simlab.sequence.data import read_series
@@ -132,7 +132,7 @@ def test_knn_evaluator_cli_and_files(tmp_path, capsys):
     assert rep["metrics"]["accuracy_dtw"] == pytest.approx(float(np.mean(dtw_1nn(tr, te) == te.labels)))
     assert rep["metrics"]["accuracy"] == pytest.approx(float(np.mean(simlab.load(out).knn_predict(tr, te) == te.labels)))
     main(["evaluate", str(out), f"knn:{tmp_path / 'te.npy'}", "--train", str(tmp_path / "tr.npy"), "--json"])
-    rep2 = json.loads(capsys.readouterr().out)
+    rep2 = json.loads(capsys.readouterr().out)["result"]
     assert rep2["metrics"]["accuracy_dtw"] == pytest.approx(rep["metrics"]["accuracy_dtw"], abs=1e-6)
     main(["info", str(out)])
     assert "metrics.similarity" in capsys.readouterr().out
