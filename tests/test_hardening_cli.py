@@ -335,3 +335,15 @@ def test_dtw_cost_is_bounded_before_it_runs(monkeypatch):
     with pytest.raises(ConfigError, match="SIMLAB_DTW_MAX_CELLS"):
         dtw_distance_matrix(qs, cs)
     assert dtw_distance_matrix(qs, cs, window=1, max_cells=1e9).shape == (3, 4)
+
+
+def test_text_threads_are_capped_at_the_cpu_count(caplog):
+    import logging
+    import os
+
+    from simlab.cli.text import cap_threads
+
+    with caplog.at_level(logging.WARNING):
+        assert cap_threads(10_000) == (os.cpu_count() or 1)
+    assert "more than the" in caplog.text
+    assert cap_threads(1) == 1 and cap_threads(None) is None

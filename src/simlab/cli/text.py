@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from simlab.cli.main import FORCE_HELP, report_interrupted
+from simlab.formatting import format_value
 
 _MODELS = {
     "word2vec": "simlab.text.word2vec:Word2Vec",
@@ -99,6 +100,18 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
     return {"kind": kind, "out": str(out), "resumed_from": str(resume) if resume else None, **h}
 
 
+def cap_threads(threads: int | None) -> int | None:
+    """Worker threads capped at the CPU count (more only oversubscribe the cores); says so when it caps."""
+    import logging
+    import os
+
+    cpus = os.cpu_count() or 1
+    if threads is not None and threads > cpus:
+        logging.getLogger("simlab.cli").warning("--threads %d is more than the %d CPUs; using %d", threads, cpus, cpus)
+        return cpus
+    return threads
+
+
 def model_tokenizer(cls: Any, params: dict[str, Any]) -> Any:
     """The tokenizer a model of class `cls` built from `params` will use (for reading the corpus)."""
     from simlab.text.tokenizers import make_tokenizer
@@ -162,6 +175,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             from simlab.cli.main import echo_json, guard_out, set_threads
 
             guard_out(out, kind, force, inputs=[*corpus, resume])
+            threads = cap_threads(threads)
             set_threads(threads)
             summary = train_text_model(kind, corpus, out, sets=sets, config=config, resume=resume, seed=seed,
                                        threads=threads, epochs=epochs, format=format, field=field, column=column,
@@ -188,7 +202,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                     f"{k}={v}" for k, v in rec["applied"].items()) or "every setting given explicitly"))
             typer.echo(f"{kind}: {summary['documents']} documents, {summary['tokens']} tokens, "
                        f"vocabulary {summary['vocab']}, {summary['epochs']} epochs, "
-                       f"{summary.get('words_per_second', 0):,.0f} words/s")
+                       f"{format_value(summary.get('words_per_second') or None)} words/s")
             losses = summary.get("epoch_loss") or []
             if losses and all(x is not None for x in losses):
                 typer.echo("loss per epoch: " + ", ".join(f"{x:.6g}" for x in losses))
