@@ -38,14 +38,9 @@ def pin_threads(n: int = 1) -> int:
 
 def machine(threads: int) -> str:
     """One line naming the machine and thread settings."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from simlab.demo.report import cpu_model
+
+    cpu = cpu_model()
     return f"{cpu}, {os.cpu_count()} cores visible, {threads} thread(s) pinned, Python {platform.python_version()}"
 
 

@@ -125,6 +125,19 @@ class Vectors:
         except (KeyError, TypeError):
             raise UnknownKeyError(f"unknown key {key!r} (not among the {len(self)} keys)") from None
 
+    def key_like(self, q: Any) -> Any:
+        """`q`, or its int/str twin when only that is a key (node ids read from files are strings)."""
+        if q in self:
+            return q
+        if isinstance(q, str):
+            try:
+                return int(q) if int(q) in self else q
+            except ValueError:
+                return q
+        if isinstance(q, int) and not isinstance(q, bool) and str(q) in self:
+            return str(q)
+        return q
+
     def __getitem__(self, key: Key | Sequence[Key]) -> np.ndarray:
         """The vector of a key ``(dim,)``, or of a list of keys ``(len, dim)``."""
         if isinstance(key, list | tuple) and not (isinstance(key, tuple) and key in self.key_to_index):

@@ -173,6 +173,17 @@ def format_cell(v: Any) -> str:
     return format_value(v)
 
 
+def cpu_model() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux, else what :mod:`platform` knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine_line() -> str:
     """Versions of simlab and its engines, CPU model, cores and thread setting."""
     vers = []
@@ -181,14 +192,7 @@ def machine_line() -> str:
             vers.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
             continue
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     threads = os.environ.get("OMP_NUM_THREADS", "default")
     return (f"Python {platform.python_version()} · {', '.join(vers)} · {cpu}, {os.cpu_count()} cores visible, "
             f"OMP_NUM_THREADS={threads}")

@@ -239,14 +239,4 @@ class PropagatedNodes:
 
 
 def _key(q: Any, v: Vectors) -> Any:
-    """`q`, or its int/str twin when only that is a key (keys read from files are strings)."""
-    if q in v:
-        return q
-    if isinstance(q, str):
-        try:
-            return int(q) if int(q) in v else q
-        except ValueError:
-            return q
-    if isinstance(q, int) and str(q) in v:
-        return str(q)
-    return q
+    return v.key_like(q)

@@ -416,15 +416,7 @@ class NodeEmbedder:
 
 
 def _key(q: Any, v: Vectors) -> Any:
-    if q in v:
-        return q
-    if isinstance(q, str):
-        try:
-            if int(q) in v:
-                return int(q)
-        except ValueError:
-            pass
-    return q
+    return v.key_like(q)
 
 
 def _same_graph(a: str, b: str) -> bool:
