@@ -41,3 +41,20 @@ def clustered(n: int, dim: int, n_clusters: int = 20, seed: int = 0, spread: flo
 @pytest.fixture
 def clustered_data():
     return clustered
+
+
+@pytest.fixture
+def cli():
+    """Run the CLI in-process: ``cli(argv, capsys) -> (exit code, stdout, stderr)``."""
+    from simlab.cli.main import main
+
+    def run(argv, capsys):
+        try:
+            main([str(a) for a in argv])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

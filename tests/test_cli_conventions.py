@@ -13,20 +13,10 @@ import pytest
 
 import simlab
 from simlab.cli.common import ENVELOPE_KEYS
-from simlab.cli.main import app, main
+from simlab.cli.main import app
 
 
-def cli(argv, capsys):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def ok_json(argv, capsys, command):
+def ok_json(cli, argv, capsys, command):
     code, out, err = cli([*argv, "--json"], capsys)
     assert code == 0, err
     env = json.loads(out)
@@ -61,15 +51,15 @@ def w2v(tmp_path_factory):
 
 
 # -- 1. one JSON envelope -------------------------------------------------------------------------------------
-def test_envelope_of_every_generic_command(words, int_keyed, tmp_path, capsys):
-    assert "cosine" in ok_json(["list", "metrics"], capsys, "list")
-    assert ok_json(["info", words], capsys, "info")["kind"] == "vectors"
-    res = ok_json(["similar", words, "film", "-k", "2"], capsys, "similar")
+def test_envelope_of_every_generic_command(cli, words, int_keyed, tmp_path, capsys):
+    assert "cosine" in ok_json(cli, ["list", "metrics"], capsys, "list")
+    assert ok_json(cli, ["info", words], capsys, "info")["kind"] == "vectors"
+    res = ok_json(cli, ["similar", words, "film", "-k", "2"], capsys, "similar")
     assert res["query"] == "film" and [h["rank"] for h in res["hits"]] == [1, 2] and res["hits"][0]["key"] == "movie"
-    pair = ok_json(["similar", words, "film", "movie"], capsys, "similar")
+    pair = ok_json(cli, ["similar", words, "film", "movie"], capsys, "similar")
     assert set(pair) == {"a", "b", "similarity"} and pair["similarity"] > 0.9
-    assert ok_json(["similar", words, "--text", "great film"], capsys, "similar")["hits"]
-    assert len(ok_json(["similar", words, "--analogy", "film", "movie", "bad", "-k", "1"], capsys,
+    assert ok_json(cli, ["similar", words, "--text", "great film"], capsys, "similar")["hits"]
+    assert len(ok_json(cli, ["similar", words, "--analogy", "film", "movie", "bad", "-k", "1"], capsys,
                        "similar")["hits"]) == 1
     wl = tmp_path / "wl.txt"
     wl.write_text("film\nplot\n")
@@ -77,35 +67,35 @@ def test_envelope_of_every_generic_command(words, int_keyed, tmp_path, capsys):
     assert code == 1 and "a vectors artifact cannot embed files; it can: similar KEY" in err
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("film\tmovie\t9\ngreat\tgood\t7\nbad\tplot\t1\nfilm\tbad\t2\n")
-    rep = ok_json(["evaluate", words, f"word-pairs:{pairs}"], capsys, "evaluate")
+    rep = ok_json(cli, ["evaluate", words, f"word-pairs:{pairs}"], capsys, "evaluate")
     assert {"name", "primary", "metrics", "counts"} <= set(rep)
-    built = ok_json(["index", "build", int_keyed, "--out", tmp_path / "idx"], capsys, "index build")
+    built = ok_json(cli, ["index", "build", int_keyed, "--out", tmp_path / "idx"], capsys, "index build")
     assert built["count"] == 4
-    found = ok_json(["search", tmp_path / "idx", "0", "-k", "2"], capsys, "search")
+    found = ok_json(cli, ["search", tmp_path / "idx", "0", "-k", "2"], capsys, "search")
     assert found["query"] == "0" and len(found["hits"]) == 2
     np.save(tmp_path / "q.npy", np.eye(4)[:2])
-    batch = ok_json(["search", tmp_path / "idx", "--vector-file", tmp_path / "q.npy", "-k", "1"], capsys, "search")
+    batch = ok_json(cli, ["search", tmp_path / "idx", "--vector-file", tmp_path / "q.npy", "-k", "1"], capsys, "search")
     assert isinstance(batch, list) and len(batch) == 2 and set(batch[0]) == {"query", "hits"}
     more = tmp_path / "more"
     from simlab.vectors import Vectors
 
     Vectors([10, 11], np.eye(4)[2:]).save(more)
-    added = ok_json(["index", "add", tmp_path / "idx", more], capsys, "index add")
+    added = ok_json(cli, ["index", "add", tmp_path / "idx", more], capsys, "index add")
     assert added["added"] == 2 and added["count"] == 6
-    removed = ok_json(["index", "remove", tmp_path / "idx", "10"], capsys, "index remove")
+    removed = ok_json(cli, ["index", "remove", tmp_path / "idx", "10"], capsys, "index remove")
     assert removed["removed"] == 1 and removed["count"] == 5
 
 
-def test_envelope_of_the_one_pass_text_engines(tmp_path, capsys):
+def test_envelope_of_the_one_pass_text_engines(cli, tmp_path, capsys):
     pytest.importorskip("scipy")
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(["a good film with a great plot", "a bad film and a weak plot",
                                   "the cat sat on the mat", "dogs and cats are pets"] * 3))
-    res = ok_json(["train", "tfidf", corpus, "--out", tmp_path / "tfidf"], capsys, "train tfidf")
+    res = ok_json(cli, ["train", "tfidf", corpus, "--out", tmp_path / "tfidf"], capsys, "train tfidf")
     assert res["kind"] == "tfidf" and res["out"].endswith("tfidf")
 
 
-def test_failure_envelope_and_one_line(words, capsys):
+def test_failure_envelope_and_one_line(cli, words, capsys):
     code, out, err = cli(["similar", words, "nope", "--json"], capsys)
     assert code == 1 and err.startswith("error: ") and err.count("\n") == 1
     env = json.loads(out)
@@ -143,32 +133,32 @@ def test_every_json_command_is_covered():
     assert not missing, f"commands with --json whose envelope no test covers: {sorted(missing)}"
 
 
-def test_ged_json(tmp_path, capsys):
+def test_ged_json(cli, tmp_path, capsys):
     pytest.importorskip("networkx")
     import networkx as nx
 
     from simlab.graph.io import GraphSet
 
     GraphSet([nx.path_graph(3), nx.cycle_graph(3), nx.star_graph(3)]).write_jsonl(tmp_path / "g.jsonl")
-    res = ok_json(["ged", tmp_path / "g.jsonl", "--out", tmp_path / "ged.tsv", "--workers", "1"], capsys, "ged")
+    res = ok_json(cli, ["ged", tmp_path / "g.jsonl", "--out", tmp_path / "ged.tsv", "--workers", "1"], capsys, "ged")
     assert res["pairs"] == 3 and res["exact"] + res["upper_bounds"] == 3
 
 
-def test_join_json(tmp_path, capsys):
+def test_join_json(cli, tmp_path, capsys):
     pytest.importorskip("pyarrow")
     rng = np.random.default_rng(0)
     np.save(tmp_path / "a.npy", rng.normal(size=(20, 4)).astype(np.float32))
-    res = ok_json(["join", tmp_path / "a.npy", tmp_path / "a.npy", "-k", "2", "--out", tmp_path / "j"], capsys,
+    res = ok_json(cli, ["join", tmp_path / "a.npy", tmp_path / "a.npy", "-k", "2", "--out", tmp_path / "j"], capsys,
                   "join")
     assert res["rows"] == 20 and res["k"] == 2
 
 
-def test_train_nodes_json(tmp_path, capsys):
+def test_train_nodes_json(cli, tmp_path, capsys):
     pytest.importorskip("torch_geometric")
     import networkx as nx
 
     nx.write_graphml(nx.karate_club_graph(), tmp_path / "k.graphml")
-    res = ok_json(["train", "nodes", tmp_path / "k.graphml", "--out", tmp_path / "n", "--epochs", "2",
+    res = ok_json(cli, ["train", "nodes", tmp_path / "k.graphml", "--out", tmp_path / "n", "--epochs", "2",
                    "--set", "test_share=0.1", "--threads", "1"], capsys, "train nodes")
     assert res["kind"] == "graph-nodes" and res["nodes"] == 34 and res["epochs"] == 2
     assert set(res["link_prediction"]) >= {"auc"}
@@ -177,32 +167,32 @@ def test_train_nodes_json(tmp_path, capsys):
 # -- 2. one vocabulary, one set of exit codes -------------------------------------------------------------------
 @pytest.mark.parametrize("argv", [["similar", "{v}", "film", "-k", "0"], ["similar", "{v}", "film", "-k", "-2"],
                                   ["search", "{i}", "0", "-k", "0"], ["rerank", "{v}", "{v}", "0", "-k", "0"]])
-def test_k_below_one_is_a_usage_error_everywhere(argv, words, int_keyed, capsys):
+def test_k_below_one_is_a_usage_error_everywhere(cli, argv, words, int_keyed, capsys):
     code, _, err = cli([a.format(v=words, i=int_keyed) for a in argv], capsys)
     assert code == 2 and "-k" in err and "Traceback" not in err
 
 
-def test_integer_keys_parse_the_same_in_similar_and_search(int_keyed, tmp_path, capsys):
-    sim = ok_json(["similar", int_keyed, "0", "-k", "3"], capsys, "similar")
-    ok_json(["index", "build", int_keyed, "--out", tmp_path / "idx"], capsys, "index build")
-    found = ok_json(["search", tmp_path / "idx", "0", "-k", "3"], capsys, "search")
+def test_integer_keys_parse_the_same_in_similar_and_search(cli, int_keyed, tmp_path, capsys):
+    sim = ok_json(cli, ["similar", int_keyed, "0", "-k", "3"], capsys, "similar")
+    ok_json(cli, ["index", "build", int_keyed, "--out", tmp_path / "idx"], capsys, "index build")
+    found = ok_json(cli, ["search", tmp_path / "idx", "0", "-k", "3"], capsys, "search")
     assert [h["key"] for h in sim["hits"]] == [h["key"] for h in found["hits"]] == [1, 2, 3]
-    pair = ok_json(["similar", int_keyed, "0", "1"], capsys, "similar")
+    pair = ok_json(cli, ["similar", int_keyed, "0", "1"], capsys, "similar")
     assert pair["a"] == "0" and pair["similarity"] == pytest.approx(float(
         simlab.artifacts.load(int_keyed).similarity(0, 1)))  # the integer keys, echoed as typed
 
 
-def test_similar_accepts_a_word2vec_file_like_index_build(words, tmp_path, capsys):
+def test_similar_accepts_a_word2vec_file_like_index_build(cli, words, tmp_path, capsys):
     simlab.artifacts.load(words).save_word2vec_format(tmp_path / "w.vec")
-    res = ok_json(["similar", tmp_path / "w.vec", "film", "-k", "1"], capsys, "similar")
+    res = ok_json(cli, ["similar", tmp_path / "w.vec", "film", "-k", "1"], capsys, "similar")
     assert res["hits"][0]["key"] == "movie"
 
 
-def test_text_on_a_word_model_is_the_mean_of_its_words(w2v, capsys, caplog):
+def test_text_on_a_word_model_is_the_mean_of_its_words(cli, w2v, capsys, caplog):
     from simlab.text.corpus import tokenize
 
     model = simlab.artifacts.load(w2v)
-    res = ok_json(["similar", w2v, "--text", "The police said, fire!", "-k", "3"], capsys, "similar")
+    res = ok_json(cli, ["similar", w2v, "--text", "The police said, fire!", "-k", "3"], capsys, "similar")
     assert tokenize("The police said, fire!") == ["the", "police", "said", "fire"]
     want = model.most_similar(["the", "police", "said", "fire"], k=3)  # the mean of the four words' vectors
     assert [h["key"] for h in res["hits"]] == [k for k, _ in want]
@@ -210,12 +200,12 @@ def test_text_on_a_word_model_is_the_mean_of_its_words(w2v, capsys, caplog):
     assert code == 0 and "zzqqxx" in caplog.text  # unknown words are left out, and said so (a warning)
 
 
-def test_oov_policy_from_the_cli(w2v, tmp_path, capsys):
+def test_oov_policy_from_the_cli(cli, w2v, tmp_path, capsys):
     wl = tmp_path / "words.txt"
     wl.write_text("police\nzzqqxx\nfire\n")
     code, _, err = cli(["embed", w2v, wl, "--out", tmp_path / "e1"], capsys)
     assert code == 1 and "zzqqxx" in err
-    assert ok_json(["embed", w2v, wl, "--out", tmp_path / "e2", "--oov", "skip"], capsys, "embed") == {
+    assert ok_json(cli, ["embed", w2v, wl, "--out", tmp_path / "e2", "--oov", "skip"], capsys, "embed") == {
         "out": str(tmp_path / "e2"), "count": 2, "dim": 16}
     code, _, err = cli(["embed", w2v, wl, "--out", tmp_path / "e3", "--oov", "maybe"], capsys)
     assert code == 2
@@ -223,7 +213,7 @@ def test_oov_policy_from_the_cli(w2v, tmp_path, capsys):
     assert code == 1 and "subword" in err and "FastText" in err
 
 
-def test_messages_say_what_the_model_can_do(words, capsys):
+def test_messages_say_what_the_model_can_do(cli, words, capsys):
     from simlab.cli.main import can_do, check_capable
     from simlab.errors import ConfigError
 

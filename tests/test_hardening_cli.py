@@ -18,17 +18,8 @@ from simlab.cli.main import main
 CATCH_ALL = "--debug shows the traceback"
 
 
-def cli(argv, capsys):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
-
-def one_line_error(argv, capsys, code=1, contains=""):
+def one_line_error(cli, argv, capsys, code=1, contains=""):
     """Run, and check the failure is one line with the right exit code, not the catch-all."""
     got, _, err = cli(argv, capsys)
     assert got == code, err
@@ -67,99 +58,99 @@ def refresh(art, name):
     '{"format": "simlab", "format_version": true, "kind": "vectors", "files": {}}',
     '{"format": "simlab", "format_version": 1.5, "kind": "vectors", "files": {}}',
 ])
-def test_manifest_of_the_wrong_shape(vecs, capsys, manifest):
+def test_manifest_of_the_wrong_shape(cli, vecs, capsys, manifest):
     (vecs / "simlab.json").write_text(manifest)
     for cmd in (["info", vecs], ["similar", vecs, "a"]):
-        one_line_error(cmd, capsys)
+        one_line_error(cli, cmd, capsys)
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "sub/../../x", "./keys.json", "a\\b", ""])
-def test_file_names_outside_the_artifact_are_refused_without_naming_them(vecs, capsys, name):
+def test_file_names_outside_the_artifact_are_refused_without_naming_them(cli, vecs, capsys, name):
     from pathlib import Path
 
     passwd = Path("/etc/passwd")
     real = hashlib.sha256(passwd.read_bytes()).hexdigest() if passwd.exists() else "0" * 64
     edit_manifest(vecs, lambda m: {**m, "files": {**m["files"], name: {"sha256": real, "bytes": 1}}})
-    err = one_line_error(["info", vecs], capsys, contains="not a plain relative name")
+    err = one_line_error(cli, ["info", vecs], capsys, contains="not a plain relative name")
     assert "passwd" not in err
 
 
-def test_symlink_hardlink_and_device_entries_are_refused(vecs, tmp_path, capsys):
+def test_symlink_hardlink_and_device_entries_are_refused(cli, vecs, tmp_path, capsys):
     outside = tmp_path / "secret.json"
     outside.write_text('["a", "b", "c"]')
     (vecs / "keys.json").unlink()
     (vecs / "keys.json").symlink_to(outside)
-    err = one_line_error(["info", vecs], capsys, contains="symbolic link")
+    err = one_line_error(cli, ["info", vecs], capsys, contains="symbolic link")
     assert "secret" not in err
     (vecs / "keys.json").unlink()
     os.link(outside, vecs / "keys.json")
-    one_line_error(["info", vecs], capsys, contains="hard link")
+    one_line_error(cli, ["info", vecs], capsys, contains="hard link")
     (vecs / "keys.json").unlink()
     os.mkfifo(vecs / "keys.json")
-    one_line_error(["info", vecs], capsys, contains="not a regular file")
+    one_line_error(cli, ["info", vecs], capsys, contains="not a regular file")
 
 
-def test_keys_of_the_wrong_shape_and_missing_tensors(vecs, capsys):
+def test_keys_of_the_wrong_shape_and_missing_tensors(cli, vecs, capsys):
     (vecs / "keys.json").write_text('[["a"], {"b": 1}, 3]')
     refresh(vecs, "keys.json")
-    one_line_error(["similar", vecs, "a"], capsys, contains="keys must be")
+    one_line_error(cli, ["similar", vecs, "a"], capsys, contains="keys must be")
     (vecs / "keys.json").write_text('["a", "b"]')  # shorter than the stored rows
     refresh(vecs, "keys.json")
-    one_line_error(["similar", vecs, "a"], capsys, contains="2 keys but a matrix")
+    one_line_error(cli, ["similar", vecs, "a"], capsys, contains="2 keys but a matrix")
     from safetensors.numpy import save_file
 
     save_file({"other": np.zeros((3, 3), np.float32)}, str(vecs / "vectors.safetensors"))
     refresh(vecs, "vectors.safetensors")
-    one_line_error(["similar", vecs, "a"], capsys, contains="missing tensor")
+    one_line_error(cli, ["similar", vecs, "a"], capsys, contains="missing tensor")
 
 
-def test_index_keys_shorter_than_rows(vecs, tmp_path, capsys):
+def test_index_keys_shorter_than_rows(cli, vecs, tmp_path, capsys):
     idx = tmp_path / "idx"
     assert cli(["index", "build", vecs, "--out", idx], capsys)[0] == 0
     (idx / "keys.json").write_text('["a"]')
     refresh(idx, "keys.json")
-    one_line_error(["search", idx, "a"], capsys, contains="1 keys for 3 stored vectors")
+    one_line_error(cli, ["search", idx, "a"], capsys, contains="1 keys for 3 stored vectors")
 
 
-def test_search_breadth_is_checked_and_capped(vecs, tmp_path, capsys):
+def test_search_breadth_is_checked_and_capped(cli, vecs, tmp_path, capsys):
     from simlab.cli.index_cmds import check_search_settings
 
     assert check_search_settings({"efSearch": 1_000_000_000}, 5) == {"efSearch": 5}
-    one_line_error(["index", "build", vecs, "--out", tmp_path / "i", "--set", "efSearch=-3"], capsys,
+    one_line_error(cli, ["index", "build", vecs, "--out", tmp_path / "i", "--set", "efSearch=-3"], capsys,
                    contains="efSearch must be an integer >= 1")
 
 
-def test_non_utf8_and_missing_inputs(tmp_path, capsys):
+def test_non_utf8_and_missing_inputs(cli, tmp_path, capsys):
     pytest.importorskip("networkx")
     bad = tmp_path / "g.jsonl"
     bad.write_bytes(b'{"id": "\xff\xfe"}\n')
-    one_line_error(["ged", bad, "--out", tmp_path / "o.tsv"], capsys, contains="not UTF-8")
+    one_line_error(cli, ["ged", bad, "--out", tmp_path / "o.tsv"], capsys, contains="not UTF-8")
     good = tmp_path / "ok.jsonl"
     good.write_text('{"id": "a", "nodes": [{"id": 0}], "links": []}\n{"id": "b", "nodes": [{"id": 0}], "links": []}\n')
-    one_line_error(["ged", good, "--out", tmp_path / "o.tsv", "--pairs", tmp_path / "missing.tsv"], capsys,
+    one_line_error(cli, ["ged", good, "--out", tmp_path / "o.tsv", "--pairs", tmp_path / "missing.tsv"], capsys,
                    contains="pairs file not found")
     pairs = tmp_path / "p.tsv"
     pairs.write_bytes(b"id_a\tid_b\n\xff\tb\n")
-    one_line_error(["ged", good, "--out", tmp_path / "o.tsv", "--pairs", pairs], capsys, contains="not UTF-8")
+    one_line_error(cli, ["ged", good, "--out", tmp_path / "o.tsv", "--pairs", pairs], capsys, contains="not UTF-8")
     dup = tmp_path / "dup.jsonl"
     dup.write_text('{"id": "a", "nodes": [{"id": 0}, {"id": 0}], "links": []}\n')
-    one_line_error(["ged", dup, "--out", tmp_path / "o.tsv"], capsys, contains="duplicate node id")
+    one_line_error(cli, ["ged", dup, "--out", tmp_path / "o.tsv"], capsys, contains="duplicate node id")
 
 
-def test_truncated_npy(vecs, tmp_path, capsys):
+def test_truncated_npy(cli, vecs, tmp_path, capsys):
     idx = tmp_path / "idx"
     cli(["index", "build", vecs, "--out", idx], capsys)
     q = tmp_path / "q.npy"
     np.save(q, np.ones((2, 3), np.float32))
     q.write_bytes(q.read_bytes()[:-5])
-    one_line_error(["search", idx, "--vector-file", q], capsys, contains="not a readable .npy")
+    one_line_error(cli, ["search", idx, "--vector-file", q], capsys, contains="not a readable .npy")
 
 
-def test_config_and_out_paths(vecs, tmp_path, capsys):
-    one_line_error(["index", "build", vecs, "--out", tmp_path / "x", "--set", "nlist"], capsys, contains="key=value")
+def test_config_and_out_paths(cli, vecs, tmp_path, capsys):
+    one_line_error(cli, ["index", "build", vecs, "--out", tmp_path / "x", "--set", "nlist"], capsys, contains="key=value")
     pytest.importorskip("torch")
     for cfg in (".", tmp_path / "missing.json"):
-        one_line_error(["train", "nodes", "cora", "--out", tmp_path / "n", "--config", cfg], capsys,
+        one_line_error(cli, ["train", "nodes", "cora", "--out", tmp_path / "n", "--config", cfg], capsys,
                        contains="config")
 
 
@@ -167,13 +158,13 @@ def test_config_and_out_paths(vecs, tmp_path, capsys):
     (["--timeout", "nan"], "--timeout"), (["--timeout", "-1"], "--timeout"),
     (["--workers", "100000"], "CPUs"), (["--workers", "0"], "--workers"), (["--restarts", "0"], "--restarts"),
 ])
-def test_ged_numbers_are_checked(tmp_path, capsys, args, contains):
+def test_ged_numbers_are_checked(cli, tmp_path, capsys, args, contains):
     g = tmp_path / "g.jsonl"
     g.write_text('{"id": "a", "nodes": [{"id": 0}], "links": []}\n')
-    one_line_error(["ged", g, "--out", tmp_path / "o.tsv", *args], capsys, code=2, contains=contains)
+    one_line_error(cli, ["ged", g, "--out", tmp_path / "o.tsv", *args], capsys, code=2, contains=contains)
 
 
-def test_train_numbers_device_and_seed(tmp_path, capsys):
+def test_train_numbers_device_and_seed(cli, tmp_path, capsys):
     pytest.importorskip("torch")
     pytest.importorskip("networkx")
     import networkx as nx
@@ -181,16 +172,16 @@ def test_train_numbers_device_and_seed(tmp_path, capsys):
     path = tmp_path / "karate.graphml"
     nx.write_graphml(nx.karate_club_graph(), path)
     base = ["train", "nodes", path, "--out", tmp_path / "n", "--set", "epochs=1"]
-    one_line_error([*base, "--device", "tpu"], capsys, contains="device")
-    one_line_error([*base, "--seed", "-5"], capsys, contains="seed must be >= 0")
-    one_line_error([*base, "--set", "lr=nan"], capsys, contains="lr must be a number")
-    one_line_error([*base, "--set", "dim=1000000000"], capsys, contains="dim must be <= 65536")
+    one_line_error(cli, [*base, "--device", "tpu"], capsys, contains="device")
+    one_line_error(cli, [*base, "--seed", "-5"], capsys, contains="seed must be >= 0")
+    one_line_error(cli, [*base, "--set", "lr=nan"], capsys, contains="lr must be a number")
+    one_line_error(cli, [*base, "--set", "dim=1000000000"], capsys, contains="dim must be <= 65536")
 
 
-def test_word2vec_header_larger_than_the_file(tmp_path, capsys, vecs):
+def test_word2vec_header_larger_than_the_file(cli, tmp_path, capsys, vecs):
     f = tmp_path / "huge.txt"
     f.write_text("1000000000 1000000000\nthe 0.1 0.2\n")
-    one_line_error(["index", "build", f, "--out", tmp_path / "i"], capsys, contains="more than the file")
+    one_line_error(cli, ["index", "build", f, "--out", tmp_path / "i"], capsys, contains="more than the file")
 
 
 def test_glove_without_header(tmp_path):
@@ -205,7 +196,7 @@ def test_cosine_of_huge_vectors():
     assert v.similarity("a", "b") == pytest.approx(1.0)
 
 
-def test_disk_full_and_file_too_large(vecs, tmp_path, capsys, monkeypatch):
+def test_disk_full_and_file_too_large(cli, vecs, tmp_path, capsys, monkeypatch):
     import errno
 
     import simlab.artifacts as A
@@ -214,7 +205,7 @@ def test_disk_full_and_file_too_large(vecs, tmp_path, capsys, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(A.ArtifactWriter, "save_json", full)
-    one_line_error(["index", "build", vecs, "--out", tmp_path / "i"], capsys, contains="no space left")
+    one_line_error(cli, ["index", "build", vecs, "--out", tmp_path / "i"], capsys, contains="no space left")
     assert not any(p.name.startswith(".i.") for p in tmp_path.iterdir())
     monkeypatch.undo()
     code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200)); "
@@ -225,10 +216,10 @@ def test_disk_full_and_file_too_large(vecs, tmp_path, capsys, monkeypatch):
     assert "too large" in r.stderr
 
 
-def test_evaluate_and_rerank_with_the_wrong_model(vecs, capsys):
-    one_line_error(["evaluate", vecs, "ucr:GunPoint"], capsys, contains="cannot evaluate")
+def test_evaluate_and_rerank_with_the_wrong_model(cli, vecs, capsys):
+    one_line_error(cli, ["evaluate", vecs, "ucr:GunPoint"], capsys, contains="cannot evaluate")
     pytest.importorskip("torch")
-    one_line_error(["rerank", vecs, "editpath", "a"], capsys, contains="not a graph bi-encoder")
+    one_line_error(cli, ["rerank", vecs, "editpath", "a"], capsys, contains="not a graph bi-encoder")
 
 
 def test_torch_file_refused_by_weights_only(tmp_path, monkeypatch):
@@ -250,7 +241,7 @@ def test_torch_file_refused_by_weights_only(tmp_path, monkeypatch):
         load_ged_benchmark("AIDS700nef")
 
 
-def test_catch_all_is_one_line_and_debug_shows_traceback(vecs, capsys, monkeypatch):
+def test_catch_all_is_one_line_and_debug_shows_traceback(cli, vecs, capsys, monkeypatch):
     import simlab.artifacts as A
 
     def boom(path):
@@ -263,7 +254,7 @@ def test_catch_all_is_one_line_and_debug_shows_traceback(vecs, capsys, monkeypat
         main(["--debug", "info", str(vecs)])
 
 
-def test_version(capsys):
+def test_version(cli, capsys):
     code, out, _ = cli(["--version"], capsys)
     assert code == 0 and out.startswith("simlab ")
 
@@ -297,11 +288,11 @@ def test_editpath_time_limit_keeps_a_valid_upper_bound():
                                               ("alpha=1e999", "alpha must be a finite number"),
                                               ("dim=1000000000", "dim must be <= 65536"),
                                               ("epochs=true", "epochs must be an integer")])
-def test_text_settings_are_checked_before_training(tmp_path, capsys, setting, contains):
+def test_text_settings_are_checked_before_training(cli, tmp_path, capsys, setting, contains):
     pytest.importorskip("gensim")
     corpus = tmp_path / "c.txt"
     corpus.write_text("the cat sat\n" * 5)
-    one_line_error(["train", "word2vec", corpus, "--out", tmp_path / "w", "--set", setting], capsys,
+    one_line_error(cli, ["train", "word2vec", corpus, "--out", tmp_path / "w", "--set", setting], capsys,
                    contains=contains)
     assert not (tmp_path / "w").exists()
 

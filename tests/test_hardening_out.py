@@ -14,19 +14,7 @@ import pytest
 
 import simlab
 from simlab.artifacts import ArtifactWriter, artifact_kind, check_out
-from simlab.cli.main import main
 from simlab.errors import ArtifactError
-
-
-def cli(argv, capsys):
-    """Run the CLI in-process: (exit code, stdout, stderr)."""
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def vectors(path, value=1.0):
@@ -38,7 +26,7 @@ def vecs(tmp_path):
     return vectors(tmp_path / "v")
 
 
-def test_out_refuses_a_user_folder_and_keeps_its_files(vecs, tmp_path, capsys):
+def test_out_refuses_a_user_folder_and_keeps_its_files(cli, vecs, tmp_path, capsys):
     results = tmp_path / "results"
     results.mkdir()
     (results / "thesis.tex").write_text("my thesis")
@@ -49,7 +37,7 @@ def test_out_refuses_a_user_folder_and_keeps_its_files(vecs, tmp_path, capsys):
     assert (results / "thesis.tex").read_text() == "my thesis"
 
 
-def test_out_refuses_a_file_a_path_under_a_file_and_dot(vecs, tmp_path, capsys, monkeypatch):
+def test_out_refuses_a_file_a_path_under_a_file_and_dot(cli, vecs, tmp_path, capsys, monkeypatch):
     f = tmp_path / "notes.txt"
     f.write_text("keep")
     for out in (f, f / "sub"):
@@ -61,7 +49,7 @@ def test_out_refuses_a_file_a_path_under_a_file_and_dot(vecs, tmp_path, capsys, 
     assert f.read_text() == "keep" and artifact_kind(vecs) == "vectors"
 
 
-def test_out_refuses_the_input_and_another_kind_unless_forced(vecs, tmp_path, capsys):
+def test_out_refuses_the_input_and_another_kind_unless_forced(cli, vecs, tmp_path, capsys):
     code, _, err = cli(["index", "build", vecs, "--out", vecs], capsys)
     assert code == 1 and "input of this command" in err and artifact_kind(vecs) == "vectors"
     idx = tmp_path / "idx"
@@ -74,7 +62,7 @@ def test_out_refuses_the_input_and_another_kind_unless_forced(vecs, tmp_path, ca
     assert artifact_kind(other) == "index"
 
 
-def test_embed_into_the_model_is_refused(tmp_path, capsys):
+def test_embed_into_the_model_is_refused(cli, tmp_path, capsys):
     pytest.importorskip("gensim")
     corpus = tmp_path / "docs"
     corpus.mkdir()
@@ -176,7 +164,7 @@ def test_replacement_is_an_atomic_exchange(tmp_path, monkeypatch):
     assert simlab.load(p)["a"][0] == 3.0 and sorted(x.name for x in tmp_path.iterdir()) == ["v"]
 
 
-def test_ged_out_refuses_a_foreign_file(tmp_path, capsys):
+def test_ged_out_refuses_a_foreign_file(cli, tmp_path, capsys):
     pytest.importorskip("networkx")
     import networkx as nx
 
@@ -199,7 +187,7 @@ def test_manifest_of_replaced_artifact_is_complete(tmp_path):
     assert set(man["files"]) == {"keys.json", "vectors.safetensors"}
 
 
-def test_demo_out_refuses_a_foreign_folder(tmp_path, capsys):
+def test_demo_out_refuses_a_foreign_folder(cli, tmp_path, capsys):
     d = tmp_path / "results"
     d.mkdir()
     (d / "thesis.tex").write_text("mine")
