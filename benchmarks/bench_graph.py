@@ -38,23 +38,62 @@ torch.set_num_threads(THREADS)
 # short trainings (the dev rho is still rising at the last epoch); longer runs score higher (see docs/graph.md).
 CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     "AIDS700nef": {
-        "biencoder": {"conv": "gin", "layers": 5, "hidden": 64, "dim": 64, "jk": "cat", "pool": "sum",
-                      "epochs": 30, "pairs_per_epoch": 30000, "batch_size": 1024, "lr": 2e-3, "patience": 8},
-        "pair": {"conv": "gin", "layers": 3, "hidden": 64, "jk": "cat", "pool": "attention",
-                 "epochs": 20, "pairs_per_epoch": 20000, "batch_size": 512, "lr": 2e-3, "patience": 8},
+        "biencoder": {
+            "conv": "gin",
+            "layers": 5,
+            "hidden": 64,
+            "dim": 64,
+            "jk": "cat",
+            "pool": "sum",
+            "epochs": 30,
+            "pairs_per_epoch": 30000,
+            "batch_size": 1024,
+            "lr": 2e-3,
+            "patience": 8,
+        },
+        "pair": {
+            "conv": "gin",
+            "layers": 3,
+            "hidden": 64,
+            "jk": "cat",
+            "pool": "attention",
+            "epochs": 20,
+            "pairs_per_epoch": 20000,
+            "batch_size": 512,
+            "lr": 2e-3,
+            "patience": 8,
+        },
     },
     "LINUX": {
-        "biencoder": {"conv": "gin", "layers": 5, "hidden": 64, "dim": 64, "jk": "cat", "pool": "sum",
-                      "epochs": 30, "pairs_per_epoch": 30000, "batch_size": 1024, "lr": 2e-3, "patience": 8},
-        "pair": {"conv": "gin", "layers": 3, "hidden": 64, "jk": "cat", "pool": "attention",
-                 "epochs": 20, "pairs_per_epoch": 20000, "batch_size": 512, "lr": 2e-3, "patience": 8},
+        "biencoder": {
+            "conv": "gin",
+            "layers": 5,
+            "hidden": 64,
+            "dim": 64,
+            "jk": "cat",
+            "pool": "sum",
+            "epochs": 30,
+            "pairs_per_epoch": 30000,
+            "batch_size": 1024,
+            "lr": 2e-3,
+            "patience": 8,
+        },
+        "pair": {
+            "conv": "gin",
+            "layers": 3,
+            "hidden": 64,
+            "jk": "cat",
+            "pool": "attention",
+            "epochs": 20,
+            "pairs_per_epoch": 20000,
+            "batch_size": 512,
+            "lr": 2e-3,
+            "patience": 8,
+        },
     },
 }
 
-TARGETS = {
-    "AIDS700nef": {"mse_e3": 1.5, "rho": 0.90, "p@10": 0.70},
-    "LINUX": {"rho": 0.98, "p@10": 0.95},
-}
+TARGETS = {"AIDS700nef": {"mse_e3": 1.5, "rho": 0.90, "p@10": 0.70}, "LINUX": {"rho": 0.98, "p@10": 0.95}}
 PUBLISHED = {
     "AIDS700nef": [
         {"method": "SimGNN (published)", "mse_e3": 1.189, "rho": 0.843, "p@10": 0.421},
@@ -82,7 +121,10 @@ EDITPATH_TEXT = (
     "search within the run (guided: node embeddings included), all pairs, 1 thread."
 )
 LEARNED_KINDS = ("biencoder", "pair", "blend", "rerank", "rerank_blend")  # purely learned (no edit path)
-CLASSICAL_KINDS = ("bipartite", *(f"editpath_r{r}" for r in EDITPATH_RESTARTS))  # edit path alone, no learning
+CLASSICAL_KINDS = (
+    "bipartite",
+    *(f"editpath_r{r}" for r in EDITPATH_RESTARTS),
+)  # edit path alone, no learning
 LABELS = {
     "biencoder": "simlab GIN bi-encoder",
     "pair": "simlab SimGNN-style pair model",
@@ -90,13 +132,16 @@ LABELS = {
     "rerank": "simlab bi-encoder top-100 → pair re-rank (blend 0)",
     "rerank_blend": "simlab bi-encoder top-100 → re-rank, blend 0.5 (default)",
     "bipartite": "bipartite GED (Hungarian assignment only, Riesen & Bunke 2009; classical, no learning)",
-    **{f"editpath_r{r}": f"simlab edit path, {r} restarts (classical, no learning)" for r in EDITPATH_RESTARTS},
+    **{
+        f"editpath_r{r}": f"simlab edit path, {r} restarts (classical, no learning)"
+        for r in EDITPATH_RESTARTS
+    },
     "hybrid_bi_r4": "simlab bi-encoder refined by edit-path bounds (4 restarts, blend 0.5)",
     "hybrid_pair_r4": "simlab pair model refined by edit-path bounds (4 restarts, blend 0.5)",
     "hybrid_blend_r4": "simlab 0.5 bi + 0.5 pair refined by edit-path bounds (4 restarts, blend 0.5)",
     "hybrid_blend_r8": "simlab 0.5 bi + 0.5 pair refined by edit-path bounds (8 restarts, blend 0.5)",
     "bi_top100_editpath_r8": "simlab bi-encoder top-100 → re-rank by bi-encoder refined by edit-path bounds "
-                             "(8 restarts, blend 0.5)",
+    "(8 restarts, blend 0.5)",
     "guided_pair_r0": "simlab pair model: learned start + edit path (0 restarts), blend 0.5",
     "guided_pair_r4_alone": "simlab pair model: learned start + edit path (4 restarts), blend 0 (bound only)",
     "guided_pair_r4": "simlab pair model: learned start + edit path (4 restarts), blend 0.5 (EditPathScorer default)",
@@ -112,8 +157,9 @@ def _mean_std(vals: list[float]) -> str:
     return f"{statistics.mean(vals):.4f} ± {statistics.stdev(vals):.4f}"
 
 
-def pipeline_precision(first: np.ndarray, second: np.ndarray, true: np.ndarray,
-                       candidates: int = 100) -> dict[str, float]:
+def pipeline_precision(
+    first: np.ndarray, second: np.ndarray, true: np.ndarray, candidates: int = 100
+) -> dict[str, float]:
     """p@10 / p@20 when each query's top `candidates` by `first` are re-scored by `second` (rest: -inf)."""
     from simlab.graph.evaluate import query_metrics
 
@@ -131,14 +177,17 @@ def pipeline_precision(first: np.ndarray, second: np.ndarray, true: np.ndarray,
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
-def rerank_precision(sb: np.ndarray, sp: np.ndarray, true: np.ndarray, blend: float,
-                     candidates: int = 100) -> dict[str, float]:
+def rerank_precision(
+    sb: np.ndarray, sp: np.ndarray, true: np.ndarray, blend: float, candidates: int = 100
+) -> dict[str, float]:
     """p@10 / p@20 after re-scoring each query's bi-encoder top `candidates` with
     ``blend * bi + (1 - blend) * pair`` (what ``GraphBiEncoder.most_similar(rerank=...)`` returns)."""
     return pipeline_precision(sb, blend * sb + (1 - blend) * sp, true, candidates)
 
 
-def timed_search(test: Any, train: Any, ia: np.ndarray, ib: np.ndarray, **kwargs: Any) -> tuple[Any, dict[str, float]]:
+def timed_search(
+    test: Any, train: Any, ia: np.ndarray, ib: np.ndarray, **kwargs: Any
+) -> tuple[Any, dict[str, float]]:
     """One ``edit_path_search`` over the pairs and its wall time (``search_s``, ``pairs_per_s``)."""
     from simlab.graph.editpath import edit_path_search
 
@@ -170,9 +219,12 @@ def run_ged_benchmark(name: str, seeds: list[int], quick: bool = False) -> dict[
     def path_metrics(paths: Any, timing: dict[str, float]) -> dict[str, float]:
         met = matrix_metrics(np.exp(-paths.cost / avg).reshape(shape), true)
         # sanity: an edit path's cost is never below the exact GED; share of pairs where it reaches it
-        met.update(timing, exact_share=float(np.mean(paths.cost == true_ged)),
-                   below_exact=int(np.sum(paths.cost < true_ged - 1e-9)),
-                   proven_share=float(np.mean(paths.proven_exact)))
+        met.update(
+            timing,
+            exact_share=float(np.mean(paths.cost == true_ged)),
+            below_exact=int(np.sum(paths.cost < true_ged - 1e-9)),
+            proven_share=float(np.mean(paths.proven_exact)),
+        )
         return met
 
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in LABELS}
@@ -217,14 +269,22 @@ def run_ged_benchmark(name: str, seeds: list[int], quick: bool = False) -> dict[
         runs["bi_top100_editpath_r8"].append(pipeline_precision(sb, refined(8, sb), true))
         # learned start (EditPathScorer(model), guided=True): the model's node embeddings add one assignment start;
         # timings include computing the embeddings
-        for kind, model_kind, r, blend in (("guided_pair_r0", "pair", 0, 0.5), ("guided_pair_r4_alone", "pair", 4, 0.0),
-                                           ("guided_pair_r4", "pair", 4, 0.5), ("guided_bi_r4", "biencoder", 4, 0.5),
-                                           ("guided_pair_r8", "pair", 8, 0.5), ("bi_top100_guided_r8", "biencoder", 8, 0.5)):
+        for kind, model_kind, r, blend in (
+            ("guided_pair_r0", "pair", 0, 0.5),
+            ("guided_pair_r4_alone", "pair", 4, 0.0),
+            ("guided_pair_r4", "pair", 4, 0.5),
+            ("guided_bi_r4", "biencoder", 4, 0.5),
+            ("guided_pair_r8", "pair", 8, 0.5),
+            ("bi_top100_guided_r8", "biencoder", 8, 0.5),
+        ):
             model = fitted[model_kind]
             t0 = time.perf_counter()
             vectors = (model.node_embeddings(test), model.node_embeddings(train))
             paths, timing = timed_search(test, train, ia, ib, restarts=r, seed=seed, node_vectors=vectors)
-            timing = {"search_s": time.perf_counter() - t0, "pairs_per_s": len(ia) / (time.perf_counter() - t0)}
+            timing = {
+                "search_s": time.perf_counter() - t0,
+                "pairs_per_s": len(ia) / (time.perf_counter() - t0),
+            }
             learned = fitted[model_kind + "_scores"].ravel()
             scores = refine_similarity(paths, avg, learned, blend=blend).reshape(shape)
             if kind.startswith("bi_top100"):
@@ -255,17 +315,25 @@ def table_rows(name: str, res: dict[str, Any]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"method": LABELS[kind] + f" ({len(runs)} seeds)", "kind": f"`{kind}`"}
         for key in ("mse_e3", "rho", "tau", "p@10", "p@20"):
             row[key] = _mean_std([r[key] for r in runs]) if key in runs[0] else "–"
-        row["search pairs/s"] = (f"{statistics.mean(r['pairs_per_s'] for r in runs):,.0f}"
-                                 if "pairs_per_s" in runs[0] else "–")
+        row["search pairs/s"] = (
+            f"{statistics.mean(r['pairs_per_s'] for r in runs):,.0f}" if "pairs_per_s" in runs[0] else "–"
+        )
         rows.append(row)
     for p in PUBLISHED[name]:
-        rows.append({"method": p["method"], "kind": "published", **{k: (f"{p[k]}" if k in p else "–")
-                                               for k in ("mse_e3", "rho", "tau", "p@10", "p@20")},
-                     "search pairs/s": "–"})
+        rows.append(
+            {
+                "method": p["method"],
+                "kind": "published",
+                **{k: (f"{p[k]}" if k in p else "–") for k in ("mse_e3", "rho", "tau", "p@10", "p@20")},
+                "search pairs/s": "–",
+            }
+        )
     return rows
 
 
-def _best(runs: dict[str, list[dict[str, float]]], key: str, kinds: Any = None) -> tuple[str | None, float | None]:
+def _best(
+    runs: dict[str, list[dict[str, float]]], key: str, kinds: Any = None
+) -> tuple[str | None, float | None]:
     """The kind with the best mean of `key` (lowest for MSE) among `kinds` (default: all)."""
     best_kind, best = None, None
     for kind, rs in runs.items():
@@ -291,12 +359,17 @@ def target_rows(name: str, res: dict[str, Any]) -> list[dict[str, Any]]:
         hk, hv = _best(res["runs"], key, hybrid)
         ck, cv = _best(res["runs"], key, CLASSICAL_KINDS)
         _, ov = _best(res["runs"], key)
-        rows.append({"metric": key, "target": ("<= " if key == "mse_e3" else ">= ") + str(goal),
-                     "learned model alone": f"{lv:.4f} ({lk})" if lv is not None else "–",
-                     "learned + edit path": f"{hv:.4f} ({hk})" if hv is not None else "–",
-                     "edit path alone (no learning)": f"{cv:.4f} ({ck})" if cv is not None else "–",
-                     "met": "yes" if _met(key, ov, goal) else "no",
-                     "met by a learned model alone": "yes" if _met(key, lv, goal) else "no"})
+        rows.append(
+            {
+                "metric": key,
+                "target": ("<= " if key == "mse_e3" else ">= ") + str(goal),
+                "learned model alone": f"{lv:.4f} ({lk})" if lv is not None else "–",
+                "learned + edit path": f"{hv:.4f} ({hk})" if hv is not None else "–",
+                "edit path alone (no learning)": f"{cv:.4f} ({ck})" if cv is not None else "–",
+                "met": "yes" if _met(key, ov, goal) else "no",
+                "met by a learned model alone": "yes" if _met(key, lv, goal) else "no",
+            }
+        )
     return rows
 
 
@@ -325,8 +398,13 @@ def speed(res: dict[str, Any], n_exact: int, timeout: float) -> list[dict[str, A
     t_pair = timed(lambda: pair.score_matrix(test, train))
     vecs = bi.encode(train)
     qv = bi.encode(test)
-    t_vec = timed(lambda: np.exp(-np.sqrt(np.maximum(
-        (qv * qv).sum(1)[:, None] - 2 * qv @ vecs.T + (vecs * vecs).sum(1)[None, :], 0))))
+    t_vec = timed(
+        lambda: np.exp(
+            -np.sqrt(
+                np.maximum((qv * qv).sum(1)[:, None] - 2 * qv @ vecs.T + (vecs * vecs).sum(1)[None, :], 0)
+            )
+        )
+    )
     qi, ci = np.meshgrid(np.arange(len(test)), np.arange(len(train)), indexing="ij")
     ia, ib = qi.ravel(), ci.ravel()
     t_path = {}
@@ -339,23 +417,43 @@ def speed(res: dict[str, Any], n_exact: int, timeout: float) -> list[dict[str, A
     timed_out = 0
     for qi, ci in sample:
         t1 = time.perf_counter()
-        nx.graph_edit_distance(test.graphs[qi], train.graphs[ci], node_match=lambda a, b: a.get("type") == b.get("type"),
-                               timeout=timeout)
+        nx.graph_edit_distance(
+            test.graphs[qi],
+            train.graphs[ci],
+            node_match=lambda a, b: a.get("type") == b.get("type"),
+            timeout=timeout,
+        )
         timed_out += time.perf_counter() - t1 >= 0.98 * timeout
     t_exact = (time.perf_counter() - t0) / n_exact
     exact_rate = 1 / t_exact
-    for label, secs, n in (("bi-encoder: encode both sides + score (batched)", t_bi, n_pairs),
-                           ("bi-encoder: score cached vectors (index-style)", t_vec, n_pairs),
-                           ("pair model: node embeddings + interaction (batched)", t_pair, n_pairs)):
+    for label, secs, n in (
+        ("bi-encoder: encode both sides + score (batched)", t_bi, n_pairs),
+        ("bi-encoder: score cached vectors (index-style)", t_vec, n_pairs),
+        ("pair model: node embeddings + interaction (batched)", t_pair, n_pairs),
+    ):
         rate = n / secs
-        rows.append({"method": label, "pairs": n, "pairs_per_s": rate, "speedup_vs_networkx": rate / exact_rate})
+        rows.append(
+            {"method": label, "pairs": n, "pairs_per_s": rate, "speedup_vs_networkx": rate / exact_rate}
+        )
     for r in SPEED_RESTARTS:
         rate = n_pairs / t_path[r]
-        rows.append({"method": f"edit path, {r} restarts (assignment starts + swap descent; no learning)",
-                     "pairs": n_pairs, "pairs_per_s": rate, "speedup_vs_networkx": rate / exact_rate})
-    rows.append({"method": f"networkx graph_edit_distance (exact, {n_exact} random pairs, timeout {timeout:.0f} s, "
-                           f"{timed_out} timed out)", "pairs": n_exact, "pairs_per_s": exact_rate,
-                 "speedup_vs_networkx": 1.0})
+        rows.append(
+            {
+                "method": f"edit path, {r} restarts (assignment starts + swap descent; no learning)",
+                "pairs": n_pairs,
+                "pairs_per_s": rate,
+                "speedup_vs_networkx": rate / exact_rate,
+            }
+        )
+    rows.append(
+        {
+            "method": f"networkx graph_edit_distance (exact, {n_exact} random pairs, timeout {timeout:.0f} s, "
+            f"{timed_out} timed out)",
+            "pairs": n_exact,
+            "pairs_per_s": exact_rate,
+            "speedup_vs_networkx": 1.0,
+        }
+    )
     return rows
 
 
@@ -365,34 +463,46 @@ def build_markdown(res: dict[str, Any], sp: list[dict[str, Any]], seeds: list[in
     bi_speedup, pair_speedup = sp[0]["speedup_vs_networkx"], sp[2]["speedup_vs_networkx"]
     path_rows = [r for r in sp if r["method"].startswith("edit path")]
     path_speedups = [r["speedup_vs_networkx"] for r in path_rows]
-    path_text = ", ".join(f"{r['speedup_vs_networkx']:,.0f}x ({r['method'].split(',')[1].split('(')[0].strip()})"
-                          for r in path_rows)
+    path_text = ", ".join(
+        f"{r['speedup_vs_networkx']:,.0f}x ({r['method'].split(',')[1].split('(')[0].strip()})"
+        for r in path_rows
+    )
     speed_targets = [
-        {"metric": "pair model pairs/s (1 thread)", "target": ">= 10,000",
-         "learned model alone": f"{pair_rate:,.0f} (pair)", "learned + edit path": "–",
-         "edit path alone (no learning)": "–",
-         "met": "yes" if pair_rate >= 10000 else "no", "met by a learned model alone": "yes" if pair_rate >= 10000 else "no"},
-        {"metric": "speed-up vs networkx exact GED", "target": ">= 1,000x",
-         "learned model alone": f"{bi_speedup:,.0f}x (bi-encoder), {pair_speedup:,.0f}x (pair)",
-         "learned + edit path": "see `search pairs/s` above",
-         "edit path alone (no learning)": path_text,
-         "met": "yes" if min(bi_speedup, pair_speedup, *path_speedups) >= 1000 else "no",
-         "met by a learned model alone": "yes" if min(bi_speedup, pair_speedup) >= 1000 else "no"},
+        {
+            "metric": "pair model pairs/s (1 thread)",
+            "target": ">= 10,000",
+            "learned model alone": f"{pair_rate:,.0f} (pair)",
+            "learned + edit path": "–",
+            "edit path alone (no learning)": "–",
+            "met": "yes" if pair_rate >= 10000 else "no",
+            "met by a learned model alone": "yes" if pair_rate >= 10000 else "no",
+        },
+        {
+            "metric": "speed-up vs networkx exact GED",
+            "target": ">= 1,000x",
+            "learned model alone": f"{bi_speedup:,.0f}x (bi-encoder), {pair_speedup:,.0f}x (pair)",
+            "learned + edit path": "see `search pairs/s` above",
+            "edit path alone (no learning)": path_text,
+            "met": "yes" if min(bi_speedup, pair_speedup, *path_speedups) >= 1000 else "no",
+            "met by a learned model alone": "yes" if min(bi_speedup, pair_speedup) >= 1000 else "no",
+        },
     ]
-    return "\n\n".join([
-        "Standard protocol: each of the 140 test graphs queries all 560 training graphs; ground truth exp(-nGED) "
-        "from the benchmark's exact GED; MSE x 10^-3 over all pairs; Spearman rho, Kendall tau, p@10, p@20 per "
-        "query, averaged (true top-k includes ties at the k-th value). Mean ± std over seeds "
-        f"{', '.join(map(str, seeds))}. Configurations: `{json.dumps(res['config'])}`.",
-        EDITPATH_TEXT,
-        md_table(table_rows("AIDS700nef", res)),
-        TARGETS_TEXT,
-        md_table(target_rows("AIDS700nef", res) + speed_targets),
-        f"Speed on AIDS700nef test x train pairs, {THREADS} CPU thread (models of the last seed; each edit path "
-        "timed once on all pairs after a warm-up on 2,000 pairs, seed 0):",
-        md_table(sp),
-        f"Total benchmark time {total_s:.0f} s.",
-    ])
+    return "\n\n".join(
+        [
+            "Standard protocol: each of the 140 test graphs queries all 560 training graphs; ground truth exp(-nGED) "
+            "from the benchmark's exact GED; MSE x 10^-3 over all pairs; Spearman rho, Kendall tau, p@10, p@20 per "
+            "query, averaged (true top-k includes ties at the k-th value). Mean ± std over seeds "
+            f"{', '.join(map(str, seeds))}. Configurations: `{json.dumps(res['config'])}`.",
+            EDITPATH_TEXT,
+            md_table(table_rows("AIDS700nef", res)),
+            TARGETS_TEXT,
+            md_table(target_rows("AIDS700nef", res) + speed_targets),
+            f"Speed on AIDS700nef test x train pairs, {THREADS} CPU thread (models of the last seed; each edit path "
+            "timed once on all pairs after a warm-up on 2,000 pairs, seed 0):",
+            md_table(sp),
+            f"Total benchmark time {total_s:.0f} s.",
+        ]
+    )
 
 
 def rerender(name: str, build: Any) -> None:
@@ -407,8 +517,9 @@ def rerender(name: str, build: Any) -> None:
         import re
 
         total = float(re.search(r"Total benchmark time (\d+) s", payload["markdown"]).group(1))
-    payload["markdown"] = build({"runs": data["runs"], "config": data["config"]}, data, data.get("seeds", [0, 1, 2]),
-                                total)
+    payload["markdown"] = build(
+        {"runs": data["runs"], "config": data["config"]}, data, data.get("seeds", [0, 1, 2]), total
+    )
     path.write_text(json.dumps(payload, indent=2, default=str))
 
 
@@ -416,7 +527,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     ap.add_argument("--quick", action="store_true", help="tiny settings (smoke test of the script)")
-    ap.add_argument("--rerender", action="store_true", help="rebuild the markdown from results/graph.json only")
+    ap.add_argument(
+        "--rerender", action="store_true", help="rebuild the markdown from results/graph.json only"
+    )
     ap.add_argument("--exact-pairs", type=int, default=8)
     ap.add_argument("--timeout", type=float, default=15.0)
     args = ap.parse_args()
@@ -427,11 +540,19 @@ def main() -> None:
     res = run_ged_benchmark("AIDS700nef", args.seeds, args.quick)
     sp = speed(res, 2 if args.quick else args.exact_pairs, 2.0 if args.quick else args.timeout)
     md = build_markdown(res, sp, args.seeds, time.perf_counter() - t0)
-    data = {"runs": res["runs"], "config": res["config"], "source": res["source"], "speed": sp,
-            "targets": target_rows("AIDS700nef", res), "seeds": args.seeds, "total_s": time.perf_counter() - t0}
+    data = {
+        "runs": res["runs"],
+        "config": res["config"],
+        "source": res["source"],
+        "speed": sp,
+        "targets": target_rows("AIDS700nef", res),
+        "seeds": args.seeds,
+        "total_s": time.perf_counter() - t0,
+    }
     name = "graph" if not args.quick else "graph_quick"
-    path = write_result(name, "Graphs: GED similarity on AIDS700nef and speed vs exact GED", md, data, THREADS,
-                        order=60)
+    path = write_result(
+        name, "Graphs: GED similarity on AIDS700nef and speed vs exact GED", md, data, THREADS, order=60
+    )
     if args.quick:
         path.unlink()
     print(md)

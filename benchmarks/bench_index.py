@@ -138,8 +138,14 @@ def machine_bounds() -> dict:
     dst = np.empty_like(big)
     t = interleaved({"sum": big.sum, "max": big.max, "copy": lambda: np.copyto(dst, big)}, 3)
     bw = max(big.nbytes / t["sum"], big.nbytes / t["max"], 2 * big.nbytes / t["copy"])
-    return {"bandwidth_Bps": bw, "kernels_Bps": {"sum": big.nbytes / t["sum"], "max": big.nbytes / t["max"],
-                                                 "copy": 2 * big.nbytes / t["copy"]}}
+    return {
+        "bandwidth_Bps": bw,
+        "kernels_Bps": {
+            "sum": big.nbytes / t["sum"],
+            "max": big.nbytes / t["max"],
+            "copy": 2 * big.nbytes / t["copy"],
+        },
+    }
 
 
 def gemm_fn():
@@ -173,30 +179,46 @@ def exact_row(label: str, x: np.ndarray, q: np.ndarray, how: str, sklearn: bool 
     rep = 3 if n * d < 5e7 else 2
     tb = interleaved({"simlab": lambda: idx.search(q, K), "faiss": lambda: flat.search(qn, K)}, rep)
     tb["gemm"] = interleaved({"gemm": g}, 3, min_seconds=0.3)["gemm"]  # apart: it would evict their caches
-    ts = per_call({"simlab": lambda i: idx.search(q[i], K), "faiss": lambda i: flat.search(qn[i : i + 1], K)}, ns)
+    ts = per_call(
+        {"simlab": lambda i: idx.search(q[i], K), "faiss": lambda i: flat.search(qn[i : i + 1], K)}, ns
+    )
     got = np.array(idx.search(q, K).keys)
     _, ref = flat.search(qn, K)
     agree = float(np.mean([len(set(a) & set(b)) / K for a, b in zip(got, ref, strict=True)]))
     gemm_rate = g_flops / tb["gemm"]
-    row = {"dataset": label, "rows": n, "dim": d, "settings": how,
-           "simlab batch QPS": len(q) / tb["simlab"], "faiss flat batch QPS": len(q) / tb["faiss"],
-           "batch simlab / faiss": tb["faiss"] / tb["simlab"],
-           "GEMM bound QPS": gemm_rate / (2 * n * d), "bound / simlab": (gemm_rate / (2 * n * d)) / (len(q) / tb["simlab"]),
-           "simlab 1-by-1 QPS": ns / ts["simlab"], "faiss flat 1-by-1 QPS": ns / ts["faiss"],
-           "1-by-1 simlab / faiss": ts["faiss"] / ts["simlab"],
-           "bandwidth bound 1-by-1 QPS": BOUNDS["bandwidth_Bps"] / (n * d * 4),
-           "plan": f"{plan['engine']['batch']}/{plan['engine']['single']}"
-                   f"{' pruned' if plan['prune']['batch'] or plan['prune']['single'] else ''}",
-           "skip rate": plan["skip_rate"], "agreement with faiss": agree, "build+probe s": t_build,
-           "index bytes": idx.nbytes, "build peak RSS bytes": peak, "gemm GFLOP/s": gemm_rate / 1e9}
+    row = {
+        "dataset": label,
+        "rows": n,
+        "dim": d,
+        "settings": how,
+        "simlab batch QPS": len(q) / tb["simlab"],
+        "faiss flat batch QPS": len(q) / tb["faiss"],
+        "batch simlab / faiss": tb["faiss"] / tb["simlab"],
+        "GEMM bound QPS": gemm_rate / (2 * n * d),
+        "bound / simlab": (gemm_rate / (2 * n * d)) / (len(q) / tb["simlab"]),
+        "simlab 1-by-1 QPS": ns / ts["simlab"],
+        "faiss flat 1-by-1 QPS": ns / ts["faiss"],
+        "1-by-1 simlab / faiss": ts["faiss"] / ts["simlab"],
+        "bandwidth bound 1-by-1 QPS": BOUNDS["bandwidth_Bps"] / (n * d * 4),
+        "plan": f"{plan['engine']['batch']}/{plan['engine']['single']}"
+        f"{' pruned' if plan['prune']['batch'] or plan['prune']['single'] else ''}",
+        "skip rate": plan["skip_rate"],
+        "agreement with faiss": agree,
+        "build+probe s": t_build,
+        "index bytes": idx.nbytes,
+        "build peak RSS bytes": peak,
+        "gemm GFLOP/s": gemm_rate / 1e9,
+    }
     if sklearn:
         nn = NearestNeighbors(n_neighbors=K, algorithm="brute", metric="cosine").fit(x)
         t0 = time.perf_counter()
         nn.kneighbors(q, K)
         row["sklearn brute batch QPS"] = len(q) / (time.perf_counter() - t0)
     row["plan detail"] = plan
-    print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k != "plan detail"},
-          flush=True)
+    print(
+        {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k != "plan detail"},
+        flush=True,
+    )
     return row
 
 
@@ -247,8 +269,13 @@ def raw_libraries(x: np.ndarray, q: np.ndarray, truth: np.ndarray) -> dict:
         h.set_ef(ef)
         return h.knn_query(qn, k=K, num_threads=1)[0]
 
-    out["raw hnswlib M16"] = {"build s": t, "peak RSS": peak, "bytes": n * (d * 4 + 2 * 16 * 4 + 12),
-                              "curve": curve(s_h, EFS, truth, len(q)), "search": s_h}
+    out["raw hnswlib M16"] = {
+        "build s": t,
+        "peak RSS": peak,
+        "bytes": n * (d * 4 + 2 * 16 * 4 + 12),
+        "curve": curve(s_h, EFS, truth, len(q)),
+        "search": s_h,
+    }
 
     def b_faiss():
         f = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
@@ -261,25 +288,45 @@ def raw_libraries(x: np.ndarray, q: np.ndarray, truth: np.ndarray) -> dict:
         f.hnsw.efSearch = ef
         return f.search(qn, K)[1]
 
-    out["raw FAISS HNSW32"] = {"build s": t, "peak RSS": peak, "bytes": int(faiss.serialize_index(f).nbytes),
-                               "curve": curve(s_f, EFS, truth, len(q)), "search": s_f}
+    out["raw FAISS HNSW32"] = {
+        "build s": t,
+        "peak RSS": peak,
+        "bytes": int(faiss.serialize_index(f).nbytes),
+        "curve": curve(s_f, EFS, truth, len(q)),
+        "search": s_f,
+    }
     leaves = int(min(2000, round(np.sqrt(n))))
 
     def b_scann():
-        s = (scann.scann_ops_pybind.builder(xn, K, "dot_product")
-             .tree(num_leaves=leaves, num_leaves_to_search=max(8, leaves // 10), training_sample_size=min(n, 250_000))
-             .score_ah(2, anisotropic_quantization_threshold=0.2).reorder(100).build())
+        s = (
+            scann.scann_ops_pybind.builder(xn, K, "dot_product")
+            .tree(
+                num_leaves=leaves,
+                num_leaves_to_search=max(8, leaves // 10),
+                training_sample_size=min(n, 250_000),
+            )
+            .score_ah(2, anisotropic_quantization_threshold=0.2)
+            .reorder(100)
+            .build()
+        )
         s.set_num_threads(1)
         return s
 
     s, t, peak = measure_build(b_scann)
 
     def s_s(lv):
-        return s.search_batched(qn, final_num_neighbors=K, leaves_to_search=lv, pre_reorder_num_neighbors=100)[0]
+        return s.search_batched(
+            qn, final_num_neighbors=K, leaves_to_search=lv, pre_reorder_num_neighbors=100
+        )[0]
 
     lvs = sorted({max(1, min(leaves, v)) for v in (2, 4, 8, 16, 32, 64, 128, 256, 512, leaves)})
-    out["raw ScaNN"] = {"build s": t, "peak RSS": peak, "bytes": int(xn.nbytes + n * (d / 4 + 8)),
-                        "curve": curve(s_s, lvs, truth, len(q)), "search": s_s}
+    out["raw ScaNN"] = {
+        "build s": t,
+        "peak RSS": peak,
+        "bytes": int(xn.nbytes + n * (d / 4 + 8)),
+        "curve": curve(s_s, lvs, truth, len(q)),
+        "search": s_s,
+    }
     return out
 
 
@@ -291,8 +338,9 @@ def ann_section(label: str, x: np.ndarray, q: np.ndarray) -> dict:
     truth = np.array(Index("exact", "dot", prune=False).add(np.arange(n), xn).search(qn, K).keys)
     del xn
     raw = raw_libraries(x, q, truth)
-    auto, t_auto, peak = measure_build(lambda: Index("auto", "cosine", target_recall=TARGET).add(np.arange(n), x)
-                                       ._tune_now())
+    auto, t_auto, peak = measure_build(
+        lambda: Index("auto", "cosine", target_recall=TARGET).add(np.arange(n), x)._tune_now()
+    )
     plan = auto._backend.plan
     got = np.array(auto.search(q, K).keys)
     rec_auto = recall(got, truth)
@@ -304,19 +352,40 @@ def ann_section(label: str, x: np.ndarray, q: np.ndarray) -> dict:
     t = interleaved(fns, 3)
     qps = {name: len(q) / v for name, v in t.items()}
     best_raw = max((v for k2, v in qps.items() if k2 != "auto"), default=float("nan"))
-    rows = [{"index": f"simlab auto -> {plan['choice']} {plan['setting'] or ''}", "recall@10": rec_auto,
-             "QPS": qps["auto"], "build s": t_auto, "bytes / vector": auto.nbytes / n,
-             "build peak RSS / raw": peak / x.nbytes}]
+    rows = [
+        {
+            "index": f"simlab auto -> {plan['choice']} {plan['setting'] or ''}",
+            "recall@10": rec_auto,
+            "QPS": qps["auto"],
+            "build s": t_auto,
+            "bytes / vector": auto.nbytes / n,
+            "build peak RSS / raw": peak / x.nbytes,
+        }
+    ]
     for name, r in raw.items():
         p = at_target(r["curve"])
-        rows.append({"index": f"{name} ({'setting ' + str(p['setting']) if p else 'never reached ' + str(TARGET)})",
-                     "recall@10": p["recall@10"] if p else max(c["recall@10"] for c in r["curve"]),
-                     "QPS": qps.get(name, float("nan")), "build s": r["build s"], "bytes / vector": r["bytes"] / n,
-                     "build peak RSS / raw": r["peak RSS"] / x.nbytes})
+        rows.append(
+            {
+                "index": f"{name} ({'setting ' + str(p['setting']) if p else 'never reached ' + str(TARGET)})",
+                "recall@10": p["recall@10"] if p else max(c["recall@10"] for c in r["curve"]),
+                "QPS": qps.get(name, float("nan")),
+                "build s": r["build s"],
+                "bytes / vector": r["bytes"] / n,
+                "build peak RSS / raw": r["peak RSS"] / x.nbytes,
+            }
+        )
     curves = {name: r["curve"] for name, r in raw.items()}
     curves.update({f"simlab auto candidate: {nm}": c for nm, c in plan["curves"].items()})
-    res = {"dataset": label, "rows": n, "dim": d, "table": rows, "auto_over_best_raw": qps["auto"] / best_raw,
-           "auto_recall": rec_auto, "auto_plan": plan, "curves": curves}
+    res = {
+        "dataset": label,
+        "rows": n,
+        "dim": d,
+        "table": rows,
+        "auto_over_best_raw": qps["auto"] / best_raw,
+        "auto_recall": rec_auto,
+        "auto_plan": plan,
+        "curves": curves,
+    }
     print(label, [(r["index"], round(r["recall@10"], 3), round(r["QPS"])) for r in rows], flush=True)
     return res
 
@@ -331,10 +400,18 @@ def auto_cost(x: np.ndarray, q: np.ndarray) -> dict:
     from simlab.index import Index
 
     n = len(x)
-    auto, t, peak = measure_build(lambda: Index("auto", "cosine", target_recall=TARGET).add(np.arange(n), x)._tune_now())
+    auto, t, peak = measure_build(
+        lambda: Index("auto", "cosine", target_recall=TARGET).add(np.arange(n), x)._tune_now()
+    )
     qps = len(q) / interleaved({"a": lambda: auto.search(q, K)}, 2)["a"]
-    return {"choice": auto._backend.plan["choice"], "build s": t, "bytes": auto.nbytes, "peak RSS": peak, "QPS": qps,
-            "recall (probe)": auto._backend.plan["recall"]}
+    return {
+        "choice": auto._backend.plan["choice"],
+        "build s": t,
+        "bytes": auto.nbytes,
+        "peak RSS": peak,
+        "QPS": qps,
+        "recall (probe)": auto._backend.plan["recall"],
+    }
 
 
 def exponent(ns: list[int], vs: list[float]) -> float:
@@ -356,22 +433,33 @@ def main() -> None:
     t_start = time.perf_counter()
     load0 = os.getloadavg()[0]
     BOUNDS.update(machine_bounds())
-    data: dict = {"k": K, "queries": NQ, "target_recall": TARGET, "bounds": BOUNDS, "load_average_start": load0,
-                  "exact": [], "ann": [], "cost": {}}
+    data: dict = {
+        "k": K,
+        "queries": NQ,
+        "target_recall": TARGET,
+        "bounds": BOUNDS,
+        "load_average_start": load0,
+        "exact": [],
+        "ann": [],
+        "cost": {},
+    }
     notes: list[str] = []
 
     def save(final: bool = False) -> None:
         data["seconds"] = time.perf_counter() - t_start
         md = render(data, notes, final)
         if not QUICK:
-            write_result("index", "Index: exact and approximate search on real embeddings", md, data, THREADS,
-                         order=20)
+            write_result(
+                "index", "Index: exact and approximate search on real embeddings", md, data, THREADS, order=20
+            )
         if final:
             print(md)
 
     # 1. exact search on real embeddings and synthetic rows; 2. approximate; 3. cost growth. The IMDB sets come
     # last: their training (benchmarks/index_data.py) may still be running, so they are waited for.
-    def real_row(name: str, wait_s: float = 0.0, fallback: str | None = None) -> tuple[np.ndarray, str] | None:
+    def real_row(
+        name: str, wait_s: float = 0.0, fallback: str | None = None
+    ) -> tuple[np.ndarray, str] | None:
         t_end = time.time() + wait_s
         got = load(name)
         while got is None and time.time() < t_end:
@@ -393,8 +481,11 @@ def main() -> None:
 
     real = {name: real_row(name) for name in ("gnn_nodes", "siamese")}
     real["word2vec"] = real_row("word2vec", 0.0, fallback="word2vec_mc2")
-    for kind, label in (("gaussian", "Gaussian (synthetic)"), ("sphere", "uniform on the sphere (synthetic)"),
-                        ("clustered", "clustered, decaying spectrum (synthetic, glove-like)")):
+    for kind, label in (
+        ("gaussian", "Gaussian (synthetic)"),
+        ("sphere", "uniform on the sphere (synthetic)"),
+        ("clustered", "clustered, decaying spectrum (synthetic, glove-like)"),
+    ):
         for n in SIZES[:2]:  # 10^6 rows: in the cost-growth table
             if kind != "gaussian" and n != SIZES[1]:
                 continue
@@ -410,14 +501,20 @@ def main() -> None:
 
     if real["word2vec"] is not None:
         ann("word2vec (real)", real["word2vec"][0])
-    ann("glove-like clustered 200,000 x 100 (synthetic)",
-        synthetic("clustered", (20_000 if QUICK else 200_000) + NQ, 100, seed=3))
+    ann(
+        "glove-like clustered 200,000 x 100 (synthetic)",
+        synthetic("clustered", (20_000 if QUICK else 200_000) + NQ, 100, seed=3),
+    )
     cost: dict = {"exact": {}, "auto": {}}
     for n in SIZES:  # clustered synthetic, 100-d: exact at every size, auto where its build fits the run
         db, q = split(synthetic("clustered", n + NQ, 100, seed=4), NQ)
         row = exact_row(f"clustered {n:,} (cost growth)", db, q, "synthetic", sklearn=False)
-        cost["exact"][n] = {"build s": row["build+probe s"], "bytes": row["index bytes"],
-                            "QPS": row["simlab batch QPS"], "peak RSS": row["build peak RSS bytes"]}
+        cost["exact"][n] = {
+            "build s": row["build+probe s"],
+            "bytes": row["index bytes"],
+            "QPS": row["simlab batch QPS"],
+            "peak RSS": row["build peak RSS bytes"],
+        }
         if n <= SIZES[0]:
             cost["auto"][n] = auto_cost(db, q)
         data["cost"] = cost
@@ -425,54 +522,108 @@ def main() -> None:
     glove = next((a for a in data["ann"] if a["dataset"].startswith("glove")), None)
     if glove is not None:  # the 200k glove-like auto build above is the same generator at 2 x 10^5 rows
         t = glove["table"][0]
-        cost["auto"][glove["rows"]] = {"choice": glove["auto_plan"]["choice"], "build s": t["build s"],
-                                       "bytes": t["bytes / vector"] * glove["rows"], "QPS": t["QPS"],
-                                       "peak RSS": t["build peak RSS / raw"] * glove["rows"] * glove["dim"] * 4}
+        cost["auto"][glove["rows"]] = {
+            "choice": glove["auto_plan"]["choice"],
+            "build s": t["build s"],
+            "bytes": t["bytes / vector"] * glove["rows"],
+            "QPS": t["QPS"],
+            "peak RSS": t["build peak RSS / raw"] * glove["rows"] * glove["dim"] * 4,
+        }
     real["doc2vec"] = real_row("doc2vec", float(os.environ.get("SIMLAB_BENCH_WAIT", "0")))
     save(final=True)
 
 
 def render(data: dict, notes: list[str], final: bool) -> str:
     b = data["bounds"]
-    head = (f"k = {K}, cosine, {THREADS} thread, {data['queries']:,} held-out queries per set (never indexed); every "
-            "library at its defaults, nothing tuned on these queries. Memory bandwidth "
-            f"{b['bandwidth_Bps'] / 1e9:.1f} GB/s (best of sum/max/copy over 200 MB); the GEMM rate is measured "
-            "interleaved with each row's runs (1024^3 numpy matmul). Load average at start "
-            f"{data['load_average_start']:.1f} on 2 cores shared with other jobs: absolute numbers are noisy, the "
-            "ratios compare runs interleaved in the same process, each timed as the fastest of 3-25 runs.")
+    head = (
+        f"k = {K}, cosine, {THREADS} thread, {data['queries']:,} held-out queries per set (never indexed); every "
+        "library at its defaults, nothing tuned on these queries. Memory bandwidth "
+        f"{b['bandwidth_Bps'] / 1e9:.1f} GB/s (best of sum/max/copy over 200 MB); the GEMM rate is measured "
+        "interleaved with each row's runs (1024^3 numpy matmul). Load average at start "
+        f"{data['load_average_start']:.1f} on 2 cores shared with other jobs: absolute numbers are noisy, the "
+        "ratios compare runs interleaved in the same process, each timed as the fastest of 3-25 runs."
+    )
     ex = data["exact"]
-    cols = ["dataset", "rows", "dim", "simlab batch QPS", "faiss flat batch QPS", "batch simlab / faiss",
-            "bound / simlab", "simlab 1-by-1 QPS", "faiss flat 1-by-1 QPS", "1-by-1 simlab / faiss",
-            "sklearn brute batch QPS", "plan", "skip rate", "agreement with faiss"]
+    cols = [
+        "dataset",
+        "rows",
+        "dim",
+        "simlab batch QPS",
+        "faiss flat batch QPS",
+        "batch simlab / faiss",
+        "bound / simlab",
+        "simlab 1-by-1 QPS",
+        "faiss flat 1-by-1 QPS",
+        "1-by-1 simlab / faiss",
+        "sklearn brute batch QPS",
+        "plan",
+        "skip rate",
+        "agreement with faiss",
+    ]
     ex_rows = [{c: r.get(c, "") for c in cols} for r in ex]
-    parts = [head, "", "### Exact search: simlab's default exact index vs raw FAISS flat, scikit-learn brute and the "
-             "GEMM bound", md_table(ex_rows), "",
-             "`bound / simlab`: the batch QPS the measured GEMM rate allows (2 n d FLOPs per query) over simlab's. "
-             "`plan`: the scan engine the index's build-time probe chose (batch/one-at-a-time; `faiss` = simlab's "
-             "GEMM blocks with FAISS's C++ top-k heaps, `numpy` = simlab's strip-maximum threshold scan) and whether "
-             "k-means pruning paid on the probe; `skip rate`: share of (query, row) pairs the pruned probe skipped.",
-             "", "Where the vectors come from:", ""]
+    parts = [
+        head,
+        "",
+        "### Exact search: simlab's default exact index vs raw FAISS flat, scikit-learn brute and the "
+        "GEMM bound",
+        md_table(ex_rows),
+        "",
+        "`bound / simlab`: the batch QPS the measured GEMM rate allows (2 n d FLOPs per query) over simlab's. "
+        "`plan`: the scan engine the index's build-time probe chose (batch/one-at-a-time; `faiss` = simlab's "
+        "GEMM blocks with FAISS's C++ top-k heaps, `numpy` = simlab's strip-maximum threshold scan) and whether "
+        "k-means pruning paid on the probe; `skip rate`: share of (query, row) pairs the pruned probe skipped.",
+        "",
+        "Where the vectors come from:",
+        "",
+    ]
     parts += [f"* {r['dataset']}: {r['settings']}" for r in ex if "(real)" in r["dataset"]]
     for a in data["ann"]:
-        parts += ["", f"### Approximate search at recall@10 >= {TARGET}: {a['dataset']} ({a['rows']:,} x {a['dim']})",
-                  md_table([{**r, "rows in 24 GiB": f"{int(24 * GIB / max(r['bytes / vector'], 1e-9, (r['build peak RSS / raw'] or 0) * a['dim'] * 4)):,}"} for r in a["table"]]), "",
-                  "`rows in 24 GiB`: 24 GiB over the larger of the index bytes per vector and the build's peak RSS "
-                  "growth per vector (computed, 100-d float32 input).", "",
-                  f"simlab auto / best raw library: {a['auto_over_best_raw']:.2f}x QPS; auto recall on the held-out "
-                  f"queries {a['auto_recall']:.3f} (its own probe: {a['auto_plan']['recall']:.3f}). Auto chose "
-                  f"`{a['auto_plan']['choice']}` after measuring {', '.join(a['auto_plan']['curves'])} on "
-                  f"{a['auto_plan']['sample_rows']:,} sampled rows.", "", "Recall/QPS curves (setting: recall@10 / QPS):", ""]
+        parts += [
+            "",
+            f"### Approximate search at recall@10 >= {TARGET}: {a['dataset']} ({a['rows']:,} x {a['dim']})",
+            md_table(
+                [
+                    {
+                        **r,
+                        "rows in 24 GiB": f"{int(24 * GIB / max(r['bytes / vector'], 1e-9, (r['build peak RSS / raw'] or 0) * a['dim'] * 4)):,}",
+                    }
+                    for r in a["table"]
+                ]
+            ),
+            "",
+            "`rows in 24 GiB`: 24 GiB over the larger of the index bytes per vector and the build's peak RSS "
+            "growth per vector (computed, 100-d float32 input).",
+            "",
+            f"simlab auto / best raw library: {a['auto_over_best_raw']:.2f}x QPS; auto recall on the held-out "
+            f"queries {a['auto_recall']:.3f} (its own probe: {a['auto_plan']['recall']:.3f}). Auto chose "
+            f"`{a['auto_plan']['choice']}` after measuring {', '.join(a['auto_plan']['curves'])} on "
+            f"{a['auto_plan']['sample_rows']:,} sampled rows.",
+            "",
+            "Recall/QPS curves (setting: recall@10 / QPS):",
+            "",
+        ]
         for name, pts in a["curves"].items():
-            txt = ", ".join(f"{p.get('setting')}: {p.get('recall@10', p.get('recall', float('nan'))):.3f} / "
-                            f"{p.get('QPS', p.get('qps', float('nan'))):,.0f}" for p in pts if "error" not in p)
+            txt = ", ".join(
+                f"{p.get('setting')}: {p.get('recall@10', p.get('recall', float('nan'))):.3f} / "
+                f"{p.get('QPS', p.get('qps', float('nan'))):,.0f}"
+                for p in pts
+                if "error" not in p
+            )
             parts.append(f"* {name}: {txt or pts}")
     cost = data.get("cost") or {}
     if cost.get("exact"):
         rows = []
         for kind in ("exact", "auto"):
             for n, v in sorted(cost[kind].items()):
-                rows.append({"index": kind + (f" ({v['choice']})" if "choice" in v else ""), "rows": n,
-                             "build s": v["build s"], "bytes / vector": v["bytes"] / n, "QPS (batch)": v["QPS"]})
+                rows.append(
+                    {
+                        "index": kind + (f" ({v['choice']})" if "choice" in v else ""),
+                        "rows": n,
+                        "build s": v["build s"],
+                        "bytes / vector": v["bytes"] / n,
+                        "QPS (batch)": v["QPS"],
+                    }
+                )
         fits = []
         for kind in ("exact", "auto"):
             pts = cost[kind]
@@ -480,15 +631,23 @@ def render(data: dict, notes: list[str], final: bool) -> str:
                 continue
             ns = sorted(pts)
             per_vec = max(pts[ns[-1]]["bytes"], pts[ns[-1]].get("peak RSS") or 0) / ns[-1]
-            fits.append({"index": kind, "build exponent": exponent(ns, [pts[n]["build s"] for n in ns]),
-                         "memory exponent": exponent(ns, [pts[n]["bytes"] for n in ns]),
-                         "QPS exponent": exponent(ns, [pts[n]["QPS"] for n in ns]),
-                         "bytes / vector (largest n, incl. build peak)": per_vec,
-                         "largest collection in 24 GiB (100-d)": f"{int(24 * GIB / per_vec):,}"})
+            fits.append(
+                {
+                    "index": kind,
+                    "build exponent": exponent(ns, [pts[n]["build s"] for n in ns]),
+                    "memory exponent": exponent(ns, [pts[n]["bytes"] for n in ns]),
+                    "QPS exponent": exponent(ns, [pts[n]["QPS"] for n in ns]),
+                    "bytes / vector (largest n, incl. build peak)": per_vec,
+                    "largest collection in 24 GiB (100-d)": f"{int(24 * GIB / per_vec):,}",
+                }
+            )
         parts += ["", "### Cost growth (clustered synthetic, 100-d)", md_table(rows), "", md_table(fits)]
     if notes:
         parts += ["", *notes]
-    parts += ["", f"Whole script: {data.get('seconds', 0):.0f} s{'' if final else ' (partial: still running)'}."]
+    parts += [
+        "",
+        f"Whole script: {data.get('seconds', 0):.0f} s{'' if final else ' (partial: still running)'}.",
+    ]
     return "\n".join(parts)
 
 

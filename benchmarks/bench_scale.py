@@ -102,7 +102,9 @@ def clustered(n: int, d: int, seed: int, centres: int = 500) -> np.ndarray:
     r = np.random.default_rng(seed)
     scale = (1.0 / np.sqrt(np.arange(1, d + 1))).astype(np.float32)
     c = np.random.default_rng(99).normal(size=(centres, d)).astype(np.float32) * scale
-    return (c[r.integers(0, centres, n)] + 0.5 * r.normal(size=(n, d)).astype(np.float32) * scale).astype(np.float32)
+    return (c[r.integers(0, centres, n)] + 0.5 * r.normal(size=(n, d)).astype(np.float32) * scale).astype(
+        np.float32
+    )
 
 
 def timed(fn: Any) -> tuple[Any, float, PeakRSS]:
@@ -113,23 +115,37 @@ def timed(fn: Any) -> tuple[Any, float, PeakRSS]:
     return out, sec, mem
 
 
-def compare(name: str, rows: int, run: Any, check: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def compare(
+    name: str, rows: int, run: Any, check: Any, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Run ``run(engine)`` on local then ray; check outputs identical; one result row."""
     (lo, t_lo, m_lo), (ra, t_ra, m_ra) = timed(lambda: run("local")), timed(lambda: run("ray"))
     same = check(lo, ra)
     print(f"{name}: local {t_lo:.1f}s ray {t_ra:.1f}s identical={same}", flush=True)
-    return {"job": name, "rows": rows, "local_s": round(t_lo, 2), "ray_s": round(t_ra, 2),
-            "ray/local": round(t_ra / t_lo, 3), "local_rows_s": round(rows / t_lo, 1),
-            "ray_rows_s": round(rows / t_ra, 1), "local_peak_mb": mb(m_lo.driver),
-            "ray_driver_peak_mb": mb(m_ra.driver), "ray_worker_peak_mb": mb(m_ra.worker),
-            "identical": same, **(extra or {})}
+    return {
+        "job": name,
+        "rows": rows,
+        "local_s": round(t_lo, 2),
+        "ray_s": round(t_ra, 2),
+        "ray/local": round(t_ra / t_lo, 3),
+        "local_rows_s": round(rows / t_lo, 1),
+        "ray_rows_s": round(rows / t_ra, 1),
+        "local_peak_mb": mb(m_lo.driver),
+        "ray_driver_peak_mb": mb(m_ra.driver),
+        "ray_worker_peak_mb": mb(m_ra.worker),
+        "identical": same,
+        **(extra or {}),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run, not for the record)")
-    ap.add_argument("--hnsw-1m", action="store_true",
-                    help="only the issue's full-size HNSW join (1M x 200k), appended to results/scale.json")
+    ap.add_argument(
+        "--hnsw-1m",
+        action="store_true",
+        help="only the issue's full-size HNSW join (1M x 200k), appended to results/scale.json",
+    )
     args = ap.parse_args()
     q = args.quick
     if args.hnsw_1m:
@@ -146,8 +162,14 @@ def main() -> None:
         src, texts = imdb_parquet(tmp, n_docs)
         model, setup_s = sif_model(tmp, texts, q)
         t0 = time.perf_counter()
-        ray.init(num_cpus=2, object_store_memory=1 << 30, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False, runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+        ray.init(
+            num_cpus=2,
+            object_store_memory=1 << 30,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+            runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
+        )
         ray_init_s = time.perf_counter() - t0
         rows: list[dict[str, Any]] = []
 
@@ -167,8 +189,11 @@ def main() -> None:
         import pyarrow.parquet as pq
 
         pq.write_table(pa.table({"text": texts[:small]}), tmp / "small.parquet", row_group_size=1000)
-        rows.append(compare(f"embed {small:,} IMDB reviews (first job: Ray Data start-up)", small, emb_small,
-                            same_emb))
+        rows.append(
+            compare(
+                f"embed {small:,} IMDB reviews (first job: Ray Data start-up)", small, emb_small, same_emb
+            )
+        )
         rows.append(compare("embed IMDB (SIF, real)", n_docs, emb, same_emb))
         vecs = tmp / "emb-local"
         ids, x = __import__("simlab.scale", fromlist=["read_vectors"]).read_vectors(vecs)
@@ -180,9 +205,18 @@ def main() -> None:
 
         exact_real = {}
         for method in ("exact", "hnsw"):
+
             def run(engine: str, method: str = method) -> Any:
-                r = join(tmp / "queries.npy", vecs, 10, out=tmp / f"jr-{method}-{engine}", method=method,
-                         engine=engine, block_rows=2500, shard_rows=50_000)
+                r = join(
+                    tmp / "queries.npy",
+                    vecs,
+                    10,
+                    out=tmp / f"jr-{method}-{engine}",
+                    method=method,
+                    engine=engine,
+                    block_rows=2500,
+                    shard_rows=50_000,
+                )
                 if method == "exact":
                     exact_real[engine] = r
                 return r
@@ -192,8 +226,9 @@ def main() -> None:
             if method == "hnsw":
                 _, ex, _ = exact_real["local"].read()
                 _, hn, _ = read_join(tmp / "jr-hnsw-local")
-                row["recall@10"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in
-                                                         zip(ex, hn, strict=True)])), 4)
+                row["recall@10"] = round(
+                    float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ex, hn, strict=True)])), 4
+                )
             rows.append(row)
         nb = 20_000 if q else 200_000
         np.save(tmp / "b.npy", clustered(nb, 100, 2))
@@ -201,17 +236,30 @@ def main() -> None:
             np.save(tmp / "a.npy", clustered(na, 100, 1))
 
             def run(engine: str, method: str = method) -> Any:
-                return join(tmp / "a.npy", tmp / "b.npy", 10, out=tmp / f"js-{method}-{engine}", method=method,
-                            engine=engine, block_rows=5000 if method == "exact" else 25_000,
-                            shard_rows=nb // 2)
+                return join(
+                    tmp / "a.npy",
+                    tmp / "b.npy",
+                    10,
+                    out=tmp / f"js-{method}-{engine}",
+                    method=method,
+                    engine=engine,
+                    block_rows=5000 if method == "exact" else 25_000,
+                    shard_rows=nb // 2,
+                )
 
             rows.append(compare(f"join {na:,} x {nb:,} {method} (synthetic)", na, run, same_join))
         ray.shutdown()
         build_s = hnsw_build_seconds(tmp / "b.npy", nb // 2)
-        data = {"rows": rows, "ray_init_s": round(ray_init_s, 2), "setup_s": round(setup_s, 1),
-                "load_avg_start": round(load0, 2), "load_avg_end": round(os.getloadavg()[0], 2), "quick": q,
-                "hnsw_build_s_per_shard": round(build_s, 2),
-                "cost_model": cost_model(rows, nb, build_s)}
+        data = {
+            "rows": rows,
+            "ray_init_s": round(ray_init_s, 2),
+            "setup_s": round(setup_s, 1),
+            "load_avg_start": round(load0, 2),
+            "load_avg_end": round(os.getloadavg()[0], 2),
+            "quick": q,
+            "hnsw_build_s_per_shard": round(build_s, 2),
+            "cost_model": cost_model(rows, nb, build_s),
+        }
         md = render(data)
         print(md)
         if not q:
@@ -235,12 +283,26 @@ def full_size_hnsw() -> None:
         nb, na = 200_000, 1_000_000
         np.save(tmp / "b.npy", clustered(nb, 100, 2))
         np.save(tmp / "a.npy", clustered(na, 100, 1))
-        ray.init(num_cpus=2, object_store_memory=1 << 30, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False, runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+        ray.init(
+            num_cpus=2,
+            object_store_memory=1 << 30,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+            runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
+        )
 
         def run(engine: str) -> Any:
-            return join(tmp / "a.npy", tmp / "b.npy", 10, out=tmp / f"j-{engine}", method="hnsw", engine=engine,
-                        block_rows=50_000, shard_rows=nb // 2)
+            return join(
+                tmp / "a.npy",
+                tmp / "b.npy",
+                10,
+                out=tmp / f"j-{engine}",
+                method="hnsw",
+                engine=engine,
+                block_rows=50_000,
+                shard_rows=nb // 2,
+            )
 
         def same(a: Any, b: Any) -> bool:
             return all(np.array_equal(u, v) for u, v in zip(a.read(), b.read(), strict=True))
@@ -285,41 +347,73 @@ def cost_model(rows: list[dict[str, Any]], nb_syn: int, build_s: float) -> dict[
     search = max(hn["ray_s"] * cpus - 2 * build_s, 1e-9) / (hn["rows"] * 2)
     n, big_shard = 100_000_000, 1_000_000
     shards = n // big_shard
-    cpu = {"embed": n * embed_row, "exact": n * n * exact_pair,
-           "hnsw": shards * big_shard * build_row + n * shards * search}
-    bytes_ = {"exact": n * shards * (k * 20) + shards * n * d * 4, "hnsw": n * shards * (k * 20) + shards * n * d * 4,
-              "embed": 0}
+    cpu = {
+        "embed": n * embed_row,
+        "exact": n * n * exact_pair,
+        "hnsw": shards * big_shard * build_row + n * shards * search,
+    }
+    bytes_ = {
+        "exact": n * shards * (k * 20) + shards * n * d * 4,
+        "hnsw": n * shards * (k * 20) + shards * n * d * 4,
+        "embed": 0,
+    }
     proj = {}
     for machines in (1, 10, 100):
         cores = machines * 32
         proj[str(machines)] = {job: round(sec / cores / 3600, 2) for job, sec in cpu.items()}
-    return {"fixed_overhead_s": overhead, "embed_cpu_s_per_row": embed_row,
-            "embed_local_cpu_s_per_row": emb["local_s"] / emb["rows"], "exact_cpu_s_per_pair": exact_pair,
-            "hnsw_build_cpu_s_per_row": build_row, "hnsw_search_cpu_s_per_query_per_shard": search,
-            "hnsw_shard_rows_measured": shard, "partial_bytes_per_query_per_shard": k * 20,
-            "projection_100M_x_100M": {"assumes": "32-core machines, 1M-row shards (100 shards), d=100, k=10, "
-                                                  "CPU-seconds as measured here (under load)",
-                                       "cpu_hours": {j: round(v / 3600) for j, v in cpu.items()},
-                                       "bytes_between_stages": bytes_, "wall_hours_by_machines": proj}}
+    return {
+        "fixed_overhead_s": overhead,
+        "embed_cpu_s_per_row": embed_row,
+        "embed_local_cpu_s_per_row": emb["local_s"] / emb["rows"],
+        "exact_cpu_s_per_pair": exact_pair,
+        "hnsw_build_cpu_s_per_row": build_row,
+        "hnsw_search_cpu_s_per_query_per_shard": search,
+        "hnsw_shard_rows_measured": shard,
+        "partial_bytes_per_query_per_shard": k * 20,
+        "projection_100M_x_100M": {
+            "assumes": "32-core machines, 1M-row shards (100 shards), d=100, k=10, "
+            "CPU-seconds as measured here (under load)",
+            "cpu_hours": {j: round(v / 3600) for j, v in cpu.items()},
+            "bytes_between_stages": bytes_,
+            "wall_hours_by_machines": proj,
+        },
+    }
 
 
 def render(data: dict[str, Any]) -> str:
-    cols = ["job", "rows", "local_s", "ray_s", "ray/local", "local_rows_s", "ray_rows_s", "local_peak_mb",
-            "ray_driver_peak_mb", "ray_worker_peak_mb", "identical"]
-    table = [{c: r.get(c, "") for c in cols} | ({"recall@10": r["recall@10"]} if "recall@10" in r else
-                                                 {"recall@10": ""}) for r in data["rows"]]
+    cols = [
+        "job",
+        "rows",
+        "local_s",
+        "ray_s",
+        "ray/local",
+        "local_rows_s",
+        "ray_rows_s",
+        "local_peak_mb",
+        "ray_driver_peak_mb",
+        "ray_worker_peak_mb",
+        "identical",
+    ]
+    table = [
+        {c: r.get(c, "") for c in cols}
+        | ({"recall@10": r["recall@10"]} if "recall@10" in r else {"recall@10": ""})
+        for r in data["rows"]
+    ]
     cm = data["cost_model"]
     p = cm["projection_100M_x_100M"]
-    proj = "; ".join(f"{m} machine(s): " + ", ".join(f"{j} {h} h" for j, h in v.items())
-                     for m, v in p["wall_hours_by_machines"].items())
+    proj = "; ".join(
+        f"{m} machine(s): " + ", ".join(f"{j} {h} h" for j, h in v.items())
+        for m, v in p["wall_hours_by_machines"].items()
+    )
     return (
         f"Local engine (one process, 2 BLAS/FAISS threads) vs Ray engine (local Ray instance, 2 one-thread "
         f"workers) on the same jobs; Ray output checked identical. Ray start: {data['ray_init_s']} s (not in the "
         f"job times). Load average {data['load_avg_start']} at start, {data['load_avg_end']} at end (a shared "
         f"2-core machine: absolute times are noisy, ratios in one run are the comparison). Embedding model: SIF "
         f"over simlab Word2Vec vectors (setup {data['setup_s']} s). Synthetic rows are labelled; sizes capped "
-        f"(see benchmarks/bench_scale.py). Default settings, nothing tuned.\n\n" + md_table(table) +
-        f"\n\nCost model (CPU-seconds, fitted on the Ray runs): first Ray Data job of a session "
+        f"(see benchmarks/bench_scale.py). Default settings, nothing tuned.\n\n"
+        + md_table(table)
+        + f"\n\nCost model (CPU-seconds, fitted on the Ray runs): first Ray Data job of a session "
         f"{cm['fixed_overhead_s']:.1f} s; embed {cm['embed_cpu_s_per_row'] * 1e3:.3f} ms/row (local, 1 thread: "
         f"{cm['embed_local_cpu_s_per_row'] * 1e3:.3f}); exact join {cm['exact_cpu_s_per_pair'] * 1e9:.2f} ns per "
         f"(query, row) pair at d=100; HNSW32 build {cm['hnsw_build_cpu_s_per_row'] * 1e3:.3f} ms/row, search "

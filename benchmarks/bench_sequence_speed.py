@@ -61,9 +61,14 @@ def threads_rows() -> list[dict[str, Any]]:
             stop.set()
             for p in procs:
                 p.join()
-        rows.append({"concurrent load": "2 busy processes" if load else "none (machine as is)",
-                     "1 thread s": round(secs[1], 2), "2 threads s": round(secs[2], 2),
-                     "2 / 1": round(secs[2] / secs[1], 2)})
+        rows.append(
+            {
+                "concurrent load": "2 busy processes" if load else "none (machine as is)",
+                "1 thread s": round(secs[1], 2),
+                "2 threads s": round(secs[2], 2),
+                "2 / 1": round(secs[2] / secs[1], 2),
+            }
+        )
     return rows
 
 
@@ -94,12 +99,19 @@ def length_rows() -> list[dict[str, Any]]:
         secs, m = fit_seconds(train, **extra)
         q = 1 if length >= 2000 else 5
         acc = float(np.mean(m.knn_predict(train, test) == test.labels))
-        rows.append({"length": length, "train series": 100, "downsample (auto)": m.downsample,
-                     "default fit s": round(secs, 1), "similarity": m.selection.name if m.selection else "learned",
-                     "accuracy": round(acc, 3),
-                     "query s (model, embed + 1-NN)": f"{model_query_seconds(m, train, test, 20):.2e}",
-                     "query s (DTW 10%)": f"{dtw_query_seconds(train, test, 'dtw10', q):.2e}",
-                     "query s (DTW full)": f"{dtw_query_seconds(train, test, 'dtw', q):.2e}"})
+        rows.append(
+            {
+                "length": length,
+                "train series": 100,
+                "downsample (auto)": m.downsample,
+                "default fit s": round(secs, 1),
+                "similarity": m.selection.name if m.selection else "learned",
+                "accuracy": round(acc, 3),
+                "query s (model, embed + 1-NN)": f"{model_query_seconds(m, train, test, 20):.2e}",
+                "query s (DTW 10%)": f"{dtw_query_seconds(train, test, 'dtw10', q):.2e}",
+                "query s (DTW full)": f"{dtw_query_seconds(train, test, 'dtw', q):.2e}",
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -110,10 +122,16 @@ def count_rows() -> list[dict[str, Any]]:
         train, test = make_motifs("shifted", n_train=n, n_test=40, length=150, seed=3)
         extra = dict(epochs=1, pairs_per_epoch=64) if SMOKE else {}
         secs, m = fit_seconds(train, **extra)
-        rows.append({"train series": n, "length": 150, "default fit s": round(secs, 1),
-                     "epochs": len(m.history["epochs"]),
-                     "query s (model)": f"{model_query_seconds(m, train, test, 40):.2e}",
-                     "query s (DTW full)": f"{dtw_query_seconds(train, test, 'dtw', 5):.2e}"})
+        rows.append(
+            {
+                "train series": n,
+                "length": 150,
+                "default fit s": round(secs, 1),
+                "epochs": len(m.history["epochs"]),
+                "query s (model)": f"{model_query_seconds(m, train, test, 40):.2e}",
+                "query s (DTW full)": f"{dtw_query_seconds(train, test, 'dtw', 5):.2e}",
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -126,8 +144,13 @@ def shortening_rows() -> list[dict[str, Any]]:
     for ds in ("auto", 1):
         secs, m = fit_seconds(train, downsample=ds, **budget)
         acc = float(np.mean(m.knn_predict(train, test) == test.labels))
-        rows.append({"front end": f"downsample={ds} ({m.downsample} steps per window)", "fit s": round(secs, 1),
-                     "learned 1-NN accuracy": round(acc, 3)})
+        rows.append(
+            {
+                "front end": f"downsample={ds} ({m.downsample} steps per window)",
+                "fit s": round(secs, 1),
+                "learned 1-NN accuracy": round(acc, 3),
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -140,21 +163,47 @@ def main() -> None:
     lens = length_rows()
     counts = count_rows()
     load1 = os.getloadavg()[0]
-    md = [f"Shared 2-core machine, load average {load0:.1f} at the start and {load1:.1f} at the end (other "
-          "jobs running), so absolute seconds are noisy; compare within a table. Generated shifted-motif series.",
-          "", "**Threads** (2 epochs x 512 triplet items, bidirectional GRU 64, 60 series of 150 steps; the same run with torch "
-          "at 1 and 2 intra-op threads, then again beside two busy processes):", "", md_table(th), "",
-          "Rule: sequence models train and encode on 1 torch thread on CPU unless `threads=` says otherwise "
-          "(`simlab.train.torch_threads`, restored after each call).", "",
-          "**Length shortening** (2,000 steps, 100 training series, same short budget of 4 epochs x 256 "
-          "triplet items, learned similarity only):", "", md_table(short), "",
-          "**Training time of the default vs series length** (100 training series; fit includes the fallback's "
-          "validation, DTW included) and query cost per test series (DTW: measured against 20 training "
-          "series and scaled to 100, its cost being linear in the corpus):", "", md_table(lens), "",
-          "**vs number of training series** (150 steps):", "", md_table(counts)]
-    write_result("sequence_speed", "Sequences: threads, long series and training time", "\n".join(md),
-                 {"threads": th, "shortening": short, "lengths": lens, "counts": counts,
-                  "load_average": [load0, load1]}, THREADS, order=42)
+    md = [
+        f"Shared 2-core machine, load average {load0:.1f} at the start and {load1:.1f} at the end (other "
+        "jobs running), so absolute seconds are noisy; compare within a table. Generated shifted-motif series.",
+        "",
+        "**Threads** (2 epochs x 512 triplet items, bidirectional GRU 64, 60 series of 150 steps; the same run with torch "
+        "at 1 and 2 intra-op threads, then again beside two busy processes):",
+        "",
+        md_table(th),
+        "",
+        "Rule: sequence models train and encode on 1 torch thread on CPU unless `threads=` says otherwise "
+        "(`simlab.train.torch_threads`, restored after each call).",
+        "",
+        "**Length shortening** (2,000 steps, 100 training series, same short budget of 4 epochs x 256 "
+        "triplet items, learned similarity only):",
+        "",
+        md_table(short),
+        "",
+        "**Training time of the default vs series length** (100 training series; fit includes the fallback's "
+        "validation, DTW included) and query cost per test series (DTW: measured against 20 training "
+        "series and scaled to 100, its cost being linear in the corpus):",
+        "",
+        md_table(lens),
+        "",
+        "**vs number of training series** (150 steps):",
+        "",
+        md_table(counts),
+    ]
+    write_result(
+        "sequence_speed",
+        "Sequences: threads, long series and training time",
+        "\n".join(md),
+        {
+            "threads": th,
+            "shortening": short,
+            "lengths": lens,
+            "counts": counts,
+            "load_average": [load0, load1],
+        },
+        THREADS,
+        order=42,
+    )
     print("\n".join(md))
 
 

@@ -42,8 +42,12 @@ SEEDS = (0, 1, 2)
 RECIPES: dict[str, dict[str, Any]] = {
     "triplet": {"loss": "triplet", "augment": [], "lr": 3e-3},  # batch-all triplets: the library default
     # supervised InfoNCE on class-balanced batches with jitter/scaling/warp
-    "infonce-aug": {"loss": "infonce", "loss_options": {"temperature": 0.1},
-                    "augment": ["jitter", "scaling", "warp"], "lr": 5e-3},
+    "infonce-aug": {
+        "loss": "infonce",
+        "loss_options": {"temperature": 0.1},
+        "augment": ["jitter", "scaling", "warp"],
+        "lr": 5e-3,
+    },
 }
 DEFAULT_RECIPE = "triplet"
 #: full-window DTW is skipped above this many DTW cells (sum over test x train of len_q * len_c)
@@ -72,9 +76,18 @@ def load(name: str) -> tuple[D.SeriesDataset, D.SeriesDataset]:
 
 def sizes(name: str, source: str) -> dict[str, Any]:
     tr, te = load(name)
-    return {"dataset": name, "source": source, "train": len(tr), "test": len(te), "channels": tr.channels,
-            "length": f"{int(tr.lengths.min())}-{int(tr.lengths.max())}" if tr.lengths.min() != tr.lengths.max()
-            else int(tr.lengths.max()), "classes": len(tr.classes), "missing": bool(tr.has_missing or te.has_missing)}
+    return {
+        "dataset": name,
+        "source": source,
+        "train": len(tr),
+        "test": len(te),
+        "channels": tr.channels,
+        "length": f"{int(tr.lengths.min())}-{int(tr.lengths.max())}"
+        if tr.lengths.min() != tr.lengths.max()
+        else int(tr.lengths.max()),
+        "classes": len(tr.classes),
+        "missing": bool(tr.has_missing or te.has_missing),
+    }
 
 
 def job_classical(name: str) -> dict[str, Any]:
@@ -103,7 +116,9 @@ def job_rocket(name: str) -> dict[str, Any]:
     tr, te = load(name)
     length = max(int(tr.lengths.max()), int(te.lengths.max()), 9)
 
-    def arr(ds: D.SeriesDataset) -> np.ndarray:  # (n, C, L): imputed, resampled to one length (MiniRocket needs it)
+    def arr(
+        ds: D.SeriesDataset,
+    ) -> np.ndarray:  # (n, C, L): imputed, resampled to one length (MiniRocket needs it)
         return np.stack([K.resample(K.impute(s.astype(np.float64)), length).T for s in ds.series])
 
     t0 = time.perf_counter()
@@ -129,9 +144,16 @@ def job_learned(name: str, recipe: str, seed: int) -> dict[str, Any]:
     shipped = float(np.mean(m.knn_predict(tr, te) == te.labels))
     sel, m.selection = m.selection, None
     learned = float(np.mean(m.knn_predict(tr, te) == te.labels))
-    return {"shipped": shipped, "learned_only": learned, "choice": sel.name if sel else "learned",
-            "validation": sel.validation if sel else {}, "protocol": sel.protocol if sel else "",
-            "fit_seconds": round(secs, 2), "epochs": len(m.history["epochs"]), "downsample": m.downsample}
+    return {
+        "shipped": shipped,
+        "learned_only": learned,
+        "choice": sel.name if sel else "learned",
+        "validation": sel.validation if sel else {},
+        "protocol": sel.protocol if sel else "",
+        "fit_seconds": round(secs, 2),
+        "epochs": len(m.history["epochs"]),
+        "downsample": m.downsample,
+    }
 
 
 def jobs() -> list[tuple[str, ...]]:
@@ -170,8 +192,9 @@ def claim(job: tuple[str, ...]) -> bool:
         return False
 
 
-def run(worker: int, workers: int, recipe: str | None = None, seed: str | None = None,
-        kind: str | None = None) -> None:
+def run(
+    worker: int, workers: int, recipe: str | None = None, seed: str | None = None, kind: str | None = None
+) -> None:
     RUNS.parent.mkdir(parents=True, exist_ok=True)
     if kind is not None:  # a dedicated worker: claim every job of this kind first, then run them
         for job in jobs():
@@ -182,7 +205,9 @@ def run(worker: int, workers: int, recipe: str | None = None, seed: str | None =
             if job[0] == kind and job not in done():
                 _run_one(job)
             continue
-        if recipe is not None and (job[0] != "learned" or job[2] != recipe or (seed is not None and job[3] != seed)):
+        if recipe is not None and (
+            job[0] != "learned" or job[2] != recipe or (seed is not None and job[3] != seed)
+        ):
             continue
         if i % workers != worker or job in done():  # re-read: other workers append to the same file
             continue
@@ -236,12 +261,18 @@ def render() -> None:
             runs = [x for x in runs if x and "error" not in x]
             if runs:
                 acc = [x["shipped"] for x in runs]
-                row[r] = {"mean": float(np.mean(acc)), "std": float(np.std(acc)), "seeds": len(acc),
-                          "learned_only": float(np.mean([x["learned_only"] for x in runs])),
-                          "choices": [x["choice"] for x in runs],
-                          "fit_seconds": float(np.mean([x["fit_seconds"] for x in runs])),
-                          "seed0": next((x["shipped"] for x in [res.get(("learned", n, r, "0"))] if x and "shipped" in x),
-                                        None)}
+                row[r] = {
+                    "mean": float(np.mean(acc)),
+                    "std": float(np.std(acc)),
+                    "seeds": len(acc),
+                    "learned_only": float(np.mean([x["learned_only"] for x in runs])),
+                    "choices": [x["choice"] for x in runs],
+                    "fit_seconds": float(np.mean([x["fit_seconds"] for x in runs])),
+                    "seed0": next(
+                        (x["shipped"] for x in [res.get(("learned", n, r, "0"))] if x and "shipped" in x),
+                        None,
+                    ),
+                }
         stats[n] = row
     # recipe choice: mean rank of the shipped seed-0 accuracy over every dataset that all recipes finished
     common = [n for n in names if all(stats[n].get(r, {}).get("seed0") is not None for r in RECIPES)]
@@ -264,17 +295,25 @@ def render() -> None:
         size_rows.append(sizes(n, src))
         s = stats[n]
         d = s.get(DEFAULT_RECIPE, {})
-        best_classical = max([v for v in (s.get("euclidean"), s.get("dtw"), s.get("dtw10")) if v is not None],
-                             default=None)
-        row = {"dataset": n + (" (synthetic)" if src == "generated" else ""),
-               "default (mean ± sd)": f"{d['mean']:.3f} ± {d['std']:.3f} ({d['seeds']})" if d else "-",
-               "chosen similarity": ", ".join(d.get("choices", [])) or "-",
-               "learned only": round(d["learned_only"], 3) if d else "-",
-               "1-NN ED (z-norm)": s.get("euclidean"), "1-NN DTW full": s.get("dtw") if s.get("dtw") is not None
-               else "skipped", "1-NN DTW 10%": s.get("dtw10"), "MiniRocket + ridge": s.get("minirocket", "-"),
-               "default >= best classical - 0.01": ("yes" if d and best_classical is not None
-                                                    and d["mean"] >= best_classical - 0.01 else "no") if d else "-",
-               "fit s": round(d["fit_seconds"], 1) if d else "-"}
+        best_classical = max(
+            [v for v in (s.get("euclidean"), s.get("dtw"), s.get("dtw10")) if v is not None], default=None
+        )
+        row = {
+            "dataset": n + (" (synthetic)" if src == "generated" else ""),
+            "default (mean ± sd)": f"{d['mean']:.3f} ± {d['std']:.3f} ({d['seeds']})" if d else "-",
+            "chosen similarity": ", ".join(d.get("choices", [])) or "-",
+            "learned only": round(d["learned_only"], 3) if d else "-",
+            "1-NN ED (z-norm)": s.get("euclidean"),
+            "1-NN DTW full": s.get("dtw") if s.get("dtw") is not None else "skipped",
+            "1-NN DTW 10%": s.get("dtw10"),
+            "MiniRocket + ridge": s.get("minirocket", "-"),
+            "default >= best classical - 0.01": (
+                "yes" if d and best_classical is not None and d["mean"] >= best_classical - 0.01 else "no"
+            )
+            if d
+            else "-",
+            "fit s": round(d["fit_seconds"], 1) if d else "-",
+        }
         for r in RECIPES:
             if r != DEFAULT_RECIPE:
                 row[f"recipe {r}"] = f"{s[r]['mean']:.3f} ({s[r]['seeds']})" if r in s else "-"
@@ -283,15 +322,26 @@ def render() -> None:
     summary = {}
     if real:
         means = np.array([stats[n][DEFAULT_RECIPE]["mean"] for n in real])
-        dtw = np.array([stats[n]["dtw"] if stats[n].get("dtw") is not None else stats[n].get("dtw10", np.nan)
-                        for n in real], dtype=float)
+        dtw = np.array(
+            [
+                stats[n]["dtw"] if stats[n].get("dtw") is not None else stats[n].get("dtw10", np.nan)
+                for n in real
+            ],
+            dtype=float,
+        )
         ed = np.array([stats[n].get("euclidean", np.nan) for n in real], dtype=float)
         seed_sd = float(np.mean([stats[n][DEFAULT_RECIPE]["std"] for n in real]))
-        summary = {"datasets": len(real), "mean_default": float(means.mean()), "mean_dtw": float(np.nanmean(dtw)),
-                   "mean_euclidean": float(np.nanmean(ed)), "mean_seed_sd": seed_sd,
-                   "mean_minirocket": float(np.mean([stats[n]["minirocket"] for n in real if "minirocket" in stats[n]]
-                                                    or [np.nan])),
-                   "margin_over_dtw": float(means.mean() - np.nanmean(dtw))}
+        summary = {
+            "datasets": len(real),
+            "mean_default": float(means.mean()),
+            "mean_dtw": float(np.nanmean(dtw)),
+            "mean_euclidean": float(np.nanmean(ed)),
+            "mean_seed_sd": seed_sd,
+            "mean_minirocket": float(
+                np.mean([stats[n]["minirocket"] for n in real if "minirocket" in stats[n]] or [np.nan])
+            ),
+            "margin_over_dtw": float(means.mean() - np.nanmean(dtw)),
+        }
     md = [
         "Every UCR/UEA classification set bundled in the sktime wheel and the aeon wheel (`pip install "
         "'simlab[data]'`; regression sets skipped), plus generated motif sets (labelled synthetic). "
@@ -299,21 +349,41 @@ def render() -> None:
         "similarity is chosen on a stratified hold-out of the *training* split, leave-one-out when tiny); mean ± sd "
         "over the seeds in brackets. Classical rows are deterministic. MiniRocket + RidgeClassifierCV (sktime, "
         "random_state 0) is the published feature baseline. Nothing was tuned on test data.",
-        "", md_table(size_rows), "", md_table(rows), "",
+        "",
+        md_table(size_rows),
+        "",
+        md_table(rows),
+        "",
         f"Recipe choice by mean rank of the seed-0 default accuracy over {len(common)} datasets: "
         + ", ".join(f"`{r}` {v:.2f}" for r, v in mean_rank.items() if v is not None)
         + "; mean seed-0 accuracy over the same datasets "
         + ", ".join(f"`{r}` {np.mean([stats[n][r]['seed0'] for n in common]):.3f}" for r in RECIPES if common)
         + " (the tie-break). Leave-one-dataset-out: the mean-rank winner without each dataset was "
-        + (", ".join(sorted(set(loo_winners.values()))) if loo_winners else "-") + ".",
+        + (", ".join(sorted(set(loo_winners.values()))) if loo_winners else "-")
+        + ".",
     ]
     if summary:
-        md.append(f"\nReal datasets: mean accuracy default {summary['mean_default']:.3f} (mean seed sd "
-                  f"{summary['mean_seed_sd']:.3f}), 1-NN DTW {summary['mean_dtw']:.3f}, 1-NN ED "
-                  f"{summary['mean_euclidean']:.3f}, MiniRocket {summary['mean_minirocket']:.3f}.")
-    write_result("sequence_suite", "Sequences: default learned similarity vs classical, UCR/UEA suite", "\n".join(md),
-                 {"stats": stats, "sizes": size_rows, "mean_rank": mean_rank, "loo_winners": loo_winners,
-                  "summary": summary, "recipes": RECIPES, "default_recipe": DEFAULT_RECIPE}, THREADS, order=41)
+        md.append(
+            f"\nReal datasets: mean accuracy default {summary['mean_default']:.3f} (mean seed sd "
+            f"{summary['mean_seed_sd']:.3f}), 1-NN DTW {summary['mean_dtw']:.3f}, 1-NN ED "
+            f"{summary['mean_euclidean']:.3f}, MiniRocket {summary['mean_minirocket']:.3f}."
+        )
+    write_result(
+        "sequence_suite",
+        "Sequences: default learned similarity vs classical, UCR/UEA suite",
+        "\n".join(md),
+        {
+            "stats": stats,
+            "sizes": size_rows,
+            "mean_rank": mean_rank,
+            "loo_winners": loo_winners,
+            "summary": summary,
+            "recipes": RECIPES,
+            "default_recipe": DEFAULT_RECIPE,
+        },
+        THREADS,
+        order=41,
+    )
     print("\n".join(md))
 
 
@@ -323,7 +393,9 @@ def main() -> None:
     ap.add_argument("--worker", default="0/1", help="i/n: run every n-th job starting at i")
     ap.add_argument("--recipe", default=None, help="run only the learned jobs of this recipe")
     ap.add_argument("--seed", default=None, help="with --recipe: only this seed")
-    ap.add_argument("--kind", default=None, help="a dedicated worker for every job of this kind (e.g. rocket)")
+    ap.add_argument(
+        "--kind", default=None, help="a dedicated worker for every job of this kind (e.g. rocket)"
+    )
     a = ap.parse_args()
     if a.what == "list":
         for j in jobs():

@@ -35,13 +35,30 @@ from simlab.sequence.model import SiameseModel  # noqa: E402
 CACHE = Path(__file__).parent / ".cache" / "sequence_w2v_simlab"
 # gensim's defaults except 300-d, min_count 3, sample 1e-4 (simlab names; simlab's own recipe is not used here)
 W2V = dict(dim=300, window=5, min_count=3, architecture="cbow", negative=5, epochs=5, sample=1e-4, seed=0)
-MALSTM = dict(encoder="lstm", hidden=50, head="malstm", loss="mse", batch_size=64, lr=1e-3, epochs=40, patience=8,
-              progress=False, device="cpu", threads=THREADS)
+MALSTM = dict(
+    encoder="lstm",
+    hidden=50,
+    head="malstm",
+    loss="mse",
+    batch_size=64,
+    lr=1e-3,
+    epochs=40,
+    patience=8,
+    progress=False,
+    device="cpu",
+    threads=THREADS,
+)
 VARIANTS = {
     "MaLSTM (LSTM 50, exp(-L1), MSE, frozen vectors)": MALSTM,
-    "Siamese biGRU 64, max pooling + learned head on [abs(a-b), a*b] (MSE)": {**MALSTM, "encoder": "gru", "hidden": 64,
-                                                             "bidirectional": True, "head": "learned",
-                                                             "pooling": "max", "dropout": 0.1},
+    "Siamese biGRU 64, max pooling + learned head on [abs(a-b), a*b] (MSE)": {
+        **MALSTM,
+        "encoder": "gru",
+        "hidden": 64,
+        "bidirectional": True,
+        "head": "learned",
+        "pooling": "max",
+        "dropout": 0.1,
+    },
 }
 SMOKE = bool(os.environ.get("SIMLAB_BENCH_SMOKE"))
 if SMOKE:
@@ -61,8 +78,12 @@ def write_corpus(path: Path) -> None:
                 for line in fh:
                     text = line.rstrip("\n").split("\t", 3)[-1]
                     out.write(" ".join(D.tokenize(br.sub(" ", text))) + "\n")
-        for p in (D.read_sick(SHARED / "sick" / "SICK_train.txt"), D.read_sick(SHARED / "sick" / "SICK_trial.txt"),
-                  D.read_stsb(SHARED / "stsb" / "sts-train.csv"), D.read_stsb(SHARED / "stsb" / "sts-dev.csv")):
+        for p in (
+            D.read_sick(SHARED / "sick" / "SICK_train.txt"),
+            D.read_sick(SHARED / "sick" / "SICK_trial.txt"),
+            D.read_stsb(SHARED / "stsb" / "sts-train.csv"),
+            D.read_stsb(SHARED / "stsb" / "sts-dev.csv"),
+        ):
             for s in p.a + p.b:
                 out.write(" ".join(D.tokenize(s)) + "\n")
     tmp.replace(path)
@@ -137,16 +158,24 @@ def metrics(pred: np.ndarray, gold: np.ndarray, mse: bool = True) -> dict[str, f
 def main() -> None:
     vec = word_vectors()
     sets = {
-        "SICK": (D.read_sick(SHARED / "sick" / "SICK_train.txt"), D.read_sick(SHARED / "sick" / "SICK_trial.txt"),
-                 D.read_sick(SHARED / "sick" / "SICK_test_annotated.txt")),
-        "STS-B": (D.read_stsb(SHARED / "stsb" / "sts-train.csv"), D.read_stsb(SHARED / "stsb" / "sts-dev.csv"),
-                  D.read_stsb(SHARED / "stsb" / "sts-test.csv")),
+        "SICK": (
+            D.read_sick(SHARED / "sick" / "SICK_train.txt"),
+            D.read_sick(SHARED / "sick" / "SICK_trial.txt"),
+            D.read_sick(SHARED / "sick" / "SICK_test_annotated.txt"),
+        ),
+        "STS-B": (
+            D.read_stsb(SHARED / "stsb" / "sts-train.csv"),
+            D.read_stsb(SHARED / "stsb" / "sts-dev.csv"),
+            D.read_stsb(SHARED / "stsb" / "sts-test.csv"),
+        ),
     }
     rows, data, tp_rows = [], {"vectors": {"words": len(vec), "dim": vec.dim, "w2v": W2V}}, []
     for bench, (train, dev, test) in sets.items():
         ref = D.unique(train.a + train.b)
-        for name, fn in (("mean word vector (cosine)", lambda t: mean_vec(vec, t)),
-                         ("SIF (a=1e-3, 1 PC removed; cosine)", lambda t, ref=ref: sif_vec(vec, t, ref))):
+        for name, fn in (
+            ("mean word vector (cosine)", lambda t: mean_vec(vec, t)),
+            ("SIF (a=1e-3, 1 PC removed; cosine)", lambda t, ref=ref: sif_vec(vec, t, ref)),
+        ):
             m = metrics(cos_rows(fn(test.a), fn(test.b)), test.score, mse=False)
             rows.append({"benchmark": bench, "model": name, **m, "train s": 0.0})
             data[f"{bench}/{name}"] = m
@@ -156,30 +185,43 @@ def main() -> None:
             secs = time.perf_counter() - t0
             m = metrics(model.predict_score(test.a, test.b), test.score)
             rows.append({"benchmark": bench, "model": name, **m, "train s": secs})
-            data[f"{bench}/{name}"] = {**m, "seconds": secs, "best_epoch": model.history.get("best_epoch"),
-                                       "epochs": len(model.history.get("epochs", [])),
-                                       "dev_pearson": model.history.get("best_dev"),
-                                       "pairs_per_s": float(np.median([e["items_per_s"]
-                                                                       for e in model.history["epochs"]])),
-                                       "oov_share_test": model.oov_share(test.a + test.b)}
+            data[f"{bench}/{name}"] = {
+                **m,
+                "seconds": secs,
+                "best_epoch": model.history.get("best_epoch"),
+                "epochs": len(model.history.get("epochs", [])),
+                "dev_pearson": model.history.get("best_dev"),
+                "pairs_per_s": float(np.median([e["items_per_s"] for e in model.history["epochs"]])),
+                "oov_share_test": model.oov_share(test.a + test.b),
+            }
             print(rows[-1], flush=True)
     # throughput per cell: SICK train pairs, hidden 50, frozen 300-d vectors, 2 epochs
     train = sets["SICK"][0]
     for cell in ("rnn", "lstm", "gru"):
-        model = SiameseModel({**MALSTM, "encoder": cell, "epochs": 2, "patience": None, "keep_collection": False},
-                             vectors=vec).fit(train)
+        model = SiameseModel(
+            {**MALSTM, "encoder": cell, "epochs": 2, "patience": None, "keep_collection": False}, vectors=vec
+        ).fit(train)
         rate = float(model.history["epochs"][-1]["items_per_s"])
-        tp_rows.append({"cell": cell, "data": "SICK train pairs (hidden 50, 300-d frozen vectors, batch 64)",
-                        "pairs/s (CPU)": rate})
+        tp_rows.append(
+            {
+                "cell": cell,
+                "data": "SICK train pairs (hidden 50, 300-d frozen vectors, batch 64)",
+                "pairs/s (CPU)": rate,
+            }
+        )
         data[f"throughput_{cell}"] = rate
     sick_best = max(r["pearson"] for r in rows if r["benchmark"] == "SICK" and r["train s"] > 0)
-    md = (f"Word vectors: simlab.text.Word2Vec CBOW 300-d (gensim engine, 2 workers) ({len(vec):,} words) trained on IMDB train+unsup plus the "
-          "SICK train/trial and STS-B train/dev sentences (no test text), as a `simlab.Vectors`; the same vectors "
-          "feed every row. Siamese models train on the train split with early stopping on the dev split (SICK "
-          "trial / STS-B dev); scores are mapped back to the 1-5 (SICK) / 0-5 (STS-B) scale for MSE. "
-          f"Threads: {THREADS}. {PUBLISHED}. Target SICK Pearson >= 0.82: "
-          f"{'met' if sick_best >= 0.82 else 'NOT met'} (best {sick_best:.4f}).\n\n" + md_table(rows)
-          + "\n\nTraining throughput:\n\n" + md_table(tp_rows))
+    md = (
+        f"Word vectors: simlab.text.Word2Vec CBOW 300-d (gensim engine, 2 workers) ({len(vec):,} words) trained on IMDB train+unsup plus the "
+        "SICK train/trial and STS-B train/dev sentences (no test text), as a `simlab.Vectors`; the same vectors "
+        "feed every row. Siamese models train on the train split with early stopping on the dev split (SICK "
+        "trial / STS-B dev); scores are mapped back to the 1-5 (SICK) / 0-5 (STS-B) scale for MSE. "
+        f"Threads: {THREADS}. {PUBLISHED}. Target SICK Pearson >= 0.82: "
+        f"{'met' if sick_best >= 0.82 else 'NOT met'} (best {sick_best:.4f}).\n\n"
+        + md_table(rows)
+        + "\n\nTraining throughput:\n\n"
+        + md_table(tp_rows)
+    )
     if SMOKE:
         print(md)
         return

@@ -40,14 +40,16 @@ QUICK = os.environ.get("SIMLAB_BENCH_QUICK") == "1"
 if QUICK:
     N, SECONDS, CONCURRENCY = 20_000, 2.0, (1, 16)
 KEY = "bench-key"
-NOTE = ("How to read it: the server batches the single-query requests that arrive together into one index call "
-        "(micro-batching), which is why HTTP throughput on the exact index can exceed in-process one-query-at-a-time "
-        "search. An HNSW search takes about 0.1 ms in-process, ten times less than the HTTP + JSON work of one "
-        "request in one Python process, so 50% of in-process single-query throughput would need well over 1,000 "
-        "requests/s from one worker: batches of queries per request are the way to HNSW throughput over HTTP. At "
-        "concurrency 16 the one server process is saturated, so latency is mostly queueing (about 16 / QPS); on "
-        "this machine, shared with other jobs (see the load average), p99 missed the 25 ms target. Timings moved by "
-        "up to 2x between runs under this load.")
+NOTE = (
+    "How to read it: the server batches the single-query requests that arrive together into one index call "
+    "(micro-batching), which is why HTTP throughput on the exact index can exceed in-process one-query-at-a-time "
+    "search. An HNSW search takes about 0.1 ms in-process, ten times less than the HTTP + JSON work of one "
+    "request in one Python process, so 50% of in-process single-query throughput would need well over 1,000 "
+    "requests/s from one worker: batches of queries per request are the way to HNSW throughput over HTTP. At "
+    "concurrency 16 the one server process is saturated, so latency is mostly queueing (about 16 / QPS); on "
+    "this machine, shared with other jobs (see the load average), p99 missed the 25 ms target. Timings moved by "
+    "up to 2x between runs under this load."
+)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -66,9 +68,27 @@ def start_server(data: Path) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "simlab", "serve", "--port", str(port), "--data", str(data),
-                             "--api-key", KEY, "--threads", "1", "--compact-min", str(N)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simlab",
+            "serve",
+            "--port",
+            str(port),
+            "--data",
+            str(data),
+            "--api-key",
+            KEY,
+            "--threads",
+            "1",
+            "--compact-min",
+            str(N),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -88,8 +108,12 @@ def upload(url: str, name: str, index: str, x: np.ndarray) -> dict[str, float]:
         c.create_collection(name, dim=DIM, index=index)
         t0 = time.perf_counter()
         for s in range(0, len(x), BATCH_UP):
-            c.upsert(name, [f"i{j}" for j in range(s, min(s + BATCH_UP, len(x)))], vectors=x[s : s + BATCH_UP],
-                     metadata=[{"c": int(j % 10)} for j in range(s, min(s + BATCH_UP, len(x)))])
+            c.upsert(
+                name,
+                [f"i{j}" for j in range(s, min(s + BATCH_UP, len(x)))],
+                vectors=x[s : s + BATCH_UP],
+                metadata=[{"c": int(j % 10)} for j in range(s, min(s + BATCH_UP, len(x)))],
+            )
         up = time.perf_counter() - t0
         t0 = time.perf_counter()
         while True:
@@ -124,10 +148,14 @@ async def load(url: str, name: str, queries: np.ndarray, conc: int, batch: int) 
     """
 
     host, port = url.split("//")[1].split(":")
-    bodies = [json.dumps({"queries": [{"vector": q} for q in queries[i : i + batch].tolist()], "k": K}).encode()
-              for i in range(0, len(queries) - batch + 1, batch)]
-    head = (f"POST /v1/collections/{name}/search HTTP/1.1\r\nHost: {host}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: ").encode()
+    bodies = [
+        json.dumps({"queries": [{"vector": q} for q in queries[i : i + batch].tolist()], "k": K}).encode()
+        for i in range(0, len(queries) - batch + 1, batch)
+    ]
+    head = (
+        f"POST /v1/collections/{name}/search HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: "
+    ).encode()
     lat: list[float] = []
     done = 0
     stop = time.perf_counter() + SECONDS
@@ -151,8 +179,12 @@ async def load(url: str, name: str, queries: np.ndarray, conc: int, batch: int) 
     t0 = time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(conc)))
     wall = time.perf_counter() - t0
-    return {"qps": done / wall, "p50_ms": 1e3 * statistics.median(lat),
-            "p99_ms": 1e3 * float(np.percentile(lat, 99)), "requests": len(lat)}
+    return {
+        "qps": done / wall,
+        "p50_ms": 1e3 * statistics.median(lat),
+        "p99_ms": 1e3 * float(np.percentile(lat, 99)),
+        "requests": len(lat),
+    }
 
 
 def in_process(index: object, queries: np.ndarray) -> dict[str, float]:
@@ -166,8 +198,12 @@ def in_process(index: object, queries: np.ndarray) -> dict[str, float]:
         lat.append(time.perf_counter() - t0)
         i += 1
     wall = time.perf_counter() - t_all
-    return {"qps": len(lat) / wall, "p50_ms": 1e3 * statistics.median(lat),
-            "p99_ms": 1e3 * float(np.percentile(lat, 99)), "requests": len(lat)}
+    return {
+        "qps": len(lat) / wall,
+        "p50_ms": 1e3 * statistics.median(lat),
+        "p99_ms": 1e3 * float(np.percentile(lat, 99)),
+        "requests": len(lat),
+    }
 
 
 def recall(url: str, queries: np.ndarray) -> float:
@@ -176,15 +212,25 @@ def recall(url: str, queries: np.ndarray) -> float:
     with Client(url) as c:
         a = c.search("exact", vectors=queries[:200], k=K)
         b = c.search("hnsw", vectors=queries[:200], k=K)
-    return float(np.mean([len({h["id"] for h in x} & {h["id"] for h in y}) / K for x, y in zip(a, b, strict=True)]))
+    return float(
+        np.mean([len({h["id"] for h in x} & {h["id"] for h in y}) / K for x, y in zip(a, b, strict=True)])
+    )
 
 
 def target_table(target: dict[str, dict[str, float]]) -> str:
     """The target check at concurrency 16 (throughput and p99 judged separately)."""
-    return md_table([{"index": ix, "HTTP c=16 / in-process QPS": v["http_c16_over_in_process"],
-                      "throughput >= 50%": "met" if v["http_c16_over_in_process"] >= 0.5 else "missed",
-                      "p99 ms at c=16": v["p99_ms"], "p99 <= 25 ms": "met" if v["p99_ms"] <= 25 else "missed"}
-                     for ix, v in target.items()])
+    return md_table(
+        [
+            {
+                "index": ix,
+                "HTTP c=16 / in-process QPS": v["http_c16_over_in_process"],
+                "throughput >= 50%": "met" if v["http_c16_over_in_process"] >= 0.5 else "missed",
+                "p99 ms at c=16": v["p99_ms"],
+                "p99 <= 25 ms": "met" if v["p99_ms"] <= 25 else "missed",
+            }
+            for ix, v in target.items()
+        ]
+    )
 
 
 def main() -> None:
@@ -203,20 +249,41 @@ def main() -> None:
                 data[f"upload_{index}"] = up
                 root = Path(tmp) / "collections" / index / "snapshots"
                 want = {"dir": f"snap-{1 + (len(x) - 1) // BATCH_UP}", "seq": 1 + (len(x) - 1) // BATCH_UP}
-                while not (root / "snapshot.json").is_file() or json.loads((root / "snapshot.json").read_text()) != want:
+                while (
+                    not (root / "snapshot.json").is_file()
+                    or json.loads((root / "snapshot.json").read_text()) != want
+                ):
                     time.sleep(0.5)  # the snapshot lands after the swap
                 snap = load_snapshot(root)
                 local: Index = snap[0]  # the very index the server searches
                 base = in_process(local, queries)
-                rows.append({"index": index, "client": "in-process", "concurrency": 1, "queries/request": 1,
-                             "QPS": base["qps"], "p50 ms": base["p50_ms"], "p99 ms": base["p99_ms"]})
+                rows.append(
+                    {
+                        "index": index,
+                        "client": "in-process",
+                        "concurrency": 1,
+                        "queries/request": 1,
+                        "QPS": base["qps"],
+                        "p50 ms": base["p50_ms"],
+                        "p99 ms": base["p99_ms"],
+                    }
+                )
                 data[f"{index}_in_process"] = base
                 for batch in (1, BATCH_Q):
                     for conc in CONCURRENCY:
                         r = asyncio.run(load(url, index, queries, conc, batch))
                         data[f"{index}_http_c{conc}_b{batch}"] = r
-                        rows.append({"index": index, "client": "HTTP", "concurrency": conc, "queries/request": batch,
-                                     "QPS": r["qps"], "p50 ms": r["p50_ms"], "p99 ms": r["p99_ms"]})
+                        rows.append(
+                            {
+                                "index": index,
+                                "client": "HTTP",
+                                "concurrency": conc,
+                                "queries/request": batch,
+                                "QPS": r["qps"],
+                                "p50 ms": r["p50_ms"],
+                                "p99 ms": r["p99_ms"],
+                            }
+                        )
                         print(rows[-1], flush=True)
             data["hnsw_recall_at_10_vs_exact"] = recall(url, queries)
         finally:
@@ -224,20 +291,40 @@ def main() -> None:
             proc.wait(30)
     load_avg = os.getloadavg()
     c16 = {ix: data[f"{ix}_http_c16_b1"] for ix in ("exact", "hnsw") if f"{ix}_http_c16_b1" in data}
-    target = {ix: {"http_c16_over_in_process": r["qps"] / data[f"{ix}_in_process"]["qps"], "p99_ms": r["p99_ms"]}
-              for ix, r in c16.items()}
-    data.update({"target_c16": target, "n": N, "dim": DIM, "k": K, "load_average": load_avg,
-                 "seconds": time.perf_counter() - t_start})
-    ups = md_table([{"index": ix, "upsert items/s (batch 256, fsync per batch)": data[f"upload_{ix}"]["upsert_items_per_s"],
-                     "compaction after upload s": data[f"upload_{ix}"]["compaction_s"]} for ix in ("exact", "hnsw")])
+    target = {
+        ix: {"http_c16_over_in_process": r["qps"] / data[f"{ix}_in_process"]["qps"], "p99_ms": r["p99_ms"]}
+        for ix, r in c16.items()
+    }
+    data.update(
+        {
+            "target_c16": target,
+            "n": N,
+            "dim": DIM,
+            "k": K,
+            "load_average": load_avg,
+            "seconds": time.perf_counter() - t_start,
+        }
+    )
+    ups = md_table(
+        [
+            {
+                "index": ix,
+                "upsert items/s (batch 256, fsync per batch)": data[f"upload_{ix}"]["upsert_items_per_s"],
+                "compaction after upload s": data[f"upload_{ix}"]["compaction_s"],
+            }
+            for ix in ("exact", "hnsw")
+        ]
+    )
     tgt = target_table(target)
-    md = (f"{N:,} x {DIM} clustered float32 vectors (**synthetic**), cosine, k={K}; server = `simlab serve` "
-          f"(uvicorn, 1 BLAS thread) on 127.0.0.1, load = one process with a minimal asyncio HTTP/1.1 client (keep-alive connections) on the same 2-core machine "
-          f"(load average {load_avg[0]:.1f} at the end). Default settings, nothing tuned; {SECONDS:g} s per point. "
-          f"HNSW recall@10 vs exact through the API: {data['hnsw_recall_at_10_vs_exact']:.3f}.\n\n"
-          f"Writes (durability on: one SQLite WAL commit with synchronous=FULL per batch, acknowledged after it):\n\n"
-          f"{ups}\n\nSearch:\n\n{md_table(rows)}\n\nTarget (concurrency 16, one query per request: HTTP QPS >= 50% "
-          f"of in-process, p99 <= 25 ms):\n\n{tgt}\n\n{NOTE}\n")
+    md = (
+        f"{N:,} x {DIM} clustered float32 vectors (**synthetic**), cosine, k={K}; server = `simlab serve` "
+        f"(uvicorn, 1 BLAS thread) on 127.0.0.1, load = one process with a minimal asyncio HTTP/1.1 client (keep-alive connections) on the same 2-core machine "
+        f"(load average {load_avg[0]:.1f} at the end). Default settings, nothing tuned; {SECONDS:g} s per point. "
+        f"HNSW recall@10 vs exact through the API: {data['hnsw_recall_at_10_vs_exact']:.3f}.\n\n"
+        f"Writes (durability on: one SQLite WAL commit with synchronous=FULL per batch, acknowledged after it):\n\n"
+        f"{ups}\n\nSearch:\n\n{md_table(rows)}\n\nTarget (concurrency 16, one query per request: HTTP QPS >= 50% "
+        f"of in-process, p99 <= 25 ms):\n\n{tgt}\n\n{NOTE}\n"
+    )
     if QUICK:
         print(md)
         return

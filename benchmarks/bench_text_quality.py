@@ -43,9 +43,17 @@ def main(seeds: list[int]) -> None:
 
     def score(name: str, seed: int, vecs: simlab.Vectors, secs: float) -> dict:
         ws, an = wordsim353(vecs), analogies(vecs)
-        r = {"recipe": name, "seed": seed, "wordsim353": ws.value, "ws_pairs": int(ws.counts["pairs_scored"]),
-             "analogies": an.value, "semantic": an.metrics["semantic"], "syntactic": an.metrics["syntactic"],
-             "scored": int(an.counts["scored"]), "train_s": round(secs, 1)}
+        r = {
+            "recipe": name,
+            "seed": seed,
+            "wordsim353": ws.value,
+            "ws_pairs": int(ws.counts["pairs_scored"]),
+            "analogies": an.value,
+            "semantic": an.metrics["semantic"],
+            "syntactic": an.metrics["syntactic"],
+            "scored": int(an.counts["scored"]),
+            "train_s": round(secs, 1),
+        }
         print(r, flush=True)
         return r
 
@@ -56,9 +64,15 @@ def main(seeds: list[int]) -> None:
         if f"gensim:{seed}" not in cache:
             t0 = time.perf_counter()
             g = GW(corpus_file=cf, workers=THREADS, seed=seed)
-            remember(f"gensim:{seed}", score("gensim defaults", seed, simlab.Vectors(g.wv.index_to_key,
-                                                                                     g.wv.vectors),
-                                             time.perf_counter() - t0))
+            remember(
+                f"gensim:{seed}",
+                score(
+                    "gensim defaults",
+                    seed,
+                    simlab.Vectors(g.wv.index_to_key, g.wv.vectors),
+                    time.perf_counter() - t0,
+                ),
+            )
             del g
         raw["gensim_defaults"].append(cache[f"gensim:{seed}"])
         if f"simlab:{seed}" not in cache:
@@ -81,20 +95,36 @@ def main(seeds: list[int]) -> None:
     for name in raw:
         ws_m, ws_s = agg(name, "wordsim353")
         an_m, an_s = agg(name, "analogies")
-        summary.append({"recipe": name.replace("_", " "), "WS-353 mean": ws_m, "WS-353 spread": ws_s,
-                        "analogies mean": an_m, "analogies spread": an_s,
-                        "train s (mean)": statistics.mean(r["train_s"] for r in raw[name])})
+        summary.append(
+            {
+                "recipe": name.replace("_", " "),
+                "WS-353 mean": ws_m,
+                "WS-353 spread": ws_s,
+                "analogies mean": an_m,
+                "analogies spread": an_s,
+                "train s (mean)": statistics.mean(r["train_s"] for r in raw[name]),
+            }
+        )
     g_, s_ = summary
     beats_ws = s_["WS-353 mean"] - g_["WS-353 mean"] > max(s_["WS-353 spread"], g_["WS-353 spread"])
-    beats_an = s_["analogies mean"] - g_["analogies mean"] > max(s_["analogies spread"], g_["analogies spread"])
+    beats_an = s_["analogies mean"] - g_["analogies mean"] > max(
+        s_["analogies spread"], g_["analogies spread"]
+    )
 
     # FastText vs Word2Vec, same hyper-parameters (gensim's defaults: CBOW 100-d, window 5, negative 5,
     # sample 1e-3, 5 epochs, min_count 5), seed of the first run
     if f"fasttext:{seeds[0]}" not in cache and not render_only:
         t0 = time.perf_counter()
         ft = FastText(workers=THREADS, seed=seeds[0]).fit(corpus_file=cf, progress=False)
-        remember(f"fasttext:{seeds[0]}", score("FastText (same hyper-parameters as gensim defaults)", seeds[0],
-                                               ft.vectors, time.perf_counter() - t0))
+        remember(
+            f"fasttext:{seeds[0]}",
+            score(
+                "FastText (same hyper-parameters as gensim defaults)",
+                seeds[0],
+                ft.vectors,
+                time.perf_counter() - t0,
+            ),
+        )
     ft_row = cache.get(f"fasttext:{seeds[0]}", {"recipe": "FastText: not run (time budget)"})
     w2v_row = raw["gensim_defaults"][0]
     cfg = Word2Vec().config
@@ -107,16 +137,31 @@ def main(seeds: list[int]) -> None:
         f"simlab's default recipe: {cfg.architecture.upper()} {cfg.dim}-d, window {cfg.window}, negative "
         f"{cfg.negative}, sample {cfg.sample:g}, {cfg.epochs} epochs, min_count {cfg.min_count}. gensim's defaults: "
         "CBOW 100-d, window 5, negative 5, sample 1e-3, 5 epochs, min_count 5.\n\n"
-        + md_table(summary) + "\n\n"
+        + md_table(summary)
+        + "\n\n"
         f"Target (simlab beats gensim by more than the spread): WS-353 **{'met' if beats_ws else 'NOT met'}**, "
         f"analogies **{'met' if beats_an else 'NOT met'}**. Reference points on this corpus: gensim defaults about "
-        "0.39 / 23%.\n\nPer seed:\n\n" + md_table(raw["gensim_defaults"] + raw["simlab_defaults"]) +
-        "\n\nFastText vs Word2Vec with identical hyper-parameters (seed "
-        f"{seeds[0]}), analogies by part:\n\n" + md_table([w2v_row | {"recipe": "Word2Vec (gensim defaults)"},
-                                                            ft_row]))
-    write_result("text_quality", "Text: Word2Vec quality on IMDB, simlab recipe vs gensim defaults; FastText",
-                 md, {"runs": raw, "summary": summary, "fasttext": ft_row, "beats_ws": beats_ws,
-                      "beats_analogies": beats_an, "seeds": seeds}, THREADS, order=31)
+        "0.39 / 23%.\n\nPer seed:\n\n"
+        + md_table(raw["gensim_defaults"] + raw["simlab_defaults"])
+        + "\n\nFastText vs Word2Vec with identical hyper-parameters (seed "
+        f"{seeds[0]}), analogies by part:\n\n"
+        + md_table([w2v_row | {"recipe": "Word2Vec (gensim defaults)"}, ft_row])
+    )
+    write_result(
+        "text_quality",
+        "Text: Word2Vec quality on IMDB, simlab recipe vs gensim defaults; FastText",
+        md,
+        {
+            "runs": raw,
+            "summary": summary,
+            "fasttext": ft_row,
+            "beats_ws": beats_ws,
+            "beats_analogies": beats_an,
+            "seeds": seeds,
+        },
+        THREADS,
+        order=31,
+    )
     print(md)
 
 

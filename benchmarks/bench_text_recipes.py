@@ -98,7 +98,11 @@ def main(seeds: list[int], sizes: tuple[int, ...], only: set[str] | None, render
                 key = f"{size}:{name}:{seed}"
                 if key in cache or render_only or (only and name not in only):
                     continue
-                same = [n for n, k2 in recipes(real).items() if n != name and k2 == kw and f"{size}:{n}:{seed}" in cache]
+                same = [
+                    n
+                    for n, k2 in recipes(real).items()
+                    if n != name and k2 == kw and f"{size}:{n}:{seed}" in cache
+                ]
                 if same:  # identical settings already trained: reuse that run
                     cache[key] = {**cache[f"{size}:{same[0]}:{seed}"], "recipe": name, "same_as": same[0]}
                     cache_file.write_text(json.dumps(cache))
@@ -108,10 +112,19 @@ def main(seeds: list[int], sizes: tuple[int, ...], only: set[str] | None, render
                 secs = time.perf_counter() - t0
                 v = simlab.Vectors(g.wv.index_to_key, g.wv.vectors)
                 an = analogies(v)
-                row = {"size": size, "tokens": real, "recipe": name, "seed": seed,
-                       "wordsim353": wordsim353(v).value, "simlex999": simlex999(v).value, "analogies": an.value,
-                       "analogies_scored": int(an.counts["scored"]), "vocab": len(v), "train_s": round(secs, 1),
-                       "settings": {k: kw[k] for k in sorted(kw)}}
+                row = {
+                    "size": size,
+                    "tokens": real,
+                    "recipe": name,
+                    "seed": seed,
+                    "wordsim353": wordsim353(v).value,
+                    "simlex999": simlex999(v).value,
+                    "analogies": an.value,
+                    "analogies_scored": int(an.counts["scored"]),
+                    "vocab": len(v),
+                    "train_s": round(secs, 1),
+                    "settings": {k: kw[k] for k in sorted(kw)},
+                }
                 print(json.dumps(row), flush=True)
                 cache = json.loads(cache_file.read_text()) if cache_file.is_file() else {}
                 cache[key] = row
@@ -138,41 +151,74 @@ def render(cache: dict, sizes: tuple[int, ...], rule: str) -> None:
                 st[b] = (statistics.mean(vals), max(vals) - min(vals))
             st["mean"] = (statistics.mean(st[b][0] for b in BENCHES), 0.0)
             stats[name] = st
-            rows.append({"tokens": f"{runs[0]['tokens'] / 1e6:.1f}M", "recipe": name, "seeds": len(runs),
-                         "vocab": runs[0]["vocab"],
-                         **{f"{b} (spread)": f"{st[b][0]:.4f} ({st[b][1]:.3f})" for b in BENCHES},
-                         "mean of 3": round(st["mean"][0], 4),
-                         "train s": round(statistics.mean(r["train_s"] for r in runs), 1),
-                         "settings": {"sg-a": "candidate (gensim sg + scaled epochs)",
-                                      "simlab auto": f"rule; same run as {runs[0]['same_as']}"
-                                      if runs[0].get("same_as") else "rule",
-                                      "simlab cbow-23M": "chosen at 23M tokens"}.get(name, "gensim defaults")})
+            rows.append(
+                {
+                    "tokens": f"{runs[0]['tokens'] / 1e6:.1f}M",
+                    "recipe": name,
+                    "seeds": len(runs),
+                    "vocab": runs[0]["vocab"],
+                    **{f"{b} (spread)": f"{st[b][0]:.4f} ({st[b][1]:.3f})" for b in BENCHES},
+                    "mean of 3": round(st["mean"][0], 4),
+                    "train s": round(statistics.mean(r["train_s"] for r in runs), 1),
+                    "settings": {
+                        "sg-a": "candidate (gensim sg + scaled epochs)",
+                        "simlab auto": f"rule; same run as {runs[0]['same_as']}"
+                        if runs[0].get("same_as")
+                        else "rule",
+                        "simlab cbow-23M": "chosen at 23M tokens",
+                    }.get(name, "gensim defaults"),
+                }
+            )
         if "simlab auto" in stats and "gensim cbow" in stats and "gensim sg" in stats:
             a = stats["simlab auto"]
             per = {}
             for b in BENCHES:
                 best = max(("gensim cbow", "gensim sg"), key=lambda n, b=b: stats[n][b][0])
                 tol = max(a[b][1], stats[best][b][1])
-                per[b] = {"simlab": a[b][0], "better_gensim": best, "gensim": stats[best][b][0],
-                          "met": a[b][0] >= stats[best][b][0] - tol}
+                per[b] = {
+                    "simlab": a[b][0],
+                    "better_gensim": best,
+                    "gensim": stats[best][b][0],
+                    "met": a[b][0] >= stats[best][b][0] - tol,
+                }
             best_mean = max(stats["gensim cbow"]["mean"][0], stats["gensim sg"]["mean"][0])
-            checks.append({"size": size, "per_benchmark": per, "mean": a["mean"][0], "gensim_best_mean": best_mean,
-                           "mean_met": a["mean"][0] > best_mean})
+            checks.append(
+                {
+                    "size": size,
+                    "per_benchmark": per,
+                    "mean": a["mean"][0],
+                    "gensim_best_mean": best_mean,
+                    "mean_met": a["mean"][0] > best_mean,
+                }
+            )
     md = (
         "Corpora: the first 1M / 5M tokens of the 100k IMDB reviews shuffled once (seed 0), simlab tokenizer; "
         f"gensim corpus_file mode, {THREADS} threads. Spearman for WS-353 (relatedness) and SimLex-999 "
         "(similarity), 3CosAdd accuracy for the Google analogies; spread = max - min over seeds. "
         "The rule (`simlab auto`) was chosen on these same benchmarks (tuned; one candidate, `sg-a`, was run: a "
         "second, 200-d window 8 negative 10, did not fit the shared 2-core budget); gensim's rows are its "
-        f"defaults. Seeds 1 and 2 (3 did not fit); at 5M the 23M-recipe row has seed 1 only.\n\nsimlab's rule (`simlab.text.recipes`): {rule}\n\n" + md_table(rows) + "\n\n"
+        f"defaults. Seeds 1 and 2 (3 did not fit); at 5M the 23M-recipe row has seed 1 only.\n\nsimlab's rule (`simlab.text.recipes`): {rule}\n\n"
+        + md_table(rows)
+        + "\n\n"
         + "\n".join(
-            f"- {c['size'] / 1e6:g}M tokens: " + ", ".join(
+            f"- {c['size'] / 1e6:g}M tokens: "
+            + ", ".join(
                 f"{b} {p['simlab']:.4f} vs {p['better_gensim']} {p['gensim']:.4f} "
-                f"({'met' if p['met'] else 'NOT met'})" for b, p in c["per_benchmark"].items())
+                f"({'met' if p['met'] else 'NOT met'})"
+                for b, p in c["per_benchmark"].items()
+            )
             + f"; mean {c['mean']:.4f} vs {c['gensim_best_mean']:.4f} ({'met' if c['mean_met'] else 'NOT met'})"
-            for c in checks))
-    write_result("text_recipes", "Text: Word2Vec recipes by corpus size (WS-353, SimLex-999, analogies)", md,
-                 {"runs": list(cache.values()), "checks": checks, "rule": rule}, THREADS, order=32)
+            for c in checks
+        )
+    )
+    write_result(
+        "text_recipes",
+        "Text: Word2Vec recipes by corpus size (WS-353, SimLex-999, analogies)",
+        md,
+        {"runs": list(cache.values()), "checks": checks, "rule": rule},
+        THREADS,
+        order=32,
+    )
     print(md)
 
 

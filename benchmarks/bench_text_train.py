@@ -62,8 +62,15 @@ def main() -> None:
     corpus = TextCorpus(subset, tokenizer=str.split)
     n_tokens = sum(len(d) for d in corpus)
     words = n_tokens * EPOCHS
-    ours = dict(dim=PARAMS["vector_size"], window=PARAMS["window"], min_count=PARAMS["min_count"],
-                negative=PARAMS["negative"], sample=PARAMS["sample"], epochs=EPOCHS, architecture="cbow")
+    ours = dict(
+        dim=PARAMS["vector_size"],
+        window=PARAMS["window"],
+        min_count=PARAMS["min_count"],
+        negative=PARAMS["negative"],
+        sample=PARAMS["sample"],
+        epochs=EPOCHS,
+        architecture="cbow",
+    )
     runs: dict[str, list[float]] = {}
 
     def timed(name: str, fn) -> None:
@@ -73,44 +80,91 @@ def main() -> None:
         print(name, f"{runs[name][-1]:,.0f} words/s", flush=True)
 
     pairs_fn = [
-        (("gensim iterable", lambda: GW(sentences=corpus, workers=THREADS, seed=1, **PARAMS)),
-         ("simlab iterable", lambda: Word2Vec(workers=THREADS, seed=1, compute_loss=False, **ours)
-          .fit(corpus, progress=False))),
-        (("gensim iterable + compute_loss", lambda: GW(sentences=corpus, workers=THREADS, seed=1,
-                                                       compute_loss=True, **PARAMS)),
-         ("simlab iterable + exact per-epoch loss", lambda: Word2Vec(workers=THREADS, seed=1, **ours)
-          .fit(corpus, progress=False))),
-        (("gensim corpus_file", lambda: GW(corpus_file=str(subset), workers=THREADS, seed=1, **PARAMS)),
-         ("simlab corpus_file", lambda: Word2Vec(workers=THREADS, seed=1, compute_loss=False, **ours)
-          .fit(corpus_file=subset, progress=False))),
+        (
+            ("gensim iterable", lambda: GW(sentences=corpus, workers=THREADS, seed=1, **PARAMS)),
+            (
+                "simlab iterable",
+                lambda: Word2Vec(workers=THREADS, seed=1, compute_loss=False, **ours).fit(
+                    corpus, progress=False
+                ),
+            ),
+        ),
+        (
+            (
+                "gensim iterable + compute_loss",
+                lambda: GW(sentences=corpus, workers=THREADS, seed=1, compute_loss=True, **PARAMS),
+            ),
+            (
+                "simlab iterable + exact per-epoch loss",
+                lambda: Word2Vec(workers=THREADS, seed=1, **ours).fit(corpus, progress=False),
+            ),
+        ),
+        (
+            ("gensim corpus_file", lambda: GW(corpus_file=str(subset), workers=THREADS, seed=1, **PARAMS)),
+            (
+                "simlab corpus_file",
+                lambda: Word2Vec(workers=THREADS, seed=1, compute_loss=False, **ours).fit(
+                    corpus_file=subset, progress=False
+                ),
+            ),
+        ),
     ]
     for rep in range(REPEATS):
         for a, b in pairs_fn:
-            for name, fn in ((a, b) if rep % 2 == 0 else (b, a)):  # alternate who goes first
+            for name, fn in (a, b) if rep % 2 == 0 else (b, a):  # alternate who goes first
                 timed(name, fn)
     best = {k: max(v) for k, v in runs.items()}
-    pairs = [("iterable", "gensim iterable", "simlab iterable"),
-             ("iterable, loss on", "gensim iterable + compute_loss", "simlab iterable + exact per-epoch loss"),
-             ("corpus_file", "gensim corpus_file", "simlab corpus_file")]
-    rows = [{"mode": m, "gensim words/s": best[g], "simlab words/s": best[s], "simlab / gensim": best[s] / best[g],
-             "target >= 0.95": "met" if best[s] / best[g] >= 0.95 else "NOT met"} for m, g, s in pairs]
+    pairs = [
+        ("iterable", "gensim iterable", "simlab iterable"),
+        ("iterable, loss on", "gensim iterable + compute_loss", "simlab iterable + exact per-epoch loss"),
+        ("corpus_file", "gensim corpus_file", "simlab corpus_file"),
+    ]
+    rows = [
+        {
+            "mode": m,
+            "gensim words/s": best[g],
+            "simlab words/s": best[s],
+            "simlab / gensim": best[s] / best[g],
+            "target >= 0.95": "met" if best[s] / best[g] >= 0.95 else "NOT met",
+        }
+        for m, g, s in pairs
+    ]
 
     mem = []
     for which in ("gensim", "simlab"):
-        out = subprocess.run([sys.executable, "-c", MEM_SCRIPT, which, str(imdb.path)], capture_output=True,
-                             text=True, check=True)
-        mem.append({"trainer": which, "peak RSS MB (IMDB 23M tokens, 1 epoch, 100-d)":
-                    json.loads(out.stdout.strip().splitlines()[-1])["maxrss_mb"]})
+        out = subprocess.run(
+            [sys.executable, "-c", MEM_SCRIPT, which, str(imdb.path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        mem.append(
+            {
+                "trainer": which,
+                "peak RSS MB (IMDB 23M tokens, 1 epoch, 100-d)": json.loads(
+                    out.stdout.strip().splitlines()[-1]
+                )["maxrss_mb"],
+            }
+        )
         print(mem[-1], flush=True)
-    md = (f"Word2Vec CBOW 100-d, window 5, negative 5, sample 1e-3, min_count 5, {EPOCHS} epochs, "
-          f"{THREADS} worker threads, on the first {SUBSET_DOCS:,} IMDB reviews ({n_tokens:,} tokens; "
-          f"pre-tokenized, read with str.split by the same corpus object). Best of {REPEATS} interleaved runs (other engineers' jobs share the 2 cores, so single runs are noisy); "
-          "vocabulary scan included. 'loss on': gensim's compute_loss (cumulative float32 counter) vs simlab's "
-          "exact per-epoch loss.\n\n" + md_table(rows) +
-          "\n\nPeak resident memory, each trainer alone in a fresh process, full IMDB corpus (all 100k reviews), "
-          "iterable mode, 1 epoch, followed by one most_similar query:\n\n" + md_table(mem))
-    write_result("text_train", "Text: Word2Vec training throughput and memory vs gensim", md,
-                 {"runs": runs, "best": best, "rows": rows, "memory": mem, "tokens": n_tokens}, THREADS, order=30)
+    md = (
+        f"Word2Vec CBOW 100-d, window 5, negative 5, sample 1e-3, min_count 5, {EPOCHS} epochs, "
+        f"{THREADS} worker threads, on the first {SUBSET_DOCS:,} IMDB reviews ({n_tokens:,} tokens; "
+        f"pre-tokenized, read with str.split by the same corpus object). Best of {REPEATS} interleaved runs (other engineers' jobs share the 2 cores, so single runs are noisy); "
+        "vocabulary scan included. 'loss on': gensim's compute_loss (cumulative float32 counter) vs simlab's "
+        "exact per-epoch loss.\n\n"
+        + md_table(rows)
+        + "\n\nPeak resident memory, each trainer alone in a fresh process, full IMDB corpus (all 100k reviews), "
+        "iterable mode, 1 epoch, followed by one most_similar query:\n\n" + md_table(mem)
+    )
+    write_result(
+        "text_train",
+        "Text: Word2Vec training throughput and memory vs gensim",
+        md,
+        {"runs": runs, "best": best, "rows": rows, "memory": mem, "tokens": n_tokens},
+        THREADS,
+        order=30,
+    )
     print(md)
 
 

@@ -72,7 +72,9 @@ def md_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_result(name: str, title: str, markdown: str, data: dict[str, Any], threads: int, order: int = 50) -> Path:
+def write_result(
+    name: str, title: str, markdown: str, data: dict[str, Any], threads: int, order: int = 50
+) -> Path:
     """Store one benchmark's result for ``BENCHMARKS.md``."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"

@@ -34,8 +34,12 @@ def build_word2vec() -> None:
     t0 = time.perf_counter()
     m = Word2Vec(dim=100, epochs=5, min_count=1, workers=1, seed=1).fit(corpus_file=imdb.path, progress=False)
     v = m.vectors
-    _save("word2vec", v.matrix, f"simlab.text.Word2Vec(dim=100, epochs=5, min_count=1, seed=1) on all 100,000 IMDB "
-          f"reviews ({imdb.tokens:,} tokens): {len(v):,} words, trained in {time.perf_counter() - t0:.0f} s, 1 worker")
+    _save(
+        "word2vec",
+        v.matrix,
+        f"simlab.text.Word2Vec(dim=100, epochs=5, min_count=1, seed=1) on all 100,000 IMDB "
+        f"reviews ({imdb.tokens:,} tokens): {len(v):,} words, trained in {time.perf_counter() - t0:.0f} s, 1 worker",
+    )
 
 
 def build_doc2vec() -> None:
@@ -45,11 +49,16 @@ def build_doc2vec() -> None:
     imdb = imdb_corpus()
     shuf, _ = imdb.shuffled(seed=0)
     t0 = time.perf_counter()
-    m = Doc2Vec(mode="dbow", dim=100, negative=5, hs=False, min_count=2, sample=0, epochs=10, workers=1,
-                seed=1).fit(TextCorpus(shuf, tokenizer=str.split), progress=False)
+    m = Doc2Vec(
+        mode="dbow", dim=100, negative=5, hs=False, min_count=2, sample=0, epochs=10, workers=1, seed=1
+    ).fit(TextCorpus(shuf, tokenizer=str.split), progress=False)
     v = m.vectors
-    _save("doc2vec", v.matrix, f"simlab.text.Doc2Vec(mode='dbow', dim=100, epochs=10, min_count=2, seed=1) vectors of "
-          f"the {len(v):,} IMDB reviews, trained in {time.perf_counter() - t0:.0f} s, 1 worker")
+    _save(
+        "doc2vec",
+        v.matrix,
+        f"simlab.text.Doc2Vec(mode='dbow', dim=100, epochs=10, min_count=2, seed=1) vectors of "
+        f"the {len(v):,} IMDB reviews, trained in {time.perf_counter() - t0:.0f} s, 1 worker",
+    )
 
 
 def build_gnn_nodes() -> None:
@@ -61,11 +70,26 @@ def build_gnn_nodes() -> None:
 
     x, ei, _ = load_planetoid("Cora")
     t0 = time.perf_counter()
-    m = NodeEmbedder(progress=False, seed=0, threads=1, conv="gcn", hidden=128, dim=64, layers=2, dropout=0.3,
-                     epochs=100, lr=0.01, patience=30).fit(ei, features=x, name="Cora")
+    m = NodeEmbedder(
+        progress=False,
+        seed=0,
+        threads=1,
+        conv="gcn",
+        hidden=128,
+        dim=64,
+        layers=2,
+        dropout=0.3,
+        epochs=100,
+        lr=0.01,
+        patience=30,
+    ).fit(ei, features=x, name="Cora")
     v = m.vectors
-    _save("gnn_nodes", v.matrix, f"simlab.graph.NodeEmbedder (2-layer GCN, 64-d, 100 epochs, link prediction) "
-          f"node vectors of Cora: {len(v):,} nodes, trained in {time.perf_counter() - t0:.0f} s")
+    _save(
+        "gnn_nodes",
+        v.matrix,
+        f"simlab.graph.NodeEmbedder (2-layer GCN, 64-d, 100 epochs, link prediction) "
+        f"node vectors of Cora: {len(v):,} nodes, trained in {time.perf_counter() - t0:.0f} s",
+    )
 
 
 def build_siamese() -> None:
@@ -77,16 +101,38 @@ def build_siamese() -> None:
 
     train, test = D.load_ucr("ItalyPowerDemand", "train"), D.load_ucr("ItalyPowerDemand", "test")
     t0 = time.perf_counter()
-    m = SiameseModel(dict(encoder="gru", hidden=16, bidirectional=False, pooling="mean", loss="infonce",
-                          loss_options={"temperature": 0.1}, augment=("jitter", "scaling", "warp"), lr=5e-3,
-                          epochs=30, progress=False, device="cpu", threads=1, seed=0)).fit(train)
+    m = SiameseModel(
+        dict(
+            encoder="gru",
+            hidden=16,
+            bidirectional=False,
+            pooling="mean",
+            loss="infonce",
+            loss_options={"temperature": 0.1},
+            augment=("jitter", "scaling", "warp"),
+            lr=5e-3,
+            epochs=30,
+            progress=False,
+            device="cpu",
+            threads=1,
+            seed=0,
+        )
+    ).fit(train)
     x = np.vstack([m.encode(train.series), m.encode(test.series)])
-    _save("siamese", x, f"simlab.sequence.SiameseModel (GRU 16, InfoNCE, 30 epochs) vectors of the {len(x):,} "
-          f"ItalyPowerDemand series (train + test), trained in {time.perf_counter() - t0:.0f} s")
+    _save(
+        "siamese",
+        x,
+        f"simlab.sequence.SiameseModel (GRU 16, InfoNCE, 30 epochs) vectors of the {len(x):,} "
+        f"ItalyPowerDemand series (train + test), trained in {time.perf_counter() - t0:.0f} s",
+    )
 
 
-BUILDERS = {"word2vec": build_word2vec, "doc2vec": build_doc2vec, "gnn_nodes": build_gnn_nodes,
-            "siamese": build_siamese}
+BUILDERS = {
+    "word2vec": build_word2vec,
+    "doc2vec": build_doc2vec,
+    "gnn_nodes": build_gnn_nodes,
+    "siamese": build_siamese,
+}
 
 
 def load(name: str) -> tuple[np.ndarray, str] | None:

@@ -27,8 +27,14 @@ def render() -> Path:
         "",
     ]
     for r in results:
-        out += [f"## {r['title']}", "", f"*{r['date']} · {r['machine']} · `benchmarks/bench_{r['name']}.py`*", "",
-                r["markdown"].strip(), ""]
+        out += [
+            f"## {r['title']}",
+            "",
+            f"*{r['date']} · {r['machine']} · `benchmarks/bench_{r['name']}.py`*",
+            "",
+            r["markdown"].strip(),
+            "",
+        ]
     path = ROOT / "BENCHMARKS.md"
     path.write_text("\n".join(out))
     return path

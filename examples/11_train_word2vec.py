@@ -17,8 +17,17 @@ from simlab.text import TextCorpus, Word2Vec
 
 def main(out: Path) -> dict[str, float]:
     corpus = TextCorpus(gensim_test_data() / "lee_background.cor")  # streamed, one document per line
-    model = Word2Vec(dim=50, architecture="skipgram", window=5, sample=1e-3, negative=5, epochs=10,
-                     min_count=2, workers=2, seed=1)
+    model = Word2Vec(
+        dim=50,
+        architecture="skipgram",
+        window=5,
+        sample=1e-3,
+        negative=5,
+        epochs=10,
+        min_count=2,
+        workers=2,
+        seed=1,
+    )
     model.fit(corpus)
     print("loss per epoch:", [round(x) for x in model.epoch_loss])
     print("nearest to 'police':", model.most_similar("police", k=5).to_list())

@@ -20,9 +20,20 @@ from simlab.sequence.evaluation import dtw_1nn, euclidean_1nn, learned_1nn
 
 def main(out: Path) -> dict[str, float]:
     train, test = load_ucr("ItalyPowerDemand", "train"), load_ucr("ItalyPowerDemand", "test")
-    model = SiameseModel(encoder="gru", hidden=32, bidirectional=True, pooling="mean", loss="contrastive",
-                         augment=("jitter", "scaling"), lr=5e-3, epochs=10, pairs_per_epoch=1024, seed=0,
-                         threads=1, progress=False)
+    model = SiameseModel(
+        encoder="gru",
+        hidden=32,
+        bidirectional=True,
+        pooling="mean",
+        loss="contrastive",
+        augment=("jitter", "scaling"),
+        lr=5e-3,
+        epochs=10,
+        pairs_per_epoch=1024,
+        seed=0,
+        threads=1,
+        progress=False,
+    )
     model.fit(train)  # class-balanced pairs sampled from the labelled training collection
     acc = {
         "siamese_gru": float(np.mean(learned_1nn(model, train, test) == test.labels)),
@@ -42,5 +53,9 @@ def main(out: Path) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(os.environ.get("SIMLAB_EXAMPLE_OUT") or tempfile.mkdtemp())
+    out = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(os.environ.get("SIMLAB_EXAMPLE_OUT") or tempfile.mkdtemp())
+    )
     main(out)

@@ -20,8 +20,12 @@ import simlab
 from simlab.sequence import SiameseModel, read_sick
 from simlab.sequence.evaluation import relatedness_report
 
-TOPICS = {"music": "man guitar plays song piano sings band", "food": "woman cooks onion slices kitchen meat",
-          "sport": "boy runs ball kicks field soccer", "animals": "dog cat barks grass horse sleeps"}
+TOPICS = {
+    "music": "man guitar plays song piano sings band",
+    "food": "woman cooks onion slices kitchen meat",
+    "sport": "boy runs ball kicks field soccer",
+    "animals": "dog cat barks grass horse sleeps",
+}
 
 
 def make_data(out: Path, seed: int = 0) -> tuple[Path, Path, simlab.Vectors]:
@@ -30,8 +34,13 @@ def make_data(out: Path, seed: int = 0) -> tuple[Path, Path, simlab.Vectors]:
     centers = {t: rng.normal(size=16) for t in TOPICS}
     keys = ["a", "."] + [w for ws in words.values() for w in ws]
     topic_of = {w: t for t, ws in words.items() for w in ws}
-    mat = np.array([centers[topic_of[k]] + 0.4 * rng.normal(size=16) if k in topic_of else 0.1 * rng.normal(size=16)
-                    for k in keys], np.float32)
+    mat = np.array(
+        [
+            centers[topic_of[k]] + 0.4 * rng.normal(size=16) if k in topic_of else 0.1 * rng.normal(size=16)
+            for k in keys
+        ],
+        np.float32,
+    )
 
     def sentence(t: str) -> str:
         return "A " + " ".join(rng.choice(words[t], size=int(rng.integers(3, 7)))) + "."
@@ -52,14 +61,30 @@ def make_data(out: Path, seed: int = 0) -> tuple[Path, Path, simlab.Vectors]:
 def main(out: Path) -> dict[str, float]:
     train_file, test_file, vectors = make_data(out)
     train, test = read_sick(train_file), read_sick(test_file)
-    model = SiameseModel(encoder="lstm", hidden=16, head="malstm", loss="mse", lr=5e-3, epochs=8, batch_size=32,
-                         freeze_embeddings=True, word_dropout=0.1, seed=0, threads=1, progress=False,
-                         vectors=vectors)
+    model = SiameseModel(
+        encoder="lstm",
+        hidden=16,
+        head="malstm",
+        loss="mse",
+        lr=5e-3,
+        epochs=8,
+        batch_size=32,
+        freeze_embeddings=True,
+        word_dropout=0.1,
+        seed=0,
+        threads=1,
+        progress=False,
+        vectors=vectors,
+    )
     model.fit(train)
     report = relatedness_report(model, test, "generated SICK-format test")
     print(report.to_table())
-    print("similarity:", round(model.similarity("A man plays the guitar.", "A man sings a song."), 3),
-          "vs", round(model.similarity("A man plays the guitar.", "A dog barks."), 3))
+    print(
+        "similarity:",
+        round(model.similarity("A man plays the guitar.", "A man sings a song."), 3),
+        "vs",
+        round(model.similarity("A man plays the guitar.", "A dog barks."), 3),
+    )
     model.save(out / "malstm")
     again = simlab.load(out / "malstm")
     assert np.allclose(again.predict_score(test.a, test.b), model.predict_score(test.a, test.b))
@@ -68,5 +93,9 @@ def main(out: Path) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(os.environ.get("SIMLAB_EXAMPLE_OUT") or tempfile.mkdtemp())
+    out = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(os.environ.get("SIMLAB_EXAMPLE_OUT") or tempfile.mkdtemp())
+    )
     main(out)

@@ -43,5 +43,9 @@ def main(out: Path) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    base = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(os.environ.get("SIMLAB_EXAMPLE_OUT") or tempfile.mkdtemp())
+    base = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(os.environ.get("SIMLAB_EXAMPLE_OUT") or tempfile.mkdtemp())
+    )
     main(base)

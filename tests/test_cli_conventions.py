@@ -45,8 +45,9 @@ def w2v(tmp_path_factory):
     from simlab.text import Word2Vec
 
     d = tmp_path_factory.mktemp("w2v")
-    Word2Vec(dim=16, epochs=1, min_count=3, workers=1, seed=3).fit(gensim_test_data() / "lee_background.cor") \
-        .save(d / "m")
+    Word2Vec(dim=16, epochs=1, min_count=3, workers=1, seed=3).fit(
+        gensim_test_data() / "lee_background.cor"
+    ).save(d / "m")
     return d / "m"
 
 
@@ -55,12 +56,22 @@ def test_envelope_of_every_generic_command(cli, words, int_keyed, tmp_path, caps
     assert "cosine" in ok_json(cli, ["list", "metrics"], capsys, "list")
     assert ok_json(cli, ["info", words], capsys, "info")["kind"] == "vectors"
     res = ok_json(cli, ["similar", words, "film", "-k", "2"], capsys, "similar")
-    assert res["query"] == "film" and [h["rank"] for h in res["hits"]] == [1, 2] and res["hits"][0]["key"] == "movie"
+    assert (
+        res["query"] == "film"
+        and [h["rank"] for h in res["hits"]] == [1, 2]
+        and res["hits"][0]["key"] == "movie"
+    )
     pair = ok_json(cli, ["similar", words, "film", "movie"], capsys, "similar")
     assert set(pair) == {"a", "b", "similarity"} and pair["similarity"] > 0.9
     assert ok_json(cli, ["similar", words, "--text", "great film"], capsys, "similar")["hits"]
-    assert len(ok_json(cli, ["similar", words, "--analogy", "film", "movie", "bad", "-k", "1"], capsys,
-                       "similar")["hits"]) == 1
+    assert (
+        len(
+            ok_json(
+                cli, ["similar", words, "--analogy", "film", "movie", "bad", "-k", "1"], capsys, "similar"
+            )["hits"]
+        )
+        == 1
+    )
     wl = tmp_path / "wl.txt"
     wl.write_text("film\nplot\n")
     code, _, err = cli(["embed", words, wl, "--out", tmp_path / "e"], capsys)  # envelope: test_oov_policy...
@@ -74,7 +85,9 @@ def test_envelope_of_every_generic_command(cli, words, int_keyed, tmp_path, caps
     found = ok_json(cli, ["search", tmp_path / "idx", "0", "-k", "2"], capsys, "search")
     assert found["query"] == "0" and len(found["hits"]) == 2
     np.save(tmp_path / "q.npy", np.eye(4)[:2])
-    batch = ok_json(cli, ["search", tmp_path / "idx", "--vector-file", tmp_path / "q.npy", "-k", "1"], capsys, "search")
+    batch = ok_json(
+        cli, ["search", tmp_path / "idx", "--vector-file", tmp_path / "q.npy", "-k", "1"], capsys, "search"
+    )
     assert isinstance(batch, list) and len(batch) == 2 and set(batch[0]) == {"query", "hits"}
     more = tmp_path / "more"
     from simlab.vectors import Vectors
@@ -89,8 +102,17 @@ def test_envelope_of_every_generic_command(cli, words, int_keyed, tmp_path, caps
 def test_envelope_of_the_one_pass_text_engines(cli, tmp_path, capsys):
     pytest.importorskip("scipy")
     corpus = tmp_path / "c.txt"
-    corpus.write_text("\n".join(["a good film with a great plot", "a bad film and a weak plot",
-                                  "the cat sat on the mat", "dogs and cats are pets"] * 3))
+    corpus.write_text(
+        "\n".join(
+            [
+                "a good film with a great plot",
+                "a bad film and a weak plot",
+                "the cat sat on the mat",
+                "dogs and cats are pets",
+            ]
+            * 3
+        )
+    )
     res = ok_json(cli, ["train", "tfidf", corpus, "--out", tmp_path / "tfidf"], capsys, "train tfidf")
     assert res["kind"] == "tfidf" and res["out"].endswith("tfidf")
 
@@ -121,14 +143,26 @@ def test_every_json_command_is_covered():
 
     walk(root, [])
     here = {"list", "info", "similar", "embed", "evaluate", "index build", "search"}
-    elsewhere = {"rerank": "tests/graph/test_cli.py", "train siamese": "tests/sequence/test_cli.py",
-                 "train word2vec": "tests/text/test_cli_demo_examples.py", "train fasttext": "same shape as word2vec",
-                 "train doc2vec": "same shape as word2vec", "demo": "test_demo_json (slow)",
-                 "ged": "test_ged_json", "train graph": "tests/graph/test_cli.py",
-                 "train nodes": "test_train_nodes_json", "train fusion": "tests/fusion/test_cli.py",
-                 "join": "test_join_json", "index add": "here", "index remove": "here",
-                 "train tfidf": "here", "train bm25": "same shape as tfidf", "train lsi": "same shape as tfidf",
-                 "train hybrid": "same shape as tfidf", "train docs": "same shape as tfidf"}
+    elsewhere = {
+        "rerank": "tests/graph/test_cli.py",
+        "train siamese": "tests/sequence/test_cli.py",
+        "train word2vec": "tests/text/test_cli_demo_examples.py",
+        "train fasttext": "same shape as word2vec",
+        "train doc2vec": "same shape as word2vec",
+        "demo": "test_demo_json (slow)",
+        "ged": "test_ged_json",
+        "train graph": "tests/graph/test_cli.py",
+        "train nodes": "test_train_nodes_json",
+        "train fusion": "tests/fusion/test_cli.py",
+        "join": "test_join_json",
+        "index add": "here",
+        "index remove": "here",
+        "train tfidf": "here",
+        "train bm25": "same shape as tfidf",
+        "train lsi": "same shape as tfidf",
+        "train hybrid": "same shape as tfidf",
+        "train docs": "same shape as tfidf",
+    }
     missing = with_json - here - set(elsewhere)
     assert not missing, f"commands with --json whose envelope no test covers: {sorted(missing)}"
 
@@ -140,7 +174,9 @@ def test_ged_json(cli, tmp_path, capsys):
     from simlab.graph.io import GraphSet
 
     GraphSet([nx.path_graph(3), nx.cycle_graph(3), nx.star_graph(3)]).write_jsonl(tmp_path / "g.jsonl")
-    res = ok_json(cli, ["ged", tmp_path / "g.jsonl", "--out", tmp_path / "ged.tsv", "--workers", "1"], capsys, "ged")
+    res = ok_json(
+        cli, ["ged", tmp_path / "g.jsonl", "--out", tmp_path / "ged.tsv", "--workers", "1"], capsys, "ged"
+    )
     assert res["pairs"] == 3 and res["exact"] + res["upper_bounds"] == 3
 
 
@@ -148,8 +184,12 @@ def test_join_json(cli, tmp_path, capsys):
     pytest.importorskip("pyarrow")
     rng = np.random.default_rng(0)
     np.save(tmp_path / "a.npy", rng.normal(size=(20, 4)).astype(np.float32))
-    res = ok_json(cli, ["join", tmp_path / "a.npy", tmp_path / "a.npy", "-k", "2", "--out", tmp_path / "j"], capsys,
-                  "join")
+    res = ok_json(
+        cli,
+        ["join", tmp_path / "a.npy", tmp_path / "a.npy", "-k", "2", "--out", tmp_path / "j"],
+        capsys,
+        "join",
+    )
     assert res["rows"] == 20 and res["k"] == 2
 
 
@@ -158,15 +198,38 @@ def test_train_nodes_json(cli, tmp_path, capsys):
     import networkx as nx
 
     nx.write_graphml(nx.karate_club_graph(), tmp_path / "k.graphml")
-    res = ok_json(cli, ["train", "nodes", tmp_path / "k.graphml", "--out", tmp_path / "n", "--epochs", "2",
-                   "--set", "test_share=0.1", "--threads", "1"], capsys, "train nodes")
+    res = ok_json(
+        cli,
+        [
+            "train",
+            "nodes",
+            tmp_path / "k.graphml",
+            "--out",
+            tmp_path / "n",
+            "--epochs",
+            "2",
+            "--set",
+            "test_share=0.1",
+            "--threads",
+            "1",
+        ],
+        capsys,
+        "train nodes",
+    )
     assert res["kind"] == "graph-nodes" and res["nodes"] == 34 and res["epochs"] == 2
     assert set(res["link_prediction"]) >= {"auc"}
 
 
 # -- 2. one vocabulary, one set of exit codes -------------------------------------------------------------------
-@pytest.mark.parametrize("argv", [["similar", "{v}", "film", "-k", "0"], ["similar", "{v}", "film", "-k", "-2"],
-                                  ["search", "{i}", "0", "-k", "0"], ["rerank", "{v}", "{v}", "0", "-k", "0"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["similar", "{v}", "film", "-k", "0"],
+        ["similar", "{v}", "film", "-k", "-2"],
+        ["search", "{i}", "0", "-k", "0"],
+        ["rerank", "{v}", "{v}", "0", "-k", "0"],
+    ],
+)
 def test_k_below_one_is_a_usage_error_everywhere(cli, argv, words, int_keyed, capsys):
     code, _, err = cli([a.format(v=words, i=int_keyed) for a in argv], capsys)
     assert code == 2 and "-k" in err and "Traceback" not in err
@@ -178,8 +241,9 @@ def test_integer_keys_parse_the_same_in_similar_and_search(cli, int_keyed, tmp_p
     found = ok_json(cli, ["search", tmp_path / "idx", "0", "-k", "3"], capsys, "search")
     assert [h["key"] for h in sim["hits"]] == [h["key"] for h in found["hits"]] == [1, 2, 3]
     pair = ok_json(cli, ["similar", int_keyed, "0", "1"], capsys, "similar")
-    assert pair["a"] == "0" and pair["similarity"] == pytest.approx(float(
-        simlab.artifacts.load(int_keyed).similarity(0, 1)))  # the integer keys, echoed as typed
+    assert pair["a"] == "0" and pair["similarity"] == pytest.approx(
+        float(simlab.artifacts.load(int_keyed).similarity(0, 1))
+    )  # the integer keys, echoed as typed
 
 
 def test_similar_accepts_a_word2vec_file_like_index_build(cli, words, tmp_path, capsys):
@@ -206,7 +270,10 @@ def test_oov_policy_from_the_cli(cli, w2v, tmp_path, capsys):
     code, _, err = cli(["embed", w2v, wl, "--out", tmp_path / "e1"], capsys)
     assert code == 1 and "zzqqxx" in err
     assert ok_json(cli, ["embed", w2v, wl, "--out", tmp_path / "e2", "--oov", "skip"], capsys, "embed") == {
-        "out": str(tmp_path / "e2"), "count": 2, "dim": 16}
+        "out": str(tmp_path / "e2"),
+        "count": 2,
+        "dim": 16,
+    }
     code, _, err = cli(["embed", w2v, wl, "--out", tmp_path / "e3", "--oov", "maybe"], capsys)
     assert code == 2
     code, _, err = cli(["similar", w2v, "zzqqxx", "--oov", "subword"], capsys)
@@ -220,8 +287,11 @@ def test_messages_say_what_the_model_can_do(cli, words, capsys):
     torch = pytest.importorskip("torch")  # noqa: F841
     from simlab.graph.nodes import NodeEmbedder
 
-    with pytest.raises(ConfigError, match=r"graph-nodes model has node vectors, not word vectors; it can: .*"
-                                          r"evaluate linkpred\|nodeclass"):
+    with pytest.raises(
+        ConfigError,
+        match=r"graph-nodes model has node vectors, not word vectors; it can: .*"
+        r"evaluate linkpred\|nodeclass",
+    ):
         check_capable(NodeEmbedder(), "wordsim353")
     check_capable(NodeEmbedder(), "linkpred:Cora")  # fine
     assert "similar KEY" in can_do(simlab.artifacts.load(words))
@@ -327,10 +397,15 @@ def test_progress_on_a_terminal_and_not_when_piped(tmp_path):
     assert code == 0, shown
     assert "%|" in shown and "/300 [" in shown  # the bar, with its total
     assert "index build (exact): 300 vec in" in shown  # the summary line that replaces it
-    code, quiet = _run_in_pty(["index", "build", tmp_path / "v", "--out", tmp_path / "b", "--quiet"], tmp_path)
+    code, quiet = _run_in_pty(
+        ["index", "build", tmp_path / "v", "--out", tmp_path / "b", "--quiet"], tmp_path
+    )
     assert code == 0 and "/300 [" not in quiet and "vec in" not in quiet
-    piped = subprocess.run([sys.executable, "-m", "simlab", "index", "build", str(tmp_path / "v"), "--out",
-                            str(tmp_path / "c")], capture_output=True, text=True)
+    piped = subprocess.run(
+        [sys.executable, "-m", "simlab", "index", "build", str(tmp_path / "v"), "--out", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+    )
     assert piped.returncode == 0 and piped.stderr == "" and piped.stdout.startswith("indexed 300 vectors")
 
 
@@ -355,10 +430,27 @@ def test_library_warnings_are_one_line_on_stderr(tmp_path):
     pytest.importorskip("faiss")
     rng = np.random.default_rng(0)
     simlab.Vectors([f"k{i}" for i in range(600)], rng.normal(size=(600, 16))).save(tmp_path / "v")
-    r = subprocess.run([sys.executable, "-m", "simlab", "index", "build", str(tmp_path / "v"), "--out",
-                        str(tmp_path / "i"), "--backend", "faiss", "--factory", "IVF32,PQ4"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simlab",
+            "index",
+            "build",
+            str(tmp_path / "v"),
+            "--out",
+            str(tmp_path / "i"),
+            "--backend",
+            "faiss",
+            "--factory",
+            "IVF32,PQ4",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert "WARNING clustering" not in r.stderr  # FAISS's C++ noise is silenced...
     lines = r.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("warning: faiss IVF32,PQ4: training on 600 vectors")  # ...once
+    assert len(lines) == 1 and lines[0].startswith(
+        "warning: faiss IVF32,PQ4: training on 600 vectors"
+    )  # ...once

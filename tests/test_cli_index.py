@@ -29,8 +29,20 @@ def run_cli(*argv: str) -> subprocess.CompletedProcess:
 
 def test_build_and_search_exact(tmp_path, vecs):
     v, p = vecs
-    res = runner.invoke(app, ["index", "build", str(p), "--backend", "exact", "--metric", "cosine",
-                              "--out", str(tmp_path / "idx")])
+    res = runner.invoke(
+        app,
+        [
+            "index",
+            "build",
+            str(p),
+            "--backend",
+            "exact",
+            "--metric",
+            "cosine",
+            "--out",
+            str(tmp_path / "idx"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "indexed 600 vectors" in res.output
     res = runner.invoke(app, ["search", str(tmp_path / "idx"), "w3", "-k", "5", "--json"])
@@ -44,14 +56,42 @@ def test_build_and_search_exact(tmp_path, vecs):
 def test_build_faiss_from_word2vec_and_vector_file(tmp_path, vecs):
     v, _ = vecs
     v.save_word2vec_format(tmp_path / "v.vec")
-    res = runner.invoke(app, ["index", "build", str(tmp_path / "v.vec"), "--backend", "faiss", "--factory", "HNSW16",
-                              "--metric", "euclidean", "--set", "efSearch=50", "--out", str(tmp_path / "h"), "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "index",
+            "build",
+            str(tmp_path / "v.vec"),
+            "--backend",
+            "faiss",
+            "--factory",
+            "HNSW16",
+            "--metric",
+            "euclidean",
+            "--set",
+            "efSearch=50",
+            "--out",
+            str(tmp_path / "h"),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads(res.output)["result"]
     assert summary["settings"] == {"efSearch": 50} and summary["count"] == 600
     np.save(tmp_path / "q.npy", v.matrix[:2])
-    res = runner.invoke(app, ["search", str(tmp_path / "h"), "--vector-file", str(tmp_path / "q.npy"), "-k", "3",
-                              "--set", "efSearch=100"])
+    res = runner.invoke(
+        app,
+        [
+            "search",
+            str(tmp_path / "h"),
+            "--vector-file",
+            str(tmp_path / "q.npy"),
+            "-k",
+            "3",
+            "--set",
+            "efSearch=100",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "w0" in res.output and "w1" in res.output
     res = runner.invoke(app, ["search", str(tmp_path / "h"), "w0", "-k", "3"])
@@ -66,7 +106,9 @@ def test_exit_codes(tmp_path, vecs):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "euclidean" in lines[0]
     assert not (tmp_path / "x").exists()
-    r = run_cli("index", "build", str(p), "--backend", "faiss", "--factory", "Nope7", "--out", str(tmp_path / "x"))
+    r = run_cli(
+        "index", "build", str(p), "--backend", "faiss", "--factory", "Nope7", "--out", str(tmp_path / "x")
+    )
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     r = run_cli("index", "build", str(p), "--out", str(tmp_path / "i"))
     assert r.returncode == 0, r.stderr
@@ -83,7 +125,9 @@ def test_exit_codes(tmp_path, vecs):
     assert r.returncode == 2
 
 
-@pytest.mark.parametrize("backend,opts", [("exact", []), ("faiss", ["--factory", "HNSW32", "--set", "efSearch=96"])])
+@pytest.mark.parametrize(
+    "backend,opts", [("exact", []), ("faiss", ["--factory", "HNSW32", "--set", "efSearch=96"])]
+)
 def test_index_add_remove_equal_rebuild(tmp_path, clustered_data, backend, opts):
     x = clustered_data(900, 16, n_clusters=6, seed=3)
     keys = [f"w{i}" for i in range(len(x))]
@@ -91,14 +135,17 @@ def test_index_add_remove_equal_rebuild(tmp_path, clustered_data, backend, opts)
     first.save(tmp_path / "a")
     extra.save(tmp_path / "b")
     idx = tmp_path / "idx"
-    res = runner.invoke(app, ["index", "build", str(tmp_path / "a"), "--backend", backend, *opts, "--out", str(idx)])
+    res = runner.invoke(
+        app, ["index", "build", str(tmp_path / "a"), "--backend", backend, *opts, "--out", str(idx)]
+    )
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["index", "add", str(idx), str(tmp_path / "b")])
     assert res.exit_code == 0 and "added 300 vectors" in res.output, res.output
     gone = keys[::7]
     (tmp_path / "gone.txt").write_text("\n".join(gone[1:]) + "\n")
-    res = runner.invoke(app, ["index", "remove", str(idx), gone[0], "--keys-file", str(tmp_path / "gone.txt"),
-                              "--json"])
+    res = runner.invoke(
+        app, ["index", "remove", str(idx), gone[0], "--keys-file", str(tmp_path / "gone.txt"), "--json"]
+    )
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["result"]["removed"] == len(gone)
     from simlab.index import Index

@@ -17,14 +17,30 @@ from simlab.config import from_dict, parse_overrides
 from simlab.errors import ConfigError, SimlabError, UnknownNameError
 from simlab.registry import ALL, Registry
 
-HEAVY = ("torch", "gensim", "faiss", "torch_geometric", "sktime", "sklearn", "networkx", "dtaidistance", "matplotlib")
+HEAVY = (
+    "torch",
+    "gensim",
+    "faiss",
+    "torch_geometric",
+    "sktime",
+    "sklearn",
+    "networkx",
+    "dtaidistance",
+    "matplotlib",
+)
 
 
 def _loaded_after(code: str) -> list[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip().splitlines()[-1]
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     return [m for m in json.loads(out) if m.split(".")[0] in HEAVY]
 
 
@@ -54,8 +70,16 @@ def test_registry_by_name_or_object_and_errors():
 
 
 def test_error_tree():
-    for cls in (ConfigError, UnknownNameError, simlab.DataError, simlab.DimensionError, simlab.ArtifactError,
-                simlab.MissingDependency, simlab.NotFittedError, simlab.UnknownKeyError):
+    for cls in (
+        ConfigError,
+        UnknownNameError,
+        simlab.DataError,
+        simlab.DimensionError,
+        simlab.ArtifactError,
+        simlab.MissingDependency,
+        simlab.NotFittedError,
+        simlab.UnknownKeyError,
+    ):
         assert issubclass(cls, SimlabError)
     e = simlab.DataError("bad value", "f.txt", 3)
     assert str(e) == "f.txt:3: bad value"
@@ -72,7 +96,11 @@ def test_config_rejects_unknown_keys_by_name():
     with pytest.raises(ConfigError, match=r"unknown _Cfg key.*dimm.*valid keys: dim, name"):
         from_dict(_Cfg, {"dimm": 3})
     assert parse_overrides(["dim=3", "name=abc", "flag=true", "xs=[1,2]"]) == {
-        "dim": 3, "name": "abc", "flag": True, "xs": [1, 2]}
+        "dim": 3,
+        "name": "abc",
+        "flag": True,
+        "xs": [1, 2],
+    }
     with pytest.raises(ConfigError, match="key=value"):
         parse_overrides(["novalue"])
 

@@ -18,7 +18,6 @@ from simlab.cli.main import main
 CATCH_ALL = "--debug shows the traceback"
 
 
-
 def one_line_error(cli, argv, capsys, code=1, contains=""):
     """Run, and check the failure is one line with the right exit code, not the catch-all."""
     got, _, err = cli(argv, capsys)
@@ -44,27 +43,38 @@ def edit_manifest(art, fn):
 
 def refresh(art, name):
     data = (art / name).read_bytes()
-    edit_manifest(art, lambda m: {**m, "files": {**m["files"], name: {"sha256": hashlib.sha256(data).hexdigest(),
-                                                                        "bytes": len(data)}}})
+    edit_manifest(
+        art,
+        lambda m: {
+            **m,
+            "files": {**m["files"], name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}},
+        },
+    )
 
 
-@pytest.mark.parametrize("manifest", [
-    "[]", '{"format": "simlab", "format_version": 1, "kind": "vectors", "files": []}',
-    '{"format": "simlab", "format_version": 1, "kind": ["vectors"], "files": {}}',
-    '{"format": "simlab", "format_version": 1, "kind": "vectors", "files": {"keys.json": "x"}}',
-    '{"format": "simlab", "format_version": 1, "kind": "vectors", "config": [], "files": {}}',
-    "[" * 100_000 + "]" * 100_000,
-    '{"format": "simlab", "format_version": -7, "kind": "vectors", "files": {}}',
-    '{"format": "simlab", "format_version": true, "kind": "vectors", "files": {}}',
-    '{"format": "simlab", "format_version": 1.5, "kind": "vectors", "files": {}}',
-])
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "[]",
+        '{"format": "simlab", "format_version": 1, "kind": "vectors", "files": []}',
+        '{"format": "simlab", "format_version": 1, "kind": ["vectors"], "files": {}}',
+        '{"format": "simlab", "format_version": 1, "kind": "vectors", "files": {"keys.json": "x"}}',
+        '{"format": "simlab", "format_version": 1, "kind": "vectors", "config": [], "files": {}}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"format": "simlab", "format_version": -7, "kind": "vectors", "files": {}}',
+        '{"format": "simlab", "format_version": true, "kind": "vectors", "files": {}}',
+        '{"format": "simlab", "format_version": 1.5, "kind": "vectors", "files": {}}',
+    ],
+)
 def test_manifest_of_the_wrong_shape(cli, vecs, capsys, manifest):
     (vecs / "simlab.json").write_text(manifest)
     for cmd in (["info", vecs], ["similar", vecs, "a"]):
         one_line_error(cli, cmd, capsys)
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "sub/../../x", "./keys.json", "a\\b", ""])
+@pytest.mark.parametrize(
+    "name", ["../../etc/passwd", "/etc/passwd", "sub/../../x", "./keys.json", "a\\b", ""]
+)
 def test_file_names_outside_the_artifact_are_refused_without_naming_them(cli, vecs, capsys, name):
     from pathlib import Path
 
@@ -116,8 +126,12 @@ def test_search_breadth_is_checked_and_capped(cli, vecs, tmp_path, capsys):
     from simlab.cli.index_cmds import check_search_settings
 
     assert check_search_settings({"efSearch": 1_000_000_000}, 5) == {"efSearch": 5}
-    one_line_error(cli, ["index", "build", vecs, "--out", tmp_path / "i", "--set", "efSearch=-3"], capsys,
-                   contains="efSearch must be an integer >= 1")
+    one_line_error(
+        cli,
+        ["index", "build", vecs, "--out", tmp_path / "i", "--set", "efSearch=-3"],
+        capsys,
+        contains="efSearch must be an integer >= 1",
+    )
 
 
 def test_non_utf8_and_missing_inputs(cli, tmp_path, capsys):
@@ -126,12 +140,20 @@ def test_non_utf8_and_missing_inputs(cli, tmp_path, capsys):
     bad.write_bytes(b'{"id": "\xff\xfe"}\n')
     one_line_error(cli, ["ged", bad, "--out", tmp_path / "o.tsv"], capsys, contains="not UTF-8")
     good = tmp_path / "ok.jsonl"
-    good.write_text('{"id": "a", "nodes": [{"id": 0}], "links": []}\n{"id": "b", "nodes": [{"id": 0}], "links": []}\n')
-    one_line_error(cli, ["ged", good, "--out", tmp_path / "o.tsv", "--pairs", tmp_path / "missing.tsv"], capsys,
-                   contains="pairs file not found")
+    good.write_text(
+        '{"id": "a", "nodes": [{"id": 0}], "links": []}\n{"id": "b", "nodes": [{"id": 0}], "links": []}\n'
+    )
+    one_line_error(
+        cli,
+        ["ged", good, "--out", tmp_path / "o.tsv", "--pairs", tmp_path / "missing.tsv"],
+        capsys,
+        contains="pairs file not found",
+    )
     pairs = tmp_path / "p.tsv"
     pairs.write_bytes(b"id_a\tid_b\n\xff\tb\n")
-    one_line_error(cli, ["ged", good, "--out", tmp_path / "o.tsv", "--pairs", pairs], capsys, contains="not UTF-8")
+    one_line_error(
+        cli, ["ged", good, "--out", tmp_path / "o.tsv", "--pairs", pairs], capsys, contains="not UTF-8"
+    )
     dup = tmp_path / "dup.jsonl"
     dup.write_text('{"id": "a", "nodes": [{"id": 0}, {"id": 0}], "links": []}\n')
     one_line_error(cli, ["ged", dup, "--out", tmp_path / "o.tsv"], capsys, contains="duplicate node id")
@@ -147,17 +169,29 @@ def test_truncated_npy(cli, vecs, tmp_path, capsys):
 
 
 def test_config_and_out_paths(cli, vecs, tmp_path, capsys):
-    one_line_error(cli, ["index", "build", vecs, "--out", tmp_path / "x", "--set", "nlist"], capsys, contains="key=value")
+    one_line_error(
+        cli, ["index", "build", vecs, "--out", tmp_path / "x", "--set", "nlist"], capsys, contains="key=value"
+    )
     pytest.importorskip("torch")
     for cfg in (".", tmp_path / "missing.json"):
-        one_line_error(cli, ["train", "nodes", "cora", "--out", tmp_path / "n", "--config", cfg], capsys,
-                       contains="config")
+        one_line_error(
+            cli,
+            ["train", "nodes", "cora", "--out", tmp_path / "n", "--config", cfg],
+            capsys,
+            contains="config",
+        )
 
 
-@pytest.mark.parametrize("args,contains", [
-    (["--timeout", "nan"], "--timeout"), (["--timeout", "-1"], "--timeout"),
-    (["--workers", "100000"], "CPUs"), (["--workers", "0"], "--workers"), (["--restarts", "0"], "--restarts"),
-])
+@pytest.mark.parametrize(
+    "args,contains",
+    [
+        (["--timeout", "nan"], "--timeout"),
+        (["--timeout", "-1"], "--timeout"),
+        (["--workers", "100000"], "CPUs"),
+        (["--workers", "0"], "--workers"),
+        (["--restarts", "0"], "--restarts"),
+    ],
+)
 def test_ged_numbers_are_checked(cli, tmp_path, capsys, args, contains):
     g = tmp_path / "g.jsonl"
     g.write_text('{"id": "a", "nodes": [{"id": 0}], "links": []}\n')
@@ -208,10 +242,16 @@ def test_disk_full_and_file_too_large(cli, vecs, tmp_path, capsys, monkeypatch):
     one_line_error(cli, ["index", "build", vecs, "--out", tmp_path / "i"], capsys, contains="no space left")
     assert not any(p.name.startswith(".i.") for p in tmp_path.iterdir())
     monkeypatch.undo()
-    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200)); "
-            "from simlab.cli.main import main; main(sys.argv[1:])")
-    r = subprocess.run([sys.executable, "-c", code, "index", "build", str(vecs), "--out", str(tmp_path / "big")],
-                       capture_output=True, text=True, timeout=120)
+    code = (
+        "import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200)); "
+        "from simlab.cli.main import main; main(sys.argv[1:])"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, "index", "build", str(vecs), "--out", str(tmp_path / "big")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr
     assert "too large" in r.stderr
 
@@ -233,7 +273,9 @@ def test_torch_file_refused_by_weights_only(tmp_path, monkeypatch):
     root = tmp_path / "ged_AIDS700nef"
     for split in ("train", "test"):
         (root / "raw" / "AIDS700nef" / split).mkdir(parents=True)
-        nx.write_gexf(nx.path_graph(2), root / "raw" / "AIDS700nef" / split / f"{0 if split == 'train' else 1}.gexf")
+        nx.write_gexf(
+            nx.path_graph(2), root / "raw" / "AIDS700nef" / split / f"{0 if split == 'train' else 1}.gexf"
+        )
     (root / "processed").mkdir()
     torch.save({"code": print}, root / "processed" / "AIDS700nef_ged.pt")  # pickled callable: refused
     monkeypatch.setenv("SIMLAB_SHARED_DATA", str(tmp_path))
@@ -261,12 +303,16 @@ def test_version(cli, capsys):
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_exit_codes(tmp_path, vecs, sig, code):
-    prog = ("import os, sys, time, simlab.artifacts as A\n"
-            "def slow(p):\n"
-            f"    os.kill(os.getpid(), {int(sig)}); time.sleep(30)\n"
-            "A.info = slow\n"
-            "from simlab.cli.main import main; main(sys.argv[1:])\n")
-    r = subprocess.run([sys.executable, "-c", prog, "info", str(vecs)], capture_output=True, text=True, timeout=120)
+    prog = (
+        "import os, sys, time, simlab.artifacts as A\n"
+        "def slow(p):\n"
+        f"    os.kill(os.getpid(), {int(sig)}); time.sleep(30)\n"
+        "A.info = slow\n"
+        "from simlab.cli.main import main; main(sys.argv[1:])\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", prog, "info", str(vecs)], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == code and r.stderr.strip() == "interrupted" and "Traceback" not in r.stderr
 
 
@@ -284,24 +330,37 @@ def test_editpath_time_limit_keeps_a_valid_upper_bound():
         EditPathConfig(timeout=float("nan"))
 
 
-@pytest.mark.parametrize("setting,contains", [("alpha=nan", "alpha must be a number"),
-                                              ("alpha=1e999", "alpha must be a finite number"),
-                                              ("dim=1000000000", "dim must be <= 65536"),
-                                              ("epochs=true", "epochs must be an integer")])
+@pytest.mark.parametrize(
+    "setting,contains",
+    [
+        ("alpha=nan", "alpha must be a number"),
+        ("alpha=1e999", "alpha must be a finite number"),
+        ("dim=1000000000", "dim must be <= 65536"),
+        ("epochs=true", "epochs must be an integer"),
+    ],
+)
 def test_text_settings_are_checked_before_training(cli, tmp_path, capsys, setting, contains):
     pytest.importorskip("gensim")
     corpus = tmp_path / "c.txt"
     corpus.write_text("the cat sat\n" * 5)
-    one_line_error(cli, ["train", "word2vec", corpus, "--out", tmp_path / "w", "--set", setting], capsys,
-                   contains=contains)
+    one_line_error(
+        cli,
+        ["train", "word2vec", corpus, "--out", tmp_path / "w", "--set", setting],
+        capsys,
+        contains=contains,
+    )
     assert not (tmp_path / "w").exists()
 
 
 def test_closed_output_pipe_stops_quietly(tmp_path):
     big = simlab.Vectors([f"w{i}" for i in range(5000)], np.random.default_rng(0).random((5000, 4))).save(
-        tmp_path / "big")
-    p = subprocess.Popen([sys.executable, "-m", "simlab", "similar", str(big), "w1", "-k", "5000"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        tmp_path / "big"
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-m", "simlab", "similar", str(big), "w1", "-k", "5000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert p.stdout is not None and p.stdout.readline()
     p.stdout.close()  # `| head -1`
     _, err = p.communicate(timeout=120)

@@ -32,7 +32,9 @@ def test_out_refuses_a_user_folder_and_keeps_its_files(cli, vecs, tmp_path, caps
     (results / "thesis.tex").write_text("my thesis")
     code, _, err = cli(["index", "build", vecs, "--out", results], capsys)
     assert code == 1 and "not a simlab artifact" in err and err.count("\n") == 1
-    code, _, err = cli(["index", "build", vecs, "--out", results, "--force"], capsys)  # --force never deletes it
+    code, _, err = cli(
+        ["index", "build", vecs, "--out", results, "--force"], capsys
+    )  # --force never deletes it
     assert code == 1
     assert (results / "thesis.tex").read_text() == "my thesis"
 
@@ -70,7 +72,10 @@ def test_embed_into_the_model_is_refused(cli, tmp_path, capsys):
     code, _, err = cli(["train", "doc2vec", corpus, "--out", corpus, "--set", "epochs=1"], capsys)
     assert code == 1 and (corpus / "a.txt").exists()  # its own corpus is never deleted
     m = tmp_path / "m"
-    assert cli(["train", "word2vec", corpus, "--out", m, "--set", "epochs=1", "--set", "min_count=1"], capsys)[0] == 0
+    assert (
+        cli(["train", "word2vec", corpus, "--out", m, "--set", "epochs=1", "--set", "min_count=1"], capsys)[0]
+        == 0
+    )
     words = tmp_path / "words.txt"
     words.write_text("cat\ndog\n")
     code, _, err = cli(["embed", m, words, "--out", m], capsys)
@@ -132,8 +137,9 @@ def test_concurrent_writer_fails_with_one_line(tmp_path):
 
 def test_dead_writers_leftovers_are_cleaned_and_a_backup_restored(tmp_path):
     p = vectors(tmp_path / "v", 1.0)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     (tmp_path / f".v.tmp-{dead}-abc").mkdir()  # a killed save's temp directory
     (tmp_path / f".v.tmp-{dead}-abc" / "big.bin").write_bytes(b"0" * 1000)
     os.rename(p, tmp_path / f".v.old-{dead}-def")  # killed between the two renames of the fallback path

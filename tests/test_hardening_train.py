@@ -37,7 +37,10 @@ def karate(tmp_path):
 
 def test_set_and_config_beat_flag_defaults(karate, tmp_path, capsys):
     out = tmp_path / "n1"
-    assert cli(["train", "nodes", karate, "--out", out, "--set", "conv=gcn", "--set", "epochs=2"], capsys)[0] == 0
+    assert (
+        cli(["train", "nodes", karate, "--out", out, "--set", "conv=gcn", "--set", "epochs=2"], capsys)[0]
+        == 0
+    )
     assert config_of(out)["conv"] == "gcn"
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({"conv": "gin", "epochs": 2, "seed": 3}))
@@ -46,8 +49,27 @@ def test_set_and_config_beat_flag_defaults(karate, tmp_path, capsys):
     assert config_of(out2)["conv"] == "gin" and config_of(out2)["seed"] == 3
     # a flag given beats the file; --set beats the flag
     out3 = tmp_path / "n3"
-    assert cli(["train", "nodes", karate, "--out", out3, "--config", cfg, "--seed", "5", "--conv", "sage",
-                "--set", "conv=gcn"], capsys)[0] == 0
+    assert (
+        cli(
+            [
+                "train",
+                "nodes",
+                karate,
+                "--out",
+                out3,
+                "--config",
+                cfg,
+                "--seed",
+                "5",
+                "--conv",
+                "sage",
+                "--set",
+                "conv=gcn",
+            ],
+            capsys,
+        )[0]
+        == 0
+    )
     assert config_of(out3)["seed"] == 5 and config_of(out3)["conv"] == "gcn"
 
 
@@ -60,16 +82,62 @@ def test_graph_set_conv_trains_that_conv(tmp_path, capsys):
     gs.write_jsonl(tmp_path / "g.jsonl")
     compute_ged(gs, tmp_path / "ged.tsv", timeout=2.0, workers=1, progress=False)
     out = tmp_path / "m"
-    code, text, _ = cli(["train", "graph", tmp_path / "g.jsonl", "--ged", tmp_path / "ged.tsv", "--out", out,
-                         "--set", "conv=gcn", "--set", "epochs=2", "--set", "hidden=8", "--device", "cpu"], capsys)
+    code, text, _ = cli(
+        [
+            "train",
+            "graph",
+            tmp_path / "g.jsonl",
+            "--ged",
+            tmp_path / "ged.tsv",
+            "--out",
+            out,
+            "--set",
+            "conv=gcn",
+            "--set",
+            "epochs=2",
+            "--set",
+            "hidden=8",
+            "--device",
+            "cpu",
+        ],
+        capsys,
+    )
     assert code == 0 and "(gcn)" in text and config_of(out)["conv"] == "gcn"
     # --resume continues the saved model for more epochs; changing its architecture is refused by name
-    code, _, err = cli(["train", "graph", tmp_path / "g.jsonl", "--ged", tmp_path / "ged.tsv", "--out",
-                        tmp_path / "m3", "--resume", out, "--set", "conv=gin"], capsys)
+    code, _, err = cli(
+        [
+            "train",
+            "graph",
+            tmp_path / "g.jsonl",
+            "--ged",
+            tmp_path / "ged.tsv",
+            "--out",
+            tmp_path / "m3",
+            "--resume",
+            out,
+            "--set",
+            "conv=gin",
+        ],
+        capsys,
+    )
     assert code == 1 and "cannot change conv" in err
     out2 = tmp_path / "m2"
-    code, _, _ = cli(["train", "graph", tmp_path / "g.jsonl", "--ged", tmp_path / "ged.tsv", "--out", out2,
-                      "--resume", out, "--set", "epochs=1"], capsys)
+    code, _, _ = cli(
+        [
+            "train",
+            "graph",
+            tmp_path / "g.jsonl",
+            "--ged",
+            tmp_path / "ged.tsv",
+            "--out",
+            out2,
+            "--resume",
+            out,
+            "--set",
+            "epochs=1",
+        ],
+        capsys,
+    )
     assert code == 0 and config_of(out2)["conv"] == "gcn" and config_of(out2)["epochs"] == 1
 
 
@@ -87,7 +155,9 @@ def test_siamese_config_keeps_the_files_encoder_and_loss(tmp_path, capsys):
     assert code == 0, err
     assert config_of(out)["encoder"] == "lstm" and config_of(out)["loss"] == "contrastive"
     out2 = tmp_path / "s2"
-    code, _, err = cli(["train", "siamese", data, "--out", out2, "--resume", out, "--set", "epochs=1"], capsys)
+    code, _, err = cli(
+        ["train", "siamese", data, "--out", out2, "--resume", out, "--set", "epochs=1"], capsys
+    )
     assert code == 0, err
     assert config_of(out2)["encoder"] == "lstm"
 
@@ -97,8 +167,22 @@ def test_word2vec_epochs_flag_is_recorded(tmp_path, capsys):
     corpus = tmp_path / "c.txt"
     corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 30)
     out = tmp_path / "w"
-    code, _, err = cli(["train", "word2vec", corpus, "--out", out, "--epochs", "3", "--set", "min_count=1",
-                        "--set", "dim=8"], capsys)
+    code, _, err = cli(
+        [
+            "train",
+            "word2vec",
+            corpus,
+            "--out",
+            out,
+            "--epochs",
+            "3",
+            "--set",
+            "min_count=1",
+            "--set",
+            "dim=8",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert config_of(out)["epochs"] == 3
 
@@ -126,8 +210,9 @@ def test_interrupted_training_saves_the_best_epoch(karate, tmp_path, capsys, mon
     assert model.history["interrupted"] == "interrupted" and len(model.history["epochs"]) == 3
     # --resume continues from it
     monkeypatch.undo()
-    code, _, err = cli(["train", "nodes", karate, "--out", tmp_path / "n2", "--resume", out, "--set", "epochs=2"],
-                       capsys)
+    code, _, err = cli(
+        ["train", "nodes", karate, "--out", tmp_path / "n2", "--resume", out, "--set", "epochs=2"], capsys
+    )
     assert code == 0, err
 
 
@@ -161,8 +246,22 @@ def test_ctrl_c_during_word2vec_saves_the_epochs_done(tmp_path, capsys, monkeypa
     corpus = tmp_path / "c.txt"
     corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 50)
     out = tmp_path / "w"
-    code, _, err = cli(["train", "word2vec", corpus, "--out", out, "--set", "epochs=5", "--set", "min_count=1",
-                        "--set", "dim=8"], capsys)
+    code, _, err = cli(
+        [
+            "train",
+            "word2vec",
+            corpus,
+            "--out",
+            out,
+            "--set",
+            "epochs=5",
+            "--set",
+            "min_count=1",
+            "--set",
+            "dim=8",
+        ],
+        capsys,
+    )
     assert code == 130 and "saved the best model so far" in err
     model = simlab.load(out)
     assert model.history[-1]["interrupted"] == "interrupted" and model.history[-1]["epochs"] == 1

@@ -24,12 +24,7 @@ from simlab.registry import INDEXES, KINDS
 N, DIM, NQ = 4000, 32, 100
 
 # every faiss configuration checked, with its recall@10 floor at its saved settings
-FAISS_CASES = [
-    ("HNSW32", {}, 0.95),
-    ("IVF64,Flat", {}, 0.95),
-    ("Flat", {}, 0.999),
-    ("IVF32,PQ16", {}, 0.5),
-]
+FAISS_CASES = [("HNSW32", {}, 0.95), ("IVF64,Flat", {}, 0.95), ("Flat", {}, 0.999), ("IVF32,PQ16", {}, 0.5)]
 
 
 @pytest.fixture
@@ -49,7 +44,9 @@ def brute(x, q, k, metric):
     """Reference top-k by plain numpy (float64)."""
     x64, q64 = x.astype(np.float64), q.astype(np.float64)
     if metric == "cosine":
-        s = (q64 / np.linalg.norm(q64, axis=1, keepdims=True)) @ (x64 / np.linalg.norm(x64, axis=1, keepdims=True)).T
+        s = (q64 / np.linalg.norm(q64, axis=1, keepdims=True)) @ (
+            x64 / np.linalg.norm(x64, axis=1, keepdims=True)
+        ).T
     elif metric == "dot":
         s = q64 @ x64.T
     else:
@@ -179,8 +176,9 @@ def test_faiss_metrics_scores_follow_convention(data, metric):
         assert np.all(b.scores <= 0)
 
 
-@pytest.mark.parametrize("backend,opts", [("exact", {}), ("faiss", {"factory": "HNSW32"}),
-                                          ("faiss", {"factory": "IVF32,PQ8"})])
+@pytest.mark.parametrize(
+    "backend,opts", [("exact", {}), ("faiss", {"factory": "HNSW32"}), ("faiss", {"factory": "IVF32,PQ8"})]
+)
 def test_save_load_identical(tmp_path, data, backend, opts):
     keys, x, q = data
     idx = Index(backend, "cosine", **opts).add(keys, x)
@@ -200,8 +198,9 @@ def test_save_load_identical(tmp_path, data, backend, opts):
     assert "new" in loaded
 
 
-@pytest.mark.parametrize("backend,opts", [("exact", {}), ("faiss", {"factory": "HNSW32"}),
-                                          ("faiss", {"factory": "IVF32,Flat"})])
+@pytest.mark.parametrize(
+    "backend,opts", [("exact", {}), ("faiss", {"factory": "HNSW32"}), ("faiss", {"factory": "IVF32,Flat"})]
+)
 def test_batch_equals_one_by_one(data, backend, opts):
     keys, x, q = data
     idx = Index(backend, "cosine", **opts).add(keys, x)
@@ -271,8 +270,15 @@ def test_errors(data):
         h.set(efSearch=0)
 
 
-@pytest.mark.parametrize("backend,opts", [("exact", {}), ("faiss", {"factory": "HNSW32"}),
-                                          ("faiss", {"factory": "IVF32,Flat"}), ("faiss", {"factory": "Flat"})])
+@pytest.mark.parametrize(
+    "backend,opts",
+    [
+        ("exact", {}),
+        ("faiss", {"factory": "HNSW32"}),
+        ("faiss", {"factory": "IVF32,Flat"}),
+        ("faiss", {"factory": "Flat"}),
+    ],
+)
 def test_remove(data, backend, opts):
     keys, x, q = data
     idx = Index(backend, "cosine", **opts).add(keys, x)
@@ -342,9 +348,11 @@ def test_vectors_integration(data):
 
 def test_vector_roundtrip(data):
     keys, x, _ = data
-    for idx in (Index("exact", "dot").add(keys[:300], x[:300]),
-                Index("faiss", "dot", factory="HNSW8").add(keys[:300], x[:300]),
-                Index("faiss", "dot", factory="IVF4,Flat").add(keys[:300], x[:300])):
+    for idx in (
+        Index("exact", "dot").add(keys[:300], x[:300]),
+        Index("faiss", "dot", factory="HNSW8").add(keys[:300], x[:300]),
+        Index("faiss", "dot", factory="IVF4,Flat").add(keys[:300], x[:300]),
+    ):
         np.testing.assert_allclose(idx.vector("w42"), x[42], rtol=1e-6)
 
 

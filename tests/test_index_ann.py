@@ -19,7 +19,9 @@ ANN_CASES = [
 
 
 def _need(backend):
-    pytest.importorskip({"hnswlib": "hnswlib", "usearch": "usearch", "scann": "scann", "faiss": "faiss"}[backend])
+    pytest.importorskip(
+        {"hnswlib": "hnswlib", "usearch": "usearch", "scann": "scann", "faiss": "faiss"}[backend]
+    )
 
 
 @pytest.fixture

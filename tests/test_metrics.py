@@ -47,15 +47,22 @@ def test_cosine_is_not_jaccard():
 
 @pytest.mark.parametrize(
     ("metric", "scipy_name"),
-    [("euclidean", "euclidean"), ("sqeuclidean", "sqeuclidean"), ("manhattan", "cityblock"),
-     ("chebyshev", "chebyshev"), ("cosine", "cosine")],
+    [
+        ("euclidean", "euclidean"),
+        ("sqeuclidean", "sqeuclidean"),
+        ("manhattan", "cityblock"),
+        ("chebyshev", "chebyshev"),
+        ("cosine", "cosine"),
+    ],
 )
 def test_distances_match_scipy_cdist(ab, metric, scipy_name):
     a, b = ab
     ref = sd.cdist(a.astype(np.float64), b.astype(np.float64), scipy_name)
     ok = np.isfinite(ref)  # scipy's cosine distance of a zero vector is NaN; ours is 1 (similarity 0)
     np.testing.assert_allclose(M.pairwise_distance(a, b, metric)[ok], ref[ok], rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(M.pairwise_distance(a, b, metric, dtype=np.float64)[ok], ref[ok], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        M.pairwise_distance(a, b, metric, dtype=np.float64)[ok], ref[ok], rtol=1e-9, atol=1e-9
+    )
     if metric == "cosine":
         assert np.all(M.pairwise_distance(a, b, metric)[3] == 1.0)
 
@@ -78,15 +85,18 @@ def test_binary_metrics_match_scipy(rng):
 
 def test_dot_matches_numpy(ab):
     a, b = ab
-    np.testing.assert_allclose(M.pairwise(a, b, "dot"), a.astype(np.float64) @ b.T.astype(np.float64), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        M.pairwise(a, b, "dot"), a.astype(np.float64) @ b.T.astype(np.float64), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_rowwise_equals_diagonal_of_pairwise(ab):
     a, b = ab
     a = a[:9]
     for name in M.METRICS.names():
-        np.testing.assert_allclose(M.rowwise(a, b, name), np.diag(M.pairwise(a, b, name)), rtol=1e-5, atol=1e-5,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            M.rowwise(a, b, name), np.diag(M.pairwise(a, b, name)), rtol=1e-5, atol=1e-5, err_msg=name
+        )
 
 
 def test_symmetry(ab):
@@ -99,7 +109,9 @@ def test_symmetry(ab):
 def test_accepts_torch_tensors(ab):
     torch = pytest.importorskip("torch")
     a, b = ab
-    np.testing.assert_allclose(M.pairwise(torch.from_numpy(a), torch.from_numpy(b)), M.pairwise(a, b), atol=1e-6)
+    np.testing.assert_allclose(
+        M.pairwise(torch.from_numpy(a), torch.from_numpy(b)), M.pairwise(a, b), atol=1e-6
+    )
 
 
 def test_float64_on_request(ab):

@@ -47,12 +47,20 @@ def _report(tmp_path: Path) -> Path:
     pts = rng.normal(size=(240, 2))
     labels = [f"c{i % 12}" for i in range(240)]
     words = [f"word{i}" for i in range(240)]
-    hist = {"epochs": [{"epoch": e, "loss": 1 / (e + 1), "dev": 0.5 + e / 20, "items_per_s": 1.0, "seconds": 1.0}
-                       for e in range(8)]}
-    figs = [("scatter", scatter_2d(pts, labels, "twelve classes", annotate=words, xlabel="PC 1", ylabel="PC 2")),
-            ("curve", training_curve(hist, "training")),
-            ("recall vs QPS", line_plot({"hnsw": ([1e4, 5e3, 2e3], [0.8, 0.95, 0.99])}, "t", "QPS", "recall",
-                                        logx=True))]
+    hist = {
+        "epochs": [
+            {"epoch": e, "loss": 1 / (e + 1), "dev": 0.5 + e / 20, "items_per_s": 1.0, "seconds": 1.0}
+            for e in range(8)
+        ]
+    }
+    figs = [
+        ("scatter", scatter_2d(pts, labels, "twelve classes", annotate=words, xlabel="PC 1", ylabel="PC 2")),
+        ("curve", training_curve(hist, "training")),
+        (
+            "recall vs QPS",
+            line_plot({"hnsw": ([1e4, 5e3, 2e3], [0.8, 0.95, 0.99])}, "t", "QPS", "recall", logx=True),
+        ),
+    ]
     sec = Section("A section", [{"method": "x", "rate": 2124781.1439, "train_s": None}], "text", figs, 1.0)
     return write_report([sec], tmp_path / "report.html")
 
@@ -70,9 +78,21 @@ def test_report_renders_in_headless_chromium(tmp_path):
         pytest.skip("headless Chromium not installed (Debian package 'chromium'); .ci/run installs it")
     path = _report(tmp_path)
     shot = tmp_path / "report.png"
-    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                           f"--screenshot={shot}", "--window-size=1100,2600", path.as_uri()],
-                          capture_output=True, timeout=90, check=False)
+    proc = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--screenshot={shot}",
+            "--window-size=1100,2600",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        timeout=90,
+        check=False,
+    )
     assert shot.exists(), proc.stderr.decode(errors="replace")[-2000:]
     from PIL import Image
 

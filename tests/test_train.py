@@ -131,10 +131,16 @@ def test_fit_learns_and_keeps_best_and_is_reproducible(tmp_path):
     for _ in range(2):
         torch.manual_seed(0)  # initialisation is the caller's; fit seeds the training itself
         model = TinySiamese()
-        hist = fit(model, _batches(xa, xb, y), siamese_step(loss),
-                   TrainConfig(epochs=40, lr=0.02, seed=3, patience=10, progress=False),
-                   dev_metric=lambda m: _acc(m, da, db, dy), checkpoint=tmp_path / "best.safetensors",
-                   data_kind="binary_pairs", loss=loss)
+        hist = fit(
+            model,
+            _batches(xa, xb, y),
+            siamese_step(loss),
+            TrainConfig(epochs=40, lr=0.02, seed=3, patience=10, progress=False),
+            dev_metric=lambda m: _acc(m, da, db, dy),
+            checkpoint=tmp_path / "best.safetensors",
+            data_kind="binary_pairs",
+            loss=loss,
+        )
         results.append((hist.best_dev, [e.loss for e in hist.epochs]))
         assert _acc(model, da, db, dy) == pytest.approx(hist.best_dev)
     assert results[0] == results[1]  # same seed, same run
@@ -148,9 +154,17 @@ def test_fit_learns_and_keeps_best_and_is_reproducible(tmp_path):
 
 def test_fit_checks_data_kind_and_empty_data():
     loss = LOSSES.get("cosent")()
-    with pytest.raises(ConfigError, match="expects scored_pairs or binary_pairs data, but the training data is triplets"):
-        fit(TinySiamese(), lambda e: [], siamese_step(loss), TrainConfig(epochs=1, progress=False),
-            data_kind="triplets", loss=loss)
+    with pytest.raises(
+        ConfigError, match="expects scored_pairs or binary_pairs data, but the training data is triplets"
+    ):
+        fit(
+            TinySiamese(),
+            lambda e: [],
+            siamese_step(loss),
+            TrainConfig(epochs=1, progress=False),
+            data_kind="triplets",
+            loss=loss,
+        )
     with pytest.raises(DataError, match="no training batches"):
         fit(TinySiamese(), lambda e: [], siamese_step(loss), TrainConfig(epochs=1, progress=False))
 

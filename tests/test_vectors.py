@@ -70,7 +70,9 @@ def test_doesnt_match():
 
 def test_similarity_and_distance(vecs):
     a, b = vecs["w1"].astype(np.float64), vecs["w2"].astype(np.float64)
-    assert vecs.similarity("w1", "w2") == pytest.approx(a @ b / np.linalg.norm(a) / np.linalg.norm(b), rel=1e-5)
+    assert vecs.similarity("w1", "w2") == pytest.approx(
+        a @ b / np.linalg.norm(a) / np.linalg.norm(b), rel=1e-5
+    )
     assert vecs.distance("w1", "w2", "euclidean") == pytest.approx(np.linalg.norm(a - b), rel=1e-5)
 
 
@@ -114,7 +116,9 @@ def test_word2vec_formats_readable_by_gensim(vecs, tmp_path):
         # and what gensim writes, we read
         q = tmp_path / f"g.{'bin' if binary else 'txt'}"
         kv.save_word2vec_format(str(q), binary=binary)
-        np.testing.assert_allclose(Vectors.load_word2vec_format(q, binary=binary).matrix, kv.vectors, rtol=1e-5)
+        np.testing.assert_allclose(
+            Vectors.load_word2vec_format(q, binary=binary).matrix, kv.vectors, rtol=1e-5
+        )
 
 
 def test_word2vec_text_malformed_line(tmp_path):

@@ -34,8 +34,9 @@ def _select(cs: np.ndarray, ci: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
     return np.take_along_axis(cs, order, 1), np.take_along_axis(ci, order, 1)
 
 
-def _merge(best_s: np.ndarray, best_i: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
-           k: int) -> np.ndarray:
+def _merge(
+    best_s: np.ndarray, best_i: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, k: int
+) -> np.ndarray:
     """Merge candidates (row-sorted) into the running top k; returns the rows that changed."""
     cnt = np.bincount(rows, minlength=len(best_s))
     sub = np.flatnonzero(cnt)
@@ -54,9 +55,15 @@ def _merge(best_s: np.ndarray, best_i: np.ndarray, rows: np.ndarray, cols: np.nd
     return sub
 
 
-def dot_topk(Q: np.ndarray, C: np.ndarray, k: int, *, budget_elems: int = BLOCK_ELEMS,
-             col_scale: np.ndarray | None = None, col_bias: np.ndarray | None = None,
-             ) -> tuple[np.ndarray, np.ndarray]:
+def dot_topk(
+    Q: np.ndarray,
+    C: np.ndarray,
+    k: int,
+    *,
+    budget_elems: int = BLOCK_ELEMS,
+    col_scale: np.ndarray | None = None,
+    col_bias: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact top k of ``score = (Q @ C.T) * col_scale + col_bias`` for each query row.
 
     Args:
@@ -96,8 +103,12 @@ def dot_topk(Q: np.ndarray, C: np.ndarray, k: int, *, budget_elems: int = BLOCK_
             if col_bias is not None:
                 s[:, :w] += col_bias[cs:ce]
             ns = wp // STRIP
-            s3 = s.reshape(nb, STRIP, ns)  # strip b = columns b, b + ns, b + 2 ns ... (a fast middle-axis max)
-            mx = s3.max(axis=1)  # (nb, ns) strip maxima: real scores, so the k-th largest bounds the k-th best
+            s3 = s.reshape(
+                nb, STRIP, ns
+            )  # strip b = columns b, b + ns, b + 2 ns ... (a fast middle-axis max)
+            mx = s3.max(
+                axis=1
+            )  # (nb, ns) strip maxima: real scores, so the k-th largest bounds the k-th best
             lo = np.nextafter(thr, np.float32(np.inf)).astype(np.float32)  # ">= lo" is "> thr": ties stay
             if ns > k:
                 lo = np.maximum(lo, np.partition(mx, ns - k, axis=1)[:, ns - k])

@@ -75,9 +75,13 @@ def _json_default(o: Any) -> Any:
 
 def _os_error(exc: OSError, what: str) -> ArtifactError:
     """One line for an OS failure while saving (disk full, file too large, permission ...)."""
-    reason = {errno.ENOSPC: "no space left on device", errno.EFBIG: "file too large for the file system",
-              errno.EDQUOT: "disk quota exceeded", errno.EACCES: "permission denied",
-              errno.EROFS: "read-only file system"}.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+    reason = {
+        errno.ENOSPC: "no space left on device",
+        errno.EFBIG: "file too large for the file system",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.EACCES: "permission denied",
+        errno.EROFS: "read-only file system",
+    }.get(exc.errno or 0, exc.strerror or type(exc).__name__)
     return ArtifactError(f"{what}: cannot write ({reason}); any existing artifact there is unchanged")
 
 
@@ -170,14 +174,18 @@ class _Lock:
 
         self._drop_stale()
         for _ in range(20):  # one line, so that no interrupt falls between the open and its record
-            _HELD[self.key] = (fd := os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666), threading.get_ident(),
-                               os.fstat(fd).st_ino)
+            _HELD[self.key] = (
+                fd := os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666),
+                threading.get_ident(),
+                os.fstat(fd).st_ino,
+            )
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 self._drop_stale()
-                raise ArtifactError(f"{what}: another simlab process is writing this artifact; "
-                                    "try again when it has finished") from None
+                raise ArtifactError(
+                    f"{what}: another simlab process is writing this artifact; try again when it has finished"
+                ) from None
             try:  # the file may have been removed by the previous holder: lock the current one
                 if os.fstat(fd).st_ino == os.stat(self.path).st_ino:
                     self.fd = fd
@@ -206,7 +214,7 @@ def _leftovers(path: Path) -> list[tuple[str, int, Path]]:
     for p in entries:
         if not p.name.startswith(prefix):
             continue
-        m = _LEFTOVER.match(p.name[len(prefix) - 1:])
+        m = _LEFTOVER.match(p.name[len(prefix) - 1 :])
         if m and not p.is_symlink() and p.is_dir():
             out.append((m.group(1), int(m.group(2)), p))
     return out
@@ -216,8 +224,11 @@ def _restore_backup(path: Path) -> bool:
     """If `path` is missing and a backup of a dead writer is complete, move it back; True if restored."""
     if os.path.lexists(path):
         return False
-    backups = [p for tag, pid, p in _leftovers(path) if tag == "old" and not _pid_alive(pid)
-               and (p / MANIFEST).is_file()]
+    backups = [
+        p
+        for tag, pid, p in _leftovers(path)
+        if tag == "old" and not _pid_alive(pid) and (p / MANIFEST).is_file()
+    ]
     for b in sorted(backups, key=lambda p: p.stat().st_mtime, reverse=True):
         with contextlib.suppress(OSError):
             os.rename(b, path)
@@ -272,8 +283,10 @@ def _check_replaceable(path: Path, shown: str) -> None:
         except OSError:
             empty = False
         if not empty:
-            raise ArtifactError(f"{shown}: exists and is not a simlab artifact (a folder with other files); "
-                                "refusing to replace it; choose a new --out")
+            raise ArtifactError(
+                f"{shown}: exists and is not a simlab artifact (a folder with other files); "
+                "refusing to replace it; choose a new --out"
+            )
 
 
 def _same_or_inside(a: Path, b: Path) -> bool:
@@ -284,8 +297,12 @@ def _same_or_inside(a: Path, b: Path) -> bool:
     return ra == rb or rb in ra.parents or ra in rb.parents
 
 
-def check_out(path: str | Path, kind: str | Iterable[str] | None = None, force: bool = False,
-              inputs: Iterable[str | Path | None] = ()) -> Path:
+def check_out(
+    path: str | Path,
+    kind: str | Iterable[str] | None = None,
+    force: bool = False,
+    inputs: Iterable[str | Path | None] = (),
+) -> Path:
     """Check an output path before a command does any work: the one guard of every ``--out``.
 
     A new path, an empty directory or a simlab artifact of a compatible `kind` is accepted. Refused with
@@ -311,17 +328,27 @@ def check_out(path: str | Path, kind: str | Iterable[str] | None = None, force: 
         p = Path(os.path.abspath(p))
     _check_replaceable(p, shown)
     for inp in inputs:
-        if inp is not None and str(inp) and os.path.lexists(p) and os.path.exists(inp) \
-                and _same_or_inside(p, Path(inp)) and (not force or artifact_kind(p) is None):
-            raise ArtifactError(f"{shown}: is an input of this command; refusing to overwrite it "
-                                "(choose another --out, or --force to replace an input artifact)")
+        if (
+            inp is not None
+            and str(inp)
+            and os.path.lexists(p)
+            and os.path.exists(inp)
+            and _same_or_inside(p, Path(inp))
+            and (not force or artifact_kind(p) is None)
+        ):
+            raise ArtifactError(
+                f"{shown}: is an input of this command; refusing to overwrite it "
+                "(choose another --out, or --force to replace an input artifact)"
+            )
     have = artifact_kind(p) if os.path.lexists(p) else None
     if have is not None and kind is not None:
         kinds = tuple(canonical_kind(k) for k in ((kind,) if isinstance(kind, str) else kind))
         if have not in kinds and not force:
-            raise ArtifactError(f"{shown}: holds a {have!r} artifact, this command writes "
-                                f"{' or '.join(repr(k) for k in kinds)}; refusing to replace it "
-                                "(choose another --out, or --force)")
+            raise ArtifactError(
+                f"{shown}: holds a {have!r} artifact, this command writes "
+                f"{' or '.join(repr(k) for k in kinds)}; refusing to replace it "
+                "(choose another --out, or --force)"
+            )
     return p
 
 
@@ -363,7 +390,9 @@ class ArtifactWriter:
             _restore_backup(self._abs)
             _clean_leftovers(self._abs)
             _check_replaceable(self._abs, shown)
-            self.dir = Path(tempfile.mkdtemp(prefix=f".{self._abs.name}.tmp-{os.getpid()}-", dir=self._abs.parent))
+            self.dir = Path(
+                tempfile.mkdtemp(prefix=f".{self._abs.name}.tmp-{os.getpid()}-", dir=self._abs.parent)
+            )
             os.chmod(self.dir, 0o777 & ~_umask())
         except OSError as exc:
             self._lock.release()
@@ -407,8 +436,15 @@ class ArtifactWriter:
             if p.is_file():
                 rel = p.relative_to(self.dir).as_posix()
                 files[rel] = {"sha256": _sha256(p), "bytes": p.stat().st_size}
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": self.kind, "config": self.config,
-                "files": files, "metrics": self.metrics, **({"extra": self.extra} if self.extra else {})}
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "kind": self.kind,
+            "config": self.config,
+            "files": files,
+            "metrics": self.metrics,
+            **({"extra": self.extra} if self.extra else {}),
+        }
 
     def _swap_in(self) -> None:
         """Put :attr:`dir` at the destination in one atomic step; remove the old artifact afterwards."""
@@ -430,14 +466,18 @@ class ArtifactWriter:
         try:
             if exc_type is not None:
                 shutil.rmtree(self.dir, ignore_errors=True)
-                if isinstance(exc, OSError) and not isinstance(exc, ArtifactError) and exc.errno in (
-                        errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                if (
+                    isinstance(exc, OSError)
+                    and not isinstance(exc, ArtifactError)
+                    and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+                ):
                     raise _os_error(exc, str(self.path)) from None
                 return
             try:
                 manifest = self._manifest()
                 (self.dir / MANIFEST).write_text(
-                    json.dumps(manifest, indent=2, default=_json_default, ensure_ascii=False), "utf-8")
+                    json.dumps(manifest, indent=2, default=_json_default, ensure_ascii=False), "utf-8"
+                )
                 mode = _umask()
                 for p in self.dir.rglob("*"):  # the user's umask, whatever a backend's writer used
                     os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mode)
@@ -469,8 +509,10 @@ def _validate_manifest(man: Any, where: str) -> dict[str, Any]:
     if type(version) is not int or version < 1:
         raise bad(f"format_version must be an integer >= 1, got {str(version)[:20]!r}")
     if version > FORMAT_VERSION:
-        raise ArtifactError(f"{where}: format_version {version} is newer than this simlab reads "
-                            f"({FORMAT_VERSION}); upgrade simlab")
+        raise ArtifactError(
+            f"{where}: format_version {version} is newer than this simlab reads "
+            f"({FORMAT_VERSION}); upgrade simlab"
+        )
     kind = man.get("kind")
     if not isinstance(kind, str) or not _KIND.fullmatch(kind):
         raise bad("'kind' must be a short name")
@@ -511,7 +553,9 @@ class Artifact:
         verify: check every file's sha256 against the manifest (default True).
     """
 
-    def __init__(self, path: str | Path, kind: str | tuple[str, ...] | None = None, verify: bool = True) -> None:
+    def __init__(
+        self, path: str | Path, kind: str | tuple[str, ...] | None = None, verify: bool = True
+    ) -> None:
         self.path = Path(path)
         if not os.path.lexists(self.path):
             _recover(Path(os.path.abspath(self.path)))
@@ -535,7 +579,9 @@ class Artifact:
         if kind is not None:
             kinds = tuple(canonical_kind(k) for k in ((kind,) if isinstance(kind, str) else kind))
             if self.kind not in kinds:
-                raise ArtifactError(f"{self.path}: artifact kind is {self.kind!r}, expected {' or '.join(kinds)}")
+                raise ArtifactError(
+                    f"{self.path}: artifact kind is {self.kind!r}, expected {' or '.join(kinds)}"
+                )
         self.config: dict[str, Any] = self.manifest.get("config") or {}
         self.metrics: dict[str, Any] = self.manifest.get("metrics") or {}
         self.files: dict[str, dict[str, Any]] = self.manifest.get("files") or {}
@@ -562,7 +608,9 @@ class Artifact:
         if not stat.S_ISREG(st.st_mode):
             raise ArtifactError(f"{where}: is not a regular file")
         if st.st_nlink > 1:
-            raise ArtifactError(f"{where}: is a hard link shared with another file; artifacts hold plain files only")
+            raise ArtifactError(
+                f"{where}: is a hard link shared with another file; artifacts hold plain files only"
+            )
         return p
 
     def verify(self) -> None:
@@ -571,7 +619,9 @@ class Artifact:
             p = self._confined(name)
             size = p.stat().st_size
             if size != info["bytes"]:
-                raise ArtifactError(f"{self.path}/{name}: size {size} != {info['bytes']} recorded (truncated?)")
+                raise ArtifactError(
+                    f"{self.path}/{name}: size {size} != {info['bytes']} recorded (truncated?)"
+                )
             if _sha256(p) != info["sha256"]:
                 raise ArtifactError(f"{self.path}/{name}: checksum mismatch (corrupt file)")
 
@@ -680,8 +730,10 @@ def load(path: str | Path, kind: str | tuple[str, ...] | None = None) -> Any:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
         # verified checksums but contents that do not fit the kind (a hand-edited or foreign artifact)
-        raise ArtifactError(f"{art.path}: a {art.kind!r} artifact whose contents do not fit its kind "
-                            f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})") from None
+        raise ArtifactError(
+            f"{art.path}: a {art.kind!r} artifact whose contents do not fit its kind "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
+        ) from None
 
 
 def info(path: str | Path) -> dict[str, Any]:

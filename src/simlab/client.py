@@ -30,9 +30,15 @@ class ServiceError(E.SimlabError):
 
 
 _CLASSES: dict[str, type[E.SimlabError]] = {
-    "UnknownKeyError": E.UnknownKeyError, "DataError": E.DataError, "DimensionError": E.DimensionError,
-    "ConfigError": E.ConfigError, "UnknownNameError": E.ConfigError, "NotFittedError": E.NotFittedError,
-    "MissingDependency": E.MissingDependency, "LimitExceeded": LimitExceeded, "ArtifactError": E.ArtifactError,
+    "UnknownKeyError": E.UnknownKeyError,
+    "DataError": E.DataError,
+    "DimensionError": E.DimensionError,
+    "ConfigError": E.ConfigError,
+    "UnknownNameError": E.ConfigError,
+    "NotFittedError": E.NotFittedError,
+    "MissingDependency": E.MissingDependency,
+    "LimitExceeded": LimitExceeded,
+    "ArtifactError": E.ArtifactError,
 }
 
 
@@ -50,8 +56,13 @@ class Client:
         http: an existing ``httpx.Client`` to send through (e.g. FastAPI's ``TestClient(app)``).
     """
 
-    def __init__(self, url: str = "http://127.0.0.1:8000", api_key: str | None = None, timeout: float = 60.0,
-                 http: Any = None) -> None:
+    def __init__(
+        self,
+        url: str = "http://127.0.0.1:8000",
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        http: Any = None,
+    ) -> None:
         headers = {"X-API-Key": api_key} if api_key else {}
         self.url = url.rstrip("/")
         if http is not None:
@@ -109,33 +120,62 @@ class Client:
         out = self._call("POST", f"/v1/models/{model}/similarity", json={"a": list(a), "b": list(b)})
         return np.array([np.nan if s is None else s for s in out["scores"]], np.float32)
 
-    def most_similar(self, model: str, query: Any, k: int = 10, *, by: str = "key",
-                     rerank: str | None = None) -> Hits:
+    def most_similar(
+        self, model: str, query: Any, k: int = 10, *, by: str = "key", rerank: str | None = None
+    ) -> Hits:
         """Neighbours of a key (``by="key"``) or of a raw item (``by="item"``) in the model's collection."""
-        out = self._call("POST", f"/v1/models/{model}/search",
-                         json={"queries": [query], "k": k, "by": by, "rerank": rerank})["results"][0]
-        return Hits([h["key"] for h in out], np.array([np.nan if h["score"] is None else h["score"] for h in out],
-                                                      np.float32))
+        out = self._call(
+            "POST",
+            f"/v1/models/{model}/search",
+            json={"queries": [query], "k": k, "by": by, "rerank": rerank},
+        )["results"][0]
+        return Hits(
+            [h["key"] for h in out],
+            np.array([np.nan if h["score"] is None else h["score"] for h in out], np.float32),
+        )
 
     # -- collections -----------------------------------------------------------------------------------------
     def collections(self) -> list[dict[str, Any]]:
         """Every collection with its settings and count."""
         return self._call("GET", "/v1/collections")
 
-    def create_collection(self, name: str, *, dim: int | None = None, metric: str = "cosine",
-                          index: str = "exact", model: str | None = None,
-                          options: dict[str, int] | None = None) -> dict[str, Any]:
+    def create_collection(
+        self,
+        name: str,
+        *,
+        dim: int | None = None,
+        metric: str = "cosine",
+        index: str = "exact",
+        model: str | None = None,
+        options: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
         """Create a collection bound to `model` (raw items) or to `dim` + `metric` (vectors)."""
-        return self._call("POST", "/v1/collections", json={"name": name, "dim": dim, "metric": metric,
-                                                            "index": index, "model": model,
-                                                            "options": options or {}})
+        return self._call(
+            "POST",
+            "/v1/collections",
+            json={
+                "name": name,
+                "dim": dim,
+                "metric": metric,
+                "index": index,
+                "model": model,
+                "options": options or {},
+            },
+        )
 
     def drop_collection(self, name: str) -> None:
         """Drop a collection and its files."""
         self._call("DELETE", f"/v1/collections/{name}")
 
-    def upsert(self, collection: str, ids: list[str], *, vectors: Any = None, items: list[Any] | None = None,
-               metadata: list[dict[str, Any]] | None = None) -> int:
+    def upsert(
+        self,
+        collection: str,
+        ids: list[str],
+        *,
+        vectors: Any = None,
+        items: list[Any] | None = None,
+        metadata: list[dict[str, Any]] | None = None,
+    ) -> int:
         """Insert or replace a batch by id (one transaction); returns its sequence number once committed."""
         rows: list[dict[str, Any]] = [{"id": i} for i in ids]
         if vectors is not None:
@@ -151,15 +191,24 @@ class Client:
 
     def delete(self, collection: str, ids: list[str]) -> int:
         """Delete ids (unknown ones ignored); returns how many were deleted."""
-        return int(self._call("POST", f"/v1/collections/{collection}/delete", json={"ids": list(ids)})["count"])
+        return int(
+            self._call("POST", f"/v1/collections/{collection}/delete", json={"ids": list(ids)})["count"]
+        )
 
     def fetch(self, collection: str, ids: list[str]) -> list[dict[str, Any] | None]:
         """Stored items ``{id, metadata, vector}`` by id (None for an unknown id)."""
         return self._call("POST", f"/v1/collections/{collection}/fetch", json={"ids": list(ids)})["items"]
 
-    def search(self, collection: str, *, vectors: Any = None, items: list[Any] | None = None,
-               ids: list[str] | None = None, k: int = 10,
-               filter: dict[str, Any] | None = None) -> list[list[dict[str, Any]]]:
+    def search(
+        self,
+        collection: str,
+        *,
+        vectors: Any = None,
+        items: list[Any] | None = None,
+        ids: list[str] | None = None,
+        k: int = 10,
+        filter: dict[str, Any] | None = None,
+    ) -> list[list[dict[str, Any]]]:
         """Top-k of each query: ``vectors`` ``(q, dim)``, raw ``items`` (model-bound collections) or stored
         ``ids`` (left out of their own results). Returns per query a list of ``{id, score, metadata}``."""
         queries: list[dict[str, Any]] = []

@@ -35,8 +35,19 @@ def from_dict(cls: type[C], data: Mapping[str, Any] | None = None, **overrides: 
 
 
 # fields that count something: integers >= 1 (and sizes at most MAX_SIZE, so a typo cannot ask for terabytes)
-POSITIVE_INTS = ("dim", "epochs", "batch_size", "hidden", "layers", "window", "min_count", "heads", "max_len",
-                 "negatives", "patience")
+POSITIVE_INTS = (
+    "dim",
+    "epochs",
+    "batch_size",
+    "hidden",
+    "layers",
+    "window",
+    "min_count",
+    "heads",
+    "max_len",
+    "negatives",
+    "patience",
+)
 SIZE_FIELDS = ("dim", "hidden", "batch_size", "max_len")
 MAX_SIZE = 1 << 16
 NON_NEGATIVE = ("seed", "workers", "threads", "restarts", "dropout", "weight_decay", "sample", "negative")
@@ -107,8 +118,14 @@ def check_value(owner: str, key: str, value: Any, hint: Any = None) -> Any:
 
 
 def _names(types: tuple[type, ...]) -> str:
-    names = ["null" if t is type(None) else {"str": "a string", "int": "an integer", "float": "a number",
-                                              "bool": "true or false"}[t.__name__] for t in types]
+    names = [
+        "null"
+        if t is type(None)
+        else {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}[
+            t.__name__
+        ]
+        for t in types
+    ]
     return " or ".join(dict.fromkeys(names))
 
 

@@ -42,11 +42,18 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return json.loads(json.dumps(
-            {"name": self.name, "primary": self.primary, "metrics": self.metrics, "counts": self.counts,
-             "details": self.details},
-            default=lambda o: o.item() if isinstance(o, np.generic) else str(o),
-        ))
+        return json.loads(
+            json.dumps(
+                {
+                    "name": self.name,
+                    "primary": self.primary,
+                    "metrics": self.metrics,
+                    "counts": self.counts,
+                    "details": self.details,
+                },
+                default=lambda o: o.item() if isinstance(o, np.generic) else str(o),
+            )
+        )
 
     def to_table(self) -> str:
         """A plain-text two-column table (metrics, then counts)."""
@@ -114,5 +121,7 @@ def evaluate(model: Any, target: str, **options: Any) -> Report:
     except (AttributeError, NotImplementedError) as exc:  # e.g. word vectors on a series benchmark
         from simlab.errors import ConfigError
 
-        raise ConfigError(f"benchmark {target!r} cannot evaluate a {type(model).__name__} "
-                          f"({' '.join(str(exc).split())[:120]})") from None
+        raise ConfigError(
+            f"benchmark {target!r} cannot evaluate a {type(model).__name__} "
+            f"({' '.join(str(exc).split())[:120]})"
+        ) from None

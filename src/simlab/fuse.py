@@ -31,13 +31,7 @@ import numpy as np
 
 from simlab.errors import ConfigError, DataError, DimensionError
 
-__all__ = [
-    "ScoreFusion",
-    "concat_views",
-    "normalize_weights",
-    "reciprocal_rank_fusion",
-    "search_weights",
-]
+__all__ = ["ScoreFusion", "concat_views", "normalize_weights", "reciprocal_rank_fusion", "search_weights"]
 
 
 def normalize_weights(weights: Sequence[float] | np.ndarray | None, n_views: int) -> np.ndarray:
@@ -67,10 +61,7 @@ def _simplex_grid(n_views: int, step: float) -> np.ndarray:
 
 
 def search_weights(
-    scores: np.ndarray,
-    objective: Callable[[np.ndarray], float],
-    step: float = 0.05,
-    max_grid: int = 5000,
+    scores: np.ndarray, objective: Callable[[np.ndarray], float], step: float = 0.05, max_grid: int = 5000
 ) -> tuple[np.ndarray, float, list[dict[str, Any]]]:
     """Weights on the simplex that maximise ``objective(scores @ w)``.
 
@@ -240,16 +231,29 @@ class ScoreFusion:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state (stored in a manifest)."""
-        return {"method": "score", "views": list(self.views), "weights": self.weights, "mean": self.mean,
-                "std": self.std, "objective": self.objective, "validation": dict(self.validation)}
+        return {
+            "method": "score",
+            "views": list(self.views),
+            "weights": self.weights,
+            "mean": self.mean,
+            "std": self.std,
+            "objective": self.objective,
+            "validation": dict(self.validation),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ScoreFusion:
         """Inverse of :meth:`to_dict` (validated)."""
         if not isinstance(d, dict) or d.get("method") != "score":
             raise ConfigError("fusion: not a score-fusion state")
-        return cls(views=list(d["views"]), weights=d.get("weights"), mean=d.get("mean"), std=d.get("std"),
-                   objective=d.get("objective"), validation=dict(d.get("validation") or {}))
+        return cls(
+            views=list(d["views"]),
+            weights=d.get("weights"),
+            mean=d.get("mean"),
+            std=d.get("std"),
+            objective=d.get("objective"),
+            validation=dict(d.get("validation") or {}),
+        )
 
 
 def reciprocal_rank_fusion(
@@ -281,9 +285,7 @@ def reciprocal_rank_fusion(
 
 
 def concat_views(
-    matrices: Sequence[Any],
-    weights: Sequence[float] | None = None,
-    present: Any | None = None,
+    matrices: Sequence[Any], weights: Sequence[float] | None = None, present: Any | None = None
 ) -> np.ndarray:
     """Early fusion: concatenate L2-normalised view blocks scaled by ``sqrt(w_v)``.
 
@@ -303,7 +305,9 @@ def concat_views(
     mats = [np.asarray(m, dtype=np.float32) for m in matrices]
     n = mats[0].shape[0]
     if any(m.ndim != 2 or m.shape[0] != n for m in mats):
-        raise DimensionError(f"fusion: every view needs shape (n, d) with n={n}, got {[m.shape for m in mats]}")
+        raise DimensionError(
+            f"fusion: every view needs shape (n, d) with n={n}, got {[m.shape for m in mats]}"
+        )
     w = normalize_weights(weights, len(mats))
     mask = np.stack([np.isfinite(m).all(1) & (np.abs(np.nan_to_num(m)).sum(1) > 0) for m in mats], axis=1)
     if present is not None:

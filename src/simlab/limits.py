@@ -34,8 +34,9 @@ def check_memory(nbytes: float, what: str) -> None:
     """
     avail = available_memory()
     if avail is not None and nbytes > avail:
-        raise ConfigError(f"{what} would need about {_human(nbytes)} of memory, but only {_human(avail)} is "
-                          "available")
+        raise ConfigError(
+            f"{what} would need about {_human(nbytes)} of memory, but only {_human(avail)} is available"
+        )
 
 
 def _human(n: float) -> str:

@@ -86,7 +86,9 @@ def _euclidean_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(_sq_euclidean(a, b))
 
 
-def _blockwise(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def _blockwise(
+    fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """Apply a broadcasting ``(r,1,d),(1,m,d)->(r,m)`` kernel in row blocks so memory stays bounded."""
 
     def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -100,8 +102,12 @@ def _blockwise(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[
 
 
 _manhattan_dist = _blockwise(lambda x, y: np.abs(x - y).sum(-1))
-_chebyshev_dist = _blockwise(lambda x, y: np.abs(x - y).max(-1) if x.shape[-1] else np.zeros(x.shape[:1] + y.shape[1:2]))
-_hamming_dist = _blockwise(lambda x, y: (x != y).mean(-1) if x.shape[-1] else np.zeros(x.shape[:1] + y.shape[1:2]))
+_chebyshev_dist = _blockwise(
+    lambda x, y: np.abs(x - y).max(-1) if x.shape[-1] else np.zeros(x.shape[:1] + y.shape[1:2])
+)
+_hamming_dist = _blockwise(
+    lambda x, y: (x != y).mean(-1) if x.shape[-1] else np.zeros(x.shape[:1] + y.shape[1:2])
+)
 
 
 def _jaccard_sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -157,39 +163,81 @@ def _reg(m: Metric, aliases: tuple[str, ...] = ()) -> None:
 
 
 _reg(
-    Metric("cosine", _cosine, _row_cosine, "cosine", lambda s: 1.0 - s,
-           "cosine similarity in [-1, 1]; 0 for a zero vector; distance = 1 - similarity"),
+    Metric(
+        "cosine",
+        _cosine,
+        _row_cosine,
+        "cosine",
+        lambda s: 1.0 - s,
+        "cosine similarity in [-1, 1]; 0 for a zero vector; distance = 1 - similarity",
+    ),
     aliases=("cos",),
 )
-_reg(Metric("dot", _dot, lambda a, b: (a * b).sum(1), None, None, "inner product (no distance)"),
-     aliases=("inner_product", "ip"))
 _reg(
-    Metric("euclidean", lambda a, b: -_euclidean_dist(a, b), lambda a, b: -np.linalg.norm(a - b, axis=1),
-           "euclidean", lambda s: -s, "negated Euclidean (L2) distance"),
+    Metric("dot", _dot, lambda a, b: (a * b).sum(1), None, None, "inner product (no distance)"),
+    aliases=("inner_product", "ip"),
+)
+_reg(
+    Metric(
+        "euclidean",
+        lambda a, b: -_euclidean_dist(a, b),
+        lambda a, b: -np.linalg.norm(a - b, axis=1),
+        "euclidean",
+        lambda s: -s,
+        "negated Euclidean (L2) distance",
+    ),
     aliases=("l2",),
 )
 _reg(
-    Metric("sqeuclidean", lambda a, b: -_sq_euclidean(a, b), lambda a, b: -((a - b) ** 2).sum(1),
-           "sqeuclidean", lambda s: -s, "negated squared Euclidean distance"),
+    Metric(
+        "sqeuclidean",
+        lambda a, b: -_sq_euclidean(a, b),
+        lambda a, b: -((a - b) ** 2).sum(1),
+        "sqeuclidean",
+        lambda s: -s,
+        "negated squared Euclidean distance",
+    )
 )
 _reg(
-    Metric("manhattan", lambda a, b: -_manhattan_dist(a, b), lambda a, b: -np.abs(a - b).sum(1),
-           "manhattan", lambda s: -s, "negated Manhattan (L1, cityblock) distance"),
+    Metric(
+        "manhattan",
+        lambda a, b: -_manhattan_dist(a, b),
+        lambda a, b: -np.abs(a - b).sum(1),
+        "manhattan",
+        lambda s: -s,
+        "negated Manhattan (L1, cityblock) distance",
+    ),
     aliases=("l1", "cityblock"),
 )
 _reg(
-    Metric("chebyshev", lambda a, b: -_chebyshev_dist(a, b),
-           lambda a, b: -(np.abs(a - b).max(1) if a.shape[1] else np.zeros(len(a), a.dtype)),
-           "chebyshev", lambda s: -s, "negated Chebyshev (L-infinity) distance"),
+    Metric(
+        "chebyshev",
+        lambda a, b: -_chebyshev_dist(a, b),
+        lambda a, b: -(np.abs(a - b).max(1) if a.shape[1] else np.zeros(len(a), a.dtype)),
+        "chebyshev",
+        lambda s: -s,
+        "negated Chebyshev (L-infinity) distance",
+    )
 )
 _reg(
-    Metric("jaccard", _jaccard_sim, _row_jaccard, "jaccard", lambda s: 1.0 - s,
-           "Jaccard similarity of binary/set vectors (non-zero = member); distance = 1 - similarity"),
+    Metric(
+        "jaccard",
+        _jaccard_sim,
+        _row_jaccard,
+        "jaccard",
+        lambda s: 1.0 - s,
+        "Jaccard similarity of binary/set vectors (non-zero = member); distance = 1 - similarity",
+    )
 )
 _reg(
-    Metric("hamming", lambda a, b: 1.0 - _hamming_dist(a, b),
-           lambda a, b: 1.0 - ((a != b).mean(1) if a.shape[1] else np.zeros(len(a), a.dtype)),
-           "hamming", lambda s: 1.0 - s, "share of equal positions; distance = share of differing positions"),
+    Metric(
+        "hamming",
+        lambda a, b: 1.0 - _hamming_dist(a, b),
+        lambda a, b: 1.0 - ((a != b).mean(1) if a.shape[1] else np.zeros(len(a), a.dtype)),
+        "hamming",
+        lambda s: 1.0 - s,
+        "share of equal positions; distance = share of differing positions",
+    )
 )
 
 
@@ -198,7 +246,9 @@ def get_metric(metric: str | Metric) -> Metric:
     return METRICS.get(metric)
 
 
-def pairwise(a: Any, b: Any | None = None, metric: str | Metric = "cosine", dtype: Any = np.float32) -> np.ndarray:
+def pairwise(
+    a: Any, b: Any | None = None, metric: str | Metric = "cosine", dtype: Any = np.float32
+) -> np.ndarray:
     """All-pairs similarity.
 
     Args:
@@ -223,7 +273,9 @@ def rowwise(a: Any, b: Any, metric: str | Metric = "cosine", dtype: Any = np.flo
     A, B = as_matrix(a, dtype, "a"), as_matrix(b, dtype, "b")
     _check_dims(A, B)
     if A.shape[0] != B.shape[0]:
-        raise DimensionError(f"row-wise similarity needs the same number of rows: {A.shape[0]} vs {B.shape[0]}")
+        raise DimensionError(
+            f"row-wise similarity needs the same number of rows: {A.shape[0]} vs {B.shape[0]}"
+        )
     return m.rowwise(A, B).astype(dtype, copy=False)
 
 
@@ -235,13 +287,16 @@ def similarity(a: Any, b: Any, metric: str | Metric = "cosine", dtype: Any = np.
 def _distance_of(metric: str | Metric) -> Metric:
     m = get_metric(metric)
     if m.to_distance is None:
-        raise ConfigError(f"metric {m.name!r} has no distance; metrics with one: "
-                          + ", ".join(n for n in METRICS.names() if METRICS.get(n).to_distance is not None))
+        raise ConfigError(
+            f"metric {m.name!r} has no distance; metrics with one: "
+            + ", ".join(n for n in METRICS.names() if METRICS.get(n).to_distance is not None)
+        )
     return m
 
 
-def pairwise_distance(a: Any, b: Any | None = None, metric: str | Metric = "euclidean",
-                      dtype: Any = np.float32) -> np.ndarray:
+def pairwise_distance(
+    a: Any, b: Any | None = None, metric: str | Metric = "euclidean", dtype: Any = np.float32
+) -> np.ndarray:
     """All-pairs distance ``(n, m)``, lower = more similar (e.g. the real Euclidean distance)."""
     m = _distance_of(metric)
     return m.to_distance(pairwise(a, b, m, dtype)).astype(dtype, copy=False)  # type: ignore[misc]
@@ -321,8 +376,9 @@ def topk(
     return _topk_pairwise(m, Q, C, k, budget_bytes)
 
 
-def _topk_pairwise(m: Metric, Q: np.ndarray, C: np.ndarray, k: int, budget_bytes: int,
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def _topk_pairwise(
+    m: Metric, Q: np.ndarray, C: np.ndarray, k: int, budget_bytes: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Top k by any registered metric's pairwise scores, in blocks (non-GEMM metrics)."""
     from simlab._topk import _merge
 
@@ -388,8 +444,12 @@ def dtw_cells(query_lengths: Any, corpus_lengths: Any, window: int | None) -> fl
     return float(np.minimum(full, np.maximum(lq, lc) * (2 * window + 1)).sum())
 
 
-def dtw_distance_matrix(queries: list[np.ndarray], corpus: list[np.ndarray],
-                        window: float | int | None = None, max_cells: float | None = None) -> np.ndarray:
+def dtw_distance_matrix(
+    queries: list[np.ndarray],
+    corpus: list[np.ndarray],
+    window: float | int | None = None,
+    max_cells: float | None = None,
+) -> np.ndarray:
     """``(q, n)`` dynamic time warping distances (dtaidistance's C implementation, Sakoe & Chiba 1978).
 
     Args:
@@ -416,14 +476,20 @@ def dtw_distance_matrix(queries: list[np.ndarray], corpus: list[np.ndarray],
         return np.zeros((nq, len(corpus)))
     multi = queries[0].ndim == 2 and queries[0].shape[1] > 1
     squeeze = (lambda s: s) if multi else (lambda s: s.reshape(len(s)) if s.ndim == 2 else s)
-    seqs = [np.ascontiguousarray(squeeze(np.asarray(s, dtype=np.float64))) for s in list(queries) + list(corpus)]
+    seqs = [
+        np.ascontiguousarray(squeeze(np.asarray(s, dtype=np.float64))) for s in list(queries) + list(corpus)
+    ]
     w = dtw_window(max(len(s) for s in seqs), window)
-    limit = max_cells if max_cells is not None else float(os.environ.get("SIMLAB_DTW_MAX_CELLS", DTW_MAX_CELLS))
+    limit = (
+        max_cells if max_cells is not None else float(os.environ.get("SIMLAB_DTW_MAX_CELLS", DTW_MAX_CELLS))
+    )
     cells = dtw_cells([len(s) for s in seqs[:nq]], [len(s) for s in seqs[nq:]], w)
     if not cells <= limit:
-        raise ConfigError(f"DTW over {nq} x {len(corpus)} series needs {cells:.3g} cells, above the limit of "
-                          f"{limit:.3g} (a few minutes per 1e11 on one core): use a window (e.g. dtw10), fewer "
-                          "series, or raise max_cells / SIMLAB_DTW_MAX_CELLS")
+        raise ConfigError(
+            f"DTW over {nq} x {len(corpus)} series needs {cells:.3g} cells, above the limit of "
+            f"{limit:.3g} (a few minutes per 1e11 on one core): use a window (e.g. dtw10), fewer "
+            "series, or raise max_cells / SIMLAB_DTW_MAX_CELLS"
+        )
     kw = {} if w is None else {"window": w}
     fn = dtw_ndim.distance_matrix_fast if multi else dtw.distance_matrix_fast
     m = fn(seqs, block=((0, nq), (nq, len(seqs))), compact=False, **kw)
@@ -433,13 +499,16 @@ def dtw_distance_matrix(queries: list[np.ndarray], corpus: list[np.ndarray],
 def _dtw_pairwise(window: float | int | None) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return -dtw_distance_matrix(list(a), list(b), window).astype(a.dtype)
+
     return run
 
 
 def _dtw_rowwise(window: float | int | None) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.array([_dtw_pairwise(window)(x[None], y[None])[0, 0] for x, y in zip(a, b, strict=True)],
-                        dtype=a.dtype)
+        return np.array(
+            [_dtw_pairwise(window)(x[None], y[None])[0, 0] for x, y in zip(a, b, strict=True)], dtype=a.dtype
+        )
+
     return run
 
 
@@ -448,29 +517,62 @@ def dtw_metric(window: float | int | None = None, znorm: bool = True) -> Metric:
 
     Usable anywhere a metric is: ``pairwise(X, Y, dtw_metric(0.1))``, ``topk``, :func:`rerank`.
     """
-    def prep(f: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+
+    def prep(
+        f: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         if not znorm:
             return f
         return lambda a, b: f(znormalize(a).astype(a.dtype), znormalize(b).astype(b.dtype))
 
     label = "full window" if window is None else f"window {window}"
-    return Metric(f"dtw(window={window})", prep(_dtw_pairwise(window)), prep(_dtw_rowwise(window)), "dtw",
-                  lambda s: -s, f"negated DTW distance ({label}, dtaidistance)")
+    return Metric(
+        f"dtw(window={window})",
+        prep(_dtw_pairwise(window)),
+        prep(_dtw_rowwise(window)),
+        "dtw",
+        lambda s: -s,
+        f"negated DTW distance ({label}, dtaidistance)",
+    )
 
 
-_reg(Metric("dtw", dtw_metric(None).pairwise, dtw_metric(None).rowwise, "dtw", lambda s: -s,
-            "negated DTW distance of rows as z-normalised series, full window (dtaidistance, lazy import)"))
-_reg(Metric("dtw10", dtw_metric(0.1).pairwise, dtw_metric(0.1).rowwise, "dtw10", lambda s: -s,
-            "negated DTW distance, z-normalised rows, Sakoe-Chiba band of 10% of the length"),
-     aliases=("dtw_window",))
-_reg(Metric("znorm_euclidean", lambda a, b: -_euclidean_dist(*(znormalize(x).astype(a.dtype) for x in (a, b))),
-            lambda a, b: -np.linalg.norm(znormalize(a) - znormalize(b), axis=1).astype(a.dtype),
-            "znorm_euclidean", lambda s: -s, "negated Euclidean distance of z-normalised rows (series shape only)"),
-     aliases=("ed_znorm",))
+_reg(
+    Metric(
+        "dtw",
+        dtw_metric(None).pairwise,
+        dtw_metric(None).rowwise,
+        "dtw",
+        lambda s: -s,
+        "negated DTW distance of rows as z-normalised series, full window (dtaidistance, lazy import)",
+    )
+)
+_reg(
+    Metric(
+        "dtw10",
+        dtw_metric(0.1).pairwise,
+        dtw_metric(0.1).rowwise,
+        "dtw10",
+        lambda s: -s,
+        "negated DTW distance, z-normalised rows, Sakoe-Chiba band of 10% of the length",
+    ),
+    aliases=("dtw_window",),
+)
+_reg(
+    Metric(
+        "znorm_euclidean",
+        lambda a, b: -_euclidean_dist(*(znormalize(x).astype(a.dtype) for x in (a, b))),
+        lambda a, b: -np.linalg.norm(znormalize(a) - znormalize(b), axis=1).astype(a.dtype),
+        "znorm_euclidean",
+        lambda s: -s,
+        "negated Euclidean distance of z-normalised rows (series shape only)",
+    ),
+    aliases=("ed_znorm",),
+)
 
 
-def rerank(queries: Any, corpus: Any, candidates: Any, k: int, metric: str | Metric = "dtw"
-           ) -> tuple[np.ndarray, np.ndarray]:
+def rerank(
+    queries: Any, corpus: Any, candidates: Any, k: int, metric: str | Metric = "dtw"
+) -> tuple[np.ndarray, np.ndarray]:
     """Re-rank candidate rows (e.g. an :class:`~simlab.Index` top-c) of each query by another metric.
 
     Args:

@@ -67,5 +67,7 @@ def read_text(path: str | Path, what: str = "file") -> str:
     except UnicodeDecodeError as exc:
         raise DataError("not UTF-8 text (binary file?)", p, data.count(b"\n", 0, exc.start) + 1) from None
     if "\x00" in text:
-        raise DataError("contains NUL bytes: a binary file, not text", p, text.count("\n", 0, text.index("\x00")) + 1)
+        raise DataError(
+            "contains NUL bytes: a binary file, not text", p, text.count("\n", 0, text.index("\x00")) + 1
+        )
     return text

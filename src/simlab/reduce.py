@@ -21,7 +21,14 @@ from simlab.errors import ConfigError, DataError, DimensionError, NotFittedError
 from simlab.index import Index, recall_at_k
 from simlab.vectors import Vectors
 
-__all__ = ["PCA", "RandomProjection", "compression_ratio", "neighbour_recall", "product_quantize", "recall_at_k"]
+__all__ = [
+    "PCA",
+    "RandomProjection",
+    "compression_ratio",
+    "neighbour_recall",
+    "product_quantize",
+    "recall_at_k",
+]
 
 
 def _matrix(vectors: Any) -> np.ndarray:
@@ -183,8 +190,14 @@ class RandomProjection(_Projection):
         return {"dim": self.dim, "seed": self.seed}
 
 
-def product_quantize(vectors: Any, m: int = 16, nbits: int = 8, metric: str = "cosine", nlist: int | None = None,
-                     **options: Any) -> Index:
+def product_quantize(
+    vectors: Any,
+    m: int = 16,
+    nbits: int = 8,
+    metric: str = "cosine",
+    nlist: int | None = None,
+    **options: Any,
+) -> Index:
     """A FAISS product-quantised index of `vectors` (``PQ{m}x{nbits}``, or ``IVF{nlist},PQ{m}x{nbits}``).
 
     Each vector is split into `m` sub-vectors, each replaced by the nearest of ``2**nbits`` centroids learned by
@@ -214,8 +227,14 @@ def compression_ratio(index: Index) -> float:
     return float(len(index) * (index.dim or 0) * 4 / index.nbytes)
 
 
-def neighbour_recall(reduced: Vectors, original: Vectors, k: int = 10, n_queries: int = 200,
-                     metric: str = "cosine", seed: int = 0) -> float:
+def neighbour_recall(
+    reduced: Vectors,
+    original: Vectors,
+    k: int = 10,
+    n_queries: int = 200,
+    metric: str = "cosine",
+    seed: int = 0,
+) -> float:
     """Share of each key's exact top-k neighbours (original space) also found in the reduced space.
 
     Args:

@@ -88,7 +88,9 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if dev.type not in ("cpu", "cuda"):
         raise ConfigError(f"device {device!r} is not supported; valid: auto, cpu, cuda, cuda:N")
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} asked for but CUDA is not available; use device='auto' or 'cpu'")
+        raise ConfigError(
+            f"device {device!r} asked for but CUDA is not available; use device='auto' or 'cpu'"
+        )
     return dev
 
 
@@ -237,7 +239,9 @@ def fit(
     if not params:
         raise ConfigError("the model has no trainable parameters")
     if cfg.optimizer == "sgd":
-        opt: torch.optim.Optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+        opt: torch.optim.Optimizer = torch.optim.SGD(
+            params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay
+        )
     elif cfg.optimizer == "adamw":
         opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     else:
@@ -250,14 +254,33 @@ def fit(
     # one bar over the whole training (epochs x batches), its total known once the first epoch's batches are
     bar = tqdm(total=None, desc="training", unit="batch", disable=None if cfg.progress else True)
     try:
-        _epochs(model, batches, step, cfg, opt, params, device, dev_metric, maximize, checkpoint, callbacks, unit,
-                hist, state, bar)
+        _epochs(
+            model,
+            batches,
+            step,
+            cfg,
+            opt,
+            params,
+            device,
+            dev_metric,
+            maximize,
+            checkpoint,
+            callbacks,
+            unit,
+            hist,
+            state,
+            bar,
+        )
     except KeyboardInterrupt as exc:  # Ctrl-C / SIGTERM: keep the best epoch so far, if there is one
         if state["best_state"] is None:
             raise
         hist.interrupted = "terminated" if type(exc).__name__ == "Terminated" else "interrupted"
-        log.warning("training %s after %d epochs; keeping the best epoch so far (%s)", hist.interrupted,
-                    len(hist.epochs), hist.best_epoch)
+        log.warning(
+            "training %s after %d epochs; keeping the best epoch so far (%s)",
+            hist.interrupted,
+            len(hist.epochs),
+            hist.best_epoch,
+        )
     finally:
         bar.close()
     if state["best_state"] is not None:
@@ -266,11 +289,23 @@ def fit(
     return hist
 
 
-def _epochs(model: nn.Module, batches: Callable[[int], Iterable[Batch]],
-            step: Callable[[nn.Module, Batch], tuple[Tensor, int]], cfg: TrainConfig, opt: torch.optim.Optimizer,
-            params: list[Any], device: torch.device, dev_metric: Callable[[nn.Module], float] | None,
-            maximize: bool, checkpoint: str | Path | None, callbacks: Iterable[Callable[[EpochLog], bool | None]],
-            unit: str, hist: History, state: dict[str, Any], bar: Any) -> None:
+def _epochs(
+    model: nn.Module,
+    batches: Callable[[int], Iterable[Batch]],
+    step: Callable[[nn.Module, Batch], tuple[Tensor, int]],
+    cfg: TrainConfig,
+    opt: torch.optim.Optimizer,
+    params: list[Any],
+    device: torch.device,
+    dev_metric: Callable[[nn.Module], float] | None,
+    maximize: bool,
+    checkpoint: str | Path | None,
+    callbacks: Iterable[Callable[[EpochLog], bool | None]],
+    unit: str,
+    hist: History,
+    state: dict[str, Any],
+    bar: Any,
+) -> None:
     """The epoch loop of :func:`fit`; the best weights so far live in ``state["best_state"]``."""
     last_dev: float | None = None
     for epoch in range(1, cfg.epochs + 1):
@@ -296,8 +331,11 @@ def _epochs(model: nn.Module, batches: Callable[[int], Iterable[Batch]],
             n_items += items
             n_steps += 1
             rate = n_items / max(time.perf_counter() - t0, 1e-9)
-            post = {"epoch": f"{epoch}/{cfg.epochs}", "loss": f"{total / max(n_items, 1):.4f}",
-                    f"{unit}/s": f"{rate:,.0f}"}
+            post = {
+                "epoch": f"{epoch}/{cfg.epochs}",
+                "loss": f"{total / max(n_items, 1):.4f}",
+                f"{unit}/s": f"{rate:,.0f}",
+            }
             if last_dev is not None:
                 post["dev"] = f"{last_dev:.4f}"
             bar.set_postfix(post, refresh=False)

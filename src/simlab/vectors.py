@@ -68,7 +68,9 @@ class Vectors:
 
     def __init__(self, keys: Iterable[Key], matrix: Any, counts: Any | None = None) -> None:
         self._keys: list[Any] = list(keys)
-        mat = M.as_matrix(matrix, np.float32, "vectors") if len(self._keys) else np.asarray(matrix, np.float32)
+        mat = (
+            M.as_matrix(matrix, np.float32, "vectors") if len(self._keys) else np.asarray(matrix, np.float32)
+        )
         if mat.ndim == 1 and mat.size == 0:
             mat = mat.reshape(0, 0)
         if mat.ndim != 2 or mat.shape[0] != len(self._keys):
@@ -244,8 +246,9 @@ class Vectors:
         n = np.where(n == 0, 1, n)
         return self.matrix[rows] / n[..., None]
 
-    def analogy(self, a: Key, b: Key, c: Key, k: int = 1, method: str = "3cosadd",
-                restrict: int | None = None) -> Hits:
+    def analogy(
+        self, a: Key, b: Key, c: Key, k: int = 1, method: str = "3cosadd", restrict: int | None = None
+    ) -> Hits:
         """Solve "a is to b as c is to ?".
 
         3CosAdd: argmax cos(x, b - a + c) over unit vectors (Mikolov et al. 2013).
@@ -258,8 +261,9 @@ class Vectors:
         order = np.argsort(-pred, kind="stable")[:k]
         return Hits([self._keys[i] for i in order], pred[order].astype(np.float32))
 
-    def analogy_batch(self, questions: np.ndarray, method: str = "3cosadd", restrict: int | None = None,
-                      batch: int = 256) -> np.ndarray:
+    def analogy_batch(
+        self, questions: np.ndarray, method: str = "3cosadd", restrict: int | None = None, batch: int = 256
+    ) -> np.ndarray:
         """Best answer row for each question.
 
         Args:
@@ -338,9 +342,15 @@ class Vectors:
         keys = art.json(f"{prefix}keys.json")
         check_keys(keys, art, f"{prefix}keys.json")
         mat, counts = arrays["matrix"], arrays.get("counts")
-        if mat.ndim != 2 or mat.shape[0] != len(keys) or (counts is not None and counts.shape != (len(keys),)):
-            raise DataError(f"{art.path}: {len(keys)} keys but a matrix of shape {mat.shape}"
-                            + (f" and counts of shape {counts.shape}" if counts is not None else ""))
+        if (
+            mat.ndim != 2
+            or mat.shape[0] != len(keys)
+            or (counts is not None and counts.shape != (len(keys),))
+        ):
+            raise DataError(
+                f"{art.path}: {len(keys)} keys but a matrix of shape {mat.shape}"
+                + (f" and counts of shape {counts.shape}" if counts is not None else "")
+            )
         return cls(keys, mat, counts)
 
     @classmethod
@@ -354,9 +364,13 @@ class Vectors:
 
     def save_word2vec_format(self, path: str | Path, binary: bool = False) -> None:
         """Write the word2vec text (or binary) format, readable by gensim's ``load_word2vec_format``."""
-        bad = next((k for k in self._keys if not isinstance(k, str) or not k or any(c.isspace() for c in k)), None)
+        bad = next(
+            (k for k in self._keys if not isinstance(k, str) or not k or any(c.isspace() for c in k)), None
+        )
         if bad is not None:
-            raise DataError(f"key {bad!r} cannot be written in word2vec format (empty, non-string or whitespace)")
+            raise DataError(
+                f"key {bad!r} cannot be written in word2vec format (empty, non-string or whitespace)"
+            )
         p = Path(path)
         tmp = p.with_name(p.name + ".tmp")
         with tmp.open("wb") as f:
@@ -370,7 +384,9 @@ class Vectors:
         tmp.replace(p)
 
     @classmethod
-    def load_word2vec_format(cls, path: str | Path, binary: bool | None = None, limit: int | None = None) -> Vectors:
+    def load_word2vec_format(
+        cls, path: str | Path, binary: bool | None = None, limit: int | None = None
+    ) -> Vectors:
         """Read the word2vec text or binary format (``.vec``, ``.txt``, ``.bin``).
 
         Args:
@@ -439,7 +455,9 @@ class Vectors:
 
 def check_keys(keys: Any, art: Artifact, name: str) -> None:
     """Keys read from an artifact must be a flat list of strings or integers."""
-    if not isinstance(keys, list) or not all(isinstance(k, str | int) and not isinstance(k, bool) for k in keys):
+    if not isinstance(keys, list) or not all(
+        isinstance(k, str | int) and not isinstance(k, bool) for k in keys
+    ):
         raise DataError(f"{art.path}/{name}: keys must be a list of strings or integers")
 
 
@@ -448,11 +466,17 @@ def _check_header(p: Path, n: int, dim: int, size: int, binary: bool) -> None:
     from simlab.limits import check_memory
 
     if n < 0 or dim < 1:
-        raise DataError(f"header declares {n} vectors of dim {dim}; expected a count >= 0 and a dim >= 1", p, 1)
+        raise DataError(
+            f"header declares {n} vectors of dim {dim}; expected a count >= 0 and a dim >= 1", p, 1
+        )
     per_entry = 4 * dim + 2 if binary else 2 * dim + 1  # the least bytes one entry takes
     if n * per_entry > size:
-        raise DataError(f"header declares {n} vectors of dim {dim}, more than the file's {size} bytes can hold "
-                        "(truncated file or wrong header)", p, 1)
+        raise DataError(
+            f"header declares {n} vectors of dim {dim}, more than the file's {size} bytes can hold "
+            "(truncated file or wrong header)",
+            p,
+            1,
+        )
     check_memory(4.0 * n * dim, f"{p.name}: {n} x {dim} float32 vectors")
 
 

@@ -24,6 +24,8 @@ def csbm(tmp_path_factory):
     g.to_jsonl(path)
     sp = g.split_index()
     labels = {g.keys[i]: str(g.labels[i]) for i in np.concatenate([sp["train"], sp["val"]])}
-    views = {"features": PropagatedNodes(view="features").fit(g).vectors,
-             "structure": PropagatedNodes(view="structure", dim=16).fit(g).vectors}
+    views = {
+        "features": PropagatedNodes(view="features").fit(g).vectors,
+        "structure": PropagatedNodes(view="structure", dim=16).fit(g).vectors,
+    }
     return {"graph": g, "path": path, "labels": labels, "views": views}

@@ -14,5 +14,8 @@ def test_demo_section_quick(tmp_path):
     single = max(csbm["features only"], csbm["structure only"])
     assert csbm["fused: features propagated over the graph (Â²X)"] > single
     assert csbm["fused: early (features + structure)"] > single
-    assert {r["view"] for r in sec.rows if r["data"] == "BasicMotions"} >= {"accelerometer only", "gyroscope only"}
+    assert {r["view"] for r in sec.rows if r["data"] == "BasicMotions"} >= {
+        "accelerometer only",
+        "gyroscope only",
+    }
     assert (tmp_path / "fusion_csbm_early" / "simlab.json").is_file()

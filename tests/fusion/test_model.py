@@ -23,8 +23,17 @@ def single(csbm):
     return {n: _acc(v, csbm) for n, v in csbm["views"].items()}
 
 
-@pytest.mark.parametrize("method,kw", [("early", {}), ("early", {"pca": 8}), ("late", {}), ("learned", {}),
-                                       ("learned", {"gate": "weights", "dim": None}), ("contrastive", {})])
+@pytest.mark.parametrize(
+    "method,kw",
+    [
+        ("early", {}),
+        ("early", {"pca": 8}),
+        ("late", {}),
+        ("learned", {}),
+        ("learned", {"gate": "weights", "dim": None}),
+        ("contrastive", {}),
+    ],
+)
 def test_every_method_beats_each_view(csbm, single, method, kw, tmp_path):
     m = FusedModel(csbm["views"], method=method, **FAST, **kw)
     m.fit(labels=csbm["labels"] if method != "contrastive" else None)
@@ -38,7 +47,9 @@ def test_every_method_beats_each_view(csbm, single, method, kw, tmp_path):
     m2 = simlab.load(tmp_path / "m")
     assert type(m2) is FusedModel and m2.names == m.names and m2.config == m.config
     np.testing.assert_allclose(m2.encode([0, 5, 9]), m.encode([0, 5, 9]), atol=1e-5)
-    assert m2.similarity("0", "1") == pytest.approx(m.similarity(0, 1), abs=1e-5)  # ids read from files are str
+    assert m2.similarity("0", "1") == pytest.approx(
+        m.similarity(0, 1), abs=1e-5
+    )  # ids read from files are str
 
 
 def test_weights_prefer_the_better_view_and_are_validated(csbm):
@@ -83,7 +94,8 @@ def test_pairs_supervision(csbm):
 def test_missing_views_are_scored_and_degrade_gracefully(csbm, single):
     for method in ("early", "learned", "contrastive"):
         m = FusedModel(csbm["views"], method=method, **FAST).fit(
-            labels=csbm["labels"] if method != "contrastive" else None)
+            labels=csbm["labels"] if method != "contrastive" else None
+        )
         curve = missing_view_curve(m, lambda mm: _acc(mm, csbm), shares=(0.0, 0.1, 0.3, 0.5))
         accs = [c["score"] for c in curve]
         assert [c["missing"] for c in curve] == [0.0, 0.1, 0.3, 0.5]
@@ -91,7 +103,11 @@ def test_missing_views_are_scored_and_degrade_gracefully(csbm, single):
         assert accs[-1] > 0.45, (method, accs)  # half the items with one view: still well above chance (1/3)
     d = drop_views(m, 0.5, seed=0)
     _, present = d.raw(d.keys)
-    assert len(d.keys) == 600 and present.any(1).all() and (present.sum(1) == 1).mean() == pytest.approx(0.5, abs=0.01)
+    assert (
+        len(d.keys) == 600
+        and present.any(1).all()
+        and (present.sum(1) == 1).mean() == pytest.approx(0.5, abs=0.01)
+    )
     assert np.isfinite(d.encode()).all() and len(d.most_similar(d.keys[0], k=3)) == 3
 
 

@@ -15,8 +15,10 @@ from simlab.fusion.nodes import PropagatedNodes, propagate
 
 
 def test_csbm_neither_view_suffices_but_propagation_fuses_them(csbm):
-    acc = {v: evaluate(PropagatedNodes(view=v, dim=16).fit(csbm["graph"]), f"nodeclass:{csbm['path']}").value
-           for v in ("features", "structure", "fused")}
+    acc = {
+        v: evaluate(PropagatedNodes(view=v, dim=16).fit(csbm["graph"]), f"nodeclass:{csbm['path']}").value
+        for v in ("features", "structure", "fused")
+    }
     assert max(acc["features"], acc["structure"]) < 0.7
     assert acc["fused"] > max(acc["features"], acc["structure"]) + 0.1
 
@@ -27,10 +29,22 @@ def test_node_graph_round_trip_and_text_features(csbm, tmp_path):
     np.testing.assert_allclose(g.x, csbm["graph"].x, atol=1e-5)
     assert set(g.split_index()) == {"train", "val", "test"}
     p = tmp_path / "text.jsonl"
-    nodes = [{"id": f"n{i}", "text": t, "label": lab} for i, (t, lab) in
-             enumerate([("graph neural nets", "ml"), ("neural nets learn", "ml"), ("sql query plans", "db"),
-                        ("query optimiser plans", "db")])]
-    edges = [{"source": "n0", "target": "n1"}, {"source": "n2", "target": "n3"}, {"source": "n0", "target": "n0"}]
+    nodes = [
+        {"id": f"n{i}", "text": t, "label": lab}
+        for i, (t, lab) in enumerate(
+            [
+                ("graph neural nets", "ml"),
+                ("neural nets learn", "ml"),
+                ("sql query plans", "db"),
+                ("query optimiser plans", "db"),
+            ]
+        )
+    ]
+    edges = [
+        {"source": "n0", "target": "n1"},
+        {"source": "n2", "target": "n3"},
+        {"source": "n0", "target": "n0"},
+    ]
     p.write_text(json.dumps({"id": "papers", "nodes": nodes, "edges": edges}) + "\n")
     t = read_node_graph(p)
     assert t.x.shape[0] == 4 and t.edge_index.shape == (2, 4) and t.split is None  # self-loop dropped

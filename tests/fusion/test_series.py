@@ -23,7 +23,10 @@ def motions():
 def test_channel_groups_alone_and_fused(motions, tmp_path):
     train, test = motions
     groups = GROUPS["basicmotions"]
-    alone = {g: accuracy_1nn(FusedModel(channel_views({g: ch}, 100)).fit(), train, test) for g, ch in groups.items()}
+    alone = {
+        g: accuracy_1nn(FusedModel(channel_views({g: ch}, 100)).fit(), train, test)
+        for g, ch in groups.items()
+    }
     assert all(0.6 <= a <= 0.9 for a in alone.values()), alone  # 4 classes: chance 0.25
     m = fit_series(FusedModel(channel_views(groups, 100), method="late"), train)
     assert m.history["objective"] == "loo_1nn_accuracy"

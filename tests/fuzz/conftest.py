@@ -12,6 +12,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     from fuzzlib import Tally
 
     if Tally.cases:
-        terminalreporter.write_line(f"simlab fuzz: {Tally.cases} cases, {len(Tally.failures)} contract failures")
+        terminalreporter.write_line(
+            f"simlab fuzz: {Tally.cases} cases, {len(Tally.failures)} contract failures"
+        )
         for f in Tally.failures[:20]:
             terminalreporter.write_line(f"  {f}")

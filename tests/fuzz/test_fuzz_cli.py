@@ -20,8 +20,13 @@ from test_fuzz_readers import SEEDS
 import simlab
 from simlab.cli.main import main
 
-CLI_FUZZ = settings(max_examples=max(4, FUZZ_EXAMPLES // 4), deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(__import__("hypothesis").HealthCheck))
+CLI_FUZZ = settings(
+    max_examples=max(4, FUZZ_EXAMPLES // 4),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(__import__("hypothesis").HealthCheck),
+)
 CATCH_ALL = "--debug shows the traceback"
 
 
@@ -43,8 +48,23 @@ def _commands(name: str, f: Path, d: Path) -> list[list[str]]:
     if stem in ("pairs", "sick", "sts", "wordsim"):
         return [["evaluate", str(vec), str(f)]]
     if stem in ("corpus",):
-        return [["train", "word2vec", str(f), "--out", str(d / "m"), "--set", "epochs=1", "--set", "min_count=1",
-                 "--set", "dim=4", "--threads", "1"]]
+        return [
+            [
+                "train",
+                "word2vec",
+                str(f),
+                "--out",
+                str(d / "m"),
+                "--set",
+                "epochs=1",
+                "--set",
+                "min_count=1",
+                "--set",
+                "dim=4",
+                "--threads",
+                "1",
+            ]
+        ]
     if stem == "config":
         corpus = d / "c.txt"
         corpus.write_text("a b c\nb c d\n" * 5)
@@ -55,7 +75,9 @@ def _commands(name: str, f: Path, d: Path) -> list[list[str]]:
         return [["ged", str(f), "--out", str(d / "g.tsv"), "--workers", "1", "--timeout", "1"]]
     if stem == "ged":
         g = d / "g.jsonl"
-        g.write_text('{"id": "g1", "nodes": [{"id": 0}], "links": []}\n{"id": "g2", "nodes": [{"id": 0}], "links": []}\n')
+        g.write_text(
+            '{"id": "g1", "nodes": [{"id": 0}], "links": []}\n{"id": "g2", "nodes": [{"id": 0}], "links": []}\n'
+        )
         return [["ged", str(g), "--out", str(f), "--workers", "1", "--timeout", "1"]]
     if stem in ("ucr", "series"):
         return [["evaluate", str(vec), str(f)]]
@@ -77,7 +99,9 @@ def check_cli(name: str, data: bytes) -> None:
                 ok = ok and err.count("\n") == 1
             if not ok:
                 Tally.failures.append(f"cli {argv[0]} on {name}: {err.strip()[:200]}")
-            assert ok, f"simlab {' '.join(argv[:2])} on mutated {name}: exit {code}\n{err}\ninput={data[:300]!r}"
+            assert ok, (
+                f"simlab {' '.join(argv[:2])} on mutated {name}: exit {code}\n{err}\ninput={data[:300]!r}"
+            )
 
 
 NAMES = [n for n in sorted(SEEDS) if not n.startswith("wordsim")]

@@ -32,8 +32,9 @@ def _w2v_bytes(binary: bool) -> bytes:
 
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / ("v.bin" if binary else "v.txt")
-        Vectors(["cat", "dog", "fish"], np.arange(12, dtype=np.float32).reshape(3, 4) / 7).save_word2vec_format(
-            p, binary=binary)
+        Vectors(
+            ["cat", "dog", "fish"], np.arange(12, dtype=np.float32).reshape(3, 4) / 7
+        ).save_word2vec_format(p, binary=binary)
         return p.read_bytes()
 
 
@@ -93,21 +94,34 @@ SEEDS = {
     "corpus.txt.gz": (_corpus, gzip.compress(b"the cat sat\na dog barked\n")),
     "pairs.tsv": (_pairs, b"a\tb\tscore\nthe cat\ta cat\t4.5\na dog\tthe sun\t1.0\n"),
     "pairs.csv": (_pairs, b'sentence1,sentence2,label\n"a, cat",the cat,1\nx,y,0\n'),
-    "sick.txt": (_pairs, b"pair_ID\tsentence_A\tsentence_B\trelatedness_score\tentailment_judgment\n"
-                         b"1\tA cat sits\tA cat is sitting\t4.5\tENTAILMENT\n"),
+    "sick.txt": (
+        _pairs,
+        b"pair_ID\tsentence_A\tsentence_B\trelatedness_score\tentailment_judgment\n"
+        b"1\tA cat sits\tA cat is sitting\t4.5\tENTAILMENT\n",
+    ),
     "sts.csv": (_pairs, b"main-captions\tMSRvid\t2012test\t0001\t5.000\tA plane.\tAn airplane.\n"),
     "ucr.tsv": (_series, b"1\t0.1\t0.2\t0.3\n2\t1.0\t0.5\tNaN\n1\t0.0\t0.1\t0.2\n"),
-    "series.ts": (_series, b"@problemName x\n@univariate true\n@classLabel true 1 2\n@data\n"
-                           b"0.1,0.2,0.3:1\n1.0,?,0.5:2\n"),
-    "series.npy": (_series, (lambda: (lambda b: (np.save(b, np.arange(12.0).reshape(3, 4)), b.getvalue())[1])(
-        io.BytesIO()))()),
-    "graphs.jsonl": (_graphs, b'{"id": "g1", "nodes": [{"id": 0, "label": "C"}, {"id": 1, "label": "O"}], '
-                              b'"links": [{"source": 0, "target": 1}]}\n'
-                              b'{"id": "g2", "nodes": [{"id": 0}], "links": []}\n'),
+    "series.ts": (
+        _series,
+        b"@problemName x\n@univariate true\n@classLabel true 1 2\n@data\n0.1,0.2,0.3:1\n1.0,?,0.5:2\n",
+    ),
+    "series.npy": (
+        _series,
+        (lambda: (lambda b: (np.save(b, np.arange(12.0).reshape(3, 4)), b.getvalue())[1])(io.BytesIO()))(),
+    ),
+    "graphs.jsonl": (
+        _graphs,
+        b'{"id": "g1", "nodes": [{"id": 0, "label": "C"}, {"id": 1, "label": "O"}], '
+        b'"links": [{"source": 0, "target": 1}]}\n'
+        b'{"id": "g2", "nodes": [{"id": 0}], "links": []}\n',
+    ),
     "graph.gexf": (_graphs, _graph_bytes("gexf")),
     "graph.graphml": (_graphs, _graph_bytes("graphml")),
     "graph.edgelist": (_graphs, b"# comment\n0 1\n1 2\n2 0 3.5\n4\n"),
-    "graph.json": (_graphs, b'{"nodes": [{"id": "a"}, {"id": "b"}], "links": [{"source": "a", "target": "b"}]}'),
+    "graph.json": (
+        _graphs,
+        b'{"nodes": [{"id": "a"}, {"id": "b"}], "links": [{"source": "a", "target": "b"}]}',
+    ),
     "ged.tsv": (_ged, b"id_a\tid_b\tged\texact\ng1\tg2\t3\t1\ng1\tg3\t2.5\t0\n"),
     "vectors.txt": (_vectors_any, _w2v_bytes(False)),
     "vectors.bin": (_vectors_any, _w2v_bytes(True)),
@@ -115,9 +129,21 @@ SEEDS = {
     "config.json": (lambda p: load_config_file(p), b'{"dim": 50, "epochs": 3, "window": [1, 2]}'),
     "wordsim.tsv": (_word_pairs, b"# word pairs\ncat\tdog\t7.5\nsun\tmoon\t6.1\n"),
 }
-NEEDS = {"corpus": None, "pairs": None, "sick": None, "sts": None, "ucr": None, "series": None,
-         "graphs": "networkx", "graph": "networkx", "ged": "networkx", "vectors": None, "glove": None,
-         "config": None, "wordsim": None}
+NEEDS = {
+    "corpus": None,
+    "pairs": None,
+    "sick": None,
+    "sts": None,
+    "ucr": None,
+    "series": None,
+    "graphs": "networkx",
+    "graph": "networkx",
+    "ged": "networkx",
+    "vectors": None,
+    "glove": None,
+    "config": None,
+    "wordsim": None,
+}
 
 
 def _case(name: str):

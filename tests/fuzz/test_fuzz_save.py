@@ -169,8 +169,9 @@ def _graph(v: float) -> Any:
 
     gs, _ = make_graphs(2, 4, (4, 5), seed=1)
     rows = [(gs.ids[i], gs.ids[j], float(abs(i - j))) for i in range(len(gs)) for j in range(i + 1, len(gs))]
-    return GraphBiEncoder(epochs=1, hidden=8, dim=8, seed=int(v), device="cpu", progress=False,
-                          dev_share=0.0).fit(gs, rows)
+    return GraphBiEncoder(
+        epochs=1, hidden=8, dim=8, seed=int(v), device="cpu", progress=False, dev_share=0.0
+    ).fit(gs, rows)
 
 
 def _projection(v: float) -> Any:
@@ -205,13 +206,26 @@ def _graph_pair(v: float) -> Any:
 
     gs, _ = make_graphs(2, 4, (4, 5), seed=1)
     rows = [(gs.ids[i], gs.ids[j], float(abs(i - j))) for i in range(len(gs)) for j in range(i + 1, len(gs))]
-    return GraphPairModel(epochs=1, hidden=8, dim=8, seed=int(v), device="cpu", progress=False,
-                          dev_share=0.0).fit(gs, rows)
+    return GraphPairModel(
+        epochs=1, hidden=8, dim=8, seed=int(v), device="cpu", progress=False, dev_share=0.0
+    ).fit(gs, rows)
 
 
-KINDS = {"vectors": _vectors, "index": _index, "pca": _pca, "word2vec": _word2vec, "doc2vec": _doc2vec,
-         "siamese": _siamese, "graph-nodes": _nodes, "graph-biencoder": _graph, "random-projection": _projection,
-         "faiss-index": _faiss_index, "fasttext": _fasttext, "sif": _sif, "graph-pair": _graph_pair}
+KINDS = {
+    "vectors": _vectors,
+    "index": _index,
+    "pca": _pca,
+    "word2vec": _word2vec,
+    "doc2vec": _doc2vec,
+    "siamese": _siamese,
+    "graph-nodes": _nodes,
+    "graph-biencoder": _graph,
+    "random-projection": _projection,
+    "faiss-index": _faiss_index,
+    "fasttext": _fasttext,
+    "sif": _sif,
+    "graph-pair": _graph_pair,
+}
 FAST_KINDS = ("vectors", "index", "pca", "word2vec", "doc2vec", "graph-nodes")  # the default run's budget
 
 
@@ -254,12 +268,14 @@ def test_real_sigkill_of_a_saving_process(tmp_path):
     """A real `kill -9` at random moments of a process that saves in a loop: the path always loads."""
     dest = tmp_path / "v"
     _vectors(0.0).save(dest)
-    prog = ("import sys, numpy as np, simlab\n"
-            "v = [simlab.Vectors([f'w{i}' for i in range(2000)], np.full((2000, 64), x, np.float32)) for x in (1, 2)]\n"
-            "print('ready', flush=True)\n"
-            "i = 0\n"
-            "while True:\n"
-            "    v[i % 2].save(sys.argv[1]); i += 1\n")
+    prog = (
+        "import sys, numpy as np, simlab\n"
+        "v = [simlab.Vectors([f'w{i}' for i in range(2000)], np.full((2000, 64), x, np.float32)) for x in (1, 2)]\n"
+        "print('ready', flush=True)\n"
+        "i = 0\n"
+        "while True:\n"
+        "    v[i % 2].save(sys.argv[1]); i += 1\n"
+    )
     rng = random.Random(0)
     for _ in range(3):
         p = subprocess.Popen([sys.executable, "-c", prog, str(dest)], stdout=subprocess.PIPE, text=True)

@@ -26,7 +26,14 @@ def ged_data(tmp_path_factory):
     table = compute_ged(gs, d / "ged.tsv", timeout=5.0, workers=1, progress=False)
     test_ids = gs.ids[::4]
     train_ids = [i for i in gs.ids if i not in test_ids]
-    return {"dir": d, "graphs": gs, "families": fams, "table": table, "train_ids": train_ids, "test_ids": test_ids}
+    return {
+        "dir": d,
+        "graphs": gs,
+        "families": fams,
+        "table": table,
+        "train_ids": train_ids,
+        "test_ids": test_ids,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -36,9 +43,21 @@ def trained(ged_data):
 
     gs, table = ged_data["graphs"], ged_data["table"]
     train_ids = set(ged_data["train_ids"])
-    rows = [(a, b, g) for a, b, g in zip(table.a, table.b, table.ged, strict=True) if a in train_ids and b in train_ids]
-    cfg = {"epochs": 60, "batch_size": 64, "pairs_per_epoch": 0, "progress": False, "dev_share": 0.0,
-           "hidden": 32, "dim": 32, "lr": 3e-3}
+    rows = [
+        (a, b, g)
+        for a, b, g in zip(table.a, table.b, table.ged, strict=True)
+        if a in train_ids and b in train_ids
+    ]
+    cfg = {
+        "epochs": 60,
+        "batch_size": 64,
+        "pairs_per_epoch": 0,
+        "progress": False,
+        "dev_share": 0.0,
+        "hidden": 32,
+        "dim": 32,
+        "lr": 3e-3,
+    }
     train = gs.subset(ged_data["train_ids"])
     bi = GraphBiEncoder(conv="gin", **cfg).fit(train, rows)
     pair = GraphPairModel(conv="gin", **cfg).fit(train, rows)

@@ -29,19 +29,49 @@ def test_cli_end_to_end(ged_data, tmp_path, capsys):
     assert "wrote 435 pairs" in run(["ged", graphs, "--out", str(ged), "--workers", "1"], capsys)
     for model in ("biencoder", "pair"):
         mdir = tmp_path / model
-        out = run(["train", "graph", graphs, "--ged", str(ged), "--conv", "gcn", "--model", model, "--out", str(mdir),
-                   "--set", "epochs=2", "--set", "hidden=16", "--seed", "1", "--threads", "1", "--device", "cpu",
-                   *(["--json"] if model == "pair" else [])], capsys)
+        out = run(
+            [
+                "train",
+                "graph",
+                graphs,
+                "--ged",
+                str(ged),
+                "--conv",
+                "gcn",
+                "--model",
+                model,
+                "--out",
+                str(mdir),
+                "--set",
+                "epochs=2",
+                "--set",
+                "hidden=16",
+                "--seed",
+                "1",
+                "--threads",
+                "1",
+                "--device",
+                "cpu",
+                *(["--json"] if model == "pair" else []),
+            ],
+            capsys,
+        )
         if model == "pair":  # the --json envelope of train graph
             env = json.loads(out)
-            assert env["command"] == "simlab train graph" and env["ok"] and env["result"]["kind"] == "graph-pair"
+            assert (
+                env["command"] == "simlab train graph" and env["ok"] and env["result"]["kind"] == "graph-pair"
+            )
             assert env["result"]["epochs"] == 2
         else:
             assert "saved to" in out
-        rep = json.loads(run(["evaluate", str(mdir), f"ged:{ged}", "--graphs", graphs, "--json"], capsys))["result"]
+        rep = json.loads(run(["evaluate", str(mdir), f"ged:{ged}", "--graphs", graphs, "--json"], capsys))[
+            "result"
+        ]
         assert rep["primary"] == "rho" and set(rep["metrics"]) >= {"mse_e3", "rho", "tau", "p@10", "p@20"}
         # a bare GED file path reaches the graph evaluator too (not the word-pairs one)
-        bare = json.loads(run(["evaluate", str(mdir), str(ged), "--graphs", graphs, "--json"], capsys))["result"]
+        bare = json.loads(run(["evaluate", str(mdir), str(ged), "--graphs", graphs, "--json"], capsys))[
+            "result"
+        ]
         assert bare["metrics"] == rep["metrics"]
         sim = run(["similar", str(mdir), "g1", "g2"], capsys)
         assert 0 < float(sim) <= 1
@@ -51,12 +81,27 @@ def test_cli_end_to_end(ged_data, tmp_path, capsys):
 
     assert len(simlab.load(tmp_path / "vecs")) == 30
     # graph vectors through the generic index + search commands: same neighbours as the model
-    run(["index", "build", str(tmp_path / "vecs"), "--metric", "euclidean", "--out", str(tmp_path / "idx")], capsys)
+    run(
+        ["index", "build", str(tmp_path / "vecs"), "--metric", "euclidean", "--out", str(tmp_path / "idx")],
+        capsys,
+    )
     found = json.loads(run(["search", str(tmp_path / "idx"), "g1", "-k", "3", "--json"], capsys))["result"]
     keys = [h["key"] for h in found["hits"]]
     assert keys == simlab.load(tmp_path / "biencoder").most_similar("g1", k=3).keys
-    out = run(["rerank", str(tmp_path / "biencoder"), str(tmp_path / "pair"), "g1", "-k", "3", "--candidates", "8",
-               "--json"], capsys)
+    out = run(
+        [
+            "rerank",
+            str(tmp_path / "biencoder"),
+            str(tmp_path / "pair"),
+            "g1",
+            "-k",
+            "3",
+            "--candidates",
+            "8",
+            "--json",
+        ],
+        capsys,
+    )
     assert len(json.loads(out)["result"]["hits"]) == 3
     # edit-path search: fast GED upper bounds, evaluation alone or refining a model, re-ranking
     ub = tmp_path / "ub.tsv"
@@ -67,13 +112,30 @@ def test_cli_end_to_end(ged_data, tmp_path, capsys):
     exact, bound = GEDTable.read(ged), GEDTable.read(ub)
     assert (exact.a, exact.b) == (bound.a, bound.b) and (bound.ged >= exact.ged).all()
     assert (bound.ged == exact.ged).mean() > 0.9
-    alone = json.loads(run(["evaluate", "editpath", f"ged:{ged}", "--graphs", graphs, "--json"], capsys))["result"]
+    alone = json.loads(run(["evaluate", "editpath", f"ged:{ged}", "--graphs", graphs, "--json"], capsys))[
+        "result"
+    ]
     assert alone["metrics"]["rho"] > 0.9
-    refined = json.loads(run(["evaluate", str(tmp_path / "pair"), f"ged:{ged}", "--graphs", graphs,
-                              "--edit-path", "2", "--json"], capsys))["result"]
+    refined = json.loads(
+        run(
+            [
+                "evaluate",
+                str(tmp_path / "pair"),
+                f"ged:{ged}",
+                "--graphs",
+                graphs,
+                "--edit-path",
+                "2",
+                "--json",
+            ],
+            capsys,
+        )
+    )["result"]
     assert refined["metrics"]["mse_e3"] < rep["metrics"]["mse_e3"]
-    out = run(["rerank", str(tmp_path / "biencoder"), "editpath", "g1", "-k", "3", "--candidates", "8", "--json"],
-              capsys)
+    out = run(
+        ["rerank", str(tmp_path / "biencoder"), "editpath", "g1", "-k", "3", "--candidates", "8", "--json"],
+        capsys,
+    )
     assert len(json.loads(out)["result"]["hits"]) == 3
 
 
@@ -103,8 +165,22 @@ def test_cli_train_nodes(tmp_path, capsys):
     g = nx.karate_club_graph()
     path = tmp_path / "karate.graphml"
     nx.write_graphml(g, path)
-    out = run(["train", "nodes", str(path), "--conv", "sage", "--out", str(tmp_path / "n"), "--set", "epochs=20",
-               "--set", "test_share=0.1"], capsys)
+    out = run(
+        [
+            "train",
+            "nodes",
+            str(path),
+            "--conv",
+            "sage",
+            "--out",
+            str(tmp_path / "n"),
+            "--set",
+            "epochs=20",
+            "--set",
+            "test_share=0.1",
+        ],
+        capsys,
+    )
     assert "held-out link prediction auc=" in out
     assert len(run(["similar", str(tmp_path / "n"), "0", "-k", "3"], capsys).splitlines()) == 5
     rep = json.loads(run(["evaluate", str(tmp_path / "n"), "linkpred", "--json"], capsys))["result"]

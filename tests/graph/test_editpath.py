@@ -48,7 +48,9 @@ def _random_graphs(n, seed):
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
-        g = nx.gnm_random_graph(int(rng.integers(3, 8)), int(rng.integers(2, 11)), seed=int(rng.integers(1 << 30)))
+        g = nx.gnm_random_graph(
+            int(rng.integers(3, 8)), int(rng.integers(2, 11)), seed=int(rng.integers(1 << 30))
+        )
         for u in g:
             g.nodes[u]["label"] = "CNO"[int(rng.integers(3))]
         out.append(g)
@@ -153,7 +155,9 @@ def test_scorer_refines_learned_model(trained, ged_data):
     paths = EditPathScorer(bi, restarts=0).edit_paths(test, train, qi.ravel(), ci.ravel())  # guided search
     sizes_t, sizes_c = np.array(test.sizes(), float), np.array(train.sizes(), float)
     avg = ((sizes_t[:, None] + sizes_c[None, :]) / 2).ravel()
-    np.testing.assert_allclose(refine_similarity(paths, avg, learned.ravel(), 0.5), refined.ravel(), rtol=1e-5)
+    np.testing.assert_allclose(
+        refine_similarity(paths, avg, learned.ravel(), 0.5), refined.ravel(), rtol=1e-5
+    )
 
 
 def test_learned_start_only_adds_a_start(trained, ged_data):
@@ -162,7 +166,7 @@ def test_learned_start_only_adds_a_start(trained, ged_data):
     for model in (trained["bi"], trained["pair"]):
         emb = model.node_embeddings(train)
         assert emb.shape[:2] == (len(train), max(train.sizes())) and emb.dtype == np.float32
-        assert not emb[0, train.sizes()[0]:].any()  # zero padding after the last node
+        assert not emb[0, train.sizes()[0] :].any()  # zero padding after the last node
         qi, ci = np.meshgrid(np.arange(len(test)), np.arange(len(train)), indexing="ij")
         plain = edit_path_search(test, train, qi.ravel(), ci.ravel(), restarts=1)
         guided = EditPathScorer(model, restarts=1).edit_paths(test, train, qi.ravel(), ci.ravel())
@@ -194,7 +198,9 @@ def test_evaluate_through_registry(ged_data):
     scorer = EditPathScorer(restarts=2)
     report = evaluate(scorer, f"ged:{ged_data['dir'] / 'ged.tsv'}", graphs=ged_data["graphs"])
     assert report.metrics["rho"] > 0.9
-    bare = evaluate(scorer, str(ged_data["dir"] / "ged.tsv"), graphs=ged_data["graphs"])  # a bare path: GED too
+    bare = evaluate(
+        scorer, str(ged_data["dir"] / "ged.tsv"), graphs=ged_data["graphs"]
+    )  # a bare path: GED too
     assert bare.metrics == report.metrics
 
 

@@ -75,7 +75,9 @@ def test_nged_and_similarity():
 
 
 def test_compute_ged_file_and_resume(tmp_path):
-    gs = GraphSet([nx.path_graph(3), nx.cycle_graph(3), nx.star_graph(3), nx.path_graph(4)], ["a", "b", "c", "d"])
+    gs = GraphSet(
+        [nx.path_graph(3), nx.cycle_graph(3), nx.star_graph(3), nx.path_graph(4)], ["a", "b", "c", "d"]
+    )
     out = tmp_path / "ged.tsv"
     t = compute_ged(gs, out, workers=1, progress=False)
     assert len(t) == 6 and t.exact.all()

@@ -34,8 +34,16 @@ def test_formats_round_trip(tmp_path):
     assert gs["a"].number_of_edges() == 1 and gs["c"].number_of_nodes() == 3
     f = Featurizer().fit(gs.subset(["a", "b"]))
     assert f.vocab == ["C", "O"]
-    _write_jsonl(tmp_path / "g.jsonl", [{"id": "g1", "nodes": [{"id": 0, "label": "C"}, {"id": 1, "label": "O"}],
-                                        "edges": [{"source": 0, "target": 1}]}])
+    _write_jsonl(
+        tmp_path / "g.jsonl",
+        [
+            {
+                "id": "g1",
+                "nodes": [{"id": 0, "label": "C"}, {"id": 1, "label": "O"}],
+                "edges": [{"source": 0, "target": 1}],
+            }
+        ],
+    )
     gs2 = GraphSet.read(tmp_path / "g.jsonl")
     assert gs2.ids == ["g1"] and gs2["g1"].nodes[1]["label"] == "O"
 
@@ -47,9 +55,16 @@ def test_self_loops_and_multi_edges_are_dropped(tmp_path, caplog):
         gs = GraphSet([mg], ["m"])
     assert gs["m"].number_of_edges() == 2 and nx.number_of_selfloops(gs["m"]) == 0
     assert "self-loop" in caplog.text
-    _write_jsonl(tmp_path / "g.jsonl", [{"id": 1, "nodes": [{"id": 0}, {"id": 1}],
-                                        "edges": [{"source": 0, "target": 0}, {"source": 0, "target": 1},
-                                                  {"source": 1, "target": 0}]}])
+    _write_jsonl(
+        tmp_path / "g.jsonl",
+        [
+            {
+                "id": 1,
+                "nodes": [{"id": 0}, {"id": 1}],
+                "edges": [{"source": 0, "target": 0}, {"source": 0, "target": 1}, {"source": 1, "target": 0}],
+            }
+        ],
+    )
     assert GraphSet.read(tmp_path / "g.jsonl")[1].number_of_edges() == 1
 
 

@@ -29,14 +29,20 @@ def _permuted(g, seed):
 
 
 def test_import_is_light():
-    code = ("import sys, simlab, simlab.graph; from simlab.registry import ENCODERS; ENCODERS.names();"
-            "print([m for m in ('torch', 'torch_geometric', 'networkx') if m in sys.modules])")
+    code = (
+        "import sys, simlab, simlab.graph; from simlab.registry import ENCODERS; ENCODERS.names();"
+        "print([m for m in ('torch', 'torch_geometric', 'networkx') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     import simlab.graph as G
     from simlab.graph.refine import EditPathScorer
 
-    assert G.EditPathScorer is EditPathScorer and set(G.__all__) >= {"GraphBiEncoder", "edit_path", "GraphSet"}
+    assert G.EditPathScorer is EditPathScorer and set(G.__all__) >= {
+        "GraphBiEncoder",
+        "edit_path",
+        "GraphSet",
+    }
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         G.nope  # noqa: B018
 

@@ -67,7 +67,9 @@ def test_aids_biencoder_learns(shared_data):
     from simlab.graph.models import GraphBiEncoder
 
     b = load_ged_benchmark("AIDS700nef", shared_data / "ged_AIDS700nef")
-    m = GraphBiEncoder(epochs=5, pairs_per_epoch=20000, progress=False, threads=1).fit(b.graphs, b.train_table())
+    m = GraphBiEncoder(epochs=5, pairs_per_epoch=20000, progress=False, threads=1).fit(
+        b.graphs, b.train_table()
+    )
     rep = evaluate(m, "ged:AIDS700nef")
     assert rep.metrics["rho"] > 0.75 and rep.metrics["mse_e3"] < 6
 
@@ -95,11 +97,11 @@ def test_edit_path_quality_floor_on_aids(shared_data):
     test, train = b.graphs.subset(b.test_ids), b.graphs.subset(b.train_ids)
     qi, ci = np.meshgrid(np.arange(len(test)), np.arange(len(train)), indexing="ij")
     res = edit_path_search(test, train, qi.ravel(), ci.ravel(), restarts=4)
-    true_ged = b.ged[b.n_train:, : b.n_train].ravel()
+    true_ged = b.ged[b.n_train :, : b.n_train].ravel()
     assert (res.cost >= true_ged).all() and (res.lower <= true_ged).all()
     sizes = np.array(b.graphs.sizes(), float)
-    avg = ((sizes[b.n_train:, None] + sizes[None, : b.n_train]) / 2).ravel()
-    m = matrix_metrics(np.exp(-res.cost / avg).reshape(qi.shape), b.similarity()[b.n_train:, : b.n_train])
+    avg = ((sizes[b.n_train :, None] + sizes[None, : b.n_train]) / 2).ravel()
+    m = matrix_metrics(np.exp(-res.cost / avg).reshape(qi.shape), b.similarity()[b.n_train :, : b.n_train])
     assert m["rho"] > 0.92 and m["p@10"] > 0.90 and m["mse_e3"] < 1.6
 
 

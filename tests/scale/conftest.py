@@ -42,8 +42,11 @@ def corpus_files(lee, tmp_path_factory):
             f.write(json.dumps({"id": f"d{i}", "text": t}) + "\n")
     with (d / "docs.tsv").open("w") as f:
         f.write("id\ttext\n" + "".join(f"d{i}\t{t}\n" for i, t in enumerate(texts)))
-    pq.write_table(pa.table({"id": [f"d{i}" for i in range(len(texts))], "text": texts}), d / "docs.parquet",
-                   row_group_size=40)
+    pq.write_table(
+        pa.table({"id": [f"d{i}" for i in range(len(texts))], "text": texts}),
+        d / "docs.parquet",
+        row_group_size=40,
+    )
     return {"dir": d, "texts": texts}
 
 
@@ -62,8 +65,11 @@ def vector_sets(tmp_path_factory):
     np.save(d / "b.npy", b)
     for name, x in (("a", a), ("b", b)):
         vec = pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1)), x.shape[1])
-        pq.write_table(pa.table({"id": [f"{name}{i}" for i in range(len(x))], "vector": vec}),
-                       d / f"{name}.parquet", row_group_size=256)
+        pq.write_table(
+            pa.table({"id": [f"{name}{i}" for i in range(len(x))], "vector": vec}),
+            d / f"{name}.parquet",
+            row_group_size=256,
+        )
     return {"dir": d, "a": a, "b": b}
 
 

@@ -95,13 +95,16 @@ def test_exact_join_is_exact_across_shards(vector_sets, tmp_path, metric):
     from simlab.scale import join
 
     a, b, d = vector_sets["a"], vector_sets["b"], vector_sets["dir"]
-    res = join(d / "a.parquet", d / "b.parquet", 7, out=tmp_path / "j", metric=metric, block_rows=300,
-               shard_rows=400)
+    res = join(
+        d / "a.parquet", d / "b.parquet", 7, out=tmp_path / "j", metric=metric, block_rows=300, shard_rows=400
+    )
     assert (res.shards, res.blocks, res.rows, res.k) == (3, 3, 700, 7)
     ids, nb, sc = res.read()
     assert list(ids) == [f"a{i}" for i in range(700)]
     ref_i, ref_s = _brute(a, b, 7, metric)
-    assert (nb == np.array([[f"b{j}" for j in row] for row in ref_i])).mean() > 0.999  # float32 near-ties only
+    assert (
+        nb == np.array([[f"b{j}" for j in row] for row in ref_i])
+    ).mean() > 0.999  # float32 near-ties only
     np.testing.assert_allclose(sc, ref_s, rtol=1e-5, atol=1e-4)
     assert not (tmp_path / "j" / "_partials").exists()
 
@@ -110,7 +113,9 @@ def test_join_npy_k_larger_than_a_shard_and_hnsw_recall(vector_sets, tmp_path):
     from simlab.scale import join
 
     a, b, d = vector_sets["a"], vector_sets["b"], vector_sets["dir"]
-    ex = join(d / "a.npy", d / "b.npy", 30, out=tmp_path / "e", metric="cosine", shard_rows=20, block_rows=500)
+    ex = join(
+        d / "a.npy", d / "b.npy", 30, out=tmp_path / "e", metric="cosine", shard_rows=20, block_rows=500
+    )
     _, nb, _ = ex.read()
     ref_i, _ = _brute(a, b, 30, "cosine")
     assert nb.shape == (700, 30) and (nb == ref_i).mean() > 0.999
@@ -194,21 +199,37 @@ def test_cli_embed_join_ged(d2v, corpus_files, graphs, tmp_path):
 
     _, model = d2v
     r = CliRunner()
-    res = r.invoke(app, ["embed", str(model), str(corpus_files["dir"] / "docs.jsonl"), "--out",
-                         str(tmp_path / "emb"), "--engine", "local", "--id-field", "id"])
+    res = r.invoke(
+        app,
+        [
+            "embed",
+            str(model),
+            str(corpus_files["dir"] / "docs.jsonl"),
+            "--out",
+            str(tmp_path / "emb"),
+            "--engine",
+            "local",
+            "--id-field",
+            "id",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "Parquet part" in res.output and "rows/s" in res.output
-    res = r.invoke(app, ["join", str(tmp_path / "emb"), str(tmp_path / "emb"), "-k", "3", "--out",
-                         str(tmp_path / "knn")])
+    res = r.invoke(
+        app, ["join", str(tmp_path / "emb"), str(tmp_path / "emb"), "-k", "3", "--out", str(tmp_path / "knn")]
+    )
     assert res.exit_code == 0, res.output
     from simlab.scale import read_join
 
     ids, nb, sc = read_join(tmp_path / "knn")
-    assert np.allclose(sc[:, 0], 1.0, atol=1e-5)  # every document (or its duplicate) is its own nearest neighbour
+    assert np.allclose(
+        sc[:, 0], 1.0, atol=1e-5
+    )  # every document (or its duplicate) is its own nearest neighbour
     assert (nb == ids[:, None]).any(1).all()
     graphs.write_jsonl(tmp_path / "g.jsonl")
-    res = r.invoke(app, ["ged", str(tmp_path / "g.jsonl"), "--out", str(tmp_path / "g.tsv"), "--method",
-                         "editpath"])
+    res = r.invoke(
+        app, ["ged", str(tmp_path / "g.jsonl"), "--out", str(tmp_path / "g.tsv"), "--method", "editpath"]
+    )
     assert res.exit_code == 0, res.output
 
 
@@ -216,8 +237,10 @@ def test_import_is_light():
     import subprocess
     import sys
 
-    code = ("import sys, simlab.scale, simlab.cli.main; "
-            "print(sorted(m for m in ('ray', 'pyarrow', 'torch', 'gensim', 'faiss') if m in sys.modules))")
+    code = (
+        "import sys, simlab.scale, simlab.cli.main; "
+        "print(sorted(m for m in ('ray', 'pyarrow', 'torch', 'gensim', 'faiss') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -22,8 +22,13 @@ def ray_2cpus():
     if ray.is_initialized():
         ray.shutdown()
     try:
-        ray.init(num_cpus=2, object_store_memory=512 << 20, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
+        ray.init(
+            num_cpus=2,
+            object_store_memory=512 << 20,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
     except Exception as exc:
         pytest.skip(f"Ray cannot start here ({type(exc).__name__}: {exc})")
     yield
@@ -62,8 +67,12 @@ class Killer:
                         title = f.read().split(b"\0")[0].decode(errors="replace")
                 except OSError:
                     continue
-                if (int(pid) != me and title.startswith("ray::") and self.task in title
-                        and _descends_from(int(pid), me)):
+                if (
+                    int(pid) != me
+                    and title.startswith("ray::")
+                    and self.task in title
+                    and _descends_from(int(pid), me)
+                ):
                     os.kill(int(pid), signal.SIGKILL)
                     self.killed.append((int(pid), title))
                     return
@@ -109,7 +118,9 @@ def ged_local(graphs, tmp_path_factory):
     from simlab.scale import pairs
 
     d = tmp_path_factory.mktemp("ged")
-    return {m: pairs(graphs, d / f"{m}.tsv", method=m, chunk=50, timeout=30.0).path for m in ("editpath", "exact")}
+    return {
+        m: pairs(graphs, d / f"{m}.tsv", method=m, chunk=50, timeout=30.0).path for m in ("editpath", "exact")
+    }
 
 
 @pytest.mark.parametrize("method", ["editpath", "exact"])
@@ -142,7 +153,9 @@ def test_worker_killed_mid_join_same_result(tmp_path):
     kw = {"method": "hnsw", "block_rows": 500, "shard_rows": 15000}
     local = join(tmp_path / "a.npy", tmp_path / "b.npy", 5, out=tmp_path / "l", **kw).read()
     with Killer("search_task") as killer:
-        on_ray = join(tmp_path / "a.npy", tmp_path / "b.npy", 5, out=tmp_path / "r", engine="ray", **kw).read()
+        on_ray = join(
+            tmp_path / "a.npy", tmp_path / "b.npy", 5, out=tmp_path / "r", engine="ray", **kw
+        ).read()
     assert killer.killed, "no task was running long enough to be killed"
     for x, y in zip(local, on_ray, strict=True):
         np.testing.assert_array_equal(x, y)
@@ -167,15 +180,40 @@ def test_cli_on_ray(graphs, ged_local, vector_sets, tmp_path):
 
     graphs.write_jsonl(tmp_path / "g.jsonl")
     r = CliRunner()
-    res = r.invoke(app, ["ged", str(tmp_path / "g.jsonl"), "--out", str(tmp_path / "g.tsv"), "--method", "editpath",
-                         "--engine", "ray"])
+    res = r.invoke(
+        app,
+        [
+            "ged",
+            str(tmp_path / "g.jsonl"),
+            "--out",
+            str(tmp_path / "g.tsv"),
+            "--method",
+            "editpath",
+            "--engine",
+            "ray",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "pairs/s, engine ray" in res.output
     with open(ged_local["editpath"], "rb") as f:
         assert f.read() == (tmp_path / "g.tsv").read_bytes()
     d = vector_sets["dir"]
-    res = r.invoke(app, ["join", str(d / "a.npy"), str(d / "b.parquet"), "-k", "4", "--out", str(tmp_path / "j"),
-                         "--engine", "ray", "--metric", "l2"])
+    res = r.invoke(
+        app,
+        [
+            "join",
+            str(d / "a.npy"),
+            str(d / "b.parquet"),
+            "-k",
+            "4",
+            "--out",
+            str(tmp_path / "j"),
+            "--engine",
+            "ray",
+            "--metric",
+            "l2",
+        ],
+    )
     assert res.exit_code == 0, res.output
     from simlab.scale import read_join
 

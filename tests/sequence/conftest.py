@@ -78,5 +78,16 @@ def italy():
 
 
 #: a fast series config used by several tests
-FAST_SERIES = dict(encoder="gru", hidden=16, bidirectional=True, pooling="mean", loss="contrastive", lr=5e-3,
-                   epochs=8, pairs_per_epoch=512, progress=False, device="cpu", threads=1)
+FAST_SERIES = dict(
+    encoder="gru",
+    hidden=16,
+    bidirectional=True,
+    pooling="mean",
+    loss="contrastive",
+    lr=5e-3,
+    epochs=8,
+    pairs_per_epoch=512,
+    progress=False,
+    device="cpu",
+    threads=1,
+)

@@ -25,8 +25,10 @@ def test_unknown_ucr_lists_available():
 
 def test_read_ts_missing_and_errors(tmp_path):
     p = tmp_path / "x.ts"
-    p.write_text("@problemName x\n@univariate false\n@classLabel true a b\n@data\n"
-                 "1,2,?,4:5,6,7,8:a\n1,2:3,4:b\n", "utf-8")
+    p.write_text(
+        "@problemName x\n@univariate false\n@classLabel true a b\n@data\n1,2,?,4:5,6,7,8:a\n1,2:3,4:b\n",
+        "utf-8",
+    )
     ds = D.read_ts(p)
     assert ds.channels == 2 and ds.lengths.tolist() == [4, 2] and np.isnan(ds.series[0][2, 0])
     p.write_text("@classLabel true a b\n@data\n?,?,?:a\n1,2:b\n", "utf-8")
@@ -61,8 +63,11 @@ def test_read_sick_and_stsb(sick_files, tmp_path):
     assert len(p) == 300 and p.score.min() >= 1 and p.label is not None and p.kind == "scored_pairs"
     assert D.read_any(sick_files / "SICK_train.txt").a == p.a
     s = tmp_path / "sts-test.csv"
-    s.write_text("main-captions\tMSRvid\t2012test\t0001\t5.000\tA man plays.\tA man is playing.\n"
-                 "main-news\theadlines\t2015\t0002\t1.2\tA \"quoted\" one.\tOther.\tsrc\textra\n", "utf-8")
+    s.write_text(
+        "main-captions\tMSRvid\t2012test\t0001\t5.000\tA man plays.\tA man is playing.\n"
+        'main-news\theadlines\t2015\t0002\t1.2\tA "quoted" one.\tOther.\tsrc\textra\n',
+        "utf-8",
+    )
     st = D.read_stsb(s)
     assert st.score.tolist() == [5.0, pytest.approx(1.2)] and st.a[1] == 'A "quoted" one.'
     assert D.read_any(s).b == st.b

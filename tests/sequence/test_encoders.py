@@ -20,8 +20,10 @@ from simlab.sequence.encoders import (  # noqa: E402
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_padding_never_changes_an_embedding(cell, pooling, bidirectional):
     torch.manual_seed(0)
-    net = SiameseNet(SeriesFrontend(2, "series", mask_channel=True),
-                     RNNEncoder(4, 8, cell, layers=2, bidirectional=bidirectional, pooling=pooling, downsample=2))
+    net = SiameseNet(
+        SeriesFrontend(2, "series", mask_channel=True),
+        RNNEncoder(4, 8, cell, layers=2, bidirectional=bidirectional, pooling=pooling, downsample=2),
+    )
     net.eval()
     rng = np.random.default_rng(0)
     series = [rng.normal(size=(n, 2)).astype(np.float32) for n in (5, 17, 9)]
@@ -36,7 +38,9 @@ def test_token_padding_invariance():
     from simlab.sequence.encoders import TokenFrontend
 
     torch.manual_seed(0)
-    net = SiameseNet(TokenFrontend(20, 6), RNNEncoder(6, 5, "lstm", bidirectional=True, pooling="last")).eval()
+    net = SiameseNet(
+        TokenFrontend(20, 6), RNNEncoder(6, 5, "lstm", bidirectional=True, pooling="last")
+    ).eval()
     ids = [[2, 3, 4], [5, 6, 7, 8, 9, 10, 11], [12]]
     with torch.no_grad():
         batch = net.encode(collate_ids(ids))

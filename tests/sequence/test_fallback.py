@@ -29,7 +29,9 @@ def nyquist_data(n: int, seed: int, length: int = 256) -> SeriesDataset:
     rng = np.random.default_rng(seed)
     y = np.arange(n) % 2
     alt = np.where(np.arange(length) % 2 == 0, 1.0, -1.0)
-    x = (np.where(y == 0, 1.0, -1.0)[:, None] * alt[None, :] + rng.normal(0, 0.5, (n, length))).astype(np.float32)
+    x = (np.where(y == 0, 1.0, -1.0)[:, None] * alt[None, :] + rng.normal(0, 0.5, (n, length))).astype(
+        np.float32
+    )
     return SeriesDataset.from_arrays(x, np.array(["a", "b"])[y], name=f"nyquist/{seed}")
 
 
@@ -43,7 +45,9 @@ def test_classical_metrics_registered_and_lazy():
     x = rng.normal(size=(4, 30)).astype(np.float32)
     z = M.znormalize(x.astype(np.float64))
     d = -M.pairwise(x, x, "dtw", dtype=np.float64)
-    assert np.allclose(d[0, 1], dtw.distance_fast(z[0], z[1]), atol=1e-4) and np.allclose(np.diag(d), 0, atol=1e-6)
+    assert np.allclose(d[0, 1], dtw.distance_fast(z[0], z[1]), atol=1e-4) and np.allclose(
+        np.diag(d), 0, atol=1e-6
+    )
     assert np.allclose(M.pairwise_distance(x, x, "dtw"), d, atol=1e-4)
     assert (M.pairwise_distance(x, x, "dtw10") >= d - 1e-4).all()  # a band can only lengthen the warping path
     ed = M.pairwise_distance(x, x, "znorm_euclidean")
@@ -75,7 +79,9 @@ def test_learned_must_lose_gets_classical_and_says_so(tmp_path):
     from simlab.sequence import classical
 
     a, b = test.series[0], test.series[1]
-    assert m.similarity(a, b) == pytest.approx(-classical.distances([a], [b], sel.choice, sel.length)[0, 0], rel=1e-5)
+    assert m.similarity(a, b) == pytest.approx(
+        -classical.distances([a], [b], sel.choice, sel.length)[0, 0], rel=1e-5
+    )
     hits = m.most_similar(a, k=3)
     assert all(train.labels[k] == test.labels[0] for k in hits.keys)
     m.save(tmp_path / "m")
@@ -95,8 +101,13 @@ def test_learned_can_win_and_blend_is_scored():
     assert sel.choice in ("learned", "blend") and sel.validation["euclidean"] == 0.0
     assert any(k.startswith("blend_euclidean") for k in sel.validation)
     # ties go to the classical distance when margins tie too
-    tie = F.select({"euclidean": np.eye(2)[::-1].copy(), "learned": np.eye(2)[::-1].copy()},
-                   np.array(["a", "b"]), np.array(["a", "b"]), "t", 10)
+    tie = F.select(
+        {"euclidean": np.eye(2)[::-1].copy(), "learned": np.eye(2)[::-1].copy()},
+        np.array(["a", "b"]),
+        np.array(["a", "b"]),
+        "t",
+        10,
+    )
     assert tie.choice == "euclidean"
 
 
@@ -112,25 +123,48 @@ def test_knn_evaluator_cli_and_files(tmp_path, capsys):
 
     train, test = make_motifs("shifted", n_train=30, n_test=20, length=40, seed=1)
     for name, ds in (("tr", train), ("te", test)):
-        rows = [f"{lab}\t" + "\t".join(f"{v:.5f}" for v in s[:, 0]) for s, lab in zip(ds.series, ds.labels, strict=True)]
+        rows = [
+            f"{lab}\t" + "\t".join(f"{v:.5f}" for v in s[:, 0])
+            for s, lab in zip(ds.series, ds.labels, strict=True)
+        ]
         (tmp_path / f"{name}.tsv").write_text("\n".join(rows) + "\n", "utf-8")
         np.save(tmp_path / f"{name}.npy", np.stack([s[:, 0] for s in ds.series]))
         np.save(tmp_path / f"{name}_labels.npy", ds.labels)
     out = tmp_path / "m"
-    main(["train", "siamese", str(tmp_path / "tr.tsv"), "--out", str(out), "--set", "hidden=8", "--set", "epochs=2",
-          "--set", "pairs_per_epoch=128", "--device", "cpu", "--json"])
+    main(
+        [
+            "train",
+            "siamese",
+            str(tmp_path / "tr.tsv"),
+            "--out",
+            str(out),
+            "--set",
+            "hidden=8",
+            "--set",
+            "epochs=2",
+            "--set",
+            "pairs_per_epoch=128",
+            "--device",
+            "cpu",
+            "--json",
+        ]
+    )
     summary = json.loads(capsys.readouterr().out)["result"]
     assert summary["similarity"] and "validation_accuracy" in summary
     main(["evaluate", str(out), f"knn:{tmp_path / 'te.tsv'}", "--train", str(tmp_path / "tr.tsv"), "--json"])
     rep = json.loads(capsys.readouterr().out)["result"]
-    assert rep["primary"] == "accuracy" and {"accuracy_euclidean", "accuracy_dtw", "accuracy_dtw10"} <= set(rep["metrics"])
+    assert rep["primary"] == "accuracy" and {"accuracy_euclidean", "accuracy_dtw", "accuracy_dtw10"} <= set(
+        rep["metrics"]
+    )
     assert rep["counts"]["similarity"] == summary["similarity"] and rep["counts"]["test"] == 20
     from simlab.sequence.data import read_series
     from simlab.sequence.evaluation import dtw_1nn
 
     tr, te = read_series(tmp_path / "tr.tsv"), read_series(tmp_path / "te.tsv")
     assert rep["metrics"]["accuracy_dtw"] == pytest.approx(float(np.mean(dtw_1nn(tr, te) == te.labels)))
-    assert rep["metrics"]["accuracy"] == pytest.approx(float(np.mean(simlab.load(out).knn_predict(tr, te) == te.labels)))
+    assert rep["metrics"]["accuracy"] == pytest.approx(
+        float(np.mean(simlab.load(out).knn_predict(tr, te) == te.labels))
+    )
     main(["evaluate", str(out), f"knn:{tmp_path / 'te.npy'}", "--train", str(tmp_path / "tr.npy"), "--json"])
     rep2 = json.loads(capsys.readouterr().out)["result"]
     assert rep2["metrics"]["accuracy_dtw"] == pytest.approx(rep["metrics"]["accuracy_dtw"], abs=1e-6)

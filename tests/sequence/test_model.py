@@ -35,7 +35,9 @@ def test_save_load_identity(italy, italy_model, tmp_path):
     m2 = simlab.load(tmp_path / "m")
     assert isinstance(m2, SiameseModel)
     np.testing.assert_array_equal(italy_model.encode(test.series[:20]), m2.encode(test.series[:20]))
-    assert m2.similarity(test.series[0], test.series[1]) == italy_model.similarity(test.series[0], test.series[1])
+    assert m2.similarity(test.series[0], test.series[1]) == italy_model.similarity(
+        test.series[0], test.series[1]
+    )
     h1, h2 = italy_model.most_similar(test.series[3], k=5), m2.most_similar(test.series[3], k=5)
     assert h1.keys == h2.keys
     # never pickle: only safetensors + json
@@ -52,12 +54,22 @@ def test_reproducible_with_seed(italy):
     assert not np.allclose(e1, e3)
 
 
-@pytest.mark.parametrize("loss,head", [("contrastive", "cosine"), ("triplet", "cosine"), ("mse", "malstm"),
-                                       ("cosent", "learned")])
+@pytest.mark.parametrize(
+    "loss,head", [("contrastive", "cosine"), ("triplet", "cosine"), ("mse", "malstm"), ("cosent", "learned")]
+)
 def test_losses_and_heads_train_on_labelled_series(italy, loss, head):
     train, _ = italy
-    m = SiameseModel({**FAST_SERIES, "epochs": 1, "pairs_per_epoch": 64, "loss": loss, "head": head,
-                      "hard_negatives": 0.5, "augment": ("jitter", "scaling", "crop", "warp")}).fit(train)
+    m = SiameseModel(
+        {
+            **FAST_SERIES,
+            "epochs": 1,
+            "pairs_per_epoch": 64,
+            "loss": loss,
+            "head": head,
+            "hard_negatives": 0.5,
+            "augment": ("jitter", "scaling", "crop", "warp"),
+        }
+    ).fit(train)
     s = m.similarity(train.series[0], train.series[1])
     assert np.isfinite(s)
     assert m.most_similar(train.series[0], k=3).keys
@@ -77,7 +89,8 @@ def test_nan_series_train_and_embed():
     # multivariate + unequal lengths
     mv = [rng.normal(size=(int(rng.integers(10, 30)), 3)).astype(np.float32) for _ in range(20)]
     m2 = SiameseModel({**FAST_SERIES, "epochs": 1, "pairs_per_epoch": 64}).fit(
-        SeriesDataset.from_arrays(mv, [i % 2 for i in range(20)]))
+        SeriesDataset.from_arrays(mv, [i % 2 for i in range(20)])
+    )
     assert m2.encode(mv).shape == (20, 32)
     with pytest.raises(DimensionError, match="channels"):
         m2.encode([np.ones((5, 2))])
@@ -96,14 +109,26 @@ def test_series_bad_input(italy, italy_model):
         SiameseModel(hiden=3)
     with pytest.raises(ConfigError, match="expects"):
         SiameseModel({**FAST_SERIES, "loss": "triplet"}).fit(
-            PairDataset([np.ones(5)] * 4, [np.ones(5)] * 4, np.array([1.0, 2, 3, 4])))
+            PairDataset([np.ones(5)] * 4, [np.ones(5)] * 4, np.array([1.0, 2, 3, 4]))
+        )
 
 
 def test_text_malstm_learns(sick_files, word_vectors):
     train = read_sick(sick_files / "SICK_train.txt")
     test = read_sick(sick_files / "SICK_test_annotated.txt")
-    cfg = dict(encoder="lstm", hidden=16, head="malstm", loss="mse", epochs=6, batch_size=32, lr=5e-3,
-               progress=False, device="cpu", threads=1, word_dropout=0.1)
+    cfg = dict(
+        encoder="lstm",
+        hidden=16,
+        head="malstm",
+        loss="mse",
+        epochs=6,
+        batch_size=32,
+        lr=5e-3,
+        progress=False,
+        device="cpu",
+        threads=1,
+        word_dropout=0.1,
+    )
     untrained = SiameseModel({**cfg, "epochs": 1, "lr": 1e-9}, vectors=word_vectors).fit(train)
     before = V.eval_sick(untrained, path=sick_files / "SICK_test_annotated.txt").value
     m = SiameseModel(cfg, vectors=word_vectors).fit(train, dev=sick_files / "SICK_trial.txt")
@@ -122,11 +147,14 @@ def test_text_malstm_learns(sick_files, word_vectors):
 
 def test_text_save_load_and_embed_file(sick_files, word_vectors, tmp_path):
     train = read_sick(sick_files / "SICK_train.txt")
-    m = SiameseModel(encoder="gru", hidden=8, epochs=1, progress=False, device="cpu", head="learned",
-                     vectors=word_vectors).fit(train)
+    m = SiameseModel(
+        encoder="gru", hidden=8, epochs=1, progress=False, device="cpu", head="learned", vectors=word_vectors
+    ).fit(train)
     m.save(tmp_path / "t")
     m2 = simlab.load(tmp_path / "t")
-    assert m2.similarity("a man plays guitar", "a dog barks") == m.similarity("a man plays guitar", "a dog barks")
+    assert m2.similarity("a man plays guitar", "a dog barks") == m.similarity(
+        "a man plays guitar", "a dog barks"
+    )
     f = tmp_path / "s.txt"
     f.write_text("a man plays guitar\na dog barks\n", "utf-8")
     v = m2.embed_file(f)
@@ -146,13 +174,15 @@ def test_triplets_and_labelled_texts(word_vectors, tmp_path):
 
     rng = np.random.default_rng(0)
     texts, labels = make_sentences(rng, 60)
-    m = SiameseModel(hidden=8, epochs=2, progress=False, device="cpu", vectors=word_vectors,
-                     loss="contrastive").fit((texts, labels))
+    m = SiameseModel(
+        hidden=8, epochs=2, progress=False, device="cpu", vectors=word_vectors, loss="contrastive"
+    ).fit((texts, labels))
     assert m.history["data_kind"] == "binary_pairs"
     trip = Triplets(texts[:10], texts[10:20], texts[20:30])
     ckpt = tmp_path / "best.safetensors"
     m2 = SiameseModel(hidden=8, epochs=2, progress=False, device="cpu", vectors=word_vectors).fit(
-        trip, dev=trip, checkpoint=ckpt)
+        trip, dev=trip, checkpoint=ckpt
+    )
     assert m2.history["data_kind"] == "triplets" and m2.history["best_dev"] is not None
     assert ckpt.is_file()  # best weights kept as safetensors during training
 
@@ -172,6 +202,8 @@ def test_equal_length_fast_path_matches_padded_path(italy, italy_model):
     longer = np.concatenate([series[0], series[0]])
     padded = italy_model.encode([*series, longer])[:40]  # unequal lengths: packed and masked
     np.testing.assert_allclose(fast, padded, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(fast, italy_model.encode(np.stack([s[:, 0] for s in series]), batch_size=16))
+    np.testing.assert_array_equal(
+        fast, italy_model.encode(np.stack([s[:, 0] for s in series]), batch_size=16)
+    )
     with pytest.raises(DataError, match="item 1: only missing"):
         italy_model.encode([series[0], np.full_like(series[1], np.nan)])

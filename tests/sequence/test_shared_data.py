@@ -11,8 +11,10 @@ pytestmark = pytest.mark.shared_data
 
 
 def test_sick_splits(shared_data):
-    sizes = {f: len(D.read_sick(shared_data / "sick" / f)) for f in
-             ("SICK_train.txt", "SICK_trial.txt", "SICK_test_annotated.txt")}
+    sizes = {
+        f: len(D.read_sick(shared_data / "sick" / f))
+        for f in ("SICK_train.txt", "SICK_trial.txt", "SICK_test_annotated.txt")
+    }
     assert sizes == {"SICK_train.txt": 4500, "SICK_trial.txt": 500, "SICK_test_annotated.txt": 4927}
     test = D.read_sick(shared_data / "sick" / "SICK_test_annotated.txt")
     assert test.score.min() >= 1 and test.score.max() <= 5
@@ -32,8 +34,13 @@ def test_sick_evaluator_on_word_overlap(shared_data):
 
     class Overlap:
         def score_pairs(self, a, b):
-            return np.array([len(set(D.tokenize(x)) & set(D.tokenize(y))) / len(set(D.tokenize(x)) | set(D.tokenize(y)))
-                             for x, y in zip(a, b, strict=True)])
+            return np.array(
+                [
+                    len(set(D.tokenize(x)) & set(D.tokenize(y)))
+                    / len(set(D.tokenize(x)) | set(D.tokenize(y)))
+                    for x, y in zip(a, b, strict=True)
+                ]
+            )
 
     rep = eval_sick(Overlap())
     assert rep.counts["items_scored"] == 4927 and 0.4 < rep.metrics["pearson"] < 0.8
@@ -47,7 +54,8 @@ def test_sick_retrieval_and_evaluator_with_a_text_model(shared_data, sick_files,
     from simlab.sequence.model import SiameseModel
 
     m = SiameseModel(hidden=8, epochs=1, progress=False, device="cpu", vectors=word_vectors).fit(
-        D.read_sick(sick_files / "SICK_train.txt"))
+        D.read_sick(sick_files / "SICK_train.txt")
+    )
     rep = evaluate(m, "retrieval:sick")
     assert rep.counts["queries"] > 500 and 0 <= rep.metrics["recall@1"] <= rep.metrics["recall@10"] <= 1
     rep = evaluate(m, "sick")

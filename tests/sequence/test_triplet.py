@@ -12,8 +12,21 @@ from simlab.sequence import evaluation as V  # noqa: E402
 from simlab.sequence.data import load_ucr  # noqa: E402
 from simlab.sequence.model import SiameseModel  # noqa: E402
 
-CFG = dict(encoder="gru", hidden=32, pooling="mean", downsample=5, loss="triplet", batch_size=32, lr=5e-3,
-           epochs=8, pairs_per_epoch=512, patience=None, progress=False, device="cpu", threads=1)
+CFG = dict(
+    encoder="gru",
+    hidden=32,
+    pooling="mean",
+    downsample=5,
+    loss="triplet",
+    batch_size=32,
+    lr=5e-3,
+    epochs=8,
+    pairs_per_epoch=512,
+    patience=None,
+    progress=False,
+    device="cpu",
+    threads=1,
+)
 
 
 @pytest.fixture(scope="module")

@@ -66,17 +66,21 @@ def _build(name: str, d: Path) -> Path:
         rng = np.random.default_rng(0)
         t = np.linspace(0, 6, 24)
         series = [np.sin(t * (1 + (i % 2))) + 0.1 * rng.normal(size=24) for i in range(40)]
-        data = SeriesDataset([s[:, None].astype(np.float32) for s in series], np.array([str(i % 2) for i in range(40)]))
-        SiameseModel(encoder="gru", hidden=8, epochs=2, pairs_per_epoch=64, progress=False, device="cpu",
-                     threads=1).fit(data).save(p)
+        data = SeriesDataset(
+            [s[:, None].astype(np.float32) for s in series], np.array([str(i % 2) for i in range(40)])
+        )
+        SiameseModel(
+            encoder="gru", hidden=8, epochs=2, pairs_per_epoch=64, progress=False, device="cpu", threads=1
+        ).fit(data).save(p)
     elif name == "seqtext":
         from simlab.sequence.model import SiameseModel
 
         docs = topic_docs(60)
         sents = ["a " + " ".join(d[:5]) for d in docs]
         labels = [list(TOPICS)[i % 3] for i in range(60)]
-        SiameseModel(encoder="gru", hidden=8, epochs=2, pairs_per_epoch=64, progress=False, device="cpu",
-                     threads=1).fit((sents, labels)).save(p)
+        SiameseModel(
+            encoder="gru", hidden=8, epochs=2, pairs_per_epoch=64, progress=False, device="cpu", threads=1
+        ).fit((sents, labels)).save(p)
     elif name == "graph":
         from simlab.demo.graph import make_graphs
         from simlab.graph.ged import compute_ged
@@ -84,7 +88,9 @@ def _build(name: str, d: Path) -> Path:
 
         gs, _ = make_graphs(4, 4, (4, 6), seed=1)
         table = compute_ged(gs, d / "ged.tsv", timeout=5.0, workers=1, progress=False)
-        GraphBiEncoder(conv="gin", epochs=5, hidden=16, dim=16, progress=False, dev_share=0.0).fit(gs, table).save(p)
+        GraphBiEncoder(conv="gin", epochs=5, hidden=16, dim=16, progress=False, dev_share=0.0).fit(
+            gs, table
+        ).save(p)
     elif name == "nodes":
         import networkx as nx
 
@@ -110,7 +116,9 @@ def free_port() -> int:
 class Server:
     """``simlab serve`` in a subprocess on 127.0.0.1 (a free port)."""
 
-    def __init__(self, args: list[str], data: Path, api_key: str = "test-key", log: Path | None = None) -> None:
+    def __init__(
+        self, args: list[str], data: Path, api_key: str = "test-key", log: Path | None = None
+    ) -> None:
         self.args, self.data, self.api_key = args, data, api_key
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -121,16 +129,32 @@ class Server:
         import httpx
 
         src = str(Path(__file__).resolve().parents[2] / "src")
-        env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               "OMP_NUM_THREADS": "1"}
-        cmd = [sys.executable, "-m", "simlab", "serve", *self.args, "--port", str(self.port), "--data", str(self.data),
-               "--api-key", self.api_key]
+        env = {
+            **os.environ,
+            "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "OMP_NUM_THREADS": "1",
+        }
+        cmd = [
+            sys.executable,
+            "-m",
+            "simlab",
+            "serve",
+            *self.args,
+            "--port",
+            str(self.port),
+            "--data",
+            str(self.data),
+            "--api-key",
+            self.api_key,
+        ]
         with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"server exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self

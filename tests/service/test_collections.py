@@ -29,7 +29,9 @@ def reference(store: dict, q: np.ndarray, k: int, metric: str, keep=lambda i: Tr
 def test_search_matches_brute_force_through_compaction_and_restart(tmp_path, index, metric):
     rng = np.random.default_rng(0)
     app, c = serve(tmp_path / "d")
-    c.create_collection("c", dim=12, metric=metric, index=index, options={"efSearch": 200} if index == "hnsw" else {})
+    c.create_collection(
+        "c", dim=12, metric=metric, index=index, options={"efSearch": 200} if index == "hnsw" else {}
+    )
     truth: dict[str, np.ndarray] = {}
     meta: dict[str, dict] = {}
     coll = app.state.simlab.collections.get("c")
@@ -55,7 +57,9 @@ def test_search_matches_brute_force_through_compaction_and_restart(tmp_path, ind
         assert np.allclose([h["score"] for h in got], ref_sc, atol=1e-4)
         flt = {"g": {"in": [0, 2]}, "tag": "a"}
         got = c.search("c", vectors=q, k=5, filter=flt)[0]
-        ref_ids, _ = reference(truth, q, 5, metric, lambda i: meta[i]["g"] in (0, 2) and meta[i]["tag"] == "a")
+        ref_ids, _ = reference(
+            truth, q, 5, metric, lambda i: meta[i]["g"] in (0, 2) and meta[i]["tag"] == "a"
+        )
         assert [h["id"] for h in got] == ref_ids
         assert all(h["metadata"] == meta[h["id"]] for h in got)
     assert c.collections()[0]["count"] == len(truth)
@@ -174,7 +178,9 @@ def test_concurrent_searches_are_batched_with_identical_results(tmp_path):
     for (q, k, f, e), g in zip(reqs, got, strict=True):
         ref = search(q, k, f, e)
         assert [[h["id"] for h in r] for r in g] == [[h["id"] for h in r] for r in ref]
-        assert np.allclose([h["score"] for r in g for h in r], [h["score"] for r in ref for h in r], atol=1e-5)
+        assert np.allclose(
+            [h["score"] for r in g for h in r], [h["score"] for r in ref for h in r], atol=1e-5
+        )
     assert len(calls) == 4 and sum(calls) == 14  # 4 groups of (k, filter) instead of 13 searches
     cols.close()
 

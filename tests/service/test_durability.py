@@ -40,7 +40,9 @@ class Writer(threading.Thread):
             while True:
                 op = self.rng.random()
                 with st["lock"]:
-                    mine = [k for k, v in st["truth"].items() if k.startswith(f"w{self.wid}-") and v is not None]
+                    mine = [
+                        k for k, v in st["truth"].items() if k.startswith(f"w{self.wid}-") and v is not None
+                    ]
                 if op < 0.7 or not mine:  # a new batch of fresh ids
                     n = self.rng.randint(1, 40)
                     with st["lock"]:
@@ -51,8 +53,10 @@ class Writer(threading.Thread):
                     kind = "batch"
                 elif op < 0.85:  # overwrite some acked ids with a new version
                     ids = self.rng.sample(mine, min(len(mine), self.rng.randint(1, 10)))
-                    change = {k: ({**st["truth"][k][0], "v": st["truth"][k][0]["v"] + 1},
-                                  st["truth"][k][1] + 1) for k in ids}
+                    change = {
+                        k: ({**st["truth"][k][0], "v": st["truth"][k][0]["v"] + 1}, st["truth"][k][1] + 1)
+                        for k in ids
+                    }
                     kind = "update"
                 else:
                     ids = self.rng.sample(mine, min(len(mine), self.rng.randint(1, 10)))
@@ -62,8 +66,12 @@ class Writer(threading.Thread):
                 if kind == "delete":
                     c.delete("d", ids)
                 else:
-                    c.upsert("d", ids, vectors=[vec(k, change[k][1]) for k in ids],
-                             metadata=[change[k][0] for k in ids])
+                    c.upsert(
+                        "d",
+                        ids,
+                        vectors=[vec(k, change[k][1]) for k in ids],
+                        metadata=[change[k][0] for k in ids],
+                    )
                 with st["lock"]:
                     st["truth"].update(change)  # acknowledged
                 st["pending"][self.wid] = None
@@ -95,7 +103,9 @@ def verify(c: Client, st: dict) -> dict:
             applied = [got.get(k) is None for k in change]
         else:
             applied = [got.get(k) is not None and got[k]["metadata"] == change[k][0] for k in change]
-        assert all(applied) or not any(applied), f"partial unacknowledged {kind}: {sum(applied)}/{len(applied)}"
+        assert all(applied) or not any(applied), (
+            f"partial unacknowledged {kind}: {sum(applied)}/{len(applied)}"
+        )
         if all(applied):
             truth.update(change)
     lost = wrong = 0

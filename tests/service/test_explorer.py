@@ -33,7 +33,9 @@ def test_explorer_static_files_are_served(artifact, tmp_path):
 
 @pytest.fixture
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+    )
     if CHROMIUM is None:
         pytest.skip("no chromium binary (apt-get install -y chromium); set SIMLAB_CHROMIUM to its path")
     with sync_api.sync_playwright() as p:
@@ -54,8 +56,12 @@ def test_explorer_in_chromium(browser, artifact, tmp_path):
             c.create_collection("docs", dim=16)
             rng = np.random.default_rng(1)
             x = rng.normal(size=(300, 16))
-            c.upsert("docs", [f"d{i}" for i in range(300)], vectors=x,
-                     metadata=[{"group": ["red", "green", "blue"][i % 3], "i": i} for i in range(300)])
+            c.upsert(
+                "docs",
+                [f"d{i}" for i in range(300)],
+                vectors=x,
+                metadata=[{"group": ["red", "green", "blue"][i % 3], "i": i} for i in range(300)],
+            )
             api_model = [h for h in c.most_similar("vecs", "v7", k=10).keys]
             api_coll = [h["id"] for h in c.search("docs", ids=["d5"], k=8)[0]]
         page = browser.new_page(viewport={"width": 1280, "height": 760})
@@ -74,11 +80,15 @@ def test_explorer_in_chromium(browser, artifact, tmp_path):
         page.screenshot(path=str(tmp_path / "explorer-model.png"))
         # clicking a point shows that point's neighbours
         page.click("#map circle.neighbour >> nth=0", force=True)
-        page.wait_for_function("document.querySelector('#qlabel').textContent.startsWith('of ') && "
-                               "document.querySelector('#query').value !== 'v7'")
+        page.wait_for_function(
+            "document.querySelector('#qlabel').textContent.startsWith('of ') && "
+            "document.querySelector('#query').value !== 'v7'"
+        )
         clicked = page.input_value("#query")
-        page.wait_for_function(f"document.querySelector('#neighbours tbody tr') && "
-                               f"!Array.from(document.querySelectorAll('#neighbours tbody tr')).some(r => r.dataset.key === {clicked!r})")
+        page.wait_for_function(
+            f"document.querySelector('#neighbours tbody tr') && "
+            f"!Array.from(document.querySelectorAll('#neighbours tbody tr')).some(r => r.dataset.key === {clicked!r})"
+        )
         with Client(srv.url) as c:
             assert shown(page) == [str(k) for k in c.most_similar("vecs", clicked, k=10).keys]
         # a collection, by id, coloured by a metadata field
@@ -125,8 +135,10 @@ def test_explorer_draws_graphs_in_chromium(browser, artifact, tmp_path):
         page.wait_for_function("document.querySelectorAll('#neighbours tbody tr').length === 5")
         with Client(srv.url) as c:
             ref = c.most_similar("graph", gid, k=5, rerank="editpath").keys
-        page.wait_for_function(f"Array.from(document.querySelectorAll('#neighbours tbody tr')).map(r => r.dataset.key)"
-                               f".join(',') === {','.join(map(str, ref))!r}")
+        page.wait_for_function(
+            f"Array.from(document.querySelectorAll('#neighbours tbody tr')).map(r => r.dataset.key)"
+            f".join(',') === {','.join(map(str, ref))!r}"
+        )
         page.screenshot(path=str(tmp_path / "explorer-graph.png"))
         assert not errors, errors
         out = os.environ.get("SIMLAB_SCREENSHOTS")

@@ -49,7 +49,13 @@ def test_no_input_reaches_a_500(artifact, tmp_path):
     for op in ops:
         # path names cycle over the real models / collections (random names would only test the 404 path);
         # the drop operation keeps its random names so the collections stay
-        valid = names if op.path.startswith("/v1/models/") else ("c", "w") if op.method.upper() != "DELETE" else ()
+        valid = (
+            names
+            if op.path.startswith("/v1/models/")
+            else ("c", "w")
+            if op.method.upper() != "DELETE"
+            else ()
+        )
         fuzz(op, valid, counts, failures)()
     total = sum(counts.values())
     print(f"schemathesis: {len(ops)} operations, {total} requests, by status {dict(sorted(counts.items()))}")

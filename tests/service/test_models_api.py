@@ -48,7 +48,9 @@ def test_word2vec_and_limits(artifact, tmp_path):
     assert hits.keys == local.most_similar("guitar", k=5).keys
     v = c.embed("w2v", ["guitar", "soup"])
     assert np.allclose(v, local.vectors[["guitar", "soup"]], atol=1e-6)
-    assert c.similarity("w2v", "guitar", "piano") == pytest.approx(local.similarity("guitar", "piano"), abs=1e-6)
+    assert c.similarity("w2v", "guitar", "piano") == pytest.approx(
+        local.similarity("guitar", "piano"), abs=1e-6
+    )
     with pytest.raises(LimitExceeded) as e:
         c.embed("w2v", ["guitar"] * 5)
     assert e.value.status == 413
@@ -90,9 +92,12 @@ def test_siamese_series(artifact, tmp_path):
     s1 = np.sin(np.linspace(0, 6, 24))
     s2 = np.sin(2 * np.linspace(0, 6, 24))
     v = c.embed("seq", [s1.tolist(), [[x] for x in s2]])
-    assert np.allclose(v, local.encode([s1[:, None].astype(np.float32), s2[:, None].astype(np.float32)]), atol=1e-5)
+    assert np.allclose(
+        v, local.encode([s1[:, None].astype(np.float32), s2[:, None].astype(np.float32)]), atol=1e-5
+    )
     assert c.similarity("seq", s1.tolist(), s2.tolist()) == pytest.approx(
-        local.similarity(s1[:, None].astype(np.float32), s2[:, None].astype(np.float32)), abs=1e-5)
+        local.similarity(s1[:, None].astype(np.float32), s2[:, None].astype(np.float32)), abs=1e-5
+    )
     hits = c.most_similar("seq", s1.tolist(), k=4, by="item")
     assert hits.keys == local.most_similar(s1.astype(np.float32), k=4).keys
     assert c.most_similar("seq", 3, k=4).keys == local.most_similar(3, k=4).keys
@@ -111,7 +116,10 @@ def test_siamese_text(artifact, tmp_path):
     assert c.models()[0]["item_type"] == "text"
     key = local.collection.keys[0]
     assert c.most_similar("seqtext", key, k=3).keys == local.most_similar(key, k=3).keys
-    assert c.most_similar("seqtext", "a guitar song", k=3, by="item").keys == local.most_similar("a guitar song", 3).keys
+    assert (
+        c.most_similar("seqtext", "a guitar song", k=3, by="item").keys
+        == local.most_similar("a guitar song", 3).keys
+    )
     assert np.allclose(c.embed("seqtext", ["a guitar song"]), local.encode(["a guitar song"]), atol=1e-5)
     with pytest.raises(DataError, match="empty"):
         c.embed("seqtext", [""])

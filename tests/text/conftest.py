@@ -28,8 +28,17 @@ def w2v_lee(lee):
     """Skip-gram on the Lee corpus: the quality fixture (≈10 s on 2 cores)."""
     from simlab.text import Word2Vec
 
-    return Word2Vec(dim=50, architecture="skipgram", window=5, negative=5, sample=1e-3, epochs=15,
-                    min_count=2, workers=2, seed=1).fit(lee)
+    return Word2Vec(
+        dim=50,
+        architecture="skipgram",
+        window=5,
+        negative=5,
+        sample=1e-3,
+        epochs=15,
+        min_count=2,
+        workers=2,
+        seed=1,
+    ).fit(lee)
 
 
 @pytest.fixture(scope="session")

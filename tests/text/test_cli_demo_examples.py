@@ -34,9 +34,25 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, lee):
     out = tmp_path_factory.mktemp("cli") / "w2v"
-    code, stdout, stderr = run_cli("train", "word2vec", str(lee), "--out", str(out), "--set", "dim=16",
-                                   "--set", "min_count=3", "--set", "sample=1e-3", "--epochs", "2",
-                                   "--threads", "1", "--seed", "7")
+    code, stdout, stderr = run_cli(
+        "train",
+        "word2vec",
+        str(lee),
+        "--out",
+        str(out),
+        "--set",
+        "dim=16",
+        "--set",
+        "min_count=3",
+        "--set",
+        "sample=1e-3",
+        "--epochs",
+        "2",
+        "--threads",
+        "1",
+        "--seed",
+        "7",
+    )
     assert code == 0, stderr
     assert "loss per epoch" in stdout and "saved to" in stdout
     return out
@@ -68,8 +84,20 @@ def test_resume_and_threads(trained, lee, tmp_path):
 
     before = simlab.load(trained)
     out = tmp_path / "resumed"
-    code, stdout, stderr = run_cli("train", "word2vec", str(lee), "--out", str(out), "--resume", str(trained),
-                                   "--epochs", "1", "--threads", "1", "--json")
+    code, stdout, stderr = run_cli(
+        "train",
+        "word2vec",
+        str(lee),
+        "--out",
+        str(out),
+        "--resume",
+        str(trained),
+        "--epochs",
+        "1",
+        "--threads",
+        "1",
+        "--json",
+    )
     assert code == 0, stderr
     summary = json.loads(stdout)["result"]
     assert summary["resumed_from"] == str(trained) and summary["epochs"] == 1
@@ -77,19 +105,45 @@ def test_resume_and_threads(trained, lee, tmp_path):
     assert after.vectors.keys == before.vectors.keys
     assert not np.array_equal(after.vectors.matrix, before.vectors.matrix)
     assert len(after.history) == len(before.history) + 1
-    code, _, err = run_cli("train", "word2vec", str(lee), "--out", str(out), "--resume", str(trained),
-                           "--set", "dim=5")
+    code, _, err = run_cli(
+        "train", "word2vec", str(lee), "--out", str(out), "--resume", str(trained), "--set", "dim=5"
+    )
     assert code == 1 and "cannot change dim" in err
 
 
 def test_fasttext_doc2vec_cli(lee, tmp_path):
-    code, _, err = run_cli("train", "fasttext", str(lee), "--out", str(tmp_path / "ft"), "--set", "dim=8",
-                           "--set", "buckets=5000", "--epochs", "1", "--threads", "1", "--corpus-file")
+    code, _, err = run_cli(
+        "train",
+        "fasttext",
+        str(lee),
+        "--out",
+        str(tmp_path / "ft"),
+        "--set",
+        "dim=8",
+        "--set",
+        "buckets=5000",
+        "--epochs",
+        "1",
+        "--threads",
+        "1",
+        "--corpus-file",
+    )
     assert code == 0, err
     code, out, _ = run_cli("similar", str(tmp_path / "ft"), "policemanz", "-k", "2", "--json")
     assert code == 0 and len(json.loads(out)["result"]["hits"]) == 2
-    code, _, err = run_cli("train", "doc2vec", str(lee), "--out", str(tmp_path / "d2v"), "--set", "dim=8",
-                           "--epochs", "2", "--threads", "1")
+    code, _, err = run_cli(
+        "train",
+        "doc2vec",
+        str(lee),
+        "--out",
+        str(tmp_path / "d2v"),
+        "--set",
+        "dim=8",
+        "--epochs",
+        "2",
+        "--threads",
+        "1",
+    )
     assert code == 0, err
     code, out, _ = run_cli("similar", str(tmp_path / "d2v"), "--text", "police fire", "-k", "2", "--json")
     assert code == 0 and json.loads(out)["result"]["hits"][0]["key"].startswith("lee_background.cor:")
@@ -102,7 +156,10 @@ def test_fasttext_doc2vec_cli(lee, tmp_path):
 def test_errors_are_one_line_and_leave_no_artifact(tmp_path, lee):
     out = tmp_path / "model"
     cases = [
-        (["train", "word2vec", str(tmp_path / "missing.txt"), "--out", str(out)], "missing.txt: file not found"),
+        (
+            ["train", "word2vec", str(tmp_path / "missing.txt"), "--out", str(out)],
+            "missing.txt: file not found",
+        ),
         (["train", "word2vec", str(lee), "--out", str(out), "--set", "dims=3"], "unknown Word2VecConfig key"),
         (["train", "word2vec", str(lee), "--out", str(out), "--set", "min_count=100000"], "no word occurs"),
     ]
@@ -161,9 +218,11 @@ def test_recipes_run(name, tmp_path, capsys):
 
 
 def test_import_is_light():
-    code = ("import sys, simlab, simlab.text; from simlab.registry import KINDS, EVALUATORS; "
-            "KINDS.names(); EVALUATORS.names(); import simlab.cli.text; "
-            "bad = [m for m in ('gensim', 'torch', 'sklearn', 'faiss') if m in sys.modules]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, simlab, simlab.text; from simlab.registry import KINDS, EVALUATORS; "
+        "KINDS.names(); EVALUATORS.names(); import simlab.cli.text; "
+        "bad = [m for m in ('gensim', 'torch', 'sklearn', 'faiss') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr

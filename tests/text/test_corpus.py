@@ -13,7 +13,13 @@ from simlab.text.corpus import MAX_DOC_TOKENS, TextCorpus, TokenCorpus, as_corpu
 
 def test_tokenizer_lowercases_and_strips_html_breaks():
     assert tokenize("Great MOVIE!<br /><br />Loved it.<BR>Don't miss") == [
-        "great", "movie", "loved", "it", "don't", "miss"]
+        "great",
+        "movie",
+        "loved",
+        "it",
+        "don't",
+        "miss",
+    ]
     assert tokenize("Café naïve 東京 x_y") == ["café", "naïve", "東京", "x", "y"]
 
 

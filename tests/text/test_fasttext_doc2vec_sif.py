@@ -69,7 +69,11 @@ def test_doc2vec_finds_training_document(d2v, lee):
 
 def test_doc2vec_modes_and_resume(lee, tmp_path):
     docs = list(TextCorpus(lee))[:60]
-    for kw in ({"mode": "dm"}, {"mode": "dm", "dm_concat": True, "window": 2}, {"mode": "dbow", "dbow_words": True}):
+    for kw in (
+        {"mode": "dm"},
+        {"mode": "dm", "dm_concat": True, "window": 2},
+        {"mode": "dbow", "dbow_words": True},
+    ):
         m = Doc2Vec(dim=10, epochs=2, min_count=2, workers=1, **kw).fit(docs)
         assert m.vectors.keys == list(range(60))
         assert np.isfinite(m.infer(docs[0])).all()
@@ -122,8 +126,10 @@ def test_doc_pairs_evaluator(w2v_small, tmp_path):
 
     sif = SIF(w2v_small).fit(["the government said", "police fire", "the cricket match was played"])
     f = tmp_path / "docpairs.tsv"
-    f.write_text("the government said\tthe government announced\t4.5\npolice fire\tcricket match\t0.5\n"
-                 "police were called\tthe fire brigade\t3\nqqqq\tthe government\t1\n")
+    f.write_text(
+        "the government said\tthe government announced\t4.5\npolice fire\tcricket match\t0.5\n"
+        "police were called\tthe fire brigade\t3\nqqqq\tthe government\t1\n"
+    )
     r = evaluate(sif, f"doc-pairs:{f}")
     assert r.primary == "pearson" and r.counts["pairs"] == 4 and r.counts["pairs_scored"] == 3
     r2 = evaluate(sif, str(f))  # a plain path dispatches on the model type

@@ -14,7 +14,9 @@ from simlab.errors import ConfigError
 
 @pytest.fixture(scope="module")
 def bg(data_dir):
-    return [x for x in (data_dir / "lee_background.cor").read_text(encoding="latin-1").splitlines() if x.strip()]
+    return [
+        x for x in (data_dir / "lee_background.cor").read_text(encoding="latin-1").splitlines() if x.strip()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +57,10 @@ def test_hybrid_rrf_search_and_labelled_validation(tmp_path, bg, hybrid_lsi):
     # a scored pairs file as validation: the weight maximises Pearson on it
     f = tmp_path / "val.tsv"
     rng = np.random.default_rng(0)
-    rows = [(bg[i], bg[j], hybrid_lsi.views["sparse"].similarity_text(bg[i], bg[j]) + rng.normal(0, 0.01))
-            for i, j in rng.integers(0, len(bg), (60, 2))]
+    rows = [
+        (bg[i], bg[j], hybrid_lsi.views["sparse"].similarity_text(bg[i], bg[j]) + rng.normal(0, 0.01))
+        for i, j in rng.integers(0, len(bg), (60, 2))
+    ]
     f.write_text("".join(f"{a}\t{b}\t{s}\n" for a, b, s in rows))
     h2 = Hybrid(dense="lsi").fit(bg, validation=f, views=hybrid_lsi.views)
     assert h2.fusion.objective.startswith("Pearson") and h2.fusion.weights[0] >= 0.8

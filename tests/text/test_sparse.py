@@ -10,7 +10,9 @@ from simlab.errors import ConfigError, DataError, NotFittedError
 
 
 def _lee(data_dir):
-    bg = [x for x in (data_dir / "lee_background.cor").read_text(encoding="latin-1").splitlines() if x.strip()]
+    bg = [
+        x for x in (data_dir / "lee_background.cor").read_text(encoding="latin-1").splitlines() if x.strip()
+    ]
     lee = [x for x in (data_dir / "lee.cor").read_text(encoding="latin-1").splitlines() if x.strip()]
     human = np.loadtxt(data_dir / "similarities0-1.txt")[np.triu_indices(50, 1)]
     return bg, lee, human
@@ -124,7 +126,9 @@ def test_verbs_save_load_and_sparse_storage(tmp_path, lee_data):
         assert type(again) is cls
         assert again.most_similar(3, k=5).keys == m.most_similar(3, k=5).keys
         assert 3 not in m.most_similar(3, k=5).keys
-        assert again.similarity_text(lee[0], lee[1]) == pytest.approx(m.similarity_text(lee[0], lee[1]), abs=1e-6)
+        assert again.similarity_text(lee[0], lee[1]) == pytest.approx(
+            m.similarity_text(lee[0], lee[1]), abs=1e-6
+        )
         assert again.search([lee[0], lee[2]], k=3).keys == m.search([lee[0], lee[2]], k=3).keys
         assert -1e-6 <= m.similarity(0, 1) <= 1 + 1e-6
     tf = simlab.load(tmp_path / "tfidf")
@@ -133,7 +137,9 @@ def test_verbs_save_load_and_sparse_storage(tmp_path, lee_data):
     files = json.loads((tmp_path / "tfidf" / "simlab.json").read_text())["files"]
     assert "docs.safetensors" in files  # CSR arrays, not a dense matrix
     assert tf.vectors.matrix.nnz < 0.05 * np.prod(tf.vectors.matrix.shape)
-    emb = tf.embed_file(tmp_path / "x.txt") if (tmp_path / "x.txt").write_text("police fire\nrain\n") else None
+    emb = (
+        tf.embed_file(tmp_path / "x.txt") if (tmp_path / "x.txt").write_text("police fire\nrain\n") else None
+    )
     assert isinstance(emb, SparseVectors) and len(emb) == 2
     emb.save(tmp_path / "emb")
     assert simlab.load(tmp_path / "emb").matrix.nnz == emb.matrix.nnz
@@ -187,10 +193,14 @@ def test_cli_train_similar_embed_evaluate(tmp_path, data_dir):
         res = r.invoke(app, ["train", kind, lee, "--out", str(tmp_path / kind), "--tokenizer", "whitespace"])
         assert res.exit_code == 0, res.output
         assert simlab.load(tmp_path / kind).tokenizer.kind == "whitespace"
-    res = r.invoke(app, ["similar", str(tmp_path / "bm25"), "--text", "cricket test match", "-k", "3", "--json"])
+    res = r.invoke(
+        app, ["similar", str(tmp_path / "bm25"), "--text", "cricket test match", "-k", "3", "--json"]
+    )
     assert res.exit_code == 0 and "lee_background.cor" in res.output
     (tmp_path / "q.txt").write_text("the cricket match\nbushfires near sydney\n")
-    res = r.invoke(app, ["embed", str(tmp_path / "tfidf"), str(tmp_path / "q.txt"), "--out", str(tmp_path / "e")])
+    res = r.invoke(
+        app, ["embed", str(tmp_path / "tfidf"), str(tmp_path / "q.txt"), "--out", str(tmp_path / "e")]
+    )
     assert res.exit_code == 0, res.output
     res = r.invoke(app, ["train", "tfidf", lee, "--out", str(tmp_path / "x"), "--epochs", "3"])
     assert res.exit_code == 1 and "one pass" in str(res.exception)

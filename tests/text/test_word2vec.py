@@ -18,7 +18,9 @@ def test_wordsim353_floor_beats_random(w2v_lee):
     assert trained.value > 0.15
     vecs = w2v_lee.vectors
     rng = np.random.default_rng(0)
-    random = [wordsim353(simlab.Vectors(vecs.keys, rng.normal(size=vecs.matrix.shape))).value for _ in range(5)]
+    random = [
+        wordsim353(simlab.Vectors(vecs.keys, rng.normal(size=vecs.matrix.shape))).value for _ in range(5)
+    ]
     assert trained.value > max(random) and trained.value > np.mean(random) + 0.1
 
 
@@ -64,8 +66,18 @@ def test_per_epoch_loss_matches_gensim_single_thread(lee):
     from gensim.models import Word2Vec as GW
 
     m = Word2Vec(dim=20, epochs=1, min_count=3, workers=1, seed=5, sample=1e-3, recipe="fixed").fit(lee)
-    g = GW(sentences=simlab.text.TextCorpus(lee), vector_size=20, epochs=1, min_count=3, workers=1, seed=5,
-           sample=1e-3, window=8, negative=10, compute_loss=True)
+    g = GW(
+        sentences=simlab.text.TextCorpus(lee),
+        vector_size=20,
+        epochs=1,
+        min_count=3,
+        workers=1,
+        seed=5,
+        sample=1e-3,
+        window=8,
+        negative=10,
+        compute_loss=True,
+    )
     assert m.epoch_loss[0] == pytest.approx(g.get_latest_training_loss(), rel=2e-3)
     m2 = Word2Vec(dim=20, epochs=3, min_count=3, workers=2, seed=5, sample=1e-3).fit(lee)
     assert len(m2.epoch_loss) == 3 and all(x > 0 for x in m2.epoch_loss)
@@ -73,8 +85,9 @@ def test_per_epoch_loss_matches_gensim_single_thread(lee):
 
 
 def test_hierarchical_softmax_cbow_sum_and_config_names(lee, tmp_path):
-    m = Word2Vec(dim=10, epochs=1, min_count=5, hs=True, negative=0, cbow_mean=False, workers=1,
-                 recipe="fixed").fit(lee)
+    m = Word2Vec(
+        dim=10, epochs=1, min_count=5, hs=True, negative=0, cbow_mean=False, workers=1, recipe="fixed"
+    ).fit(lee)
     assert m.gensim_model.hs == 1 and m.gensim_model.negative == 0
     assert m.epoch_loss[0] > 0
     m.save(tmp_path / "hs")
@@ -101,8 +114,10 @@ def test_save_load_identity(w2v_small, tmp_path):
     assert np.array_equal(m2.vectors.matrix, w2v_small.vectors.matrix)
     assert np.array_equal(m2.vectors.counts, w2v_small.vectors.counts)
     assert np.array_equal(m2.gensim_model.syn1neg, w2v_small.gensim_model.syn1neg)
-    assert np.array_equal(m2.gensim_model.wv.get_vecattr("the", "sample_int"),
-                          w2v_small.gensim_model.wv.get_vecattr("the", "sample_int"))
+    assert np.array_equal(
+        m2.gensim_model.wv.get_vecattr("the", "sample_int"),
+        w2v_small.gensim_model.wv.get_vecattr("the", "sample_int"),
+    )
     assert m2.most_similar("government", k=5).keys == w2v_small.most_similar("government", k=5).keys
     assert m2.config == w2v_small.config
     assert not list(tmp_path.glob(".m.tmp-*"))
@@ -179,8 +194,10 @@ def test_generic_evaluate_and_pairs_file(w2v_small, tmp_path):
     from simlab.evaluate import evaluate
 
     f = tmp_path / "pairs.tsv"
-    f.write_text("# comment\nword1\tword2\tscore\ngovernment\tminister\t8\ngovernment\tzzzz\t3\nsaid\ttold\t7\n"
-                 "police\tfire\t4\n")
+    f.write_text(
+        "# comment\nword1\tword2\tscore\ngovernment\tminister\t8\ngovernment\tzzzz\t3\nsaid\ttold\t7\n"
+        "police\tfire\t4\n"
+    )
     r = evaluate(w2v_small, str(f))
     assert r.name == "pairs-file:pairs.tsv" or r.name.startswith("word-pairs")
     assert r.counts["pairs"] == 4 and r.counts["pairs_scored"] == 3 and r.counts["oov_share"] == 0.25

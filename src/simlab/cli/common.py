@@ -22,19 +22,32 @@ ENVELOPE_KEYS = ("command", "ok", "result")
 
 # -- the common options (one name, one help text, one default everywhere) -------------------------------------
 FLAG = " "  # metavar of boolean flags: typer would otherwise show "<bool>"
-Json = Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print the result as one JSON envelope "
-                                    "{command, ok, result} on stdout (docs/cli.md).")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", metavar=FLAG, help="No progress bar and no summary line "
-                                     "on stderr.")]
+Json = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        metavar=FLAG,
+        help="Print the result as one JSON envelope {command, ok, result} on stdout (docs/cli.md).",
+    ),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", metavar=FLAG, help="No progress bar and no summary line on stderr.")
+]
 K = Annotated[int, typer.Option("-k", min=1, help="Number of neighbours.")]
 Seed = Annotated[int | None, typer.Option("--seed", help="Random seed (default: the config's, 0).")]
 Device = Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda or cuda:N (default: auto).")]
-Threads = Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads (default: the library's "
-                                             "choice).")]
+Threads = Annotated[
+    int | None, typer.Option("--threads", min=1, help="CPU threads (default: the library's choice).")
+]
 OOV_CHOICES = ("error", "skip", "subword")
-Oov = Annotated[Literal["error", "skip", "subword"] | None, typer.Option(
-    "--oov", help="Unknown words: error, skip or subword (FastText n-grams) (default: the model's policy; "
-    "--text: skip).")]
+Oov = Annotated[
+    Literal["error", "skip", "subword"] | None,
+    typer.Option(
+        "--oov",
+        help="Unknown words: error, skip or subword (FastText n-grams) (default: the model's policy; "
+        "--text: skip).",
+    ),
+]
 
 _quiet = {"root": False}
 
@@ -128,7 +141,9 @@ class Progress:
 
 
 @contextlib.contextmanager
-def progress(desc: str, total: int | None = None, unit: str = "it", quiet: bool = False) -> Iterator[Progress]:
+def progress(
+    desc: str, total: int | None = None, unit: str = "it", quiet: bool = False
+) -> Iterator[Progress]:
     """The CLI's one progress convention.
 
     A tqdm bar on stderr while the job runs, only on a terminal and without ``--quiet``; with no `total` (a job
@@ -147,9 +162,17 @@ def progress(desc: str, total: int | None = None, unit: str = "it", quiet: bool 
         from tqdm.auto import tqdm
 
         fmt = None if total is not None else "{desc}: {n_fmt} " + unit + " [{elapsed}, {rate_fmt}{postfix}]"
-        bar = tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, dynamic_ncols=True,
-                   bar_format=fmt)
+        bar = tqdm(
+            total=total,
+            desc=desc,
+            unit=unit,
+            leave=False,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            bar_format=fmt,
+        )
         if total is None:
+
             def tick() -> None:
                 while not stop.wait(0.5):
                     bar.refresh()
@@ -190,8 +213,9 @@ def show_library_warnings(verbose: bool = False) -> None:
         return
     here = str(Path(__file__).resolve().parents[1])
 
-    def showwarning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
-                    line: Any = None) -> None:
+    def showwarning(
+        message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
+    ) -> None:
         if str(filename).startswith(here):  # simlab's own warnings: one line; others as Python shows them
             sys.stderr.write(f"warning: {' '.join(str(message).split())}\n")
         else:

@@ -25,7 +25,9 @@ def parse_view(spec: str) -> tuple[str, Any, str | None]:
     if source.lower().startswith("ucr:"):
         parts = source.split(":")
         if len(parts) != 3:
-            raise ConfigError(f"a series view is ucr:DATASET:CHANNELS (e.g. ucr:BasicMotions:0,1,2), got {source!r}")
+            raise ConfigError(
+                f"a series view is ucr:DATASET:CHANNELS (e.g. ucr:BasicMotions:0,1,2), got {source!r}"
+            )
         from simlab.fusion.views import SeriesChannels
         from simlab.sequence.data import load_ucr
 
@@ -78,18 +80,40 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
 
     @train_app.command("fusion")
     def train_fusion(
-        views: Annotated[list[str], typer.Option("--view", help="NAME=ARTIFACT (Vectors or a model with vectors, "
-                                                                "keyed by the same item ids) or NAME=ucr:DATASET:"
-                                                                "CHANNELS (a channel group); repeat per view.")],
+        views: Annotated[
+            list[str],
+            typer.Option(
+                "--view",
+                help="NAME=ARTIFACT (Vectors or a model with vectors, "
+                "keyed by the same item ids) or NAME=ucr:DATASET:"
+                "CHANNELS (a channel group); repeat per view.",
+            ),
+        ],
         out: Annotated[Path, typer.Option("--out", help="Output model directory.")],
-        method: Annotated[str, typer.Option("--method", help="early, late, learned or contrastive.")] = "early",
-        labels: Annotated[Path | None, typer.Option("--labels", help="Validation labels (id label), pairs (id_a "
-                                                                     "id_b target) or a node graph .jsonl "
-                                                                     "(its train+val labels).")] = None,
-        sets: Annotated[list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")] = None,
+        method: Annotated[
+            str, typer.Option("--method", help="early, late, learned or contrastive.")
+        ] = "early",
+        labels: Annotated[
+            Path | None,
+            typer.Option(
+                "--labels",
+                help="Validation labels (id label), pairs (id_a "
+                "id_b target) or a node graph .jsonl "
+                "(its train+val labels).",
+            ),
+        ] = None,
+        sets: Annotated[
+            list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")
+        ] = None,
         config: Annotated[Path | None, typer.Option("--config", help="JSON config file.")] = None,
-        epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs of learned and "
-                                                   "contrastive fusion (default: the config's).")] = None,
+        epochs: Annotated[
+            int | None,
+            typer.Option(
+                "--epochs",
+                min=1,
+                help="Training epochs of learned and contrastive fusion (default: the config's).",
+            ),
+        ] = None,
         seed: Seed = None,
         device: Device = None,
         threads: Threads = None,
@@ -106,7 +130,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         from simlab.errors import ConfigError
         from simlab.fusion.model import FusedModel
 
-        opts = _options(sets, config, quiet, method=method, seed=seed, threads=threads, device=device, epochs=epochs)
+        opts = _options(
+            sets, config, quiet, method=method, seed=seed, threads=threads, device=device, epochs=epochs
+        )
         opts.setdefault("progress", True)
         guard_out(out, "fusion", force, inputs=[labels, config, *(Path(v.partition("=")[2]) for v in views)])
         parsed = [parse_view(v) for v in views]
@@ -135,11 +161,23 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         w = f"; weights {w}" if method in ("early", "late") else ""
         extra = ""
         if model.history.get("validation"):
-            extra = "; validation " + ", ".join(f"{k}={format_value(v)}"
-                                                for k, v in model.history["validation"].items())
+            extra = "; validation " + ", ".join(
+                f"{k}={format_value(v)}" for k, v in model.history["validation"].items()
+            )
         elif model.history.get("best_dev") is not None:
             extra = f"; best dev {format_value(model.history['best_dev'])}"
-        summary = {"out": str(out), "kind": "fusion", "method": method, "views": names, "weights": weights,
-                   "validation": model.history.get("validation"), "best_dev": model.history.get("best_dev")}
-        emit("train fusion", summary, as_json,
-             lambda: typer.echo(f"fused {len(names)} views ({method}{w}){extra}; saved to {out}"))
+        summary = {
+            "out": str(out),
+            "kind": "fusion",
+            "method": method,
+            "views": names,
+            "weights": weights,
+            "validation": model.history.get("validation"),
+            "best_dev": model.history.get("best_dev"),
+        }
+        emit(
+            "train fusion",
+            summary,
+            as_json,
+            lambda: typer.echo(f"fused {len(names)} views ({method}{w}){extra}; saved to {out}"),
+        )

@@ -67,15 +67,31 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
 
     @index_app.command("build")
     def build(
-        vectors: Annotated[Path, typer.Argument(help="A Vectors artifact directory or a word2vec .txt/.vec/.bin.")],
+        vectors: Annotated[
+            Path, typer.Argument(help="A Vectors artifact directory or a word2vec .txt/.vec/.bin.")
+        ],
         out: Annotated[Path, typer.Option("--out", help="Output index artifact directory.")],
-        backend: Annotated[str, typer.Option(
-            "--backend", help="exact, faiss, hnswlib, usearch, scann or auto (simlab list indexes).")] = "exact",
-        factory: Annotated[str | None, typer.Option(
-            "--factory", help="FAISS factory string: HNSW32, IVF256,Flat, IVF256,PQ16, Flat ...")] = None,
-        metric: Annotated[str, typer.Option("--metric", help="cosine, dot, euclidean or sqeuclidean.")] = "cosine",
-        set_: Annotated[list[str] | None, typer.Option(
-            "--set", help="Backend option key=value (efSearch=64, nprobe=16, efConstruction=80 ...).")] = None,
+        backend: Annotated[
+            str,
+            typer.Option(
+                "--backend", help="exact, faiss, hnswlib, usearch, scann or auto (simlab list indexes)."
+            ),
+        ] = "exact",
+        factory: Annotated[
+            str | None,
+            typer.Option(
+                "--factory", help="FAISS factory string: HNSW32, IVF256,Flat, IVF256,PQ16, Flat ..."
+            ),
+        ] = None,
+        metric: Annotated[
+            str, typer.Option("--metric", help="cosine, dot, euclidean or sqeuclidean.")
+        ] = "cosine",
+        set_: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--set", help="Backend option key=value (efSearch=64, nprobe=16, efConstruction=80 ...)."
+            ),
+        ] = None,
         threads: Threads = None,
         quiet: Quiet = False,
         as_json: Json = False,
@@ -111,24 +127,42 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             if len(keys) > step and backend == "faiss":
                 idx.train(mat)  # IVF/PQ learn from every vector (up to train_size), not the first batch
             for i in range(0, len(keys), step):
-                idx.add(keys[i:i + step], mat[i:i + step])
-                bar.update(len(keys[i:i + step]))
+                idx.add(keys[i : i + step], mat[i : i + step])
+                bar.update(len(keys[i : i + step]))
         seconds = time.perf_counter() - t0
         idx.save(out)
-        summary = {"out": str(out), "backend": idx.backend_name, "metric": idx.metric, "count": len(idx),
-                   "dim": idx.dim, "settings": idx.settings, "nbytes": idx.nbytes, "build_seconds": seconds,
-                   **({"factory": idx.config.factory} if idx.backend_name == "faiss" else {})}
+        summary = {
+            "out": str(out),
+            "backend": idx.backend_name,
+            "metric": idx.metric,
+            "count": len(idx),
+            "dim": idx.dim,
+            "settings": idx.settings,
+            "nbytes": idx.nbytes,
+            "build_seconds": seconds,
+            **({"factory": idx.config.factory} if idx.backend_name == "faiss" else {}),
+        }
         what = f"faiss {idx.config.factory}" if idx.backend_name == "faiss" else idx.backend_name
-        emit("index build", summary, as_json,
-             lambda: typer.echo(f"indexed {len(idx)} vectors of dim {idx.dim} ({what}, {idx.metric}) in "
-                                f"{seconds:.2f}s -> {out}"))
+        emit(
+            "index build",
+            summary,
+            as_json,
+            lambda: typer.echo(
+                f"indexed {len(idx)} vectors of dim {idx.dim} ({what}, {idx.metric}) in "
+                f"{seconds:.2f}s -> {out}"
+            ),
+        )
 
     @index_app.command("add")
     def add(
         index: Annotated[Path, typer.Argument(help="An index artifact (simlab index build).")],
-        vectors: Annotated[Path, typer.Argument(help="A Vectors artifact directory or a word2vec .txt/.vec/.bin.")],
-        out: Annotated[Path | None, typer.Option("--out", help="Write here instead of updating INDEX "
-                                                               "(default: INDEX itself).")] = None,
+        vectors: Annotated[
+            Path, typer.Argument(help="A Vectors artifact directory or a word2vec .txt/.vec/.bin.")
+        ],
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="Write here instead of updating INDEX (default: INDEX itself)."),
+        ] = None,
         as_json: Json = False,
     ) -> None:
         """Add vectors under new keys to a saved index (its backend, options and saved settings are kept).
@@ -147,10 +181,14 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
     def remove(
         index: Annotated[Path, typer.Argument(help="An index artifact (simlab index build).")],
         keys: Annotated[list[str] | None, typer.Argument(help="Keys to remove.")] = None,
-        keys_file: Annotated[Path | None, typer.Option(
-            "--keys-file", help="A text file with one key per line (added to the KEYS given).")] = None,
-        out: Annotated[Path | None, typer.Option("--out", help="Write here instead of updating INDEX "
-                                                               "(default: INDEX itself).")] = None,
+        keys_file: Annotated[
+            Path | None,
+            typer.Option("--keys-file", help="A text file with one key per line (added to the KEYS given)."),
+        ] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="Write here instead of updating INDEX (default: INDEX itself)."),
+        ] = None,
         as_json: Json = False,
     ) -> None:
         """Remove keys from a saved index (unknown keys: error, nothing removed; saved settings kept).
@@ -163,43 +201,67 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         names = list(keys or [])
         if keys_file is not None:
             try:
-                names += [line.strip() for line in keys_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+                names += [
+                    line.strip()
+                    for line in keys_file.read_text(encoding="utf-8").splitlines()
+                    if line.strip()
+                ]
             except OSError as exc:
                 raise DataError(f"cannot read the keys file ({exc.strerror})", keys_file) from None
         if not names:
             raise typer.BadParameter("give KEYS or --keys-file")
         idx = Index.load(index)
-        resolved = [int(k) if k not in idx and k.lstrip("-").isdigit() and int(k) in idx else k for k in names]
+        resolved = [
+            int(k) if k not in idx and k.lstrip("-").isdigit() and int(k) in idx else k for k in names
+        ]
         before = len(idx)
         idx.remove(resolved)
         if idx.dead and idx.backend_name != "auto":
             idx.compact()  # graph indexes that cannot delete: rebuild without the tombstones
         _save_update(idx, index, out, {"removed": before - len(idx)}, as_json, "index remove")
 
-    def _save_update(idx: Any, index: Path, out: Path | None, what: dict[str, int], as_json: bool,
-                     command: str) -> None:
+    def _save_update(
+        idx: Any, index: Path, out: Path | None, what: dict[str, int], as_json: bool, command: str
+    ) -> None:
         from simlab.cli.main import guard_out
 
         if out is not None:
             guard_out(out, "index", False, inputs=[index])
         dest = out or index
         idx.save(dest)
-        summary = {"out": str(dest), **what, "count": len(idx), "backend": idx.backend_name,
-                   "settings": idx.settings}
+        summary = {
+            "out": str(dest),
+            **what,
+            "count": len(idx),
+            "backend": idx.backend_name,
+            "settings": idx.settings,
+        }
         verb, n = next(iter(what.items()))
-        emit(command, summary, as_json,
-             lambda: typer.echo(f"{verb} {n} vectors; {len(idx)} in the index ({idx.backend_name}, settings "
-                                f"{idx.settings or '-'}) -> {dest}"))
+        emit(
+            command,
+            summary,
+            as_json,
+            lambda: typer.echo(
+                f"{verb} {n} vectors; {len(idx)} in the index ({idx.backend_name}, settings "
+                f"{idx.settings or '-'}) -> {dest}"
+            ),
+        )
 
     @app.command("search")
     def search(
         index: Annotated[Path, typer.Argument(help="An index artifact (simlab index build).")],
         query: Annotated[str | None, typer.Argument(help="A key stored in the index.")] = None,
         k: K = 10,
-        vector_file: Annotated[Path | None, typer.Option(
-            "--vector-file", help="A .npy file with one query vector (dim,) or a batch (q, dim).")] = None,
-        set_: Annotated[list[str] | None, typer.Option(
-            "--set", help="Search setting for this call, key=value (efSearch=128, nprobe=32).")] = None,
+        vector_file: Annotated[
+            Path | None,
+            typer.Option(
+                "--vector-file", help="A .npy file with one query vector (dim,) or a batch (q, dim)."
+            ),
+        ] = None,
+        set_: Annotated[
+            list[str] | None,
+            typer.Option("--set", help="Search setting for this call, key=value (efSearch=128, nprobe=32)."),
+        ] = None,
         as_json: Json = False,
     ) -> None:
         """Nearest neighbours of a stored key (itself excluded) or of query vectors from a .npy file.

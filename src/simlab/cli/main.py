@@ -46,12 +46,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-train_app = typer.Typer(help="Train a model (word2vec, fasttext, doc2vec, siamese, graph, nodes).",
-                        no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train a model (word2vec, fasttext, doc2vec, siamese, graph, nodes).", no_args_is_help=True
+)
 app.add_typer(train_app, name="train")
 
 _state: dict[str, Any] = {"debug": False}
-FORCE_HELP = "Replace an existing simlab artifact of another kind, or an input artifact (never anything else)."
+FORCE_HELP = (
+    "Replace an existing simlab artifact of another kind, or an input artifact (never anything else)."
+)
 Force = Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)]
 CLI_MODULES = (
     "simlab.cli.index_cmds",
@@ -79,12 +82,21 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", metavar=FLAG, help="Show tracebacks of errors.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", metavar=FLAG, help="Log progress at INFO level.")]
-    = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar=FLAG, help="No progress bars or summary lines "
-                                        "(every command).")] = False,
-    version: Annotated[bool, typer.Option("--version", metavar=FLAG, help="Print the version and exit.",
-                                          is_eager=True, callback=_version)] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", metavar=FLAG, help="Log progress at INFO level.")
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", metavar=FLAG, help="No progress bars or summary lines (every command)."
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", metavar=FLAG, help="Print the version and exit.", is_eager=True, callback=_version
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
     set_quiet(quiet)
@@ -127,8 +139,12 @@ def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) ->
         typer.echo("  ".join(fmt(r.get(c, "")).ljust(widths[c]) for c in cols))
 
 
-def guard_out(out: Path, kind: str | tuple[str, ...] | None, force: bool = False,
-              inputs: tuple[Any, ...] | list[Any] = ()) -> Path:
+def guard_out(
+    out: Path,
+    kind: str | tuple[str, ...] | None,
+    force: bool = False,
+    inputs: tuple[Any, ...] | list[Any] = (),
+) -> Path:
     """The one ``--out`` check of every command that writes an artifact; call it before any work.
 
     A new path, an empty folder or a simlab artifact of `kind` is accepted; a file, a folder that is not a
@@ -156,7 +172,9 @@ def guard_out_file(out: Path, header: str, what: str) -> None:
     except OSError as exc:
         raise DataError(f"cannot read ({exc.strerror})", out) from None
     if first and not first.decode("utf-8", "replace").startswith(header):
-        raise DataError(f"exists and is not a simlab {what}; refusing to overwrite it (choose a new --out)", out)
+        raise DataError(
+            f"exists and is not a simlab {what}; refusing to overwrite it (choose a new --out)", out
+        )
 
 
 RESUMABLE = ("epochs", "lr", "patience", "seed", "device", "threads", "progress")
@@ -176,8 +194,10 @@ def resume_model(path: Path, kind: str, changes: dict[str, Any]) -> Any:
     current = to_dict(model.config)
     fixed = sorted(k for k, v in changes.items() if k not in RESUMABLE and current.get(k, object()) != v)
     if fixed:
-        raise ConfigError(f"--resume continues a trained model; cannot change {', '.join(fixed)} "
-                          f"(only {', '.join(RESUMABLE)} apply)")
+        raise ConfigError(
+            f"--resume continues a trained model; cannot change {', '.join(fixed)} "
+            f"(only {', '.join(RESUMABLE)} apply)"
+        )
     model.config = from_dict(type(model.config), {**current, **changes})
     return model
 
@@ -187,8 +207,11 @@ def report_interrupted(history: dict[str, Any], out: Path) -> None:
     how = (history or {}).get("interrupted")
     if how:
         epoch = history.get("best_epoch")
-        typer.echo(f"interrupted: saved the best model so far{f' (epoch {epoch})' if epoch else ''} to {out}; "
-                   "continue with --resume", err=True)
+        typer.echo(
+            f"interrupted: saved the best model so far{f' (epoch {epoch})' if epoch else ''} to {out}; "
+            "continue with --resume",
+            err=True,
+        )
         sys.exit(143 if how == "terminated" else 130)
 
 
@@ -214,8 +237,10 @@ def set_threads(threads: int | None) -> None:
 
 @app.command("list")
 def list_cmd(
-    what: Annotated[str, typer.Argument(help="What to list: metrics, indexes, encoders, losses, evaluators, kinds "
-                                             "or models.")] = "metrics",
+    what: Annotated[
+        str,
+        typer.Argument(help="What to list: metrics, indexes, encoders, losses, evaluators, kinds or models."),
+    ] = "metrics",
     as_json: Json = False,
 ) -> None:
     """List registered components.
@@ -228,8 +253,7 @@ def list_cmd(
     if what not in ALL:
         raise UnknownNameError("registry", what, ALL)
     desc = ALL[what].describe()
-    emit("list", desc, as_json,
-         lambda: print_table([{"name": k, "description": v} for k, v in desc.items()]))
+    emit("list", desc, as_json, lambda: print_table([{"name": k, "description": v} for k, v in desc.items()]))
 
 
 @app.command()
@@ -265,8 +289,14 @@ CAN: dict[str, tuple[str, ...]] = {
     "sequence-siamese": ("ucr", "retrieval", "sick", "stsb", "pairs", "pairs-file"),
 }
 SPECIFIC = (*WORD_BENCHES, "ged", "linkpred", "nodeclass", "ucr", "imdb")
-HAS = {"word2vec": "word vectors", "fasttext": "word vectors", "graph-biencoder": "graph vectors",
-       "graph-pair": "graph pair scores", "graph-nodes": "node vectors", "sequence-siamese": "a sequence encoder"}
+HAS = {
+    "word2vec": "word vectors",
+    "fasttext": "word vectors",
+    "graph-biencoder": "graph vectors",
+    "graph-pair": "graph pair scores",
+    "graph-nodes": "node vectors",
+    "sequence-siamese": "a sequence encoder",
+}
 
 
 def can_do(obj: Any) -> str:
@@ -355,8 +385,9 @@ def _text_hits(obj: Any, text: str, k: int, oov: str | None) -> Any:
             raise DataError(f"unknown word(s) {', '.join(map(repr, unknown[:5]))} in --text")
         known, skipped = [t for t in toks if contains(t)], unknown
     if skipped:
-        logging.getLogger("simlab.cli").warning("--text: left out %d unknown word(s): %s", len(skipped),
-                                                ", ".join(skipped[:10]))
+        logging.getLogger("simlab.cli").warning(
+            "--text: left out %d unknown word(s): %s", len(skipped), ", ".join(skipped[:10])
+        )
     if not known:
         raise DataError(f"no known word in --text {text[:60]!r}")
     if hasattr(obj, "lookup"):
@@ -366,13 +397,24 @@ def _text_hits(obj: Any, text: str, k: int, oov: str | None) -> Any:
 
 @app.command()
 def similar(
-    model: Annotated[Path, typer.Argument(help="A model or vectors artifact, or a word2vec .txt/.vec/.bin file.")],
-    query: Annotated[list[str] | None, typer.Argument(help="A key; two keys (A B) print their similarity.")] = None,
+    model: Annotated[
+        Path, typer.Argument(help="A model or vectors artifact, or a word2vec .txt/.vec/.bin file.")
+    ],
+    query: Annotated[
+        list[str] | None, typer.Argument(help="A key; two keys (A B) print their similarity.")
+    ] = None,
     k: K = 10,
-    text: Annotated[str | None, typer.Option("--text", help="Free text, embedded with the model's own tokenizer "
-                                             "(word models: the mean of its words' vectors).")] = None,
-    analogy: Annotated[tuple[str, str, str] | None, typer.Option("--analogy", metavar="A B C",
-                                                                 help="a is to b as c is to ?")] = None,
+    text: Annotated[
+        str | None,
+        typer.Option(
+            "--text",
+            help="Free text, embedded with the model's own tokenizer "
+            "(word models: the mean of its words' vectors).",
+        ),
+    ] = None,
+    analogy: Annotated[
+        tuple[str, str, str] | None, typer.Option("--analogy", metavar="A B C", help="a is to b as c is to ?")
+    ] = None,
     oov: Oov = None,
     as_json: Json = False,
 ) -> None:
@@ -385,8 +427,9 @@ def similar(
     obj = load_model_or_vectors(model)
     query = query or []
     if oov is not None and not hasattr(obj, "lookup") and text is None:
-        raise ConfigError(f"--oov applies to word models (word2vec, fasttext); a {kind_of(obj)} artifact "
-                          f"{can_do(obj)}")
+        raise ConfigError(
+            f"--oov applies to word models (word2vec, fasttext); a {kind_of(obj)} artifact {can_do(obj)}"
+        )
     kw = {"oov": oov} if oov is not None and hasattr(obj, "lookup") else {}
     needed = "similarity" if len(query) == 2 and text is None else "most_similar"
     if not analogy and text is None and not hasattr(obj, needed):
@@ -396,11 +439,19 @@ def similar(
         vecs = getattr(obj, "vectors", obj)
         if not hasattr(vecs, "analogy"):
             raise ConfigError(f"a {kind_of(obj)} model has no word vectors for analogies; it {can_do(obj)}")
-        result = {"query": " : ".join(analogy[:2]) + f" :: {analogy[2]} : ?", "hits": hit_rows(vecs.analogy(*analogy, k=k))}
+        result = {
+            "query": " : ".join(analogy[:2]) + f" :: {analogy[2]} : ?",
+            "hits": hit_rows(vecs.analogy(*analogy, k=k)),
+        }
     elif len(query) == 2 and text is None:
         a, b = (parse_key(q, contains) for q in query)
         score = float(obj.similarity(a, b, **kw))
-        emit("similar", {"a": query[0], "b": query[1], "similarity": score}, as_json, lambda: typer.echo(format_value(score)))
+        emit(
+            "similar",
+            {"a": query[0], "b": query[1], "similarity": score},
+            as_json,
+            lambda: typer.echo(format_value(score)),
+        )
         return
     elif text is not None:
         result = {"query": text, "hits": hit_rows(_text_hits(obj, text, k, oov))}
@@ -415,25 +466,45 @@ def similar(
 @app.command()
 def embed(
     model: Annotated[Path, typer.Argument(help="A trained model artifact.")],
-    input: Annotated[Path, typer.Argument(help="Items to embed: words one a line (word models), documents "
-                                               "(doc2vec, sif), sentences or series (siamese), graphs.")],
-    out: Annotated[Path, typer.Option("--out", help="Output Vectors artifact directory (new, or a vectors "
-                                                    "artifact to replace); Parquet parts with --engine or a "
-                                                    ".parquet input/output.")],
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help="Items to embed: words one a line (word models), documents "
+            "(doc2vec, sif), sentences or series (siamese), graphs."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output Vectors artifact directory (new, or a vectors "
+            "artifact to replace); Parquet parts with --engine or a "
+            ".parquet input/output.",
+        ),
+    ],
     oov: Oov = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents inferred per batch "
-                                                                        "(doc2vec).")] = 256,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Documents inferred per batch (doc2vec).")
+    ] = 256,
     threads: Threads = None,
     quiet: Quiet = False,
     as_json: Json = False,
     force: Force = False,
     # streaming path (simlab.cli.scale): JSONL/TSV/Parquet in, Parquet id + vector out, on an engine
-    engine: Annotated[str | None, typer.Option("--engine", help="Stream on 'local' or 'ray' (Parquet out).")] = None,
-    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (implies ray).")] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="Stream on 'local' or 'ray' (Parquet out).")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster address (implies ray).")
+    ] = None,
     cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
-    field: Annotated[str | None, typer.Option("--field", help="Streaming: text field/column (default text).")] = None,
+    field: Annotated[
+        str | None, typer.Option("--field", help="Streaming: text field/column (default text).")
+    ] = None,
     id_field: Annotated[str | None, typer.Option("--id-field", help="Streaming: id field/column.")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="Streaming: auto, text, jsonl, tsv, csv, parquet.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="Streaming: auto, text, jsonl, tsv, csv, parquet.")
+    ] = None,
 ) -> None:
     """Embed items from a file with a trained model; writes a Vectors artifact (or Parquet parts, streaming).
 
@@ -445,8 +516,19 @@ def embed(
     from simlab.errors import ConfigError
 
     if wants_engine(engine, address, cpus, input, out) or any(x is not None for x in (fmt, field, id_field)):
-        embed_streaming(model, input, out, engine, address, cpus, field, id_field, fmt or "auto", overwrite=force,
-                        as_json=as_json)
+        embed_streaming(
+            model,
+            input,
+            out,
+            engine,
+            address,
+            cpus,
+            field,
+            id_field,
+            fmt or "auto",
+            overwrite=force,
+            as_json=as_json,
+        )
         return
     guard_out(out, "vectors", force, inputs=(model, input))
     set_threads(threads)
@@ -466,21 +548,41 @@ def embed(
             kw["progress"] = bar.update
         vecs = obj.embed_file(input, **kw)
     vecs.save(out)
-    emit("embed", {"out": str(out), "count": len(vecs), "dim": vecs.dim}, as_json,
-         lambda: typer.echo(f"wrote {format_value(len(vecs))} vectors of dim {vecs.dim} to {out}"))
+    emit(
+        "embed",
+        {"out": str(out), "count": len(vecs), "dim": vecs.dim},
+        as_json,
+        lambda: typer.echo(f"wrote {format_value(len(vecs))} vectors of dim {vecs.dim} to {out}"),
+    )
 
 
 @app.command()
 def evaluate(
-    model: Annotated[Path, typer.Argument(help="A model or vectors artifact ('editpath': edit-path search alone, "
-                                               "for GED benchmarks).")],
-    bench: Annotated[str, typer.Argument(help="Benchmark name (simlab list evaluators), NAME:ARG, or a file.")],
+    model: Annotated[
+        Path,
+        typer.Argument(
+            help="A model or vectors artifact ('editpath': edit-path search alone, for GED benchmarks)."
+        ),
+    ],
+    bench: Annotated[
+        str, typer.Argument(help="Benchmark name (simlab list evaluators), NAME:ARG, or a file.")
+    ],
     graphs: Annotated[Path | None, typer.Option("--graphs", help="Graphs file for GED benchmarks.")] = None,
-    edit_path: Annotated[int | None, typer.Option("--edit-path", min=1, help="Graph models: refine the scores with "
-                                                  "edit-path bounds (N random restarts).")] = None,
-    blend: Annotated[float, typer.Option("--blend", help="With --edit-path: weight of the model's estimate.")] = 0.5,
-    train: Annotated[Path | None, typer.Option("--train", help="Labelled training split for knn:TEST_FILE "
-                                                               "(UCR TSV, .ts, .npy).")] = None,
+    edit_path: Annotated[
+        int | None,
+        typer.Option(
+            "--edit-path",
+            min=1,
+            help="Graph models: refine the scores with edit-path bounds (N random restarts).",
+        ),
+    ] = None,
+    blend: Annotated[
+        float, typer.Option("--blend", help="With --edit-path: weight of the model's estimate.")
+    ] = 0.5,
+    train: Annotated[
+        Path | None,
+        typer.Option("--train", help="Labelled training split for knn:TEST_FILE (UCR TSV, .ts, .npy)."),
+    ] = None,
     threads: Threads = None,
     quiet: Quiet = False,
     as_json: Json = False,
@@ -517,10 +619,19 @@ DEMO_SECTIONS = ("core", "text", "sequence", "graph", "fusion")  # simlab.demo.S
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Directory for report.html and artifacts.")] = Path("runs/demo"),
-    quick: Annotated[bool, typer.Option("--quick", metavar=FLAG, help="Smaller settings (for tests).")] = False,
-    sections: Annotated[str | None, typer.Option("--sections", help="Comma-separated subset of sections: "
-                                                 + ", ".join(DEMO_SECTIONS) + " (default: all).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for report.html and artifacts.")] = Path(
+        "runs/demo"
+    ),
+    quick: Annotated[
+        bool, typer.Option("--quick", metavar=FLAG, help="Smaller settings (for tests).")
+    ] = False,
+    sections: Annotated[
+        str | None,
+        typer.Option(
+            "--sections",
+            help="Comma-separated subset of sections: " + ", ".join(DEMO_SECTIONS) + " (default: all).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of every section.")] = 0,
     quiet: Quiet = False,
     as_json: Json = False,
@@ -538,8 +649,13 @@ def demo(
         raise DataError("is a folder with other files (not an earlier demo); choose a new --out", out)
 
     quiet = quiet or _quiet_root()
-    result = run_demo(out, quick=quick, sections=sections.split(",") if sections else None, seed=seed,
-                      on_event=None if quiet else (lambda msg: typer.echo(msg, err=True)))
+    result = run_demo(
+        out,
+        quick=quick,
+        sections=sections.split(",") if sections else None,
+        seed=seed,
+        on_event=None if quiet else (lambda msg: typer.echo(msg, err=True)),
+    )
 
     def human() -> None:
         for sec in result.sections:
@@ -549,8 +665,16 @@ def demo(
         for note in result.notes:
             typer.echo(note)
 
-    emit("demo", {"report": str(result.report_path), "notes": list(result.notes), "sections": [
-        {"title": s.title, "seconds": s.seconds, "rows": s.rows} for s in result.sections]}, as_json, human)
+    emit(
+        "demo",
+        {
+            "report": str(result.report_path),
+            "notes": list(result.notes),
+            "sections": [{"title": s.title, "seconds": s.seconds, "rows": s.rows} for s in result.sections],
+        },
+        as_json,
+        human,
+    )
 
 
 for _mod in CLI_MODULES:
@@ -623,7 +747,9 @@ def _run(args: list[str]) -> None:
         if _state["debug"]:
             raise
         _fail(args, " ".join(str(exc).split()).replace("oov='skip'", "--oov skip"), 1)  # the CLI's words
-    except BrokenPipeError:  # the reader of stdout went away (`simlab ... | head`): stop quietly, like SIGPIPE
+    except (
+        BrokenPipeError
+    ):  # the reader of stdout went away (`simlab ... | head`): stop quietly, like SIGPIPE
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)
@@ -652,6 +778,11 @@ def _fail(args: list[str], message: str, code: int, prefix: str = "error: ", ech
     if echo:
         typer.echo(f"{prefix}{message}", err=True)
     if "--json" in args and code:
-        typer.echo(json.dumps(envelope(_command_name(args), {"error": message, "exit_code": code}, ok=False),
-                              indent=2, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                envelope(_command_name(args), {"error": message, "exit_code": code}, ok=False),
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     sys.exit(code)

@@ -18,19 +18,44 @@ CPUS_HELP = "CPUs of the local Ray instance started when no --address is given (
 
 def wants_engine(engine: str | None, address: str | None, cpus: int | None, *paths: Path) -> bool:
     """True when ``simlab embed`` should take the streaming engine path (an engine option or Parquet I/O)."""
-    return (engine is not None or address is not None or cpus is not None
-            or any(str(p).lower().endswith((".parquet", ".pq")) for p in paths))
+    return (
+        engine is not None
+        or address is not None
+        or cpus is not None
+        or any(str(p).lower().endswith((".parquet", ".pq")) for p in paths)
+    )
 
 
-def embed_streaming(model: Path, input: Path, out: Path, engine: str | None, address: str | None,
-                    cpus: int | None, field: str | None = None, id_field: str | None = None,
-                    fmt: str = "auto", overwrite: bool = False, as_json: bool = False) -> None:
+def embed_streaming(
+    model: Path,
+    input: Path,
+    out: Path,
+    engine: str | None,
+    address: str | None,
+    cpus: int | None,
+    field: str | None = None,
+    id_field: str | None = None,
+    fmt: str = "auto",
+    overwrite: bool = False,
+    as_json: bool = False,
+) -> None:
     """``simlab embed`` on an engine: Parquet shards of id + vector, progress in rows/s."""
     from simlab.scale.batch_embed import embed
 
     col: str | int = "text" if field is None else (int(field) if field.isdigit() else field)
-    res = embed(model, input, out, engine=engine or "local", address=address, cpus=cpus, field=col,
-                id_field=id_field, format=fmt, progress=None, overwrite=overwrite)
+    res = embed(
+        model,
+        input,
+        out,
+        engine=engine or "local",
+        address=address,
+        cpus=cpus,
+        field=col,
+        id_field=id_field,
+        format=fmt,
+        progress=None,
+        overwrite=overwrite,
+    )
     tail = f" ({res.skipped} without a known word left out)" if res.skipped else ""
     if res.seconds:
         tail += f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} rows/s, engine {res.engine})"
@@ -38,24 +63,58 @@ def embed_streaming(model: Path, input: Path, out: Path, engine: str | None, add
         tail += " (already complete)"
     from simlab.cli.common import emit
 
-    emit("embed", {**res.__dict__, "out": str(out)}, as_json,
-         lambda: typer.echo(f"wrote {res.rows} vectors of dim {res.dim} to {out} as {res.shards} Parquet part(s){tail}"))
+    emit(
+        "embed",
+        {**res.__dict__, "out": str(out)},
+        as_json,
+        lambda: typer.echo(
+            f"wrote {res.rows} vectors of dim {res.dim} to {out} as {res.shards} Parquet part(s){tail}"
+        ),
+    )
 
 
-def ged_on_engine(graphs: Any, out: Path, pair_list: list[tuple[str, str]] | None, method: str, engine: str,
-                  address: str | None, cpus: int | None, timeout: float, restarts: int,
-                  label_attr: str | None, as_json: bool = False) -> None:
+def ged_on_engine(
+    graphs: Any,
+    out: Path,
+    pair_list: list[tuple[str, str]] | None,
+    method: str,
+    engine: str,
+    address: str | None,
+    cpus: int | None,
+    timeout: float,
+    restarts: int,
+    label_attr: str | None,
+    as_json: bool = False,
+) -> None:
     """``simlab ged`` on an engine: pairs in resumable chunks across workers (`graphs`: a GraphSet or path)."""
     from simlab.scale.all_pairs import pairs
 
-    res = pairs(graphs, out, method=method, pairs=pair_list, engine=engine, address=address, cpus=cpus,
-                timeout=timeout, restarts=restarts, label_attr=label_attr, progress=None)
-    speed = f" in {res.seconds:.1f}s ({res.pairs_per_second:,.0f} pairs/s, engine {res.engine})" if res.seconds \
+    res = pairs(
+        graphs,
+        out,
+        method=method,
+        pairs=pair_list,
+        engine=engine,
+        address=address,
+        cpus=cpus,
+        timeout=timeout,
+        restarts=restarts,
+        label_attr=label_attr,
+        progress=None,
+    )
+    speed = (
+        f" in {res.seconds:.1f}s ({res.pairs_per_second:,.0f} pairs/s, engine {res.engine})"
+        if res.seconds
         else " (already complete)"
+    )
     from simlab.cli.common import emit
 
-    emit("ged", {**res.__dict__, "out": str(out)}, as_json,
-         lambda: typer.echo(f"wrote {res.pairs} pairs to {out} ({res.exact} proven exact){speed}"))
+    emit(
+        "ged",
+        {**res.__dict__, "out": str(out)},
+        as_json,
+        lambda: typer.echo(f"wrote {res.pairs} pairs to {out} ({res.exact} proven exact){speed}"),
+    )
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -63,24 +122,47 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
 
     @app.command("join")
     def join_cmd(
-        a: Annotated[Path, typer.Argument(help="Queries: Parquet (id + vector, e.g. from simlab embed), .npy or a "
-                                              "Vectors artifact.")],
+        a: Annotated[
+            Path,
+            typer.Argument(
+                help="Queries: Parquet (id + vector, e.g. from simlab embed), .npy or a Vectors artifact."
+            ),
+        ],
         b: Annotated[Path, typer.Argument(help="The collection searched (same forms).")],
-        out: Annotated[Path, typer.Option("--out", help="Output directory of Parquet parts (id, neighbors, "
-                                                        "scores); resumed if interrupted.")],
+        out: Annotated[
+            Path,
+            typer.Option(
+                "--out",
+                help="Output directory of Parquet parts (id, neighbors, scores); resumed if interrupted.",
+            ),
+        ],
         k: Annotated[int, typer.Option("-k", min=1, help="Neighbours per query.")] = 10,
-        metric: Annotated[str, typer.Option("--metric", help="cosine, dot, euclidean or sqeuclidean.")] = "cosine",
-        method: Annotated[str, typer.Option("--method", help="'exact' or 'hnsw' (FAISS HNSW32 per shard).")] = "exact",
+        metric: Annotated[
+            str, typer.Option("--metric", help="cosine, dot, euclidean or sqeuclidean.")
+        ] = "cosine",
+        method: Annotated[
+            str, typer.Option("--method", help="'exact' or 'hnsw' (FAISS HNSW32 per shard).")
+        ] = "exact",
         engine: Annotated[str, typer.Option("--engine", help=ENGINE_HELP)] = "local",
         address: Annotated[str | None, typer.Option("--address", help=ADDRESS_HELP)] = None,
         cpus: Annotated[int | None, typer.Option("--cpus", help=CPUS_HELP)] = None,
-        block_rows: Annotated[int | None, typer.Option("--block-rows", help="Queries per search (default: 1/16 of A, "
-                                                                            "1,024..65,536).")] = None,
-        shard_rows: Annotated[int, typer.Option("--shard-rows", help="Collection rows per index (must fit one "
-                                                                     "worker's memory).")] = 250_000,
-        ef_search: Annotated[int | None, typer.Option("--ef-search", help="HNSW search breadth (default 64).")] = None,
-        as_json: Annotated[bool, typer.Option("--json", metavar=" ", help="Print the summary as one JSON "
-                                              "envelope {command, ok, result}.")] = False,
+        block_rows: Annotated[
+            int | None,
+            typer.Option("--block-rows", help="Queries per search (default: 1/16 of A, 1,024..65,536)."),
+        ] = None,
+        shard_rows: Annotated[
+            int,
+            typer.Option("--shard-rows", help="Collection rows per index (must fit one worker's memory)."),
+        ] = 250_000,
+        ef_search: Annotated[
+            int | None, typer.Option("--ef-search", help="HNSW search breadth (default 64).")
+        ] = None,
+        as_json: Annotated[
+            bool,
+            typer.Option(
+                "--json", metavar=" ", help="Print the summary as one JSON envelope {command, ok, result}."
+            ),
+        ] = False,
     ) -> None:
         """k-NN join: for every vector of A, its k most similar vectors of B (exact or HNSW per shard).
 
@@ -90,13 +172,30 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         from simlab.scale.knn_join import join
 
         search = {"efSearch": ef_search} if ef_search else {}
-        res = join(a, b, k, out=out, metric=metric, method=method, engine=engine, address=address, cpus=cpus,
-                   block_rows=block_rows, shard_rows=shard_rows, search_options=search, progress=None)
+        res = join(
+            a,
+            b,
+            k,
+            out=out,
+            metric=metric,
+            method=method,
+            engine=engine,
+            address=address,
+            cpus=cpus,
+            block_rows=block_rows,
+            shard_rows=shard_rows,
+            search_options=search,
+            progress=None,
+        )
         if as_json:
             echo_json({**res.__dict__, "rows_per_second": res.rows_per_second}, "join")
             return
-        speed = f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} queries/s, engine {res.engine})" \
-            if res.seconds else " (already complete)"
-        typer.echo(f"wrote {res.rows} rows x {res.k} neighbours to {out} ({res.shards} shard(s) x {res.blocks} "
-                   f"block(s)){speed}")
-
+        speed = (
+            f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} queries/s, engine {res.engine})"
+            if res.seconds
+            else " (already complete)"
+        )
+        typer.echo(
+            f"wrote {res.rows} rows x {res.k} neighbours to {out} ({res.shards} shard(s) x {res.blocks} "
+            f"block(s)){speed}"
+        )

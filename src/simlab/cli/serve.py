@@ -43,17 +43,30 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
 
     @app.command()
     def serve(
-        artifacts: Annotated[list[str] | None, typer.Argument(
-            help="Artifact directories to serve (PATH or NAME=PATH); none: collections only.")] = None,
-        host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = "127.0.0.1",
+        artifacts: Annotated[
+            list[str] | None,
+            typer.Argument(help="Artifact directories to serve (PATH or NAME=PATH); none: collections only."),
+        ] = None,
+        host: Annotated[
+            str, typer.Option("--host", help="Address to bind (loopback by default).")
+        ] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", help="TCP port to listen on.")] = 8000,
         data: Annotated[Path, typer.Option("--data", help="Directory of the durable collections.")] = Path(
-            "simlab-data"),
-        api_key: Annotated[str | None, typer.Option(
-            "--api-key", help="Key for writes (and for everything off loopback); default $SIMLAB_API_KEY.")] = None,
+            "simlab-data"
+        ),
+        api_key: Annotated[
+            str | None,
+            typer.Option(
+                "--api-key", help="Key for writes (and for everything off loopback); default $SIMLAB_API_KEY."
+            ),
+        ] = None,
         threads: Annotated[int, typer.Option("--threads", help="BLAS/torch threads of the server.")] = 1,
-        compact_min: Annotated[int, typer.Option(
-            "--compact-min", help="Delta rows + tombstones of a collection that trigger a compaction.")] = 2000,
+        compact_min: Annotated[
+            int,
+            typer.Option(
+                "--compact-min", help="Delta rows + tombstones of a collection that trigger a compaction."
+            ),
+        ] = 2000,
     ) -> None:
         """Serve models and collections over HTTP with a web explorer at / (API docs at /docs).
 
@@ -72,10 +85,17 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         if public and not key:
             raise ConfigError(f"binding {host} (not loopback) needs --api-key or SIMLAB_API_KEY")
         set_threads(threads)
-        web = create_app(parse_artifacts(artifacts or []), data_dir=data, api_key=key, protect_reads=public,
-                         compact_min=compact_min)
+        web = create_app(
+            parse_artifacts(artifacts or []),
+            data_dir=data,
+            api_key=key,
+            protect_reads=public,
+            compact_min=compact_min,
+        )
         shown = f"[{host}]" if ":" in host else host
-        typer.echo(f"simlab serve: {len(web.state.simlab.models)} model(s), data in {data}; "
-                   f"explorer at http://{shown}:{port}/ , API docs at http://{shown}:{port}/docs"
-                   + ("" if key else " (writes open: no API key)"))
+        typer.echo(
+            f"simlab serve: {len(web.state.simlab.models)} model(s), data in {data}; "
+            f"explorer at http://{shown}:{port}/ , API docs at http://{shown}:{port}/docs"
+            + ("" if key else " (writes open: no API key)")
+        )
         uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)

@@ -35,11 +35,24 @@ def _resolve(name: str) -> Any:
     return getattr(importlib.import_module(mod), attr)
 
 
-def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str] | None = None,
-                     config: Path | None = None, resume: Path | None = None, seed: int | None = None,
-                     threads: int | None = None, epochs: int | None = None, format: str = "auto",
-                     field: str = "text", column: str = "text", corpus_file: bool = False,
-                     progress: bool | None = None, tokenizer: str | None = None) -> dict[str, Any]:
+def train_text_model(
+    kind: str,
+    corpus: list[Path],
+    out: Path,
+    *,
+    sets: list[str] | None = None,
+    config: Path | None = None,
+    resume: Path | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    epochs: int | None = None,
+    format: str = "auto",
+    field: str = "text",
+    column: str = "text",
+    corpus_file: bool = False,
+    progress: bool | None = None,
+    tokenizer: str | None = None,
+) -> dict[str, Any]:
     """What ``simlab train <kind>`` does, as a function (used by the CLI and the tests).
 
     Returns:
@@ -58,8 +71,11 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
         flags = {"seed": seed, "workers": threads if kind in ("hybrid", "docs") else None}
     else:
         flags = {"seed": seed, "workers": threads, "epochs": epochs if resume is None else None}
-    params = {**load_config_file(config), **{k: v for k, v in flags.items() if v is not None},
-              **parse_overrides(sets or [])}
+    params = {
+        **load_config_file(config),
+        **{k: v for k, v in flags.items() if v is not None},
+        **parse_overrides(sets or []),
+    }
     if tokenizer is not None:
         make_tokenizer(tokenizer)  # validate before reading anything
         if kind == "lsi":
@@ -69,8 +85,19 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
         else:
             raise ConfigError("--tokenizer: FastText keeps simlab's tokenizer (its n-grams are tied to it)")
     if kind in _ONE_PASS:
-        return _train_one_pass(kind, cls, params, corpus, out, resume=resume, epochs=epochs,
-                               corpus_file=corpus_file, format=format, field=field, column=column)
+        return _train_one_pass(
+            kind,
+            cls,
+            params,
+            corpus,
+            out,
+            resume=resume,
+            epochs=epochs,
+            corpus_file=corpus_file,
+            format=format,
+            field=field,
+            column=column,
+        )
     if resume is not None and "epochs" in params:
         epochs = int(params.pop("epochs")) if epochs is None else epochs
     elif resume is None:
@@ -81,8 +108,10 @@ def train_text_model(kind: str, corpus: list[Path], out: Path, *, sets: list[str
     if resume is not None:
         changed = sorted(set(params) - {"workers", "seed"})
         if changed:
-            raise ConfigError(f"--resume continues a trained model; cannot change {', '.join(changed)} "
-                              "(only --epochs, --threads and --seed apply)")
+            raise ConfigError(
+                f"--resume continues a trained model; cannot change {', '.join(changed)} "
+                "(only --epochs, --threads and --seed apply)"
+            )
         from simlab.artifacts import load
 
         model = load(resume, kind=cls.KIND)
@@ -107,7 +136,9 @@ def cap_threads(threads: int | None) -> int | None:
 
     cpus = os.cpu_count() or 1
     if threads is not None and threads > cpus:
-        logging.getLogger("simlab.cli").warning("--threads %d is more than the %d CPUs; using %d", threads, cpus, cpus)
+        logging.getLogger("simlab.cli").warning(
+            "--threads %d is more than the %d CPUs; using %d", threads, cpus, cpus
+        )
         return cpus
     return threads
 
@@ -124,9 +155,20 @@ def model_tokenizer(cls: Any, params: dict[str, Any]) -> Any:
     return make_tokenizer(None)
 
 
-def _train_one_pass(kind: str, cls: Any, params: dict[str, Any], corpus: list[Path], out: Path, *,
-                    resume: Path | None, epochs: int | None, corpus_file: bool, format: str,
-                    field: str, column: str) -> dict[str, Any]:
+def _train_one_pass(
+    kind: str,
+    cls: Any,
+    params: dict[str, Any],
+    corpus: list[Path],
+    out: Path,
+    *,
+    resume: Path | None,
+    epochs: int | None,
+    corpus_file: bool,
+    format: str,
+    field: str,
+    column: str,
+) -> dict[str, Any]:
     """``simlab train tfidf|bm25|lsi|hybrid|docs``: fit once on the corpus and save."""
     from simlab.errors import ConfigError
     from simlab.text.corpus import TextCorpus
@@ -146,29 +188,58 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
 
     def make(kind: str, doc: str) -> None:
         def cmd(
-            corpus: Annotated[list[Path], typer.Argument(help="Text files (one document per line; .gz, .jsonl, "
-                                                         ".tsv/.csv) or directories of .txt files.")],
+            corpus: Annotated[
+                list[Path],
+                typer.Argument(
+                    help="Text files (one document per line; .gz, .jsonl, "
+                    ".tsv/.csv) or directories of .txt files."
+                ),
+            ],
             out: Annotated[Path, typer.Option("--out", help="Output model artifact directory.")],
-            sets: Annotated[list[str] | None, typer.Option("--set", help="Config override key=value "
-                                                           "(repeatable), e.g. --set dim=100.")] = None,
+            sets: Annotated[
+                list[str] | None,
+                typer.Option("--set", help="Config override key=value (repeatable), e.g. --set dim=100."),
+            ] = None,
             config: Annotated[Path | None, typer.Option("--config", help="JSON config file.")] = None,
-            resume: Annotated[Path | None, typer.Option("--resume", help="Continue training this saved "
-                                                        "model on CORPUS.")] = None,
+            resume: Annotated[
+                Path | None, typer.Option("--resume", help="Continue training this saved model on CORPUS.")
+            ] = None,
             seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
             threads: Annotated[int | None, typer.Option("--threads", min=1, help="Worker threads.")] = None,
             epochs: Annotated[int | None, typer.Option("--epochs", help="Epochs of this run.")] = None,
-            format: Annotated[str, typer.Option("--format", help="auto, text, jsonl, tsv, csv, dir.")] = "auto",
+            format: Annotated[
+                str, typer.Option("--format", help="auto, text, jsonl, tsv, csv, dir.")
+            ] = "auto",
             field: Annotated[str, typer.Option("--field", help="JSONL field with the text.")] = "text",
-            column: Annotated[str, typer.Option("--column", help="TSV/CSV column (name or 0-based index).")]
-            = "text",
-            corpus_file: Annotated[bool, typer.Option("--corpus-file", help="Tokenize once to a temporary file "
-                                                      "and train with gensim's faster corpus_file mode "
-                                                      "(Word2Vec/FastText; no loss reported).")] = False,
-            tokenizer: Annotated[str | None, typer.Option("--tokenizer", help="simlab (default), whitespace or "
-                                                          "regex:PATTERN; saved with the model and applied to "
-                                                          "query texts.")] = None,
-            as_json: Annotated[bool, typer.Option("--json", metavar=" ", help="Print the summary as one JSON "
-                                                  "envelope {command, ok, result}.")] = False,
+            column: Annotated[
+                str, typer.Option("--column", help="TSV/CSV column (name or 0-based index).")
+            ] = "text",
+            corpus_file: Annotated[
+                bool,
+                typer.Option(
+                    "--corpus-file",
+                    help="Tokenize once to a temporary file "
+                    "and train with gensim's faster corpus_file mode "
+                    "(Word2Vec/FastText; no loss reported).",
+                ),
+            ] = False,
+            tokenizer: Annotated[
+                str | None,
+                typer.Option(
+                    "--tokenizer",
+                    help="simlab (default), whitespace or "
+                    "regex:PATTERN; saved with the model and applied to "
+                    "query texts.",
+                ),
+            ] = None,
+            as_json: Annotated[
+                bool,
+                typer.Option(
+                    "--json",
+                    metavar=" ",
+                    help="Print the summary as one JSON envelope {command, ok, result}.",
+                ),
+            ] = False,
             quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No training progress bar.")] = False,
             force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
         ) -> None:
@@ -177,17 +248,32 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             guard_out(out, kind, force, inputs=[*corpus, resume])
             threads = cap_threads(threads)
             set_threads(threads)
-            summary = train_text_model(kind, corpus, out, sets=sets, config=config, resume=resume, seed=seed,
-                                       threads=threads, epochs=epochs, format=format, field=field, column=column,
-                                       corpus_file=corpus_file, tokenizer=tokenizer,
-                                       progress=False if quiet else None)
+            summary = train_text_model(
+                kind,
+                corpus,
+                out,
+                sets=sets,
+                config=config,
+                resume=resume,
+                seed=seed,
+                threads=threads,
+                epochs=epochs,
+                format=format,
+                field=field,
+                column=column,
+                corpus_file=corpus_file,
+                tokenizer=tokenizer,
+                progress=False if quiet else None,
+            )
             if as_json:
                 echo_json(summary, f"train {kind}")
                 report_interrupted(summary, out)
                 return
             if kind in _ONE_PASS:
-                typer.echo(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in summary.items()
-                                                  if k not in ("kind", "out", "choice")))
+                typer.echo(
+                    f"{kind}: "
+                    + ", ".join(f"{k} {v}" for k, v in summary.items() if k not in ("kind", "out", "choice"))
+                )
                 for w in summary.get("warnings", []):
                     typer.echo(f"warning: {w}")
                 if "choice" in summary:
@@ -198,11 +284,18 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                 typer.echo(f"warning: {w}")
             if summary.get("recipe"):
                 rec = summary["recipe"]
-                typer.echo(f"recipe for {rec['tokens']:,} tokens: " + (", ".join(
-                    f"{k}={v}" for k, v in rec["applied"].items()) or "every setting given explicitly"))
-            typer.echo(f"{kind}: {summary['documents']} documents, {summary['tokens']} tokens, "
-                       f"vocabulary {summary['vocab']}, {summary['epochs']} epochs, "
-                       f"{format_value(summary.get('words_per_second') or None)} words/s")
+                typer.echo(
+                    f"recipe for {rec['tokens']:,} tokens: "
+                    + (
+                        ", ".join(f"{k}={v}" for k, v in rec["applied"].items())
+                        or "every setting given explicitly"
+                    )
+                )
+            typer.echo(
+                f"{kind}: {summary['documents']} documents, {summary['tokens']} tokens, "
+                f"vocabulary {summary['vocab']}, {summary['epochs']} epochs, "
+                f"{format_value(summary.get('words_per_second') or None)} words/s"
+            )
             losses = summary.get("epoch_loss") or []
             if losses and all(x is not None for x in losses):
                 typer.echo("loss per epoch: " + ", ".join(f"{x:.6g}" for x in losses))
@@ -214,20 +307,44 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         cmd.__doc__ = doc
         train_app.command(kind)(cmd)
 
-    make("word2vec", "Train (or --resume) Word2Vec word vectors on text files.\n\n"
-         "Example: simlab train word2vec corpus.txt --out runs/w2v --epochs 5")
-    make("fasttext", "Train (or --resume) FastText word vectors with character n-grams.\n\n"
-         "Example: simlab train fasttext corpus.txt --out runs/ft --set dim=100")
-    make("doc2vec", "Train Doc2Vec document vectors (PV-DBOW / PV-DM) on text files.\n\n"
-         "Example: simlab train doc2vec reviews.txt --out runs/d2v --epochs 10")
-    make("tfidf", "Fit TF-IDF document vectors (sparse; cosine similarity) on text files.\n\n"
-         "Example: simlab train tfidf reviews.txt --out runs/tfidf --set sublinear_tf=true")
-    make("bm25", "Fit a BM25 / BM25+ search model on text files.\n\n"
-         "Example: simlab train bm25 reviews.txt --out runs/bm25")
-    make("lsi", "Fit LSI / LSA (truncated SVD of TF-IDF) document vectors on text files.\n\n"
-         "Example: simlab train lsi reviews.txt --out runs/lsi --set dim=200")
-    make("hybrid", "Fit a sparse + dense hybrid (TF-IDF + LSI by default; fusion weight learned on "
-                   "label-free pseudo-pairs of held-out documents).\n\n"
-                   "Example: simlab train hybrid reviews.txt --out runs/hybrid")
-    make("docs", "Document similarity with no choices to make: picks TF-IDF, LSI, Doc2Vec or the hybrid by "
-                 "label-free pseudo-pairs.\n\nExample: simlab train docs reviews.txt --out runs/docs")
+    make(
+        "word2vec",
+        "Train (or --resume) Word2Vec word vectors on text files.\n\n"
+        "Example: simlab train word2vec corpus.txt --out runs/w2v --epochs 5",
+    )
+    make(
+        "fasttext",
+        "Train (or --resume) FastText word vectors with character n-grams.\n\n"
+        "Example: simlab train fasttext corpus.txt --out runs/ft --set dim=100",
+    )
+    make(
+        "doc2vec",
+        "Train Doc2Vec document vectors (PV-DBOW / PV-DM) on text files.\n\n"
+        "Example: simlab train doc2vec reviews.txt --out runs/d2v --epochs 10",
+    )
+    make(
+        "tfidf",
+        "Fit TF-IDF document vectors (sparse; cosine similarity) on text files.\n\n"
+        "Example: simlab train tfidf reviews.txt --out runs/tfidf --set sublinear_tf=true",
+    )
+    make(
+        "bm25",
+        "Fit a BM25 / BM25+ search model on text files.\n\n"
+        "Example: simlab train bm25 reviews.txt --out runs/bm25",
+    )
+    make(
+        "lsi",
+        "Fit LSI / LSA (truncated SVD of TF-IDF) document vectors on text files.\n\n"
+        "Example: simlab train lsi reviews.txt --out runs/lsi --set dim=200",
+    )
+    make(
+        "hybrid",
+        "Fit a sparse + dense hybrid (TF-IDF + LSI by default; fusion weight learned on "
+        "label-free pseudo-pairs of held-out documents).\n\n"
+        "Example: simlab train hybrid reviews.txt --out runs/hybrid",
+    )
+    make(
+        "docs",
+        "Document similarity with no choices to make: picks TF-IDF, LSI, Doc2Vec or the hybrid by "
+        "label-free pseudo-pairs.\n\nExample: simlab train docs reviews.txt --out runs/docs",
+    )

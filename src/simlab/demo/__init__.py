@@ -81,8 +81,10 @@ def serve_hint(out: Path) -> str | None:
             found.append(str(manifest.parent))
     if not found:
         return None
-    return (f"explore the models: simlab serve {' '.join(found)}   (needs simlab[service]; "
-            f"then open http://127.0.0.1:8000/)")
+    return (
+        f"explore the models: simlab serve {' '.join(found)}   (needs simlab[service]; "
+        f"then open http://127.0.0.1:8000/)"
+    )
 
 
 def available_sections() -> list[str]:
@@ -90,8 +92,13 @@ def available_sections() -> list[str]:
     return [name for name, mod in SECTION_MODULES.items() if importlib.util.find_spec(mod) is not None]
 
 
-def run_demo(out: str | Path = "runs/demo", quick: bool = False, sections: list[str] | None = None,
-             seed: int = 0, on_event: Callable[[str], None] | None = None) -> DemoResult:
+def run_demo(
+    out: str | Path = "runs/demo",
+    quick: bool = False,
+    sections: list[str] | None = None,
+    seed: int = 0,
+    on_event: Callable[[str], None] | None = None,
+) -> DemoResult:
     """Run the demo sections and write ``out/report.html``.
 
     Args:
@@ -123,7 +130,9 @@ def run_demo(out: str | Path = "runs/demo", quick: bool = False, sections: list[
         t0 = time.perf_counter()
         sec = mod.run(ctx)
         sec.seconds = time.perf_counter() - t0
-        say(f"[{i}/{len(names)}] {name}: done in {sec.seconds:.1f} s (total {time.perf_counter() - t_all:.0f} s)")
+        say(
+            f"[{i}/{len(names)}] {name}: done in {sec.seconds:.1f} s (total {time.perf_counter() - t_all:.0f} s)"
+        )
         done.append(sec)
     from simlab.demo.report import write_report
 

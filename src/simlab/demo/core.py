@@ -12,7 +12,9 @@ from simlab.demo import DemoContext, Section
 TITLE = "Vector search: exact, HNSW and IVF-PQ indexes"
 
 
-def clustered_vectors(n: int, dim: int, n_clusters: int, seed: int, spread: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+def clustered_vectors(
+    n: int, dim: int, n_clusters: int, seed: int, spread: float = 0.3
+) -> tuple[np.ndarray, np.ndarray]:
     """Clustered float32 vectors with a decaying spectrum and their cluster labels."""
     r = np.random.default_rng(seed)
     scales = (1.0 / np.sqrt(np.arange(1, dim + 1))).astype(np.float32)
@@ -57,14 +59,16 @@ def run(ctx: DemoContext) -> Section:
         build = time.perf_counter() - t0
         built[name] = idx
         exact = built["exact"]
-        rows.append({
-            "index": name,
-            "settings": ", ".join(f"{k}={v}" for k, v in idx.settings.items()) or "-",
-            "recall@10": round(recall_at_k(idx, exact, q, 10), 4),
-            "QPS": round(_qps(idx, q, 10)),
-            "bytes/vector": round(idx.nbytes / len(idx), 1),
-            "build s": round(build, 2),
-        })
+        rows.append(
+            {
+                "index": name,
+                "settings": ", ".join(f"{k}={v}" for k, v in idx.settings.items()) or "-",
+                "recall@10": round(recall_at_k(idx, exact, q, 10), 4),
+                "QPS": round(_qps(idx, q, 10)),
+                "bytes/vector": round(idx.nbytes / len(idx), 1),
+                "build s": round(build, 2),
+            }
+        )
     # save/load keeps the search settings and gives identical results
     hnsw = built["faiss HNSW32"]
     hnsw.save(ctx.out / "core_hnsw_index")
@@ -74,28 +78,50 @@ def run(ctx: DemoContext) -> Section:
     high = recall_at_k(hnsw, built["exact"], q, 10, efSearch=256)
     vecs = Vectors(keys, x)
     half = PCA(dim // 2).fit_transform(vecs)
-    rows.append({"index": f"exact on PCA-{dim // 2}", "settings": "-",
-                 "recall@10": round(neighbour_recall(half, vecs, 10, n_queries=nq, metric="euclidean"), 4),
-                 "QPS": "-", "bytes/vector": dim // 2 * 4.0, "build s": "-"})
+    rows.append(
+        {
+            "index": f"exact on PCA-{dim // 2}",
+            "settings": "-",
+            "recall@10": round(neighbour_recall(half, vecs, 10, n_queries=nq, metric="euclidean"), 4),
+            "QPS": "-",
+            "bytes/vector": dim // 2 * 4.0,
+            "build s": "-",
+        }
+    )
     sample = np.random.default_rng(ctx.seed).choice(n, min(n, 1500), replace=False)
     pts, xl, yl = pca_2d(x[sample])
-    fig = scatter_2d(pts, [f"c{lab}" for lab in labels[sample]],
-                     f"PCA of {len(sample)} of {n} clustered vectors (dim {dim}), coloured by cluster",
-                     xlabel=xl, ylabel=yl)
+    fig = scatter_2d(
+        pts,
+        [f"c{lab}" for lab in labels[sample]],
+        f"PCA of {len(sample)} of {n} clustered vectors (dim {dim}), coloured by cluster",
+        xlabel=xl,
+        ylabel=yl,
+    )
     curves = recall_qps_curves(built, q, ctx.quick)
-    curve_png = line_plot({name: (c["qps"], c["recall"]) for name, c in curves.items()},
-                          "recall@10 vs queries per second (batched, cosine)", "queries per second (log)",
-                          "recall@10 against exact search", logx=True,
-                          annotate={name: c["labels"] for name, c in curves.items()})
-    text = (f"{n} clustered vectors of dimension {dim} (decaying spectrum), {nq} queries, cosine. recall@10 is "
-            f"measured against the exact index; QPS is one batched search on {ctx.threads} thread(s) at most. "
-            f"HNSW recall at efSearch=16: {low:.3f}, at efSearch=256: {high:.3f} (per-call override; the saved "
-            f"setting is {hnsw.settings}). Save/load gives identical results: {same}. PQ stores each vector as "
-            f"m one-byte codes (more bytes, higher recall). The last row keeps the first {dim // 2} PCA "
-            f"components and reports how many of the exact Euclidean neighbours survive.")
-    figures = [("PCA projection coloured by cluster", fig),
-               ("Recall/speed trade-off: HNSW over efSearch, IVF over nprobe (points labelled with the setting); "
-                "the exact index is the point at recall 1", curve_png)]
+    curve_png = line_plot(
+        {name: (c["qps"], c["recall"]) for name, c in curves.items()},
+        "recall@10 vs queries per second (batched, cosine)",
+        "queries per second (log)",
+        "recall@10 against exact search",
+        logx=True,
+        annotate={name: c["labels"] for name, c in curves.items()},
+    )
+    text = (
+        f"{n} clustered vectors of dimension {dim} (decaying spectrum), {nq} queries, cosine. recall@10 is "
+        f"measured against the exact index; QPS is one batched search on {ctx.threads} thread(s) at most. "
+        f"HNSW recall at efSearch=16: {low:.3f}, at efSearch=256: {high:.3f} (per-call override; the saved "
+        f"setting is {hnsw.settings}). Save/load gives identical results: {same}. PQ stores each vector as "
+        f"m one-byte codes (more bytes, higher recall). The last row keeps the first {dim // 2} PCA "
+        f"components and reports how many of the exact Euclidean neighbours survive."
+    )
+    figures = [
+        ("PCA projection coloured by cluster", fig),
+        (
+            "Recall/speed trade-off: HNSW over efSearch, IVF over nprobe (points labelled with the setting); "
+            "the exact index is the point at recall 1",
+            curve_png,
+        ),
+    ]
     return Section(TITLE, rows, text=text, figures=figures)
 
 
@@ -104,10 +130,13 @@ def recall_qps_curves(built: dict[str, Any], q: np.ndarray, quick: bool) -> dict
     from simlab.index import recall_at_k
 
     exact = built["exact"]
-    sweeps = {"faiss HNSW32": ("efSearch", (8, 16, 32, 64, 128) if not quick else (8, 32)),
-              next(n for n in built if n.endswith(",Flat")): ("nprobe", (1, 2, 4, 8, 16) if not quick else (1, 4))}
-    curves: dict[str, dict[str, list[Any]]] = {"exact": {"qps": [_qps(exact, q, 10)], "recall": [1.0],
-                                                         "labels": [""]}}
+    sweeps = {
+        "faiss HNSW32": ("efSearch", (8, 16, 32, 64, 128) if not quick else (8, 32)),
+        next(n for n in built if n.endswith(",Flat")): ("nprobe", (1, 2, 4, 8, 16) if not quick else (1, 4)),
+    }
+    curves: dict[str, dict[str, list[Any]]] = {
+        "exact": {"qps": [_qps(exact, q, 10)], "recall": [1.0], "labels": [""]}
+    }
     for name, (param, values) in sweeps.items():
         idx = built[name]
         c: dict[str, list[Any]] = {"qps": [], "recall": [], "labels": []}

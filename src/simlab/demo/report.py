@@ -75,8 +75,14 @@ def _place_labels(ax: Any, pts: Any, texts: Sequence[str], max_labels: int = 40)
     return len(placed)
 
 
-def scatter_2d(points: Any, labels: Sequence[Any], title: str, annotate: Sequence[str] | None = None,
-               xlabel: str = "component 1", ylabel: str = "component 2") -> bytes:
+def scatter_2d(
+    points: Any,
+    labels: Sequence[Any],
+    title: str,
+    annotate: Sequence[str] | None = None,
+    xlabel: str = "component 1",
+    ylabel: str = "component 2",
+) -> bytes:
     """A 2-D scatter plot coloured by label (e.g. a PCA projection of embeddings), as PNG bytes.
 
     Args:
@@ -120,8 +126,14 @@ def pca_2d(x: Any) -> tuple[Any, str, str]:
     return x @ vt[:2].T, f"PC 1 ({var[0]:.0%} of variance)", f"PC 2 ({var[1]:.0%} of variance)"
 
 
-def line_plot(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], title: str, xlabel: str,
-              ylabel: str, logx: bool = False, annotate: Mapping[str, Sequence[str]] | None = None) -> bytes:
+def line_plot(
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    logx: bool = False,
+    annotate: Mapping[str, Sequence[str]] | None = None,
+) -> bytes:
     """Lines with markers, one per named series ``{name: (xs, ys)}`` (training curves, recall vs QPS)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -149,7 +161,9 @@ def training_curve(history: Mapping[str, Any], title: str) -> bytes | None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     xs = [e["epoch"] for e in epochs]
-    ax.plot(xs, [e["loss"] for e in epochs], marker="o", markersize=3, color="tab:blue", label="training loss")
+    ax.plot(
+        xs, [e["loss"] for e in epochs], marker="o", markersize=3, color="tab:blue", label="training loss"
+    )
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -158,8 +172,14 @@ def training_curve(history: Mapping[str, Any], title: str) -> bytes | None:
     dev = [(e["epoch"], e["dev"]) for e in epochs if e.get("dev") is not None]
     if dev:
         ax2 = ax.twinx()
-        ax2.plot([d[0] for d in dev], [d[1] for d in dev], marker="s", markersize=3, color="tab:orange",
-                 label="dev metric")
+        ax2.plot(
+            [d[0] for d in dev],
+            [d[1] for d in dev],
+            marker="s",
+            markersize=3,
+            color="tab:orange",
+            label="dev metric",
+        )
         ax2.set_ylabel("dev metric (higher is better)", color="tab:orange")
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -194,8 +214,10 @@ def machine_line() -> str:
             continue
     cpu = cpu_model()
     threads = os.environ.get("OMP_NUM_THREADS", "default")
-    return (f"Python {platform.python_version()} · {', '.join(vers)} · {cpu}, {os.cpu_count()} cores visible, "
-            f"OMP_NUM_THREADS={threads}")
+    return (
+        f"Python {platform.python_version()} · {', '.join(vers)} · {cpu}, {os.cpu_count()} cores visible, "
+        f"OMP_NUM_THREADS={threads}"
+    )
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -203,8 +225,10 @@ def _table(rows: list[dict[str, Any]]) -> str:
         return "<p>(no rows)</p>"
     cols = list(rows[0])
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(format_cell(r.get(c)))}</td>" for c in cols) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(format_cell(r.get(c)))}</td>" for c in cols) + "</tr>"
+        for r in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -226,8 +250,10 @@ def write_report(sections: Sequence[Section], path: Path) -> Path:
         parts.append(_table(s.rows))
         for caption, png in s.figures:
             b64 = base64.b64encode(png).decode()
-            parts.append(f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{b64}'>"
-                         f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+            parts.append(
+                f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{b64}'>"
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            )
     parts.append("</body></html>")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text("".join(parts), "utf-8")

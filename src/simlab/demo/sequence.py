@@ -29,10 +29,22 @@ def _run(ctx: DemoContext) -> Section:
     from simlab.sequence.model import SiameseModel
 
     train, test = D.load_ucr("GunPoint", "train"), D.load_ucr("GunPoint", "test")
-    cfg = dict(encoder="gru", hidden=64, bidirectional=True, pooling="mean", downsample=5, loss="contrastive",
-               augment=("jitter", "scaling", "warp"), lr=5e-3,
-               epochs=3 if ctx.quick else 30, pairs_per_epoch=256 if ctx.quick else 1024, seed=ctx.seed,
-               progress=False, device="cpu", threads=1)  # a small GRU is fastest on one thread
+    cfg = dict(
+        encoder="gru",
+        hidden=64,
+        bidirectional=True,
+        pooling="mean",
+        downsample=5,
+        loss="contrastive",
+        augment=("jitter", "scaling", "warp"),
+        lr=5e-3,
+        epochs=3 if ctx.quick else 30,
+        pairs_per_epoch=256 if ctx.quick else 1024,
+        seed=ctx.seed,
+        progress=False,
+        device="cpu",
+        threads=1,
+    )  # a small GRU is fastest on one thread
     t0 = time.perf_counter()
     model = SiameseModel(cfg).fit(train)
     t_fit = time.perf_counter() - t0
@@ -48,25 +60,40 @@ def _run(ctx: DemoContext) -> Section:
     t_dtw = time.perf_counter() - t0
     sel = model.selection
     rows = [
-        {"method": f"1-NN Siamese GRU, fallback auto: {sel.name if sel else 'learned'}", "accuracy": acc,
-         "query_seconds": t_model, "train_seconds": t_fit},
+        {
+            "method": f"1-NN Siamese GRU, fallback auto: {sel.name if sel else 'learned'}",
+            "accuracy": acc,
+            "query_seconds": t_model,
+            "train_seconds": t_fit,
+        },
         {"method": "1-NN Euclidean", "accuracy": acc_ed, "query_seconds": t_ed, "train_seconds": None},
-        {"method": "1-NN DTW (full window, dtaidistance)", "accuracy": acc_dtw, "query_seconds": t_dtw,
-         "train_seconds": None},
+        {
+            "method": "1-NN DTW (full window, dtaidistance)",
+            "accuracy": acc_dtw,
+            "query_seconds": t_dtw,
+            "train_seconds": None,
+        },
     ]
     pts, xl, yl = pca_2d(model.encode(test.series))
-    png = scatter_2d(pts, [f"class {c}" for c in test.labels], "GunPoint test embeddings (PCA), Siamese GRU",
-                     xlabel=xl, ylabel=yl)
+    png = scatter_2d(
+        pts,
+        [f"class {c}" for c in test.labels],
+        "GunPoint test embeddings (PCA), Siamese GRU",
+        xlabel=xl,
+        ylabel=yl,
+    )
     figures = [("PCA of the learned GunPoint test embeddings, coloured by class", png)]
     curve = training_curve(model.history, "Siamese GRU on GunPoint: training")
     if curve is not None:
         figures.append(("Training curve of the Siamese GRU (contrastive loss per epoch)", curve))
-    text = (f"A bidirectional GRU (hidden 64, mean pooling over windows of 5 steps) is trained with a contrastive "
-            f"loss on class-balanced pairs of the {len(train)} GunPoint training series (jitter/scaling/time-warp "
-            "augmentation); its "
-            f"embeddings classify the {len(test)} test series by 1-NN (cosine). With fallback auto the model "
-            "ships the similarity that validated best on a hold-out of the training series "
-            f"({sel.describe() if sel else 'learned'}).")
+    text = (
+        f"A bidirectional GRU (hidden 64, mean pooling over windows of 5 steps) is trained with a contrastive "
+        f"loss on class-balanced pairs of the {len(train)} GunPoint training series (jitter/scaling/time-warp "
+        "augmentation); its "
+        f"embeddings classify the {len(test)} test series by 1-NN (cosine). With fallback auto the model "
+        "ships the similarity that validated best on a hold-out of the training series "
+        f"({sel.describe() if sel else 'learned'})."
+    )
     if ctx.quick:
         text += " Quick mode: 3 short epochs, so the learned accuracy is not representative."
     return Section(TITLE, rows, text, figures)

@@ -25,15 +25,29 @@ _LAZY = {
 }
 
 KINDS.register("fusion", "simlab.fusion.model:FusedModel", help="fused similarity over named views")
-KINDS.register("fusion-nodes", "simlab.fusion.nodes:PropagatedNodes",
-               help="node embeddings fusing features and structure (feature propagation)")
-MODELS.register("fusion", "simlab.fusion.model:FusedModel", aliases=("fused",),
-                help="fused model over named views: early, late, learned (gating) or contrastive (two towers)")
-MODELS.register("fusion-nodes", "simlab.fusion.nodes:PropagatedNodes", aliases=("propagated-nodes", "sgc"),
-                help="unsupervised node embeddings: features propagated over the graph (SGC / APPNP)")
-EVALUATORS.register("nodeclass", "simlab.fusion.evaluate:evaluate_nodeclass",
-                    help="nodeclass:Cora / nodeclass:CiteSeer / nodeclass:FILE: logistic regression on frozen "
-                         "node embeddings (C chosen on validation) + same-class p@10")
+KINDS.register(
+    "fusion-nodes",
+    "simlab.fusion.nodes:PropagatedNodes",
+    help="node embeddings fusing features and structure (feature propagation)",
+)
+MODELS.register(
+    "fusion",
+    "simlab.fusion.model:FusedModel",
+    aliases=("fused",),
+    help="fused model over named views: early, late, learned (gating) or contrastive (two towers)",
+)
+MODELS.register(
+    "fusion-nodes",
+    "simlab.fusion.nodes:PropagatedNodes",
+    aliases=("propagated-nodes", "sgc"),
+    help="unsupervised node embeddings: features propagated over the graph (SGC / APPNP)",
+)
+EVALUATORS.register(
+    "nodeclass",
+    "simlab.fusion.evaluate:evaluate_nodeclass",
+    help="nodeclass:Cora / nodeclass:CiteSeer / nodeclass:FILE: logistic regression on frozen "
+    "node embeddings (C chosen on validation) + same-class p@10",
+)
 
 __getattr__ = lazy_attributes("simlab.fusion", _LAZY)
 

@@ -22,7 +22,10 @@ def train_propagated(graph: str, out: Path, opts: dict[str, Any]) -> None:
         m.fit(graph)
     m.save(out)
     c = m.config
-    how = {"fused": f"features propagated over {c.k} hops" + (f" (alpha={c.alpha})" if c.alpha else ""),
-           "features": "features only", "structure": f"structure only (spectral, dim {c.dim})",
-           "dgi": f"Deep Graph Infomax, {len(m.history.get('epochs', []))} epochs"}[c.view]
+    how = {
+        "fused": f"features propagated over {c.k} hops" + (f" (alpha={c.alpha})" if c.alpha else ""),
+        "features": "features only",
+        "structure": f"structure only (spectral, dim {c.dim})",
+        "dgi": f"Deep Graph Infomax, {len(m.history.get('epochs', []))} epochs",
+    }[c.view]
     typer.echo(f"embedded {len(m.keys)} nodes ({how}; dim {m.vectors.dim}); saved to {out}")

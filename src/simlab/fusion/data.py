@@ -133,7 +133,9 @@ def node_graph_from_dict(obj: dict[str, Any], path: Any = None) -> NodeGraph:
             raise DataError(f"edge #{j} needs 'source' and 'target' among the node ids", path) from None
         if a != b:
             pairs += [(a, b), (b, a)]
-    ei = np.unique(np.array(pairs, np.int64).reshape(-1, 2), axis=0).T if pairs else np.zeros((2, 0), np.int64)
+    ei = (
+        np.unique(np.array(pairs, np.int64).reshape(-1, 2), axis=0).T if pairs else np.zeros((2, 0), np.int64)
+    )
     labels = np.array([str(n["label"]) for n in nodes]) if all("label" in n for n in nodes) else None
     split = None
     if any("split" in n for n in nodes):
@@ -141,8 +143,14 @@ def node_graph_from_dict(obj: dict[str, Any], path: Any = None) -> NodeGraph:
         bad = sorted(set(split) - {*SPLITS, ""})
         if bad:
             raise DataError(f"node 'split' must be train, val or test, got {bad[0]!r}", path)
-    return NodeGraph(keys, np.ascontiguousarray(ei), _node_features(nodes, path), labels, split,
-                     str(obj.get("id", Path(str(path)).stem if path else "graph")))
+    return NodeGraph(
+        keys,
+        np.ascontiguousarray(ei),
+        _node_features(nodes, path),
+        labels,
+        split,
+        str(obj.get("id", Path(str(path)).stem if path else "graph")),
+    )
 
 
 def read_node_graph(path: str | Path) -> NodeGraph:

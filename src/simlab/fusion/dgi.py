@@ -64,8 +64,16 @@ def dgi_embed(x: np.ndarray, edge_index: np.ndarray, cfg: Any) -> tuple[np.ndarr
         pos = net.encoder(xt, ei)
         return -float(net.loss(pos, net.encoder(xt[fixed], ei), _summary(pos)))
 
-    tcfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, patience=cfg.patience, seed=cfg.seed, device="cpu",
-                       threads=cfg.threads, progress=cfg.progress, grad_clip=None)
+    tcfg = TrainConfig(
+        epochs=cfg.epochs,
+        lr=cfg.lr,
+        patience=cfg.patience,
+        seed=cfg.seed,
+        device="cpu",
+        threads=cfg.threads,
+        progress=cfg.progress,
+        grad_clip=None,
+    )
     try:
         hist = fit(model, batches, step, tcfg, dev_metric=dev, unit="nodes")
         with torch.no_grad():

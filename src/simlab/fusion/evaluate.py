@@ -42,7 +42,9 @@ def _target_data(target: str) -> tuple[list[Any], np.ndarray, dict[str, np.ndarr
     return g.keys, g.labels, split, g.name
 
 
-def default_split(labels: np.ndarray, per_class: int = 20, val: int = 500, seed: int = 0) -> dict[str, np.ndarray]:
+def default_split(
+    labels: np.ndarray, per_class: int = 20, val: int = 500, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Planetoid-style split of labelled nodes: `per_class` per class for training, `val` (at most a quarter of
     the rest) for validation, the rest for testing."""
     rng = np.random.default_rng(seed)
@@ -63,16 +65,23 @@ def node_matrix(model: Any, keys: list[Any]) -> np.ndarray:
     if isinstance(vecs, Vectors):
         missing = [k for k in keys if _key(k, vecs) not in vecs]
         if missing:
-            raise ConfigError(f"{len(missing)} evaluation nodes have no embedding (e.g. {missing[0]!r}); was the "
-                              "model trained on this graph?")
+            raise ConfigError(
+                f"{len(missing)} evaluation nodes have no embedding (e.g. {missing[0]!r}); was the "
+                "model trained on this graph?"
+            )
         return vecs[[_key(k, vecs) for k in keys]]
     if hasattr(model, "encode"):
         return np.asarray(model.encode(keys), np.float32)
     raise ConfigError(f"a {type(model).__name__} has no node embeddings to evaluate")
 
 
-def classify(z: np.ndarray, y: np.ndarray, split: dict[str, np.ndarray], grid: tuple[float, ...] = C_GRID,
-             threads: int = 1) -> dict[str, float]:
+def classify(
+    z: np.ndarray,
+    y: np.ndarray,
+    split: dict[str, np.ndarray],
+    grid: tuple[float, ...] = C_GRID,
+    threads: int = 1,
+) -> dict[str, float]:
     """Logistic regression on frozen, L2-normalised embeddings; ``C`` chosen on the validation nodes.
 
     Args:
@@ -91,7 +100,9 @@ def classify(z: np.ndarray, y: np.ndarray, split: dict[str, np.ndarray], grid: t
         return _classify(z, y, split, grid)
 
 
-def _classify(z: np.ndarray, y: np.ndarray, split: dict[str, np.ndarray], grid: tuple[float, ...]) -> dict[str, float]:
+def _classify(
+    z: np.ndarray, y: np.ndarray, split: dict[str, np.ndarray], grid: tuple[float, ...]
+) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
 
     z = np.asarray(z, np.float64)
@@ -131,7 +142,18 @@ def evaluate_nodeclass(model: Any, target: str = "", k: int = 10, **_: Any) -> R
     zl, yl = z[labelled], y[labelled]
     q = np.arange(len(split["train"]) + len(split["val"]), len(labelled))
     m[f"p@{k}"] = same_class_precision(zl, yl, q, k)
-    counts = {"nodes": len(keys), "train": len(split["train"]), "val": len(split["val"]),
-              "test": len(split["test"]), "classes": len(np.unique(y)), "dim": int(z.shape[1])}
-    return Report(f"nodeclass:{name}", "accuracy", m, counts,
-                  {"protocol": "logistic regression on frozen L2-normalised embeddings; C chosen on validation"})
+    counts = {
+        "nodes": len(keys),
+        "train": len(split["train"]),
+        "val": len(split["val"]),
+        "test": len(split["test"]),
+        "classes": len(np.unique(y)),
+        "dim": int(z.shape[1]),
+    }
+    return Report(
+        f"nodeclass:{name}",
+        "accuracy",
+        m,
+        counts,
+        {"protocol": "logistic regression on frozen L2-normalised embeddings; C chosen on validation"},
+    )

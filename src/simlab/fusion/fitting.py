@@ -47,11 +47,15 @@ def _pair_rows(pairs: Sequence[tuple[Any, Any, float]], keys: list[Any]) -> tupl
     return ra, rb, np.array([float(p[2]) for p in pairs])
 
 
-def fit_model(m: Any, labels: Mapping[Any, Any] | None, pairs: Sequence[tuple[Any, Any, float]] | None) -> None:
+def fit_model(
+    m: Any, labels: Mapping[Any, Any] | None, pairs: Sequence[tuple[Any, Any, float]] | None
+) -> None:
     """Fit `m` (a :class:`~simlab.fusion.model.FusedModel`) in place."""
     if not m.keyed and (labels is not None or pairs is not None):
-        raise ConfigError("labels/pairs name item ids; a fused model over series views is fitted with "
-                          "simlab.fusion.series.fit_series(...)")
+        raise ConfigError(
+            "labels/pairs name item ids; a fused model over series views is fitted with "
+            "simlab.fusion.series.fit_series(...)"
+        )
     keys = m.keys if m.keyed else []
     lab = _normalise_labels(labels, keys) if labels is not None else None
     prs = _pair_rows(pairs, keys) if pairs is not None else None
@@ -59,8 +63,14 @@ def fit_model(m: Any, labels: Mapping[Any, Any] | None, pairs: Sequence[tuple[An
     fit_arrays(m, mats, present, keys, lab, prs)
 
 
-def fit_arrays(m: Any, mats: list[np.ndarray], present: np.ndarray, keys: list[Any],
-               labels: dict[Any, Any] | None, pairs: tuple[np.ndarray, ...] | None) -> None:
+def fit_arrays(
+    m: Any,
+    mats: list[np.ndarray],
+    present: np.ndarray,
+    keys: list[Any],
+    labels: dict[Any, Any] | None,
+    pairs: tuple[np.ndarray, ...] | None,
+) -> None:
     """Fit from the raw view matrices of the training items (`keys` name their rows)."""
     cfg = m.config
     if cfg.method in ("early", "late"):
@@ -81,8 +91,14 @@ def fit_arrays(m: Any, mats: list[np.ndarray], present: np.ndarray, keys: list[A
         torch.set_num_threads(prev)
 
 
-def _train_net(m: Any, mats: list[np.ndarray], present: np.ndarray, keys: list[Any],
-               labels: dict[Any, Any] | None, pairs: tuple[np.ndarray, ...] | None) -> None:
+def _train_net(
+    m: Any,
+    mats: list[np.ndarray],
+    present: np.ndarray,
+    keys: list[Any],
+    labels: dict[Any, Any] | None,
+    pairs: tuple[np.ndarray, ...] | None,
+) -> None:
     import torch
 
     cfg = m.config
@@ -109,8 +125,14 @@ def _train_net(m: Any, mats: list[np.ndarray], present: np.ndarray, keys: list[A
         m.history = train_towers(m.net, mats, present, cfg)
 
 
-def _choose_weights(m: Any, mats: list[np.ndarray], present: np.ndarray, keys: list[Any],
-                    labels: dict[Any, Any] | None, pairs: tuple[np.ndarray, ...] | None) -> None:
+def _choose_weights(
+    m: Any,
+    mats: list[np.ndarray],
+    present: np.ndarray,
+    keys: list[Any],
+    labels: dict[Any, Any] | None,
+    pairs: tuple[np.ndarray, ...] | None,
+) -> None:
     """Weights on validation data: leave-one-out 1-NN accuracy (labels) or AUC / Spearman (pairs)."""
     cfg = m.config
     late = cfg.method == "late"

@@ -37,15 +37,20 @@ class GatedFusion(nn.Module):
         gate: ``network`` or ``weights``.
     """
 
-    def __init__(self, dims: Sequence[int], dim: int | None = 64, hidden: int = 64, gate: str = "network") -> None:
+    def __init__(
+        self, dims: Sequence[int], dim: int | None = 64, hidden: int = 64, gate: str = "network"
+    ) -> None:
         super().__init__()
         if gate not in ("network", "weights"):
             raise ConfigError(f"unknown gate {gate!r}; valid: network, weights")
         self.dims, self.dim, self.gate_kind = list(dims), dim, gate
         self.proj = nn.ModuleList([nn.Linear(d, dim) for d in dims]) if dim else None
         width = sum(self.out_dims)
-        self.gate = (nn.Sequential(nn.Linear(width + len(dims), hidden), nn.ReLU(), nn.Linear(hidden, len(dims)))
-                     if gate == "network" else None)
+        self.gate = (
+            nn.Sequential(nn.Linear(width + len(dims), hidden), nn.ReLU(), nn.Linear(hidden, len(dims)))
+            if gate == "network"
+            else None
+        )
         self.logits = nn.Parameter(torch.zeros(len(dims)))
 
     @property
@@ -87,8 +92,9 @@ class Towers(nn.Module):
     def __init__(self, dims: Sequence[int], dim: int = 64, hidden: int = 128) -> None:
         super().__init__()
         self.dims, self.dim = list(dims), dim
-        self.towers = nn.ModuleList([nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, dim))
-                                     for d in dims])
+        self.towers = nn.ModuleList(
+            [nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, dim)) for d in dims]
+        )
 
     def tower(self, v: int, x: Tensor) -> Tensor:
         """Embedding of view `v`'s vectors in the shared space, ``(n, dim)`` unit rows."""

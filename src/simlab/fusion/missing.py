@@ -41,15 +41,20 @@ def drop_views(model: Any, share: float, seed: int = 0) -> Any:
         v = int(rng.choice(np.flatnonzero(present[i])))
         drop[v].add(keys[i])
     out = copy.copy(model)
-    out.views = {name: view.without(drop[j]) if isinstance(view, KeyedView) else view
-                 for j, (name, view) in enumerate(model.views.items())}
+    out.views = {
+        name: view.without(drop[j]) if isinstance(view, KeyedView) else view
+        for j, (name, view) in enumerate(model.views.items())
+    }
     out._vectors = None
     return out
 
 
-def missing_view_curve(model: Any, score: Callable[[Any], float],
-                       shares: Sequence[float] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5), seed: int = 0,
-                       ) -> list[dict[str, float]]:
+def missing_view_curve(
+    model: Any,
+    score: Callable[[Any], float],
+    shares: Sequence[float] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5),
+    seed: int = 0,
+) -> list[dict[str, float]]:
     """``[{"missing": share, "score": score(drop_views(model, share))}, ...]``.
 
     Args:

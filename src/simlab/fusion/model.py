@@ -106,8 +106,9 @@ class FusedModel:
 
     kind = "fusion"
 
-    def __init__(self, views: Mapping[str, Any], config: FusionConfig | dict[str, Any] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, views: Mapping[str, Any], config: FusionConfig | dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         base = to_dict(config) if isinstance(config, FusionConfig) else dict(config or {})
         self.config = from_dict(FusionConfig, {**base, **kwargs})
         if not views:
@@ -146,8 +147,9 @@ class FusedModel:
         return [m for m, _ in out], np.stack([p for _, p in out], 1)
 
     # -- fitting -----------------------------------------------------------------------------------------------
-    def fit(self, labels: Mapping[Any, Any] | None = None,
-            pairs: Sequence[tuple[Any, Any, float]] | None = None) -> FusedModel:
+    def fit(
+        self, labels: Mapping[Any, Any] | None = None, pairs: Sequence[tuple[Any, Any, float]] | None = None
+    ) -> FusedModel:
         """Fit the fusion: choose weights (early/late), train the gate (learned) or the towers (contrastive).
 
         Args:
@@ -247,8 +249,9 @@ class FusedModel:
         """Fused similarity of two items."""
         return float(self.score_pairs([a], [b])[0])
 
-    def most_similar(self, query: Any, k: int = 10, *, view: str | None = None,
-                     target_view: str | None = None) -> Hits:
+    def most_similar(
+        self, query: Any, k: int = 10, *, view: str | None = None, target_view: str | None = None
+    ) -> Hits:
         """The k items most similar to an item id.
 
         Args:
@@ -268,7 +271,9 @@ class FusedModel:
         if self.config.method == "late" and self.score is not None:
             s = self.score.combine(self.view_scores([query] * len(keys), keys))
             qk = _find(query, keys)
-            order = [i for i in np.argsort(-np.nan_to_num(s, nan=-np.inf), kind="stable") if keys[i] != qk][:k]
+            order = [i for i in np.argsort(-np.nan_to_num(s, nan=-np.inf), kind="stable") if keys[i] != qk][
+                :k
+            ]
             return Hits([keys[i] for i in order], s[order].astype(np.float32))
         return self.vectors.most_similar(_find(query, self.vectors.keys), k=k)
 

@@ -142,8 +142,9 @@ class PropagatedNodes:
         self._vectors: Vectors | None = None
         self.source = ""
 
-    def fit(self, graph: Any, *, features: Any = None, keys: list[Any] | None = None,
-            name: str = "") -> PropagatedNodes:
+    def fit(
+        self, graph: Any, *, features: Any = None, keys: list[Any] | None = None, name: str = ""
+    ) -> PropagatedNodes:
         """Embed the nodes of one graph.
 
         Args:
@@ -163,7 +164,10 @@ class PropagatedNodes:
         if isinstance(graph, NodeGraph):
             ei, x, node_keys, name = graph.edge_index, graph.x, graph.keys, name or graph.name
         else:
-            ei, x = np.asarray(graph, np.int64), None if features is None else np.asarray(features, np.float32)
+            ei, x = (
+                np.asarray(graph, np.int64),
+                None if features is None else np.asarray(features, np.float32),
+            )
             n = len(x) if x is not None else int(ei.max()) + 1 if ei.size else 0
             node_keys = list(range(n)) if keys is None else list(keys)
         cfg = self.config

@@ -66,12 +66,15 @@ def pairs_objective(targets: np.ndarray) -> tuple[Callable[[np.ndarray], float],
     return (lambda s: spearman(s, t)), "spearman"
 
 
-def labelled_sample(keys: list[Any], labels: dict[Any, Any], present: np.ndarray, max_items: int,
-                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+def labelled_sample(
+    keys: list[Any], labels: dict[Any, Any], present: np.ndarray, max_items: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows of labelled items with every view present (at most `max_items`, drawn with `seed`), and labels."""
     rows = np.array([i for i, k in enumerate(keys) if k in labels and present[i].all()], np.int64)
     if len(rows) < 4:
-        raise DataError(f"need >= 4 labelled items with every view present to choose weights, got {len(rows)}")
+        raise DataError(
+            f"need >= 4 labelled items with every view present to choose weights, got {len(rows)}"
+        )
     if len(rows) > max_items:
         rows = np.sort(np.random.default_rng(seed).choice(rows, max_items, replace=False))
     return rows, np.array([str(labels[keys[i]]) for i in rows])

@@ -28,13 +28,22 @@ def save_model(m: Any, path: str | Path) -> Path:
             if isinstance(v, KeyedView):
                 v.vectors._write(w, prefix=f"view-{i}-")
         w.save_json("views.json", views)
-        w.save_json("state.json", {"weights": m.weights, "score": m.score.to_dict() if m.score else None,
-                                   "history": m.history, "fitted": m.fitted,
-                                   "net_dims": [v.dim for v in m.views.values()] if m.net is not None else None})
+        w.save_json(
+            "state.json",
+            {
+                "weights": m.weights,
+                "score": m.score.to_dict() if m.score else None,
+                "history": m.history,
+                "fitted": m.fitted,
+                "net_dims": [v.dim for v in m.views.values()] if m.net is not None else None,
+            },
+        )
         if m.pca is not None:
             w.save_arrays("pca.safetensors", {"components": m.pca.components, "mean": m.pca.mean})
         if m.net is not None:
-            w.save_arrays("net.safetensors", {k: t.detach().cpu().contiguous() for k, t in m.net.state_dict().items()})
+            w.save_arrays(
+                "net.safetensors", {k: t.detach().cpu().contiguous() for k, t in m.net.state_dict().items()}
+            )
     return Path(path)
 
 
@@ -62,8 +71,13 @@ def load_model(cls: Any, art: Artifact) -> Any:
 
         cfg = m.config
         dims = state["net_dims"]
-        m.net = (GatedFusion(dims, cfg.dim, cfg.hidden, cfg.gate) if cfg.method == "learned"
-                 else Towers(dims, cfg.dim, cfg.hidden))
-        m.net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in art.arrays("net.safetensors").items()})
+        m.net = (
+            GatedFusion(dims, cfg.dim, cfg.hidden, cfg.gate)
+            if cfg.method == "learned"
+            else Towers(dims, cfg.dim, cfg.hidden)
+        )
+        m.net.load_state_dict(
+            {k: torch.from_numpy(np.array(v)) for k, v in art.arrays("net.safetensors").items()}
+        )
         m.net.eval()
     return m

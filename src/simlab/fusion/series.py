@@ -18,7 +18,9 @@ from simlab.fuse import ScoreFusion
 from simlab.fusion.objectives import knn_accuracy_objective
 
 #: channel groups of bundled UEA sets: BasicMotions = 3-axis accelerometer + 3-axis gyroscope (smartwatch)
-GROUPS: dict[str, dict[str, list[int]]] = {"basicmotions": {"accelerometer": [0, 1, 2], "gyroscope": [3, 4, 5]}}
+GROUPS: dict[str, dict[str, list[int]]] = {
+    "basicmotions": {"accelerometer": [0, 1, 2], "gyroscope": [3, 4, 5]}
+}
 
 
 def channel_views(groups: Mapping[str, Sequence[int]], length: int) -> dict[str, Any]:
@@ -37,7 +39,9 @@ def fit_series(model: Any, train: Any) -> Any:
         raise ConfigError("fit_series needs labelled training series")
     keys = list(range(len(train)))
     mats, present = model.raw(train.series)
-    labels = dict(zip(keys, train.labels.tolist(), strict=True)) if model.config.method != "contrastive" else None
+    labels = (
+        dict(zip(keys, train.labels.tolist(), strict=True)) if model.config.method != "contrastive" else None
+    )
     fit_arrays(model, mats, present, keys, labels, None)
     model.fitted = True
     return model
@@ -69,13 +73,18 @@ def dtw_group_fusion(train: Any, test: Any, groups: Mapping[str, Sequence[int]])
     tr_tr = np.stack([-dtw_distances(part(train, groups[g]), part(train, groups[g])) for g in names], -1)
     te_tr = np.stack([-dtw_distances(part(train, groups[g]), part(test, groups[g])) for g in names], -1)
     y_tr, y_te = np.asarray(train.labels), np.asarray(test.labels)
-    fusion = ScoreFusion(names).fit(tr_tr.reshape(-1, len(names)), knn_accuracy_objective(y_tr),
-                                    "loo_1nn_accuracy")
+    fusion = ScoreFusion(names).fit(
+        tr_tr.reshape(-1, len(names)), knn_accuracy_objective(y_tr), "loo_1nn_accuracy"
+    )
     fused = fusion.combine(te_tr.reshape(-1, len(names))).reshape(len(test), len(train))
-    out = {"groups": {g: float(np.mean(y_tr[te_tr[:, :, i].argmax(1)] == y_te)) for i, g in enumerate(names)},
-           "fused": float(np.mean(y_tr[fused.argmax(1)] == y_te)), "weights": fusion.weights,
-           "validation": fusion.validation}
+    out = {
+        "groups": {g: float(np.mean(y_tr[te_tr[:, :, i].argmax(1)] == y_te)) for i, g in enumerate(names)},
+        "fused": float(np.mean(y_tr[fused.argmax(1)] == y_te)),
+        "weights": fusion.weights,
+        "validation": fusion.validation,
+    }
     every = sorted({c for g in names for c in groups[g]})
-    out["all_channels"] = float(np.mean(y_tr[dtw_distances(part(train, every), part(test, every)).argmin(1)]
-                                        == y_te))
+    out["all_channels"] = float(
+        np.mean(y_tr[dtw_distances(part(train, every), part(test, every)).argmin(1)] == y_te)
+    )
     return out

@@ -30,8 +30,17 @@ def _holdout(n: int, share: float, rng: np.random.Generator) -> tuple[np.ndarray
 
 
 def _train_config(cfg: Any) -> TrainConfig:
-    return TrainConfig(epochs=cfg.epochs, lr=cfg.lr, weight_decay=cfg.weight_decay, patience=cfg.patience,
-                       seed=cfg.seed, device=cfg.device, threads=cfg.threads, progress=cfg.progress, grad_clip=1.0)
+    return TrainConfig(
+        epochs=cfg.epochs,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        patience=cfg.patience,
+        seed=cfg.seed,
+        device=cfg.device,
+        threads=cfg.threads,
+        progress=cfg.progress,
+        grad_clip=1.0,
+    )
 
 
 def _item_batches(idx: np.ndarray, size: int, seed: int) -> Any:
@@ -45,9 +54,15 @@ def _item_batches(idx: np.ndarray, size: int, seed: int) -> Any:
     return batches
 
 
-def train_gated(net: nn.Module, mats: Sequence[np.ndarray], present: np.ndarray, cfg: Any, *,
-                labels: np.ndarray | None = None, pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                ) -> dict[str, Any]:
+def train_gated(
+    net: nn.Module,
+    mats: Sequence[np.ndarray],
+    present: np.ndarray,
+    cfg: Any,
+    *,
+    labels: np.ndarray | None = None,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> dict[str, Any]:
     """Train a :class:`~simlab.fusion.learned.GatedFusion` on labelled items (``labels`` for every row) or on
     pairs ``(rows_a, rows_b, targets)``; returns the history dict."""
     from simlab.fusion.objectives import pairs_objective
@@ -90,8 +105,12 @@ def train_gated(net: nn.Module, mats: Sequence[np.ndarray], present: np.ndarray,
         def batches(epoch: int) -> Any:
             for b in gen(epoch):
                 a, c = torch.from_numpy(ra[b]), torch.from_numpy(rb[b])
-                yield Batch(kind, {"a": ([x[a] for x in xs], pr[a]), "b": ([x[c] for x in xs], pr[c])},
-                            {"label": tt[b], "score": tt[b]}, len(b))
+                yield Batch(
+                    kind,
+                    {"a": ([x[a] for x in xs], pr[a]), "b": ([x[c] for x in xs], pr[c])},
+                    {"label": tt[b], "score": tt[b]},
+                    len(b),
+                )
 
         def step(model: nn.Module, batch: Batch) -> tuple[Tensor, int]:
             emb = {k: model(*v) for k, v in batch.inputs.items()}
@@ -102,8 +121,16 @@ def train_gated(net: nn.Module, mats: Sequence[np.ndarray], present: np.ndarray,
             return obj((z[ra[dv]] * z[rb[dv]]).sum(1))
     else:
         raise DataError("the learned fusion needs labels (classes) or pairs to train on")
-    hist = fit(net, batches, step, _train_config(cfg), dev_metric=dev if len(dv) else None, data_kind=kind,
-               loss=loss, unit="items" if kind == "labelled" else "pairs")
+    hist = fit(
+        net,
+        batches,
+        step,
+        _train_config(cfg),
+        dev_metric=dev if len(dv) else None,
+        data_kind=kind,
+        loss=loss,
+        unit="items" if kind == "labelled" else "pairs",
+    )
     return hist.to_dict()
 
 
@@ -135,8 +162,16 @@ def train_towers(net: nn.Module, mats: Sequence[np.ndarray], present: np.ndarray
         q, c = model.tower(0, xs[0][dvt]), model.tower(1, xs[1][dvt])
         return float(((q @ c.T).argmax(1) == torch.arange(len(dv))).float().mean())
 
-    hist = fit(net, batches, step, _train_config(cfg), dev_metric=dev if len(dv) >= 2 else None,
-               data_kind="positive_pairs", loss=loss, unit="items")
+    hist = fit(
+        net,
+        batches,
+        step,
+        _train_config(cfg),
+        dev_metric=dev if len(dv) >= 2 else None,
+        data_kind="positive_pairs",
+        loss=loss,
+        unit="items",
+    )
     return hist.to_dict()
 
 

@@ -33,7 +33,9 @@ class KeyedView:
     def __init__(self, vectors: Any) -> None:
         vecs = vectors if isinstance(vectors, Vectors) else getattr(vectors, "vectors", None)
         if not isinstance(vecs, Vectors):
-            raise ConfigError(f"a {type(vectors).__name__} is not a view: give Vectors or a model with .vectors")
+            raise ConfigError(
+                f"a {type(vectors).__name__} is not a view: give Vectors or a model with .vectors"
+            )
         self.vectors = vecs
 
     @property
@@ -84,7 +86,9 @@ class SeriesChannels:
     def __init__(self, channels: Sequence[int], length: int = 100) -> None:
         self.channels = [int(c) for c in channels]
         if not self.channels or min(self.channels) < 0 or length < 2:
-            raise ConfigError(f"a channel group needs channels >= 0 and length >= 2, got {channels}, {length}")
+            raise ConfigError(
+                f"a channel group needs channels >= 0 and length >= 2, got {channels}, {length}"
+            )
         self.length = int(length)
 
     @property
@@ -101,7 +105,9 @@ class SeriesChannels:
             s = np.asarray(s, np.float64)
             s = s[:, None] if s.ndim == 1 else s
             if s.shape[1] <= max(self.channels):
-                raise DataError(f"series {i} has {s.shape[1]} channels; the view needs channel {max(self.channels)}")
+                raise DataError(
+                    f"series {i} has {s.shape[1]} channels; the view needs channel {max(self.channels)}"
+                )
             g = s[:, self.channels]
             if np.isnan(g).all():
                 continue

@@ -29,28 +29,52 @@ _LAZY = {
 _E = "simlab.graph.encoders"
 ENCODERS.register("gcn", f"{_E}:gcn", help="graph convolution (Kipf & Welling 2017), PyG GCNConv")
 ENCODERS.register("gin", f"{_E}:gin", help="graph isomorphism network (Xu et al. 2019), PyG GINConv")
-ENCODERS.register("sage", f"{_E}:sage", aliases=("graphsage",),
-                  help="GraphSAGE mean aggregator (Hamilton et al. 2017), PyG SAGEConv")
+ENCODERS.register(
+    "sage",
+    f"{_E}:sage",
+    aliases=("graphsage",),
+    help="GraphSAGE mean aggregator (Hamilton et al. 2017), PyG SAGEConv",
+)
 ENCODERS.register("gat", f"{_E}:gat", help="multi-head graph attention (Velickovic et al. 2018), PyG GATConv")
 
-KINDS.register("graph-biencoder", "simlab.graph.models:GraphBiEncoder", help="Siamese GNN graph bi-encoder (GED)")
+KINDS.register(
+    "graph-biencoder", "simlab.graph.models:GraphBiEncoder", help="Siamese GNN graph bi-encoder (GED)"
+)
 KINDS.register("graph-pair", "simlab.graph.models:GraphPairModel", help="SimGNN-style graph pair model (GED)")
 KINDS.register("graph-nodes", "simlab.graph.nodes:NodeEmbedder", help="GNN node embeddings (link prediction)")
 
-MODELS.register("graph-biencoder", "simlab.graph.models:GraphBiEncoder", aliases=("biencoder",),
-                help="Siamese GNN bi-encoder regressing exp(-nGED); vectors searchable by Euclidean distance")
-MODELS.register("graph-pair", "simlab.graph.models:GraphPairModel", aliases=("pair", "simgnn"),
-                help="SimGNN-style pair model (NTN + node-similarity histogram) for re-ranking")
-MODELS.register("graph-nodes", "simlab.graph.nodes:NodeEmbedder", aliases=("nodes",),
-                help="unsupervised GNN node embeddings trained by link prediction")
+MODELS.register(
+    "graph-biencoder",
+    "simlab.graph.models:GraphBiEncoder",
+    aliases=("biencoder",),
+    help="Siamese GNN bi-encoder regressing exp(-nGED); vectors searchable by Euclidean distance",
+)
+MODELS.register(
+    "graph-pair",
+    "simlab.graph.models:GraphPairModel",
+    aliases=("pair", "simgnn"),
+    help="SimGNN-style pair model (NTN + node-similarity histogram) for re-ranking",
+)
+MODELS.register(
+    "graph-nodes",
+    "simlab.graph.nodes:NodeEmbedder",
+    aliases=("nodes",),
+    help="unsupervised GNN node embeddings trained by link prediction",
+)
 
-EVALUATORS.register("ged", "simlab.graph.evaluate:evaluate_ged",
-                    help="GED ranking (MSE x1e-3, rho, tau, p@10, p@20): ged:AIDS700nef, ged:LINUX, ged:GED.tsv")
-EVALUATORS.register("linkpred", "simlab.graph.nodes:evaluate_link_prediction",
-                    help="link prediction AUC/AP on held-out edges: linkpred:Cora, linkpred:CiteSeer, linkpred:GRAPH")
+EVALUATORS.register(
+    "ged",
+    "simlab.graph.evaluate:evaluate_ged",
+    help="GED ranking (MSE x1e-3, rho, tau, p@10, p@20): ged:AIDS700nef, ged:LINUX, ged:GED.tsv",
+)
+EVALUATORS.register(
+    "linkpred",
+    "simlab.graph.nodes:evaluate_link_prediction",
+    help="link prediction AUC/AP on held-out edges: linkpred:Cora, linkpred:CiteSeer, linkpred:GRAPH",
+)
 
 
-__getattr__ = lazy_attributes('simlab.graph', _LAZY)
+__getattr__ = lazy_attributes("simlab.graph", _LAZY)
 
 
 __all__ = sorted(_LAZY)

@@ -51,8 +51,12 @@ class GEDBenchmark:
         n = self.n_train
         iu, ju = np.triu_indices(n, 1)
         ids = self.graphs.ids
-        return GEDTable([ids[i] for i in iu], [ids[j] for j in ju], self.ged[iu, ju].astype(np.float64),
-                        np.ones(len(iu), bool))
+        return GEDTable(
+            [ids[i] for i in iu],
+            [ids[j] for j in ju],
+            self.ged[iu, ju].astype(np.float64),
+            np.ones(len(iu), bool),
+        )
 
 
 def load_ged_benchmark(name: str, root: str | Path | None = None) -> GEDBenchmark:
@@ -82,8 +86,9 @@ def load_ged_benchmark(name: str, root: str | Path | None = None) -> GEDBenchmar
     try:
         ged = torch.load(gpath, weights_only=True).double().numpy()
     except Exception as exc:  # refused by weights_only (pickled code), truncated or not a torch file
-        raise DataError(f"not a plain tensor file ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})",
-                        gpath) from None
+        raise DataError(
+            f"not a plain tensor file ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})", gpath
+        ) from None
     all_ids = ids["train"] + ids["test"]
     if ged.shape != (len(all_ids), len(all_ids)):
         raise DataError(f"GED matrix has shape {ged.shape}, expected {len(all_ids)} graphs", gpath)

@@ -41,7 +41,9 @@ from simlab.graph.io import GraphSet, node_labels
 
 INITS = ("degree", "neighbours")
 _CHUNK_CELLS = 1 << 22  # at most this many N x N matrix cells per chunk (~10 float32 copies live: ~170 MB)
-LEARNED_WEIGHT = 0.5  # weight of the unit-normalised node-embedding distance in the learned start's node costs
+LEARNED_WEIGHT = (
+    0.5  # weight of the unit-normalised node-embedding distance in the learned start's node costs
+)
 
 
 @dataclass
@@ -64,7 +66,9 @@ class PaddedGraphs:
     keys: np.ndarray | None = None
 
     @classmethod
-    def build(cls, graphs: Sequence[Any], vocab: dict[str, int], label_attr: str | None = "auto") -> PaddedGraphs:
+    def build(
+        cls, graphs: Sequence[Any], vocab: dict[str, int], label_attr: str | None = "auto"
+    ) -> PaddedGraphs:
         """Pad `graphs` (networkx) to their largest size; unseen labels are added to `vocab`."""
         n_max = max((g.number_of_nodes() for g in graphs), default=1)
         adj = np.zeros((len(graphs), n_max, n_max), np.uint8)
@@ -250,8 +254,15 @@ def _unit_vectors(v: np.ndarray, idx: np.ndarray, n: int) -> Any:
     return torch.nn.functional.normalize(torch.from_numpy(out), dim=-1)
 
 
-def _search_chunk(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.ndarray, cfg: EditPathConfig,
-                  n_labels: int, vectors: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Any, Any, Any]:
+def _search_chunk(
+    pa: PaddedGraphs,
+    ia: np.ndarray,
+    pb: PaddedGraphs,
+    ib: np.ndarray,
+    cfg: EditPathConfig,
+    n_labels: int,
+    vectors: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[Any, Any, Any]:
     import torch
 
     n = int(max(pa.sizes[ia].max(), pb.sizes[ib].max()))
@@ -301,9 +312,13 @@ def _random_perms(key_a: Any, key_b: Any, seed: int, restart: int, n: int) -> An
     import torch
 
     with np.errstate(over="ignore"):
-        pair = _mix64(np.asarray(key_a, np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.asarray(key_b, np.uint64))
+        pair = _mix64(
+            np.asarray(key_a, np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.asarray(key_b, np.uint64)
+        )
         pair = _mix64(pair + np.uint64((seed * 1_000_003 + restart) % (1 << 63)))
-        u = _mix64(pair[:, None] + np.arange(1, n + 1, dtype=np.uint64)[None, :] * np.uint64(0xD1B54A32D192ED03))
+        u = _mix64(
+            pair[:, None] + np.arange(1, n + 1, dtype=np.uint64)[None, :] * np.uint64(0xD1B54A32D192ED03)
+        )
     return torch.from_numpy(np.argsort(u, axis=1, kind="stable").astype(np.int64))
 
 
@@ -319,10 +334,16 @@ def _pad(p: PaddedGraphs, idx: np.ndarray, n: int) -> tuple[Any, Any]:
     return torch.from_numpy(adj), torch.from_numpy(lab)
 
 
-def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarray | None = None,
-                     ib: Sequence[int] | np.ndarray | None = None, config: EditPathConfig | None = None,
-                     node_vectors: tuple[np.ndarray, np.ndarray] | None = None, progress: bool | None = False,
-                     **kwargs: Any) -> EditPaths:
+def edit_path_search(
+    graphs_a: Any,
+    graphs_b: Any,
+    ia: Sequence[int] | np.ndarray | None = None,
+    ib: Sequence[int] | np.ndarray | None = None,
+    config: EditPathConfig | None = None,
+    node_vectors: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: bool | None = False,
+    **kwargs: Any,
+) -> EditPaths:
     """Best edit paths found for pairs ``(graphs_a[ia[k]], graphs_b[ib[k]])``.
 
     Args:
@@ -355,9 +376,17 @@ def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarra
         raise ConfigError(f"ia and ib must be 1-D and of equal length, got shapes {ia.shape} and {ib.shape}")
     if node_vectors is not None:
         va, vb = (np.asarray(v, np.float32) for v in node_vectors)
-        if va.ndim != 3 or vb.ndim != 3 or len(va) != len(ga) or len(vb) != len(gb) or va.shape[2] != vb.shape[2]:
-            raise ConfigError(f"node_vectors must be ((len(graphs_a), Na, d), (len(graphs_b), Nb, d)) arrays, got "
-                              f"shapes {va.shape} and {vb.shape}")
+        if (
+            va.ndim != 3
+            or vb.ndim != 3
+            or len(va) != len(ga)
+            or len(vb) != len(gb)
+            or va.shape[2] != vb.shape[2]
+        ):
+            raise ConfigError(
+                f"node_vectors must be ((len(graphs_a), Na, d), (len(graphs_b), Nb, d)) arrays, got "
+                f"shapes {va.shape} and {vb.shape}"
+            )
         node_vectors = (va, vb)
     vocab: dict[str, int] = {}
     pa = PaddedGraphs.build(list(ga), vocab, cfg.label_attr)
@@ -380,14 +409,28 @@ def edit_path_search(graphs_a: Any, graphs_b: Any, ia: Sequence[int] | np.ndarra
     return EditPaths(cost, lower, mapping)
 
 
-def _search_all(pa: PaddedGraphs, ia: np.ndarray, pb: PaddedGraphs, ib: np.ndarray, size: np.ndarray,
-                cfg: EditPathConfig, n_labels: int, node_vectors: tuple[np.ndarray, np.ndarray] | None, n_max: int,
-                cost: np.ndarray, lower: np.ndarray, mapping: np.ndarray, progress: bool | None = False) -> None:
+def _search_all(
+    pa: PaddedGraphs,
+    ia: np.ndarray,
+    pb: PaddedGraphs,
+    ib: np.ndarray,
+    size: np.ndarray,
+    cfg: EditPathConfig,
+    n_labels: int,
+    node_vectors: tuple[np.ndarray, np.ndarray] | None,
+    n_max: int,
+    cost: np.ndarray,
+    lower: np.ndarray,
+    mapping: np.ndarray,
+    progress: bool | None = False,
+) -> None:
     """Search every pair, chunked by padded size; results written into `cost`, `lower`, `mapping`."""
     import torch
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(ia), desc="edit paths", unit="pair", disable={True: False, False: True}.get(progress))  # type: ignore[arg-type]
+    bar = tqdm(
+        total=len(ia), desc="edit paths", unit="pair", disable={True: False, False: True}.get(progress)
+    )  # type: ignore[arg-type]
     with torch.no_grad(), bar:
         for n in np.unique(size):
             rows = np.flatnonzero(size == n)
@@ -460,5 +503,9 @@ def edit_path_table(graphs: Any, pairs: Sequence[tuple[Any, Any]] | None = None,
         ia = np.array([gs.position(a) for a, _ in pairs], np.int64)
         ib = np.array([gs.position(b) for _, b in pairs], np.int64)
     res = edit_path_search(gs, gs, ia, ib, **kwargs)
-    return GEDTable([gs.ids[i] for i in ia], [gs.ids[j] for j in ib], res.cost.astype(np.float64),
-                    res.proven_exact.astype(bool))
+    return GEDTable(
+        [gs.ids[i] for i in ia],
+        [gs.ids[j] for j in ib],
+        res.cost.astype(np.float64),
+        res.proven_exact.astype(bool),
+    )

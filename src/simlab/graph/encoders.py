@@ -68,8 +68,17 @@ class GNNEncoder(nn.Module):
         layers`` for ``jk="cat"``).
     """
 
-    def __init__(self, conv: str, in_dim: int, hidden: int = 64, layers: int = 3, dropout: float = 0.0,
-                 residual: bool = True, jk: str = "last", heads: int = 4) -> None:
+    def __init__(
+        self,
+        conv: str,
+        in_dim: int,
+        hidden: int = 64,
+        layers: int = 3,
+        dropout: float = 0.0,
+        residual: bool = True,
+        jk: str = "last",
+        heads: int = 4,
+    ) -> None:
         super().__init__()
         if conv not in CONVS:
             raise ConfigError(f"unknown conv {conv!r}; valid: {', '.join(CONVS)}")
@@ -78,7 +87,9 @@ class GNNEncoder(nn.Module):
         if layers < 1 or hidden < 1:
             raise ConfigError("layers and hidden must be >= 1")
         self.conv_name, self.residual, self.dropout, self.jk_mode = conv, residual, dropout, jk
-        self.convs = nn.ModuleList(make_conv(conv, in_dim if i == 0 else hidden, hidden, heads) for i in range(layers))
+        self.convs = nn.ModuleList(
+            make_conv(conv, in_dim if i == 0 else hidden, hidden, heads) for i in range(layers)
+        )
         self.out_dim = hidden * layers if jk == "cat" else hidden
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
@@ -130,9 +141,19 @@ class GraphEncoder(nn.Module):
         ``forward(batch) -> (num_graphs, dim)`` for a PyG ``Batch`` with ``x``, ``edge_index``, ``batch``.
     """
 
-    def __init__(self, conv: str, in_dim: int, hidden: int = 64, layers: int = 3, dropout: float = 0.0,
-                 residual: bool = True, jk: str = "cat", pool: str = "sum", dim: int | None = 64,
-                 heads: int = 4) -> None:
+    def __init__(
+        self,
+        conv: str,
+        in_dim: int,
+        hidden: int = 64,
+        layers: int = 3,
+        dropout: float = 0.0,
+        residual: bool = True,
+        jk: str = "cat",
+        pool: str = "sum",
+        dim: int | None = 64,
+        heads: int = 4,
+    ) -> None:
         super().__init__()
         self.gnn = GNNEncoder(conv, in_dim, hidden, layers, dropout, residual, jk, heads)
         self.pool = GraphPool(pool, self.gnn.out_dim)

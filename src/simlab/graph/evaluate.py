@@ -43,8 +43,9 @@ def query_metrics(pred: np.ndarray, true: np.ndarray, ks: tuple[int, ...] = (10,
     return out
 
 
-def grouped_metrics(query: np.ndarray, pred: np.ndarray, true: np.ndarray,
-                    ks: tuple[int, ...] = (10, 20)) -> dict[str, float]:
+def grouped_metrics(
+    query: np.ndarray, pred: np.ndarray, true: np.ndarray, ks: tuple[int, ...] = (10, 20)
+) -> dict[str, float]:
     """Metrics of pairs grouped by query id: per-query rho/tau/p@k averaged, MSE over all pairs."""
     query, pred, true = np.asarray(query), np.asarray(pred, np.float64), np.asarray(true, np.float64)
     order = np.argsort(query, kind="stable")
@@ -80,7 +81,9 @@ def evaluate_ged(model: Any, target: str, graphs: Any = None, **options: Any) ->
     from simlab.graph.io import GraphSet
 
     if not hasattr(model, "score_matrix"):
-        raise ConfigError(f"a {type(model).__name__} cannot be evaluated on GED (it does not score graph pairs)")
+        raise ConfigError(
+            f"a {type(model).__name__} cannot be evaluated on GED (it does not score graph pairs)"
+        )
     if target.lower() in ("aids700nef", "linux"):
         from simlab.graph.datasets import load_ged_benchmark
 
@@ -91,8 +94,12 @@ def evaluate_ged(model: Any, target: str, graphs: Any = None, **options: Any) ->
         n = bench.n_train
         true = bench.similarity()[n:, :n]
         metrics = matrix_metrics(pred, true)
-        return Report(f"ged:{bench.name}", "rho", metrics,
-                      {"queries": len(test), "corpus": len(train), "pairs": int(pred.size)})
+        return Report(
+            f"ged:{bench.name}",
+            "rho",
+            metrics,
+            {"queries": len(test), "corpus": len(train), "pairs": int(pred.size)},
+        )
     path = Path(target)
     if graphs is None:
         graphs = getattr(model, "collection", None)
@@ -106,5 +113,9 @@ def evaluate_ged(model: Any, target: str, graphs: Any = None, **options: Any) ->
     pred = model.score_id_pairs(gs, table.a, table.b)
     q = np.array([gs.position(x) for x in table.a])
     metrics = grouped_metrics(q, pred, true)
-    return Report(f"ged:{path.name}", "rho", metrics,
-                  {"queries": len(np.unique(q)), "pairs": len(table), "upper_bounds": int((~table.exact).sum())})
+    return Report(
+        f"ged:{path.name}",
+        "rho",
+        metrics,
+        {"queries": len(np.unique(q)), "pairs": len(table), "upper_bounds": int((~table.exact).sum())},
+    )

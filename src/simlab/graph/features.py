@@ -87,8 +87,12 @@ class Featurizer:
         if self.feature_attrs:
             g0 = graphs.graphs[0]
             n0 = next(iter(g0.nodes))
-            self.n_numeric = sum(len(_as_list(g0.nodes[n0].get(a), a, graphs.ids[0])) for a in self.feature_attrs)
-        self.use_degree = bool(self.degree is True or (self.degree == "auto" and not vocab and not self.n_numeric))
+            self.n_numeric = sum(
+                len(_as_list(g0.nodes[n0].get(a), a, graphs.ids[0])) for a in self.feature_attrs
+            )
+        self.use_degree = bool(
+            self.degree is True or (self.degree == "auto" and not vocab and not self.n_numeric)
+        )
         if self.dim == 0:
             raise ConfigError("no node features: graphs are unlabelled and degree features are switched off")
         return self
@@ -107,7 +111,9 @@ class Featurizer:
             index = {lab: i for i, lab in enumerate(self.vocab)}
             labels = node_labels(g, self.label_attr)
             if labels is None:
-                raise DataError(f"graph {gid!r} has no node labels but the model was fitted on labelled graphs")
+                raise DataError(
+                    f"graph {gid!r} has no node labels but the model was fitted on labelled graphs"
+                )
             cols = np.empty(n, dtype=np.int64)
             for i, lab in enumerate(labels):
                 j = index.get(str(lab))
@@ -118,7 +124,8 @@ class Featurizer:
                         raise UnknownKeyError(
                             f"graph {gid!r}: node label {lab!r} was not seen at training time "
                             f"(known: {', '.join(self.vocab[:20])}{' ...' if len(self.vocab) > 20 else ''}); "
-                            "fit with unknown='unk' to map unseen labels to <unk>")
+                            "fit with unknown='unk' to map unseen labels to <unk>"
+                        )
                 cols[i] = j
             oh = np.zeros((n, len(self.vocab)), np.float32)
             oh[np.arange(n), cols] = 1
@@ -130,7 +137,9 @@ class Featurizer:
                 for a in self.feature_attrs:
                     row += _as_list(g.nodes[v].get(a), a, gid)
                 if len(row) != self.n_numeric:
-                    raise DataError(f"graph {gid!r}, node {v!r}: {len(row)} numeric features, expected {self.n_numeric}")
+                    raise DataError(
+                        f"graph {gid!r}, node {v!r}: {len(row)} numeric features, expected {self.n_numeric}"
+                    )
                 num[i] = row
             parts.append(num)
         if self.use_degree:
@@ -147,9 +156,16 @@ class Featurizer:
         return x, ei
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label_attr": self.label_attr, "feature_attrs": list(self.feature_attrs), "degree": self.degree,
-                "max_degree": self.max_degree, "unknown": self.unknown, "vocab": self.vocab,
-                "n_numeric": self.n_numeric, "use_degree": self.use_degree}
+        return {
+            "label_attr": self.label_attr,
+            "feature_attrs": list(self.feature_attrs),
+            "degree": self.degree,
+            "max_degree": self.max_degree,
+            "unknown": self.unknown,
+            "vocab": self.vocab,
+            "n_numeric": self.n_numeric,
+            "use_degree": self.use_degree,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Featurizer:
@@ -171,7 +187,6 @@ def _as_list(v: Any, attr: str, gid: Any) -> list[float]:
         raise DataError(f"graph {gid!r}: feature {attr!r} is not numeric ({v!r})") from None
 
 
-
 class GraphStore:
     """A graph collection as concatenated tensors, with fast batching.
 
@@ -190,7 +205,9 @@ class GraphStore:
             eis.append(ei)
         self.ids = list(graphs.ids)
         self.x = torch.from_numpy(np.concatenate(xs)) if xs else torch.zeros(0, featurizer.dim)
-        self.edge_index = torch.from_numpy(np.concatenate(eis, axis=1)) if eis else torch.zeros(2, 0, dtype=torch.long)
+        self.edge_index = (
+            torch.from_numpy(np.concatenate(eis, axis=1)) if eis else torch.zeros(2, 0, dtype=torch.long)
+        )
         self.sizes = torch.tensor([x.shape[0] for x in xs], dtype=torch.long)
         self.esizes = torch.tensor([e.shape[1] for e in eis], dtype=torch.long)
         self.node_ptr = torch.cat([torch.zeros(1, dtype=torch.long), self.sizes.cumsum(0)])
@@ -214,6 +231,11 @@ class GraphStore:
         graph_of_edge = torch.repeat_interleave(torch.arange(len(idx)), e, output_size=tot_e)
         edge_src = self.edge_ptr[idx][graph_of_edge] + (torch.arange(tot_e) - new_eptr[:-1][graph_of_edge])
         ei = self.edge_index[:, edge_src] + new_nptr[:-1][graph_of_edge]
-        return Batch(x=self.x[node_src], edge_index=ei, batch=graph_of_node, ptr=new_nptr,
-                     num_nodes=tot_n, num_graphs=len(idx))
-
+        return Batch(
+            x=self.x[node_src],
+            edge_index=ei,
+            batch=graph_of_node,
+            ptr=new_nptr,
+            num_nodes=tot_n,
+            num_graphs=len(idx),
+        )

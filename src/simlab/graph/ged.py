@@ -76,7 +76,9 @@ def ged_lower_bound(g1: Any, g2: Any, label_attr: str | None = "auto") -> int:
     return node_lb + abs(g1.number_of_edges() - g2.number_of_edges())
 
 
-def exact_ged(g1: Any, g2: Any, label_attr: str | None = "auto", timeout: float | None = 10.0) -> tuple[float, bool]:
+def exact_ged(
+    g1: Any, g2: Any, label_attr: str | None = "auto", timeout: float | None = 10.0
+) -> tuple[float, bool]:
     """GED of two graphs under the uniform cost model.
 
     Args:
@@ -95,8 +97,9 @@ def exact_ged(g1: Any, g2: Any, label_attr: str | None = "auto", timeout: float 
     lb = ged_lower_bound(g1, g2, label_attr)
     best = float(h1.number_of_nodes() + h2.number_of_nodes() + h1.number_of_edges() + h2.number_of_edges())
     t0 = time.perf_counter()
-    for _, _, cost in nx.optimize_edit_paths(h1, h2, node_match=node_match, strictly_decreasing=True,
-                                             timeout=timeout):
+    for _, _, cost in nx.optimize_edit_paths(
+        h1, h2, node_match=node_match, strictly_decreasing=True, timeout=timeout
+    ):
         best = min(best, float(cost))
         if best <= lb:
             return best, True
@@ -151,7 +154,9 @@ class GEDTable:
             for k, alts in names.items():
                 hit = next((i for i, c in enumerate(cols) if c in alts), None)
                 if hit is None:
-                    raise DataError(f"header lacks column {k!r} (got {header}); expected id_a, id_b, ged", p, 1)
+                    raise DataError(
+                        f"header lacks column {k!r} (got {header}); expected id_a, id_b, ged", p, 1
+                    )
                 pos[k] = hit
             ex_col = cols.index("exact") if "exact" in cols else None
             for line_no, row in enumerate(rows, 2):
@@ -173,7 +178,8 @@ class GEDTable:
                                 graphs.position(gid)
                             except UnknownKeyError:
                                 raise UnknownKeyError(
-                                    f"{p}:{line_no}: unknown graph id {gid!r} (not in the graphs file)") from None
+                                    f"{p}:{line_no}: unknown graph id {gid!r} (not in the graphs file)"
+                                ) from None
                     ia, ib = graphs.ids[graphs.position(ia)], graphs.ids[graphs.position(ib)]
                 a.append(ia)
                 b.append(ib)
@@ -300,7 +306,9 @@ def compute_ged(
 
             ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
             pool = ctx.Pool(workers, initializer=_init_worker, initargs=(gs, opts))
-            results = pool.imap_unordered(_work, todo, chunksize=max(1, min(64, len(todo) // (workers * 16) or 1)))
+            results = pool.imap_unordered(
+                _work, todo, chunksize=max(1, min(64, len(todo) // (workers * 16) or 1))
+            )
         try:
             for i, j, g, e in results:
                 f.write(f"{gs.ids[i]}\t{gs.ids[j]}\t{_fmt(g)}\t{int(e)}\n")
@@ -314,8 +322,12 @@ def compute_ged(
     return GEDTable.read(outp, gs)
 
 
-def ged_matrix(graphs_a: Sequence[Any], graphs_b: Sequence[Any], label_attr: str | None = "auto",
-               timeout: float | None = 10.0) -> np.ndarray:
+def ged_matrix(
+    graphs_a: Sequence[Any],
+    graphs_b: Sequence[Any],
+    label_attr: str | None = "auto",
+    timeout: float | None = 10.0,
+) -> np.ndarray:
     """``(len(a), len(b))`` GED matrix computed in this process (small inputs, tests)."""
     out = np.zeros((len(graphs_a), len(graphs_b)))
     for i, g1 in enumerate(graphs_a):

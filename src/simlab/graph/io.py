@@ -59,8 +59,13 @@ def normalize_graph(g: Any, gid: Any = None, path: Any = None) -> nx.Graph:
             continue
         h.add_edge(u, v, **d)
     if loops or multi:
-        log.warning("graph %r%s: dropped %d self-loop(s), collapsed %d duplicate edge(s)", gid,
-                    f" ({path})" if path else "", loops, multi)
+        log.warning(
+            "graph %r%s: dropped %d self-loop(s), collapsed %d duplicate edge(s)",
+            gid,
+            f" ({path})" if path else "",
+            loops,
+            multi,
+        )
     h.graph.update(g.graph)
     return h
 
@@ -164,8 +169,9 @@ def node_link_to_graph(obj: Any, path: Any = None, line: int | None = None) -> n
         try:
             dup = n["id"] in g
         except TypeError:
-            raise DataError(f"node #{j}: id must be a string or a number, got {type(n['id']).__name__}",
-                            path, line) from None
+            raise DataError(
+                f"node #{j}: id must be a string or a number, got {type(n['id']).__name__}", path, line
+            ) from None
         if dup:
             raise DataError(f"duplicate node id {n['id']!r} (node #{j})", path, line)
         g.add_node(n["id"], **{k: v for k, v in n.items() if k != "id"})
@@ -185,7 +191,9 @@ def node_link_to_graph(obj: Any, path: Any = None, line: int | None = None) -> n
             continue
         g.add_edge(u, v, **{k: w for k, w in e.items() if k not in ("source", "target")})
     if loops or multi:
-        log.warning("graph %r: dropped %d self-loop(s), collapsed %d duplicate edge(s)", obj.get("id"), loops, multi)
+        log.warning(
+            "graph %r: dropped %d self-loop(s), collapsed %d duplicate edge(s)", obj.get("id"), loops, multi
+        )
     return g
 
 
@@ -240,8 +248,9 @@ class GraphSet:
         source: where the graphs came from (used in error messages).
     """
 
-    def __init__(self, graphs: Iterable[Any] | Mapping[Any, Any], ids: Iterable[Any] | None = None,
-                 source: Any = None) -> None:
+    def __init__(
+        self, graphs: Iterable[Any] | Mapping[Any, Any], ids: Iterable[Any] | None = None, source: Any = None
+    ) -> None:
         if isinstance(graphs, Mapping) and ids is None:
             ids, graphs = list(graphs.keys()), list(graphs.values())
         gs = list(graphs)
@@ -249,7 +258,9 @@ class GraphSet:
         if len(self.ids) != len(gs):
             raise DataError(f"{len(self.ids)} ids for {len(gs)} graphs", source)
         self.source = source
-        self.graphs: list[nx.Graph] = [normalize_graph(g, i, source) for g, i in zip(gs, self.ids, strict=True)]
+        self.graphs: list[nx.Graph] = [
+            normalize_graph(g, i, source) for g, i in zip(gs, self.ids, strict=True)
+        ]
         self._pos = {i: k for k, i in enumerate(self.ids)}
         if len(self._pos) != len(self.ids):
             seen: set[Any] = set()
@@ -307,8 +318,10 @@ class GraphSet:
         alt = _alt_key(gid)
         if alt is not None and alt in self._pos:
             return self._pos[alt]
-        raise UnknownKeyError(f"unknown graph id {gid!r} (not among the {len(self)} graphs"
-                              f"{' of ' + str(self.source) if self.source else ''})")
+        raise UnknownKeyError(
+            f"unknown graph id {gid!r} (not among the {len(self)} graphs"
+            f"{' of ' + str(self.source) if self.source else ''})"
+        )
 
     def __getitem__(self, gid: Any) -> nx.Graph:
         return self.graphs[self.position(gid)]
@@ -334,8 +347,10 @@ class GraphSet:
 
     def to_jsonl_text(self, label_attr: str | None = "auto") -> str:
         """The collection as JSON-lines text."""
-        return "".join(json.dumps(graph_to_node_link(g, gid, label_attr), default=str) + "\n"
-                       for gid, g in zip(self.ids, self.graphs, strict=True))
+        return "".join(
+            json.dumps(graph_to_node_link(g, gid, label_attr), default=str) + "\n"
+            for gid, g in zip(self.ids, self.graphs, strict=True)
+        )
 
     @classmethod
     def from_jsonl_text(cls, text: str, source: Any = None) -> GraphSet:

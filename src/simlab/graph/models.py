@@ -227,7 +227,9 @@ class _GraphModel:
         raise NotImplementedError
 
     @torch.no_grad()
-    def _score_chunked(self, ra: Any, ia: np.ndarray, rb: Any, ib: np.ndarray, chunk: int = 16384) -> np.ndarray:
+    def _score_chunked(
+        self, ra: Any, ia: np.ndarray, rb: Any, ib: np.ndarray, chunk: int = 16384
+    ) -> np.ndarray:
         assert self.net is not None
         self.net.eval()
         out = np.empty(len(ia), np.float32)
@@ -258,8 +260,9 @@ class _GraphModel:
         gs = _graphs(graphs)
         table = _ged_table(ged, gs)
         if not (resume and self.net is not None and self.featurizer is not None):
-            self.featurizer = Featurizer(cfg.label_attr, list(cfg.feature_attrs), cfg.degree, cfg.max_degree,
-                                         cfg.unknown).fit(gs)
+            self.featurizer = Featurizer(
+                cfg.label_attr, list(cfg.feature_attrs), cfg.degree, cfg.max_degree, cfg.unknown
+            ).fit(gs)
             torch.manual_seed(cfg.seed)
             self.net = self._build(self.featurizer.dim)
         store = GraphStore(gs, self.featurizer)
@@ -307,8 +310,16 @@ class _GraphModel:
                 sel = order[s : s + cfg.batch_size]
                 yield self._make_batch(store, ia[sel], ib[sel], y[sel])
 
-        tcfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, weight_decay=cfg.weight_decay, patience=cfg.patience,
-                           seed=cfg.seed, device=cfg.device, threads=cfg.threads, progress=cfg.progress)
+        tcfg = TrainConfig(
+            epochs=cfg.epochs,
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            patience=cfg.patience,
+            seed=cfg.seed,
+            device=cfg.device,
+            threads=cfg.threads,
+            progress=cfg.progress,
+        )
         step, loss = self._train_step()
         hist = fit(self.net, batches, step, tcfg, dev_metric=dev_fn, data_kind="scored_pairs", loss=loss)
         self.history = hist.to_dict()
@@ -353,8 +364,9 @@ class _GraphModel:
         out = []
         for s in range(0, len(store), chunk):
             b = store.batch(torch.arange(s, min(s + chunk, len(store)))).to(self.device)
-            dense, _ = to_dense_batch(gnn(b.x, b.edge_index), b.batch, batch_size=int(b.num_graphs),
-                                      max_num_nodes=width)
+            dense, _ = to_dense_batch(
+                gnn(b.x, b.edge_index), b.batch, batch_size=int(b.num_graphs), max_num_nodes=width
+            )
             out.append(dense.float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 0, 0), np.float32)
 
@@ -394,7 +406,9 @@ class _GraphModel:
         rb, _ = self._query_rep(b)
         return float(self._score_chunked(ra, np.zeros(1, np.int64), rb, np.zeros(1, np.int64))[0])
 
-    def _most_similar_scores(self, query: Any, candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int | None]:
+    def _most_similar_scores(
+        self, query: Any, candidates: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, int | None]:
         rq, pos = self._query_rep(query)
         rc = self._collection_rep()
         cand = np.arange(self._rep_len(rc)) if candidates is None else np.asarray(candidates, np.int64)
@@ -505,8 +519,18 @@ def _top(collection: GraphSet, cand: np.ndarray, scores: np.ndarray, exclude: in
 class _BiNet(nn.Module):
     def __init__(self, cfg: GraphModelConfig, in_dim: int) -> None:
         super().__init__()
-        self.encoder = GraphEncoder(cfg.conv, in_dim, cfg.hidden, cfg.layers, cfg.dropout, cfg.residual, cfg.jk,
-                                    cfg.pool, cfg.dim or None, cfg.heads)
+        self.encoder = GraphEncoder(
+            cfg.conv,
+            in_dim,
+            cfg.hidden,
+            cfg.layers,
+            cfg.dropout,
+            cfg.residual,
+            cfg.jk,
+            cfg.pool,
+            cfg.dim or None,
+            cfg.heads,
+        )
 
     def encode(self, batch: Any) -> Tensor:
         return self.encoder(batch)
@@ -543,8 +567,12 @@ class GraphBiEncoder(_GraphModel):
     def _make_batch(self, store: GraphStore, ia: np.ndarray, ib: np.ndarray, y: np.ndarray) -> Any:
         from simlab.train import Batch
 
-        return Batch("scored_pairs", {"a": store.batch(ia), "b": store.batch(ib)},
-                     {"score": torch.from_numpy(y)}, len(ia))
+        return Batch(
+            "scored_pairs",
+            {"a": store.batch(ia), "b": store.batch(ib)},
+            {"score": torch.from_numpy(y)},
+            len(ia),
+        )
 
     @torch.no_grad()
     def _represent(self, store: GraphStore, chunk: int = 4096) -> Tensor:
@@ -571,8 +599,16 @@ class GraphBiEncoder(_GraphModel):
     def _node_gnn(self) -> nn.Module:
         return self.net.encoder.gnn  # type: ignore[union-attr,return-value]
 
-    def most_similar(self, query: Any, k: int = 10, *, rerank: Any = None, candidates: int = 100,
-                     blend: float = 0.5, index: Any = None) -> Hits:
+    def most_similar(
+        self,
+        query: Any,
+        k: int = 10,
+        *,
+        rerank: Any = None,
+        candidates: int = 100,
+        blend: float = 0.5,
+        index: Any = None,
+    ) -> Hits:
         """The k most similar graphs of the collection, by vector distance.
 
         Args:
@@ -605,8 +641,14 @@ class GraphBiEncoder(_GraphModel):
             scores = self._score_chunked(rq, np.zeros(len(cand), np.int64), rc, cand)
             return _top(self.collection, cand, scores, None, k)  # type: ignore[arg-type]
         base = self._score_chunked(rq, np.zeros(len(cand), np.int64), rc, cand) if blend > 0 else None
-        return rerank.rerank(query, [self.collection.ids[int(i)] for i in cand], k,  # type: ignore[union-attr]
-                             collection=self.collection, base_scores=base, blend=blend)
+        return rerank.rerank(
+            query,
+            [self.collection.ids[int(i)] for i in cand],
+            k,  # type: ignore[union-attr]
+            collection=self.collection,
+            base_scores=base,
+            blend=blend,
+        )
 
     def _save_extra(self, w: ArtifactWriter) -> None:
         if self.collection is not None:
@@ -619,14 +661,18 @@ class GraphBiEncoder(_GraphModel):
 class _PairNet(nn.Module):
     def __init__(self, cfg: PairModelConfig, in_dim: int, n_labels: int) -> None:
         super().__init__()
-        self.gnn = GNNEncoder(cfg.conv, in_dim, cfg.hidden, cfg.layers, cfg.dropout, cfg.residual, cfg.jk, cfg.heads)
+        self.gnn = GNNEncoder(
+            cfg.conv, in_dim, cfg.hidden, cfg.layers, cfg.dropout, cfg.residual, cfg.jk, cfg.heads
+        )
         d = self.gnn.out_dim
         self.pool = GraphPool(cfg.pool, d)
         self.k, self.bins, self.bounds, self.n_labels = cfg.ntn_k, cfg.bins, cfg.bounds, n_labels
         self.W = nn.Parameter(torch.randn(cfg.ntn_k, d, d) / d)
         self.V = nn.Linear(2 * d, cfg.ntn_k)
         n_feat = cfg.ntn_k + cfg.bins + (3 if cfg.bounds else 0)
-        self.mlp = nn.Sequential(nn.Linear(n_feat, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1))
+        self.mlp = nn.Sequential(
+            nn.Linear(n_feat, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1)
+        )
 
     def represent(self, batch: Any) -> dict[str, Tensor]:
         from torch_geometric.utils import scatter, to_dense_batch
@@ -636,8 +682,16 @@ class _PairNet(nn.Module):
         h = self.pool(u, batch.batch, g)
         dense, mask = to_dense_batch(u, batch.batch, batch_size=g)
         n = scatter(torch.ones_like(batch.batch, dtype=torch.float), batch.batch, 0, dim_size=g, reduce="sum")
-        m = scatter(torch.ones(batch.edge_index.shape[1], device=u.device), batch.batch[batch.edge_index[0]], 0,
-                    dim_size=g, reduce="sum") / 2
+        m = (
+            scatter(
+                torch.ones(batch.edge_index.shape[1], device=u.device),
+                batch.batch[batch.edge_index[0]],
+                0,
+                dim_size=g,
+                reduce="sum",
+            )
+            / 2
+        )
         rep = {"h": h, "u": dense, "mask": mask, "n": n, "m": m}
         if self.n_labels:
             rep["labels"] = scatter(batch.x[:, : self.n_labels], batch.batch, 0, dim_size=g, reduce="sum")
@@ -712,8 +766,12 @@ class GraphPairModel(_GraphModel):
 
         uniq, inv = np.unique(np.concatenate([ia, ib]), return_inverse=True)
         inv = torch.from_numpy(inv.astype(np.int64))
-        return Batch("scored_pairs", {"graphs": store.batch(uniq), "ia": inv[: len(ia)], "ib": inv[len(ia):]},
-                     {"score": torch.from_numpy(y)}, len(ia))
+        return Batch(
+            "scored_pairs",
+            {"graphs": store.batch(uniq), "ia": inv[: len(ia)], "ib": inv[len(ia) :]},
+            {"score": torch.from_numpy(y)},
+            len(ia),
+        )
 
     @torch.no_grad()
     def _represent(self, store: GraphStore, chunk: int = 4096) -> dict[str, Tensor]:
@@ -730,8 +788,12 @@ class GraphPairModel(_GraphModel):
         for key in parts[0]:
             ts = [p[key] for p in parts]
             if key in ("u", "mask"):
-                ts = [nn.functional.pad(t, (0, 0, 0, width - t.shape[1])) if key == "u"
-                      else nn.functional.pad(t, (0, width - t.shape[1])) for t in ts]
+                ts = [
+                    nn.functional.pad(t, (0, 0, 0, width - t.shape[1]))
+                    if key == "u"
+                    else nn.functional.pad(t, (0, width - t.shape[1]))
+                    for t in ts
+                ]
             out[key] = torch.cat(ts)
         return out
 
@@ -750,8 +812,16 @@ class GraphPairModel(_GraphModel):
     def _node_gnn(self) -> nn.Module:
         return self.net.gnn  # type: ignore[union-attr,return-value]
 
-    def rerank(self, query: Any, candidates: Sequence[Any], k: int = 10, *, collection: Any = None,
-               base_scores: Sequence[float] | None = None, blend: float = 0.0) -> Hits:
+    def rerank(
+        self,
+        query: Any,
+        candidates: Sequence[Any],
+        k: int = 10,
+        *,
+        collection: Any = None,
+        base_scores: Sequence[float] | None = None,
+        blend: float = 0.0,
+    ) -> Hits:
         """Re-score candidate graphs (ids of `collection`, default this model's collection) for `query`.
 
         Args:

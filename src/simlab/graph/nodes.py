@@ -82,7 +82,9 @@ class NodeConfig:
             raise ConfigError(f"unknown conv {self.conv!r}; valid: {', '.join(CONVS)}")
         if self.node_ids not in ("auto", True, False):
             raise ConfigError(f"node_ids must be 'auto', true or false, got {self.node_ids!r}")
-        if not (0 <= self.val_share < 1 and 0 <= self.test_share < 1 and self.val_share + self.test_share < 0.9):
+        if not (
+            0 <= self.val_share < 1 and 0 <= self.test_share < 1 and self.val_share + self.test_share < 0.9
+        ):
             raise ConfigError("val_share and test_share must be in [0, 1) with a sum below 0.9")
         object.__setattr__(self, "feature_attrs", tuple(self.feature_attrs))
 
@@ -97,16 +99,27 @@ class _NodeNet(nn.Module):
         if self.ids is not None:
             nn.init.normal_(self.ids.weight, std=0.1)
             in_dim += cfg.hidden
-        self.gnn = (GNNEncoder(cfg.conv, in_dim, cfg.hidden, cfg.layers - 1, cfg.dropout, cfg.residual, cfg.jk,
-                               cfg.heads) if cfg.layers > 1 else None)
-        self.out = make_conv(cfg.conv, self.gnn.out_dim if self.gnn is not None else in_dim, cfg.dim or cfg.hidden,
-                             1 if cfg.conv == "gat" else cfg.heads)
+        self.gnn = (
+            GNNEncoder(
+                cfg.conv, in_dim, cfg.hidden, cfg.layers - 1, cfg.dropout, cfg.residual, cfg.jk, cfg.heads
+            )
+            if cfg.layers > 1
+            else None
+        )
+        self.out = make_conv(
+            cfg.conv,
+            self.gnn.out_dim if self.gnn is not None else in_dim,
+            cfg.dim or cfg.hidden,
+            1 if cfg.conv == "gat" else cfg.heads,
+        )
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         if self.ids is not None:
             if x.shape[0] != self.ids.num_embeddings:
-                raise ConfigError("this model learnt one input vector per training node (node_ids); it cannot "
-                                  "embed the nodes of another graph")
+                raise ConfigError(
+                    "this model learnt one input vector per training node (node_ids); it cannot "
+                    "embed the nodes of another graph"
+                )
             x = torch.cat([x, self.ids.weight], -1)
         h = self.gnn(x, edge_index) if self.gnn is not None else x
         return self.out(h, edge_index)
@@ -119,7 +132,9 @@ def _undirected_unique(ei: np.ndarray) -> np.ndarray:
     return pairs.T
 
 
-def _sample_non_edges(n: int, count: int, existing: set[tuple[int, int]], rng: np.random.Generator) -> np.ndarray:
+def _sample_non_edges(
+    n: int, count: int, existing: set[tuple[int, int]], rng: np.random.Generator
+) -> np.ndarray:
     out: list[tuple[int, int]] = []
     seen: set[tuple[int, int]] = set()
     while len(out) < count:
@@ -184,8 +199,9 @@ class NodeEmbedder:
         gs = GraphSet([g], ["graph"])
         cfg = self.config
         if fit:
-            self.featurizer = Featurizer(cfg.label_attr, list(cfg.feature_attrs), cfg.degree, cfg.max_degree,
-                                         cfg.unknown).fit(gs)
+            self.featurizer = Featurizer(
+                cfg.label_attr, list(cfg.feature_attrs), cfg.degree, cfg.max_degree, cfg.unknown
+            ).fit(gs)
         x, ei = self.featurizer.transform_graph(gs.graphs[0], "graph")
         return x, ei, list(gs.graphs[0].nodes())
 
@@ -197,8 +213,15 @@ class NodeEmbedder:
         return x
 
     # -- training ----------------------------------------------------------------------------------------------
-    def fit(self, graph: Any, *, features: Any = None, keys: list[Any] | None = None, name: str = "",
-            resume: bool = False) -> NodeEmbedder:
+    def fit(
+        self,
+        graph: Any,
+        *,
+        features: Any = None,
+        keys: list[Any] | None = None,
+        name: str = "",
+        resume: bool = False,
+    ) -> NodeEmbedder:
         """Train on one graph.
 
         Args:
@@ -250,19 +273,26 @@ class NodeEmbedder:
         rng = np.random.default_rng(cfg.seed)
         perm = rng.permutation(m)
         n_test, n_val = int(cfg.test_share * m), int(cfg.val_share * m)
-        test_e, val_e, train_e = und[:, perm[:n_test]], und[:, perm[n_test : n_test + n_val]], und[:, perm[n_test + n_val:]]
+        test_e, val_e, train_e = (
+            und[:, perm[:n_test]],
+            und[:, perm[n_test : n_test + n_val]],
+            und[:, perm[n_test + n_val :]],
+        )
         existing = {(int(a), int(b)) for a, b in und.T}
         negs = _sample_non_edges(n, n_test + n_val, existing, rng)
         self.test_pos, self.test_neg = test_e, negs[:, :n_test]
         val_neg = negs[:, n_test:]
         self.train_edges = train_e
         torch.manual_seed(cfg.seed)
-        structural_only = self.featurizer is not None and not self.featurizer.vocab and not self.featurizer.n_numeric
+        structural_only = (
+            self.featurizer is not None and not self.featurizer.vocab and not self.featurizer.n_numeric
+        )
         n_ids = n if (cfg.node_ids is True or (cfg.node_ids == "auto" and structural_only)) else 0
         if resume and self.net is not None:
             if n_ids != self.n_ids:
-                raise ConfigError(f"cannot resume: the model was trained on a graph of {self.n_ids} nodes, "
-                                  f"this one has {n}")
+                raise ConfigError(
+                    f"cannot resume: the model was trained on a graph of {self.n_ids} nodes, this one has {n}"
+                )
         else:
             self.n_ids = n_ids
             self.net = _NodeNet(cfg, self.x.shape[1], self.n_ids)
@@ -274,7 +304,9 @@ class NodeEmbedder:
         def batches(epoch: int) -> Any:
             g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
             neg = torch.randint(0, n, (2, n_neg), generator=g)
-            yield Batch("binary_pairs", {"x": xt, "edge_index": mp, "pos": pos, "neg": neg}, {}, train_e.shape[1])
+            yield Batch(
+                "binary_pairs", {"x": xt, "edge_index": mp, "pos": pos, "neg": neg}, {}, train_e.shape[1]
+            )
 
         def step(net: nn.Module, batch: Any) -> tuple[Tensor, int]:
             z = net(batch.inputs["x"], batch.inputs["edge_index"])
@@ -286,12 +318,22 @@ class NodeEmbedder:
 
         dev = None
         if val_e.shape[1]:
+
             def dev(net: nn.Module) -> float:
                 z = net(xt.to(self.device), mp.to(self.device)).cpu()
                 return auc_ap(self._dot(z, val_e), self._dot(z, val_neg))[0]
 
-        tcfg = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, weight_decay=cfg.weight_decay, patience=cfg.patience,
-                           seed=cfg.seed, device=cfg.device, threads=cfg.threads, progress=cfg.progress, grad_clip=None)
+        tcfg = TrainConfig(
+            epochs=cfg.epochs,
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            patience=cfg.patience,
+            seed=cfg.seed,
+            device=cfg.device,
+            threads=cfg.threads,
+            progress=cfg.progress,
+            grad_clip=None,
+        )
         self.history = fit(self.net, batches, step, tcfg, dev_metric=dev).to_dict()
         self._vectors = None
         return self
@@ -332,7 +374,9 @@ class NodeEmbedder:
         featurised like the training graph (inductive)."""
         if graph is None:
             return self.vectors.matrix
-        return self.embed_file(graph).matrix if isinstance(graph, str | Path) else self._embed_nx(graph).matrix
+        return (
+            self.embed_file(graph).matrix if isinstance(graph, str | Path) else self._embed_nx(graph).matrix
+        )
 
     def _embed_nx(self, g: Any) -> Vectors:
         from simlab.graph.io import normalize_graph
@@ -385,11 +429,25 @@ class NodeEmbedder:
         assert self.net is not None
         with ArtifactWriter(path, self.kind, to_dict(self.config)) as w:
             w.save_arrays("model.safetensors", {k: v.contiguous() for k, v in self.net.state_dict().items()})
-            w.save_arrays("graph.safetensors", {"x": self.x, "train_edges": self.train_edges,
-                                                "test_pos": self.test_pos, "test_neg": self.test_neg})
+            w.save_arrays(
+                "graph.safetensors",
+                {
+                    "x": self.x,
+                    "train_edges": self.train_edges,
+                    "test_pos": self.test_pos,
+                    "test_neg": self.test_neg,
+                },
+            )
             w.save_json("keys.json", self.keys)
-            w.save_json("meta.json", {"source": self.source, "n_ids": self.n_ids, "featurizer": self.featurizer.to_dict()
-                                      if self.featurizer is not None else None, "history": self.history})
+            w.save_json(
+                "meta.json",
+                {
+                    "source": self.source,
+                    "n_ids": self.n_ids,
+                    "featurizer": self.featurizer.to_dict() if self.featurizer is not None else None,
+                    "history": self.history,
+                },
+            )
         return Path(path)
 
     @classmethod
@@ -405,7 +463,9 @@ class NodeEmbedder:
         m.featurizer = Featurizer.from_dict(meta["featurizer"]) if meta.get("featurizer") else None
         m.n_ids = int(meta.get("n_ids", 0))
         m.net = _NodeNet(m.config, m.x.shape[1], m.n_ids)
-        m.net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in art.arrays("model.safetensors").items()})
+        m.net.load_state_dict(
+            {k: torch.from_numpy(v.copy()) for k, v in art.arrays("model.safetensors").items()}
+        )
         m.net.eval()
         return m
 
@@ -441,9 +501,18 @@ def evaluate_link_prediction(model: Any, target: str = "", **options: Any) -> Re
     if not isinstance(model, NodeEmbedder):
         raise ConfigError(f"link prediction evaluates node embedders, not a {type(model).__name__}")
     if target and model.source and not _same_graph(target, str(model.source)):
-        raise ConfigError(f"the model was trained on {model.source!r}, not {target!r}; held-out edges belong "
-                          "to the training graph")
+        raise ConfigError(
+            f"the model was trained on {model.source!r}, not {target!r}; held-out edges belong "
+            "to the training graph"
+        )
     m = model.link_prediction()
-    return Report(f"linkpred:{model.source or target}", "auc", m,
-                  {"test_edges": int(model.test_pos.shape[1]), "test_non_edges": int(model.test_neg.shape[1]),
-                   "nodes": len(model.keys)})
+    return Report(
+        f"linkpred:{model.source or target}",
+        "auc",
+        m,
+        {
+            "test_edges": int(model.test_pos.shape[1]),
+            "test_non_edges": int(model.test_neg.shape[1]),
+            "nodes": len(model.keys),
+        },
+    )

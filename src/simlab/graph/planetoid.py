@@ -53,7 +53,9 @@ class _SafeUnpickler(pickle.Unpickler):
         try:
             return allowed[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a Planetoid file") from None
+            raise pickle.UnpicklingError(
+                f"global {module}.{name} is not allowed in a Planetoid file"
+            ) from None
 
 
 def _np_reconstruct() -> Any:
@@ -143,6 +145,11 @@ def planetoid_split(name: str, root: str | Path | None = None) -> dict[str, np.n
         root = shared_dataset("planetoid")
     raw = Path(root) / canon / "raw"  # type: ignore[arg-type]
     n_train = int(np.asarray(_load(raw / f"ind.{canon.lower()}.y")).shape[0])
-    test = np.array(sorted(int(v) for v in (raw / f"ind.{canon.lower()}.test.index").read_text().split()), np.int64)
-    return {"train": np.arange(n_train, dtype=np.int64), "val": np.arange(n_train, n_train + 500, dtype=np.int64),
-            "test": test}
+    test = np.array(
+        sorted(int(v) for v in (raw / f"ind.{canon.lower()}.test.index").read_text().split()), np.int64
+    )
+    return {
+        "train": np.arange(n_train, dtype=np.int64),
+        "val": np.arange(n_train, n_train + 500, dtype=np.int64),
+        "test": test,
+    }

@@ -27,8 +27,9 @@ from simlab.graph.io import GraphSet
 from simlab.vectors import Hits
 
 
-def refine_similarity(paths: EditPaths, avg: np.ndarray, learned: np.ndarray | None = None,
-                      blend: float = 0.5) -> np.ndarray:
+def refine_similarity(
+    paths: EditPaths, avg: np.ndarray, learned: np.ndarray | None = None, blend: float = 0.5
+) -> np.ndarray:
     """Similarities exp(-g / avg) of pairs from their edit-path bounds and an optional learned estimate.
 
     Args:
@@ -69,9 +70,19 @@ class EditPathScorer:
 
     kind = "graph-editpath"
 
-    def __init__(self, model: Any = None, *, restarts: int = 4, inits: Sequence[str] = INITS, blend: float = 0.5,
-                 descent: bool = True, guided: bool = True, seed: int = 0, chunk: int = 4096,
-                 label_attr: str | None = "auto") -> None:
+    def __init__(
+        self,
+        model: Any = None,
+        *,
+        restarts: int = 4,
+        inits: Sequence[str] = INITS,
+        blend: float = 0.5,
+        descent: bool = True,
+        guided: bool = True,
+        seed: int = 0,
+        chunk: int = 4096,
+        label_attr: str | None = "auto",
+    ) -> None:
         if not 0 <= blend <= 1:
             raise ConfigError(f"blend must be in [0, 1], got {blend}")
         if model is not None and not hasattr(model, "score_pairs"):
@@ -84,8 +95,12 @@ class EditPathScorer:
 
     @property
     def config(self) -> dict[str, Any]:
-        return {**asdict(self.search), "blend": self.blend, "guided": self.guided,
-                "model": getattr(self.model, "kind", None)}
+        return {
+            **asdict(self.search),
+            "blend": self.blend,
+            "guided": self.guided,
+            "model": getattr(self.model, "kind", None),
+        }
 
     def fit(self, graphs: Any, ged: Any = None) -> EditPathScorer:
         """Set the collection searched by :meth:`most_similar` (nothing is learned; `ged` is accepted and unused
@@ -108,8 +123,15 @@ class EditPathScorer:
             graphs_a, graphs_b = ga, gb
         return edit_path_search(graphs_a, graphs_b, ia, ib, self.search, node_vectors=vectors)
 
-    def _pairs(self, ga: GraphSet, gb: GraphSet, ia: np.ndarray, ib: np.ndarray,
-               learned: np.ndarray | None = None, blend: float | None = None) -> np.ndarray:
+    def _pairs(
+        self,
+        ga: GraphSet,
+        gb: GraphSet,
+        ia: np.ndarray,
+        ib: np.ndarray,
+        learned: np.ndarray | None = None,
+        blend: float | None = None,
+    ) -> np.ndarray:
         blend = self.blend if blend is None else blend
         if len(ia) == 0:
             return np.zeros(0, np.float32)
@@ -118,8 +140,9 @@ class EditPathScorer:
         avg = (sa[ia] + sb[ib]) / 2
         if learned is None and self.model is not None and blend > 0:
             rows = list(range(len(ia)))
-            learned = self.model.score_pairs(GraphSet([ga.graphs[i] for i in ia], rows),
-                                             GraphSet([gb.graphs[i] for i in ib], rows))
+            learned = self.model.score_pairs(
+                GraphSet([ga.graphs[i] for i in ia], rows), GraphSet([gb.graphs[i] for i in ib], rows)
+            )
         return refine_similarity(paths, avg, learned, blend)
 
     def score_pairs(self, graphs_a: Any, graphs_b: Any) -> np.ndarray:
@@ -171,8 +194,16 @@ class EditPathScorer:
         ids = [x for x in self.collection.ids if isinstance(query, nx.Graph) or x != query]
         return self.rerank(query, ids, k)
 
-    def rerank(self, query: Any, candidates: Sequence[Any], k: int = 10, *, collection: Any = None,
-               base_scores: Sequence[float] | None = None, blend: float | None = None) -> Hits:
+    def rerank(
+        self,
+        query: Any,
+        candidates: Sequence[Any],
+        k: int = 10,
+        *,
+        collection: Any = None,
+        base_scores: Sequence[float] | None = None,
+        blend: float | None = None,
+    ) -> Hits:
         """Re-score candidates (ids of `collection`, default this scorer's) for `query` and keep the top k.
 
         Args:

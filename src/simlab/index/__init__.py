@@ -41,18 +41,45 @@ __all__ = [
     "resolve_metric",
 ]
 
-INDEXES.register("exact", "simlab.index.exact:ExactBackend",
-                 help="exact search: BLAS inner products + chunked top-k, exact group pruning")
-INDEXES.register("faiss", "simlab.index.faiss_backend:FaissBackend",
-                 help="FAISS index from a factory string (HNSW32, IVF256,Flat, IVF256,PQ16, Flat ...)")
-INDEXES.register("hnswlib", "simlab.index.graphs:HnswlibBackend",
-                 help="hnswlib HNSW graph (M, efConstruction, efSearch; pip install 'simlab[ann]')")
-INDEXES.register("usearch", "simlab.index.graphs:UsearchBackend",
-                 help="usearch HNSW graph (M, efConstruction, efSearch; pip install 'simlab[ann]')")
-INDEXES.register("scann", "simlab.index.scann_backend:ScannBackend",
-                 help="Google ScaNN: k-means tree + anisotropic quantisation + re-ranking (pip install 'simlab[scann]')")
-INDEXES.register("auto", "simlab.index.auto:AutoBackend",
-                 help="measure the installed backends on the data, keep the fastest at target_recall (default 0.95)")
-KINDS.register("index", "simlab.index:Index", help="nearest-neighbour index (exact, faiss, hnswlib, usearch, scann, auto)")
+INDEXES.register(
+    "exact",
+    "simlab.index.exact:ExactBackend",
+    help="exact search: BLAS inner products + chunked top-k, exact group pruning",
+)
+INDEXES.register(
+    "faiss",
+    "simlab.index.faiss_backend:FaissBackend",
+    help="FAISS index from a factory string (HNSW32, IVF256,Flat, IVF256,PQ16, Flat ...)",
+)
+INDEXES.register(
+    "hnswlib",
+    "simlab.index.graphs:HnswlibBackend",
+    help="hnswlib HNSW graph (M, efConstruction, efSearch; pip install 'simlab[ann]')",
+)
+INDEXES.register(
+    "usearch",
+    "simlab.index.graphs:UsearchBackend",
+    help="usearch HNSW graph (M, efConstruction, efSearch; pip install 'simlab[ann]')",
+)
+INDEXES.register(
+    "scann",
+    "simlab.index.scann_backend:ScannBackend",
+    help="Google ScaNN: k-means tree + anisotropic quantisation + re-ranking (pip install 'simlab[scann]')",
+)
+INDEXES.register(
+    "auto",
+    "simlab.index.auto:AutoBackend",
+    help="measure the installed backends on the data, keep the fastest at target_recall (default 0.95)",
+)
+KINDS.register(
+    "index",
+    "simlab.index:Index",
+    help="nearest-neighbour index (exact, faiss, hnswlib, usearch, scann, auto)",
+)
 KINDS.register("pca", "simlab.reduce:PCA", help="PCA dimensionality reduction")
-KINDS.register("random-projection", "simlab.reduce:RandomProjection", aliases=("random_projection",), help="Gaussian random projection")
+KINDS.register(
+    "random-projection",
+    "simlab.reduce:RandomProjection",
+    aliases=("random_projection",),
+    help="Gaussian random projection",
+)

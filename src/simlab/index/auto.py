@@ -40,11 +40,18 @@ def candidate_specs(dim: int, n: int) -> dict[str, tuple[str, dict[str, Any], st
         "hnswlib M16": ("hnswlib", {"M": 16}, "efSearch", _EF),
         "usearch M16": ("usearch", {"M": 16}, "efSearch", _EF),
         "faiss HNSW32": ("faiss", {"factory": "HNSW32"}, "efSearch", _EF),
-        "scann": ("scann", {}, "leaves_to_search",
-                  tuple(sorted({max(1, min(leaves, v)) for v in (2, 4, 8, 16, 32, 64, 128, 256, 512, leaves)}))),
-        "faiss IVF-PQ fast-scan + re-rank": ("faiss", {"factory": f"IVF{nlist},PQ{m}x4fs,RFlat", "k_factor": 16},
-                                             "nprobe", tuple(v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256)
-                                                             if v <= nlist)),
+        "scann": (
+            "scann",
+            {},
+            "leaves_to_search",
+            tuple(sorted({max(1, min(leaves, v)) for v in (2, 4, 8, 16, 32, 64, 128, 256, 512, leaves)})),
+        ),
+        "faiss IVF-PQ fast-scan + re-rank": (
+            "faiss",
+            {"factory": f"IVF{nlist},PQ{m}x4fs,RFlat", "k_factor": 16},
+            "nprobe",
+            tuple(v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= nlist),
+        ),
     }
 
 
@@ -114,8 +121,16 @@ def _qps(fn: Any, nq: int, min_seconds: float = 0.2, max_runs: int = 15) -> floa
     return nq / best
 
 
-def sweep(backend: Any, q: np.ndarray, truth: np.ndarray, self_ids: np.ndarray, k: int, setting: str | None,
-          values: tuple[int, ...], target: float) -> list[dict[str, Any]]:
+def sweep(
+    backend: Any,
+    q: np.ndarray,
+    truth: np.ndarray,
+    self_ids: np.ndarray,
+    k: int,
+    setting: str | None,
+    values: tuple[int, ...],
+    target: float,
+) -> list[dict[str, Any]]:
     """Recall and QPS at increasing setting values, until the target is reached (inclusive)."""
     points = []
     for v in values:
@@ -123,7 +138,9 @@ def sweep(backend: Any, q: np.ndarray, truth: np.ndarray, self_ids: np.ndarray, 
         ids, _ = backend.search(q, k + 1, ov)
         rec = _loo_recall(ids, truth, self_ids, k)
         qps = _qps(lambda o=ov: backend.search(q, k + 1, o), len(q))
-        points.append({"setting": None if setting is None else int(v), "recall": round(rec, 4), "qps": round(qps, 1)})
+        points.append(
+            {"setting": None if setting is None else int(v), "recall": round(rec, 4), "qps": round(qps, 1)}
+        )
         if rec >= target:
             break
     return points
@@ -221,9 +238,17 @@ class AutoBackend:
         self._x, self._ids = [], []
         return self.plan  # type: ignore[return-value]
 
-    def _build_choice(self, choice: str, spec: tuple[str, dict[str, Any], str | None, tuple[int, ...]],
-                      x: np.ndarray, ids: np.ndarray, held: np.ndarray, curves: dict[str, Any],
-                      builds: dict[str, float], sample_rows: int) -> None:
+    def _build_choice(
+        self,
+        choice: str,
+        spec: tuple[str, dict[str, Any], str | None, tuple[int, ...]],
+        x: np.ndarray,
+        ids: np.ndarray,
+        held: np.ndarray,
+        curves: dict[str, Any],
+        builds: dict[str, float],
+        sample_rows: int,
+    ) -> None:
         """Build the choice on the rows but the held-out queries, raise its setting to the target on those
         queries, then add them too."""
         backend, opts, setting, values = spec
@@ -236,22 +261,40 @@ class AutoBackend:
         k = max(1, min(cfg.k, int((~held).sum())))
         q, me = x[held], np.full(int(held.sum()), -1, np.int64)
         truth = _truth(self.metric, q, x[~held], ids[~held], k + 1)
-        start = next((p["setting"] for p in curves.get(choice, []) if p.get("recall", 0) >= cfg.target_recall),
-                     values[0])
+        start = next(
+            (p["setting"] for p in curves.get(choice, []) if p.get("recall", 0) >= cfg.target_recall),
+            values[0],
+        )
         rest = tuple(v for v in values if setting is None or v >= (start or 0))
         final = sweep(self.inner, q, truth, me, k, setting, rest or values[-1:], cfg.target_recall)
         if setting is not None:
             self.inner._apply(setting, final[-1]["setting"])
         self.inner.add(x[held], ids[held])
-        self.plan = {"choice": choice, "backend": backend, "options": opts, "target_recall": cfg.target_recall,
-                     "k": cfg.k, "recall": final[-1]["recall"], "qps": final[-1]["qps"],
-                     "setting": None if setting is None else {setting: final[-1]["setting"]},
-                     "met": final[-1]["recall"] >= cfg.target_recall, "rows": len(x), "sample_rows": sample_rows,
-                     "build_seconds": round(build_s, 3), "candidate_build_seconds": builds,
-                     "curves": curves, "full_curve": final, "threads": 1}
+        self.plan = {
+            "choice": choice,
+            "backend": backend,
+            "options": opts,
+            "target_recall": cfg.target_recall,
+            "k": cfg.k,
+            "recall": final[-1]["recall"],
+            "qps": final[-1]["qps"],
+            "setting": None if setting is None else {setting: final[-1]["setting"]},
+            "met": final[-1]["recall"] >= cfg.target_recall,
+            "rows": len(x),
+            "sample_rows": sample_rows,
+            "build_seconds": round(build_s, 3),
+            "candidate_build_seconds": builds,
+            "curves": curves,
+            "full_curve": final,
+            "threads": 1,
+        }
         if not self.plan["met"]:
-            log.warning("auto index: %s reaches recall %.3f < target %.3f on all rows", choice,
-                        final[-1]["recall"], cfg.target_recall)
+            log.warning(
+                "auto index: %s reaches recall %.3f < target %.3f on all rows",
+                choice,
+                final[-1]["recall"],
+                cfg.target_recall,
+            )
 
     def _ready(self) -> Any:
         if self.inner is None:
@@ -293,7 +336,11 @@ class AutoBackend:
         inner = self._ready()
         if hasattr(inner, "reconstruct_many"):
             return inner.reconstruct_many(ids)
-        return np.stack([inner.reconstruct(int(i)) for i in ids]) if len(ids) else np.zeros((0, self.dim), np.float32)
+        return (
+            np.stack([inner.reconstruct(int(i)) for i in ids])
+            if len(ids)
+            else np.zeros((0, self.dim), np.float32)
+        )
 
     @property
     def nbytes(self) -> int:
@@ -308,8 +355,14 @@ class AutoBackend:
         w.save_json("auto_plan.json", self.plan)
 
     @classmethod
-    def from_files(cls, art: Artifact, dim: int, metric: str, config: AutoConfig,
-                   settings: Mapping[str, Any] | None = None) -> AutoBackend:
+    def from_files(
+        cls,
+        art: Artifact,
+        dim: int,
+        metric: str,
+        config: AutoConfig,
+        settings: Mapping[str, Any] | None = None,
+    ) -> AutoBackend:
         b = cls(dim, metric, config)
         if "auto_plan.json" not in art.files:
             return b

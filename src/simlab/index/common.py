@@ -6,9 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from simlab.errors import (
-    UnknownNameError,
-)
+from simlab.errors import UnknownNameError
 from simlab.registry import METRICS
 
 #: metrics an index can rank by (aliases of the metrics registry are accepted: cos, ip, inner_product, l2)
@@ -45,4 +43,3 @@ def _check_positive(cfg: Any, names: tuple[str, ...]) -> None:
         v = getattr(cfg, name)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1):
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
-

@@ -13,14 +13,7 @@ import numpy as np
 from simlab import metrics as M
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.config import from_dict
-from simlab.errors import (
-    ConfigError,
-    DataError,
-    DimensionError,
-    NotFittedError,
-    SimlabError,
-    UnknownKeyError,
-)
+from simlab.errors import ConfigError, DataError, DimensionError, NotFittedError, SimlabError, UnknownKeyError
 from simlab.index.common import resolve_metric
 from simlab.index.faiss_backend import _OVERRIDABLE
 from simlab.registry import INDEXES
@@ -51,8 +44,9 @@ class Index:
         [['a']]
     """
 
-    def __init__(self, backend: str = "exact", metric: str = "cosine", dim: int | None = None,
-                 **options: Any) -> None:
+    def __init__(
+        self, backend: str = "exact", metric: str = "cosine", dim: int | None = None, **options: Any
+    ) -> None:
         self.backend_name = INDEXES.canonical(backend)
         self._cls = INDEXES.get(self.backend_name)
         self.metric = resolve_metric(metric)
@@ -83,8 +77,11 @@ class Index:
     @property
     def keys(self) -> list[Any]:
         """Keys in insertion order (removed ones left out)."""
-        return [k for k in self._key_of if k is not None] if len(self._id_of) != len(self._key_of) else list(
-            self._key_of)
+        return (
+            [k for k in self._key_of if k is not None]
+            if len(self._id_of) != len(self._key_of)
+            else list(self._key_of)
+        )
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -109,7 +106,9 @@ class Index:
             valid = _OVERRIDABLE.get(getattr(self._backend, "family", "other"), ())
         for name, value in settings.items():
             if name not in valid:
-                raise ConfigError(f"unknown search setting {name!r} for this index; valid: {', '.join(valid) or '(none)'}")
+                raise ConfigError(
+                    f"unknown search setting {name!r} for this index; valid: {', '.join(valid) or '(none)'}"
+                )
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ConfigError(f"search setting {name} must be a positive integer, got {value!r}")
             self._backend._apply(name, int(value))
@@ -156,8 +155,11 @@ class Index:
         """
         keys = list(keys)
         own_norm = bool(getattr(self._cls, "normalizes", False))
-        x = (self._prepare(vectors, "vectors", normalize=not own_norm) if len(keys)
-             else np.zeros((0, self.dim or 0), np.float32))
+        x = (
+            self._prepare(vectors, "vectors", normalize=not own_norm)
+            if len(keys)
+            else np.zeros((0, self.dim or 0), np.float32)
+        )
         if x.shape[0] != len(keys):
             raise DimensionError(f"{len(keys)} keys but {x.shape[0]} vectors")
         if not keys:
@@ -187,7 +189,9 @@ class Index:
         keys = [keys] if isinstance(keys, str | int) else list(keys)
         for key in keys:
             if key not in self:
-                raise UnknownKeyError(f"cannot remove unknown key {key!r} (not among the {len(self)} indexed keys)")
+                raise UnknownKeyError(
+                    f"cannot remove unknown key {key!r} (not among the {len(self)} indexed keys)"
+                )
         ids = np.array(sorted({self._id_of[key] for key in keys}), dtype=np.int64)
         if len(ids):
             self._backend.remove(ids)
@@ -220,7 +224,12 @@ class Index:
             fresh.add(keys, x)
         if settings:
             fresh.set(**settings)
-        self._backend, self._key_of, self._id_of, self._key_arr = fresh._backend, fresh._key_of, fresh._id_of, None
+        self._backend, self._key_of, self._id_of, self._key_arr = (
+            fresh._backend,
+            fresh._key_of,
+            fresh._id_of,
+            None,
+        )
         return self
 
     # -- search --------------------------------------------------------------------------------------------
@@ -249,8 +258,9 @@ class Index:
             DataError: the index is empty. DimensionError: wrong query dimension. ConfigError: bad k or
             unknown setting names.
         """
-        single = (getattr(queries, "ndim", None) == 1 or
-                  (isinstance(queries, list | tuple) and np.ndim(queries) == 1))
+        single = getattr(queries, "ndim", None) == 1 or (
+            isinstance(queries, list | tuple) and np.ndim(queries) == 1
+        )
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
         if len(self) == 0:
@@ -280,15 +290,24 @@ class Index:
         vec = self.vector(query)
         want = min(k + (1 if exclude_query else 0), len(self))
         hits = self.search(vec, want, **overrides)
-        pairs = [(kk, s) for kk, s in zip(hits.keys, hits.scores, strict=True)
-                 if not (exclude_query and kk == query)][:k]
+        pairs = [
+            (kk, s)
+            for kk, s in zip(hits.keys, hits.scores, strict=True)
+            if not (exclude_query and kk == query)
+        ][:k]
         return Hits([p[0] for p in pairs], np.array([p[1] for p in pairs], np.float32))
 
     # -- persistence ---------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Save as an artifact directory (config, saved search settings, keys, backend data), atomically."""
-        cfg = {"backend": self.backend_name, "metric": self.metric, "dim": self.dim, "options": self.options,
-               "settings": self.settings, "count": len(self)}
+        cfg = {
+            "backend": self.backend_name,
+            "metric": self.metric,
+            "dim": self.dim,
+            "options": self.options,
+            "settings": self.settings,
+            "count": len(self),
+        }
         plan = getattr(self._backend, "plan", None)
         if plan:  # how the backend chose to search (exact: scan engine, pruning, skip rate; auto: the choice)
             cfg["plan"] = plan
@@ -323,7 +342,11 @@ class Index:
         ids = getattr(idx._backend, "_ids", None)
         if ids is not None:
             ids = ids[: getattr(idx._backend, "_n", len(ids))]
-        top = int(ids.max()) + 1 if ids is not None and len(ids) else int(getattr(idx._backend, "ntotal", 0) or 0)
+        top = (
+            int(ids.max()) + 1
+            if ids is not None and len(ids)
+            else int(getattr(idx._backend, "ntotal", 0) or 0)
+        )
         if top > len(keys):
             raise SimlabError(f"{art.path}/keys.json: {len(keys)} keys for {top} stored vectors (truncated?)")
         idx._key_of = keys

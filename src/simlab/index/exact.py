@@ -10,9 +10,7 @@ import numpy as np
 
 from simlab import metrics as M
 from simlab.artifacts import Artifact, ArtifactWriter
-from simlab.errors import (
-    ConfigError,
-)
+from simlab.errors import ConfigError
 from simlab.index.common import _check_positive, _to_score
 
 
@@ -181,8 +179,11 @@ class ExactBackend:
 
         p = self.plan
         stale = p is None or abs(self._n - p["rows"]) > 0.2 * max(1, p["rows"])
-        if not stale and (p["prune"]["batch"] or p["prune"]["single"]) and (
-                self._n_grouped == 0 or self._n - self._n_grouped > 0.2 * self._n_grouped):
+        if (
+            not stale
+            and (p["prune"]["batch"] or p["prune"]["single"])
+            and (self._n_grouped == 0 or self._n - self._n_grouped > 0.2 * self._n_grouped)
+        ):
             self._group()
         if stale:
             self.plan = probe_plan(self)
@@ -296,15 +297,28 @@ class ExactBackend:
         return int(self._n * (self._buf.shape[1] * 4 + 8 + 4) + self._cent.nbytes + self._rad.nbytes)
 
     def to_files(self, w: ArtifactWriter) -> None:
-        w.save_arrays("exact.safetensors", {
-            "matrix": self._buf[: self._n, : self.dim], "ids": self._ids[: self._n],
-            "labels": self._labels[: self._n_grouped], "centres": self._cent, "radii": self._rad})
+        w.save_arrays(
+            "exact.safetensors",
+            {
+                "matrix": self._buf[: self._n, : self.dim],
+                "ids": self._ids[: self._n],
+                "labels": self._labels[: self._n_grouped],
+                "centres": self._cent,
+                "radii": self._rad,
+            },
+        )
         if self.plan is not None:
             w.save_json("exact_plan.json", self.plan)
 
     @classmethod
-    def from_files(cls, art: Artifact, dim: int, metric: str, config: ExactConfig,
-                   settings: Mapping[str, Any] | None = None) -> ExactBackend:
+    def from_files(
+        cls,
+        art: Artifact,
+        dim: int,
+        metric: str,
+        config: ExactConfig,
+        settings: Mapping[str, Any] | None = None,
+    ) -> ExactBackend:
         b = cls(dim, metric, config)
         arr = art.arrays("exact.safetensors")
         b._append(arr["matrix"].astype(np.float32, copy=False), arr["ids"].astype(np.int64), normalize=False)
@@ -316,4 +330,3 @@ class ExactBackend:
         if "exact_plan.json" in art.files:
             b.plan = art.json("exact_plan.json")
         return b
-

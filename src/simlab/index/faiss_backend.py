@@ -15,11 +15,7 @@ from typing import Any
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
-from simlab.errors import (
-    ConfigError,
-    DataError,
-    SimlabError,
-)
+from simlab.errors import ConfigError, DataError, SimlabError
 from simlab.index.common import _check_positive, _to_score
 
 log = logging.getLogger(__name__)
@@ -41,7 +37,6 @@ def _faiss() -> Any:
         mod.cvar.distance_compute_blas_threshold = FAISS_BLAS_THRESHOLD
         _faiss_mod = mod
     return _faiss_mod
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,8 +104,11 @@ class FaissBackend:
         self._tomb = np.zeros(0, dtype=np.int64)
         self._lock = threading.Lock()
         self._core = faiss.downcast_index(self._unwrap(self._raw))
-        self.family = "hnsw" if isinstance(self._core, faiss.IndexHNSW) else (
-            "ivf" if faiss.try_extract_index_ivf(self._raw) is not None else "other")
+        self.family = (
+            "hnsw"
+            if isinstance(self._core, faiss.IndexHNSW)
+            else ("ivf" if faiss.try_extract_index_ivf(self._raw) is not None else "other")
+        )
         self.settings: dict[str, Any] = {}
         if getattr(self._core, "do_polysemous_training", False):
             # the factory turns on polysemous training for PQ (about 15x slower to train); it only serves
@@ -139,7 +137,9 @@ class FaissBackend:
         faiss = _faiss()
         index = faiss.downcast_index(index)
         while isinstance(index, faiss.IndexPreTransform | faiss.IndexIDMap | faiss.IndexRefine):
-            index = faiss.downcast_index(index.index if not isinstance(index, faiss.IndexRefine) else index.base_index)
+            index = faiss.downcast_index(
+                index.index if not isinstance(index, faiss.IndexRefine) else index.base_index
+            )
         return index
 
     def _apply(self, name: str, value: Any) -> None:
@@ -151,7 +151,9 @@ class FaissBackend:
         try:
             faiss.ParameterSpace().set_index_parameter(self._raw, name, value)
         except RuntimeError as exc:
-            raise ConfigError(f"cannot set {name}={value!r} on {self.config.factory!r}: {_faiss_msg(exc)}") from None
+            raise ConfigError(
+                f"cannot set {name}={value!r} on {self.config.factory!r}: {_faiss_msg(exc)}"
+            ) from None
         self.settings[name] = value
 
     @property
@@ -165,8 +167,9 @@ class FaissBackend:
     def train(self, x: np.ndarray) -> None:
         n_min = self._min_train()
         if len(x) < n_min:
-            raise DataError(f"faiss index {self.config.factory!r} needs at least {n_min} training vectors, "
-                            f"got {len(x)}")
+            raise DataError(
+                f"faiss index {self.config.factory!r} needs at least {n_min} training vectors, got {len(x)}"
+            )
         if self.config.train_size is not None and len(x) > self.config.train_size:
             rng = np.random.default_rng(self.config.seed)
             x = x[np.sort(rng.choice(len(x), self.config.train_size, replace=False))]
@@ -174,7 +177,9 @@ class FaissBackend:
         try:
             self._raw.train(np.ascontiguousarray(x))
         except RuntimeError as exc:
-            raise DataError(f"training faiss index {self.config.factory!r} failed: {_faiss_msg(exc)}") from None
+            raise DataError(
+                f"training faiss index {self.config.factory!r} failed: {_faiss_msg(exc)}"
+            ) from None
 
     def _min_train(self) -> int:
         faiss = _faiss()
@@ -194,12 +199,18 @@ class FaissBackend:
             self.train(x)
         if self._index is None:
             # index types that store ids natively (IVF) take them directly; others get an IDMap
-            self._index = self._raw if faiss.try_extract_index_ivf(self._raw) is not None and not isinstance(
-                faiss.downcast_index(self._raw), faiss.IndexRefine) else faiss.IndexIDMap(self._raw)
+            self._index = (
+                self._raw
+                if faiss.try_extract_index_ivf(self._raw) is not None
+                and not isinstance(faiss.downcast_index(self._raw), faiss.IndexRefine)
+                else faiss.IndexIDMap(self._raw)
+            )
         try:
             self._index.add_with_ids(np.ascontiguousarray(x), np.ascontiguousarray(ids, dtype=np.int64))
         except RuntimeError as exc:
-            raise DataError(f"adding to faiss index {self.config.factory!r} failed: {_faiss_msg(exc)}") from None
+            raise DataError(
+                f"adding to faiss index {self.config.factory!r} failed: {_faiss_msg(exc)}"
+            ) from None
 
     def remove(self, ids: np.ndarray) -> None:
         if self._index is None:
@@ -215,8 +226,10 @@ class FaissBackend:
         valid = _OVERRIDABLE[self.family]
         bad = sorted(set(overrides) - set(valid))
         if bad:
-            raise ConfigError(f"unknown search setting(s) {', '.join(bad)} for faiss index {self.config.factory!r};"
-                              f" valid: {', '.join(valid) or '(none)'}")
+            raise ConfigError(
+                f"unknown search setting(s) {', '.join(bad)} for faiss index {self.config.factory!r};"
+                f" valid: {', '.join(valid) or '(none)'}"
+            )
         if not overrides and not len(self._tomb):
             return None
         sel = None
@@ -235,7 +248,9 @@ class FaissBackend:
             p = faiss.SearchParametersIVF(nprobe=int(vals["nprobe"]), max_codes=int(ivf.max_codes))
             if self.family == "ivf_refine":
                 base = p
-                p = faiss.IndexRefineSearchParameters(k_factor=float(vals["k_factor"]), base_index_params=base)
+                p = faiss.IndexRefineSearchParameters(
+                    k_factor=float(vals["k_factor"]), base_index_params=base
+                )
                 p._keep_base = base
         else:
             p = faiss.SearchParameters()
@@ -261,7 +276,9 @@ class FaissBackend:
             raise SimlabError(f"faiss search failed: {_faiss_msg(exc)}") from None
         return ids, _to_score(self.metric, raw).astype(np.float32, copy=False)
 
-    def _search_filtered(self, q: np.ndarray, k: int, overrides: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    def _search_filtered(
+        self, q: np.ndarray, k: int, overrides: Mapping[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray]:
         faiss = _faiss()
         old = {name: self.settings[name] for name in overrides}
         with self._lock:
@@ -292,11 +309,15 @@ class FaissBackend:
             try:
                 stored = idx.index.reconstruct_n(0, int(idx.index.ntotal))
             except RuntimeError as exc:
-                raise SimlabError(f"faiss index {self.config.factory!r} cannot return stored vectors: "
-                                  f"{_faiss_msg(exc)}") from None
+                raise SimlabError(
+                    f"faiss index {self.config.factory!r} cannot return stored vectors: {_faiss_msg(exc)}"
+                ) from None
             return np.asarray(stored[pos], np.float32)
-        return np.stack([self.reconstruct(int(i)) for i in ids]).astype(np.float32) if len(ids) else \
-            np.zeros((0, self.dim), np.float32)
+        return (
+            np.stack([self.reconstruct(int(i)) for i in ids]).astype(np.float32)
+            if len(ids)
+            else np.zeros((0, self.dim), np.float32)
+        )
 
     def reconstruct(self, ident: int) -> np.ndarray:
         faiss = _faiss()
@@ -311,7 +332,9 @@ class FaissBackend:
                 ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
             return self._raw.reconstruct(int(ident))
         except RuntimeError as exc:
-            raise SimlabError(f"faiss index {self.config.factory!r} cannot return stored vectors: {_faiss_msg(exc)}") from None
+            raise SimlabError(
+                f"faiss index {self.config.factory!r} cannot return stored vectors: {_faiss_msg(exc)}"
+            ) from None
 
     @property
     def nbytes(self) -> int:
@@ -324,12 +347,20 @@ class FaissBackend:
         faiss = _faiss()
         obj = self._index if self._index is not None else self._raw
         w.save_bytes("index.faiss", faiss.serialize_index(obj).tobytes())
-        w.save_arrays("faiss_state.safetensors", {"tombstones": self._tomb,
-                                                   "added": np.array([self._index is not None], np.int8)})
+        w.save_arrays(
+            "faiss_state.safetensors",
+            {"tombstones": self._tomb, "added": np.array([self._index is not None], np.int8)},
+        )
 
     @classmethod
-    def from_files(cls, art: Artifact, dim: int, metric: str, config: FaissConfig,
-                   settings: Mapping[str, Any] | None = None) -> FaissBackend:
+    def from_files(
+        cls,
+        art: Artifact,
+        dim: int,
+        metric: str,
+        config: FaissConfig,
+        settings: Mapping[str, Any] | None = None,
+    ) -> FaissBackend:
         faiss = _faiss()
         b = cls(dim, metric, config)
         data = np.frombuffer(art.bytes("index.faiss"), dtype=np.uint8)
@@ -349,7 +380,6 @@ class FaissBackend:
         for name, v in (settings or {}).items():
             b._apply(name, v)
         return b
-
 
 
 MIN_POINTS_PER_CENTROID = 39  # FAISS's default: below it k-means prints a C++ WARNING on stderr
@@ -372,6 +402,11 @@ def _quiet_clustering(raw: Any, core: Any, n: int, factory: str) -> None:
             pq.cp.min_points_per_centroid = 1
             ks.append(1 << int(pq.nbits))
     if ks and n < MIN_POINTS_PER_CENTROID * max(ks):
-        log.warning("faiss %s: training on %d vectors, fewer than the %d per centroid k-means wants (%d "
-                    "centroids); the index may be poor (more vectors or fewer lists/bits)", factory, n,
-                    MIN_POINTS_PER_CENTROID, max(ks))
+        log.warning(
+            "faiss %s: training on %d vectors, fewer than the %d per centroid k-means wants (%d "
+            "centroids); the index may be poor (more vectors or fewer lists/bits)",
+            factory,
+            n,
+            MIN_POINTS_PER_CENTROID,
+            max(ks),
+        )

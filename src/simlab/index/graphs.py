@@ -76,8 +76,11 @@ class _GraphBase:
         return dist if self._l2 else 1.0 - dist
 
     def reconstruct_many(self, ids: np.ndarray) -> np.ndarray:
-        return np.stack([self.reconstruct(int(i)) for i in ids]).astype(np.float32) if len(ids) else \
-            np.zeros((0, self.dim), np.float32)
+        return (
+            np.stack([self.reconstruct(int(i)) for i in ids]).astype(np.float32)
+            if len(ids)
+            else np.zeros((0, self.dim), np.float32)
+        )
 
 
 class HnswlibBackend(_GraphBase):
@@ -91,8 +94,12 @@ class HnswlibBackend(_GraphBase):
 
         self._lib = require("hnswlib")
         self._h = self._lib.Index(space="l2" if self._l2 else "ip", dim=dim)
-        self._h.init_index(max_elements=1024, ef_construction=int(config.efConstruction or 200), M=int(config.M),
-                           random_seed=int(config.seed))
+        self._h.init_index(
+            max_elements=1024,
+            ef_construction=int(config.efConstruction or 200),
+            M=int(config.M),
+            random_seed=int(config.seed),
+        )
         self._h.set_num_threads(self._threads)
         self._deleted = 0
 
@@ -153,8 +160,14 @@ class HnswlibBackend(_GraphBase):
         w.save_arrays("graph_state.safetensors", {"deleted": np.array([self._deleted], np.int64)})
 
     @classmethod
-    def from_files(cls, art: Artifact, dim: int, metric: str, config: GraphConfig,
-                   settings: Mapping[str, Any] | None = None) -> HnswlibBackend:
+    def from_files(
+        cls,
+        art: Artifact,
+        dim: int,
+        metric: str,
+        config: GraphConfig,
+        settings: Mapping[str, Any] | None = None,
+    ) -> HnswlibBackend:
         b = cls(dim, metric, config)
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "index.hnsw")
@@ -182,9 +195,14 @@ class UsearchBackend(_GraphBase):
 
     def _new(self) -> Any:
         c = self.config
-        return self._lib.Index(ndim=self.dim, metric="l2sq" if self._l2 else "ip", dtype="f32",
-                               connectivity=int(c.M), expansion_add=int(c.efConstruction or 128),
-                               expansion_search=int(self.settings["efSearch"]))
+        return self._lib.Index(
+            ndim=self.dim,
+            metric="l2sq" if self._l2 else "ip",
+            dtype="f32",
+            connectivity=int(c.M),
+            expansion_add=int(c.efConstruction or 128),
+            expansion_search=int(self.settings["efSearch"]),
+        )
 
     def add(self, x: np.ndarray, ids: np.ndarray) -> None:
         self._u.add(ids.astype(np.uint64), x, threads=self._threads)
@@ -204,7 +222,9 @@ class UsearchBackend(_GraphBase):
                 self._u.expansion_search = self.settings["efSearch"]
         keys = np.asarray(m.keys, np.int64).reshape(len(q), -1)
         dist = np.asarray(m.distances, np.float32).reshape(len(q), -1)
-        counts = np.asarray(m.counts).reshape(-1) if hasattr(m, "counts") else np.array([len(np.asarray(m.keys))])
+        counts = (
+            np.asarray(m.counts).reshape(-1) if hasattr(m, "counts") else np.array([len(np.asarray(m.keys))])
+        )
         if keys.shape[1] < k:
             keys = np.pad(keys, ((0, 0), (0, k - keys.shape[1])))
             dist = np.pad(dist, ((0, 0), (0, k - dist.shape[1])))
@@ -228,8 +248,14 @@ class UsearchBackend(_GraphBase):
         w.save_bytes("index.usearch", bytes(self._u.save()))
 
     @classmethod
-    def from_files(cls, art: Artifact, dim: int, metric: str, config: GraphConfig,
-                   settings: Mapping[str, Any] | None = None) -> UsearchBackend:
+    def from_files(
+        cls,
+        art: Artifact,
+        dim: int,
+        metric: str,
+        config: GraphConfig,
+        settings: Mapping[str, Any] | None = None,
+    ) -> UsearchBackend:
         b = cls(dim, metric, config)
         b._u = b._lib.Index.restore(bytearray(art.bytes("index.usearch")))
         for name, v in (settings or {}).items():

@@ -90,8 +90,11 @@ def partition_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> t
     return rows, np.take_along_axis(s, rows, 1)
 
 
-SCANS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"numpy": numpy_scan, "faiss": faiss_scan,
-                                                                  "partition": partition_scan}
+SCANS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "numpy": numpy_scan,
+    "faiss": faiss_scan,
+    "partition": partition_scan,
+}
 
 
 def _interleaved(fns: dict[str, Callable[[], Any]], rounds: int = 3) -> dict[str, float]:
@@ -133,8 +136,14 @@ def probe_plan(backend: Any, k: int = 10) -> dict[str, Any]:
     n = backend._n
     if n < MIN_PROBED and cfg.prune is not True:
         eng = cfg.engine if cfg.engine != "auto" else "numpy"
-        return {"engine": {"batch": eng, "single": eng}, "prune": {"batch": False, "single": False},
-                "skip_rate": None, "rows": n, "probe_queries": 0, "seconds": {}}
+        return {
+            "engine": {"batch": eng, "single": eng},
+            "prune": {"batch": False, "single": False},
+            "skip_rate": None,
+            "rows": n,
+            "probe_queries": 0,
+            "seconds": {},
+        }
     rng = np.random.default_rng(cfg.seed + 1)
     pick = np.sort(rng.choice(n, min(n, PROBE_BATCH), replace=False))
     q = backend.query_rows(backend._buf[pick, : backend.dim])
@@ -144,8 +153,10 @@ def probe_plan(backend: Any, k: int = 10) -> dict[str, Any]:
     corpus = backend._buf[:n]
     secs: dict[str, dict[str, float]] = {"batch": {}, "single": {}}
     secs["batch"] = _interleaved({e: (lambda s=SCANS[e]: s(q, corpus, k, cfg.budget_bytes)) for e in engines})
-    single_fns = {e: (lambda s=SCANS[e]: [s(row[None], corpus, k, cfg.budget_bytes) for row in single])
-                  for e in engines + (["partition"] if cfg.engine == "auto" else [])}
+    single_fns = {
+        e: (lambda s=SCANS[e]: [s(row[None], corpus, k, cfg.budget_bytes) for row in single])
+        for e in engines + (["partition"] if cfg.engine == "auto" else [])
+    }
     secs["single"] = _interleaved(single_fns)
 
     def fastest(d: dict[str, float]) -> str:  # FAISS's heaps unless another is clearly faster (timing noise)
@@ -153,15 +164,20 @@ def probe_plan(backend: Any, k: int = 10) -> dict[str, Any]:
         ref = "faiss" if "faiss" in d else best
         return best if d[best] < PRUNE_MARGIN * d[ref] else ref
 
-    plan: dict[str, Any] = {"engine": {m: fastest(secs[m]) for m in secs},
-                            "prune": {"batch": False, "single": False}, "skip_rate": None, "rows": n,
-                            "probe_queries": len(q)}
+    plan: dict[str, Any] = {
+        "engine": {m: fastest(secs[m]) for m in secs},
+        "prune": {"batch": False, "single": False},
+        "skip_rate": None,
+        "rows": n,
+        "probe_queries": len(q),
+    }
     if backend.may_prune():
         backend._group()
         secs["batch"]["pruned"] = _best_time(lambda: backend._search_pruned(q, k, plan["engine"]["batch"]))
         plan["skip_rate"] = max(0.0, 1.0 - backend.last_scanned)
         secs["single"]["pruned"] = _best_time(
-            lambda: [backend._search_pruned(row[None], k, plan["engine"]["single"]) for row in single])
+            lambda: [backend._search_pruned(row[None], k, plan["engine"]["single"]) for row in single]
+        )
         for m in ("batch", "single"):
             best_plain = min(v for e, v in secs[m].items() if e != "pruned")
             plan["prune"][m] = cfg.prune is True or secs[m]["pruned"] < PRUNE_MARGIN * best_plain

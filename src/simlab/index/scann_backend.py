@@ -45,8 +45,9 @@ class ScannConfig:
     threads: int | None = None
 
     def __post_init__(self) -> None:
-        _check_positive(self, ("leaves", "leaves_to_search", "reorder", "dims_per_block", "train_size",
-                               "threads"))
+        _check_positive(
+            self, ("leaves", "leaves_to_search", "reorder", "dims_per_block", "train_size", "threads")
+        )
 
 
 class ScannBackend:
@@ -95,9 +96,14 @@ class ScannBackend:
         leaves = min(self._leaves(), n)
         if n >= 1000 and leaves >= 2:
             self.settings.setdefault("leaves_to_search", max(8, leaves // 10))
-            b = b.tree(num_leaves=leaves, num_leaves_to_search=min(leaves, self.settings["leaves_to_search"]),
-                       training_sample_size=min(n, self.config.train_size or 250_000))
-            aq = float("nan") if self._l2 else self.config.aq_threshold  # anisotropic loss is for inner products
+            b = b.tree(
+                num_leaves=leaves,
+                num_leaves_to_search=min(leaves, self.settings["leaves_to_search"]),
+                training_sample_size=min(n, self.config.train_size or 250_000),
+            )
+            aq = (
+                float("nan") if self._l2 else self.config.aq_threshold
+            )  # anisotropic loss is for inner products
             b = b.score_ah(self.config.dims_per_block, anisotropic_quantization_threshold=aq)
             b = b.reorder(self.settings["reorder"])
         else:  # too few rows for a tree: ScaNN's exact scan
@@ -114,7 +120,9 @@ class ScannBackend:
     def search(self, q: np.ndarray, k: int, overrides: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         bad = sorted(set(overrides) - set(_SETTINGS))
         if bad:
-            raise ConfigError(f"unknown search setting(s) {', '.join(bad)} for scann; valid: {', '.join(_SETTINGS)}")
+            raise ConfigError(
+                f"unknown search setting(s) {', '.join(bad)} for scann; valid: {', '.join(_SETTINGS)}"
+            )
         with self._lock:
             if self._searcher is None:
                 self._searcher = self._build()
@@ -146,8 +154,14 @@ class ScannBackend:
         w.save_arrays("scann.safetensors", {"rows": self._x, "ids": self._ids})
 
     @classmethod
-    def from_files(cls, art: Artifact, dim: int, metric: str, config: ScannConfig,
-                   settings: Mapping[str, Any] | None = None) -> ScannBackend:
+    def from_files(
+        cls,
+        art: Artifact,
+        dim: int,
+        metric: str,
+        config: ScannConfig,
+        settings: Mapping[str, Any] | None = None,
+    ) -> ScannBackend:
         b = cls(dim, metric, config)
         arr = art.arrays("scann.safetensors")
         b._x, b._ids = arr["rows"].astype(np.float32), arr["ids"].astype(np.int64)

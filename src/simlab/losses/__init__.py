@@ -8,10 +8,28 @@ Every loss declares the data it expects (`expects`): ``binary_pairs`` (a, b, lab
 from simlab.registry import LOSSES
 
 _M = "simlab.losses.core"
-LOSSES.register("contrastive", f"{_M}:ContrastiveLoss", help="margin contrastive loss on Euclidean distance (binary pairs)")
-LOSSES.register("mse", f"{_M}:ScoreMSELoss", aliases=("regression",), help="MSE of the head's score vs a target score (MaLSTM)")
+LOSSES.register(
+    "contrastive",
+    f"{_M}:ContrastiveLoss",
+    help="margin contrastive loss on Euclidean distance (binary pairs)",
+)
+LOSSES.register(
+    "mse",
+    f"{_M}:ScoreMSELoss",
+    aliases=("regression",),
+    help="MSE of the head's score vs a target score (MaLSTM)",
+)
 LOSSES.register("cosent", f"{_M}:CoSENTLoss", help="CoSENT ranking loss on scored pairs")
-LOSSES.register("triplet", f"{_M}:TripletLoss", help="triplet margin loss on labelled data; the Siamese model mines batch-all (loss_options mining=hard: batch-hard)")
-LOSSES.register("infonce", f"{_M}:InfoNCELoss", aliases=("in_batch_negatives", "mnrl"), help="in-batch negatives (InfoNCE)")
+LOSSES.register(
+    "triplet",
+    f"{_M}:TripletLoss",
+    help="triplet margin loss on labelled data; the Siamese model mines batch-all (loss_options mining=hard: batch-hard)",
+)
+LOSSES.register(
+    "infonce",
+    f"{_M}:InfoNCELoss",
+    aliases=("in_batch_negatives", "mnrl"),
+    help="in-batch negatives (InfoNCE)",
+)
 
 DATA_KINDS = ("binary_pairs", "scored_pairs", "triplets", "labelled", "positive_pairs")

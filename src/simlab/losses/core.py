@@ -31,7 +31,9 @@ def _target(targets: Mapping[str, Tensor], *names: str) -> Tensor:
     for n in names:
         if n in targets:
             return targets[n].float()
-    raise ConfigError(f"loss needs a target named {' or '.join(names)}; batch has {', '.join(targets) or 'none'}")
+    raise ConfigError(
+        f"loss needs a target named {' or '.join(names)}; batch has {', '.join(targets) or 'none'}"
+    )
 
 
 class ContrastiveLoss(Loss):
@@ -115,8 +117,9 @@ class TripletLoss(Loss):
 
     expects = ("triplets", "labelled")
 
-    def __init__(self, margin: float = 0.2, distance: str = "cosine", mining: str = "hard",
-                 soft: bool = False) -> None:
+    def __init__(
+        self, margin: float = 0.2, distance: str = "cosine", mining: str = "hard", soft: bool = False
+    ) -> None:
         super().__init__()
         if distance not in ("chord", "cosine", "euclidean"):
             raise ConfigError(f"unknown triplet distance {distance!r}; valid: chord, cosine, euclidean")

@@ -62,8 +62,15 @@ def triu_pairs(n: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
     return i, idx - offsets[i] + i + 1
 
 
-def pairs_task(c: int, graphs: Any, out: str, method: str, chunks: list[tuple[int, int]], listed: Any,
-               options: dict[str, Any]) -> tuple[int, int]:
+def pairs_task(
+    c: int,
+    graphs: Any,
+    out: str,
+    method: str,
+    chunks: list[tuple[int, int]],
+    listed: Any,
+    options: dict[str, Any],
+) -> tuple[int, int]:
     """Chunk ``c`` -> ``out/part-{c}.tsv``; returns ``(pairs, proven exact)``."""
     from simlab.graph.ged import _fmt
     from simlab.scale.store import filesystem
@@ -87,21 +94,36 @@ def pairs_task(c: int, graphs: Any, out: str, method: str, chunks: list[tuple[in
     else:
         from simlab.graph.ged import exact_ged
 
-        found = [exact_ged(graphs.graphs[i], graphs.graphs[j], **options) for i, j in zip(ia, ib, strict=True)]
+        found = [
+            exact_ged(graphs.graphs[i], graphs.graphs[j], **options) for i, j in zip(ia, ib, strict=True)
+        ]
         cost = np.array([g for g, _ in found])
         exact = np.array([e for _, e in found], bool)
     ids = graphs.ids
-    text = "".join(f"{ids[i]}\t{ids[j]}\t{_fmt(g)}\t{int(bool(e))}\n"
-                   for i, j, g, e in zip(ia, ib, cost, exact, strict=True))
+    text = "".join(
+        f"{ids[i]}\t{ids[j]}\t{_fmt(g)}\t{int(bool(e))}\n"
+        for i, j, g, e in zip(ia, ib, cost, exact, strict=True)
+    )
     atomic_write(fs, path, lambda f: f.write(text.encode()))
     return len(ia), int(np.sum(exact))
 
 
-def pairs(graphs: Any, out: str | os.PathLike[str], *, method: str = "editpath",
-          pairs: Sequence[tuple[Any, Any]] | None = None, engine: str | E.Engine = "local",
-          address: str | None = None, cpus: int | None = None, chunk: int | None = None, restarts: int = 8,
-          timeout: float = 10.0, label_attr: str | None = "auto", progress: bool | None = None,
-          overwrite: bool = False) -> PairsResult:
+def pairs(
+    graphs: Any,
+    out: str | os.PathLike[str],
+    *,
+    method: str = "editpath",
+    pairs: Sequence[tuple[Any, Any]] | None = None,
+    engine: str | E.Engine = "local",
+    address: str | None = None,
+    cpus: int | None = None,
+    chunk: int | None = None,
+    restarts: int = 8,
+    timeout: float = 10.0,
+    label_attr: str | None = "auto",
+    progress: bool | None = None,
+    overwrite: bool = False,
+) -> PairsResult:
     """GED of all pairs (or listed pairs) of a graph collection, chunked across an engine's workers.
 
     Args:
@@ -139,11 +161,20 @@ def pairs(graphs: Any, out: str | os.PathLike[str], *, method: str = "editpath",
     if step < 1:
         raise ConfigError(f"chunk must be >= 1, got {step}")
     chunks = [(s, min(total, s + step)) for s in range(0, total, step)]
-    options: dict[str, Any] = ({"restarts": restarts, "label_attr": label_attr} if method == "editpath"
-                               else {"timeout": timeout, "label_attr": label_attr})
+    options: dict[str, Any] = (
+        {"restarts": restarts, "label_attr": label_attr}
+        if method == "editpath"
+        else {"timeout": timeout, "label_attr": label_attr}
+    )
     outp = Path(out).absolute()
-    plan = {"job": "pairs", "graphs": _fingerprint(gs), "method": method, "options": options, "chunks": chunks,
-            "pairs": None if listed is None else _digest(listed)}
+    plan = {
+        "job": "pairs",
+        "graphs": _fingerprint(gs),
+        "method": method,
+        "options": options,
+        "chunks": chunks,
+        "pairs": None if listed is None else _digest(listed),
+    }
     job = JobDir(str(outp) + ".parts", plan, overwrite)
     done = job.done
     if done and outp.is_file():
@@ -151,11 +182,27 @@ def pairs(graphs: Any, out: str | os.PathLike[str], *, method: str = "editpath",
     t0 = time.perf_counter()
     from tqdm.auto import tqdm
 
-    with E.session(eng) as ray, tqdm(total=total, desc=f"GED ({method})", unit="pair",
-                                     disable={True: False, False: True}.get(progress)) as bar:  # type: ignore[arg-type]
-        res = E.run_tasks(pairs_task, list(range(len(chunks))), eng, ray, on_result=lambda r: bar.update(r[0]),
-                          shared={"graphs": gs, "out": job.path, "method": method, "chunks": chunks,
-                                  "listed": listed, "options": options})
+    with (
+        E.session(eng) as ray,
+        tqdm(
+            total=total, desc=f"GED ({method})", unit="pair", disable={True: False, False: True}.get(progress)
+        ) as bar,
+    ):  # type: ignore[arg-type]
+        res = E.run_tasks(
+            pairs_task,
+            list(range(len(chunks))),
+            eng,
+            ray,
+            on_result=lambda r: bar.update(r[0]),
+            shared={
+                "graphs": gs,
+                "out": job.path,
+                "method": method,
+                "chunks": chunks,
+                "listed": listed,
+                "options": options,
+            },
+        )
     _concat(job, len(chunks), outp)
     n_exact = sum(e for _, e in res)
     for c in range(len(chunks)):

@@ -24,13 +24,7 @@ import numpy as np
 
 from simlab.errors import DataError, SimlabError
 from simlab.scale import engine as E
-from simlab.scale.sources import (
-    TextShard,
-    count_task,
-    number_shards,
-    plan_text,
-    read_text_rows,
-)
+from simlab.scale.sources import TextShard, count_task, number_shards, plan_text, read_text_rows
 from simlab.scale.store import JobDir, filesystem, list_files, write_table
 
 log = logging.getLogger(__name__)
@@ -92,7 +86,9 @@ def pack_model(model: Any) -> dict[str, bytes]:
         root = Path(model)
         if not (root / "simlab.json").is_file():
             raise DataError("not a simlab artifact (no simlab.json)", root)
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        }
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -165,9 +161,15 @@ def batch_encoder(model: Any) -> Callable[[list[str]], tuple[np.ndarray, np.ndar
     raise SimlabError(f"a {type(model).__name__} cannot embed text rows (no encode_texts, encode or lookup)")
 
 
-def embed_shard(shard: dict[str, Any], encode: Callable[[list[str]], tuple[np.ndarray, np.ndarray]], out: str,
-                field: str | int, id_field: str | None, batch_size: int,
-                on_rows: Callable[[int], None] | None = None) -> dict[str, Any]:
+def embed_shard(
+    shard: dict[str, Any],
+    encode: Callable[[list[str]], tuple[np.ndarray, np.ndarray]],
+    out: str,
+    field: str | int,
+    id_field: str | None,
+    batch_size: int,
+    on_rows: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
     """Embed one shard into ``out/part-NNNNN.parquet`` (kept if it already exists); returns its counts."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -175,12 +177,19 @@ def embed_shard(shard: dict[str, Any], encode: Callable[[list[str]], tuple[np.nd
     s = TextShard(**shard)
     fs, base = filesystem(out)
     path = f"{base}/part-{s.index:05d}.parquet"
-    if fs.get_file_info(path).size is not None:  # written by an earlier attempt or run: same plan, same content
+    if (
+        fs.get_file_info(path).size is not None
+    ):  # written by an earlier attempt or run: same plan, same content
         with fs.open_input_file(path) as fh:
             md = pq.ParquetFile(fh).metadata
         meta = md.metadata or {}
-        return {"index": s.index, "rows": md.num_rows, "skipped": int(meta.get(b"simlab.skipped", b"0")),
-                "dim": int(meta.get(b"simlab.dim", b"0")), "cached": True}
+        return {
+            "index": s.index,
+            "rows": md.num_rows,
+            "skipped": int(meta.get(b"simlab.skipped", b"0")),
+            "dim": int(meta.get(b"simlab.dim", b"0")),
+            "cached": True,
+        }
     ids: list[str] = []
     mats: list[np.ndarray] = []
     skipped = 0
@@ -193,8 +202,11 @@ def embed_shard(shard: dict[str, Any], encode: Callable[[list[str]], tuple[np.nd
             on_rows(len(texts))
     dim = next((m.shape[1] for m in mats if m.ndim == 2 and m.shape[1]), 0)
     x = np.concatenate(mats) if mats else np.zeros((0, dim), np.float32)
-    vec = pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1), pa.float32()), max(dim, 1)) if dim else \
-        pa.array([], pa.list_(pa.float32(), 1))
+    vec = (
+        pa.FixedSizeListArray.from_arrays(pa.array(x.reshape(-1), pa.float32()), max(dim, 1))
+        if dim
+        else pa.array([], pa.list_(pa.float32(), 1))
+    )
     table = pa.table({"id": pa.array(ids, pa.string()), "vector": vec})
     table = table.replace_schema_metadata({"simlab.skipped": str(skipped), "simlab.dim": str(dim)})
     write_table(fs, path, table, row_group_size=8192)
@@ -204,8 +216,9 @@ def embed_shard(shard: dict[str, Any], encode: Callable[[list[str]], tuple[np.nd
 class EmbedActor:
     """Ray Data actor: loads the model once (from bytes in the object store) and embeds whole shards."""
 
-    def __init__(self, model_ref: list[Any], out: str, field: str | int, id_field: str | None,
-                 batch_size: int) -> None:
+    def __init__(
+        self, model_ref: list[Any], out: str, field: str | int, id_field: str | None, batch_size: int
+    ) -> None:
         import ray
 
         self.encode = batch_encoder(unpack_model(ray.get(model_ref[0])))
@@ -213,8 +226,17 @@ class EmbedActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         keys = list(batch)
-        rows = [embed_shard({k: _py(batch[k][i]) for k in keys}, self.encode, self.out, self.field, self.id_field,
-                            self.batch_size) for i in range(len(batch[keys[0]]))]
+        rows = [
+            embed_shard(
+                {k: _py(batch[k][i]) for k in keys},
+                self.encode,
+                self.out,
+                self.field,
+                self.id_field,
+                self.batch_size,
+            )
+            for i in range(len(batch[keys[0]]))
+        ]
         return {k: np.array([r[k] for r in rows]) for k in rows[0]}
 
 
@@ -225,11 +247,23 @@ def _py(v: Any) -> Any:
 # -- the job ----------------------------------------------------------------------------------------------------
 
 
-def embed(model: Any, input: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
-          *, engine: str | E.Engine = "local", address: str | None = None, cpus: int | None = None,
-          field: str | int = "text", id_field: str | None = None, format: str = "auto", batch_size: int = 256,
-          shard_bytes: int | None = None, shard_rows: int | None = None, progress: bool | None = None,
-          overwrite: bool = False) -> EmbedResult:
+def embed(
+    model: Any,
+    input: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    engine: str | E.Engine = "local",
+    address: str | None = None,
+    cpus: int | None = None,
+    field: str | int = "text",
+    id_field: str | None = None,
+    format: str = "auto",
+    batch_size: int = 256,
+    shard_bytes: int | None = None,
+    shard_rows: int | None = None,
+    progress: bool | None = None,
+    overwrite: bool = False,
+) -> EmbedResult:
     """Embed every row of a corpus into Parquet shards, streaming.
 
     Args:
@@ -260,8 +294,14 @@ def embed(model: Any, input: str | os.PathLike[str] | Sequence[str | os.PathLike
         shards, counts = plan_text(inputs, format, shard_bytes, shard_rows)
         if counts:
             shards = number_shards(shards, E.run_tasks(count_task, counts, eng, ray))
-        plan = {"job": "embed", "model": model_id, "inputs": inputs, "field": field, "id_field": id_field,
-                "shards": [s.to_dict() for s in shards]}
+        plan = {
+            "job": "embed",
+            "model": model_id,
+            "inputs": inputs,
+            "field": field,
+            "id_field": id_field,
+            "shards": [s.to_dict() for s in shards],
+        }
         job = JobDir(out, plan, overwrite)
         if job.done:
             return EmbedResult(str(out), seconds=0.0, engine=eng.name, **_counts(job.done))
@@ -273,10 +313,16 @@ def embed(model: Any, input: str | os.PathLike[str] | Sequence[str | os.PathLike
                 results = _run_ray(ray, eng, files, shards, out, field, id_field, batch_size, bar)
             else:
                 enc = batch_encoder(_load(model) if isinstance(model, str | os.PathLike) else model)
-                results = [embed_shard(s.to_dict(), enc, str(out), field, id_field, batch_size, bar.update)
-                           for s in shards]
-        summary = {"rows": sum(r["rows"] for r in results), "skipped": sum(r["skipped"] for r in results),
-                   "dim": max((r["dim"] for r in results), default=0), "shards": len(shards)}
+                results = [
+                    embed_shard(s.to_dict(), enc, str(out), field, id_field, batch_size, bar.update)
+                    for s in shards
+                ]
+        summary = {
+            "rows": sum(r["rows"] for r in results),
+            "skipped": sum(r["skipped"] for r in results),
+            "dim": max((r["dim"] for r in results), default=0),
+            "shards": len(shards),
+        }
         if summary["rows"] == 0:
             raise DataError("no document with a known word", ", ".join(inputs))
         if summary["skipped"]:
@@ -298,8 +344,17 @@ def _model_id(files: dict[str, bytes]) -> str:
     return h.hexdigest()
 
 
-def _run_ray(ray: Any, eng: E.Engine, files: dict[str, bytes], shards: list[TextShard], out: str | os.PathLike[str],
-             field: str | int, id_field: str | None, batch_size: int, bar: Any) -> list[dict[str, Any]]:
+def _run_ray(
+    ray: Any,
+    eng: E.Engine,
+    files: dict[str, bytes],
+    shards: list[TextShard],
+    out: str | os.PathLike[str],
+    field: str | int,
+    id_field: str | None,
+    batch_size: int,
+    bar: Any,
+) -> list[dict[str, Any]]:
     """The shards through Ray Data: ``map_batches`` with an actor pool (one model per actor)."""
     import ray.data
 
@@ -309,10 +364,20 @@ def _run_ray(ray: Any, eng: E.Engine, files: dict[str, bytes], shards: list[Text
     ref = ray.put(files)
     n_actors = max(1, min(len(shards), E.cluster_cpus(ray, eng)))
     ds = ray.data.from_items([s.to_dict() for s in shards], override_num_blocks=len(shards))
-    ds = ds.map_batches(EmbedActor, batch_size=1, batch_format="numpy", num_cpus=1,
-                        compute=ray.data.ActorPoolStrategy(size=n_actors),
-                        fn_constructor_kwargs={"model_ref": [ref], "out": _abs(out), "field": field,
-                                               "id_field": id_field, "batch_size": batch_size})
+    ds = ds.map_batches(
+        EmbedActor,
+        batch_size=1,
+        batch_format="numpy",
+        num_cpus=1,
+        compute=ray.data.ActorPoolStrategy(size=n_actors),
+        fn_constructor_kwargs={
+            "model_ref": [ref],
+            "out": _abs(out),
+            "field": field,
+            "id_field": id_field,
+            "batch_size": batch_size,
+        },
+    )
     results = []
     try:
         for row in ds.iter_rows():

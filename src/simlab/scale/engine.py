@@ -93,7 +93,9 @@ def session(engine: Engine) -> Iterator[Any]:
         if engine.address is not None:
             kw["address"] = engine.address
         else:
-            kw.update(num_cpus=engine.cpus or os.cpu_count() or 1, object_store_memory=engine.object_store_bytes)
+            kw.update(
+                num_cpus=engine.cpus or os.cpu_count() or 1, object_store_memory=engine.object_store_bytes
+            )
         try:
             ray.init(**kw)
         except Exception as exc:  # connection refused, bad address, no resources
@@ -112,9 +114,16 @@ def cluster_cpus(ray: Any, engine: Engine) -> int:
     return max(1, min(total, engine.cpus) if engine.cpus else total)
 
 
-def run_tasks(fn: Callable[..., Any], tasks: Sequence[Any], engine: Engine, ray: Any = None, *,
-              shared: dict[str, Any] | None = None, on_result: Callable[[Any], None] | None = None,
-              max_in_flight: int | None = None) -> list[Any]:
+def run_tasks(
+    fn: Callable[..., Any],
+    tasks: Sequence[Any],
+    engine: Engine,
+    ray: Any = None,
+    *,
+    shared: dict[str, Any] | None = None,
+    on_result: Callable[[Any], None] | None = None,
+    max_in_flight: int | None = None,
+) -> list[Any]:
     """Run ``fn(task, **shared)`` for every task and return the results in task order.
 
     Args:

@@ -94,7 +94,9 @@ def _fixed(values: np.ndarray, k: int) -> Any:
 # -- tasks --------------------------------------------------------------------------------------------------------
 
 
-def _shard_index(b: str, lo: int, hi: int, metric: str, method: str, options: dict[str, Any]) -> tuple[Any, Any]:
+def _shard_index(
+    b: str, lo: int, hi: int, metric: str, method: str, options: dict[str, Any]
+) -> tuple[Any, Any]:
     """``(Index over B's rows [lo, hi) keyed by local position, B's ids of those rows)``."""
     from simlab.index import Index
 
@@ -128,9 +130,19 @@ class _one_thread:
             self.faiss.omp_set_num_threads(self.old)
 
 
-def search_task(task: tuple[int, list[int]], a: str, b: str, out: str, k: int, metric: str, method: str,
-                options: dict[str, Any], search: dict[str, Any], shards: list[tuple[int, int]],
-                blocks: list[tuple[int, int]]) -> tuple[int, int]:
+def search_task(
+    task: tuple[int, list[int]],
+    a: str,
+    b: str,
+    out: str,
+    k: int,
+    metric: str,
+    method: str,
+    options: dict[str, Any],
+    search: dict[str, Any],
+    shards: list[tuple[int, int]],
+    blocks: list[tuple[int, int]],
+) -> tuple[int, int]:
     """Top k of A's blocks ``task[1]`` in B's shard ``task[0]`` -> ``out/_partials/s{j}-b{i}.parquet``.
 
     A partial file that exists already (an earlier attempt or run) is kept. Returns ``(rows searched, blocks)``.
@@ -146,8 +158,9 @@ def search_task(task: tuple[int, list[int]], a: str, b: str, out: str, k: int, m
     return sum(blocks[i][1] - blocks[i][0] for i in missing), len(todo)
 
 
-def _search_block(fs: Any, path: str, index: tuple[Any, Any], lo: int, q: np.ndarray, k: int,
-                  search: dict[str, Any]) -> None:
+def _search_block(
+    fs: Any, path: str, index: tuple[Any, Any], lo: int, q: np.ndarray, k: int, search: dict[str, Any]
+) -> None:
     """One (shard, block) search -> a partial file: global positions, scores and ids of the top k."""
     import pyarrow as pa
 
@@ -191,15 +204,22 @@ def merge_task(i: int, a: str, out: str, k: int, n_shards: int, blocks: list[tup
         sc.append(_fixed_to_numpy(t.column("score")).astype(np.float32))
         nid.append(_fixed_to_numpy(t.column("nid")))
     P, S = np.concatenate(pos, 1), np.concatenate(sc, 1)
-    N = np.concatenate([x.astype(object) for x in nid], 1) if any(x.dtype == object for x in nid) else \
-        np.concatenate(nid, 1)
+    N = (
+        np.concatenate([x.astype(object) for x in nid], 1)
+        if any(x.dtype == object for x in nid)
+        else np.concatenate(nid, 1)
+    )
     kk = min(k, P.shape[1])
     big = np.where(P < 0, np.iinfo(np.int64).max, P)
     order = np.lexsort((big, -S), axis=1)[:, :kk]
     ids, _ = VectorSource(a).read(*blocks[i])
-    table = pa.table({"id": pa.array(ids.tolist() if ids.dtype == object else ids),
-                      "neighbors": _fixed(np.take_along_axis(N, order, 1), kk),
-                      "scores": _fixed(np.take_along_axis(S, order, 1), kk)})
+    table = pa.table(
+        {
+            "id": pa.array(ids.tolist() if ids.dtype == object else ids),
+            "neighbors": _fixed(np.take_along_axis(N, order, 1), kk),
+            "scores": _fixed(np.take_along_axis(S, order, 1), kk),
+        }
+    )
     write_table(fs, path, table)
     return len(ids)
 
@@ -222,11 +242,24 @@ def _ranges(n: int, step: int) -> list[tuple[int, int]]:
     return [(s, min(n, s + step)) for s in range(0, n, step)] or [(0, 0)]
 
 
-def join(a: str | os.PathLike[str], b: str | os.PathLike[str], k: int = 10, *, out: str | os.PathLike[str],
-         metric: str = "cosine", method: str = "exact", engine: str | E.Engine = "local", address: str | None = None,
-         cpus: int | None = None, block_rows: int | None = None, shard_rows: int = SHARD_ROWS,
-         index_options: dict[str, Any] | None = None, search_options: dict[str, Any] | None = None,
-         progress: bool | None = None, overwrite: bool = False) -> JoinResult:
+def join(
+    a: str | os.PathLike[str],
+    b: str | os.PathLike[str],
+    k: int = 10,
+    *,
+    out: str | os.PathLike[str],
+    metric: str = "cosine",
+    method: str = "exact",
+    engine: str | E.Engine = "local",
+    address: str | None = None,
+    cpus: int | None = None,
+    block_rows: int | None = None,
+    shard_rows: int = SHARD_ROWS,
+    index_options: dict[str, Any] | None = None,
+    search_options: dict[str, Any] | None = None,
+    progress: bool | None = None,
+    overwrite: bool = False,
+) -> JoinResult:
     """k-NN join of two vector sets, written as Parquet parts.
 
     Args:
@@ -268,8 +301,20 @@ def join(a: str | os.PathLike[str], b: str | os.PathLike[str], k: int = 10, *, o
     block_rows = block_rows or min(BLOCK_ROWS, max(1024, -(-sa.n // 16)))
     shards, blocks = _ranges(sb.n, shard_rows), _ranges(sa.n, block_rows)
     opts, sopts = dict(index_options or {}), dict(search_options or {})
-    plan = {"job": "join", "a": pa_, "b": pb_, "na": sa.n, "nb": sb.n, "k": k, "metric": metric,
-            "method": method, "index_options": opts, "search_options": sopts, "shards": shards, "blocks": blocks}
+    plan = {
+        "job": "join",
+        "a": pa_,
+        "b": pb_,
+        "na": sa.n,
+        "nb": sb.n,
+        "k": k,
+        "metric": metric,
+        "method": method,
+        "index_options": opts,
+        "search_options": sopts,
+        "shards": shards,
+        "blocks": blocks,
+    }
     outp = _abs(out)
     job = JobDir(outp, plan, overwrite)
     if job.done:
@@ -278,15 +323,41 @@ def join(a: str | os.PathLike[str], b: str | os.PathLike[str], k: int = 10, *, o
     t0 = time.perf_counter()
     from tqdm.auto import tqdm
 
-    with E.session(eng) as ray, tqdm(total=len(shards) * len(blocks) + len(blocks), desc="join", unit="block",
-                                     disable={True: False, False: True}.get(progress)) as bar:  # type: ignore[arg-type]
+    with (
+        E.session(eng) as ray,
+        tqdm(
+            total=len(shards) * len(blocks) + len(blocks),
+            desc="join",
+            unit="block",
+            disable={True: False, False: True}.get(progress),
+        ) as bar,
+    ):  # type: ignore[arg-type]
         tasks = search_tasks(len(shards), len(blocks), E.cluster_cpus(ray, eng) if eng.is_ray else 1)
         common = {"a": pa_, "out": outp, "k": k, "blocks": blocks}
-        E.run_tasks(search_task, tasks, eng, ray, on_result=lambda r: bar.update(r[1]),
-                    shared={**common, "b": pb_, "metric": metric, "method": method, "options": opts,
-                            "search": sopts, "shards": shards})
-        E.run_tasks(merge_task, list(range(len(blocks))), eng, ray, on_result=lambda _: bar.update(1),
-                    shared={**common, "n_shards": len(shards)})
+        E.run_tasks(
+            search_task,
+            tasks,
+            eng,
+            ray,
+            on_result=lambda r: bar.update(r[1]),
+            shared={
+                **common,
+                "b": pb_,
+                "metric": metric,
+                "method": method,
+                "options": opts,
+                "search": sopts,
+                "shards": shards,
+            },
+        )
+        E.run_tasks(
+            merge_task,
+            list(range(len(blocks))),
+            eng,
+            ray,
+            on_result=lambda _: bar.update(1),
+            shared={**common, "n_shards": len(shards)},
+        )
     job.fs.delete_dir(join_path(job.path, "_partials"))
     res = JoinResult(outp, sa.n, min(k, sb.n), len(shards), len(blocks), time.perf_counter() - t0, eng.name)
     job.finish({"rows": res.rows, "k": res.k, "seconds": res.seconds, "engine": eng.name})

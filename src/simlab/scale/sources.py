@@ -90,8 +90,9 @@ def count_task(task: tuple[str, int, int]) -> int:
     return _count_line_starts(*task)
 
 
-def plan_text(inputs: list[str], fmt: str = "auto", shard_bytes: int | None = None,
-              shard_rows: int | None = None) -> tuple[list[TextShard], list[tuple[str, int, int]]]:
+def plan_text(
+    inputs: list[str], fmt: str = "auto", shard_bytes: int | None = None, shard_rows: int | None = None
+) -> tuple[list[TextShard], list[tuple[str, int, int]]]:
     """Cut the inputs into shards.
 
     Args:
@@ -210,8 +211,9 @@ def _header(shard: TextShard) -> list[str]:
     raise DataError("empty file (no header)", shard.path, 1)
 
 
-def read_text_rows(shard: TextShard, field: str | int = "text", id_field: str | None = None,
-                   batch: int = 1024) -> Iterator[tuple[list[str], list[str]]]:
+def read_text_rows(
+    shard: TextShard, field: str | int = "text", id_field: str | None = None, batch: int = 1024
+) -> Iterator[tuple[list[str], list[str]]]:
     """Batches ``(ids, texts)`` of a shard, in file order.
 
     Args:
@@ -260,8 +262,9 @@ def read_text_rows(shard: TextShard, field: str | int = "text", id_field: str | 
         yield ids, texts
 
 
-def _columns(header: list[str] | None, field: str | int, id_field: str | None,
-             shard: TextShard) -> tuple[int | None, int | None, bool]:
+def _columns(
+    header: list[str] | None, field: str | int, id_field: str | None, shard: TextShard
+) -> tuple[int | None, int | None, bool]:
     """(text column, id column, whether line 1 is a header)."""
     if isinstance(field, int) and id_field is None:
         return field, None, False
@@ -285,8 +288,9 @@ def _csv_rows(shard: TextShard) -> Iterator[tuple[int, list[str]]]:
         raise DataError(f"malformed CSV ({exc})", shard.path, reader.line_num) from None
 
 
-def _json_row(line: str, field: str | int, id_field: str | None, path: str, n: int,
-              name: str) -> tuple[str, str]:
+def _json_row(
+    line: str, field: str | int, id_field: str | None, path: str, n: int, name: str
+) -> tuple[str, str]:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -303,8 +307,9 @@ def _json_row(line: str, field: str | int, id_field: str | None, path: str, n: i
     return str(obj[id_field]), text
 
 
-def _parquet_rows(shard: TextShard, name: str, field: str | int, id_field: str | None,
-                  batch: int) -> Iterator[tuple[list[str], list[str]]]:
+def _parquet_rows(
+    shard: TextShard, name: str, field: str | int, id_field: str | None, batch: int
+) -> Iterator[tuple[list[str], list[str]]]:
     import pyarrow.parquet as pq
 
     fs, p = filesystem(shard.path)
@@ -319,8 +324,11 @@ def _parquet_rows(shard: TextShard, name: str, field: str | int, id_field: str |
         row = shard.first
         for rb in pf.iter_batches(batch_size=batch, row_groups=range(shard.start, shard.end), columns=cols):
             texts = rb.column(col).to_pylist()
-            ids = ([str(x) for x in rb.column(id_field).to_pylist()] if id_field
-                   else [f"{name}:{row + i}" for i in range(len(texts))])
+            ids = (
+                [str(x) for x in rb.column(id_field).to_pylist()]
+                if id_field
+                else [f"{name}:{row + i}" for i in range(len(texts))]
+            )
             row += len(texts)
             yield ids, ["" if t is None else str(t) for t in texts]
 
@@ -340,7 +348,9 @@ class VectorSource:
         n: rows. dim: dimension.
     """
 
-    def __init__(self, path: str | os.PathLike[str], id_column: str = "id", vector_column: str = "vector") -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], id_column: str = "id", vector_column: str = "vector"
+    ) -> None:
         self.path = os.fspath(path)
         self.id_column, self.vector_column = id_column, vector_column
         self.kind = self._kind()
@@ -393,7 +403,9 @@ class VectorSource:
         stop = min(stop, self.n)
         if self.kind == "npy":
             m = np.load(self.path, mmap_mode="r")
-            return np.arange(start, stop, dtype=np.int64), np.ascontiguousarray(m[start:stop], dtype=np.float32)
+            return np.arange(start, stop, dtype=np.int64), np.ascontiguousarray(
+                m[start:stop], dtype=np.float32
+            )
         if self.kind == "vectors":
             from safetensors import safe_open
 
@@ -414,7 +426,9 @@ class VectorSource:
             if lo < hi:
                 fs, p = filesystem(f)
                 with fs.open_input_file(p) as fh:
-                    t = _read_rows(pq.ParquetFile(fh), lo - off, hi - off, [self.id_column, self.vector_column])
+                    t = _read_rows(
+                        pq.ParquetFile(fh), lo - off, hi - off, [self.id_column, self.vector_column]
+                    )
                 ids.append(t.column(0))
                 vecs.append(t.column(1))
             off += rows
@@ -424,10 +438,15 @@ class VectorSource:
             return np.zeros(0, object), np.zeros((0, self.dim), np.float32)
         idc = pa.chunked_array([c for a in ids for c in a.chunks])
         vc = pa.chunked_array([c for a in vecs for c in a.chunks])
-        flat = np.concatenate([np.asarray(c.flatten(), dtype=np.float32) for c in vc.chunks]) if len(vc) else \
-            np.zeros(0, np.float32)
+        flat = (
+            np.concatenate([np.asarray(c.flatten(), dtype=np.float32) for c in vc.chunks])
+            if len(vc)
+            else np.zeros(0, np.float32)
+        )
         if flat.size != len(vc) * self.dim:
-            raise DimensionError(f"{self.path}: vectors of rows {start}..{stop} are not all of dimension {self.dim}")
+            raise DimensionError(
+                f"{self.path}: vectors of rows {start}..{stop} are not all of dimension {self.dim}"
+            )
         return idc.to_numpy(zero_copy_only=False), flat.reshape(len(vc), self.dim)
 
 

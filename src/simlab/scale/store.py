@@ -55,8 +55,11 @@ def list_files(fs: Any, path: str) -> list[str]:
         raise DataError("not found", path)
     if info.type == FileType.File:
         return [path]
-    files = [f.path for f in fs.get_file_info(FileSelector(path)) if f.type == FileType.File
-             and not f.base_name.startswith(("_", "."))]
+    files = [
+        f.path
+        for f in fs.get_file_info(FileSelector(path))
+        if f.type == FileType.File and not f.base_name.startswith(("_", "."))
+    ]
     return sorted(files)
 
 
@@ -110,8 +113,10 @@ class JobDir:
             old = read_json(self.fs, plan_path)
             if old != self.plan:
                 if not overwrite:
-                    raise ConfigError(f"{path} holds the output of another job (different input or settings); "
-                                      "choose another --out or delete it")
+                    raise ConfigError(
+                        f"{path} holds the output of another job (different input or settings); "
+                        "choose another --out or delete it"
+                    )
                 self.fs.delete_dir_contents(self.path)
         write_json(self.fs, plan_path, self.plan)
 

@@ -51,8 +51,13 @@ def prepare(series: list[np.ndarray], znorm: bool = True) -> list[np.ndarray]:
     return out
 
 
-def distances(queries: list[np.ndarray], corpus: list[np.ndarray], kind: str = "dtw",
-              length: int | None = None, znorm: bool = True) -> np.ndarray:
+def distances(
+    queries: list[np.ndarray],
+    corpus: list[np.ndarray],
+    kind: str = "dtw",
+    length: int | None = None,
+    znorm: bool = True,
+) -> np.ndarray:
     """``(q, n)`` classical distances between two lists of series.
 
     Args:
@@ -81,7 +86,9 @@ def distances(queries: list[np.ndarray], corpus: list[np.ndarray], kind: str = "
     return dtw_distance_matrix(q, c, CLASSICAL[kind])
 
 
-def pair_distances(a: list[np.ndarray], b: list[np.ndarray], kind: str, length: int | None = None) -> np.ndarray:
+def pair_distances(
+    a: list[np.ndarray], b: list[np.ndarray], kind: str, length: int | None = None
+) -> np.ndarray:
     """``(n,)`` classical distances of the pairs ``(a[i], b[i])``."""
     return np.array([distances([x], [y], kind, length)[0, 0] for x, y in zip(a, b, strict=True)])
 

@@ -52,7 +52,9 @@ class SeriesDataset:
             raise DataError(f"{self.name or 'series'}: no series")
         chans = {s.shape[1] for s in self.series}
         if len(chans) != 1:
-            raise DimensionError(f"{self.name or 'series'}: series have different channel counts {sorted(chans)}")
+            raise DimensionError(
+                f"{self.name or 'series'}: series have different channel counts {sorted(chans)}"
+            )
         for i, s in enumerate(self.series):
             if s.shape[0] == 0:
                 raise DataError(f"{self.name or 'series'}: series {i} is empty")
@@ -97,8 +99,9 @@ class SeriesDataset:
 
     def subset(self, idx: Sequence[int] | np.ndarray) -> SeriesDataset:
         idx = np.asarray(idx, dtype=int)
-        return SeriesDataset([self.series[i] for i in idx], None if self.labels is None else self.labels[idx],
-                             self.name)
+        return SeriesDataset(
+            [self.series[i] for i in idx], None if self.labels is None else self.labels[idx], self.name
+        )
 
     def to_padded(self) -> tuple[np.ndarray, np.ndarray]:
         """``(n, max_len, channels)`` NaN-padded array and the ``(n,)`` lengths."""
@@ -146,7 +149,9 @@ def as_series_list(x: Any) -> list[np.ndarray]:
             return [as_series(r, f"series {i}") for i, r in enumerate(x)]
         if x.ndim == 3:
             return [as_series(r, f"series {i}") for i, r in enumerate(x)]
-        raise DimensionError(f"series array must be 2-D (n, length) or 3-D (n, length, channels), got {x.shape}")
+        raise DimensionError(
+            f"series array must be 2-D (n, length) or 3-D (n, length, channels), got {x.shape}"
+        )
     items = list(x)
     if not items:
         raise DataError("no series given")
@@ -162,7 +167,9 @@ def parse_series_text(text: str) -> np.ndarray:
         try:
             rows.append([math.nan if v in ("?", "nan", "NaN") else float(v) for v in vals])
         except ValueError as exc:
-            raise DataError(f"not a series ({exc}); give numbers separated by commas, channels by ':'") from None
+            raise DataError(
+                f"not a series ({exc}); give numbers separated by commas, channels by ':'"
+            ) from None
     if not rows or not rows[0]:
         raise DataError("empty sequence")
     if len({len(r) for r in rows}) != 1:
@@ -176,7 +183,9 @@ def sktime_data_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         from simlab.errors import MissingDependency
 
-        raise MissingDependency("sktime's bundled datasets are needed; install it with: pip install 'simlab[sequence]'")
+        raise MissingDependency(
+            "sktime's bundled datasets are needed; install it with: pip install 'simlab[sequence]'"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
 
 
@@ -255,14 +264,18 @@ def read_ts(path: str | Path, name: str | None = None) -> SeriesDataset:
             labels.append(parts[-1].strip())
             parts = parts[:-1]
         try:
-            chans = [[math.nan if v.strip() in ("?", "NaN", "nan", "") else float(v) for v in c.split(",")]
-                     for c in parts]
+            chans = [
+                [math.nan if v.strip() in ("?", "NaN", "nan", "") else float(v) for v in c.split(",")]
+                for c in parts
+            ]
         except ValueError as exc:
             raise DataError(f"bad value ({exc})", p, i + 1) from None
         if not chans or not chans[0]:
             raise DataError("empty sequence", p, i + 1)
         if len({len(c) for c in chans}) != 1:
-            raise DataError(f"channels of one case have different lengths {[len(c) for c in chans]}", p, i + 1)
+            raise DataError(
+                f"channels of one case have different lengths {[len(c) for c in chans]}", p, i + 1
+            )
         series.append(np.asarray(chans, dtype=np.float32).T)
     if not series:
         raise DataError("no cases after @data", p)
@@ -284,8 +297,10 @@ def read_ucr_tsv(path: str | Path, name: str | None = None) -> SeriesDataset:
         fields = re.split(r"[\t,]", s) if ("\t" in s or "," in s) else s.split()
         lab, vals = fields[0].strip(), fields[1:]
         try:
-            arr = np.array([math.nan if v.strip() in ("?", "NaN", "nan", "") else float(v) for v in vals],
-                           dtype=np.float32)
+            arr = np.array(
+                [math.nan if v.strip() in ("?", "NaN", "nan", "") else float(v) for v in vals],
+                dtype=np.float32,
+            )
         except ValueError as exc:
             raise DataError(f"bad value ({exc}); expected label then numbers", p, i + 1) from None
         if lab.endswith(".0"):
@@ -315,7 +330,9 @@ def read_npy(path: str | Path) -> np.ndarray:
     except Exception as exc:  # numpy raises many types on a corrupt header (ValueError, TokenError, ...)
         raise DataError(f"not a readable .npy array ({' '.join(str(exc).split())[:120]})", p) from None
     if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
-        raise DataError(f"expected a numeric .npy array, got dtype {getattr(arr, 'dtype', type(arr).__name__)}", p)
+        raise DataError(
+            f"expected a numeric .npy array, got dtype {getattr(arr, 'dtype', type(arr).__name__)}", p
+        )
     return arr
 
 
@@ -372,7 +389,9 @@ class PairDataset:
 
     def __post_init__(self) -> None:
         if len(self.a) != len(self.b):
-            raise DimensionError(f"{self.name or 'pairs'}: {len(self.a)} items in column a but {len(self.b)} in b")
+            raise DimensionError(
+                f"{self.name or 'pairs'}: {len(self.a)} items in column a but {len(self.b)} in b"
+            )
         if not self.a:
             raise DataError(f"{self.name or 'pairs'}: no pairs")
         for col in ("score", "label"):
@@ -395,9 +414,14 @@ class PairDataset:
 
     def subset(self, idx: Sequence[int] | np.ndarray) -> PairDataset:
         idx = np.asarray(idx, dtype=int)
-        return PairDataset([self.a[i] for i in idx], [self.b[i] for i in idx],
-                           None if self.score is None else self.score[idx],
-                           None if self.label is None else self.label[idx], self.name, dict(self.meta))
+        return PairDataset(
+            [self.a[i] for i in idx],
+            [self.b[i] for i in idx],
+            None if self.score is None else self.score[idx],
+            None if self.label is None else self.label[idx],
+            self.name,
+            dict(self.meta),
+        )
 
 
 def _open_lines(path: Path) -> list[str]:
@@ -416,10 +440,15 @@ def read_sick(path: str | Path) -> PairDataset:
         raise DataError("empty file", p)
     header = lines[0].rstrip("\n").split("\t")
     try:
-        ia, ib, isc = header.index("sentence_A"), header.index("sentence_B"), header.index("relatedness_score")
+        ia, ib, isc = (
+            header.index("sentence_A"),
+            header.index("sentence_B"),
+            header.index("relatedness_score"),
+        )
     except ValueError:
-        raise DataError(f"not a SICK file: header {header[:6]} lacks sentence_A/sentence_B/relatedness_score",
-                        p, 1) from None
+        raise DataError(
+            f"not a SICK file: header {header[:6]} lacks sentence_A/sentence_B/relatedness_score", p, 1
+        ) from None
     ie = next((header.index(c) for c in ("entailment_judgment", "entailment_label") if c in header), None)
     a, b, s, lab = [], [], [], []
     for i, line in enumerate(lines[1:], start=2):
@@ -435,8 +464,14 @@ def read_sick(path: str | Path) -> PairDataset:
         a.append(f[ia])
         b.append(f[ib])
         lab.append(f[ie] if ie is not None else "")
-    return PairDataset(a, b, np.asarray(s, np.float32), np.asarray(lab) if ie is not None else None, str(p),
-                       {"score_range": (1.0, 5.0)})
+    return PairDataset(
+        a,
+        b,
+        np.asarray(s, np.float32),
+        np.asarray(lab) if ie is not None else None,
+        str(p),
+        {"score_range": (1.0, 5.0)},
+    )
 
 
 def read_stsb(path: str | Path) -> PairDataset:
@@ -591,8 +626,12 @@ class Triplets:
         return len(self.anchor)
 
     def subset(self, idx: Sequence[int] | np.ndarray) -> Triplets:
-        return Triplets([self.anchor[i] for i in idx], [self.positive[i] for i in idx],
-                        [self.negative[i] for i in idx], self.name)
+        return Triplets(
+            [self.anchor[i] for i in idx],
+            [self.positive[i] for i in idx],
+            [self.negative[i] for i in idx],
+            self.name,
+        )
 
 
 @dataclass

@@ -42,9 +42,17 @@ class RNNEncoder(nn.Module):
         downsample: average non-overlapping windows of this many steps before the recurrence (long series).
     """
 
-    def __init__(self, input_dim: int, hidden: int = 64, cell: str = "gru", layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0, pooling: str = "last",
-                 downsample: int = 1) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        hidden: int = 64,
+        cell: str = "gru",
+        layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        pooling: str = "last",
+        downsample: int = 1,
+    ) -> None:
         super().__init__()
         if cell not in CELLS:
             raise ConfigError(f"unknown cell {cell!r}; valid: {', '.join(CELLS)}")
@@ -56,12 +64,20 @@ class RNNEncoder(nn.Module):
             raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
         self.cell, self.pooling, self.downsample = cell, pooling, downsample
         self.bidirectional = bidirectional
-        self.rnn = CELLS[cell](input_dim, hidden, num_layers=layers, batch_first=True,
-                               bidirectional=bidirectional, dropout=dropout if layers > 1 else 0.0)
+        self.rnn = CELLS[cell](
+            input_dim,
+            hidden,
+            num_layers=layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if layers > 1 else 0.0,
+        )
         self.dim = hidden * (2 if bidirectional else 1)
         self.drop = nn.Dropout(dropout)
         if pooling == "attention":
-            self.att = nn.Sequential(nn.Linear(self.dim, self.dim), nn.Tanh(), nn.Linear(self.dim, 1, bias=False))
+            self.att = nn.Sequential(
+                nn.Linear(self.dim, self.dim), nn.Tanh(), nn.Linear(self.dim, 1, bias=False)
+            )
 
     def _downsample(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         k = self.downsample
@@ -200,8 +216,10 @@ class TokenFrontend(nn.Module):
     def load_vectors(self, matrix: np.ndarray) -> None:
         """Initialise rows 2.. from a ``(vocab_size - 2, dim)`` matrix; pad and unk rows are zero."""
         if matrix.shape != (self.emb.num_embeddings - 2, self.emb.embedding_dim):
-            raise DimensionError(f"vectors of shape {matrix.shape} do not fit an embedding of "
-                                 f"{self.emb.num_embeddings - 2} words x {self.emb.embedding_dim} dims")
+            raise DimensionError(
+                f"vectors of shape {matrix.shape} do not fit an embedding of "
+                f"{self.emb.num_embeddings - 2} words x {self.emb.embedding_dim} dims"
+            )
         with torch.no_grad():
             self.emb.weight.zero_()
             self.emb.weight[2:] = torch.as_tensor(matrix, dtype=torch.float32)
@@ -273,8 +291,10 @@ class SiameseNet(nn.Module):
         for i in range(0, a.shape[0], rows):
             aa = a[i : i + rows]
             r = aa.shape[0]
-            s = self.score(aa[:, None, :].expand(r, b.shape[0], -1).reshape(-1, a.shape[1]),
-                           b[None].expand(r, -1, -1).reshape(-1, b.shape[1]))
+            s = self.score(
+                aa[:, None, :].expand(r, b.shape[0], -1).reshape(-1, a.shape[1]),
+                b[None].expand(r, -1, -1).reshape(-1, b.shape[1]),
+            )
             out[i : i + r] = s.reshape(r, b.shape[0])
         return out
 

@@ -32,7 +32,9 @@ def pair_scores(model: Any, a: list[Any], b: list[Any]) -> np.ndarray:
             return np.asarray(fn(a, b), dtype=np.float64)
     if hasattr(model, "similarity"):
         return np.array([model.similarity(x, y) for x, y in zip(a, b, strict=True)], dtype=np.float64)
-    raise ConfigError(f"a {type(model).__name__} cannot score pairs (needs predict_score, score_pairs or similarity)")
+    raise ConfigError(
+        f"a {type(model).__name__} cannot score pairs (needs predict_score, score_pairs or similarity)"
+    )
 
 
 def _need(model: Any, modality: str, bench: str) -> None:
@@ -50,8 +52,11 @@ def relatedness_report(model: Any, pairs: D.PairDataset, name: str, primary: str
     t0 = time.perf_counter()
     pred = pair_scores(model, pairs.a, pairs.b)
     gold = pairs.score.astype(np.float64)
-    metrics = {"pearson": pearson(pred, gold), "spearman": spearman(pred, gold),
-               "mse": float(np.mean((pred - gold) ** 2))}
+    metrics = {
+        "pearson": pearson(pred, gold),
+        "spearman": spearman(pred, gold),
+        "mse": float(np.mean((pred - gold) ** 2)),
+    }
     counts: dict[str, float] = {"items_scored": len(gold), "seconds": round(time.perf_counter() - t0, 3)}
     if hasattr(model, "oov_share") and getattr(model, "modality", "text") == "text":
         counts["oov_share"] = round(float(model.oov_share(list(pairs.a) + list(pairs.b))), 4)
@@ -73,8 +78,12 @@ def eval_sick(model: Any, target: str = "", path: Any = None, split: str = "test
     `target` or `split` may be ``train``, ``trial`` or ``test``; `path` points to a SICK file directly.
     """
     split = target or split
-    files = {"train": "SICK_train.txt", "trial": "SICK_trial.txt", "dev": "SICK_trial.txt",
-             "test": "SICK_test_annotated.txt"}
+    files = {
+        "train": "SICK_train.txt",
+        "trial": "SICK_trial.txt",
+        "dev": "SICK_trial.txt",
+        "test": "SICK_test_annotated.txt",
+    }
     if split not in files:
         raise ConfigError(f"unknown SICK split {split!r}; valid: {', '.join(files)}")
     return relatedness_report(model, D.read_sick(_shared_file("sick", files[split], path)), f"sick:{split}")
@@ -121,7 +130,9 @@ def euclidean_1nn(train: D.SeriesDataset, test: D.SeriesDataset) -> np.ndarray:
     return classical.nn_predict(classical.distances(test.series, train.series, "euclidean"), train.labels)
 
 
-def dtw_distances(train: D.SeriesDataset, test: D.SeriesDataset, window: float | int | None = None) -> np.ndarray:
+def dtw_distances(
+    train: D.SeriesDataset, test: D.SeriesDataset, window: float | int | None = None
+) -> np.ndarray:
     """``(n_test, n_train)`` DTW distances of z-normalised series (dtaidistance's C implementation, full window
     by default; `window` in steps or as a share of the length)."""
     from simlab.metrics import dtw_distance_matrix
@@ -148,8 +159,14 @@ def learned_1nn(model: Any, train: D.SeriesDataset, test: D.SeriesDataset) -> np
     return train.labels[[row[0] for row in hits.keys]]
 
 
-def knn_report(model: Any, train: D.SeriesDataset, test: D.SeriesDataset, name: str, dtw: bool = True,
-               euclidean: bool = True) -> Report:
+def knn_report(
+    model: Any,
+    train: D.SeriesDataset,
+    test: D.SeriesDataset,
+    name: str,
+    dtw: bool = True,
+    euclidean: bool = True,
+) -> Report:
     """1-NN accuracy of the model's similarity on a labelled split, beside 1-NN Euclidean (z-normalised) and
     1-NN DTW (full window and 10% band) on the same split; the model's fallback choice and validation scores
     (when it has them) go into the counts."""
@@ -161,8 +178,12 @@ def knn_report(model: Any, train: D.SeriesDataset, test: D.SeriesDataset, name: 
     t0 = time.perf_counter()
     acc = float(np.mean(learned_1nn(model, train, test) == test.labels))
     metrics = {"accuracy": acc}
-    counts: dict[str, Any] = {"train": len(train), "test": len(test), "classes": len(train.classes),
-                              "seconds_model": round(time.perf_counter() - t0, 3)}
+    counts: dict[str, Any] = {
+        "train": len(train),
+        "test": len(test),
+        "classes": len(train.classes),
+        "seconds_model": round(time.perf_counter() - t0, 3),
+    }
     sel = getattr(model, "selection", None)
     if sel is not None:
         counts["similarity"] = sel.name
@@ -172,8 +193,13 @@ def knn_report(model: Any, train: D.SeriesDataset, test: D.SeriesDataset, name: 
                 metrics["accuracy_learned"] = float(np.mean(learned_1nn(model, train, test) == test.labels))
             finally:
                 model.selection = keep
-        counts.update({f"validation_{k}": round(v, 4) for k, v in sel.validation.items()
-                       if v is not None and not k.startswith("blend_")})
+        counts.update(
+            {
+                f"validation_{k}": round(v, 4)
+                for k, v in sel.validation.items()
+                if v is not None and not k.startswith("blend_")
+            }
+        )
         counts["validation"] = sel.protocol
     if euclidean:
         d = classical.distances(test.series, train.series, "euclidean")
@@ -202,8 +228,9 @@ def eval_ucr(model: Any, target: str, dtw: bool = True, euclidean: bool = True, 
     return knn_report(model, train, test, f"ucr:{train.name.split(':')[1].split('/')[0]}", dtw, euclidean)
 
 
-def eval_knn(model: Any, target: str, train: Any = None, dtw: bool = True, euclidean: bool = True,
-             **_: Any) -> Report:
+def eval_knn(
+    model: Any, target: str, train: Any = None, dtw: bool = True, euclidean: bool = True, **_: Any
+) -> Report:
     """``knn:TEST_FILE`` with ``train=TRAIN_FILE`` (CLI: ``--train``): 1-NN accuracy on any labelled split
     (UCR TSV, ``.ts``, or ``.npy`` with ``NAME_labels.npy`` beside it; uni- or multivariate), beside 1-NN
     Euclidean and DTW, like ``ucr:``."""
@@ -305,5 +332,9 @@ def ucr_seeds(name: str, config: dict[str, Any], seeds: tuple[int, ...] = (0, 1,
         m = SiameseModel({**config, "seed": s}).fit(train)
         secs.append(time.perf_counter() - t0)
         accs.append(float(np.mean(learned_1nn(m, train, test) == test.labels)))
-    return {"accuracies": accs, "mean": float(np.mean(accs)), "std": float(np.std(accs)),
-            "train_seconds": secs}
+    return {
+        "accuracies": accs,
+        "mean": float(np.mean(accs)),
+        "std": float(np.std(accs)),
+        "train_seconds": secs,
+    }

@@ -81,8 +81,9 @@ class Selection:
 
     def describe(self) -> str:
         """One line: the choice and the validation accuracies it was chosen from."""
-        vals = ", ".join(f"{k} {v:.3f}" for k, v in self.validation.items()
-                         if v is not None and not k.startswith("blend"))
+        vals = ", ".join(
+            f"{k} {v:.3f}" for k, v in self.validation.items() if v is not None and not k.startswith("blend")
+        )
         return f"similarity {self.name}: best 1-NN accuracy on {self.protocol} ({vals})"
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,8 +98,10 @@ class Selection:
         if self.choice != "blend":
             return dists[self.choice]
         c = str(self.classical)
-        return (self.weight * dists["learned"] / self.scales["learned"]
-                + (1 - self.weight) * dists[c] / self.scales[c])
+        return (
+            self.weight * dists["learned"] / self.scales["learned"]
+            + (1 - self.weight) * dists[c] / self.scales[c]
+        )
 
 
 def holdout_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -137,8 +140,14 @@ def _scale(d: np.ndarray) -> float:
     return med if med > 1e-12 else 1.0
 
 
-def select(dists: dict[str, np.ndarray], q_labels: Any, c_labels: Any, protocol: str, length: int,
-           weights: tuple[float, ...] = WEIGHTS) -> Selection:
+def select(
+    dists: dict[str, np.ndarray],
+    q_labels: Any,
+    c_labels: Any,
+    protocol: str,
+    length: int,
+    weights: tuple[float, ...] = WEIGHTS,
+) -> Selection:
     """Choose the similarity with the best validation 1-NN accuracy (ties: margin, then :data:`ORDER`).
 
     Args:
@@ -193,11 +202,17 @@ def classical_loo(full: Any, max_cells: float = MAX_LOO_CELLS) -> tuple[str, dic
     return best, {k: v[0] for k, v in scores.items()}
 
 
-def affordable(queries: list[np.ndarray], corpus: list[np.ndarray], max_cells: float = MAX_LOO_CELLS) -> list[str]:
+def affordable(
+    queries: list[np.ndarray], corpus: list[np.ndarray], max_cells: float = MAX_LOO_CELLS
+) -> list[str]:
     """The classical distances whose cost on ``queries x corpus`` stays within `max_cells` DTW cells (a 10%
     band costs about a fifth of the full window; Euclidean is always affordable)."""
     cells = float(sum(len(s) for s in queries)) * float(sum(len(s) for s in corpus))
-    return ["euclidean"] + (["dtw10"] if 0.2 * cells <= max_cells else []) + (["dtw"] if cells <= max_cells else [])
+    return (
+        ["euclidean"]
+        + (["dtw10"] if 0.2 * cells <= max_cells else [])
+        + (["dtw"] if cells <= max_cells else [])
+    )
 
 
 def choose(model: Any, plan: tuple[str, Any, Any], full: Any) -> Selection:
@@ -221,16 +236,28 @@ def choose(model: Any, plan: tuple[str, Any, Any], full: Any) -> Selection:
     loo = classical_loo(full, np.inf if kind == "loo" else MAX_LOO_CELLS)
     if kind == "loo":
         assert loo is not None
-        sel = Selection(loo[0], None, 0.0, {}, {"learned": None, **loo[1]}, {},
-                        f"leave-one-out 1-NN over the {len(full)} training series (tiny split: too few to validate "
-                        "a learned similarity, so it is not a candidate)", len(full), length)
+        sel = Selection(
+            loo[0],
+            None,
+            0.0,
+            {},
+            {"learned": None, **loo[1]},
+            {},
+            f"leave-one-out 1-NN over the {len(full)} training series (tiny split: too few to validate "
+            "a learned similarity, so it is not a candidate)",
+            len(full),
+            length,
+        )
         return sel
     q, c = val_data.series, fit_data.series
     kinds = [loo[0]] if loo is not None else affordable(q, c)
     dists = {k: classical.distances(q, c, k, length) for k in kinds}
     dists["learned"] = model.learned_distances(q, c)
-    where = ("stratified hold-out of {} of {} training series (encoder trained on the other {})"
-             if kind == "holdout" else "a dev collection of {} series against the {} training series{}")
+    where = (
+        "stratified hold-out of {} of {} training series (encoder trained on the other {})"
+        if kind == "holdout"
+        else "a dev collection of {} series against the {} training series{}"
+    )
     proto = where.format(len(q), len(full), len(c) if kind == "holdout" else "")
     if loo is not None:
         proto += f"; classical distance {loo[0]} chosen by leave-one-out over the training split"

@@ -34,8 +34,15 @@ KIND = "sequence-siamese"
 #: (tied with "infonce-aug" at 1.50; mean accuracy 0.809 vs 0.795 broke the tie; never per dataset;
 #: benchmarks/bench_sequence_suite.py); text: the MaLSTM-style settings of before.
 MODALITY_DEFAULTS: dict[str, dict[str, Any]] = {
-    "series": {"bidirectional": True, "pooling": "mean", "lr": 3e-3, "epochs": 20, "loss": "triplet",
-               "loss_options": {}, "augment": ()},
+    "series": {
+        "bidirectional": True,
+        "pooling": "mean",
+        "lr": 3e-3,
+        "epochs": 20,
+        "loss": "triplet",
+        "loss_options": {},
+        "augment": (),
+    },
     "text": {"bidirectional": False, "pooling": "last", "lr": 1e-3, "epochs": 30, "augment": ()},
 }
 
@@ -186,8 +193,9 @@ class SiameseModel:
         vectors: word vectors (a :class:`simlab.Vectors` or an artifact path) for text.
     """
 
-    def __init__(self, config: SiameseConfig | dict[str, Any] | None = None, *, vectors: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, config: SiameseConfig | dict[str, Any] | None = None, *, vectors: Any = None, **kwargs: Any
+    ) -> None:
         if isinstance(config, SiameseConfig):
             config = to_dict(config)
         self.config: SiameseConfig = from_dict(SiameseConfig, {**(config or {}), **kwargs})
@@ -233,8 +241,11 @@ class SiameseModel:
         self.modality = modality
         if modality == "series":
             self.channels = int(train_items[0].shape[1])
-            self.mask_channel = (bool(c.mask_channel) if c.mask_channel is not None
-                                 else any(np.isnan(s).any() for s in train_items))
+            self.mask_channel = (
+                bool(c.mask_channel)
+                if c.mask_channel is not None
+                else any(np.isnan(s).any() for s in train_items)
+            )
             front = E.SeriesFrontend(self.channels, c.normalize, self.mask_channel)
             front.set_stats(train_items)
         else:
@@ -261,9 +272,16 @@ class SiameseModel:
 
     def _encoder(self, input_dim: int) -> Any:
         c = self.config
-        return _seq_module().RNNEncoder(input_dim, c.hidden, c.encoder, c.layers, self.setting("bidirectional"),
-                                        c.dropout, self.setting("pooling"),
-                                        self.downsample if self.modality == "series" else 1)
+        return _seq_module().RNNEncoder(
+            input_dim,
+            c.hidden,
+            c.encoder,
+            c.layers,
+            self.setting("bidirectional"),
+            c.dropout,
+            self.setting("pooling"),
+            self.downsample if self.modality == "series" else 1,
+        )
 
     def setting(self, key: str) -> Any:
         """A config value, with ``None`` / ``"auto"`` resolved by modality (:data:`MODALITY_DEFAULTS`)."""
@@ -299,13 +317,20 @@ class SiameseModel:
         fast = _stack_equal(items)
         if fast is not None:  # equal-length float arrays: validated in one vectorised pass
             if fast.shape[2] != self.channels:
-                raise DimensionError(f"series have {fast.shape[2]} channels, the model was trained on {self.channels}")
+                raise DimensionError(
+                    f"series have {fast.shape[2]} channels, the model was trained on {self.channels}"
+                )
             return fast
-        out = D.as_series_list(items) if not isinstance(items, list) else [
-            D.as_series(s, f"item {i}") for i, s in enumerate(items)]
+        out = (
+            D.as_series_list(items)
+            if not isinstance(items, list)
+            else [D.as_series(s, f"item {i}") for i, s in enumerate(items)]
+        )
         for s in out:
             if s.shape[1] != self.channels:
-                raise DimensionError(f"series have {s.shape[1]} channels, the model was trained on {self.channels}")
+                raise DimensionError(
+                    f"series have {s.shape[1]} channels, the model was trained on {self.channels}"
+                )
         return out
 
     def _collate(self, prepared: list[Any]) -> dict[str, Any]:
@@ -335,14 +360,22 @@ class SiameseModel:
         dev = next(self.net.parameters()).device
         was_training = self.net.training
         self.net.eval()
-        if self.modality == "series" and (isinstance(prepared, np.ndarray) or len({p.shape for p in prepared}) == 1):
+        if self.modality == "series" and (
+            isinstance(prepared, np.ndarray) or len({p.shape for p in prepared}) == 1
+        ):
             # equal lengths: stack directly (no NaN padding, sorting or scatter); the encoder skips packing and
             # masks when nothing is padded
             x = torch.from_numpy(prepared if isinstance(prepared, np.ndarray) else np.stack(prepared)).to(dev)
             lengths = torch.full((len(prepared),), x.shape[1], dtype=torch.int64, device=dev)
             with torch.inference_mode():
-                out = torch.cat([self.net.encode({"x": x[s : s + batch_size], "lengths": lengths[s : s + batch_size]})
-                                 .float().cpu() for s in range(0, len(prepared), batch_size)])
+                out = torch.cat(
+                    [
+                        self.net.encode({"x": x[s : s + batch_size], "lengths": lengths[s : s + batch_size]})
+                        .float()
+                        .cpu()
+                        for s in range(0, len(prepared), batch_size)
+                    ]
+                )
             self.net.train(was_training)
             return out.clone()  # a normal tensor (inference tensors cannot enter autograd later)
         order = np.argsort([len(p) for p in prepared], kind="stable")
@@ -426,11 +459,18 @@ class SiameseModel:
             return items.series
         if isinstance(items, str):
             return [D.as_series(items)]
-        if _is_single_series(items) or (isinstance(items, np.ndarray) and items.ndim == 2
-                                        and items.shape[1] == self.channels and items.dtype != object):
+        if _is_single_series(items) or (
+            isinstance(items, np.ndarray)
+            and items.ndim == 2
+            and items.shape[1] == self.channels
+            and items.dtype != object
+        ):
             return [D.as_series(items)]
-        return D.as_series_list(items) if not isinstance(items, list) else [
-            D.as_series(s, f"item {i}") for i, s in enumerate(items)]
+        return (
+            D.as_series_list(items)
+            if not isinstance(items, list)
+            else [D.as_series(s, f"item {i}") for i, s in enumerate(items)]
+        )
 
     def learned_distances(self, queries: Any, corpus: Any) -> np.ndarray:
         """``(q, n)`` distances of the learned similarity: ``1 - cos`` (cosine head), L1 (malstm head) or
@@ -454,8 +494,10 @@ class SiameseModel:
         if sel is None:
             return self.learned_distances(queries, corpus)
         q, c = self._series(queries), self._series(corpus)
-        parts = {k: self.learned_distances(q, c) if k == "learned" else classical.distances(q, c, k, sel.length)
-                 for k in sel.components}
+        parts = {
+            k: self.learned_distances(q, c) if k == "learned" else classical.distances(q, c, k, sel.length)
+            for k in sel.components
+        }
         return sel.combine(parts)
 
     def knn_predict(self, train: D.SeriesDataset, test: Any) -> np.ndarray:
@@ -488,8 +530,13 @@ class SiameseModel:
         self._check_fitted()
         dev = next(self.net.parameters()).device
         with torch.no_grad():
-            return self.net.pairwise_score(torch.as_tensor(queries, device=dev),
-                                           torch.as_tensor(corpus, device=dev)).cpu().numpy()
+            return (
+                self.net.pairwise_score(
+                    torch.as_tensor(queries, device=dev), torch.as_tensor(corpus, device=dev)
+                )
+                .cpu()
+                .numpy()
+            )
 
     def search(self, queries: np.ndarray, corpus: Vectors, k: int) -> Hits:
         """Top-k corpus keys for query embeddings ``(q, d)``, ranked by the head."""
@@ -507,7 +554,9 @@ class SiameseModel:
         keys = [[corpus.keys[j] for j in row] for row in idx]
         return Hits(keys, sc.astype(np.float32))
 
-    def index(self, items: Any, keys: Sequence[Any] | None = None, labels: Sequence[Any] | None = None) -> SiameseModel:
+    def index(
+        self, items: Any, keys: Sequence[Any] | None = None, labels: Sequence[Any] | None = None
+    ) -> SiameseModel:
         """Embed a collection that :meth:`most_similar` searches (replaces the training collection)."""
         if self.modality == "series":
             items = self._series(items)
@@ -573,11 +622,14 @@ class SiameseModel:
             if len(x) and isinstance(x[0], str):
                 return D.LabelledTexts(list(x), np.asarray(y).astype(str))
             return D.SeriesDataset.from_arrays(x, y)
-        raise DataError(f"cannot train on {type(data).__name__}; give a SeriesDataset, PairDataset, Triplets, "
-                        "(X, labels), 'ucr:NAME' or a file path")
+        raise DataError(
+            f"cannot train on {type(data).__name__}; give a SeriesDataset, PairDataset, Triplets, "
+            "(X, labels), 'ucr:NAME' or a file path"
+        )
 
-    def fit(self, data: Any, dev: Any = None, *, vectors: Any = None, checkpoint: str | Path | None = None
-            ) -> SiameseModel:
+    def fit(
+        self, data: Any, dev: Any = None, *, vectors: Any = None, checkpoint: str | Path | None = None
+    ) -> SiameseModel:
         """Train the encoder (continues training when already fitted).
 
         Args:
@@ -613,8 +665,10 @@ class SiameseModel:
             if modality != self.modality:
                 raise ConfigError(f"the model embeds {self.modality}; cannot continue training on {modality}")
             if vectors is not None and modality == "text" and vectors.dim != self.net.frontend.out_dim:
-                raise DimensionError(f"word vectors have dim {vectors.dim} but the model's embedding has "
-                                     f"{self.net.frontend.out_dim}")
+                raise DimensionError(
+                    f"word vectors have dim {vectors.dim} but the model's embedding has "
+                    f"{self.net.frontend.out_dim}"
+                )
         full = data
         plan = self._fallback_plan(data, dev)
         if plan is not None and plan[0] == "holdout":
@@ -640,16 +694,45 @@ class SiameseModel:
             self.score_range = (float(rng_[0]), float(rng_[1]))
         batches = self._batch_fn(data, train_kind)
         dev_metric = None if dev is None else self._dev_metric(dev, data)
-        cfg = from_dict(T.TrainConfig, {k: self.setting(k) for k in (
-            "epochs", "lr", "weight_decay", "optimizer", "grad_clip", "patience", "seed", "device", "progress")})
+        cfg = from_dict(
+            T.TrainConfig,
+            {
+                k: self.setting(k)
+                for k in (
+                    "epochs",
+                    "lr",
+                    "weight_decay",
+                    "optimizer",
+                    "grad_clip",
+                    "patience",
+                    "seed",
+                    "device",
+                    "progress",
+                )
+            },
+        )
         t_start = time.perf_counter()
         cap = [] if c.max_seconds is None else [lambda e: time.perf_counter() - t_start > c.max_seconds]
         with T.torch_threads(self._threads()):
-            hist = T.fit(self.net, batches, T.siamese_step(loss), cfg, dev_metric=dev_metric,
-                         checkpoint=checkpoint, data_kind=train_kind, loss=loss, callbacks=cap,
-                         unit={"triplets": "triplets", "labelled": "items"}.get(train_kind, "pairs"))
-        self.history = {"loss": loss_name, "data_kind": train_kind, "train_items": len(items),
-                        "train_seconds": round(time.perf_counter() - t_start, 3), **hist.to_dict()}
+            hist = T.fit(
+                self.net,
+                batches,
+                T.siamese_step(loss),
+                cfg,
+                dev_metric=dev_metric,
+                checkpoint=checkpoint,
+                data_kind=train_kind,
+                loss=loss,
+                callbacks=cap,
+                unit={"triplets": "triplets", "labelled": "items"}.get(train_kind, "pairs"),
+            )
+        self.history = {
+            "loss": loss_name,
+            "data_kind": train_kind,
+            "train_items": len(items),
+            "train_seconds": round(time.perf_counter() - t_start, 3),
+            **hist.to_dict(),
+        }
         self.net.eval()
         if plan is not None:
             from simlab.sequence.fallback import choose
@@ -671,8 +754,12 @@ class SiameseModel:
         ``("dev", data, dev)`` (a dev collection was given); None when there is no choice to make."""
         from simlab.sequence.fallback import holdout_split
 
-        if self.config.fallback != "auto" or self.modality != "series" or not isinstance(data, D.SeriesDataset) \
-                or data.labels is None:
+        if (
+            self.config.fallback != "auto"
+            or self.modality != "series"
+            or not isinstance(data, D.SeriesDataset)
+            or data.labels is None
+        ):
             return None
         if dev is not None:
             return ("dev", data, dev) if isinstance(dev, D.SeriesDataset) and dev.labels is not None else None
@@ -688,9 +775,15 @@ class SiameseModel:
             target = dev.score if dev.score is not None else np.asarray(dev.label, np.float32)
             return lambda net: pearson(self.score_pairs(dev.a, dev.b), target)
         if isinstance(dev, D.Triplets):
+
             def trip(net: Any) -> float:
-                return float(np.mean(self.score_pairs(dev.anchor, dev.positive)
-                                     > self.score_pairs(dev.anchor, dev.negative)))
+                return float(
+                    np.mean(
+                        self.score_pairs(dev.anchor, dev.positive)
+                        > self.score_pairs(dev.anchor, dev.negative)
+                    )
+                )
+
             return trip
         dev_items, dev_labels = _items_of(dev), _labels_of(dev)
         tr_items, tr_labels = _items_of(train), _labels_of(train)
@@ -703,6 +796,7 @@ class SiameseModel:
             hits = self.search(qe, Vectors(list(range(len(ce))), ce), 1)
             pred = np.asarray(tr_labels)[[h[0] for h in hits.keys]]
             return float(np.mean(pred == np.asarray(dev_labels)))
+
         return knn
 
     def _batch_fn(self, data: Any, kind: str) -> Any:
@@ -713,14 +807,20 @@ class SiameseModel:
         c = self.config
         rng0 = c.seed
         if self.modality == "series":
-            base = [D.as_series(s, f"series {i}") for i, s in enumerate(_items_of(data))] \
-                if not isinstance(data, D.PairDataset | D.Triplets) else None
+            base = (
+                [D.as_series(s, f"series {i}") for i, s in enumerate(_items_of(data))]
+                if not isinstance(data, D.PairDataset | D.Triplets)
+                else None
+            )
         else:
             base = None
 
         def prep_all(items: Sequence[Any]) -> list[Any]:
-            return [self._ids(t, f"item {i}") for i, t in enumerate(items)] if self.modality == "text" \
+            return (
+                [self._ids(t, f"item {i}") for i, t in enumerate(items)]
+                if self.modality == "text"
                 else [D.as_series(s, f"item {i}") for i, s in enumerate(items)]
+            )
 
         def aug(x: Any, rng: np.random.Generator) -> Any:
             if self.modality == "text":
@@ -742,7 +842,11 @@ class SiameseModel:
             def batches(epoch: int) -> list[Batch]:
                 rng = np.random.default_rng([rng0, epoch])
                 hard = None
-                if c.hard_negatives > 0 and epoch > 1 and kind in ("binary_pairs", "triplets", "scored_pairs"):
+                if (
+                    c.hard_negatives > 0
+                    and epoch > 1
+                    and kind in ("binary_pairs", "triplets", "scored_pairs")
+                ):
                     emb = self._encode_prepared(items).numpy()
                     self.net.train()
                     hard = S.nearest_other_class(emb, ci.codes)
@@ -757,9 +861,18 @@ class SiameseModel:
                     ia, ip, ineg = S.sample_triplets(ci, per_epoch, rng, hard, c.hard_negatives)
                     for s in range(0, per_epoch, bs):
                         sl = slice(s, s + bs)
-                        out.append(Batch(kind, {"anchor": coll(items, ia[sl], rng),
-                                                "positive": coll(items, ip[sl], rng),
-                                                "negative": coll(items, ineg[sl], rng)}, {}, len(ia[sl])))
+                        out.append(
+                            Batch(
+                                kind,
+                                {
+                                    "anchor": coll(items, ia[sl], rng),
+                                    "positive": coll(items, ip[sl], rng),
+                                    "negative": coll(items, ineg[sl], rng),
+                                },
+                                {},
+                                len(ia[sl]),
+                            )
+                        )
                     return out
                 ia, ib, y = S.sample_pairs(ci, per_epoch, rng, hard, c.hard_negatives)
                 if kind == "positive_pairs":
@@ -768,9 +881,16 @@ class SiameseModel:
                 for s in range(0, len(ia), bs):
                     sl = slice(s, s + bs)
                     tgt = torch.as_tensor(y[sl])
-                    out.append(Batch(kind, {"a": coll(items, ia[sl], rng), "b": coll(items, ib[sl], rng)},
-                                     {"label": tgt, "score": tgt}, len(ia[sl])))
+                    out.append(
+                        Batch(
+                            kind,
+                            {"a": coll(items, ia[sl], rng), "b": coll(items, ib[sl], rng)},
+                            {"label": tgt, "score": tgt},
+                            len(ia[sl]),
+                        )
+                    )
                 return out
+
             return batches
 
         if isinstance(data, D.Triplets):
@@ -779,9 +899,16 @@ class SiameseModel:
             def tbatches(epoch: int) -> list[Batch]:
                 rng = np.random.default_rng([rng0, epoch])
                 perm = rng.permutation(len(A))
-                return [Batch(kind, {"anchor": coll(A, r, rng), "positive": coll(P, r, rng),
-                                     "negative": coll(N, r, rng)}, {}, len(r))
-                        for r in np.array_split(perm, max(1, int(np.ceil(len(A) / c.batch_size))))]
+                return [
+                    Batch(
+                        kind,
+                        {"anchor": coll(A, r, rng), "positive": coll(P, r, rng), "negative": coll(N, r, rng)},
+                        {},
+                        len(r),
+                    )
+                    for r in np.array_split(perm, max(1, int(np.ceil(len(A) / c.batch_size))))
+                ]
+
             return tbatches
 
         # pairs
@@ -827,6 +954,7 @@ class SiameseModel:
                     tgt["label"] = torch.as_tensor(label[r], dtype=torch.float32)
                 out.append(Batch(kind, {"a": coll(A, r, rng), "b": coll(B, r, rng)}, tgt, len(r)))
             return out
+
         return pbatches
 
     # -- persistence ----------------------------------------------------------------------------------------
@@ -834,17 +962,25 @@ class SiameseModel:
         """Save as an artifact: ``model.safetensors`` (weights), ``state.json`` (modality, channels, vocabulary,
         score range, history), the collection as Vectors; the config in the manifest. Never pickled."""
         self._check_fitted()
-        state = {"modality": self.modality, "channels": self.channels, "mask_channel": self.mask_channel,
-                 "vocab_size": None if self.vocab is None else len(self.vocab),
-                 "embedding_dim": self.net.frontend.out_dim if self.modality == "text" else None,
-                 "score_range": self.score_range, "history": self.history,
-                 "collection_labels": self.collection_labels, "downsample": self.downsample,
-                 "selection": None if self.selection is None else self.selection.to_dict()}
+        state = {
+            "modality": self.modality,
+            "channels": self.channels,
+            "mask_channel": self.mask_channel,
+            "vocab_size": None if self.vocab is None else len(self.vocab),
+            "embedding_dim": self.net.frontend.out_dim if self.modality == "text" else None,
+            "score_range": self.score_range,
+            "history": self.history,
+            "collection_labels": self.collection_labels,
+            "downsample": self.downsample,
+            "selection": None if self.selection is None else self.selection.to_dict(),
+        }
         with ArtifactWriter(path, KIND, to_dict(self.config)) as w:
             if self.raw_collection is not None:
                 padded, lengths = D.SeriesDataset(self.raw_collection).to_padded()
-                w.save_arrays("raw_collection.safetensors", {"series": padded.astype(np.float32),
-                                                             "lengths": lengths.astype(np.int64)})
+                w.save_arrays(
+                    "raw_collection.safetensors",
+                    {"series": padded.astype(np.float32), "lengths": lengths.astype(np.int64)},
+                )
             w.save_arrays("model.safetensors", self.net.state_dict())
             w.save_json("state.json", state)
             if self.vocab is not None:
@@ -853,9 +989,15 @@ class SiameseModel:
                 self.collection._write(w, prefix="collection_")
             w.metrics = {k: self.history.get(k) for k in ("best_dev", "best_epoch") if k in self.history}
             if self.selection is not None:
-                w.metrics.update({"similarity": self.selection.name, "validation": self.selection.protocol,
-                                  "validation_accuracy": {k: v for k, v in self.selection.validation.items()
-                                                          if not k.startswith("blend_")}})
+                w.metrics.update(
+                    {
+                        "similarity": self.selection.name,
+                        "validation": self.selection.protocol,
+                        "validation_accuracy": {
+                            k: v for k, v in self.selection.validation.items() if not k.startswith("blend_")
+                        },
+                    }
+                )
         return Path(path)
 
     @classmethod
@@ -884,8 +1026,9 @@ class SiameseModel:
         else:
             m.vocab = art.json("vocab.json")
             if len(m.vocab) != st.get("vocab_size"):
-                raise ArtifactError(f"{art.path}: vocab.json has {len(m.vocab)} words, state says "
-                                    f"{st.get('vocab_size')}")
+                raise ArtifactError(
+                    f"{art.path}: vocab.json has {len(m.vocab)} words, state says {st.get('vocab_size')}"
+                )
             m._word_index = {w: i + 2 for i, w in enumerate(m.vocab)}
             front = E.TokenFrontend(len(m.vocab) + 2, int(st["embedding_dim"]), freeze=c.freeze_embeddings)
         m.downsample = int(st.get("downsample") or (c.downsample if isinstance(c.downsample, int) else 1))
@@ -894,7 +1037,9 @@ class SiameseModel:
         try:
             m.net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}, strict=True)
         except RuntimeError as exc:
-            raise ArtifactError(f"{art.path}: weights do not fit the config ({str(exc).splitlines()[0]})") from None
+            raise ArtifactError(
+                f"{art.path}: weights do not fit the config ({str(exc).splitlines()[0]})"
+            ) from None
         m.net.eval()
         if "collection_vectors.safetensors" in art.files:
             m.collection = Vectors._read(art, prefix="collection_")

@@ -21,8 +21,10 @@ class ClassIndex:
         self.labels = np.asarray(labels)
         self.classes, self.codes = np.unique(self.labels, return_inverse=True)
         if len(self.classes) < 2:
-            raise DataError(f"labels have one class only ({self.classes[0] if len(self.classes) else 'none'!r}); "
-                            "similarity learning needs at least two classes")
+            raise DataError(
+                f"labels have one class only ({self.classes[0] if len(self.classes) else 'none'!r}); "
+                "similarity learning needs at least two classes"
+            )
         self.members = [np.flatnonzero(self.codes == c) for c in range(len(self.classes))]
         self.pos_classes = np.array([c for c, m in enumerate(self.members) if len(m) >= 2])
         if len(self.pos_classes) == 0:
@@ -32,8 +34,9 @@ class ClassIndex:
         return len(self.labels)
 
 
-def _hard_negative(i: int, ci: ClassIndex, hard_rank: np.ndarray | None, rng: np.random.Generator,
-                   p_hard: float) -> int:
+def _hard_negative(
+    i: int, ci: ClassIndex, hard_rank: np.ndarray | None, rng: np.random.Generator, p_hard: float
+) -> int:
     """A negative for anchor `i`: with probability `p_hard` one of its nearest other-class items."""
     if hard_rank is not None and rng.random() < p_hard:
         cands = hard_rank[i]
@@ -52,8 +55,9 @@ def nearest_other_class(emb: np.ndarray, codes: np.ndarray, m: int = 5) -> np.nd
     return np.argsort(-s, axis=1)[:, :m]
 
 
-def sample_pairs(ci: ClassIndex, n: int, rng: np.random.Generator, hard_rank: np.ndarray | None = None,
-                 p_hard: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sample_pairs(
+    ci: ClassIndex, n: int, rng: np.random.Generator, hard_rank: np.ndarray | None = None, p_hard: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`n` class-balanced pairs: half positive (anchor class drawn uniformly), half negative.
 
     Returns:
@@ -74,8 +78,9 @@ def sample_pairs(ci: ClassIndex, n: int, rng: np.random.Generator, hard_rank: np
     return ia[perm], ib[perm], y[perm]
 
 
-def sample_triplets(ci: ClassIndex, n: int, rng: np.random.Generator, hard_rank: np.ndarray | None = None,
-                    p_hard: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sample_triplets(
+    ci: ClassIndex, n: int, rng: np.random.Generator, hard_rank: np.ndarray | None = None, p_hard: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`n` triplets (anchor, positive, negative) with the anchor class drawn uniformly (class balance)."""
     out = np.empty((3, n), int)
     for j in range(n):
@@ -86,8 +91,9 @@ def sample_triplets(ci: ClassIndex, n: int, rng: np.random.Generator, hard_rank:
     return out[0], out[1], out[2]
 
 
-def balanced_batches(ci: ClassIndex, n_batches: int, batch_size: int, rng: np.random.Generator,
-                     per_class: int = 4) -> list[np.ndarray]:
+def balanced_batches(
+    ci: ClassIndex, n_batches: int, batch_size: int, rng: np.random.Generator, per_class: int = 4
+) -> list[np.ndarray]:
     """P x K batches: P classes drawn uniformly, K items each (with replacement when a class is small);
     K grows to ``batch_size // P`` when there are few classes.
 
@@ -157,8 +163,9 @@ def check_augmentations(names: Sequence[str]) -> None:
         raise ConfigError(f"unknown augmentation(s) {', '.join(bad)}; valid: {', '.join(AUGMENTATIONS)}")
 
 
-def augment_series(x: np.ndarray, names: Sequence[str], rng: np.random.Generator, strength: float = 1.0,
-                   p: float = 0.5) -> np.ndarray:
+def augment_series(
+    x: np.ndarray, names: Sequence[str], rng: np.random.Generator, strength: float = 1.0, p: float = 0.5
+) -> np.ndarray:
     """Apply each named augmentation with probability `p`."""
     for name in names:
         if rng.random() < p:

@@ -21,16 +21,24 @@ KINDS = ("shifted", "warped", "noisy", "missing", "unequal")
 
 def _motif(cls: int, width: int) -> np.ndarray:
     t = np.linspace(0, 1, max(2, width))
-    shapes = [np.sin(np.pi * t) * 2.0,                       # bump
-              np.where((t > 0.2) & (t < 0.8), 2.0, 0.0),     # square pulse
-              2.0 * (1 - np.abs(2 * t - 1)),                  # triangle
-              np.sin(3 * np.pi * t) * 1.5,                    # wiggle
-              -np.sin(np.pi * t) * 2.0]                       # dip
+    shapes = [
+        np.sin(np.pi * t) * 2.0,  # bump
+        np.where((t > 0.2) & (t < 0.8), 2.0, 0.0),  # square pulse
+        2.0 * (1 - np.abs(2 * t - 1)),  # triangle
+        np.sin(3 * np.pi * t) * 1.5,  # wiggle
+        -np.sin(np.pi * t) * 2.0,
+    ]  # dip
     return shapes[cls % len(shapes)]
 
 
-def make_motifs(kind: str = "shifted", n_train: int = 60, n_test: int = 150, length: int = 128,
-                classes: int = 3, seed: int = 0) -> tuple[SeriesDataset, SeriesDataset]:
+def make_motifs(
+    kind: str = "shifted",
+    n_train: int = 60,
+    n_test: int = 150,
+    length: int = 128,
+    classes: int = 3,
+    seed: int = 0,
+) -> tuple[SeriesDataset, SeriesDataset]:
     """A generated ``(train, test)`` pair of labelled univariate collections (balanced classes).
 
     Args:
@@ -66,7 +74,10 @@ def make_motifs(kind: str = "shifted", n_train: int = 60, n_test: int = 150, len
     def split(n: int, name: str) -> SeriesDataset:
         labels = np.arange(n) % classes
         rng.shuffle(labels)
-        return SeriesDataset([one(int(c))[:, None] for c in labels], np.array([f"c{c}" for c in labels]),
-                             f"synthetic:{kind}/{name}")
+        return SeriesDataset(
+            [one(int(c))[:, None] for c in labels],
+            np.array([f"c{c}" for c in labels]),
+            f"synthetic:{kind}/{name}",
+        )
 
     return split(n_train, "train"), split(n_test, "test")

@@ -68,9 +68,18 @@ class ServedModel:
                 size = len(self.vectors())
             except Exception:  # a model without a collection
                 size = None
-        return {"name": self.name, "kind": self.kind, "item_type": self.item_type, "dim": self.dim,
-                "metric": self.metric, "capabilities": caps, "reranks": list(self.reranks), "size": size,
-                "config": _jsonable(self.config), "metrics": _jsonable(self.metrics)}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "item_type": self.item_type,
+            "dim": self.dim,
+            "metric": self.metric,
+            "capabilities": caps,
+            "reranks": list(self.reranks),
+            "size": size,
+            "config": _jsonable(self.config),
+            "metrics": _jsonable(self.metrics),
+        }
 
     def key(self, raw: Any) -> Any:
         """A key as the model stores it (``"12"`` -> ``12`` for integer-keyed models)."""
@@ -112,7 +121,9 @@ def _vectors(m: ServedModel, v: Vectors) -> None:
     m.item_type, m.dim, m.metric = "key", v.dim if len(v) else None, "cosine"
     m.key_type = "int" if v.keys and isinstance(v.keys[0], int) else "str"
     m.embeds = lambda items: v[[m.key(x) for x in items]].reshape(len(items), v.dim)
-    m.scores_pairs = lambda a, b: np.array([v.similarity(m.key(x), m.key(y)) for x, y in zip(a, b, strict=True)])
+    m.scores_pairs = lambda a, b: np.array(
+        [v.similarity(m.key(x), m.key(y)) for x, y in zip(a, b, strict=True)]
+    )
     m.searches = _vector_search(lambda: v)
     m.vectors = lambda: v
 
@@ -121,7 +132,9 @@ def _index(m: ServedModel, idx: Any) -> None:
     m.item_type, m.dim, m.metric = "key", idx.dim, idx.metric
     keys = idx.keys
     m.key_type = "int" if keys and isinstance(keys[0], int) else "str"
-    m.embeds = lambda items: np.stack([idx.vector(m.key(x)) for x in items]) if items else np.zeros((0, idx.dim))
+    m.embeds = lambda items: (
+        np.stack([idx.vector(m.key(x)) for x in items]) if items else np.zeros((0, idx.dim))
+    )
 
     def search(query: Any, k: int, by_key: bool, rerank: str | None) -> Hits:
         _no_rerank(rerank)
@@ -133,7 +146,9 @@ def _index(m: ServedModel, idx: Any) -> None:
     def vectors() -> Vectors:  # the index never changes while served: reconstruct once
         if not cache:
             keys = idx.keys
-            cache.append(Vectors(keys, np.stack([idx.vector(x) for x in keys]) if keys else np.zeros((0, idx.dim))))
+            cache.append(
+                Vectors(keys, np.stack([idx.vector(x) for x in keys]) if keys else np.zeros((0, idx.dim)))
+            )
         return cache[0]
 
     m.vectors = vectors
@@ -207,11 +222,16 @@ def _graph_model(m: ServedModel, model: Any) -> None:
     m.key_type = "int" if coll is not None and coll.ids and isinstance(coll.ids[0], int) else "str"
     biencoder = m.kind == "graph-biencoder"
     if biencoder:
-        m.dim = int(model.encode(GraphSet([coll.graphs[0]], ["q"])).shape[1]) if coll is not None and len(coll) else None
+        m.dim = (
+            int(model.encode(GraphSet([coll.graphs[0]], ["q"])).shape[1])
+            if coll is not None and len(coll)
+            else None
+        )
         m.embeds = lambda items: model.encode(GraphSet(items, list(range(len(items)))))
         m.reranks = ("editpath",)
-    m.scores_pairs = lambda a, b: model.score_pairs(GraphSet(a, list(range(len(a)))),
-                                                   GraphSet(b, list(range(len(b)))))
+    m.scores_pairs = lambda a, b: model.score_pairs(
+        GraphSet(a, list(range(len(a)))), GraphSet(b, list(range(len(b))))
+    )
 
     def search(query: Any, k: int, by_key: bool, rerank: str | None) -> Hits:
         if by_key and (model.collection is None or query not in model.collection):
@@ -238,7 +258,9 @@ def _nodes(m: ServedModel, model: Any) -> None:
     m.item_type, m.dim, m.metric = "key", v.dim, "cosine"
     m.key_type = "int" if v.keys and isinstance(v.keys[0], int) else "str"
     m.embeds = lambda items: v[[m.key(x) for x in items]].reshape(len(items), v.dim)
-    m.scores_pairs = lambda a, b: np.array([model.similarity(m.key(x), m.key(y)) for x, y in zip(a, b, strict=True)])
+    m.scores_pairs = lambda a, b: np.array(
+        [model.similarity(m.key(x), m.key(y)) for x, y in zip(a, b, strict=True)]
+    )
 
     def search(query: Any, k: int, by_key: bool, rerank: str | None) -> Hits:
         _no_rerank(rerank)
@@ -277,9 +299,19 @@ def serve_model(path: str | Path, name: str | None = None) -> ServedModel:
 
     art = Artifact(path)
     if art.kind not in ADAPTERS:
-        raise ConfigError(f"{path}: cannot serve an artifact of kind {art.kind!r}; servable: {', '.join(ADAPTERS)}")
+        raise ConfigError(
+            f"{path}: cannot serve an artifact of kind {art.kind!r}; servable: {', '.join(ADAPTERS)}"
+        )
     obj = load(path)
-    m = ServedModel(name or Path(path).resolve().name, art.kind, obj, "key", None, None, dict(art.config),
-                    dict(art.metrics))
+    m = ServedModel(
+        name or Path(path).resolve().name,
+        art.kind,
+        obj,
+        "key",
+        None,
+        None,
+        dict(art.config),
+        dict(art.metrics),
+    )
     ADAPTERS[art.kind](m, obj)
     return m

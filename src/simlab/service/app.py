@@ -27,6 +27,8 @@ from simlab.service.limits import LimitExceeded, Limits
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+
+
 def status_of(exc: SimlabError) -> int:
     """The HTTP status of a SimlabError (always 4xx)."""
     if isinstance(exc, LimitExceeded):
@@ -61,7 +63,9 @@ def _install_errors(app: FastAPI) -> None:
         return error_response(exc.status_code, "HTTPError", exc.detail)
 
     @app.exception_handler(Exception)
-    async def internal(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug if reached
+    async def internal(
+        request: Request, exc: Exception
+    ) -> JSONResponse:  # pragma: no cover - a bug if reached
         log.exception("internal error on %s %s", request.method, request.url.path)
         return error_response(500, "InternalError", "internal error (see the server log)")
 
@@ -87,15 +91,24 @@ class BodyLimit:
         if scope["type"] == "http":
             size = dict(scope.get("headers") or ()).get(b"content-length", b"")
             if size.isdigit() and int(size) > self.max_bytes:
-                resp = error_response(413, "LimitExceeded", f"body of {int(size)} bytes; the limit is {self.max_bytes}")
+                resp = error_response(
+                    413, "LimitExceeded", f"body of {int(size)} bytes; the limit is {self.max_bytes}"
+                )
                 await resp(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def create_app(artifacts: list[str | Path] | dict[str, str | Path] | None = None, data_dir: str | Path = "simlab-data",
-               api_key: str | None = None, limits: Limits | None = None, *, protect_reads: bool = False,
-               compact_min: int = 2000, background: bool = True) -> FastAPI:
+def create_app(
+    artifacts: list[str | Path] | dict[str, str | Path] | None = None,
+    data_dir: str | Path = "simlab-data",
+    api_key: str | None = None,
+    limits: Limits | None = None,
+    *,
+    protect_reads: bool = False,
+    compact_min: int = 2000,
+    background: bool = True,
+) -> FastAPI:
     """Build the service.
 
     Args:
@@ -121,11 +134,20 @@ def create_app(artifacts: list[str | Path] | dict[str, str | Path] | None = None
         if m.name in models:
             raise ConfigError(f"two artifacts are served as {m.name!r}; name them (NAME=PATH)")
         models[m.name] = m
-    state = ServiceState(models, Collections(data_dir, models, compact_min, background), limits or Limits(),
-                         api_key, protect_reads)
+    state = ServiceState(
+        models,
+        Collections(data_dir, models, compact_min, background),
+        limits or Limits(),
+        api_key,
+        protect_reads,
+    )
 
-    app = FastAPI(title="simlab", version="1", description="Similarity models and durable collections over HTTP.",
-                  on_shutdown=[state.collections.close])
+    app = FastAPI(
+        title="simlab",
+        version="1",
+        description="Similarity models and durable collections over HTTP.",
+        on_shutdown=[state.collections.close],
+    )
     app.state.simlab = state
     _install_errors(app)
 

@@ -21,8 +21,9 @@ class SearchBatcher:
         self._pending: list[tuple[Any, np.ndarray, int, Any, list[Any], asyncio.Future]] = []
         self._scheduled = False
 
-    async def search(self, coll: Any, q: np.ndarray, k: int, flt: dict[str, Any] | None,
-                     exclude: list[Any]) -> list[list[dict[str, Any]]]:
+    async def search(
+        self, coll: Any, q: np.ndarray, k: int, flt: dict[str, Any] | None, exclude: list[Any]
+    ) -> list[list[dict[str, Any]]]:
         """The hits of the rows of `q` (as :meth:`Collection.search`), searched with the requests of this turn."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future = loop.create_future()
@@ -41,7 +42,9 @@ class SearchBatcher:
         for reqs in groups.values():
             coll, _, k, flt = reqs[0][:4]
             try:
-                hits = coll.search(np.concatenate([r[1] for r in reqs]), k, flt, [e for r in reqs for e in r[4]])
+                hits = coll.search(
+                    np.concatenate([r[1] for r in reqs]), k, flt, [e for r in reqs for e in r[4]]
+                )
             except Exception as exc:  # each request gets the error (they share one cause)
                 for r in reqs:
                     if not r[5].done():

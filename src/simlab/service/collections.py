@@ -88,9 +88,17 @@ class Collection:
 
     def describe(self) -> dict[str, Any]:
         s = self.store.settings
-        return {"name": self.name, "dim": s["dim"], "metric": s["metric"], "index": s["index"],
-                "model": s.get("model"), "count": len(self.live), "pending": self.live.pending,
-                "watermark": self.live.watermark, "seq": self.store.seq}
+        return {
+            "name": self.name,
+            "dim": s["dim"],
+            "metric": s["metric"],
+            "index": s["index"],
+            "model": s.get("model"),
+            "count": len(self.live),
+            "pending": self.live.pending,
+            "watermark": self.live.watermark,
+            "seq": self.store.seq,
+        }
 
     # -- start-up ----------------------------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -122,7 +130,12 @@ class Collection:
             con.execute("COMMIT")
         finally:
             con.close()
-        log.info("collection %s: %d items (%d in the delta buffer)", self.name, len(self.live), len(self.live.dlive))
+        log.info(
+            "collection %s: %d items (%d in the delta buffer)",
+            self.name,
+            len(self.live),
+            len(self.live.dlive),
+        )
 
     # -- writes ------------------------------------------------------------------------------------------------------
     def vectors_of(self, items: list[dict[str, Any]], decode: Any) -> np.ndarray:
@@ -130,7 +143,9 @@ class Collection:
         if self.model is not None:
             raw = [it.get("item") for it in items]
             if any(r is None for r in raw):
-                raise DataError(f"collection {self.name!r} is bound to model {self.model.name!r}: give 'item'")
+                raise DataError(
+                    f"collection {self.name!r} is bound to model {self.model.name!r}: give 'item'"
+                )
             x = self.model.embeds(decode(raw, self.model.item_type))  # type: ignore[misc]
         else:
             vecs = [it.get("vector") for it in items]
@@ -140,7 +155,9 @@ class Collection:
                 x = np.asarray(vecs, np.float32) if vecs else np.zeros((0, self.store.dim), np.float32)
         x = np.asarray(x, np.float32).reshape(len(items), -1)
         if x.shape[1] != self.store.dim:
-            raise DimensionError(f"vectors of dimension {x.shape[1]}; collection {self.name!r} has {self.store.dim}")
+            raise DimensionError(
+                f"vectors of dimension {x.shape[1]}; collection {self.name!r} has {self.store.dim}"
+            )
         if not np.isfinite(x).all():
             raise DataError("vectors must be finite")
         if self.live.metric == "cosine" and (np.linalg.norm(x, axis=1) == 0).any():
@@ -181,7 +198,9 @@ class Collection:
                 with np.errstate(over="ignore"):  # huge values become inf and are rejected below
                     v = np.asarray(q["vector"], np.float32)
                 if v.shape != (self.store.dim,):
-                    raise DimensionError(f"query {i}: dimension {v.size}, the collection has {self.store.dim}")
+                    raise DimensionError(
+                        f"query {i}: dimension {v.size}, the collection has {self.store.dim}"
+                    )
                 out[i] = v
             elif q.get("id") is not None:
                 v = self.live.vector(q["id"])
@@ -190,7 +209,9 @@ class Collection:
                 out[i] = v
             elif q.get("item") is not None:
                 if self.model is None or self.model.embeds is None:
-                    raise DataError(f"query {i}: collection {self.name!r} has no model to embed items; give a vector")
+                    raise DataError(
+                        f"query {i}: collection {self.name!r} has no model to embed items; give a vector"
+                    )
                 raw_rows.append(i)
                 raw.append(q["item"])
             else:
@@ -209,8 +230,13 @@ class Collection:
             return None
         return {"id": key, "metadata": md, "vector": v.tolist()}
 
-    def search(self, q: np.ndarray, k: int, flt: dict[str, Any] | None = None,
-               exclude: list[str | None] | None = None) -> list[list[dict[str, Any]]]:
+    def search(
+        self,
+        q: np.ndarray,
+        k: int,
+        flt: dict[str, Any] | None = None,
+        exclude: list[str | None] | None = None,
+    ) -> list[list[dict[str, Any]]]:
         """Top-k hits ``{id, score, metadata}`` of each query row; `exclude`: an id to leave out per query."""
         test = check_filter(flt)
         meta = self.live.meta
@@ -230,8 +256,12 @@ class Collection:
         if self.closed:
             return False
         idle = time.monotonic() - self._last_write > 2.0
-        if not force and not (self._unsaved and idle) and live.pending < self.compact_min and not (
-                live.pending and idle):
+        if (
+            not force
+            and not (self._unsaved and idle)
+            and live.pending < self.compact_min
+            and not (live.pending and idle)
+        ):
             return False
         with self._compact_lock:
             if self.closed:
@@ -247,7 +277,9 @@ class Collection:
                 con.close()
             live.swap(main, wm)
             self._unsaved = True
-            save_snapshot(self.root / "snapshots", main, wm)  # an error here is retried by the next compaction
+            save_snapshot(
+                self.root / "snapshots", main, wm
+            )  # an error here is retried by the next compaction
             self._unsaved = False
         return True
 
@@ -267,8 +299,13 @@ class Collections:
         compact_min: delta rows + tombstones that trigger a compaction.
     """
 
-    def __init__(self, data_dir: str | Path, models: dict[str, ServedModel], compact_min: int = 2000,
-                 background: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: str | Path,
+        models: dict[str, ServedModel],
+        compact_min: int = 2000,
+        background: bool = True,
+    ) -> None:
         self.root = Path(data_dir) / "collections"
         self.root.mkdir(parents=True, exist_ok=True)
         self.models = models
@@ -295,7 +332,9 @@ class Collections:
             model = self.models.get(mname)
             if model is None:
                 store.close()
-                raise ConfigError(f"collection {path.name!r} is bound to model {mname!r}, which is not served")
+                raise ConfigError(
+                    f"collection {path.name!r} is bound to model {mname!r}, which is not served"
+                )
         return Collection(path, store, model, self.compact_min)
 
     def _compactor(self) -> None:
@@ -320,14 +359,25 @@ class Collections:
     def get(self, name: str) -> Collection:
         c = self._items.get(name)
         if c is None:
-            raise UnknownKeyError(f"unknown collection {name!r}; collections: {', '.join(sorted(self._items)) or '(none)'}")
+            raise UnknownKeyError(
+                f"unknown collection {name!r}; collections: {', '.join(sorted(self._items)) or '(none)'}"
+            )
         return c
 
     def list(self) -> list[dict[str, Any]]:
         return [c.describe() for _, c in sorted(self._items.items())]
 
-    def create(self, name: str, *, dim: int | None = None, metric: str = "cosine", index: str = "exact",
-               model: str | None = None, options: dict[str, Any] | None = None, max_dim: int = 4096) -> Collection:
+    def create(
+        self,
+        name: str,
+        *,
+        dim: int | None = None,
+        metric: str = "cosine",
+        index: str = "exact",
+        model: str | None = None,
+        options: dict[str, Any] | None = None,
+        max_dim: int = 4096,
+    ) -> Collection:
         """Create a collection bound to a served `model`, or to `dim` + `metric`."""
         if not NAME.match(name):
             raise DataError(f"collection names are 1-64 letters, digits, '_', '.' or '-' (got {name!r})")
@@ -336,10 +386,17 @@ class Collections:
         if model is not None:
             m = self.models.get(model)
             if m is None:
-                raise UnknownKeyError(f"unknown model {model!r}; served: {', '.join(self.models) or '(none)'}")
+                raise UnknownKeyError(
+                    f"unknown model {model!r}; served: {', '.join(self.models) or '(none)'}"
+                )
             if m.embeds is None or not m.dim:
-                raise ConfigError(f"model {model!r} cannot embed raw items; bind the collection to a dim instead")
-            dim, metric = m.dim, m.metric if m.metric in ("cosine", "dot", "euclidean", "sqeuclidean") else "cosine"
+                raise ConfigError(
+                    f"model {model!r} cannot embed raw items; bind the collection to a dim instead"
+                )
+            dim, metric = (
+                m.dim,
+                m.metric if m.metric in ("cosine", "dot", "euclidean", "sqeuclidean") else "cosine",
+            )
         if not isinstance(dim, int) or not 1 <= dim <= max_dim:
             raise DataError(f"dim must be an integer in [1, {max_dim}], got {dim!r}")
         metric = resolve_metric(metric)
@@ -354,8 +411,17 @@ class Collections:
             if path.exists():
                 raise Conflict(f"{path} exists but was not loaded (see the server log); remove it first")
             path.mkdir(parents=True)
-            settings = {"name": name, "dim": dim, "metric": metric, "index": index, "model": model, "options": opts}
-            c = Collection(path, Store(path / "store.sqlite", settings), self.models.get(model or ""), self.compact_min)
+            settings = {
+                "name": name,
+                "dim": dim,
+                "metric": metric,
+                "index": index,
+                "model": model,
+                "options": opts,
+            }
+            c = Collection(
+                path, Store(path / "store.sqlite", settings), self.models.get(model or ""), self.compact_min
+            )
             self._items[name] = c
         return c
 

@@ -27,8 +27,15 @@ def _xy(x: np.ndarray, method: str) -> np.ndarray:
     return np.asarray(PCA(2).fit(x).transform(x), np.float32)
 
 
-def project(keys: Sequence[Any], matrix: np.ndarray, highlight: Sequence[Any], n: int, method: str,
-            color: Callable[[Any], Any], fields: list[str]) -> dict[str, Any]:
+def project(
+    keys: Sequence[Any],
+    matrix: np.ndarray,
+    highlight: Sequence[Any],
+    n: int,
+    method: str,
+    color: Callable[[Any], Any],
+    fields: list[str],
+) -> dict[str, Any]:
     """A map of `n` keys sampled with a fixed seed plus the `highlight` keys.
 
     Args:
@@ -44,8 +51,11 @@ def project(keys: Sequence[Any], matrix: np.ndarray, highlight: Sequence[Any], n
     if len(keys) == 0:
         return {"method": method, "fields": fields, "points": []}
     pos = {k: i for i, k in enumerate(keys)}
-    rows = np.sort(np.random.default_rng(0).permutation(len(keys))[: min(n, len(keys))]) if len(keys) > n else \
-        np.arange(len(keys))
+    rows = (
+        np.sort(np.random.default_rng(0).permutation(len(keys))[: min(n, len(keys))])
+        if len(keys) > n
+        else np.arange(len(keys))
+    )
     hl = [pos[h] for h in highlight if h in pos]
     rows = np.unique(np.concatenate([rows, np.asarray(hl, np.int64)])).astype(np.int64)
     x = np.asarray(matrix[rows], np.float32)
@@ -53,12 +63,22 @@ def project(keys: Sequence[Any], matrix: np.ndarray, highlight: Sequence[Any], n
         raise DataError("some vectors are not finite")
     xy = _xy(x, method)
     hset = set(hl)
-    pts = [{"key": keys[r], "x": float(xy[i, 0]), "y": float(xy[i, 1]), "color": color(keys[r]),
-            "highlight": int(r) in hset} for i, r in enumerate(rows)]
+    pts = [
+        {
+            "key": keys[r],
+            "x": float(xy[i, 0]),
+            "y": float(xy[i, 1]),
+            "color": color(keys[r]),
+            "highlight": int(r) in hset,
+        }
+        for i, r in enumerate(rows)
+    ]
     return {"method": method, "fields": fields, "points": pts}
 
 
-def collection_map(c: Any, n: int, method: str, color: str | None, highlight: Sequence[str]) -> dict[str, Any]:
+def collection_map(
+    c: Any, n: int, method: str, color: str | None, highlight: Sequence[str]
+) -> dict[str, Any]:
     """The map of a collection (ids sampled, vectors from its live index, coloured by metadata field `color`)."""
     meta = c.live.meta
     ids = list(meta)
@@ -71,8 +91,21 @@ def collection_map(c: Any, n: int, method: str, color: str | None, highlight: Se
         if v is not None:
             vecs.append(v)
             kept.append(key)
-    fields = sorted({f for key in kept[:200] for f, v in (meta.get(key) or {}).items()
-                     if isinstance(v, str | int | float | bool)})
+    fields = sorted(
+        {
+            f
+            for key in kept[:200]
+            for f, v in (meta.get(key) or {}).items()
+            if isinstance(v, str | int | float | bool)
+        }
+    )
     mat = np.stack(vecs) if vecs else np.zeros((0, c.store.dim), np.float32)
-    return project(kept, mat, [h for h in highlight if h in set(kept)], len(kept), method,
-                   lambda key: (meta.get(key) or {}).get(color) if color else None, fields)
+    return project(
+        kept,
+        mat,
+        [h for h in highlight if h in set(kept)],
+        len(kept),
+        method,
+        lambda key: (meta.get(key) or {}).get(color) if color else None,
+        fields,
+    )

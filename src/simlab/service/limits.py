@@ -66,15 +66,21 @@ def _series(obj: Any, limits: Limits, where: str) -> np.ndarray:
         raise LimitExceeded(f"{where}: series of length {len(obj)}; the limit is {limits.max_series_len}")
     flat = obj if not isinstance(obj[0], list) else [v for row in obj if isinstance(row, list) for v in row]
     if isinstance(obj[0], list) and (len(flat) > 64 * limits.max_series_len):
-        raise LimitExceeded(f"{where}: series with {len(flat)} values; the limit is {64 * limits.max_series_len}")
+        raise LimitExceeded(
+            f"{where}: series with {len(flat)} values; the limit is {64 * limits.max_series_len}"
+        )
     for v in flat:
         if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
             raise DataError(f"{where}: series values must be numbers (null for a missing value)")
         if isinstance(v, float) and math.isinf(v):
             raise DataError(f"{where}: series values must be finite")
     try:
-        arr = np.array([[np.nan if v is None else v for v in row] for row in obj] if isinstance(obj[0], list)
-                       else [np.nan if v is None else v for v in obj], dtype=np.float32)
+        arr = np.array(
+            [[np.nan if v is None else v for v in row] for row in obj]
+            if isinstance(obj[0], list)
+            else [np.nan if v is None else v for v in obj],
+            dtype=np.float32,
+        )
     except ValueError:
         raise DataError(f"{where}: every time step needs the same number of channels") from None
     if arr.ndim == 1:
@@ -124,6 +130,8 @@ def decode_items(items: list[Any], item_type: str, limits: Limits) -> list[Any]:
     if item_type == "graph":
         return [_graph(x, limits, f"item {i}") for i, x in enumerate(items)]
     if item_type == "key":
-        return [x if isinstance(x, int) and not isinstance(x, bool) else limits.check_text(x, f"key {i}")
-                for i, x in enumerate(items)]
+        return [
+            x if isinstance(x, int) and not isinstance(x, bool) else limits.check_text(x, f"key {i}")
+            for i, x in enumerate(items)
+        ]
     return [limits.check_text(x, f"item {i}") for i, x in enumerate(items)]

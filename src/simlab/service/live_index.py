@@ -88,7 +88,9 @@ class LiveIndex:
         index: ``exact`` or ``hnsw``. options: Index options.
     """
 
-    def __init__(self, dim: int, metric: str, index: str = "exact", options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, dim: int, metric: str, index: str = "exact", options: dict[str, Any] | None = None
+    ) -> None:
         self.dim, self.metric, self.index_name = dim, metric, index
         self.options = dict(options or {})
         self.lock = RWLock()
@@ -158,8 +160,9 @@ class LiveIndex:
                 return self.main.vector(key)
         return None
 
-    def search(self, q: np.ndarray, k: int, keep: Callable[[str], bool] | None = None
-               ) -> list[list[tuple[str, float]]]:
+    def search(
+        self, q: np.ndarray, k: int, keep: Callable[[str], bool] | None = None
+    ) -> list[list[tuple[str, float]]]:
         """Top-k ``(id, score)`` lists of queries ``(nq, dim)``; `keep`: a metadata filter on ids."""
         with self.lock.read():
             main_hits = self._search_main(q, k, keep)
@@ -170,8 +173,9 @@ class LiveIndex:
             out.append(merged)
         return out
 
-    def _search_main(self, q: np.ndarray, k: int, keep: Callable[[str], bool] | None
-                     ) -> list[list[tuple[str, float]]]:
+    def _search_main(
+        self, q: np.ndarray, k: int, keep: Callable[[str], bool] | None
+    ) -> list[list[tuple[str, float]]]:
         n = len(self.main)
         if n == 0:
             return [[] for _ in range(len(q))]
@@ -181,16 +185,20 @@ class LiveIndex:
             hits = self.main.search(q, want)
             out, short = [], False
             for keys, scores in zip(hits.keys, hits.scores, strict=True):
-                row = [(kk, float(s)) for kk, s in zip(keys, scores, strict=True)
-                       if kk is not None and kk not in tomb and (keep is None or keep(kk))][:k]
+                row = [
+                    (kk, float(s))
+                    for kk, s in zip(keys, scores, strict=True)
+                    if kk is not None and kk not in tomb and (keep is None or keep(kk))
+                ][:k]
                 short |= len(row) < k
                 out.append(row)
             if not short or want >= n:
                 return out
             want = min(n, want * 4)
 
-    def _search_delta(self, q: np.ndarray, k: int, keep: Callable[[str], bool] | None
-                      ) -> list[list[tuple[str, float]]]:
+    def _search_delta(
+        self, q: np.ndarray, k: int, keep: Callable[[str], bool] | None
+    ) -> list[list[tuple[str, float]]]:
         rows = np.fromiter(self.dlive.values(), np.int64, len(self.dlive))
         if keep is not None:
             rows = rows[[keep(self.dkeys[r]) for r in rows]] if len(rows) else rows
@@ -199,7 +207,7 @@ class LiveIndex:
         x = self.dmat[rows]
         qq = self._prep(q)
         if self.metric in ("euclidean", "sqeuclidean"):
-            raw = ((qq * qq).sum(1)[:, None] - 2 * qq @ x.T + (x * x).sum(1)[None, :])
+            raw = (qq * qq).sum(1)[:, None] - 2 * qq @ x.T + (x * x).sum(1)[None, :]
         else:
             raw = qq @ x.T
         scores = _to_score(self.metric, raw)

@@ -43,8 +43,15 @@ def list_collections(state: State) -> list[dict[str, Any]]:
 @router.post("/v1/collections", response_model=CollectionInfo, status_code=201, dependencies=WRITE)
 def create_collection(body: CreateCollection, state: State) -> dict[str, Any]:
     """Create a collection bound to a served model (raw items) or to a dimension + metric (vectors)."""
-    c = state.collections.create(body.name, dim=body.dim, metric=body.metric, index=body.index, model=body.model,
-                                 options=body.options, max_dim=state.limits.max_dim)
+    c = state.collections.create(
+        body.name,
+        dim=body.dim,
+        metric=body.metric,
+        index=body.index,
+        model=body.model,
+        options=body.options,
+        max_dim=state.limits.max_dim,
+    )
     return c.describe()
 
 
@@ -112,13 +119,20 @@ async def search(name: str, body: CollectionSearchRequest, state: State) -> Any:
     # searches run on the event loop, batched with the other requests of this turn: a thread per request made
     # the threads convoy on the GIL (tail latency 100x worse under concurrency)
     hits = await state.batcher.search(c, q, body.k, body.filter, [qq.get("id") for qq in queries])
-    return Response(json.dumps({"results": hits}, ensure_ascii=False, allow_nan=False),
-                    media_type="application/json")
+    return Response(
+        json.dumps({"results": hits}, ensure_ascii=False, allow_nan=False), media_type="application/json"
+    )
 
 
 @router.get("/v1/collections/{name}/map", response_model=MapResponse, tags=["explorer"])
-def collection_map(name: str, state: State, n: int = Query(1000, ge=2, le=20000), method: str = "pca",
-                   color: str | None = None, highlight: list[str] = Query(default_factory=list)) -> dict[str, Any]:
+def collection_map(
+    name: str,
+    state: State,
+    n: int = Query(1000, ge=2, le=20000),
+    method: str = "pca",
+    color: str | None = None,
+    highlight: list[str] = Query(default_factory=list),
+) -> dict[str, Any]:
     """2-D map of a sample of the collection coloured by a metadata field; `highlight` ids are added."""
     from simlab.service.explore import collection_map as cmap
 

@@ -103,8 +103,9 @@ def similarity(name: str, body: SimilarityRequest, state: State) -> dict[str, An
     return {"scores": [score(v) for v in np.asarray(s).ravel()]}
 
 
-def run_search(state: ServiceState, m: ServedModel, queries: list[Any], k: int, by_key: bool,
-               rerank: str | None) -> list[Any]:
+def run_search(
+    state: ServiceState, m: ServedModel, queries: list[Any], k: int, by_key: bool, rerank: str | None
+) -> list[Any]:
     """Hits of each query through the model's ``searches`` capability, after the limit checks."""
     limits = state.limits
     if m.searches is None:
@@ -112,7 +113,9 @@ def run_search(state: ServiceState, m: ServedModel, queries: list[Any], k: int, 
     if k > limits.max_k:
         raise DataError(f"k={k} is over the limit of {limits.max_k}")
     if rerank and rerank not in m.reranks:
-        raise ConfigError(f"model {m.name!r} has no re-ranker {rerank!r}; it has: {', '.join(m.reranks) or '(none)'}")
+        raise ConfigError(
+            f"model {m.name!r} has no re-ranker {rerank!r}; it has: {', '.join(m.reranks) or '(none)'}"
+        )
     limits.check_count(len(queries))
     if by_key:
         qs = [m.key(limits.check_text(q, "key") if isinstance(q, str) else q) for q in queries]
@@ -135,16 +138,26 @@ def search(name: str, body: SearchRequest, state: State) -> dict[str, Any]:
 
 
 @router.get("/v1/models/{name}/similar/{key}", response_model=SearchResponse)
-def similar(name: str, key: str, state: State, k: int = Query(10, ge=1),
-            rerank: str | None = Query(None, description="re-ranker, e.g. editpath")) -> dict[str, Any]:
+def similar(
+    name: str,
+    key: str,
+    state: State,
+    k: int = Query(10, ge=1),
+    rerank: str | None = Query(None, description="re-ranker, e.g. editpath"),
+) -> dict[str, Any]:
     """Neighbours of a key of the model's collection (the key itself left out)."""
     return {"results": run_search(state, model_of(state, name), [key], k, True, rerank)}
 
 
 @router.get("/v1/models/{name}/map", response_model=MapResponse, tags=["explorer"])
-def model_map(name: str, state: State, n: int = Query(1000, ge=2, le=20000), method: str = "pca",
-              color: str | None = Query(None, description="'label' (models with item labels) or none"),
-              highlight: list[str] = Query(default_factory=list)) -> dict[str, Any]:
+def model_map(
+    name: str,
+    state: State,
+    n: int = Query(1000, ge=2, le=20000),
+    method: str = "pca",
+    color: str | None = Query(None, description="'label' (models with item labels) or none"),
+    highlight: list[str] = Query(default_factory=list),
+) -> dict[str, Any]:
     """2-D map (PCA, or UMAP when installed) of a sample of the model's vectors; `highlight` keys are added."""
     from simlab.service.explore import project
 
@@ -158,8 +171,15 @@ def model_map(name: str, state: State, n: int = Query(1000, ge=2, le=20000), met
     for h in highlight:
         with contextlib.suppress(UnknownKeyError):  # not a key of this model: nothing to highlight
             keys.append(m.key(h))
-    return project(v.keys, v.matrix, keys, n, method, lambda key: labels.get(key) if color == "label" else None,
-                   ["label"] if labels else [])
+    return project(
+        v.keys,
+        v.matrix,
+        keys,
+        n,
+        method,
+        lambda key: labels.get(key) if color == "label" else None,
+        ["label"] if labels else [],
+    )
 
 
 @router.get("/v1/models/{name}/graphs/{key}", tags=["explorer"])

@@ -19,8 +19,10 @@ class ErrorBody(BaseModel):
 
 
 class EmbedRequest(_Body):
-    items: list[Json] = Field(description="raw items: words, texts, series (lists of numbers) or node-link "
-                                          "graphs, or keys for key-only models")
+    items: list[Json] = Field(
+        description="raw items: words, texts, series (lists of numbers) or node-link "
+        "graphs, or keys for key-only models"
+    )
 
 
 class EmbedResponse(BaseModel):
@@ -34,8 +36,9 @@ class SimilarityRequest(_Body):
 
 
 class SimilarityResponse(BaseModel):
-    scores: list[float | None] = Field(description="one similarity per pair (higher = more similar); null when "
-                                                   "a pair cannot be scored")
+    scores: list[float | None] = Field(
+        description="one similarity per pair (higher = more similar); null when a pair cannot be scored"
+    )
 
 
 class Hit(BaseModel):
@@ -44,7 +47,9 @@ class Hit(BaseModel):
 
 
 class SearchRequest(_Body):
-    queries: list[Json] = Field(description="raw items (by='item') or keys of the model's collection (by='key')")
+    queries: list[Json] = Field(
+        description="raw items (by='item') or keys of the model's collection (by='key')"
+    )
     k: int = Field(10, ge=1)
     by: Literal["item", "key"] = "item"
     rerank: Literal["editpath"] | None = Field(None, description="re-ranker (graph bi-encoders: edit paths)")
@@ -117,8 +122,9 @@ class Query(_Body):
 class CollectionSearchRequest(_Body):
     queries: list[Query]
     k: int = Field(10, ge=1)
-    filter: dict[str, Json] | None = Field(None, description="{'field': value} (equality) or "
-                                                             "{'field': {'in': [values]}} (membership); ANDed")
+    filter: dict[str, Json] | None = Field(
+        None, description="{'field': value} (equality) or {'field': {'in': [values]}} (membership); ANDed"
+    )
 
 
 class CollectionHit(BaseModel):

@@ -80,8 +80,10 @@ class Store:
         x = np.ascontiguousarray(vectors, dtype=np.float32)
         with self._lock:
             seq = self.seq + 1
-            rows = [(i, seq, json.dumps(md, ensure_ascii=False), x[j].tobytes())
-                    for j, (i, md) in enumerate(zip(ids, metadata, strict=True))]
+            rows = [
+                (i, seq, json.dumps(md, ensure_ascii=False), x[j].tobytes())
+                for j, (i, md) in enumerate(zip(ids, metadata, strict=True))
+            ]
             self._con.execute("BEGIN IMMEDIATE")
             try:
                 self._con.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)", rows)
@@ -99,7 +101,9 @@ class Store:
             seq = self.seq + 1
             self._con.execute("BEGIN IMMEDIATE")
             try:
-                found = [i for i in ids if self._con.execute("SELECT 1 FROM items WHERE id=?", (i,)).fetchone()]
+                found = [
+                    i for i in ids if self._con.execute("SELECT 1 FROM items WHERE id=?", (i,)).fetchone()
+                ]
                 self._con.executemany("DELETE FROM items WHERE id=?", [(i,) for i in found])
                 self._con.execute("UPDATE meta SET value=? WHERE key='seq'", (str(seq),))
                 self._con.execute("COMMIT")
@@ -114,10 +118,13 @@ class Store:
         """A new read connection (WAL: its transactions see one consistent state, writers go on)."""
         return _connect(self.path)
 
-    def rows(self, con: sqlite3.Connection, min_seq: int = 0, batch: int = 8192
-             ) -> Iterator[tuple[list[str], list[int], list[dict[str, Any]], np.ndarray]]:
+    def rows(
+        self, con: sqlite3.Connection, min_seq: int = 0, batch: int = 8192
+    ) -> Iterator[tuple[list[str], list[int], list[dict[str, Any]], np.ndarray]]:
         """Rows with ``seq > min_seq`` in batches ``(ids, seqs, metadata, (n, dim) vectors)``, read on `con`."""
-        cur = con.execute("SELECT id, seq, metadata, vector FROM items WHERE seq > ? ORDER BY rowid", (min_seq,))
+        cur = con.execute(
+            "SELECT id, seq, metadata, vector FROM items WHERE seq > ? ORDER BY rowid", (min_seq,)
+        )
         while True:
             chunk = cur.fetchmany(batch)
             if not chunk:

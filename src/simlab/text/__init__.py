@@ -45,7 +45,12 @@ KINDS.register("bm25", "simlab.text.sparse:BM25", help="BM25 / BM25+ search over
 KINDS.register("lsi", "simlab.text.lsi:LSI", help="LSI / LSA: truncated SVD of TF-IDF")
 KINDS.register("hybrid", "simlab.text.hybrid:Hybrid", help="sparse + dense document similarity, fused")
 KINDS.register("docs", "simlab.text.hybrid:DocumentModel", help="document model chosen by pseudo-pairs")
-KINDS.register("sparse-vectors", "simlab.text.sparse:SparseVectors", aliases=("sparse_vectors",), help="sparse rows (CSR) with keys")
+KINDS.register(
+    "sparse-vectors",
+    "simlab.text.sparse:SparseVectors",
+    aliases=("sparse_vectors",),
+    help="sparse rows (CSR) with keys",
+)
 
 MODELS.register("word2vec", "simlab.text.word2vec:Word2Vec", help="Word2Vec (CBOW / skip-gram), Mikolov 2013")
 MODELS.register("fasttext", "simlab.text.fasttext:FastText", help="FastText char n-gram word vectors, 2017")
@@ -53,27 +58,53 @@ MODELS.register("doc2vec", "simlab.text.doc2vec:Doc2Vec", help="Doc2Vec PV-DM / 
 MODELS.register("sif", "simlab.text.sif:SIF", help="SIF weighted-average sentence vectors, Arora 2017")
 MODELS.register("tfidf", "simlab.text.sparse:Tfidf", help="TF-IDF document vectors, sublinear tf, cosine")
 MODELS.register("bm25", "simlab.text.sparse:BM25", help="BM25 / BM25+ ranking, Robertson & Zaragoza 2009")
-MODELS.register("hybrid", "simlab.text.hybrid:Hybrid", help="sparse + dense views, fusion weight on validation")
-MODELS.register("docs", "simlab.text.hybrid:DocumentModel", help="TF-IDF / LSI / Doc2Vec / hybrid by pseudo-pairs")
+MODELS.register(
+    "hybrid", "simlab.text.hybrid:Hybrid", help="sparse + dense views, fusion weight on validation"
+)
+MODELS.register(
+    "docs", "simlab.text.hybrid:DocumentModel", help="TF-IDF / LSI / Doc2Vec / hybrid by pseudo-pairs"
+)
 MODELS.register("lsi", "simlab.text.lsi:LSI", aliases=("lsa",), help="LSI / LSA on TF-IDF, Deerwester 1990")
 
-EVALUATORS.register("wordsim353", "simlab.text.evaluation:wordsim353",
-                    help="WordSim-353 word similarity (Spearman), gensim test data")
-EVALUATORS.register("simlex999", "simlab.text.evaluation:simlex999",
-                    help="SimLex-999 word similarity (Spearman), gensim test data")
-EVALUATORS.register("analogies", "simlab.text.evaluation:analogies", aliases=("google-analogies",),
-                    help="Google analogies (questions-words.txt), accuracy per section")
-EVALUATORS.register("word-pairs", "simlab.text.evaluation:word_pairs",
-                    help="word-pairs:FILE, a 'word1 word2 score' TSV (Spearman, Pearson)")
-EVALUATORS.register("pairs-file", "simlab.text.evaluation:pairs_file",
-                    help="an 'a<TAB>b<TAB>score' file path, any model with similarity(a, b) (Spearman, Pearson)")
-EVALUATORS.register("doc-pairs", "simlab.text.evaluation:doc_pairs",
-                    help="doc-pairs:FILE, a 'doc_a<TAB>doc_b<TAB>score' file (Pearson, Spearman)")
-EVALUATORS.register("imdb", "simlab.text.evaluation:imdb",
-                    help="IMDB sentiment error rate of document vectors (Le & Mikolov 2014 protocol)")
+EVALUATORS.register(
+    "wordsim353",
+    "simlab.text.evaluation:wordsim353",
+    help="WordSim-353 word similarity (Spearman), gensim test data",
+)
+EVALUATORS.register(
+    "simlex999",
+    "simlab.text.evaluation:simlex999",
+    help="SimLex-999 word similarity (Spearman), gensim test data",
+)
+EVALUATORS.register(
+    "analogies",
+    "simlab.text.evaluation:analogies",
+    aliases=("google-analogies",),
+    help="Google analogies (questions-words.txt), accuracy per section",
+)
+EVALUATORS.register(
+    "word-pairs",
+    "simlab.text.evaluation:word_pairs",
+    help="word-pairs:FILE, a 'word1 word2 score' TSV (Spearman, Pearson)",
+)
+EVALUATORS.register(
+    "pairs-file",
+    "simlab.text.evaluation:pairs_file",
+    help="an 'a<TAB>b<TAB>score' file path, any model with similarity(a, b) (Spearman, Pearson)",
+)
+EVALUATORS.register(
+    "doc-pairs",
+    "simlab.text.evaluation:doc_pairs",
+    help="doc-pairs:FILE, a 'doc_a<TAB>doc_b<TAB>score' file (Pearson, Spearman)",
+)
+EVALUATORS.register(
+    "imdb",
+    "simlab.text.evaluation:imdb",
+    help="IMDB sentiment error rate of document vectors (Le & Mikolov 2014 protocol)",
+)
 
 
-__getattr__ = lazy_attributes('simlab.text', _LAZY)
+__getattr__ = lazy_attributes("simlab.text", _LAZY)
 
 
 __all__ = sorted(_LAZY)

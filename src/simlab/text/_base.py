@@ -105,8 +105,14 @@ class WordModel:
         return self._g is not None
 
     # -- training --------------------------------------------------------------------------------------------
-    def fit(self, corpus: Any = None, *, corpus_file: str | Path | None = None, epochs: int | None = None,
-            progress: bool | None = None) -> WordModel:
+    def fit(
+        self,
+        corpus: Any = None,
+        *,
+        corpus_file: str | Path | None = None,
+        epochs: int | None = None,
+        progress: bool | None = None,
+    ) -> WordModel:
         """Train on `corpus` (or continue training a fitted / loaded model, adding new words).
 
         Args:
@@ -145,8 +151,9 @@ class WordModel:
         update = self._g is not None
         g = self._g if update else self._gensim_class()(**self._gensim_kwargs())
         n_before = len(g.wv) if update else 0
-        total_words, corpus_count = g.scan_vocab(corpus_iterable=it, corpus_file=cf, progress_per=10**9,
-                                                 trim_rule=None)
+        total_words, corpus_count = g.scan_vocab(
+            corpus_iterable=it, corpus_file=cf, progress_per=10**9, trim_rule=None
+        )
         if corpus_count == 0 or total_words == 0:
             raise DataError("empty corpus: no document contains a token", cf or _describe(corpus))
         recipe = None
@@ -157,8 +164,11 @@ class WordModel:
         g.corpus_count, g.corpus_total_words = corpus_count, total_words
         g.prepare_vocab(update=update, keep_raw_vocab=False, trim_rule=None)
         if len(g.wv) == 0:
-            raise DataError(f"no word occurs at least min_count={cfg.min_count} times ({n_raw} distinct words, "
-                            f"{total_words} tokens); lower min_count or give more text", cf or _describe(corpus))
+            raise DataError(
+                f"no word occurs at least min_count={cfg.min_count} times ({n_raw} distinct words, "
+                f"{total_words} tokens); lower min_count or give more text",
+                cf or _describe(corpus),
+            )
         g.prepare_weights(update=update)
         n_ep = cfg.epochs if epochs is None else epochs
         if n_ep < 1:
@@ -168,30 +178,50 @@ class WordModel:
         size_warnings = check_corpus_size(total_words, len(g.wv), cfg.dim, n_ep)
         from simlab.text._engine import run_training
 
-        prog = run_training(g, corpus=it, corpus_file=cf, total_words=total_words, total_examples=corpus_count,
-                            epochs=n_ep, desc=f"{self.KIND} {'resume' if update else 'train'}", progress=progress)
+        prog = run_training(
+            g,
+            corpus=it,
+            corpus_file=cf,
+            total_words=total_words,
+            total_examples=corpus_count,
+            epochs=n_ep,
+            desc=f"{self.KIND} {'resume' if update else 'train'}",
+            progress=progress,
+        )
         self._after_train(g)
         self._g = g
         self._vectors = None
         self._index = None
         if prog.interrupted:  # stopped at an epoch end by Ctrl-C / SIGTERM: the model of the epochs done
             n_ep = prog.done_epochs
-        self.history.append({
-            **({"interrupted": prog.interrupted} if prog.interrupted else {}),
-            "epochs": n_ep, "documents": int(corpus_count), "tokens": int(total_words),
-            "new_words": len(g.wv) - n_before, "vocab": len(g.wv), "epoch_loss": prog.losses,
-            "seconds": round(sum(prog.epoch_seconds), 3),
-            "words_per_second": round(total_words * n_ep / max(1e-9, sum(prog.epoch_seconds)), 1),
-            **({"recipe": recipe} if recipe else {}),
-            **({"warnings": size_warnings} if size_warnings else {}),
-        })
+        self.history.append(
+            {
+                **({"interrupted": prog.interrupted} if prog.interrupted else {}),
+                "epochs": n_ep,
+                "documents": int(corpus_count),
+                "tokens": int(total_words),
+                "new_words": len(g.wv) - n_before,
+                "vocab": len(g.wv),
+                "epoch_loss": prog.losses,
+                "seconds": round(sum(prog.epoch_seconds), 3),
+                "words_per_second": round(total_words * n_ep / max(1e-9, sum(prog.epoch_seconds)), 1),
+                **({"recipe": recipe} if recipe else {}),
+                **({"warnings": size_warnings} if size_warnings else {}),
+            }
+        )
         from simlab.text.recipes import check_degenerate
 
         degenerate = check_degenerate(self.vectors)
         if degenerate:
             self.history[-1].setdefault("warnings", []).append(degenerate)
-        log.info("%s: trained %d epochs on %d documents / %d tokens, vocabulary %d", self.KIND, n_ep,
-                 corpus_count, total_words, len(g.wv))
+        log.info(
+            "%s: trained %d epochs on %d documents / %d tokens, vocabulary %d",
+            self.KIND,
+            n_ep,
+            corpus_count,
+            total_words,
+            len(g.wv),
+        )
         return self
 
     def _apply_recipe(self, g: Any, tokens: int) -> tuple[Any, dict[str, Any] | None]:
@@ -205,8 +235,12 @@ class WordModel:
         if self._explicit & {"architecture", "sg"}:
             rec.pop("architecture", None)
         rec = {k: v for k, v in rec.items() if k not in self._explicit}
-        info = {"rule": RULE, "tokens": int(tokens), "applied": dict(rec),
-                "kept": sorted(self._explicit & set(recipe_for(self.KIND, tokens)))}
+        info = {
+            "rule": RULE,
+            "tokens": int(tokens),
+            "applied": dict(rec),
+            "kept": sorted(self._explicit & set(recipe_for(self.KIND, tokens))),
+        }
         if not rec:
             return g, info
         if "architecture" in rec:
@@ -253,7 +287,9 @@ class WordModel:
         if pol not in OOV_POLICIES:
             raise ConfigError(f"unknown oov policy {pol!r}; valid: {', '.join(OOV_POLICIES)}")
         if pol == "subword" and not self.has_subwords:
-            raise ConfigError(f"oov='subword' needs a model with character n-grams (FastText), not {self.KIND}")
+            raise ConfigError(
+                f"oov='subword' needs a model with character n-grams (FastText), not {self.KIND}"
+            )
         return pol
 
     has_subwords = False
@@ -293,8 +329,10 @@ class WordModel:
             v = vecs.get(w)
             if v is None:
                 if pol == "error":
-                    raise UnknownKeyError(f"unknown word {w!r} (not among the {len(self)} words of this "
-                                          f"{self.KIND}; use oov='skip' to leave unknown words out)")
+                    raise UnknownKeyError(
+                        f"unknown word {w!r} (not among the {len(self)} words of this "
+                        f"{self.KIND}; use oov='skip' to leave unknown words out)"
+                    )
                 if pol == "skip":
                     skipped.append(w)
                     continue
@@ -314,8 +352,11 @@ class WordModel:
         _kept, mat, skipped = self.lookup([a, b], oov)
         if skipped:
             return float("nan")
-        return self.vectors.similarity(mat[0], mat[1]) if a not in self.vectors or b not in self.vectors \
+        return (
+            self.vectors.similarity(mat[0], mat[1])
+            if a not in self.vectors or b not in self.vectors
             else self.vectors.similarity(a, b)
+        )
 
     def use_index(self, backend: str = "faiss", **options: Any) -> Any:
         """Build an :class:`simlab.Index` over the vocabulary (e.g. FAISS HNSW for big vocabularies) that
@@ -324,8 +365,16 @@ class WordModel:
         self._index = None if backend is None else self.vectors.to_index(backend=backend, **options)
         return self._index
 
-    def most_similar(self, query: Any = None, k: int = 10, *, positive: Sequence[str] = (),
-                     negative: Sequence[str] = (), restrict: int | None = None, oov: str | None = None) -> Hits:
+    def most_similar(
+        self,
+        query: Any = None,
+        k: int = 10,
+        *,
+        positive: Sequence[str] = (),
+        negative: Sequence[str] = (),
+        restrict: int | None = None,
+        oov: str | None = None,
+    ) -> Hits:
         """The k words most similar (cosine) to a word, a vector, or a list of words (their mean).
 
         Uses the FAISS/exact :class:`simlab.Index` set by :meth:`use_index` if any, else an exact chunked scan
@@ -360,11 +409,17 @@ class WordModel:
             if not query:
                 raise UnknownKeyError("every query word is unknown; nothing left to query (oov='skip')")
         pos, neg = resolve(list(positive)), resolve(list(negative))
-        return vecs.most_similar(query, k, positive=pos, negative=neg, restrict=restrict,
-                                 index=self._index if restrict is None else None)
+        return vecs.most_similar(
+            query,
+            k,
+            positive=pos,
+            negative=neg,
+            restrict=restrict,
+            index=self._index if restrict is None else None,
+        )
 
     def analogy(self, a: str, b: str, c: str, k: int = 1, method: str = "3cosadd") -> Hits:
-        """"a is to b as c is to ?" (see :meth:`simlab.Vectors.analogy`)."""
+        """ "a is to b as c is to ?" (see :meth:`simlab.Vectors.analogy`)."""
         return self.vectors.analogy(a, b, c, k=k, method=method)
 
     def embed_file(self, path: str | Path, oov: str | None = None) -> Vectors:
@@ -406,11 +461,15 @@ class WordModel:
             self.vectors._write(w)
             w.save_arrays("train.safetensors", self._train_arrays(g))
             self._save_extra(w, g)
-            w.save_json("state.json", {
-                "corpus_count": int(g.corpus_count), "corpus_total_words": int(g.corpus_total_words),
-                "effective_min_count": int(getattr(g, "effective_min_count", self.config.min_count)),
-                "history": self.history,
-            })
+            w.save_json(
+                "state.json",
+                {
+                    "corpus_count": int(g.corpus_count),
+                    "corpus_total_words": int(g.corpus_total_words),
+                    "effective_min_count": int(getattr(g, "effective_min_count", self.config.min_count)),
+                    "history": self.history,
+                },
+            )
             w.metrics = {"vocab": len(g.wv)}
             recipes = [h["recipe"] for h in self.history if h.get("recipe")]
             if recipes:  # the size rule and what it set, visible in the manifest
@@ -448,11 +507,15 @@ class WordModel:
         """Subclass hook."""
 
 
-def _rebuild_vocab(cls: Any, kwargs: dict[str, Any], words: Vectors, state: dict[str, Any], art: Artifact) -> Any:
+def _rebuild_vocab(
+    cls: Any, kwargs: dict[str, Any], words: Vectors, state: dict[str, Any], art: Artifact
+) -> Any:
     """A gensim model of class `cls` whose vocabulary is rebuilt from saved word counts, in the saved order."""
     g = cls(**{**kwargs, "sorted_vocab": 0})
-    g.build_vocab_from_freq(dict(zip(words.keys, (int(c) for c in words.counts), strict=True)),
-                            corpus_count=int(state["corpus_count"]))
+    g.build_vocab_from_freq(
+        dict(zip(words.keys, (int(c) for c in words.counts), strict=True)),
+        corpus_count=int(state["corpus_count"]),
+    )
     if list(g.wv.index_to_key) != words.keys:
         raise ArtifactError(f"{art.path}: vocabulary could not be rebuilt in the saved order")
     g.sorted_vocab = 1
@@ -462,7 +525,9 @@ def _rebuild_vocab(cls: Any, kwargs: dict[str, Any], words: Vectors, state: dict
 
 def _assign(dst: np.ndarray, src: np.ndarray, name: str, art: Artifact) -> None:
     if dst.shape != src.shape:
-        raise ArtifactError(f"{art.path}: {name} has shape {src.shape}, the rebuilt model expects {dst.shape}")
+        raise ArtifactError(
+            f"{art.path}: {name} has shape {src.shape}, the rebuilt model expects {dst.shape}"
+        )
     dst[...] = src
 
 

@@ -58,8 +58,15 @@ class Progress:
 
         self.total_words = max(1, int(total_words))
         self.epochs = epochs
-        self.bar = tqdm(total=self.total_words * epochs, unit="w", unit_scale=True, desc=desc,
-                        disable=None if show is None else not show, smoothing=0.1, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=self.total_words * epochs,
+            unit="w",
+            unit_scale=True,
+            desc=desc,
+            disable=None if show is None else not show,
+            smoothing=0.1,
+            dynamic_ncols=True,
+        )
         self.done_epochs = 0
         self.interrupted: str | None = None  # set by Ctrl-C / SIGTERM: training stops at the epoch's end
         self.in_epoch = 0
@@ -85,8 +92,14 @@ class Progress:
         if loss is not None:
             post["loss"] = f"{loss:.4g}"
         self.bar.set_postfix(post, refresh=True)
-        log.info("epoch %d/%d: %d words in %.1fs%s", self.done_epochs, self.epochs, raw_words, seconds,
-                 "" if loss is None else f", loss {loss:.6g}")
+        log.info(
+            "epoch %d/%d: %d words in %.1fs%s",
+            self.done_epochs,
+            self.epochs,
+            raw_words,
+            seconds,
+            "" if loss is None else f", loss {loss:.6g}",
+        )
 
     def close(self) -> None:
         self.bar.close()
@@ -148,22 +161,47 @@ class _ProgressMixin:
     _simlab_epoch_raw = 0
     _simlab_loss_on = False
 
-    def _log_progress(self, job_queue: Any, progress_queue: Any, cur_epoch: int, example_count: int,
-                      total_examples: Any, raw_word_count: int, total_words: Any, trained_word_count: int,
-                      elapsed: float) -> None:
+    def _log_progress(
+        self,
+        job_queue: Any,
+        progress_queue: Any,
+        cur_epoch: int,
+        example_count: int,
+        total_examples: Any,
+        raw_word_count: int,
+        total_words: Any,
+        trained_word_count: int,
+        elapsed: float,
+    ) -> None:
         if self._simlab_progress is not None:
             self._simlab_progress.update_epoch(raw_word_count)
 
-    def _log_epoch_end(self, cur_epoch: int, example_count: int, total_examples: Any, raw_word_count: int,
-                       total_words: Any, trained_word_count: int, elapsed: float, is_corpus_file_mode: Any) -> None:
+    def _log_epoch_end(
+        self,
+        cur_epoch: int,
+        example_count: int,
+        total_examples: Any,
+        raw_word_count: int,
+        total_words: Any,
+        trained_word_count: int,
+        elapsed: float,
+        is_corpus_file_mode: Any,
+    ) -> None:
         self._simlab_epoch_raw = raw_word_count
-        log.debug("epoch %d: %d raw words, %d effective, %.1fs", cur_epoch, raw_word_count,
-                  trained_word_count, elapsed)
+        log.debug(
+            "epoch %d: %d raw words, %d effective, %.1fs",
+            cur_epoch,
+            raw_word_count,
+            trained_word_count,
+            elapsed,
+        )
 
-    def _log_train_end(self, raw_word_count: int, trained_word_count: int, total_elapsed: float,
-                       job_tally: int) -> None:
-        log.debug("training: %d raw words, %d effective, %.1fs", raw_word_count, trained_word_count,
-                  total_elapsed)
+    def _log_train_end(
+        self, raw_word_count: int, trained_word_count: int, total_elapsed: float, job_tally: int
+    ) -> None:
+        log.debug(
+            "training: %d raw words, %d effective, %.1fs", raw_word_count, trained_word_count, total_elapsed
+        )
 
 
 class GWord2Vec(_ProgressMixin, _GWord2Vec):
@@ -193,14 +231,25 @@ class GDoc2Vec(_ProgressMixin, _GDoc2Vec):
     """gensim Doc2Vec with the progress hooks (gensim computes no Doc2Vec loss)."""
 
 
-def run_training(model: Any, *, corpus: Any = None, corpus_file: str | None = None, total_words: int,
-                 total_examples: int, epochs: int, desc: str, progress: bool | None = None,
-                 start_alpha: float | None = None, end_alpha: float | None = None) -> Progress:
+def run_training(
+    model: Any,
+    *,
+    corpus: Any = None,
+    corpus_file: str | None = None,
+    total_words: int,
+    total_examples: int,
+    epochs: int,
+    desc: str,
+    progress: bool | None = None,
+    start_alpha: float | None = None,
+    end_alpha: float | None = None,
+) -> Progress:
     """Run ``model.train`` with the progress bar and the epoch callback; returns the filled :class:`Progress`."""
     prog = Progress(total_words, epochs, desc, show=progress)
     model._simlab_progress = prog
-    model._simlab_loss_on = bool(getattr(model, "compute_loss", False)) and corpus_file is None and \
-        isinstance(model, GWord2Vec)
+    model._simlab_loss_on = (
+        bool(getattr(model, "compute_loss", False)) and corpus_file is None and isinstance(model, GWord2Vec)
+    )
     kw: dict[str, Any] = {}
     if isinstance(model, GWord2Vec):  # train() overwrites model.compute_loss with its own argument
         kw["compute_loss"] = bool(getattr(model, "compute_loss", False))
@@ -211,11 +260,25 @@ def run_training(model: Any, *, corpus: Any = None, corpus_file: str | None = No
     try:
         with _stop_at_epoch_end(prog):
             if corpus_file is not None:
-                model.train(corpus_file=corpus_file, total_words=total_words, total_examples=total_examples,
-                            epochs=epochs, callbacks=[_EpochCallback()], report_delay=0.5, **kw)
+                model.train(
+                    corpus_file=corpus_file,
+                    total_words=total_words,
+                    total_examples=total_examples,
+                    epochs=epochs,
+                    callbacks=[_EpochCallback()],
+                    report_delay=0.5,
+                    **kw,
+                )
             else:
-                model.train(corpus, total_examples=total_examples, total_words=total_words, epochs=epochs,
-                            callbacks=[_EpochCallback()], report_delay=0.5, **kw)
+                model.train(
+                    corpus,
+                    total_examples=total_examples,
+                    total_words=total_words,
+                    epochs=epochs,
+                    callbacks=[_EpochCallback()],
+                    report_delay=0.5,
+                    **kw,
+                )
     except _StopTraining:
         pass
     finally:

@@ -144,9 +144,18 @@ class TextCorpus:
         [['hello', 'world'], ['bye']]
     """
 
-    def __init__(self, paths: str | Path | Sequence[str | Path], *, format: str = "auto", field: str = "text",
-                 column: str | int = "text", header: bool | None = None, tokenizer: Tokenizer | None = None,
-                 max_tokens: int = MAX_DOC_TOKENS, skip_empty: bool = True) -> None:
+    def __init__(
+        self,
+        paths: str | Path | Sequence[str | Path],
+        *,
+        format: str = "auto",
+        field: str = "text",
+        column: str | int = "text",
+        header: bool | None = None,
+        tokenizer: Tokenizer | None = None,
+        max_tokens: int = MAX_DOC_TOKENS,
+        skip_empty: bool = True,
+    ) -> None:
         if isinstance(paths, str | Path):
             paths = [paths]
         self.paths = [Path(p) for p in paths]
@@ -208,8 +217,11 @@ class TextCorpus:
     def _table(self, p: Path, delimiter: str) -> Iterator[tuple[str, str]]:
         kind = "TSV" if delimiter == "\t" else "CSV"
         csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # long documents are legitimate
-        reader = csv.reader((line for _, line in _lines(p)), delimiter=delimiter,
-                            quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL)
+        reader = csv.reader(
+            (line for _, line in _lines(p)),
+            delimiter=delimiter,
+            quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL,
+        )
         col: int | None = self.column if isinstance(self.column, int) else None
         try:
             for row in reader:
@@ -255,8 +267,9 @@ class TokenCorpus:
     anything else raises :class:`DataError` naming the document's position.
     """
 
-    def __init__(self, docs: Iterable[Any], tokenizer: Tokenizer | None = None,
-                 max_tokens: int = MAX_DOC_TOKENS) -> None:
+    def __init__(
+        self, docs: Iterable[Any], tokenizer: Tokenizer | None = None, max_tokens: int = MAX_DOC_TOKENS
+    ) -> None:
         from simlab.text.tokenizers import make_tokenizer
 
         ensure_reiterable(docs)
@@ -275,14 +288,18 @@ class TokenCorpus:
                 elif hasattr(doc, "words"):  # a TaggedDocument
                     doc = list(doc.words)
                 else:
-                    raise DataError(f"document {i} is a {type(doc).__name__}; expected a list of tokens or a str")
+                    raise DataError(
+                        f"document {i} is a {type(doc).__name__}; expected a list of tokens or a str"
+                    )
             if len(doc) <= size:
                 yield doc
             else:
                 yield from chunks(doc, size)
 
 
-def as_corpus(corpus: Any, tokenizer: Tokenizer | None = None, max_tokens: int = MAX_DOC_TOKENS) -> Iterable[list[str]]:
+def as_corpus(
+    corpus: Any, tokenizer: Tokenizer | None = None, max_tokens: int = MAX_DOC_TOKENS
+) -> Iterable[list[str]]:
     """Turn what a user passes to ``fit`` into a re-iterable stream of token lists.
 
     Accepts a path (``str``/``Path``; a file or a directory), a list of ``Path`` objects, a

@@ -82,8 +82,9 @@ def imdb_corpus(cache_dir: str | Path | None = None, root: str | Path | None = N
     path, meta_path = cache / "imdb_tokens.txt", cache / "imdb_meta.json"
     if path.is_file() and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
-        return ImdbCorpus(path, np.array(meta["labels"]), {k: tuple(v) for k, v in meta["splits"].items()},
-                          meta["tokens"])
+        return ImdbCorpus(
+            path, np.array(meta["labels"]), {k: tuple(v) for k, v in meta["splits"].items()}, meta["tokens"]
+        )
     cache.mkdir(parents=True, exist_ok=True)
     labels: list[int] = []
     splits: dict[str, tuple[int, int]] = {}

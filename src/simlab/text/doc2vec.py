@@ -117,8 +117,10 @@ class TaggedCorpus:
             elif isinstance(d, tuple) and len(d) == 2 and isinstance(d[1], list):
                 yield d[0], d[1]
             else:
-                raise DataError(f"document {i} is a {type(d).__name__}; expected tokens, a str, (tag, tokens) "
-                                "or a TaggedDocument")
+                raise DataError(
+                    f"document {i} is a {type(d).__name__}; expected tokens, a str, (tag, tokens) "
+                    "or a TaggedDocument"
+                )
 
     def __iter__(self) -> Iterator[Any]:
         from gensim.models.doc2vec import TaggedDocument
@@ -176,10 +178,22 @@ class Doc2Vec:
     def _gensim_kwargs(self) -> dict[str, Any]:
         c = self.config
         return dict(
-            vector_size=c.dim, dm=int(c.mode == "dm"), dm_concat=int(c.dm_concat), dm_mean=int(c.dm_mean),
-            dbow_words=int(c.dbow_words), window=c.window, epochs=c.epochs, min_count=c.min_count,
-            max_final_vocab=c.max_final_vocab, negative=c.negative, hs=int(c.hs), sample=c.sample,
-            alpha=c.alpha, min_alpha=c.min_alpha, seed=c.seed, workers=auto_workers(c.workers),
+            vector_size=c.dim,
+            dm=int(c.mode == "dm"),
+            dm_concat=int(c.dm_concat),
+            dm_mean=int(c.dm_mean),
+            dbow_words=int(c.dbow_words),
+            window=c.window,
+            epochs=c.epochs,
+            min_count=c.min_count,
+            max_final_vocab=c.max_final_vocab,
+            negative=c.negative,
+            hs=int(c.hs),
+            sample=c.sample,
+            alpha=c.alpha,
+            min_alpha=c.min_alpha,
+            seed=c.seed,
+            workers=auto_workers(c.workers),
             batch_words=c.batch_words,
         )
 
@@ -226,8 +240,10 @@ class Doc2Vec:
             count = words = 0
             for td in tc:
                 if not g.dv.has_index_for(td.tags[0]):
-                    raise DataError(f"document tag {td.tags[0]!r} is not in the trained model; Doc2Vec can only "
-                                    "continue training on documents it knows")
+                    raise DataError(
+                        f"document tag {td.tags[0]!r} is not in the trained model; Doc2Vec can only "
+                        "continue training on documents it knows"
+                    )
                 count += 1
                 words += len(td.words)
             if count == 0:
@@ -241,20 +257,38 @@ class Doc2Vec:
             g.corpus_count, g.corpus_total_words = count, words
             g.prepare_vocab(update=False, keep_raw_vocab=False, trim_rule=None)
             if len(g.wv) == 0:
-                raise DataError(f"no word occurs at least min_count={cfg.min_count} times ({n_raw} distinct "
-                                f"words, {words} tokens); lower min_count or give more text", _describe(corpus))
+                raise DataError(
+                    f"no word occurs at least min_count={cfg.min_count} times ({n_raw} distinct "
+                    f"words, {words} tokens); lower min_count or give more text",
+                    _describe(corpus),
+                )
             g.prepare_weights(update=False)
         from simlab.text.recipes import check_corpus_size
 
         size_warnings = check_corpus_size(words, len(g.wv), cfg.dim, n_ep)
-        prog = run_training(g, corpus=tc, total_words=words, total_examples=count, epochs=n_ep,
-                            desc=f"doc2vec {'resume' if resume else 'train'}", progress=progress)
+        prog = run_training(
+            g,
+            corpus=tc,
+            total_words=words,
+            total_examples=count,
+            epochs=n_ep,
+            desc=f"doc2vec {'resume' if resume else 'train'}",
+            progress=progress,
+        )
         self._g = g
         self._vectors = None
-        self.history.append({"epochs": n_ep, "documents": int(count), "tokens": int(words), "docs": len(g.dv),
-                             "vocab": len(g.wv), "epoch_loss": prog.losses,
-                             "seconds": round(sum(prog.epoch_seconds), 3),
-                             **({"warnings": size_warnings} if size_warnings else {})})
+        self.history.append(
+            {
+                "epochs": n_ep,
+                "documents": int(count),
+                "tokens": int(words),
+                "docs": len(g.dv),
+                "vocab": len(g.wv),
+                "epoch_loss": prog.losses,
+                "seconds": round(sum(prog.epoch_seconds), 3),
+                **({"warnings": size_warnings} if size_warnings else {}),
+            }
+        )
         return self
 
     # -- vectors ---------------------------------------------------------------------------------------------
@@ -279,7 +313,9 @@ class Doc2Vec:
         toks = make_tokenizer(self.config.tokenizer)(text) if isinstance(text, str) else list(text)
         return toks
 
-    def infer(self, text: str | Sequence[str], *, epochs: int | None = None, seed: int | None = None) -> np.ndarray:
+    def infer(
+        self, text: str | Sequence[str], *, epochs: int | None = None, seed: int | None = None
+    ) -> np.ndarray:
         """The ``(dim,)`` vector of an unseen text (a string, tokenized, or a token list).
 
         Deterministic: the same text, model and `seed` (default ``config.seed``) always give the same vector.
@@ -312,14 +348,43 @@ class Doc2Vec:
             for chunk_start in range(0, len(toks), 10000):
                 words = toks[chunk_start : chunk_start + 10000]
                 if g.sg:
-                    train_document_dbow(proxy, words, [0], alpha, work, learn_words=False, learn_hidden=False,
-                                        doctag_vectors=vec, doctags_lockf=locks)
+                    train_document_dbow(
+                        proxy,
+                        words,
+                        [0],
+                        alpha,
+                        work,
+                        learn_words=False,
+                        learn_hidden=False,
+                        doctag_vectors=vec,
+                        doctags_lockf=locks,
+                    )
                 elif g.dm_concat:
-                    train_document_dm_concat(proxy, words, [0], alpha, work, neu1, learn_words=False,
-                                             learn_hidden=False, doctag_vectors=vec, doctags_lockf=locks)
+                    train_document_dm_concat(
+                        proxy,
+                        words,
+                        [0],
+                        alpha,
+                        work,
+                        neu1,
+                        learn_words=False,
+                        learn_hidden=False,
+                        doctag_vectors=vec,
+                        doctags_lockf=locks,
+                    )
                 else:
-                    train_document_dm(proxy, words, [0], alpha, work, neu1, learn_words=False, learn_hidden=False,
-                                      doctag_vectors=vec, doctags_lockf=locks)
+                    train_document_dm(
+                        proxy,
+                        words,
+                        [0],
+                        alpha,
+                        work,
+                        neu1,
+                        learn_words=False,
+                        learn_hidden=False,
+                        doctag_vectors=vec,
+                        doctags_lockf=locks,
+                    )
             alpha -= delta
         return vec[0].copy()
 
@@ -362,8 +427,9 @@ class Doc2Vec:
         """Trained documents most similar to a free text (inferred)."""
         return self.vectors.most_similar(self.infer(text), k)
 
-    def embed_file(self, path: str | Path, *, batch_size: int = 256,
-                   progress: Callable[[int], None] | None = None) -> Vectors:
+    def embed_file(
+        self, path: str | Path, *, batch_size: int = 256, progress: Callable[[int], None] | None = None
+    ) -> Vectors:
         """Inferred vectors of the documents of a corpus file (keys = document ids ``"<file>:<line>"``).
 
         Documents are read and inferred `batch_size` at a time; ``progress(n)`` is called after each batch
@@ -404,8 +470,14 @@ class Doc2Vec:
             if g.hs:
                 arrays["syn1"] = g.syn1
             w.save_arrays("train.safetensors", arrays)
-            w.save_json("state.json", {"corpus_count": int(g.corpus_count),
-                                       "corpus_total_words": int(g.corpus_total_words), "history": self.history})
+            w.save_json(
+                "state.json",
+                {
+                    "corpus_count": int(g.corpus_count),
+                    "corpus_total_words": int(g.corpus_total_words),
+                    "history": self.history,
+                },
+            )
             w.metrics = {"docs": len(g.dv), "vocab": len(g.wv)}
         return Path(path)
 

@@ -69,7 +69,9 @@ def read_pairs(path: str | Path, min_fields: int = 3) -> list[tuple[str, str, fl
     return out
 
 
-def evaluate_word_pairs(model: Any, path: str | Path, *, lowercase: bool = True, name: str | None = None) -> Report:
+def evaluate_word_pairs(
+    model: Any, path: str | Path, *, lowercase: bool = True, name: str | None = None
+) -> Report:
     """Correlation of cosine similarities with human scores for the word pairs of a file.
 
     Args:
@@ -83,8 +85,11 @@ def evaluate_word_pairs(model: Any, path: str | Path, *, lowercase: bool = True,
     """
     pairs = read_pairs(path)
     vecs = _vectors(model)
-    sub = getattr(model, "has_subwords", False) and getattr(model, "config", None) is not None and \
-        model.config.oov == "subword"
+    sub = (
+        getattr(model, "has_subwords", False)
+        and getattr(model, "config", None) is not None
+        and model.config.oov == "subword"
+    )
     sims, gold = [], []
     oov = 0
     for a, b, score, _n in pairs:
@@ -109,8 +114,12 @@ def evaluate_word_pairs(model: Any, path: str | Path, *, lowercase: bool = True,
         name=name or f"word-pairs:{Path(path).name}",
         primary="spearman",
         metrics={"spearman": spearman(sims, gold), "pearson": pearson(sims, gold)},
-        counts={"pairs": len(pairs), "pairs_scored": len(sims), "oov_pairs": oov,
-                "oov_share": round(oov / len(pairs), 4)},
+        counts={
+            "pairs": len(pairs),
+            "pairs_scored": len(sims),
+            "oov_pairs": oov,
+            "oov_share": round(oov / len(pairs), 4),
+        },
     )
 
 
@@ -144,10 +153,17 @@ def pairs_file(model: Any, target: str, **options: Any) -> Report:
             skipped += 1
     if len(sims) < 2:
         raise DataError(f"only {len(sims)} of {len(pairs)} pairs could be scored", target)
-    return Report(name=f"pairs-file:{Path(target).name}", primary="spearman",
-                  metrics={"spearman": spearman(sims, gold), "pearson": pearson(sims, gold)},
-                  counts={"pairs": len(pairs), "pairs_scored": len(sims), "skipped": skipped,
-                          "oov_share": round(skipped / len(pairs), 4)})
+    return Report(
+        name=f"pairs-file:{Path(target).name}",
+        primary="spearman",
+        metrics={"spearman": spearman(sims, gold), "pearson": pearson(sims, gold)},
+        counts={
+            "pairs": len(pairs),
+            "pairs_scored": len(sims),
+            "skipped": skipped,
+            "oov_share": round(skipped / len(pairs), 4),
+        },
+    )
 
 
 def wordsim353(model: Any, target: str = "", **options: Any) -> Report:
@@ -199,8 +215,14 @@ def read_analogies(path: str | Path) -> list[tuple[str, list[tuple[str, str, str
     return sections
 
 
-def evaluate_analogies(model: Any, path: str | Path | None = None, *, restrict: int = RESTRICT_VOCAB,
-                       method: str = "3cosadd", lowercase: bool = True) -> Report:
+def evaluate_analogies(
+    model: Any,
+    path: str | Path | None = None,
+    *,
+    restrict: int = RESTRICT_VOCAB,
+    method: str = "3cosadd",
+    lowercase: bool = True,
+) -> Report:
     """Accuracy on analogy questions "a : b :: c : ?" (3CosAdd over unit vectors, question words excluded).
 
     gensim's convention: candidate answers and question words are restricted to the `restrict` most frequent
@@ -240,20 +262,30 @@ def evaluate_analogies(model: Any, path: str | Path | None = None, *, restrict: 
         for key in ("all", kind):
             tot[key][0] += correct
             tot[key][1] += len(rows)
-        details[name] = {"accuracy": correct / len(rows) if rows else float("nan"), "scored": len(rows),
-                         "skipped": len(qs) - len(rows)}
+        details[name] = {
+            "accuracy": correct / len(rows) if rows else float("nan"),
+            "scored": len(rows),
+            "skipped": len(qs) - len(rows),
+        }
 
     def acc(key: str) -> float:
         c, s = tot[key]
         return c / s if s else float("nan")
 
     if tot["all"][1] == 0:
-        raise DataError(f"none of the {n_questions} analogy questions has all four words in the vocabulary", p)
+        raise DataError(
+            f"none of the {n_questions} analogy questions has all four words in the vocabulary", p
+        )
     return Report(
-        name="analogies" if path is None else f"analogies:{p.name}", primary="accuracy",
+        name="analogies" if path is None else f"analogies:{p.name}",
+        primary="accuracy",
         metrics={"accuracy": acc("all"), "semantic": acc("semantic"), "syntactic": acc("syntactic")},
-        counts={"questions": n_questions, "scored": tot["all"][1], "skipped": n_skipped,
-                "oov_share": round(n_skipped / max(1, n_questions), 4)},
+        counts={
+            "questions": n_questions,
+            "scored": tot["all"][1],
+            "skipped": n_skipped,
+            "oov_share": round(n_skipped / max(1, n_questions), 4),
+        },
         details={"sections": details, "restrict": limit, "method": method},
     )
 
@@ -283,10 +315,16 @@ def doc_pairs(model: Any, target: str, **options: Any) -> Report:
             gold.append(score)
     if len(sims) < 2:
         raise DataError(f"only {len(sims)} document pairs could be scored", target)
-    return Report(name=f"doc-pairs:{Path(target).name}", primary="pearson",
-                  metrics={"pearson": pearson(sims, gold), "spearman": spearman(sims, gold)},
-                  counts={"pairs": len(pairs), "pairs_scored": len(sims),
-                          "unscored_share": round(1 - len(sims) / len(pairs), 4)})
+    return Report(
+        name=f"doc-pairs:{Path(target).name}",
+        primary="pearson",
+        metrics={"pearson": pearson(sims, gold), "spearman": spearman(sims, gold)},
+        counts={
+            "pairs": len(pairs),
+            "pairs_scored": len(sims),
+            "unscored_share": round(1 - len(sims) / len(pairs), 4),
+        },
+    )
 
 
 def read_imdb(split: str, root: str | Path | None = None) -> tuple[list[str], np.ndarray]:
@@ -314,8 +352,9 @@ def read_imdb(split: str, root: str | Path | None = None) -> tuple[list[str], np
     return texts, np.array(labels)
 
 
-def sentiment_error(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
-                    C: float = 1.0) -> float:
+def sentiment_error(
+    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, C: float = 1.0
+) -> float:
     """Test error rate of a logistic regression fitted on the train vectors (Le & Mikolov 2014 protocol).
 
     Sparse inputs (TF-IDF, BM25 rows) are not scaled; their C is chosen among (1, 3, 10, 30, 100) on a held-out
@@ -332,9 +371,13 @@ def sentiment_error(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray
     if sp.issparse(train_x):
         rng = np.random.default_rng(0)
         val = rng.random(train_x.shape[0]) < 0.2
-        best = max((1.0, 3.0, 10.0, 30.0, 100.0), key=lambda c: np.mean(
-            LogisticRegression(C=c, max_iter=2000).fit(train_x[~val], train_y[~val]).predict(train_x[val])
-            == train_y[val]))
+        best = max(
+            (1.0, 3.0, 10.0, 30.0, 100.0),
+            key=lambda c: np.mean(
+                LogisticRegression(C=c, max_iter=2000).fit(train_x[~val], train_y[~val]).predict(train_x[val])
+                == train_y[val]
+            ),
+        )
         clf = LogisticRegression(C=best, max_iter=2000).fit(train_x, train_y)
         return float(np.mean(clf.predict(test_x) != test_y))
 
@@ -359,6 +402,10 @@ def imdb(model: Any, target: str = "", **options: Any) -> Report:
     xtr = enc(tr_x, prefix="train") if enc.__name__ == "encode_imdb" else enc(tr_x)
     xte = enc(te_x, prefix="test") if enc.__name__ == "encode_imdb" else enc(te_x)
     err = sentiment_error(xtr, tr_y, xte, te_y)
-    return Report(name="imdb", primary="error_rate", metrics={"error_rate": err, "accuracy": 1 - err},
-                  counts={"train_docs": len(tr_y), "test_docs": len(te_y)},
-                  details={"anchors": {"le_mikolov_2014_claimed": 0.0742, "gensim_tutorial_pv_dbow": 0.105}})
+    return Report(
+        name="imdb",
+        primary="error_rate",
+        metrics={"error_rate": err, "accuracy": 1 - err},
+        counts={"train_docs": len(tr_y), "test_docs": len(te_y)},
+        details={"anchors": {"le_mikolov_2014_claimed": 0.0742, "gensim_tutorial_pv_dbow": 0.105}},
+    )

@@ -106,8 +106,9 @@ class FastText(WordModel):
         return np.asarray(v, dtype=np.float32)
 
     def _save_extra(self, w: ArtifactWriter, g: Any) -> None:
-        w.save_arrays("ngrams.safetensors", {"vectors_vocab": g.wv.vectors_vocab,
-                                             "vectors_ngrams": g.wv.vectors_ngrams})
+        w.save_arrays(
+            "ngrams.safetensors", {"vectors_vocab": g.wv.vectors_vocab, "vectors_ngrams": g.wv.vectors_ngrams}
+        )
 
     def _load_extra(self, art: Artifact, g: Any) -> None:
         from simlab.text._base import _assign

@@ -51,12 +51,15 @@ def read_texts(corpus: Any) -> tuple[list[Any], list[str]]:
         return [k for k, _ in pairs], [t for _, t in pairs]
     texts = list(corpus)
     if not all(isinstance(t, str) for t in texts):
-        raise DataError("a hybrid / document model reads raw texts: give a path, a TextCorpus or a list of str")
+        raise DataError(
+            "a hybrid / document model reads raw texts: give a path, a TextCorpus or a list of str"
+        )
     return list(range(len(texts))), texts
 
 
-def pseudo_pairs(texts: Sequence[str], n: int = 300, seed: int = 0, min_words: int = 10
-                 ) -> tuple[list[str], list[str], np.ndarray]:
+def pseudo_pairs(
+    texts: Sequence[str], n: int = 300, seed: int = 0, min_words: int = 10
+) -> tuple[list[str], list[str], np.ndarray]:
     """Label-free validation pairs: the two halves of a document (label 1) and halves of two documents (0).
 
     Args:
@@ -108,8 +111,10 @@ def holdout(texts: Sequence[str], n: int, seed: int, min_words: int = 10) -> tup
     usable = [i for i, t in enumerate(texts) if len(t.split()) >= min_words]
     k = min(n, len(texts) // 5, len(usable))
     if k < 4:
-        raise DataError(f"pseudo-pairs need >= 4 held-out documents of >= {min_words} words: give >= 20 "
-                        f"documents ({len(texts)} given, {len(usable)} long enough) or a validation pairs file")
+        raise DataError(
+            f"pseudo-pairs need >= 4 held-out documents of >= {min_words} words: give >= 20 "
+            f"documents ({len(texts)} given, {len(usable)} long enough) or a validation pairs file"
+        )
     held = sorted(np.random.default_rng(seed).permutation(usable)[:k].tolist())
     hs = set(held)
     return [i for i in range(len(texts)) if i not in hs], held
@@ -241,7 +246,9 @@ class Hybrid:
             dc.setdefault("workers", c.workers)
         return {"sparse": _cls(SPARSE[c.sparse])(sc), "dense": _cls(DENSE[c.dense])(dc)}
 
-    def fit(self, corpus: Any, validation: str | Path | None = None, views: dict[str, Any] | None = None) -> Hybrid:
+    def fit(
+        self, corpus: Any, validation: str | Path | None = None, views: dict[str, Any] | None = None
+    ) -> Hybrid:
         """Fit both views on `corpus` (or take fitted `views`) and choose the fusion weight.
 
         With no `validation` file, up to ``validation_docs`` documents (at most a fifth of the corpus) are held
@@ -294,7 +301,9 @@ class Hybrid:
             pairs = read_pairs(validation)
             a, b = [p[0] for p in pairs], [p[1] for p in pairs]
             target, name = np.array([p[2] for p in pairs]), f"Pearson on {Path(validation).name}"
-        scores = np.stack([pair_cosines(self.views["sparse"], a, b), pair_cosines(self.views["dense"], a, b)], 1)
+        scores = np.stack(
+            [pair_cosines(self.views["sparse"], a, b), pair_cosines(self.views["dense"], a, b)], 1
+        )
         keep = ScoreFusion.complete_rows(scores)
         tgt = target[keep]
         fn = (lambda s: separation(s, tgt)) if validation is None else (lambda s: pearson(s, tgt))
@@ -366,8 +375,10 @@ class Hybrid:
             s = self._all_scores(q)
             if self.config.search == "rrf":
                 depth = min(len(keys), max(100, 3 * k))
-                lists = [[keys[j] for j in np.argsort(-np.nan_to_num(s[:, v], nan=-np.inf), kind="stable")[:depth]]
-                         for v in range(2)]
+                lists = [
+                    [keys[j] for j in np.argsort(-np.nan_to_num(s[:, v], nan=-np.inf), kind="stable")[:depth]]
+                    for v in range(2)
+                ]
                 res = reciprocal_rank_fusion(lists, k=k, weights=self.fusion.weights, c=self.config.rrf_c)
                 all_keys.append([r[0] for r in res])
                 all_scores.append([r[1] for r in res])
@@ -380,9 +391,13 @@ class Hybrid:
 
     def summary(self) -> dict[str, Any]:
         self._check()
-        return {"documents": len(self.keys), "views": f"{self.config.sparse} + {self.config.dense}",
-                "weights": [round(w, 3) for w in self.fusion.weights], "objective": self.fusion.objective,
-                "validation": {k: round(v, 4) for k, v in self.fusion.validation.items()}}
+        return {
+            "documents": len(self.keys),
+            "views": f"{self.config.sparse} + {self.config.dense}",
+            "weights": [round(w, 3) for w in self.fusion.weights],
+            "objective": self.fusion.objective,
+            "validation": {k: round(v, 4) for k, v in self.fusion.validation.items()},
+        }
 
     # -- persistence -----------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -508,9 +523,13 @@ class DocumentModel:
         a, b, labels = pseudo_pairs(held_texts, c.validation_docs, c.seed)
         need = set(c.candidates) | ({"tfidf", "lsi", "doc2vec"} if "hybrid" in c.candidates else set())
         tk, tt = [keys[i] for i in train], [texts[i] for i in train]
-        fitted = {name: self._make(name).fit(list(zip(tk, (_view_tokenizer(self._make(name))(t) for t in tt),
-                                                         strict=True)))
-                  for name in ("tfidf", "lsi", "doc2vec") if name in need}
+        fitted = {
+            name: self._make(name).fit(
+                list(zip(tk, (_view_tokenizer(self._make(name))(t) for t in tt), strict=True))
+            )
+            for name in ("tfidf", "lsi", "doc2vec")
+            if name in need
+        }
         scores = {name: separation(pair_cosines(m, a, b), labels) for name, m in fitted.items()}
         self.selection = {k: v for k, v in scores.items() if k in c.candidates}
         dense = None
@@ -536,8 +555,13 @@ class DocumentModel:
 
     def _hybrid(self, dense: str) -> Hybrid:
         c = self.config
-        return Hybrid(tokenizer=c.tokenizer, dense=dense, seed=c.seed, workers=c.workers,
-                      validation_docs=c.validation_docs)
+        return Hybrid(
+            tokenizer=c.tokenizer,
+            dense=dense,
+            seed=c.seed,
+            workers=c.workers,
+            validation_docs=c.validation_docs,
+        )
 
     def _make(self, name: str) -> Any:
         """An unfitted candidate view (TF-IDF, LSI or Doc2Vec) with this model's tokenizer and seed."""
@@ -547,8 +571,10 @@ class DocumentModel:
     def summary(self) -> dict[str, Any]:
         if self.model is None:
             raise NotFittedError("DocumentModel is not fitted")
-        return {"choice": self.choice, "selection (pseudo-pair d')": {k: round(v, 4) for k, v in
-                                                                       self.selection.items()}}
+        return {
+            "choice": self.choice,
+            "selection (pseudo-pair d')": {k: round(v, 4) for k, v in self.selection.items()},
+        }
 
     def save(self, path: str | Path) -> Path:
         """Save the chosen model (nested ``model/``) with the choice and the comparison in the manifest."""
@@ -556,8 +582,12 @@ class DocumentModel:
 
         if self.model is None:
             raise NotFittedError("DocumentModel is not fitted")
-        cfg = {**to_dict(self.config), "choice": self.choice, "selection": self.selection,
-               "selection_objective": "pseudo-pair separation (d')"}
+        cfg = {
+            **to_dict(self.config),
+            "choice": self.choice,
+            "selection": self.selection,
+            "selection_objective": "pseudo-pair separation (d')",
+        }
         with ArtifactWriter(path, self.KIND, cfg) as w:
             self.model.save(w.dir / "model")
             w.metrics = {f"pseudo_pair_separation:{k}": v for k, v in self.selection.items()}

@@ -44,7 +44,9 @@ def load_vectors(path: str | Path, format: str = "auto", limit: int | None = Non
     if format == "fasttext-bin":
         kv = load_fasttext_bin(p)
         return Vectors(list(kv.index_to_key), kv.vectors, kv.expandos.get("count"))
-    raise DataError(f"unknown vectors format {format!r}; valid: auto, word2vec, word2vec-binary, fasttext-bin")
+    raise DataError(
+        f"unknown vectors format {format!r}; valid: auto, word2vec, word2vec-binary, fasttext-bin"
+    )
 
 
 def _is_fasttext_bin(p: Path) -> bool:
@@ -74,15 +76,29 @@ def _check_fasttext_header(p: Path) -> None:
     if len(head) < off + 48:
         raise DataError("not a fastText .bin model (file too short)", p)
     dim, ws, epoch, min_count, neg, ngrams, loss, model, bucket, minn, maxn, lr_update = struct.unpack(
-        "<12i", head[off:off + 48])
-    sane = (0 < dim <= 1 << 16 and 0 < ws <= 1000 and 0 < epoch <= 1_000_000 and min_count >= 0 and neg >= 0
-            and 0 < ngrams <= 100 and 1 <= loss <= 4 and 1 <= model <= 3 and 0 <= bucket <= 1 << 28
-            and 0 <= minn <= maxn <= 100 and lr_update >= 0)
+        "<12i", head[off : off + 48]
+    )
+    sane = (
+        0 < dim <= 1 << 16
+        and 0 < ws <= 1000
+        and 0 < epoch <= 1_000_000
+        and min_count >= 0
+        and neg >= 0
+        and 0 < ngrams <= 100
+        and 1 <= loss <= 4
+        and 1 <= model <= 3
+        and 0 <= bucket <= 1 << 28
+        and 0 <= minn <= maxn <= 100
+        and lr_update >= 0
+    )
     if not sane:
         raise DataError("not a word2vec or fastText .bin file (implausible header)", p)
     if 4.0 * bucket * dim > size:
-        raise DataError(f"fastText header declares {bucket} x {dim} n-gram vectors, more than the file's "
-                        f"{size} bytes hold (truncated?)", p)
+        raise DataError(
+            f"fastText header declares {bucket} x {dim} n-gram vectors, more than the file's "
+            f"{size} bytes hold (truncated?)",
+            p,
+        )
 
 
 def load_fasttext_bin(path: str | Path) -> Any:

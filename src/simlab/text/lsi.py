@@ -111,8 +111,9 @@ class LSI:
             raise DataError(f"LSI needs at least 2 documents and 2 terms, got {x.shape}")
         if k < self.config.dim:
             log.info("LSI: %d topics (the corpus has %d documents, %d terms)", k, *x.shape)
-        u, s, vt = randomized_svd(x.astype(np.float64), n_components=k, n_iter=self.config.n_iter,
-                                  random_state=self.config.seed)
+        u, s, vt = randomized_svd(
+            x.astype(np.float64), n_components=k, n_iter=self.config.n_iter, random_state=self.config.seed
+        )
         sign = np.sign(vt[np.arange(k), np.abs(vt).argmax(axis=1)])  # deterministic signs
         self.components = (vt * sign[:, None]).astype(np.float32)
         self.singular_values = s.astype(np.float32)
@@ -198,13 +199,23 @@ class LSI:
 
         vecs = self._check_fitted()
         tf = self.tfidf
-        cfg = {**to_dict(self.config), "tfidf": {**to_dict(tf.config), "tokenizer": tokenizer_spec(tf.tokenizer)}}
+        cfg = {
+            **to_dict(self.config),
+            "tfidf": {**to_dict(tf.config), "tokenizer": tokenizer_spec(tf.tokenizer)},
+        }
         with ArtifactWriter(path, self.KIND, cfg) as w:
             w.save_json("terms.json", tf.terms)
-            w.save_arrays("stats.safetensors", {"df": tf.df, "n_docs": np.array([tf.n_docs], np.int64),
-                                                "avgdl": np.array([tf.avgdl], np.float64)})
-            w.save_arrays("lsi.safetensors", {"components": self.components,
-                                              "singular_values": self.singular_values})
+            w.save_arrays(
+                "stats.safetensors",
+                {
+                    "df": tf.df,
+                    "n_docs": np.array([tf.n_docs], np.int64),
+                    "avgdl": np.array([tf.avgdl], np.float64),
+                },
+            )
+            w.save_arrays(
+                "lsi.safetensors", {"components": self.components, "singular_values": self.singular_values}
+            )
             vecs._write(w)
             write_csr(w, "docs.safetensors", tf.vectors.matrix)  # type: ignore[union-attr]
             w.metrics = {"documents": len(vecs), "terms": len(tf.terms), "dim": self.dim}

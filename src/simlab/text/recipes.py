@@ -15,9 +15,11 @@ log = logging.getLogger(__name__)
 #: corpora with fewer tokens get the skip-gram recipe, larger ones the CBOW recipe measured at 23M tokens.
 SKIPGRAM_BELOW = 10_000_000
 
-RULE = ("below 10M tokens: skip-gram 100-d, window 5, negative 5, sample 1e-3 (gensim's skip-gram settings) with "
-        "epochs = clip(round(10 * sqrt(5M / tokens)), 5, 30) (22 at 1M, 10 at 5M); from 10M tokens: CBOW 200-d, "
-        "window 8, negative 10, sample 1e-4, 10 epochs")
+RULE = (
+    "below 10M tokens: skip-gram 100-d, window 5, negative 5, sample 1e-3 (gensim's skip-gram settings) with "
+    "epochs = clip(round(10 * sqrt(5M / tokens)), 5, 30) (22 at 1M, 10 at 5M); from 10M tokens: CBOW 200-d, "
+    "window 8, negative 10, sample 1e-4, 10 epochs"
+)
 
 
 def scaled_epochs(tokens: int) -> int:
@@ -28,8 +30,14 @@ def scaled_epochs(tokens: int) -> int:
 def word2vec_recipe(tokens: int) -> dict[str, Any]:
     """The settings simlab's rule gives a corpus of `tokens` tokens (config keys of Word2VecConfig)."""
     if tokens < SKIPGRAM_BELOW:
-        return {"architecture": "skipgram", "dim": 100, "window": 5, "negative": 5, "sample": 1e-3,
-                "epochs": scaled_epochs(tokens)}
+        return {
+            "architecture": "skipgram",
+            "dim": 100,
+            "window": 5,
+            "negative": 5,
+            "sample": 1e-3,
+            "epochs": scaled_epochs(tokens),
+        }
     return {"architecture": "cbow", "dim": 200, "window": 8, "negative": 10, "sample": 1e-4, "epochs": 10}
 
 
@@ -51,15 +59,19 @@ def check_corpus_size(tokens: int, vocab: int, dim: int, epochs: int) -> list[st
     """
     out = []
     if vocab < MIN_VOCAB:
-        out.append(f"vocabulary of {vocab} words (< {MIN_VOCAB}): similarities will be noisy; give more text or "
-                   "lower min_count")
+        out.append(
+            f"vocabulary of {vocab} words (< {MIN_VOCAB}): similarities will be noisy; give more text or "
+            "lower min_count"
+        )
     params = 2 * max(vocab, 1) * dim
     ratio = tokens * epochs / params
     if ratio < MIN_TOKENS_PER_PARAMETER:
-        out.append(f"corpus too small for the settings: {tokens:,} tokens x {epochs} epochs for {params:,} "
-                   f"parameters ({ratio:.2f} training tokens per parameter, want >= "
-                   f"{MIN_TOKENS_PER_PARAMETER:g}); vectors may be degenerate: raise epochs, lower dim, or use "
-                   "the default recipe (recipe=auto)")
+        out.append(
+            f"corpus too small for the settings: {tokens:,} tokens x {epochs} epochs for {params:,} "
+            f"parameters ({ratio:.2f} training tokens per parameter, want >= "
+            f"{MIN_TOKENS_PER_PARAMETER:g}); vectors may be degenerate: raise epochs, lower dim, or use "
+            "the default recipe (recipe=auto)"
+        )
     for w in out:
         log.warning(w)
     return out
@@ -83,7 +95,9 @@ def check_degenerate(vectors: Any, n: int = 500, threshold: float = 0.9) -> str 
     mean = float((sims.sum() - np.trace(sims)) / (k * (k - 1)))
     if mean <= threshold:
         return None
-    msg = (f"degenerate vectors: the {k} most frequent words have mean pairwise cosine {mean:.3f} (> "
-           f"{threshold}); the corpus is too small or the model undertrained (raise epochs or use recipe=auto)")
+    msg = (
+        f"degenerate vectors: the {k} most frequent words have mean pairwise cosine {mean:.3f} (> "
+        f"{threshold}); the corpus is too small or the model undertrained (raise epochs or use recipe=auto)"
+    )
     log.warning(msg)
     return msg

@@ -51,8 +51,9 @@ class SIF:
 
     KIND = "sif"
 
-    def __init__(self, words: Any = None, a: float = 1e-3, n_components: int = 1,
-                 tokenizer: Any = None) -> None:
+    def __init__(
+        self, words: Any = None, a: float = 1e-3, n_components: int = 1, tokenizer: Any = None
+    ) -> None:
         if a <= 0:
             raise ConfigError("SIF a must be > 0")
         if n_components < 0:
@@ -96,8 +97,11 @@ class SIF:
         if isinstance(corpus, str | Path):
             corpus = TextCorpus(corpus, tokenizer=self.tokenizer)
         ensure_reiterable(corpus)
-        docs = list(corpus.documents()) if isinstance(corpus, TextCorpus) else \
-            [(i, self._tok(d)) for i, d in enumerate(corpus)]
+        docs = (
+            list(corpus.documents())
+            if isinstance(corpus, TextCorpus)
+            else [(i, self._tok(d)) for i, d in enumerate(corpus)]
+        )
         if not docs:
             raise DataError("empty corpus")
         wv = self.words
@@ -234,8 +238,11 @@ class SIF:
 
     @classmethod
     def _from_artifact(cls, art: Artifact) -> SIF:
-        self = cls(Vectors._read(art, prefix="words_"), a=float(art.config["a"]),
-                   n_components=int(art.config["n_components"]))
+        self = cls(
+            Vectors._read(art, prefix="words_"),
+            a=float(art.config["a"]),
+            n_components=int(art.config["n_components"]),
+        )
         arr = art.arrays("sif.safetensors")
         self.weights = arr["weights"]
         self.components = arr.get("components")

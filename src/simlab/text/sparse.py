@@ -62,8 +62,14 @@ def l2_normalize(m: Any) -> Any:
     return sp.diags((1.0 / norms).astype(np.float32)) @ m
 
 
-def sparse_topk(queries: Any, corpus: Any, k: int, *, exclude: Sequence[int | None] | None = None,
-                budget_bytes: int = BLOCK_BYTES) -> tuple[np.ndarray, np.ndarray]:
+def sparse_topk(
+    queries: Any,
+    corpus: Any,
+    k: int,
+    *,
+    exclude: Sequence[int | None] | None = None,
+    budget_bytes: int = BLOCK_BYTES,
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k of ``queries @ corpus.T`` for sparse matrices, in blocks of queries.
 
     Args:
@@ -109,8 +115,10 @@ def _csr_from_ids(ids: Sequence[int], lengths: Sequence[int], n_cols: int) -> An
 
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(np.asarray(lengths, dtype=np.int64), out=indptr[1:])
-    m = sp.csr_matrix((np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int64), indptr),
-                      shape=(len(lengths), n_cols))
+    m = sp.csr_matrix(
+        (np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int64), indptr),
+        shape=(len(lengths), n_cols),
+    )
     m.sum_duplicates()  # sorts indices and adds repeated terms
     return m
 
@@ -201,8 +209,15 @@ def write_csr(w: ArtifactWriter, name: str, m: Any) -> None:
     """Store a CSR matrix as ``data`` / ``indices`` / ``indptr`` / ``shape`` arrays."""
     m = csr(m)
     m.sort_indices()
-    w.save_arrays(name, {"data": m.data.astype(np.float32), "indices": m.indices.astype(np.int64),
-                         "indptr": m.indptr.astype(np.int64), "shape": np.array(m.shape, dtype=np.int64)})
+    w.save_arrays(
+        name,
+        {
+            "data": m.data.astype(np.float32),
+            "indices": m.indices.astype(np.int64),
+            "indptr": m.indptr.astype(np.int64),
+            "shape": np.array(m.shape, dtype=np.int64),
+        },
+    )
 
 
 def read_csr(art: Artifact, name: str) -> Any:
@@ -327,7 +342,9 @@ class SparseTextModel:
 
     def _check_fitted(self) -> SparseVectors:
         if self.vectors is None:
-            raise NotFittedError(f"this {type(self).__name__} is not fitted; call fit(corpus) or simlab.load(path)")
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted; call fit(corpus) or simlab.load(path)"
+            )
         return self.vectors
 
     @property
@@ -340,7 +357,9 @@ class SparseTextModel:
     def summary(self) -> dict[str, Any]:
         """What the last fit saw (documents, tokens, terms, non-zeros)."""
         self._check_fitted()
-        return dict(self.history[-1]) if self.history else {"documents": self.n_docs, "terms": len(self.terms)}
+        return (
+            dict(self.history[-1]) if self.history else {"documents": self.n_docs, "terms": len(self.terms)}
+        )
 
     # -- fitting ---------------------------------------------------------------------------------------------
     def fit(self, corpus: Any) -> SparseTextModel:
@@ -358,7 +377,9 @@ class SparseTextModel:
             raise DataError("empty corpus: no document has a token")
         n = len(docs)
         all_terms: dict[str, int] = {}
-        ids = [all_terms.setdefault(t, len(all_terms)) for d in docs for t in d]  # one pass, no per-doc Counter
+        ids = [
+            all_terms.setdefault(t, len(all_terms)) for d in docs for t in d
+        ]  # one pass, no per-doc Counter
         raw = _csr_from_ids(ids, [len(d) for d in docs], len(all_terms))
         df_all = np.bincount(raw.indices, minlength=len(all_terms))
         ok = np.flatnonzero((df_all >= self.config.min_count) & (df_all <= self.config.max_df * n))
@@ -367,8 +388,10 @@ class SparseTextModel:
         if self.config.max_features is not None:
             order = order[: self.config.max_features]
         if len(order) == 0:
-            raise DataError(f"no term in at least min_count={self.config.min_count} documents and at most "
-                            f"max_df={self.config.max_df} of them ({len(all_terms)} distinct terms, {n} documents)")
+            raise DataError(
+                f"no term in at least min_count={self.config.min_count} documents and at most "
+                f"max_df={self.config.max_df} of them ({len(all_terms)} distinct terms, {n} documents)"
+            )
         self.terms = [str(t) for t in names[order]]
         self.term_index = {t: i for i, t in enumerate(self.terms)}
         self.df = df_all[order].astype(np.float64)
@@ -379,8 +402,15 @@ class SparseTextModel:
         self.avgdl = float(np.mean(lengths))
         self.vectors = SparseVectors(keys, self._weigh(counts, lengths), self.terms)
         df = all_terms
-        self.history.append({"documents": n, "tokens": int(sum(len(d) for d in docs)), "terms": len(self.terms),
-                             "distinct_terms": len(df), "nnz": int(self.vectors.matrix.nnz)})
+        self.history.append(
+            {
+                "documents": n,
+                "tokens": int(sum(len(d) for d in docs)),
+                "terms": len(self.terms),
+                "distinct_terms": len(df),
+                "nnz": int(self.vectors.matrix.nnz),
+            }
+        )
         empty = int((np.diff(self.vectors.matrix.indptr) == 0).sum())
         if empty:
             log.warning("%s: %d document(s) have no term of the vocabulary", self.KIND, empty)
@@ -475,13 +505,21 @@ class SparseTextModel:
 
         vecs = self._check_fitted()
         if tokenizer_spec(self.tokenizer) is None:
-            raise ConfigError("a model with a custom tokenizer function cannot be saved; use a tokenizer spec")
+            raise ConfigError(
+                "a model with a custom tokenizer function cannot be saved; use a tokenizer spec"
+            )
         cfg = {**to_dict(self.config), "tokenizer": tokenizer_spec(self.tokenizer)}
         with ArtifactWriter(path, self.KIND, cfg) as w:
             w.save_json("terms.json", self.terms)
             w.save_json("keys.json", vecs.keys)
-            w.save_arrays("stats.safetensors", {"df": self.df, "n_docs": np.array([self.n_docs], np.int64),
-                                                "avgdl": np.array([self.avgdl], np.float64)})
+            w.save_arrays(
+                "stats.safetensors",
+                {
+                    "df": self.df,
+                    "n_docs": np.array([self.n_docs], np.int64),
+                    "avgdl": np.array([self.avgdl], np.float64),
+                },
+            )
             write_csr(w, "docs.safetensors", vecs.matrix)
             w.save_json("state.json", {"history": self.history})
             w.metrics = {"documents": self.n_docs, "terms": len(self.terms), "nnz": int(vecs.matrix.nnz)}
@@ -613,4 +651,3 @@ class BM25(SparseTextModel):
 
     def _search_corpus(self) -> Any:
         return self._check_fitted().matrix
-

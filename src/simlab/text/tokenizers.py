@@ -177,7 +177,9 @@ def make_tokenizer(spec: Any = None, **options: Any) -> Any:
     valid = {f.name for f in fields(Tokenizer)}
     unknown = sorted(set(base) - valid)
     if unknown:
-        raise ConfigError(f"unknown tokenizer option(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}")
+        raise ConfigError(
+            f"unknown tokenizer option(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}"
+        )
     tok = Tokenizer(**base)
     return DEFAULT if tok == DEFAULT else tok
 

@@ -102,10 +102,22 @@ class Word2VecConfig:
 def gensim_kwargs(cfg: Any) -> dict[str, Any]:
     """gensim ``Word2Vec``/``FastText`` constructor arguments for a config."""
     return dict(
-        vector_size=cfg.dim, sg=int(cfg.sg), window=cfg.window, epochs=cfg.epochs, min_count=cfg.min_count,
-        max_final_vocab=cfg.max_final_vocab, negative=cfg.negative, ns_exponent=cfg.ns_exponent,
-        hs=int(cfg.hs), sample=cfg.sample, alpha=cfg.alpha, min_alpha=cfg.min_alpha, cbow_mean=int(cfg.cbow_mean),
-        shrink_windows=cfg.shrink_windows, seed=cfg.seed, workers=auto_workers(cfg.workers),
+        vector_size=cfg.dim,
+        sg=int(cfg.sg),
+        window=cfg.window,
+        epochs=cfg.epochs,
+        min_count=cfg.min_count,
+        max_final_vocab=cfg.max_final_vocab,
+        negative=cfg.negative,
+        ns_exponent=cfg.ns_exponent,
+        hs=int(cfg.hs),
+        sample=cfg.sample,
+        alpha=cfg.alpha,
+        min_alpha=cfg.min_alpha,
+        cbow_mean=int(cfg.cbow_mean),
+        shrink_windows=cfg.shrink_windows,
+        seed=cfg.seed,
+        workers=auto_workers(cfg.workers),
         batch_words=cfg.batch_words,
     )
 
