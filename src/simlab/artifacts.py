@@ -725,7 +725,7 @@ def load(path: str | Path, kind: str | tuple[str, ...] | None = None) -> Any:
     art = Artifact(path, kind=kind)
     cls = KINDS.get(art.kind)
     try:
-        return cls._from_artifact(art)
+        return cls.from_artifact(art)
     except SimlabError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as exc:

@@ -134,6 +134,25 @@ def to_dict(config: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config)))
 
 
+def parse_spec(text: str, schemes: Iterable[str] | None = None) -> tuple[str, str]:
+    """Split a ``scheme:arg`` spec (``ucr:GunPoint``, ``regex:\\w+``, ``knn:TEST``) - the one parser for them.
+
+    Args:
+        text: the spec as typed.
+        schemes: the schemes the caller knows; a prefix not among them is not a scheme (e.g. a path with a colon).
+
+    Returns:
+        ``(scheme, arg)`` with the scheme lower-cased, or ``("", text)`` when `text` has no known scheme prefix.
+    """
+    head, sep, rest = text.partition(":")
+    scheme = head.strip().lower()
+    if not sep or not scheme or not all(c.isalnum() or c in "_-" for c in scheme):
+        return "", text
+    if schemes is not None and scheme not in {s.lower() for s in schemes}:
+        return "", text
+    return scheme, rest
+
+
 def parse_value(text: str) -> Any:
     """Parse a ``--set`` value: JSON if it parses (numbers, true/false, null, lists), else the string.
 

@@ -98,10 +98,10 @@ class _Projection:
     @classmethod
     def load(cls, path: str | Path) -> Any:
         """Load a projection saved with :meth:`save`."""
-        return cls._from_artifact(Artifact(path, kind=cls.kind))
+        return cls.from_artifact(Artifact(path, kind=cls.kind))
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> Any:
+    def from_artifact(cls, art: Artifact) -> Any:
         obj = cls(**art.config)
         arr = art.arrays("projection.safetensors")
         obj.components, obj.mean = arr["components"], arr["mean"]

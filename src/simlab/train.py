@@ -10,13 +10,12 @@ items/s, CUDA when present (``device="auto"``).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,72 +25,9 @@ import torch
 from torch import Tensor, nn
 
 from simlab.errors import ConfigError, DataError
+from simlab.model import TrainConfig, resolve_device, thread_limit
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings of :func:`fit`.
-
-    Attributes:
-        epochs: maximum number of epochs.
-        lr: learning rate.
-        weight_decay: L2 penalty (AdamW's decoupled decay for ``optimizer="adamw"``).
-        optimizer: ``adam``, ``adamw`` or ``sgd``.
-        grad_clip: clip the gradient norm to this value (None: no clipping).
-        patience: stop after this many epochs without dev improvement (None: never).
-        min_delta: smallest dev change that counts as an improvement.
-        seed: seeds python, numpy and torch.
-        device: ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``.
-        threads: torch intra-op threads (None: leave as is).
-        progress: show a tqdm progress bar (only on a terminal).
-    """
-
-    epochs: int = 20
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    optimizer: str = "adam"
-    grad_clip: float | None = 1.0
-    patience: int | None = 5
-    min_delta: float = 0.0
-    seed: int = 0
-    device: str = "auto"
-    threads: int | None = None
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1:
-            raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ConfigError(f"lr must be a finite number > 0, got {self.lr}")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}")
-        for name in ("weight_decay", "min_delta", "grad_clip"):
-            v = getattr(self, name)
-            if v is not None and not (math.isfinite(v) and v >= 0):
-                raise ConfigError(f"{name} must be a finite number >= 0, got {v}")
-        if self.optimizer not in ("adam", "adamw", "sgd"):
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}; valid: adam, adamw, sgd")
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else is checked."""
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise ConfigError(f"unknown device {device!r}; valid: auto, cpu, cuda, cuda:N") from None
-    if dev.type not in ("cpu", "cuda"):
-        raise ConfigError(f"device {device!r} is not supported; valid: auto, cpu, cuda, cuda:N")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(
-            f"device {device!r} asked for but CUDA is not available; use device='auto' or 'cpu'"
-        )
-    return dev
 
 
 def seed_everything(seed: int) -> None:
@@ -372,18 +308,5 @@ def _epochs(
             break
 
 
-@contextlib.contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run a block with `n` torch intra-op threads (None: unchanged), restoring the previous count after.
-
-    Small recurrent and graph models are fastest on one thread, and much slower with many threads on a busy
-    machine (thread oversubscription), so sequence models train and encode on one CPU thread unless told.
-    """
-    old = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        if n:
-            torch.set_num_threads(old)
+#: the one thread rule (simlab.model.thread_limit), under the name the training code has always used
+torch_threads = thread_limit

@@ -326,10 +326,11 @@ class Vectors:
     def save(self, path: str | Path) -> Path:
         """Save as an artifact directory (``keys.json`` + ``vectors.safetensors``), atomically."""
         with ArtifactWriter(path, "vectors", {"dim": self.dim if len(self) else 0, "count": len(self)}) as w:
-            self._write(w)
+            self.to_artifact(w)
         return Path(path)
 
-    def _write(self, w: ArtifactWriter, prefix: str = "") -> None:
+    def to_artifact(self, w: ArtifactWriter, prefix: str = "") -> None:
+        """Write the keys and matrix into an open artifact (files named with `prefix`; part of a model's files)."""
         arrays = {"matrix": self.matrix}
         if self.counts is not None:
             arrays["counts"] = self.counts
@@ -337,7 +338,8 @@ class Vectors:
         w.save_json(f"{prefix}keys.json", self._keys)
 
     @classmethod
-    def _read(cls, art: Artifact, prefix: str = "") -> Vectors:
+    def from_artifact(cls, art: Artifact, prefix: str = "") -> Vectors:
+        """Read Vectors written by :meth:`to_artifact` (the whole artifact, or a model's files with `prefix`)."""
         arrays = art.arrays(f"{prefix}vectors.safetensors", required=("matrix",))
         keys = art.json(f"{prefix}keys.json")
         check_keys(keys, art, f"{prefix}keys.json")
@@ -354,13 +356,9 @@ class Vectors:
         return cls(keys, mat, counts)
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> Vectors:
-        return cls._read(art)
-
-    @classmethod
     def load(cls, path: str | Path) -> Vectors:
         """Load vectors saved with :meth:`save` (checksums verified, nothing unpickled)."""
-        return cls._read(Artifact(path, kind="vectors"))
+        return cls.from_artifact(Artifact(path, kind="vectors"))
 
     def save_word2vec_format(self, path: str | Path, binary: bool = False) -> None:
         """Write the word2vec text (or binary) format, readable by gensim's ``load_word2vec_format``."""

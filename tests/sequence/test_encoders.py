@@ -6,13 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from simlab.errors import ConfigError  # noqa: E402
-from simlab.sequence.encoders import (  # noqa: E402
-    RNNEncoder,
-    SeriesFrontend,
-    SiameseNet,
-    collate_ids,
-    collate_series,
-)
+from simlab.sequence.encoders import RNNEncoder, SeriesFrontend, SiameseNet, collate_ids, collate_series  # noqa: E402
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])

@@ -26,7 +26,7 @@ def load_vectors(path: Path) -> Any:
 
         art = Artifact(path)
         if art.kind == "vectors":
-            return Vectors._from_artifact(art)
+            return Vectors.from_artifact(art)
         from simlab.artifacts import load
 
         obj = load(path)

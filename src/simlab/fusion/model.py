@@ -301,7 +301,7 @@ class FusedModel:
         return save_model(self, path)
 
     @classmethod
-    def _from_artifact(cls, art: Any) -> FusedModel:
+    def from_artifact(cls, art: Any) -> FusedModel:
         from simlab.fusion.persist import load_model
 
         return load_model(cls, art)
@@ -311,7 +311,7 @@ class FusedModel:
         """Load a model saved with :meth:`save`."""
         from simlab.artifacts import Artifact
 
-        return cls._from_artifact(Artifact(path, kind=cls.kind))
+        return cls.from_artifact(Artifact(path, kind=cls.kind))
 
     def __repr__(self) -> str:
         return f"FusedModel(method={self.config.method!r}, views={self.names})"

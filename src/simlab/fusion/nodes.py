@@ -225,21 +225,21 @@ class PropagatedNodes:
     def save(self, path: str | Path) -> Path:
         """Save the config and the node vectors (artifact kind ``fusion-nodes``)."""
         with ArtifactWriter(path, self.kind, to_dict(self.config)) as w:
-            self.vectors._write(w)
+            self.vectors.to_artifact(w)
             w.save_json("meta.json", {"source": self.source})
         return Path(path)
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> PropagatedNodes:
+    def from_artifact(cls, art: Artifact) -> PropagatedNodes:
         m = cls(dict(art.config))
-        m._vectors = Vectors._read(art)
+        m._vectors = Vectors.from_artifact(art)
         m.source = art.json("meta.json").get("source", "")
         return m
 
     @classmethod
     def load(cls, path: str | Path) -> PropagatedNodes:
         """Load a model saved with :meth:`save`."""
-        return cls._from_artifact(Artifact(path, kind=cls.kind))
+        return cls.from_artifact(Artifact(path, kind=cls.kind))
 
 
 def _key(q: Any, v: Vectors) -> Any:

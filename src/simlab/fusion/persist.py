@@ -26,7 +26,7 @@ def save_model(m: Any, path: str | Path) -> Path:
         for i, (name, v) in enumerate(m.views.items()):
             views.append({"name": name, **v.state()})
             if isinstance(v, KeyedView):
-                v.vectors._write(w, prefix=f"view-{i}-")
+                v.vectors.to_artifact(w, prefix=f"view-{i}-")
         w.save_json("views.json", views)
         w.save_json(
             "state.json",
@@ -52,7 +52,7 @@ def load_model(cls: Any, art: Artifact) -> Any:
     specs = art.json("views.json")
     views = {}
     for i, spec in enumerate(specs):
-        vecs = Vectors._read(art, prefix=f"view-{i}-") if spec.get("type") == "keyed" else None
+        vecs = Vectors.from_artifact(art, prefix=f"view-{i}-") if spec.get("type") == "keyed" else None
         views[spec["name"]] = view_from_state(spec, vecs)
     m = cls(views, dict(art.config))
     state = art.json("state.json")

@@ -458,7 +458,7 @@ class _GraphModel:
         pass
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> Any:
+    def from_artifact(cls, art: Artifact) -> Any:
         cfg = dict(art.config)
         model = cls(cfg)
         model.featurizer = Featurizer.from_dict(art.json("featurizer.json"))
@@ -478,7 +478,7 @@ class _GraphModel:
     @classmethod
     def load(cls, path: str | Path) -> Any:
         """Load a model saved with :meth:`save` (checksums verified, nothing unpickled)."""
-        return cls._from_artifact(Artifact(path, kind=cls.kind))
+        return cls.from_artifact(Artifact(path, kind=cls.kind))
 
 
 def _collection_text(gs: GraphSet) -> str:
@@ -652,7 +652,7 @@ class GraphBiEncoder(_GraphModel):
 
     def _save_extra(self, w: ArtifactWriter) -> None:
         if self.collection is not None:
-            self.vectors._write(w, prefix="collection_")
+            self.vectors.to_artifact(w, prefix="collection_")
 
 
 # -- pair model --------------------------------------------------------------------------------------------------

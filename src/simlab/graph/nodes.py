@@ -451,7 +451,7 @@ class NodeEmbedder:
         return Path(path)
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> NodeEmbedder:
+    def from_artifact(cls, art: Artifact) -> NodeEmbedder:
         from simlab.graph.features import Featurizer
 
         m = cls(dict(art.config))
@@ -472,7 +472,7 @@ class NodeEmbedder:
     @classmethod
     def load(cls, path: str | Path) -> NodeEmbedder:
         """Load a model saved with :meth:`save`."""
-        return cls._from_artifact(Artifact(path, kind=cls.kind))
+        return cls.from_artifact(Artifact(path, kind=cls.kind))
 
 
 def _key(q: Any, v: Vectors) -> Any:

@@ -321,10 +321,10 @@ class Index:
     @classmethod
     def load(cls, path: str | Path) -> Index:
         """Load an index saved with :meth:`save` (checksums verified, nothing unpickled)."""
-        return cls._from_artifact(Artifact(path, kind="index"))
+        return cls.from_artifact(Artifact(path, kind="index"))
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> Index:
+    def from_artifact(cls, art: Artifact) -> Index:
         c = art.config
         try:
             idx = cls(c["backend"], c["metric"], None, **(c.get("options") or {}))

@@ -986,7 +986,7 @@ class SiameseModel:
             if self.vocab is not None:
                 w.save_json("vocab.json", self.vocab)
             if self.collection is not None:
-                self.collection._write(w, prefix="collection_")
+                self.collection.to_artifact(w, prefix="collection_")
             w.metrics = {k: self.history.get(k) for k in ("best_dev", "best_epoch") if k in self.history}
             if self.selection is not None:
                 w.metrics.update(
@@ -1003,10 +1003,10 @@ class SiameseModel:
     @classmethod
     def load(cls, path: str | Path) -> SiameseModel:
         """Load a model saved with :meth:`save` (checksums verified)."""
-        return cls._from_artifact(Artifact(path, kind=KIND))
+        return cls.from_artifact(Artifact(path, kind=KIND))
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> SiameseModel:
+    def from_artifact(cls, art: Artifact) -> SiameseModel:
         import torch
 
         E = _seq_module()
@@ -1042,7 +1042,7 @@ class SiameseModel:
             ) from None
         m.net.eval()
         if "collection_vectors.safetensors" in art.files:
-            m.collection = Vectors._read(art, prefix="collection_")
+            m.collection = Vectors.from_artifact(art, prefix="collection_")
             m.collection_labels = st.get("collection_labels")
         if st.get("selection"):
             from simlab.sequence.fallback import Selection

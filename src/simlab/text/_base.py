@@ -458,7 +458,7 @@ class WordModel:
         self._check_fitted()
         g = self._g
         with ArtifactWriter(path, self.KIND, to_dict(self.config)) as w:
-            self.vectors._write(w)
+            self.vectors.to_artifact(w)
             w.save_arrays("train.safetensors", self._train_arrays(g))
             self._save_extra(w, g)
             w.save_json(
@@ -483,12 +483,12 @@ class WordModel:
     def load(cls, path: str | Path) -> WordModel:
         """Load a model saved with :meth:`save` (checksums verified; the gensim model is rebuilt from the arrays,
         nothing is unpickled)."""
-        return cls._from_artifact(Artifact(path, kind=cls.KIND))
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> WordModel:
+    def from_artifact(cls, art: Artifact) -> WordModel:
         self = cls(art.config)
-        vecs = Vectors._read(art)
+        vecs = Vectors.from_artifact(art)
         arrays = art.arrays("train.safetensors")
         state = art.json("state.json")
         if vecs.counts is None:

@@ -462,8 +462,8 @@ class Doc2Vec:
         self._check_fitted()
         g = self._g
         with ArtifactWriter(path, self.KIND, to_dict(self.config)) as w:
-            self.vectors._write(w)
-            self.word_vectors._write(w, prefix="words_")
+            self.vectors.to_artifact(w)
+            self.word_vectors.to_artifact(w, prefix="words_")
             arrays = {}
             if g.negative:
                 arrays["syn1neg"] = g.syn1neg
@@ -484,15 +484,15 @@ class Doc2Vec:
     @classmethod
     def load(cls, path: str | Path) -> Doc2Vec:
         """Load a saved Doc2Vec (the gensim model is rebuilt from the arrays; nothing is unpickled)."""
-        return cls._from_artifact(Artifact(path, kind=cls.KIND))
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> Doc2Vec:
+    def from_artifact(cls, art: Artifact) -> Doc2Vec:
         from simlab.text._engine import GDoc2Vec
 
         self = cls(art.config)
-        docs = Vectors._read(art)
-        words = Vectors._read(art, prefix="words_")
+        docs = Vectors.from_artifact(art)
+        words = Vectors.from_artifact(art, prefix="words_")
         arrays = art.arrays("train.safetensors")
         state = art.json("state.json")
         if words.counts is None:

@@ -414,10 +414,10 @@ class Hybrid:
 
     @classmethod
     def load(cls, path: str | Path) -> Hybrid:
-        return cls._from_artifact(Artifact(path, kind=cls.KIND))
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> Hybrid:
+    def from_artifact(cls, art: Artifact) -> Hybrid:
         from simlab.artifacts import load
         from simlab.fuse import ScoreFusion
 
@@ -595,10 +595,10 @@ class DocumentModel:
 
     @classmethod
     def load(cls, path: str | Path) -> DocumentModel:
-        return cls._from_artifact(Artifact(path, kind=cls.KIND))
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> DocumentModel:
+    def from_artifact(cls, art: Artifact) -> DocumentModel:
         from simlab.artifacts import load
 
         cfg = dict(art.config)

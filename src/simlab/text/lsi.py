@@ -216,17 +216,17 @@ class LSI:
             w.save_arrays(
                 "lsi.safetensors", {"components": self.components, "singular_values": self.singular_values}
             )
-            vecs._write(w)
+            vecs.to_artifact(w)
             write_csr(w, "docs.safetensors", tf.vectors.matrix)  # type: ignore[union-attr]
             w.metrics = {"documents": len(vecs), "terms": len(tf.terms), "dim": self.dim}
         return Path(path)
 
     @classmethod
     def load(cls, path: str | Path) -> LSI:
-        return cls._from_artifact(Artifact(path, kind=cls.KIND))
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> LSI:
+    def from_artifact(cls, art: Artifact) -> LSI:
         from simlab.text.sparse import SparseVectors, read_csr
 
         self = cls(art.config)
@@ -237,6 +237,6 @@ class LSI:
         tf.df, tf.n_docs, tf.avgdl = st["df"], int(st["n_docs"][0]), float(st["avgdl"][0])
         arr = art.arrays("lsi.safetensors")
         self.components, self.singular_values = arr["components"], arr["singular_values"]
-        self.vectors = Vectors._read(art)
+        self.vectors = Vectors.from_artifact(art)
         tf.vectors = SparseVectors(self.vectors.keys, read_csr(art, "docs.safetensors"), tf.terms)
         return self

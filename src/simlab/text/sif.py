@@ -224,8 +224,8 @@ class SIF:
         if self.weights is None or self.words is None or self.vectors is None:
             raise NotFittedError("SIF is not fitted")
         with ArtifactWriter(path, self.KIND, {"a": self.a, "n_components": self.n_components}) as w:
-            self.words._write(w, prefix="words_")
-            self.vectors._write(w, prefix="docs_")
+            self.words.to_artifact(w, prefix="words_")
+            self.vectors.to_artifact(w, prefix="docs_")
             arr = {"weights": self.weights}
             if self.components is not None:
                 arr["components"] = self.components
@@ -234,17 +234,17 @@ class SIF:
 
     @classmethod
     def load(cls, path: str | Path) -> SIF:
-        return cls._from_artifact(Artifact(path, kind=cls.KIND))
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> SIF:
+    def from_artifact(cls, art: Artifact) -> SIF:
         self = cls(
-            Vectors._read(art, prefix="words_"),
+            Vectors.from_artifact(art, prefix="words_"),
             a=float(art.config["a"]),
             n_components=int(art.config["n_components"]),
         )
         arr = art.arrays("sif.safetensors")
         self.weights = arr["weights"]
         self.components = arr.get("components")
-        self.vectors = Vectors._read(art, prefix="docs_")
+        self.vectors = Vectors.from_artifact(art, prefix="docs_")
         return self

@@ -196,13 +196,13 @@ class SparseVectors:
         return Path(path)
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> SparseVectors:
+    def from_artifact(cls, art: Artifact) -> SparseVectors:
         terms = art.json("terms.json") if "terms.json" in art.files else None
         return cls(art.json("keys.json"), read_csr(art, "matrix.safetensors"), terms)
 
     @classmethod
     def load(cls, path: str | Path) -> SparseVectors:
-        return cls._from_artifact(Artifact(path, kind=cls.KIND))
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
 
 
 def write_csr(w: ArtifactWriter, name: str, m: Any) -> None:
@@ -528,10 +528,10 @@ class SparseTextModel:
     @classmethod
     def load(cls, path: str | Path) -> SparseTextModel:
         """Load a model saved with :meth:`save` (checksums verified)."""
-        return cls._from_artifact(Artifact(path, kind=cls.KIND))
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
 
     @classmethod
-    def _from_artifact(cls, art: Artifact) -> SparseTextModel:
+    def from_artifact(cls, art: Artifact) -> SparseTextModel:
         self = cls(art.config)
         self.terms = list(art.json("terms.json"))
         self.term_index = {t: i for i, t in enumerate(self.terms)}
