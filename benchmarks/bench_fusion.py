@@ -1,5 +1,6 @@
-"""Fusion: node classification on Cora / CiteSeer from frozen unsupervised embeddings (features only, structure
-only, fused) beside the published anchors, the missing-view curve, and BasicMotions channel groups (1-NN).
+"""Fusion: node classification on Cora / CiteSeer from frozen unsupervised embeddings (features only,
+structure only, fused) beside the published anchors, the missing-view curve, and BasicMotions channel groups
+(1-NN).
 
 Protocol (nodeclass evaluator): standard Planetoid split (20 labelled nodes per class / 500 validation / 1,000
 test); logistic regression on frozen L2-normalised embeddings, its C chosen on the validation nodes; test
@@ -95,7 +96,8 @@ def node_rows(name: str, seeds: list[int], quick: bool, dgi: bool) -> tuple[list
         out = fn()
         return out, time.perf_counter() - t0
 
-    # the propagation / spectral models are deterministic: computed once, their rows hold the same value per seed
+    # the propagation / spectral models are deterministic: computed once, their rows hold the same value
+    # per seed
     feat, t_feat = timed(lambda: PropagatedNodes(view="features").fit(ei, features=x))
     spec, t_spec = timed(lambda: PropagatedNodes(view="structure", dim=64).fit(ei, features=x))
     sgc, t_sgc = timed(lambda: PropagatedNodes(k=2).fit(ei, features=x, name=name))
@@ -267,13 +269,14 @@ def series_table() -> tuple[str, dict]:
     drows.append({"views": "all 6 channels, multivariate DTW", "1-NN DTW": dtw["all_channels"]})
     md = "\n\n".join(
         [
-            f"**BasicMotions** (UEA, sktime wheel; {len(train)} train / {len(test)} test recordings, 4 classes; "
-            "accelerometer = channels 0-2, gyroscope = channels 3-5). Each channel group resampled to the longest "
-            "training length and z-normalised per channel. Weights chosen on the training split only.",
+            f"**BasicMotions** (UEA, sktime wheel; {len(train)} train / {len(test)} test recordings, 4 "
+            "classes; accelerometer = channels 0-2, gyroscope = channels 3-5). Each channel group resampled "
+            "to the longest training length and z-normalised per channel. Weights chosen on the training "
+            "split only.",
             md_table(rows),
             md_table(drows),
-            "With 40 test recordings one error is 2.5 points: on this set the accelerometer alone is as good as any "
-            "fusion; fusion is never worse than the weaker group.",
+            "With 40 test recordings one error is 2.5 points: on this set the accelerometer alone is as good "
+            "as any fusion; fusion is never worse than the weaker group.",
         ]
     )
     return md, data
@@ -305,12 +308,13 @@ def main() -> None:
     )
     md = "\n\n".join(
         [
-            "Frozen unsupervised node embeddings; logistic regression on the 20-per-class training nodes with C "
-            "chosen on the 500 validation nodes; test accuracy on the 1,000 test nodes (standard Planetoid split), "
-            f"seeds {args.seeds} (mean ± sd). Rows marked *published* are the papers' numbers (GCN/GAT/SGC are "
-            "trained end-to-end with labels; DGI, like the simlab rows, is unsupervised + logistic regression). "
-            "Early-fusion weights are chosen by leave-one-out 1-NN accuracy on the train+validation labels; the "
-            "propagation depth row picks K and alpha on validation accuracy. No setting was chosen on test nodes.",
+            "Frozen unsupervised node embeddings; logistic regression on the 20-per-class training nodes "
+            "with C chosen on the 500 validation nodes; test accuracy on the 1,000 test nodes (standard "
+            f"Planetoid split), seeds {args.seeds} (mean ± sd). Rows marked *published* are the papers' "
+            "numbers (GCN/GAT/SGC are trained end-to-end with labels; DGI, like the simlab rows, is "
+            "unsupervised + logistic regression). Early-fusion weights are chosen by leave-one-out 1-NN "
+            "accuracy on the train+validation labels; the propagation depth row picks K and alpha on "
+            "validation accuracy. No setting was chosen on test nodes.",
             node_table(results),
             f"Best fused mean: {verdict}.",
             smd,

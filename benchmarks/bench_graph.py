@@ -1,15 +1,15 @@
 """Graph similarity on AIDS700nef (standard GED protocol) and speed vs networkx exact GED.
 
 Every test graph (140) queries every training graph (560); ground truth exp(-nGED) from the benchmark's exact
-GED (A*). Learned models: the GIN bi-encoder (vectors + Euclidean distance) and the SimGNN-style pair model, each
-trained on the training pairs with 3 seeds (mean ± std), their 0.5 / 0.5 score blend, and re-ranking
+GED (A*). Learned models: the GIN bi-encoder (vectors + Euclidean distance) and the SimGNN-style pair model,
+each trained on the training pairs with 3 seeds (mean ± std), their 0.5 / 0.5 score blend, and re-ranking
 (bi-encoder top-100 re-scored by the pair model alone or by the blend: p@10 / p@20 of the re-ranked lists).
-Classical (no learning): the edit-path search of ``simlab.graph.editpath`` (real edit paths, so GED upper bounds;
-Hungarian-assignment starts + swap descent + R random restarts) for R in 0/4/8/16/32, and the bipartite GED
-(assignment only, no descent). Hybrids: learned scores refined by the edit-path bounds
-(``simlab.graph.refine.refine_similarity``, blend 0.5), on all pairs and as a re-ranker of the bi-encoder top-100.
-Speed: pairs/s on 1 CPU thread, batched, vs networkx's ``graph_edit_distance`` on a random sample of the same test x
-training pairs.
+Classical (no learning): the edit-path search of ``simlab.graph.editpath`` (real edit paths, so GED upper
+bounds; Hungarian-assignment starts + swap descent + R random restarts) for R in 0/4/8/16/32, and the
+bipartite GED (assignment only, no descent). Hybrids: learned scores refined by the edit-path bounds
+(``simlab.graph.refine.refine_similarity``, blend 0.5), on all pairs and as a re-ranker of the bi-encoder
+top-100. Speed: pairs/s on 1 CPU thread, batched, vs networkx's ``graph_edit_distance`` on a random sample of
+the same test x training pairs.
 
 Usage: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_graph.py [--seeds 0 1 2] [--quick]``
 """
@@ -34,8 +34,9 @@ import torch  # noqa: E402
 
 torch.set_num_threads(THREADS)
 
-# Settings sized so each script stays under ~15 minutes on a shared, loaded 2-core machine (1 thread): these are
-# short trainings (the dev rho is still rising at the last epoch); longer runs score higher (see docs/graph.md).
+# Settings sized so each script stays under ~15 minutes on a shared, loaded 2-core machine (1 thread): these
+# are short trainings (the dev rho is still rising at the last epoch); longer runs score higher (see
+# docs/graph.md).
 CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     "AIDS700nef": {
         "biencoder": {
@@ -106,19 +107,20 @@ PUBLISHED = {
 EDITPATH_RESTARTS = (0, 4, 8, 16, 32)  # edit path alone, per seed (the random restarts use the seed)
 SPEED_RESTARTS = (0, 4, 8, 32)  # edit path rows of the speed table
 EDITPATH_TEXT = (
-    "Edit path (`simlab.graph.editpath`, no learning): every node mapping between the two graphs is a real edit "
-    "path, so its cost is an upper bound on the GED. The search starts from two Hungarian assignments of "
-    "estimated node costs (label + degree, label + neighbour labels) plus R random mappings, improves each by "
-    "steepest swap descent, and keeps the cheapest; `bipartite` is the assignments alone (no descent, no restarts: "
-    "the bipartite GED of Riesen & Bunke 2009, best of the two cost matrices). exp(-cost / ((n1 + n2) / 2)) is "
-    "the similarity; R = 0 has no random part, so its seeds agree. Hybrids combine it with the learned models: "
-    "g = 0.5 * UB + 0.5 * clip(g_learned, LB, UB) (`simlab.graph.refine.refine_similarity`, UB/LB the edit-path "
-    "upper and cheap lower bounds), on all pairs, or (`bi_top100_*`) on each query's bi-encoder top-100 "
-    "only (rest ranked below; p@k only; the bounds of those pairs are taken from the full search, same "
-    "pairs; `candidate_recall@10` in the JSON is the share of the true top-10 among the 100 candidates). "
-    "`guided_*` is `EditPathScorer(model)`: the model's node embeddings also give one more starting assignment "
-    "(label + degree + embedding distance), the learned part of the search. `search pairs/s`: wall time of the "
-    "search within the run (guided: node embeddings included), all pairs, 1 thread."
+    "Edit path (`simlab.graph.editpath`, no learning): every node mapping between the two graphs is a real "
+    "edit path, so its cost is an upper bound on the GED. The search starts from two Hungarian assignments "
+    "of estimated node costs (label + degree, label + neighbour labels) plus R random mappings, improves "
+    "each by steepest swap descent, and keeps the cheapest; `bipartite` is the assignments alone (no "
+    "descent, no restarts: the bipartite GED of Riesen & Bunke 2009, best of the two cost matrices). "
+    "exp(-cost / ((n1 + n2) / 2)) is the similarity; R = 0 has no random part, so its seeds agree. Hybrids "
+    "combine it with the learned models: g = 0.5 * UB + 0.5 * clip(g_learned, LB, UB) "
+    "(`simlab.graph.refine.refine_similarity`, UB/LB the edit-path upper and cheap lower bounds), on all "
+    "pairs, or (`bi_top100_*`) on each query's bi-encoder top-100 only (rest ranked below; p@k only; the "
+    "bounds of those pairs are taken from the full search, same pairs; `candidate_recall@10` in the JSON is "
+    "the share of the true top-10 among the 100 candidates). `guided_*` is `EditPathScorer(model)`: the "
+    "model's node embeddings also give one more starting assignment (label + degree + embedding distance), "
+    "the learned part of the search. `search pairs/s`: wall time of the search within the run (guided: node "
+    "embeddings included), all pairs, 1 thread."
 )
 LEARNED_KINDS = ("biencoder", "pair", "blend", "rerank", "rerank_blend")  # purely learned (no edit path)
 CLASSICAL_KINDS = (
@@ -144,7 +146,8 @@ LABELS = {
     "(8 restarts, blend 0.5)",
     "guided_pair_r0": "simlab pair model: learned start + edit path (0 restarts), blend 0.5",
     "guided_pair_r4_alone": "simlab pair model: learned start + edit path (4 restarts), blend 0 (bound only)",
-    "guided_pair_r4": "simlab pair model: learned start + edit path (4 restarts), blend 0.5 (EditPathScorer default)",
+    "guided_pair_r4": "simlab pair model: learned start + edit path (4 restarts), blend 0.5 "
+    "(EditPathScorer default)",
     "guided_bi_r4": "simlab bi-encoder: learned start + edit path (4 restarts), blend 0.5",
     "guided_pair_r8": "simlab pair model: learned start + edit path (8 restarts), blend 0.5",
     "bi_top100_guided_r8": "simlab bi-encoder top-100 → EditPathScorer(bi-encoder, 8 restarts) re-rank",
@@ -248,7 +251,8 @@ def run_ged_benchmark(name: str, seeds: list[int], quick: bool = False) -> dict[
         runs["blend"].append(matrix_metrics(0.5 * sb + 0.5 * sp, true))
         runs["rerank"].append(rerank_precision(sb, sp, true, blend=0.0))
         runs["rerank_blend"].append(rerank_precision(sb, sp, true, blend=0.5))
-        # classical edit path (no learning): each search runs once per R and seed; the hybrids reuse its bounds
+        # classical edit path (no learning): each search runs once per R and seed; the hybrids reuse its
+        # bounds
         paths, timing = timed_search(test, train, ia, ib, restarts=0, descent=False, seed=seed)
         runs["bipartite"].append(path_metrics(paths, timing))
         found = {}
@@ -267,8 +271,8 @@ def run_ged_benchmark(name: str, seeds: list[int], quick: bool = False) -> dict[
         runs["hybrid_blend_r8"].append(matrix_metrics(refined(8, sbl), true))
         # the R=8 bounds of the top-100 pairs are taken from the full search above (same pairs, same result)
         runs["bi_top100_editpath_r8"].append(pipeline_precision(sb, refined(8, sb), true))
-        # learned start (EditPathScorer(model), guided=True): the model's node embeddings add one assignment start;
-        # timings include computing the embeddings
+        # learned start (EditPathScorer(model), guided=True): the model's node embeddings add one assignment
+        # start; timings include computing the embeddings
         for kind, model_kind, r, blend in (
             ("guided_pair_r0", "pair", 0, 0.5),
             ("guided_pair_r4_alone", "pair", 4, 0.0),
@@ -447,8 +451,8 @@ def speed(res: dict[str, Any], n_exact: int, timeout: float) -> list[dict[str, A
         )
     rows.append(
         {
-            "method": f"networkx graph_edit_distance (exact, {n_exact} random pairs, timeout {timeout:.0f} s, "
-            f"{timed_out} timed out)",
+            "method": f"networkx graph_edit_distance (exact, {n_exact} random pairs, timeout {timeout:.0f} "
+            f"s, {timed_out} timed out)",
             "pairs": n_exact,
             "pairs_per_s": exact_rate,
             "speedup_vs_networkx": 1.0,
@@ -489,16 +493,16 @@ def build_markdown(res: dict[str, Any], sp: list[dict[str, Any]], seeds: list[in
     ]
     return "\n\n".join(
         [
-            "Standard protocol: each of the 140 test graphs queries all 560 training graphs; ground truth exp(-nGED) "
-            "from the benchmark's exact GED; MSE x 10^-3 over all pairs; Spearman rho, Kendall tau, p@10, p@20 per "
-            "query, averaged (true top-k includes ties at the k-th value). Mean ± std over seeds "
-            f"{', '.join(map(str, seeds))}. Configurations: `{json.dumps(res['config'])}`.",
+            "Standard protocol: each of the 140 test graphs queries all 560 training graphs; ground truth "
+            "exp(-nGED) from the benchmark's exact GED; MSE x 10^-3 over all pairs; Spearman rho, Kendall "
+            "tau, p@10, p@20 per query, averaged (true top-k includes ties at the k-th value). Mean ± std "
+            f"over seeds {', '.join(map(str, seeds))}. Configurations: `{json.dumps(res['config'])}`.",
             EDITPATH_TEXT,
             md_table(table_rows("AIDS700nef", res)),
             TARGETS_TEXT,
             md_table(target_rows("AIDS700nef", res) + speed_targets),
-            f"Speed on AIDS700nef test x train pairs, {THREADS} CPU thread (models of the last seed; each edit path "
-            "timed once on all pairs after a warm-up on 2,000 pairs, seed 0):",
+            f"Speed on AIDS700nef test x train pairs, {THREADS} CPU thread (models of the last seed; each "
+            "edit path timed once on all pairs after a warm-up on 2,000 pairs, seed 0):",
             md_table(sp),
             f"Total benchmark time {total_s:.0f} s.",
         ]

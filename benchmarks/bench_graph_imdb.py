@@ -93,11 +93,12 @@ def main() -> None:
     )
     md = "\n\n".join(
         [
-            "IMDBMulti (unlabelled actor ego-networks) has exact GED here only for pairs of its small graphs (<= 8 "
-            f"nodes): {len(table):,} pairs, each `id_a` querying its `id_b` rows; 42% of the pairs have GED 0 (cliques). "
-            "No learned model is trained (the full GED matrix is not available). rho counts a query whose true "
-            "similarities are all equal as 0, so it stays below 1 even for exact scores. networkx is timed on pairs "
-            f"with >= 7 nodes, so the ratio favours networkx less than a uniform sample would. {THREADS} CPU thread.",
+            "IMDBMulti (unlabelled actor ego-networks) has exact GED here only for pairs of its small graphs "
+            f"(<= 8 nodes): {len(table):,} pairs, each `id_a` querying its `id_b` rows; 42% of the pairs "
+            "have GED 0 (cliques). No learned model is trained (the full GED matrix is not available). rho "
+            "counts a query whose true similarities are all equal as 0, so it stays below 1 even for exact "
+            "scores. networkx is timed on pairs with >= 7 nodes, so the ratio favours networkx less than a "
+            f"uniform sample would. {THREADS} CPU thread.",
             md_table(rows),
             f"Total benchmark time {time.perf_counter() - t0:.0f} s.",
         ]

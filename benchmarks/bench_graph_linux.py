@@ -33,9 +33,10 @@ def build_markdown(res: dict[str, Any], seeds: list[int], total_s: float) -> str
     """The LINUX section of BENCHMARKS.md from the runs."""
     return "\n\n".join(
         [
-            "Standard protocol: each of the 200 test graphs queries all 800 training graphs; ground truth exp(-nGED) "
-            "(exact GED); metrics as for AIDS700nef. Mean ± std over seeds "
-            f"{', '.join(map(str, seeds))}; {THREADS} CPU thread. Configurations: `{json.dumps(res['config'])}`.",
+            "Standard protocol: each of the 200 test graphs queries all 800 training graphs; ground truth "
+            "exp(-nGED) (exact GED); metrics as for AIDS700nef. Mean ± std over seeds "
+            f"{', '.join(map(str, seeds))}; {THREADS} CPU thread. Configurations: "
+            f"`{json.dumps(res['config'])}`.",
             EDITPATH_TEXT + " LINUX graphs are unlabelled: the edit path uses structure only.",
             md_table(table_rows("LINUX", res)),
             TARGETS_TEXT,

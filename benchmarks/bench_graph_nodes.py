@@ -96,9 +96,9 @@ def main() -> None:
     best = max(statistics.mean(d["auc"]) for d in data.values())
     md = "\n\n".join(
         [
-            "Cora (2,708 nodes, 5,278 undirected edges, 1,433 bag-of-words features, row-normalised). 10 % of the "
-            "edges and as many non-edges held out for testing, 5 % for early stopping; the encoder only sees the "
-            f"training edges. {THREADS} CPU thread.",
+            "Cora (2,708 nodes, 5,278 undirected edges, 1,433 bag-of-words features, row-normalised). 10 % "
+            "of the edges and as many non-edges held out for testing, 5 % for early stopping; the encoder "
+            f"only sees the training edges. {THREADS} CPU thread.",
             md_table(rows),
             f"Target AUC >= 0.91: best mean AUC {best:.4f} — {'met' if best >= 0.91 else 'not met'}.",
         ]

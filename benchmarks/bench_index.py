@@ -1,16 +1,17 @@
-"""Index benchmark on vectors simlab itself produces: exact search vs raw FAISS flat, scikit-learn brute and the
-machine's GEMM / bandwidth bounds; approximate search (the auto index) vs raw hnswlib, raw FAISS HNSW32 and raw
-ScaNN at recall@10 >= 0.95; cost growth with the collection size.
+"""Index benchmark on vectors simlab itself produces: exact search vs raw FAISS flat, scikit-learn brute and
+the machine's GEMM / bandwidth bounds; approximate search (the auto index) vs raw hnswlib, raw FAISS HNSW32
+and raw ScaNN at recall@10 >= 0.95; cost growth with the collection size.
 
 Data (``benchmarks/index_data.py`` trains and caches the real sets under ``benchmarks/.cache``): Word2Vec word
 vectors and Doc2Vec document vectors of IMDB, GCN node vectors of Cora, Siamese series vectors; synthetic:
 Gaussian, uniform on the sphere, and a clustered set with a decaying spectrum ("glove-like", labelled
 synthetic). Queries: 1,000 rows held out of each set (never indexed); k = 10, cosine, 1 thread, every library
-at its defaults (nothing tuned on these queries). FAISS gets simlab's BLAS threshold (8) so that its batches use
-BLAS (with faiss-cpu's own default it rescans the database per query and is about 10x slower).
+at its defaults (nothing tuned on these queries). FAISS gets simlab's BLAS threshold (8) so that its batches
+use BLAS (with faiss-cpu's own default it rescans the database per query and is about 10x slower).
 
 Run: ``python benchmarks/index_data.py`` (once), then ``python benchmarks/bench_index.py`` (30-60 minutes on a
-busy 2-core machine; ``SIMLAB_BENCH_QUICK=1`` for a smoke run). Partial results are written after each section.
+busy 2-core machine; ``SIMLAB_BENCH_QUICK=1`` for a smoke run). Partial results are written after each
+section.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def unit(x: np.ndarray) -> np.ndarray:
 def interleaved(fns: dict, repeat: int, min_seconds: float = 1.0, max_rounds: int = 25) -> dict:
     """Fastest time of each function, run in turn at least `repeat` times and until the rounds took
     `min_seconds` (at most `max_rounds`). The minimum, not the median: on a machine shared with other jobs a
-    run that lost the CPU for a time slice is interference, not the code's cost, and it hits short runs hardest."""
+    run that lost the CPU for a time slice is interference, not the code's cost, and it hits short runs
+    hardest."""
     for f in fns.values():
         f()
     times: dict = {name: [] for name in fns}
@@ -90,8 +92,9 @@ def interleaved(fns: dict, repeat: int, min_seconds: float = 1.0, max_rounds: in
 
 
 def per_call(fns: dict, n: int, rounds: int = 5) -> dict:
-    """One-at-a-time cost: each of n queries timed call by call (interleaved), its fastest of `rounds`, summed.
-    Single calls last microseconds, far below a scheduler time slice, so the fastest round is the code's cost."""
+    """One-at-a-time cost: each of n queries timed call by call (interleaved), its fastest of `rounds`,
+    summed. Single calls last microseconds, far below a scheduler time slice, so the fastest round is the
+    code's cost."""
     best = {name: np.full(n, np.inf) for name in fns}
     names = list(fns)
     for r in range(rounds):
@@ -247,7 +250,8 @@ def at_target(pts: list[dict]) -> dict | None:
 
 
 def raw_libraries(x: np.ndarray, q: np.ndarray, truth: np.ndarray) -> dict:
-    """Raw hnswlib (M16, efC 200), FAISS HNSW32 (its defaults) and ScaNN (its README recipe): curves, build."""
+    """Raw hnswlib (M16, efC 200), FAISS HNSW32 (its defaults) and ScaNN (its README recipe): curves,
+    build."""
     import faiss
     import hnswlib
     import scann
@@ -366,7 +370,8 @@ def ann_section(label: str, x: np.ndarray, q: np.ndarray) -> dict:
         p = at_target(r["curve"])
         rows.append(
             {
-                "index": f"{name} ({'setting ' + str(p['setting']) if p else 'never reached ' + str(TARGET)})",
+                "index": f"{name} ("
+                f"{'setting ' + str(p['setting']) if p else 'never reached ' + str(TARGET)})",
                 "recall@10": p["recall@10"] if p else max(c["recall@10"] for c in r["curve"]),
                 "QPS": qps.get(name, float("nan")),
                 "build s": r["build s"],
@@ -455,8 +460,8 @@ def main() -> None:
         if final:
             print(md)
 
-    # 1. exact search on real embeddings and synthetic rows; 2. approximate; 3. cost growth. The IMDB sets come
-    # last: their training (benchmarks/index_data.py) may still be running, so they are waited for.
+    # 1. exact search on real embeddings and synthetic rows; 2. approximate; 3. cost growth. The IMDB sets
+    # come last: their training (benchmarks/index_data.py) may still be running, so they are waited for.
     def real_row(
         name: str, wait_s: float = 0.0, fallback: str | None = None
     ) -> tuple[np.ndarray, str] | None:
@@ -533,15 +538,22 @@ def main() -> None:
     save(final=True)
 
 
+def rows_in_24gib(r: dict, dim: int) -> str:
+    """Rows that fit in 24 GiB: 24 GiB over the larger of the index bytes and the build's RSS growth
+    per row."""
+    per_vector = max(r["bytes / vector"], 1e-9, (r["build peak RSS / raw"] or 0) * dim * 4)
+    return f"{int(24 * GIB / per_vector):,}"
+
+
 def render(data: dict, notes: list[str], final: bool) -> str:
     b = data["bounds"]
     head = (
-        f"k = {K}, cosine, {THREADS} thread, {data['queries']:,} held-out queries per set (never indexed); every "
-        "library at its defaults, nothing tuned on these queries. Memory bandwidth "
+        f"k = {K}, cosine, {THREADS} thread, {data['queries']:,} held-out queries per set (never indexed); "
+        "every library at its defaults, nothing tuned on these queries. Memory bandwidth "
         f"{b['bandwidth_Bps'] / 1e9:.1f} GB/s (best of sum/max/copy over 200 MB); the GEMM rate is measured "
         "interleaved with each row's runs (1024^3 numpy matmul). Load average at start "
-        f"{data['load_average_start']:.1f} on 2 cores shared with other jobs: absolute numbers are noisy, the "
-        "ratios compare runs interleaved in the same process, each timed as the fastest of 3-25 runs."
+        f"{data['load_average_start']:.1f} on 2 cores shared with other jobs: absolute numbers are noisy, "
+        "the ratios compare runs interleaved in the same process, each timed as the fastest of 3-25 runs."
     )
     ex = data["exact"]
     cols = [
@@ -568,10 +580,11 @@ def render(data: dict, notes: list[str], final: bool) -> str:
         "GEMM bound",
         md_table(ex_rows),
         "",
-        "`bound / simlab`: the batch QPS the measured GEMM rate allows (2 n d FLOPs per query) over simlab's. "
-        "`plan`: the scan engine the index's build-time probe chose (batch/one-at-a-time; `faiss` = simlab's "
-        "GEMM blocks with FAISS's C++ top-k heaps, `numpy` = simlab's strip-maximum threshold scan) and whether "
-        "k-means pruning paid on the probe; `skip rate`: share of (query, row) pairs the pruned probe skipped.",
+        "`bound / simlab`: the batch QPS the measured GEMM rate allows (2 n d FLOPs per query) over "
+        "simlab's. `plan`: the scan engine the index's build-time probe chose (batch/one-at-a-time; `faiss` "
+        "= simlab's GEMM blocks with FAISS's C++ top-k heaps, `numpy` = simlab's strip-maximum threshold "
+        "scan) and whether k-means pruning paid on the probe; `skip rate`: share of (query, row) pairs the "
+        "pruned probe skipped.",
         "",
         "Where the vectors come from:",
         "",
@@ -581,22 +594,14 @@ def render(data: dict, notes: list[str], final: bool) -> str:
         parts += [
             "",
             f"### Approximate search at recall@10 >= {TARGET}: {a['dataset']} ({a['rows']:,} x {a['dim']})",
-            md_table(
-                [
-                    {
-                        **r,
-                        "rows in 24 GiB": f"{int(24 * GIB / max(r['bytes / vector'], 1e-9, (r['build peak RSS / raw'] or 0) * a['dim'] * 4)):,}",
-                    }
-                    for r in a["table"]
-                ]
-            ),
+            md_table([{**r, "rows in 24 GiB": rows_in_24gib(r, a["dim"])} for r in a["table"]]),
             "",
             "`rows in 24 GiB`: 24 GiB over the larger of the index bytes per vector and the build's peak RSS "
             "growth per vector (computed, 100-d float32 input).",
             "",
-            f"simlab auto / best raw library: {a['auto_over_best_raw']:.2f}x QPS; auto recall on the held-out "
-            f"queries {a['auto_recall']:.3f} (its own probe: {a['auto_plan']['recall']:.3f}). Auto chose "
-            f"`{a['auto_plan']['choice']}` after measuring {', '.join(a['auto_plan']['curves'])} on "
+            f"simlab auto / best raw library: {a['auto_over_best_raw']:.2f}x QPS; auto recall on the "
+            f"held-out queries {a['auto_recall']:.3f} (its own probe: {a['auto_plan']['recall']:.3f}). Auto "
+            f"chose `{a['auto_plan']['choice']}` after measuring {', '.join(a['auto_plan']['curves'])} on "
             f"{a['auto_plan']['sample_rows']:,} sampled rows.",
             "",
             "Recall/QPS curves (setting: recall@10 / QPS):",

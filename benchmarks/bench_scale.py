@@ -4,18 +4,20 @@ Rows:
 - embed: first a small job (2,000 reviews: the start-up cost of the first Ray Data job of a Ray session), then
   the 100,000 IMDB reviews (shared/data/imdb, train + test + unsup, written once as one Parquet file of
   5,000-row groups: the splittable input a cluster job would read) with a SIF model (Arora et al. 2017) over
-  Word2Vec vectors trained by simlab.text.Word2Vec on the 25k train reviews (dim 100, 3 epochs; setup, not timed
-  in the comparison). Default settings everywhere (nothing tuned).
-- join (real): k = 10 nearest IMDB review vectors (cosine) of 10,000 query reviews among all 100,000, exact and
-  HNSW32 per shard (efSearch 64, the default); HNSW recall@10 measured against the exact join of the same run.
+  Word2Vec vectors trained by simlab.text.Word2Vec on the 25k train reviews (dim 100, 3 epochs; setup, not
+  timed in the comparison). Default settings everywhere (nothing tuned).
+- join (real): k = 10 nearest IMDB review vectors (cosine) of 10,000 query reviews among all 100,000, exact
+  and HNSW32 per shard (efSearch 64, the default); HNSW recall@10 measured against the exact join of the same
+  run.
 - join (synthetic, labelled so): clustered 100-d vectors, A x B = 20,000 x 200,000 exact and 100,000 x 200,000
   HNSW (the issue's 1M x 200k is capped to fit a shared 2-core machine; every cost is linear in |A|, see the
   cost model).
 
-Each job runs on both engines in this process; the Ray output is checked identical to the local output. The local
-engine uses 2 BLAS/FAISS threads (the whole machine); Ray runs 2 one-thread workers. Peak memory is sampled
-(RSS every 0.25 s) for the driver and for each Ray worker process. The cost model (per-row CPU seconds, bytes
-written between stages) is fitted from these runs and projects 100M x 100M on N machines (docs/scale.md).
+Each job runs on both engines in this process; the Ray output is checked identical to the local output. The
+local engine uses 2 BLAS/FAISS threads (the whole machine); Ray runs 2 one-thread workers. Peak memory is
+sampled (RSS every 0.25 s) for the driver and for each Ray worker process. The cost model (per-row CPU
+seconds, bytes written between stages) is fitted from these runs and projects 100M x 100M on N machines
+(docs/scale.md).
 
 Run: ``flock /tmp/simlab-bench.lock python benchmarks/bench_scale.py [--quick]``.
 """
@@ -406,20 +408,22 @@ def render(data: dict[str, Any]) -> str:
         for m, v in p["wall_hours_by_machines"].items()
     )
     return (
-        f"Local engine (one process, 2 BLAS/FAISS threads) vs Ray engine (local Ray instance, 2 one-thread "
-        f"workers) on the same jobs; Ray output checked identical. Ray start: {data['ray_init_s']} s (not in the "
-        f"job times). Load average {data['load_avg_start']} at start, {data['load_avg_end']} at end (a shared "
-        f"2-core machine: absolute times are noisy, ratios in one run are the comparison). Embedding model: SIF "
-        f"over simlab Word2Vec vectors (setup {data['setup_s']} s). Synthetic rows are labelled; sizes capped "
-        f"(see benchmarks/bench_scale.py). Default settings, nothing tuned.\n\n"
+        "Local engine (one process, 2 BLAS/FAISS threads) vs Ray engine (local Ray instance, 2 one-thread "
+        f"workers) on the same jobs; Ray output checked identical. Ray start: {data['ray_init_s']} s (not in "
+        f"the job times). Load average {data['load_avg_start']} at start, {data['load_avg_end']} at end (a "
+        "shared 2-core machine: absolute times are noisy, ratios in one run are the comparison). Embedding "
+        f"model: SIF over simlab Word2Vec vectors (setup {data['setup_s']} s). Synthetic rows are labelled; "
+        "sizes capped (see benchmarks/bench_scale.py). Default settings, nothing tuned.\n\n"
         + md_table(table)
-        + f"\n\nCost model (CPU-seconds, fitted on the Ray runs): first Ray Data job of a session "
-        f"{cm['fixed_overhead_s']:.1f} s; embed {cm['embed_cpu_s_per_row'] * 1e3:.3f} ms/row (local, 1 thread: "
-        f"{cm['embed_local_cpu_s_per_row'] * 1e3:.3f}); exact join {cm['exact_cpu_s_per_pair'] * 1e9:.2f} ns per "
-        f"(query, row) pair at d=100; HNSW32 build {cm['hnsw_build_cpu_s_per_row'] * 1e3:.3f} ms/row, search "
+        + "\n\nCost model (CPU-seconds, fitted on the Ray runs): first Ray Data job of a session "
+        f"{cm['fixed_overhead_s']:.1f} s; embed {cm['embed_cpu_s_per_row'] * 1e3:.3f} ms/row (local, 1 "
+        f"thread: {cm['embed_local_cpu_s_per_row'] * 1e3:.3f}); exact join "
+        f"{cm['exact_cpu_s_per_pair'] * 1e9:.2f} ns per (query, row) pair at d=100; HNSW32 build "
+        f"{cm['hnsw_build_cpu_s_per_row'] * 1e3:.3f} ms/row, search "
         f"{cm['hnsw_search_cpu_s_per_query_per_shard'] * 1e3:.3f} ms per (query, shard of "
-        f"{cm['hnsw_shard_rows_measured']:,}); {cm['partial_bytes_per_query_per_shard']} bytes of partial top-k per "
-        f"(query, shard). Projection to 100M x 100M ({p['assumes']}), wall hours: {proj}. See docs/scale.md.\n"
+        f"{cm['hnsw_shard_rows_measured']:,}); {cm['partial_bytes_per_query_per_shard']} bytes of partial "
+        f"top-k per (query, shard). Projection to 100M x 100M ({p['assumes']}), wall hours: {proj}. See "
+        "docs/scale.md.\n"
     )
 
 

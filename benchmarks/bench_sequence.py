@@ -2,9 +2,9 @@
 datasets bundled in the sktime wheel (mean and spread over 3 seeds), query cost against dtaidistance's
 full-window DTW, and training throughput (pairs/s) per cell type.
 
-Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_sequence.py`` (about 10 minutes, 1 thread).
-``--only ItalyPowerDemand`` (comma-separated names) reruns only those datasets and keeps the other datasets'
-numbers (and the training throughput) from the existing ``results/sequence.json``.
+Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_sequence.py`` (about 10 minutes,
+1 thread). ``--only ItalyPowerDemand`` (comma-separated names) reruns only those datasets and keeps the other
+datasets' numbers (and the training throughput) from the existing ``results/sequence.json``.
 """
 
 from __future__ import annotations
@@ -191,16 +191,15 @@ def main() -> None:
         data[f"throughput_{cell}"] = rate
     md = (
         "1-NN classification accuracy on the test split (UCR/UEA data bundled in the sktime wheel). Siamese "
-        "model: GRU with mean pooling, bidirectional with hidden 64 (ItalyPowerDemand: unidirectional, hidden "
-        "16, for query speed), 30 epochs, jitter/scaling/time-warp augmentation, "
-        "no early stopping and no test data used in training. Loss: contrastive on class-balanced sampled pairs "
-        "(GunPoint) or supervised InfoNCE (temperature 0.1) on class-balanced batches (ItalyPowerDemand, "
-        "BasicMotions, JapaneseVowels); GunPoint averages windows of 5 steps, BasicMotions of 2 and "
-        "z-normalises each series. "
-        "These per-dataset settings were chosen by looking at test accuracy on seeds 0-2 (tuned, not "
-        "cross-validated; for ItalyPowerDemand eight small-encoder variants were compared that way). Euclidean on series resampled to a common length (JapaneseVowels has unequal "
-        "lengths); DTW = dtaidistance C, full "
-        f"window (`ndim` for multivariate). Threads: {THREADS}.\n\n"
+        "model: GRU with mean pooling, bidirectional with hidden 64 (ItalyPowerDemand: unidirectional, "
+        "hidden 16, for query speed), 30 epochs, jitter/scaling/time-warp augmentation, no early stopping "
+        "and no test data used in training. Loss: contrastive on class-balanced sampled pairs (GunPoint) or "
+        "supervised InfoNCE (temperature 0.1) on class-balanced batches (ItalyPowerDemand, BasicMotions, "
+        "JapaneseVowels); GunPoint averages windows of 5 steps, BasicMotions of 2 and z-normalises each "
+        "series. These per-dataset settings were chosen by looking at test accuracy on seeds 0-2 (tuned, not "
+        "cross-validated; for ItalyPowerDemand eight small-encoder variants were compared that way). "
+        "Euclidean on series resampled to a common length (JapaneseVowels has unequal lengths); DTW = "
+        f"dtaidistance C, full window (`ndim` for multivariate). Threads: {THREADS}.\n\n"
         + md_table(rows)
         + "\n\nQuery cost (median wall time, same thread count):\n\n"
         + md_table(speed_rows)

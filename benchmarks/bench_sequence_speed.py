@@ -165,10 +165,11 @@ def main() -> None:
     load1 = os.getloadavg()[0]
     md = [
         f"Shared 2-core machine, load average {load0:.1f} at the start and {load1:.1f} at the end (other "
-        "jobs running), so absolute seconds are noisy; compare within a table. Generated shifted-motif series.",
+        "jobs running), so absolute seconds are noisy; compare within a table. Generated shifted-motif "
+        "series.",
         "",
-        "**Threads** (2 epochs x 512 triplet items, bidirectional GRU 64, 60 series of 150 steps; the same run with torch "
-        "at 1 and 2 intra-op threads, then again beside two busy processes):",
+        "**Threads** (2 epochs x 512 triplet items, bidirectional GRU 64, 60 series of 150 steps; the same "
+        "run with torch at 1 and 2 intra-op threads, then again beside two busy processes):",
         "",
         md_table(th),
         "",

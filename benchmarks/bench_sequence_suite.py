@@ -182,7 +182,8 @@ def done() -> dict[tuple[str, ...], dict[str, Any]]:
 
 
 def claim(job: tuple[str, ...]) -> bool:
-    """Atomically claim a job (a marker file created with O_EXCL), so several workers never run the same one."""
+    """Atomically claim a job (a marker file created with O_EXCL), so several workers never run the same
+    one."""
     d = RUNS.parent / "claims"
     d.mkdir(parents=True, exist_ok=True)
     try:
@@ -345,10 +346,11 @@ def render() -> None:
     md = [
         "Every UCR/UEA classification set bundled in the sktime wheel and the aeon wheel (`pip install "
         "'simlab[data]'`; regression sets skipped), plus generated motif sets (labelled synthetic). "
-        f"**Default** = `simlab train siamese DATA` with no flags (recipe `{DEFAULT_RECIPE}`, fallback auto: the "
-        "similarity is chosen on a stratified hold-out of the *training* split, leave-one-out when tiny); mean ± sd "
-        "over the seeds in brackets. Classical rows are deterministic. MiniRocket + RidgeClassifierCV (sktime, "
-        "random_state 0) is the published feature baseline. Nothing was tuned on test data.",
+        f"**Default** = `simlab train siamese DATA` with no flags (recipe `{DEFAULT_RECIPE}`, fallback auto: "
+        "the similarity is chosen on a stratified hold-out of the *training* split, leave-one-out when "
+        "tiny); mean ± sd over the seeds in brackets. Classical rows are deterministic. MiniRocket + "
+        "RidgeClassifierCV (sktime, random_state 0) is the published feature baseline. Nothing was tuned on "
+        "test data.",
         "",
         md_table(size_rows),
         "",

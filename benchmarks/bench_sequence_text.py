@@ -1,8 +1,8 @@
 """Sequence benchmark (sentences): Siamese LSTM/GRU (MaLSTM head) on SICK relatedness and STS-B, next to the
 mean-word-vector and SIF baselines on the same word vectors, plus training throughput per cell type.
 
-Word vectors: ``simlab.text.Word2Vec`` (CBOW, 300 d; gensim underneath) trained here on IMDB train+unsup reviews
-plus the SICK train/trial and STS-B train/dev sentences (no test sentences) and cached in
+Word vectors: ``simlab.text.Word2Vec`` (CBOW, 300 d; gensim underneath) trained here on IMDB train+unsup
+reviews plus the SICK train/trial and STS-B train/dev sentences (no test sentences) and cached in
 ``benchmarks/.cache/sequence_w2v_simlab``.
 
 Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_sequence_text.py`` (about 12 minutes).
@@ -33,7 +33,8 @@ from simlab.sequence import data as D  # noqa: E402
 from simlab.sequence.model import SiameseModel  # noqa: E402
 
 CACHE = Path(__file__).parent / ".cache" / "sequence_w2v_simlab"
-# gensim's defaults except 300-d, min_count 3, sample 1e-4 (simlab names; simlab's own recipe is not used here)
+# gensim's defaults except 300-d, min_count 3, sample 1e-4 (simlab names; simlab's own recipe is not used
+# here)
 W2V = dict(dim=300, window=5, min_count=3, architecture="cbow", negative=5, epochs=5, sample=1e-4, seed=0)
 MALSTM = dict(
     encoder="lstm",
@@ -212,11 +213,11 @@ def main() -> None:
         data[f"throughput_{cell}"] = rate
     sick_best = max(r["pearson"] for r in rows if r["benchmark"] == "SICK" and r["train s"] > 0)
     md = (
-        f"Word vectors: simlab.text.Word2Vec CBOW 300-d (gensim engine, 2 workers) ({len(vec):,} words) trained on IMDB train+unsup plus the "
-        "SICK train/trial and STS-B train/dev sentences (no test text), as a `simlab.Vectors`; the same vectors "
-        "feed every row. Siamese models train on the train split with early stopping on the dev split (SICK "
-        "trial / STS-B dev); scores are mapped back to the 1-5 (SICK) / 0-5 (STS-B) scale for MSE. "
-        f"Threads: {THREADS}. {PUBLISHED}. Target SICK Pearson >= 0.82: "
+        f"Word vectors: simlab.text.Word2Vec CBOW 300-d (gensim engine, 2 workers) ({len(vec):,} words) "
+        "trained on IMDB train+unsup plus the SICK train/trial and STS-B train/dev sentences (no test text), "
+        "as a `simlab.Vectors`; the same vectors feed every row. Siamese models train on the train split "
+        "with early stopping on the dev split (SICK trial / STS-B dev); scores are mapped back to the 1-5 "
+        f"(SICK) / 0-5 (STS-B) scale for MSE. Threads: {THREADS}. {PUBLISHED}. Target SICK Pearson >= 0.82: "
         f"{'met' if sick_best >= 0.82 else 'NOT met'} (best {sick_best:.4f}).\n\n"
         + md_table(rows)
         + "\n\nTraining throughput:\n\n"

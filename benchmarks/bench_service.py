@@ -1,14 +1,15 @@
 """Service benchmark: `simlab serve` on loopback vs the same index searched in-process.
 
 Data: 100,000 x 100 float32 clustered vectors (synthetic: the serving layer is measured, not a model; the same
-generator as the index benchmark), cosine, k = 10. The server runs as a subprocess (1 BLAS thread, uvicorn, one
-worker) on 127.0.0.1; the load generator is one process with a minimal asyncio HTTP/1.1 client (keep-alive
-connections, like wrk) on the same 2-core machine, so both compete for the CPU. Each point runs for a fixed time (bounded); latency is per request.
+generator as the index benchmark), cosine, k = 10. The server runs as a subprocess (1 BLAS thread, uvicorn,
+one worker) on 127.0.0.1; the load generator is one process with a minimal asyncio HTTP/1.1 client
+(keep-alive connections, like wrk) on the same 2-core machine, so both compete for the CPU. Each point runs
+for a fixed time (bounded); latency is per request.
 
 Measured: upsert throughput (batches of 256, SQLite WAL synchronous=FULL: every batch committed before the
 answer), search QPS and p50/p99 at concurrency 1/4/16/64 with one query per request and with batches of 32
-queries, for the exact index and FAISS HNSW32 (efSearch 64, the default), beside the same simlab Index searched
-in-process (single queries, one thread). Settings are the defaults; nothing was tuned.
+queries, for the exact index and FAISS HNSW32 (efSearch 64, the default), beside the same simlab Index
+searched in-process (single queries, one thread). Settings are the defaults; nothing was tuned.
 
 Run: ``python benchmarks/bench_service.py`` (about 5 minutes; SIMLAB_BENCH_QUICK=1 for a 20k smoke run).
 """
@@ -42,13 +43,13 @@ if QUICK:
 KEY = "bench-key"
 NOTE = (
     "How to read it: the server batches the single-query requests that arrive together into one index call "
-    "(micro-batching), which is why HTTP throughput on the exact index can exceed in-process one-query-at-a-time "
-    "search. An HNSW search takes about 0.1 ms in-process, ten times less than the HTTP + JSON work of one "
-    "request in one Python process, so 50% of in-process single-query throughput would need well over 1,000 "
-    "requests/s from one worker: batches of queries per request are the way to HNSW throughput over HTTP. At "
-    "concurrency 16 the one server process is saturated, so latency is mostly queueing (about 16 / QPS); on "
-    "this machine, shared with other jobs (see the load average), p99 missed the 25 ms target. Timings moved by "
-    "up to 2x between runs under this load."
+    "(micro-batching), which is why HTTP throughput on the exact index can exceed in-process "
+    "one-query-at-a-time search. An HNSW search takes about 0.1 ms in-process, ten times less than the HTTP "
+    "+ JSON work of one request in one Python process, so 50% of in-process single-query throughput would "
+    "need well over 1,000 requests/s from one worker: batches of queries per request are the way to HNSW "
+    "throughput over HTTP. At concurrency 16 the one server process is saturated, so latency is mostly "
+    "queueing (about 16 / QPS); on this machine, shared with other jobs (see the load average), p99 missed "
+    "the 25 ms target. Timings moved by up to 2x between runs under this load."
 )
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -125,7 +126,8 @@ def upload(url: str, name: str, index: str, x: np.ndarray) -> dict[str, float]:
 
 
 async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes, body: bytes) -> int:
-    """One keep-alive HTTP/1.1 POST on an open connection; returns the status (the body is read and dropped)."""
+    """One keep-alive HTTP/1.1 POST on an open connection; returns the status (the body is read and
+    dropped)."""
     writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
     await writer.drain()
     status_line = await reader.readline()
@@ -143,8 +145,8 @@ async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head
 async def load(url: str, name: str, queries: np.ndarray, conc: int, batch: int) -> dict[str, float]:
     """`conc` keep-alive connections sending search requests back to back for SECONDS.
 
-    A minimal HTTP/1.1 client on asyncio streams (like wrk): httpx's async client cost more CPU per request than
-    the server on this 2-core machine and would have measured itself.
+    A minimal HTTP/1.1 client on asyncio streams (like wrk): httpx's async client cost more CPU per request
+    than the server on this 2-core machine and would have measured itself.
     """
 
     host, port = url.split("//")[1].split(":")
@@ -318,12 +320,13 @@ def main() -> None:
     tgt = target_table(target)
     md = (
         f"{N:,} x {DIM} clustered float32 vectors (**synthetic**), cosine, k={K}; server = `simlab serve` "
-        f"(uvicorn, 1 BLAS thread) on 127.0.0.1, load = one process with a minimal asyncio HTTP/1.1 client (keep-alive connections) on the same 2-core machine "
-        f"(load average {load_avg[0]:.1f} at the end). Default settings, nothing tuned; {SECONDS:g} s per point. "
-        f"HNSW recall@10 vs exact through the API: {data['hnsw_recall_at_10_vs_exact']:.3f}.\n\n"
-        f"Writes (durability on: one SQLite WAL commit with synchronous=FULL per batch, acknowledged after it):\n\n"
-        f"{ups}\n\nSearch:\n\n{md_table(rows)}\n\nTarget (concurrency 16, one query per request: HTTP QPS >= 50% "
-        f"of in-process, p99 <= 25 ms):\n\n{tgt}\n\n{NOTE}\n"
+        "(uvicorn, 1 BLAS thread) on 127.0.0.1, load = one process with a minimal asyncio HTTP/1.1 client "
+        f"(keep-alive connections) on the same 2-core machine (load average {load_avg[0]:.1f} at the end). "
+        f"Default settings, nothing tuned; {SECONDS:g} s per point. HNSW recall@10 vs exact through the API: "
+        f"{data['hnsw_recall_at_10_vs_exact']:.3f}.\n\nWrites (durability on: one SQLite WAL commit with "
+        "synchronous=FULL per batch, acknowledged after "
+        f"it):\n\n{ups}\n\nSearch:\n\n{md_table(rows)}\n\nTarget (concurrency 16, one query per request: "
+        f"HTTP QPS >= 50% of in-process, p99 <= 25 ms):\n\n{tgt}\n\n{NOTE}\n"
     )
     if QUICK:
         print(md)

@@ -358,12 +358,14 @@ def main() -> None:
     load = os.getloadavg()[0]
     prev = json.loads((Path(__file__).parent / "results" / "text_imdb.json").read_text())
     md = (
-        "**Lee et al. (2005)**: fit on the 300 background documents, the 50 rated documents folded in; Pearson of "
-        "cosine vs averaged human ratings over all 1,225 pairs and over the 300 pairs within documents 25-49 "
-        "('test'; the Lee-validated hybrid chose its weight on the 300 pairs within documents 0-24). Human "
-        "inter-rater agreement about 0.6; gensim's LSI test (log-entropy, 200 topics, stemmed) asserts > 0.6. "
-        "Seeds 1-3 for the trained dense models; spread = max - min. Settings: defaults unless stated; the "
-        "TF-IDF stop-word default was chosen on this set and on IMDB (tuned).\n\n" + md_table(lee) + "\n\n"
+        "**Lee et al. (2005)**: fit on the 300 background documents, the 50 rated documents folded in; "
+        "Pearson of cosine vs averaged human ratings over all 1,225 pairs and over the 300 pairs within "
+        "documents 25-49 ('test'; the Lee-validated hybrid chose its weight on the 300 pairs within "
+        "documents 0-24). Human inter-rater agreement about 0.6; gensim's LSI test (log-entropy, 200 topics, "
+        "stemmed) asserts > 0.6. Seeds 1-3 for the trained dense models; spread = max - min. Settings: "
+        "defaults unless stated; the TF-IDF stop-word default was chosen on this set and on IMDB (tuned).\n\n"
+        + md_table(lee)
+        + "\n\n"
         f"Hybrid weights [sparse, dense]: pseudo-pairs {extra['hybrid_weights_pseudo']}, Lee validation "
         f"{extra['hybrid_weights_lee_val']}, TF-IDF + LSI {extra['hybrid_lsi_weights']}.\n\n"
         + (

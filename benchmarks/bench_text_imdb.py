@@ -1,12 +1,15 @@
-"""IMDB sentiment with document vectors (Le & Mikolov 2014 protocol): PV-DBOW, PV-DM, their concatenation, SIF.
+"""IMDB sentiment with document vectors (Le & Mikolov 2014 protocol): PV-DBOW, PV-DM, their concatenation,
+SIF.
 
-Doc2Vec trains on all 100,000 reviews (train + test + unsup text, no labels, shuffled once with seed 0); a logistic regression is fitted on
-the 25k train vectors and the error rate measured on the 25k test vectors. Anchors: Le & Mikolov claim 7.42%
-(not reproduced by anyone since, see Mesnil et al. 2014); gensim's IMDB tutorial reaches ~10.5% with PV-DBOW.
+Doc2Vec trains on all 100,000 reviews (train + test + unsup text, no labels, shuffled once with seed 0); a
+logistic regression is fitted on the 25k train vectors and the error rate measured on the 25k test vectors.
+Anchors: Le & Mikolov claim 7.42% (not reproduced by anyone since, see Mesnil et al. 2014); gensim's IMDB
+tutorial reaches ~10.5% with PV-DBOW.
 
-Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_text_imdb.py [DM_EPOCHS] [--step=dbow|dm|final]`` (default 5:
-PV-DM costs ~1.5-4x PV-DBOW per epoch; 20 epochs did not fit the time budget on 2 shared cores; the committed
-results use 10. Feature caches are per mode, not per epoch count: move d2v_dm_shuf_features.npz aside to rerun).
+Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_text_imdb.py [DM_EPOCHS]
+[--step=dbow|dm|final]`` (default 5: PV-DM costs ~1.5-4x PV-DBOW per epoch; 20 epochs did not fit the time
+budget on 2 shared cores; the committed results use 10. Feature caches are per mode, not per epoch count:
+move d2v_dm_shuf_features.npz aside to rerun).
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ def main(dm_epochs: int) -> None:
     from simlab.text.evaluation import sentiment_error
 
     imdb = imdb_corpus()
-    # Doc2Vec reads the reviews in one fixed random order: the cached file is sorted by split and label, and fed
-    # in that order PV-DM's vectors encode the position in the file (train/test separable, 52% error).
+    # Doc2Vec reads the reviews in one fixed random order: the cached file is sorted by split and label, and
+    # fed in that order PV-DM's vectors encode the position in the file (train/test separable, 52% error).
     shuf_path, line_of = imdb.shuffled(seed=0)
     corpus = TextCorpus(shuf_path, tokenizer=str.split)
     name = shuf_path.name
@@ -146,21 +149,23 @@ def main(dm_epochs: int) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     md = (
         f"All 100,000 IMDB reviews ({imdb.tokens:,} tokens) for Doc2Vec training, {THREADS} worker threads, "
-        "iterable mode over a pre-tokenized file. Logistic regression (standardised features, C=1) on the 25k "
-        f"train reviews' trained vectors, error on the 25k test reviews' trained vectors. SIF uses {src}; its "
-        f"principal component comes from the 50k unlabelled reviews. Peak RSS of the run: {peak:,.0f} MB.\n\n"
+        "iterable mode over a pre-tokenized file. Logistic regression (standardised features, C=1) on the "
+        "25k train reviews' trained vectors, error on the 25k test reviews' trained vectors. SIF uses "
+        f"{src}; its principal component comes from the 50k unlabelled reviews. Peak RSS of the run: "
+        f"{peak:,.0f} MB.\n\n"
         + md_table(rows)
-        + "\n\nDoc2Vec reads the reviews shuffled once (fixed seed 0, `ImdbCorpus.shuffled`), as the tutorial "
-        "does. Fed in the cached file's order (sorted: train pos, train neg, test pos, test neg, unsup) the same "
-        "settings gave PV-DBOW 14.36% and PV-DM 5 epochs 51.92% (chance): the model drifts within each epoch, so "
-        "a document's vector also encodes its position in the file (PV-DM train vs test vectors were 82% "
-        "separable by a linear classifier, and the train pos-neg mean difference pointed against the test one, "
-        "cosine -0.35). Remaining differences from gensim's tutorial: simlab's tokenizer drops punctuation (the "
-        "tutorial keeps '!', '?' as tokens; measured separately on 2026-11-28 with the same PV-DBOW settings and "
-        "file order, seeds 1 / 2 / 3: 10.56% / 10.24% / 10.34% (mean 10.38%) with simlab's tokenizer, 10.52% / "
-        "10.38% / 10.54% (mean 10.48%) with '!' and '?' kept: no effect beyond the seed-to-seed spread of about "
-        "0.3 points, which is also the uncertainty of the single-run figure above; 2 worker threads make even a "
-        f"fixed seed non-repeatable: seed 1 rerun gave 10.56%); PV-DM runs {dm_epochs} epochs (the tutorial 20)."
+        + "\n\nDoc2Vec reads the reviews shuffled once (fixed seed 0, `ImdbCorpus.shuffled`), as the "
+        "tutorial does. Fed in the cached file's order (sorted: train pos, train neg, test pos, test neg, "
+        "unsup) the same settings gave PV-DBOW 14.36% and PV-DM 5 epochs 51.92% (chance): the model drifts "
+        "within each epoch, so a document's vector also encodes its position in the file (PV-DM train vs "
+        "test vectors were 82% separable by a linear classifier, and the train pos-neg mean difference "
+        "pointed against the test one, cosine -0.35). Remaining differences from gensim's tutorial: simlab's "
+        "tokenizer drops punctuation (the tutorial keeps '!', '?' as tokens; measured separately on "
+        "2026-11-28 with the same PV-DBOW settings and file order, seeds 1 / 2 / 3: 10.56% / 10.24% / 10.34% "
+        "(mean 10.38%) with simlab's tokenizer, 10.52% / 10.38% / 10.54% (mean 10.48%) with '!' and '?' "
+        "kept: no effect beyond the seed-to-seed spread of about 0.3 points, which is also the uncertainty "
+        "of the single-run figure above; 2 worker threads make even a fixed seed non-repeatable: seed 1 "
+        f"rerun gave 10.56%); PV-DM runs {dm_epochs} epochs (the tutorial 20)."
     )
     if SMOKE:
         print(md)

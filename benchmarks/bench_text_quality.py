@@ -3,8 +3,9 @@ defaults (WS-353 Spearman, Google analogy accuracy; mean and spread over seeds),
 the same hyper-parameters on the syntactic analogies.
 
 All models train in gensim's corpus_file mode on the same tokenized file with 2 worker threads.
-Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_text_quality.py [SEEDS] [--no-fasttext]``
-(per-seed results are cached next to the IMDB token file, so seeds can be run in several invocations).
+Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_text_quality.py [SEEDS]
+[--no-fasttext]`` (per-seed results are cached next to the IMDB token file, so seeds can be run in several
+invocations).
 """
 
 from __future__ import annotations
@@ -128,20 +129,20 @@ def main(seeds: list[int]) -> None:
     ft_row = cache.get(f"fasttext:{seeds[0]}", {"recipe": "FastText: not run (time budget)"})
     w2v_row = raw["gensim_defaults"][0]
     cfg = Word2Vec().config
+    short_note = " (fewer than the 3 planned: the rest did not fit the time budget)"
     md = (
         f"Corpus: all 100,000 IMDB reviews ({imdb.tokens:,} tokens, simlab tokenizer), corpus_file mode, "
-        f"{THREADS} worker threads, seeds {seeds}"
-        f"{' (fewer than the 3 planned: the rest did not fit the time budget)' if len(seeds) < 3 else ''}. Evaluation: WS-353 Spearman (pairs with both words in the "
-        "vocabulary), Google analogies accuracy (3CosAdd, 300k most frequent words, questions with an unknown word "
-        "skipped). Spread = max - min over seeds.\n\n"
-        f"simlab's default recipe: {cfg.architecture.upper()} {cfg.dim}-d, window {cfg.window}, negative "
-        f"{cfg.negative}, sample {cfg.sample:g}, {cfg.epochs} epochs, min_count {cfg.min_count}. gensim's defaults: "
-        "CBOW 100-d, window 5, negative 5, sample 1e-3, 5 epochs, min_count 5.\n\n"
+        f"{THREADS} worker threads, seeds {seeds}{short_note if len(seeds) < 3 else ''}. "
+        "Evaluation: WS-353 Spearman (pairs with both words in the vocabulary), Google analogies accuracy "
+        "(3CosAdd, 300k most frequent words, questions with an unknown word skipped). Spread = max - min "
+        f"over seeds.\n\nsimlab's default recipe: {cfg.architecture.upper()} {cfg.dim}-d, window "
+        f"{cfg.window}, negative {cfg.negative}, sample {cfg.sample:g}, {cfg.epochs} epochs, min_count "
+        f"{cfg.min_count}. gensim's defaults: CBOW 100-d, window 5, negative 5, sample 1e-3, 5 epochs, "
+        "min_count 5.\n\n"
         + md_table(summary)
-        + "\n\n"
-        f"Target (simlab beats gensim by more than the spread): WS-353 **{'met' if beats_ws else 'NOT met'}**, "
-        f"analogies **{'met' if beats_an else 'NOT met'}**. Reference points on this corpus: gensim defaults about "
-        "0.39 / 23%.\n\nPer seed:\n\n"
+        + "\n\nTarget (simlab beats gensim by more than the spread): WS-353 "
+        f"**{'met' if beats_ws else 'NOT met'}**, analogies **{'met' if beats_an else 'NOT met'}**. "
+        "Reference points on this corpus: gensim defaults about 0.39 / 23%.\n\nPer seed:\n\n"
         + md_table(raw["gensim_defaults"] + raw["simlab_defaults"])
         + "\n\nFastText vs Word2Vec with identical hyper-parameters (seed "
         f"{seeds[0]}), analogies by part:\n\n"

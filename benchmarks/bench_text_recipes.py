@@ -2,24 +2,25 @@
 
 Corpora: the first 1M and 5M tokens of the IMDB reviews shuffled once (seed 0; train, test and unsup mixed),
 tokenized with simlab's tokenizer. Benchmarks: WS-353 (relatedness, Spearman), SimLex-999 (similarity,
-Spearman) and the Google analogies (3CosAdd accuracy, questions with an unknown word skipped). Every model trains
-in gensim's corpus_file mode with 2 worker threads; seeds 1 and 2 (3 did not fit the shared 2-core budget).
+Spearman) and the Google analogies (3CosAdd accuracy, questions with an unknown word skipped). Every model
+trains in gensim's corpus_file mode with 2 worker threads; seeds 1 and 2 (3 did not fit the shared 2-core
+budget).
 
 Recipes:
 - ``gensim cbow``: gensim 4 defaults (CBOW 100-d, window 5, negative 5, sample 1e-3, 5 epochs, min_count 5).
 - ``gensim sg``: the same with ``sg=1``.
-- ``simlab cbow-23M``: simlab's large-corpus recipe (CBOW 200-d, window 8, negative 10, sample 1e-4, 10 epochs),
-  chosen earlier on the full 23M-token IMDB corpus (``text_quality``).
-- ``sg-a`` (run) / ``sg-b`` (planned, not run): small-corpus candidates, skip-gram with epochs scaled by corpus size
-  (``simlab.text.recipes.scaled_epochs``): ``sg-a`` 100-d, window 5, negative 5, sample 1e-3;
+- ``simlab cbow-23M``: simlab's large-corpus recipe (CBOW 200-d, window 8, negative 10, sample 1e-4,
+  10 epochs), chosen earlier on the full 23M-token IMDB corpus (``text_quality``).
+- ``sg-a`` (run) / ``sg-b`` (planned, not run): small-corpus candidates, skip-gram with epochs scaled by
+  corpus size (``simlab.text.recipes.scaled_epochs``): ``sg-a`` 100-d, window 5, negative 5, sample 1e-3;
   ``sg-b`` 200-d, window 8, negative 10, sample 1e-4 (about 3x the training time of ``sg-a``; planned at 1M
   only and cut for time: sg-a at 1M took 400 s on the shared cores).
 - ``simlab auto``: what ``Word2Vec()`` does now with no settings (the rule in ``simlab.text.recipes``).
 
 The small-corpus candidates were chosen on these same benchmarks: the rows are "tuned" in that sense (no
-held-out benchmark was left). Per-run results are cached (``recipe_runs.json`` next to the IMDB token cache), so
-the script can be run in several pieces: ``bench_text_recipes.py [SEEDS] [--sizes 1000000,5000000]
-[--only NAME,...] [--render-only]``.
+held-out benchmark was left). Per-run results are cached (``recipe_runs.json`` next to the IMDB token
+cache), so the script can be run in several pieces: ``bench_text_recipes.py [SEEDS] [--sizes
+1000000,5000000] [--only NAME,...] [--render-only]``.
 """
 
 from __future__ import annotations
@@ -192,12 +193,13 @@ def render(cache: dict, sizes: tuple[int, ...], rule: str) -> None:
                 }
             )
     md = (
-        "Corpora: the first 1M / 5M tokens of the 100k IMDB reviews shuffled once (seed 0), simlab tokenizer; "
-        f"gensim corpus_file mode, {THREADS} threads. Spearman for WS-353 (relatedness) and SimLex-999 "
-        "(similarity), 3CosAdd accuracy for the Google analogies; spread = max - min over seeds. "
-        "The rule (`simlab auto`) was chosen on these same benchmarks (tuned; one candidate, `sg-a`, was run: a "
-        "second, 200-d window 8 negative 10, did not fit the shared 2-core budget); gensim's rows are its "
-        f"defaults. Seeds 1 and 2 (3 did not fit); at 5M the 23M-recipe row has seed 1 only.\n\nsimlab's rule (`simlab.text.recipes`): {rule}\n\n"
+        "Corpora: the first 1M / 5M tokens of the 100k IMDB reviews shuffled once (seed 0), simlab "
+        f"tokenizer; gensim corpus_file mode, {THREADS} threads. Spearman for WS-353 (relatedness) and "
+        "SimLex-999 (similarity), 3CosAdd accuracy for the Google analogies; spread = max - min over seeds. "
+        "The rule (`simlab auto`) was chosen on these same benchmarks (tuned; one candidate, `sg-a`, was "
+        "run: a second, 200-d window 8 negative 10, did not fit the shared 2-core budget); gensim's rows are "
+        "its defaults. Seeds 1 and 2 (3 did not fit); at 5M the 23M-recipe row has seed 1 only.\n\nsimlab's "
+        f"rule (`simlab.text.recipes`): {rule}\n\n"
         + md_table(rows)
         + "\n\n"
         + "\n".join(
@@ -207,7 +209,10 @@ def render(cache: dict, sizes: tuple[int, ...], rule: str) -> None:
                 f"({'met' if p['met'] else 'NOT met'})"
                 for b, p in c["per_benchmark"].items()
             )
-            + f"; mean {c['mean']:.4f} vs {c['gensim_best_mean']:.4f} ({'met' if c['mean_met'] else 'NOT met'})"
+            + (
+                f"; mean {c['mean']:.4f} vs {c['gensim_best_mean']:.4f} "
+                f"({'met' if c['mean_met'] else 'NOT met'})"
+            )
             for c in checks
         )
     )

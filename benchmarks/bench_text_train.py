@@ -1,8 +1,8 @@
 """Word2Vec training throughput and peak memory: simlab vs raw gensim with identical parameters.
 
 Both train on the same re-iterable corpus object (IMDB reviews, pre-tokenized line file read with str.split),
-and in gensim's corpus_file mode on the same file. Runs alternate (gensim first, then simlab first, ...); words/s is
-raw corpus tokens x epochs / wall time of vocabulary scan + training, best of the repeats.
+and in gensim's corpus_file mode on the same file. Runs alternate (gensim first, then simlab first, ...);
+words/s is raw corpus tokens x epochs / wall time of vocabulary scan + training, best of the repeats.
 Peak RSS: each trainer in its own subprocess on the full IMDB corpus (1 epoch), ru_maxrss of the child.
 
 Run: ``flock /tmp/simlab-bench.lock .venv/bin/python benchmarks/bench_text_train.py``
@@ -148,14 +148,14 @@ def main() -> None:
         )
         print(mem[-1], flush=True)
     md = (
-        f"Word2Vec CBOW 100-d, window 5, negative 5, sample 1e-3, min_count 5, {EPOCHS} epochs, "
-        f"{THREADS} worker threads, on the first {SUBSET_DOCS:,} IMDB reviews ({n_tokens:,} tokens; "
-        f"pre-tokenized, read with str.split by the same corpus object). Best of {REPEATS} interleaved runs (other engineers' jobs share the 2 cores, so single runs are noisy); "
-        "vocabulary scan included. 'loss on': gensim's compute_loss (cumulative float32 counter) vs simlab's "
-        "exact per-epoch loss.\n\n"
+        f"Word2Vec CBOW 100-d, window 5, negative 5, sample 1e-3, min_count 5, {EPOCHS} epochs, {THREADS} "
+        f"worker threads, on the first {SUBSET_DOCS:,} IMDB reviews ({n_tokens:,} tokens; pre-tokenized, "
+        f"read with str.split by the same corpus object). Best of {REPEATS} interleaved runs (other "
+        "engineers' jobs share the 2 cores, so single runs are noisy); vocabulary scan included. 'loss on': "
+        "gensim's compute_loss (cumulative float32 counter) vs simlab's exact per-epoch loss.\n\n"
         + md_table(rows)
-        + "\n\nPeak resident memory, each trainer alone in a fresh process, full IMDB corpus (all 100k reviews), "
-        "iterable mode, 1 epoch, followed by one most_similar query:\n\n" + md_table(mem)
+        + "\n\nPeak resident memory, each trainer alone in a fresh process, full IMDB corpus (all 100k "
+        "reviews), iterable mode, 1 epoch, followed by one most_similar query:\n\n" + md_table(mem)
     )
     write_result(
         "text_train",

@@ -41,7 +41,10 @@ def machine(threads: int) -> str:
     from simlab.demo.report import cpu_model
 
     cpu = cpu_model()
-    return f"{cpu}, {os.cpu_count()} cores visible, {threads} thread(s) pinned, Python {platform.python_version()}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores visible, {threads} thread(s) pinned, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def median_time(fn: Callable[[], Any], repeat: int = 5, warmup: int = 1) -> float:

@@ -1,9 +1,10 @@
 """Vectors simlab itself produces, for the index benchmark: trained once, cached under ``benchmarks/.cache``.
 
-* ``word2vec``: :class:`simlab.text.Word2Vec` (100-d, 5 epochs, min_count 1: every word, 100k+) on all 100,000 IMDB reviews.
+* ``word2vec``: :class:`simlab.text.Word2Vec` (100-d, 5 epochs, min_count 1: every word, 100k+) on all
+  100,000 IMDB reviews.
 * ``doc2vec``: :class:`simlab.text.Doc2Vec` PV-DBOW (100-d, 10 epochs) vectors of the 100,000 IMDB reviews.
-* ``gnn_nodes``: GNN node vectors of Cora (simlab.graph), ``siamese``: Siamese series vectors (simlab.sequence),
-  when those packages can produce them quickly (see :func:`load`).
+* ``gnn_nodes``: GNN node vectors of Cora (simlab.graph), ``siamese``: Siamese series vectors
+  (simlab.sequence), when those packages can produce them quickly (see :func:`load`).
 
 Run ``python benchmarks/index_data.py [name ...]`` to build the cache (1 worker thread; minutes).
 """
@@ -37,8 +38,8 @@ def build_word2vec() -> None:
     _save(
         "word2vec",
         v.matrix,
-        f"simlab.text.Word2Vec(dim=100, epochs=5, min_count=1, seed=1) on all 100,000 IMDB "
-        f"reviews ({imdb.tokens:,} tokens): {len(v):,} words, trained in {time.perf_counter() - t0:.0f} s, 1 worker",
+        "simlab.text.Word2Vec(dim=100, epochs=5, min_count=1, seed=1) on all 100,000 IMDB reviews "
+        f"({imdb.tokens:,} tokens): {len(v):,} words, trained in {time.perf_counter() - t0:.0f} s, 1 worker",
     )
 
 

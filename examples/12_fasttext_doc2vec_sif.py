@@ -1,4 +1,5 @@
-"""Recipe: FastText vectors for unseen words, Doc2Vec document search, SIF sentence similarity; save all three.
+"""Recipe: FastText vectors for unseen words, Doc2Vec document search, SIF sentence similarity; save all
+three.
 
 Runs in a few seconds on gensim's Lee corpus. Run: ``python examples/12_fasttext_doc2vec_sif.py [OUT_DIR]``
 """

@@ -1,4 +1,5 @@
-"""Recipe: graphs -> exact GED ground truth -> GIN bi-encoder + SimGNN-style re-ranker -> evaluate, search, save.
+"""Recipe: graphs -> exact GED ground truth -> GIN bi-encoder + SimGNN-style re-ranker -> evaluate, search,
+save.
 
 Small labelled graphs generated in code; runs in well under a minute.
 Run: ``python examples/31_graph_ged_search.py [OUT_DIR]``

@@ -1,4 +1,5 @@
-"""Recipe: fuse two views of the same items (node features + graph structure) and compare with each view alone.
+"""Recipe: fuse two views of the same items (node features + graph structure) and compare with each view
+alone.
 
 Data: a contextual stochastic block model generated in code (and Cora from ../shared/data when present).
 Run: ``python examples/41_fusion_views.py [OUT_DIR]``
