@@ -151,6 +151,7 @@ def test_every_json_command_is_covered():
         "train doc2vec": "same shape as word2vec",
         "demo": "test_demo_json (slow)",
         "ged": "test_ged_json",
+        "graph evaluate": "test_graph_evaluate_json",
         "train graph": "tests/graph/test_cli.py",
         "train nodes": "test_train_nodes_json",
         "train fusion": "tests/fusion/test_cli.py",
@@ -178,6 +179,29 @@ def test_ged_json(cli, tmp_path, capsys):
         cli, ["ged", tmp_path / "g.jsonl", "--out", tmp_path / "ged.tsv", "--workers", "1"], capsys, "ged"
     )
     assert res["pairs"] == 3 and res["exact"] + res["upper_bounds"] == 3
+
+
+def test_graph_evaluate_json(cli, tmp_path, capsys):
+    """Graph-only evaluation options live in ``simlab graph evaluate``; the old spelling on ``simlab evaluate``
+    still works for one release, with a deprecation line on stderr."""
+    pytest.importorskip("networkx")
+    import networkx as nx
+
+    from simlab.cli.graph import RESTARTS
+    from simlab.graph.editpath import EditPathConfig
+    from simlab.graph.io import GraphSet
+
+    assert RESTARTS == EditPathConfig.restarts  # one restart default for the CLI and Python
+    graphs = [nx.path_graph(4), nx.cycle_graph(4), nx.star_graph(3), nx.complete_graph(4), nx.path_graph(3)]
+    GraphSet(graphs).write_jsonl(tmp_path / "g.jsonl")
+    ged = tmp_path / "ged.tsv"
+    ok_json(cli, ["ged", tmp_path / "g.jsonl", "--out", ged, "--workers", "1"], capsys, "ged")
+    argv = ["editpath", f"ged:{ged}", "--graphs", tmp_path / "g.jsonl"]
+    new = ok_json(cli, ["graph", "evaluate", *argv], capsys, "graph evaluate")
+    assert new["name"].startswith("ged") and "rho" in new["metrics"]
+    code, out, err = cli(["evaluate", *argv, "--json"], capsys)
+    assert code == 0 and "deprecated" in err and "simlab graph evaluate" in err
+    assert json.loads(out)["result"]["metrics"] == new["metrics"]
 
 
 def test_join_json(cli, tmp_path, capsys):
