@@ -1,5 +1,5 @@
-"""The command line as a user meets it (issue 14): one --json envelope, one vocabulary and exit codes, readable
-help, one progress convention, library warnings on stderr."""
+"""The command line as a user meets it (issue 14): one --json envelope, one vocabulary and exit codes,
+readable help, one progress convention, library warnings on stderr."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def w2v(tmp_path_factory):
     return d / "m"
 
 
-# -- 1. one JSON envelope -------------------------------------------------------------------------------------
+# -- 1. one JSON envelope ------------------------------------------------------------------------------------
 def test_envelope_of_every_generic_command(cli, words, int_keyed, tmp_path, capsys):
     assert "cosine" in ok_json(cli, ["list", "metrics"], capsys, "list")
     assert ok_json(cli, ["info", words], capsys, "info")["kind"] == "vectors"
@@ -182,8 +182,8 @@ def test_ged_json(cli, tmp_path, capsys):
 
 
 def test_graph_evaluate_json(cli, tmp_path, capsys):
-    """Graph-only evaluation options live in ``simlab graph evaluate``; the old spelling on ``simlab evaluate``
-    still works for one release, with a deprecation line on stderr."""
+    """Graph-only evaluation options live in ``simlab graph evaluate``; the old spelling on ``simlab
+    evaluate`` still works for one release, with a deprecation line on stderr."""
     pytest.importorskip("networkx")
     import networkx as nx
 
@@ -191,7 +191,7 @@ def test_graph_evaluate_json(cli, tmp_path, capsys):
     from simlab.graph.editpath import EditPathConfig
     from simlab.graph.io import GraphSet
 
-    assert RESTARTS == EditPathConfig.restarts  # one restart default for the CLI and Python
+    assert EditPathConfig.restarts == RESTARTS  # one restart default for the CLI and Python
     graphs = [nx.path_graph(4), nx.cycle_graph(4), nx.star_graph(3), nx.complete_graph(4), nx.path_graph(3)]
     GraphSet(graphs).write_jsonl(tmp_path / "g.jsonl")
     ged = tmp_path / "ged.tsv"
@@ -244,7 +244,7 @@ def test_train_nodes_json(cli, tmp_path, capsys):
     assert set(res["link_prediction"]) >= {"auc"}
 
 
-# -- 2. one vocabulary, one set of exit codes -------------------------------------------------------------------
+# -- 2. one vocabulary, one set of exit codes ----------------------------------------------------------------
 @pytest.mark.parametrize(
     "argv",
     [
@@ -323,7 +323,7 @@ def test_messages_say_what_the_model_can_do(cli, words, capsys):
     assert code == 1 and "a vectors artifact can: similar KEY" in err
 
 
-# -- 3. help -----------------------------------------------------------------------------------------------------
+# -- 3. help -------------------------------------------------------------------------------------------------
 def _commands():
     import typer
 
@@ -386,7 +386,7 @@ def test_choices_and_defaults_are_listed():
     assert typer  # the help tree is typer's
 
 
-# -- 4. progress --------------------------------------------------------------------------------------------------
+# -- 4. progress ---------------------------------------------------------------------------------------------
 def _run_in_pty(argv, cwd):
     import pty
 
@@ -449,7 +449,7 @@ def test_doc2vec_embeds_in_batches_with_progress(tmp_path):
     assert code == 0 and "embed lee_background.cor: 300 item in" in shown, shown
 
 
-# -- 5. library warnings reach the user --------------------------------------------------------------------------
+# -- 5. library warnings reach the user ----------------------------------------------------------------------
 def test_library_warnings_are_one_line_on_stderr(tmp_path):
     pytest.importorskip("faiss")
     rng = np.random.default_rng(0)

@@ -1,6 +1,7 @@
-"""Shared CLI machinery: the common options, the ``--json`` envelope and text output, key parsing, the ``--out``
-checks, training helpers (option merging, ``--resume``, interruption), ``--threads``, progress bars, warnings and
-help polish. Every command uses these instead of its own version (docs/cli.md documents the conventions).
+"""Shared CLI machinery: the common options, the ``--json`` envelope and text output, key parsing, the
+``--out`` checks, training helpers (option merging, ``--resume``, interruption), ``--threads``, progress bars,
+warnings and help polish. Every command uses these instead of its own version (docs/cli.md documents the
+conventions).
 
 No heavy imports at module level (``simlab --help`` stays light; tqdm loads when a bar is made).
 """
@@ -22,7 +23,7 @@ import typer
 
 ENVELOPE_KEYS = ("command", "ok", "result")
 
-# -- the common options (one name, one help text, one default everywhere) -------------------------------------
+# -- the common options (one name, one help text, one default everywhere) ------------------------------------
 FLAG = " "  # metavar of boolean flags: typer would otherwise show "<bool>"
 Json = Annotated[
     bool,
@@ -141,7 +142,7 @@ def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) ->
         typer.echo("  ".join(format_value(r.get(c, "")).ljust(widths[c]) for c in cols))
 
 
-# -- keys ------------------------------------------------------------------------------------------------------
+# -- keys ----------------------------------------------------------------------------------------------------
 def parse_key(text: str, contains: Any) -> Any:
     """A key as typed on the command line: the string if `contains` has it, else the integer it spells when
     `contains` has that (integer keys such as node ids), else the string (the caller reports it unknown)."""
@@ -155,7 +156,7 @@ def parse_key(text: str, contains: Any) -> Any:
     return text
 
 
-# -- outputs ---------------------------------------------------------------------------------------------------
+# -- outputs -------------------------------------------------------------------------------------------------
 def guard_out(
     out: Path,
     kind: str | tuple[str, ...] | None,
@@ -295,14 +296,14 @@ def run_evaluation(
     emit(command, report.to_dict(), as_json, lambda: typer.echo(report.to_table()))
 
 
-# -- progress --------------------------------------------------------------------------------------------------
+# -- progress ------------------------------------------------------------------------------------------------
 def progress_enabled(quiet: bool = False) -> bool:
     """A bar is drawn only on a terminal (stderr is a TTY) and without ``--quiet``."""
     return not (quiet or _quiet["root"]) and sys.stderr.isatty()
 
 
 class Progress:
-    """One bar over a whole job (total, rate, ETA, the job's metric via :meth:`update`); a no-op when disabled."""
+    """One bar over a whole job (total, rate, ETA, the job's metric via :meth:`update`); no-op if disabled."""
 
     def __init__(self, bar: Any, desc: str, unit: str, quiet: bool) -> None:
         self.bar, self.desc, self.unit, self.quiet = bar, desc, unit, quiet
@@ -339,9 +340,9 @@ def progress(
 ) -> Iterator[Progress]:
     """The CLI's one progress convention.
 
-    A tqdm bar on stderr while the job runs, only on a terminal and without ``--quiet``; with no `total` (a job
-    that cannot count its steps) the bar shows the elapsed time. When the job ends the bar is replaced by one
-    summary line. Piped (stderr not a terminal) or with ``--quiet``: nothing at all. Example::
+    A tqdm bar on stderr while the job runs, only on a terminal and without ``--quiet``; with no `total` (a
+    job that cannot count its steps) the bar shows the elapsed time. When the job ends the bar is replaced by
+    one summary line. Piped (stderr not a terminal) or with ``--quiet``: nothing at all. Example::
 
         with progress("embed", total=len(docs), unit="doc", quiet=quiet) as bar:
             for batch in batches:
@@ -394,7 +395,7 @@ class _OneLine(logging.Formatter):
 
 def show_library_warnings(verbose: bool = False) -> None:
     """Print log records (WARNING and up, INFO with ``--verbose``) and ``warnings.warn`` messages on stderr,
-    one line each (``warning: ...``). Does nothing to logging when a handler is already configured (pytest)."""
+    one line each (``warning: ...``). Leaves logging alone when a handler is already configured (pytest)."""
     import warnings
 
     handler = logging.StreamHandler()

@@ -69,7 +69,7 @@ def read_pairs_file(path: Path) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows[1:] if len(r) >= 2]
 
 
-# -- simlab ged ------------------------------------------------------------------------------------------------
+# -- simlab ged ----------------------------------------------------------------------------------------------
 GraphsArg = Annotated[
     Path,
     typer.Argument(
@@ -157,31 +157,17 @@ def ged_cmd(
         args = (method, engine, address, ray_cpus, timeout, restarts, lattr)
         ged_on_engine(gs, out, pair_list, *args, as_json=as_json)
         return
+    search = {"timeout": timeout, "label_attr": lattr, "progress": progress_enabled(quiet)}
     if method == "editpath":
         from simlab.graph.editpath import edit_path_table
 
-        table = edit_path_table(
-            gs,
-            pair_list,
-            restarts=restarts,
-            label_attr=lattr,
-            progress=progress_enabled(quiet),
-            timeout=timeout,
-        )
+        table = edit_path_table(gs, pair_list, restarts=restarts, **search)
         table.write(out)
         tail = "edit-path upper bounds; {exact} proven exact"
     elif method == "exact":
         from simlab.graph.ged import compute_ged
 
-        table = compute_ged(
-            gs,
-            out,
-            pair_list,
-            timeout=timeout,
-            workers=workers,
-            label_attr=lattr,
-            progress=progress_enabled(quiet),
-        )
+        table = compute_ged(gs, out, pair_list, workers=workers, **search)
         tail = "{bounds} upper bounds where the exact search timed out"
     else:
         from simlab.errors import UnknownNameError
@@ -217,7 +203,7 @@ def _emit_ged(table: Any, out: Path, method: str, tail: str, as_json: bool) -> N
     emit("ged", summary, as_json, lambda: typer.echo(f"wrote {len(table)} pairs to {out} ({words})"))
 
 
-# -- simlab train graph ------------------------------------------------------------------------------------------
+# -- simlab train graph --------------------------------------------------------------------------------------
 TrainGraphs = Annotated[
     str,
     typer.Argument(
@@ -319,7 +305,7 @@ def _report_graph_training(m: Any, kind: str, model: str, out: Path, bench: Any,
     emit("train graph", summary, as_json, human)
 
 
-# -- simlab train nodes ------------------------------------------------------------------------------------------
+# -- simlab train nodes --------------------------------------------------------------------------------------
 NodesGraph = Annotated[
     str, typer.Argument(help="One graph file, or Cora / CiteSeer (shared Planetoid data).")
 ]
@@ -399,7 +385,7 @@ def train_nodes(
     emit("train nodes", summary, as_json, lambda: typer.echo(f"{line}{scores}; saved to {out}"))
 
 
-# -- simlab rerank ---------------------------------------------------------------------------------------------
+# -- simlab rerank -------------------------------------------------------------------------------------------
 BiEncoder = Annotated[Path, typer.Argument(help="A graph bi-encoder model.")]
 PairArg = Annotated[
     Path, typer.Argument(help="A graph pair model (re-ranker), or 'editpath' to re-rank by edit-path search.")
@@ -460,7 +446,7 @@ def rerank_cmd(
     emit("rerank", result, as_json, lambda: print_table(result["hits"]))
 
 
-# -- simlab graph evaluate ---------------------------------------------------------------------------------------
+# -- simlab graph evaluate -----------------------------------------------------------------------------------
 EvalModel = Annotated[
     Path,
     typer.Argument(

@@ -31,10 +31,10 @@ HAS = {
 }
 
 
-# -- loading ---------------------------------------------------------------------------------------------------
+# -- loading -------------------------------------------------------------------------------------------------
 def load_vectors(path: Path) -> Any:
-    """A Vectors artifact directory, a model artifact's vectors, or a word2vec ``.txt``/``.vec``/``.bin`` file,
-    as :class:`simlab.Vectors`."""
+    """A Vectors artifact directory, a model artifact's vectors, or a word2vec ``.txt``/``.vec``/``.bin``
+    file, as :class:`simlab.Vectors`."""
     from simlab.errors import DataError
     from simlab.vectors import Vectors
 
@@ -77,7 +77,7 @@ def kind_of(obj: Any) -> str:
     return str(getattr(obj, "KIND", None) or cls.__name__)
 
 
-# -- capabilities ------------------------------------------------------------------------------------------------
+# -- capabilities --------------------------------------------------------------------------------------------
 def caps(obj: Any) -> frozenset[str]:
     """The capabilities `obj` declares (:func:`simlab.model.capabilities`); see :data:`FALLBACK_CAPS`."""
     from simlab.model import capabilities
@@ -117,7 +117,7 @@ def vectors_of(obj: Any) -> Any:
 
 
 def keys_of(obj: Any) -> Any:
-    """``key -> bool``: whether a key is one of the artifact's own (the artifact, or its collection, has it)."""
+    """``key -> bool``: whether a key is the artifact's own (the artifact or its collection has it)."""
     import contextlib
 
     def contains(key: Any) -> bool:
@@ -138,9 +138,9 @@ def _is_model(obj: Any) -> bool:
 
 
 # Transitional (issue 10): what each kind could do before its family declared CAPABILITIES on
-# simlab.model.Model, and the kinds whose searchable vectors are ``.vectors``. Delete both tables (and their two
-# uses above) once every family declares CAPABILITIES and keeps its Vectors in ``collection``; Vectors and Index
-# (core types, not models) then need their own ``CAPABILITIES`` class attribute.
+# simlab.model.Model, and the kinds whose searchable vectors are ``.vectors``. Delete both tables (and their
+# two uses above) once every family declares CAPABILITIES and keeps its Vectors in ``collection``; Vectors and
+# Index (core types, not models) then need their own ``CAPABILITIES`` class attribute.
 _WORDS = frozenset({"embeds", "scores_pairs", "searches", "words"})
 _DOCS = frozenset({"embeds", "scores_pairs", "searches", "texts"})
 FALLBACK_CAPS: dict[str, frozenset[str]] = {
@@ -166,7 +166,7 @@ FALLBACK_VECTORS = ("word2vec", "fasttext", "doc2vec", "graph-biencoder", "graph
 FALLBACK_VECTORS += ("fusion", "fusion-nodes")
 
 
-# -- messages ------------------------------------------------------------------------------------------------------
+# -- messages ------------------------------------------------------------------------------------------------
 def can_do(obj: Any) -> str:
     """``can: similar KEY, embed FILE, evaluate ged`` -- what a loaded model supports, for error messages."""
     kind, has = kind_of(obj), caps(obj)

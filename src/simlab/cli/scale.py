@@ -86,7 +86,7 @@ def ged_on_engine(
     label_attr: str | None,
     as_json: bool = False,
 ) -> None:
-    """``simlab ged`` on an engine: pairs in resumable chunks across workers (`graphs`: a GraphSet or path)."""
+    """``simlab ged`` on an engine: pairs in resumable chunks on workers (`graphs`: a GraphSet or path)."""
     from simlab.scale.all_pairs import pairs
 
     res = pairs(

@@ -67,19 +67,49 @@ def train_text_model(
     Returns:
         A summary dict (vocabulary, documents, tokens, per-epoch loss, words/s, output path).
     """
-    import tempfile
+    cls = _resolve(kind)
+    params = _text_params(kind, config, sets, seed, threads, epochs if resume is None else None, tokenizer)
+    reading = {"format": format, "field": field, "column": int(column) if column.isdigit() else column}
+    if kind in _ONE_PASS:
+        if resume is not None or epochs is not None or corpus_file:
+            from simlab.errors import ConfigError
 
+            raise ConfigError(
+                f"{kind} is fitted in one pass: --resume, --epochs and --corpus-file do not apply"
+            )
+        return _train_one_pass(kind, cls, params, corpus, out, reading)
+    if resume is not None and "epochs" in params:
+        epochs = int(params.pop("epochs")) if epochs is None else epochs
+    elif resume is None:
+        epochs = None  # the config's epochs (recorded in the manifest) is what trains
+    from simlab.text.corpus import TextCorpus
+
+    tc = TextCorpus(corpus, tokenizer=model_tokenizer(cls, params), **reading)
+    model = _resumed(cls, resume, params) if resume is not None else cls(params)
+    _fit_text(model, kind, tc, epochs, corpus_file, progress)
+    model.save(out)
+    h = model.history[-1]
+    return {"kind": kind, "out": str(out), "resumed_from": str(resume) if resume else None, **h}
+
+
+def _text_params(
+    kind: str,
+    config: Path | None,
+    sets: list[str] | None,
+    seed: int | None,
+    threads: int | None,
+    epochs: int | None,
+    tokenizer: str | None,
+) -> dict[str, Any]:
+    """The model's parameters; precedence: API defaults < --config file < named flags given < --set."""
     from simlab.config import load_config_file, parse_overrides
     from simlab.errors import ConfigError
-    from simlab.text.corpus import TextCorpus, write_line_corpus
     from simlab.text.tokenizers import make_tokenizer
 
-    cls = _resolve(kind)
-    # precedence: API defaults < --config file < named flags given < --set
     if kind in _ONE_PASS:
         flags = {"seed": seed, "workers": threads if kind in ("hybrid", "docs") else None}
     else:
-        flags = {"seed": seed, "workers": threads, "epochs": epochs if resume is None else None}
+        flags = {"seed": seed, "workers": threads, "epochs": epochs}
     params = {
         **load_config_file(config),
         **{k: v for k, v in flags.items() if v is not None},
@@ -93,39 +123,31 @@ def train_text_model(
             params["tokenizer"] = tokenizer
         else:
             raise ConfigError("--tokenizer: FastText keeps simlab's tokenizer (its n-grams are tied to it)")
-    if kind in _ONE_PASS:
-        return _train_one_pass(
-            kind,
-            cls,
-            params,
-            corpus,
-            out,
-            resume=resume,
-            epochs=epochs,
-            corpus_file=corpus_file,
-            format=format,
-            field=field,
-            column=column,
-        )
-    if resume is not None and "epochs" in params:
-        epochs = int(params.pop("epochs")) if epochs is None else epochs
-    elif resume is None:
-        epochs = None  # the config's epochs (recorded in the manifest) is what trains
-    col: str | int = int(column) if column.isdigit() else column
-    tok = model_tokenizer(cls, params)
-    tc = TextCorpus(corpus, format=format, field=field, column=col, tokenizer=tok)
-    if resume is not None:
-        changed = sorted(set(params) - {"workers", "seed"})
-        if changed:
-            raise ConfigError(
-                f"--resume continues a trained model; cannot change {', '.join(changed)} "
-                "(only --epochs, --threads and --seed apply)"
-            )
-        from simlab.artifacts import load
+    return params
 
-        model = load(resume, kind=cls.KIND)
-    else:
-        model = cls(params)
+
+def _resumed(cls: Any, resume: Path, params: dict[str, Any]) -> Any:
+    """A saved model to continue training; only --epochs, --threads and --seed may be given."""
+    from simlab.artifacts import load
+    from simlab.errors import ConfigError
+
+    changed = sorted(set(params) - {"workers", "seed"})
+    if changed:
+        raise ConfigError(
+            f"--resume continues a trained model; cannot change {', '.join(changed)} "
+            "(only --epochs, --threads and --seed apply)"
+        )
+    return load(resume, kind=cls.KIND)
+
+
+def _fit_text(
+    model: Any, kind: str, tc: Any, epochs: int | None, corpus_file: bool, progress: bool | None
+) -> None:
+    """Fit on the corpus (``--corpus-file``: through a tokenized line file, gensim's faster mode)."""
+    import tempfile
+
+    from simlab.text.corpus import write_line_corpus
+
     if corpus_file and kind != "doc2vec":
         with tempfile.TemporaryDirectory(prefix="simlab-corpus-") as tmp:
             lf = Path(tmp) / "corpus.txt"
@@ -133,9 +155,6 @@ def train_text_model(
             model.fit(corpus_file=lf, epochs=epochs, progress=progress)
     else:
         model.fit(tc, epochs=epochs, progress=progress)
-    model.save(out)
-    h = model.history[-1]
-    return {"kind": kind, "out": str(out), "resumed_from": str(resume) if resume else None, **h}
 
 
 def cap_threads(threads: int | None) -> int | None:
@@ -165,29 +184,13 @@ def model_tokenizer(cls: Any, params: dict[str, Any]) -> Any:
 
 
 def _train_one_pass(
-    kind: str,
-    cls: Any,
-    params: dict[str, Any],
-    corpus: list[Path],
-    out: Path,
-    *,
-    resume: Path | None,
-    epochs: int | None,
-    corpus_file: bool,
-    format: str,
-    field: str,
-    column: str,
+    kind: str, cls: Any, params: dict[str, Any], corpus: list[Path], out: Path, reading: dict[str, Any]
 ) -> dict[str, Any]:
     """``simlab train tfidf|bm25|lsi|hybrid|docs``: fit once on the corpus and save."""
-    from simlab.errors import ConfigError
     from simlab.text.corpus import TextCorpus
 
-    if resume is not None or epochs is not None or corpus_file:
-        raise ConfigError(f"{kind} is fitted in one pass: --resume, --epochs and --corpus-file do not apply")
     model = cls(params)
-    col: str | int = int(column) if column.isdigit() else column
-    tc = TextCorpus(corpus, format=format, field=field, column=col, tokenizer=model.tokenizer)
-    model.fit(tc)
+    model.fit(TextCorpus(corpus, tokenizer=model.tokenizer, **reading))
     model.save(out)
     return {"kind": kind, "out": str(out), **model.summary()}
 
@@ -225,7 +228,8 @@ Tokenizer = Annotated[
     str | None,
     typer.Option(
         "--tokenizer",
-        help="simlab (default), whitespace or regex:PATTERN; saved with the model and applied to query texts.",
+        help="simlab (default), whitespace or regex:PATTERN; saved with the model and applied to "
+        "query texts.",
     ),
 ]
 
@@ -249,7 +253,7 @@ def train_text_cmd(
     quiet: QuietTraining = False,
     force: Force = False,
 ) -> None:
-    """``simlab train KIND``: one function for every text model; KIND is the command's name (see TRAIN_HELP)."""
+    """``simlab train KIND`` for every text model (KIND: the command's name; help texts: TRAIN_HELP)."""
     kind = ctx.info_name or ""
     guard_out(out, kind, force, inputs=[*corpus, resume])
     threads = cap_threads(threads)

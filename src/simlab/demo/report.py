@@ -154,7 +154,7 @@ def line_plot(
 
 
 def training_curve(history: Mapping[str, Any], title: str) -> bytes | None:
-    """Loss (and dev metric, right axis) per epoch from a training history (``simlab.train.History.to_dict``)."""
+    """Loss (and dev metric, right axis) per epoch of a history (``simlab.train.History.to_dict``)."""
     epochs = history.get("epochs") or []
     if not epochs:
         return None
