@@ -204,6 +204,22 @@ def test_graph_evaluate_json(cli, tmp_path, capsys):
     assert json.loads(out)["result"]["metrics"] == new["metrics"]
 
 
+def test_threads_are_scoped_to_the_command(cli, words, tmp_path, capsys, monkeypatch):
+    """``--threads N`` holds for the command's work only: torch's and BLAS' settings are restored after it."""
+    torch = pytest.importorskip("torch")
+    from threadpoolctl import threadpool_info
+
+    import simlab.cli.index_cmds as cmds
+
+    before, blas = torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]
+    seen = []
+    add_all = cmds._add_all
+    monkeypatch.setattr(cmds, "_add_all", lambda *a: (seen.append(torch.get_num_threads()), add_all(*a)))
+    ok_json(cli, ["index", "build", words, "--out", tmp_path / "i", "--threads", "1"], capsys, "index build")
+    assert seen == [1]
+    assert torch.get_num_threads() == before and [p["num_threads"] for p in threadpool_info()] == blas
+
+
 def test_join_json(cli, tmp_path, capsys):
     pytest.importorskip("pyarrow")
     rng = np.random.default_rng(0)

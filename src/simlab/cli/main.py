@@ -206,7 +206,7 @@ def _word_mean_hits(obj: Any, text: str, k: int, oov: str | None) -> Any:
     unknown = [t for t in toks if not contains(t)]
     words = can(obj, "words")
     if words:
-        pol = oov or ("subword" if getattr(obj.config, "oov", "") == "subword" else "skip")
+        pol = oov or ("subword" if obj.config.oov == "subword" else "skip")
         known, _mat, skipped = obj.lookup(toks, pol)
     else:
         if unknown and oov == "error":

@@ -173,13 +173,14 @@ def cap_threads(threads: int | None) -> int | None:
 
 def model_tokenizer(cls: Any, params: dict[str, Any]) -> Any:
     """The tokenizer a model of class `cls` built from `params` will use (for reading the corpus)."""
+    import dataclasses
+
     from simlab.text.tokenizers import make_tokenizer
 
-    field_ = getattr(cls, "Config", None)
     if "tokenizer" in params:
         return make_tokenizer(params["tokenizer"])
-    if field_ is not None and "tokenizer" in getattr(field_, "__dataclass_fields__", {}):
-        return make_tokenizer(field_().tokenizer)
+    if "tokenizer" in {f.name for f in dataclasses.fields(cls.Config)}:
+        return make_tokenizer(cls.Config().tokenizer)
     return make_tokenizer(None)
 
 

@@ -217,7 +217,8 @@ class Collection:
             else:
                 raise DataError(f"query {i}: give one of 'vector', 'item' or 'id'")
         if raw:
-            out[raw_rows] = self.model.embeds(decode(raw, self.model.item_type))  # type: ignore[union-attr,misc]
+            model: Any = self.model
+            out[raw_rows] = model.embeds(decode(raw, model.item_type))
         if not np.isfinite(out).all():
             raise DataError("query vectors must be finite")
         return out
