@@ -339,6 +339,33 @@ def test_messages_say_what_the_model_can_do(cli, words, capsys):
     assert code == 1 and "a vectors artifact can: similar KEY" in err
 
 
+def test_the_cli_asks_declared_capabilities(words):
+    """What a command may ask of a model comes from its declared CAPABILITIES (simlab.model), not from probing
+    its attributes; kinds whose family declares none yet use the transitional table of simlab.cli.models."""
+    import dataclasses
+
+    from simlab.cli.models import FALLBACK_CAPS, can, can_do, caps
+    from simlab.model import CAPABILITY_NAMES, Model
+
+    assert all(c <= set(CAPABILITY_NAMES) for c in FALLBACK_CAPS.values())
+
+    @dataclasses.dataclass(frozen=True)
+    class NoSettings:
+        pass
+
+    class Searcher(Model):
+        KIND, Config, CAPABILITIES = "searcher", NoSettings, frozenset({"searches"})
+
+        def embed_file(self, path):  # present, but not declared: the CLI does not offer it
+            raise AssertionError
+
+    assert caps(Searcher()) == {"searches"} and can_do(Searcher()) == "can: similar KEY"
+    vecs = simlab.artifacts.load(words)
+    assert can(vecs, "searches") and can(vecs, "scores_pairs") and not can(vecs, "embeds")
+    with pytest.raises(ValueError, match="unknown capability"):
+        can(vecs, "flies")
+
+
 # -- 3. help -------------------------------------------------------------------------------------------------
 def _commands():
     import typer

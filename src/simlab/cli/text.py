@@ -23,25 +23,8 @@ from simlab.cli.common import (
     thread_scope,
 )
 
-_MODELS = {
-    "word2vec": "simlab.text.word2vec:Word2Vec",
-    "fasttext": "simlab.text.fasttext:FastText",
-    "doc2vec": "simlab.text.doc2vec:Doc2Vec",
-    "tfidf": "simlab.text.sparse:Tfidf",
-    "bm25": "simlab.text.sparse:BM25",
-    "lsi": "simlab.text.lsi:LSI",
-    "hybrid": "simlab.text.hybrid:Hybrid",
-    "docs": "simlab.text.hybrid:DocumentModel",
-}
 #: models fitted in one pass (no epochs, no resume, no corpus_file mode)
 _ONE_PASS = ("tfidf", "bm25", "lsi", "hybrid", "docs")
-
-
-def _resolve(name: str) -> Any:
-    import importlib
-
-    mod, _, attr = _MODELS[name].partition(":")
-    return getattr(importlib.import_module(mod), attr)
 
 
 def train_text_model(
@@ -67,7 +50,9 @@ def train_text_model(
     Returns:
         A summary dict (vocabulary, documents, tokens, per-epoch loss, words/s, output path).
     """
-    cls = _resolve(kind)
+    from simlab.registry import KINDS
+
+    cls = KINDS.get(kind)  # the model class registered under the command's name
     params = _text_params(kind, config, sets, seed, threads, epochs if resume is None else None, tokenizer)
     reading = {"format": format, "field": field, "column": int(column) if column.isdigit() else column}
     if kind in _ONE_PASS:
