@@ -1,5 +1,5 @@
-"""The command line as a user meets it (issue 14): one --json envelope, one vocabulary and exit codes, readable
-help, one progress convention, library warnings on stderr."""
+"""The command line as a user meets it (issue 14): one --json envelope, one vocabulary and exit codes,
+readable help, one progress convention, library warnings on stderr."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def w2v(tmp_path_factory):
     return d / "m"
 
 
-# -- 1. one JSON envelope -------------------------------------------------------------------------------------
+# -- 1. one JSON envelope ------------------------------------------------------------------------------------
 def test_envelope_of_every_generic_command(cli, words, int_keyed, tmp_path, capsys):
     assert "cosine" in ok_json(cli, ["list", "metrics"], capsys, "list")
     assert ok_json(cli, ["info", words], capsys, "info")["kind"] == "vectors"
@@ -151,6 +151,7 @@ def test_every_json_command_is_covered():
         "train doc2vec": "same shape as word2vec",
         "demo": "test_demo_json (slow)",
         "ged": "test_ged_json",
+        "graph evaluate": "test_graph_evaluate_json",
         "train graph": "tests/graph/test_cli.py",
         "train nodes": "test_train_nodes_json",
         "train fusion": "tests/fusion/test_cli.py",
@@ -178,6 +179,45 @@ def test_ged_json(cli, tmp_path, capsys):
         cli, ["ged", tmp_path / "g.jsonl", "--out", tmp_path / "ged.tsv", "--workers", "1"], capsys, "ged"
     )
     assert res["pairs"] == 3 and res["exact"] + res["upper_bounds"] == 3
+
+
+def test_graph_evaluate_json(cli, tmp_path, capsys):
+    """Graph-only evaluation options live in ``simlab graph evaluate``; the old spelling on ``simlab
+    evaluate`` still works for one release, with a deprecation line on stderr."""
+    pytest.importorskip("networkx")
+    import networkx as nx
+
+    from simlab.cli.graph import RESTARTS
+    from simlab.graph.editpath import EditPathConfig
+    from simlab.graph.io import GraphSet
+
+    assert EditPathConfig.restarts == RESTARTS  # one restart default for the CLI and Python
+    graphs = [nx.path_graph(4), nx.cycle_graph(4), nx.star_graph(3), nx.complete_graph(4), nx.path_graph(3)]
+    GraphSet(graphs).write_jsonl(tmp_path / "g.jsonl")
+    ged = tmp_path / "ged.tsv"
+    ok_json(cli, ["ged", tmp_path / "g.jsonl", "--out", ged, "--workers", "1"], capsys, "ged")
+    argv = ["editpath", f"ged:{ged}", "--graphs", tmp_path / "g.jsonl"]
+    new = ok_json(cli, ["graph", "evaluate", *argv], capsys, "graph evaluate")
+    assert new["name"].startswith("ged") and "rho" in new["metrics"]
+    code, out, err = cli(["evaluate", *argv, "--json"], capsys)
+    assert code == 0 and "deprecated" in err and "simlab graph evaluate" in err
+    assert json.loads(out)["result"]["metrics"] == new["metrics"]
+
+
+def test_threads_are_scoped_to_the_command(cli, words, tmp_path, capsys, monkeypatch):
+    """``--threads N`` holds for the command's work only: torch's and BLAS' settings are restored after it."""
+    torch = pytest.importorskip("torch")
+    from threadpoolctl import threadpool_info
+
+    import simlab.cli.index_cmds as cmds
+
+    before, blas = torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]
+    seen = []
+    add_all = cmds._add_all
+    monkeypatch.setattr(cmds, "_add_all", lambda *a: (seen.append(torch.get_num_threads()), add_all(*a)))
+    ok_json(cli, ["index", "build", words, "--out", tmp_path / "i", "--threads", "1"], capsys, "index build")
+    assert seen == [1]
+    assert torch.get_num_threads() == before and [p["num_threads"] for p in threadpool_info()] == blas
 
 
 def test_join_json(cli, tmp_path, capsys):
@@ -220,7 +260,7 @@ def test_train_nodes_json(cli, tmp_path, capsys):
     assert set(res["link_prediction"]) >= {"auc"}
 
 
-# -- 2. one vocabulary, one set of exit codes -------------------------------------------------------------------
+# -- 2. one vocabulary, one set of exit codes ----------------------------------------------------------------
 @pytest.mark.parametrize(
     "argv",
     [
@@ -299,7 +339,34 @@ def test_messages_say_what_the_model_can_do(cli, words, capsys):
     assert code == 1 and "a vectors artifact can: similar KEY" in err
 
 
-# -- 3. help -----------------------------------------------------------------------------------------------------
+def test_the_cli_asks_declared_capabilities(words):
+    """What a command may ask of a model comes from its declared CAPABILITIES (simlab.model), not from probing
+    its attributes; kinds whose family declares none yet use the transitional table of simlab.cli.models."""
+    import dataclasses
+
+    from simlab.cli.models import FALLBACK_CAPS, can, can_do, caps
+    from simlab.model import CAPABILITY_NAMES, Model
+
+    assert all(c <= set(CAPABILITY_NAMES) for c in FALLBACK_CAPS.values())
+
+    @dataclasses.dataclass(frozen=True)
+    class NoSettings:
+        pass
+
+    class Searcher(Model):
+        KIND, Config, CAPABILITIES = "searcher", NoSettings, frozenset({"searches"})
+
+        def embed_file(self, path):  # present, but not declared: the CLI does not offer it
+            raise AssertionError
+
+    assert caps(Searcher()) == {"searches"} and can_do(Searcher()) == "can: similar KEY"
+    vecs = simlab.artifacts.load(words)
+    assert can(vecs, "searches") and can(vecs, "scores_pairs") and not can(vecs, "embeds")
+    with pytest.raises(ValueError, match="unknown capability"):
+        can(vecs, "flies")
+
+
+# -- 3. help -------------------------------------------------------------------------------------------------
 def _commands():
     import typer
 
@@ -362,7 +429,7 @@ def test_choices_and_defaults_are_listed():
     assert typer  # the help tree is typer's
 
 
-# -- 4. progress --------------------------------------------------------------------------------------------------
+# -- 4. progress ---------------------------------------------------------------------------------------------
 def _run_in_pty(argv, cwd):
     import pty
 
@@ -425,7 +492,7 @@ def test_doc2vec_embeds_in_batches_with_progress(tmp_path):
     assert code == 0 and "embed lee_background.cor: 300 item in" in shown, shown
 
 
-# -- 5. library warnings reach the user --------------------------------------------------------------------------
+# -- 5. library warnings reach the user ----------------------------------------------------------------------
 def test_library_warnings_are_one_line_on_stderr(tmp_path):
     pytest.importorskip("faiss")
     rng = np.random.default_rng(0)

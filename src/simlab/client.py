@@ -9,8 +9,9 @@ Example::
     c.upsert("docs", ["a", "b"], vectors=x, metadata=[{"lang": "en"}, {"lang": "de"}])
     c.search("docs", vectors=q, k=10, filter={"lang": "en"})
 
-Errors answered by the server are raised as the same :class:`~simlab.errors.SimlabError` classes (an unknown key
-is an UnknownKeyError, a request over the limits a LimitExceeded, ...), with the HTTP status in ``.status``.
+Errors answered by the server are raised as the same :class:`~simlab.errors.SimlabError` classes (an unknown
+key is an UnknownKeyError, a request over the limits a LimitExceeded, ...), with the HTTP status in
+``.status``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Crash test: `simlab serve` as a real subprocess on 127.0.0.1, concurrent writers, SIGKILL at random moments,
-restart. Every acknowledged write is present and searchable, an unacknowledged batch is all-or-nothing, no id is
-ever returned twice. Bounded: a few cycles of a few seconds (more in the slow suite)."""
+"""Crash test: `simlab serve` as a real subprocess on 127.0.0.1, concurrent writers, SIGKILL at random
+moments, restart. Every acknowledged write is present and searchable, an unacknowledged batch is
+all-or-nothing, no id is ever returned twice. Bounded: a few cycles of a few seconds (more when slow)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def vec(key: str, version: int) -> list[float]:
 
 
 class Writer(threading.Thread):
-    """Sequential writes; each op is either acknowledged (recorded as truth) or, when the server dies during it,
-    uncertain (recorded as the allowed alternatives)."""
+    """Sequential writes; each op is either acknowledged (recorded as truth) or, when the server dies during
+    it, uncertain (recorded as the allowed alternatives)."""
 
     def __init__(self, wid: int, url: str, state: dict, seed: int) -> None:
         super().__init__(daemon=True)

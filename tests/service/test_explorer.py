@@ -1,6 +1,7 @@
-"""The web explorer end to end in headless Chromium (Debian's `chromium`, driven by playwright): the server runs as
-a subprocess, the page queries a model and a collection, the neighbours shown equal the API's, screenshots are
-saved under the test's tmp directory. Skipped (with the reason) when playwright or chromium is absent."""
+"""The web explorer end to end in headless Chromium (Debian's `chromium`, driven by playwright): the server
+runs as a subprocess, the page queries a model and a collection, the neighbours shown equal the API's,
+screenshots are saved under the test's tmp directory. Skipped (with the reason) without playwright or
+chromium."""
 
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ def test_explorer_in_chromium(browser, artifact, tmp_path):
         clicked = page.input_value("#query")
         page.wait_for_function(
             f"document.querySelector('#neighbours tbody tr') && "
-            f"!Array.from(document.querySelectorAll('#neighbours tbody tr')).some(r => r.dataset.key === {clicked!r})"
+            "!Array.from(document.querySelectorAll('#neighbours tbody tr'))"
+            f".some(r => r.dataset.key === {clicked!r})"
         )
         with Client(srv.url) as c:
             assert shown(page) == [str(k) for k in c.most_similar("vecs", clicked, k=10).keys]

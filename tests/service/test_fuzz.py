@@ -1,9 +1,9 @@
 """Schemathesis fuzzing of every operation of the OpenAPI schema (slow suite): no input reaches a 500.
 
-Every model family is served (vectors, word2vec, doc2vec, Siamese series, graph bi-encoder, node embeddings) with
-two collections (given vectors; bound to word2vec) and no API key, so that writes are fuzzed too. Hypothesis draws
-cases from schemathesis' strategy of each operation (positive and negative data); the number of requests sent per
-status is printed (``-s``).
+Every model family is served (vectors, word2vec, doc2vec, Siamese series, graph bi-encoder, node embeddings)
+with two collections (given vectors; bound to word2vec) and no API key, so that writes are fuzzed too.
+Hypothesis draws cases from schemathesis' strategy of each operation (positive and negative data); the number
+of requests sent per status is printed (``-s``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``simlab`` command line (typer). Thin wrappers over the public API; imports stay lazy for a fast --help."""
+"""The ``simlab`` command line (typer): thin wrappers over the public API; lazy imports keep --help fast."""
 
 from simlab.cli.main import app, main
 

@@ -1,5 +1,7 @@
-"""Shared CLI machinery: the ``--json`` envelope, the common options, key parsing, progress bars, warnings and
-help polish. Every command uses these instead of its own version (docs/cli.md documents the conventions).
+"""Shared CLI machinery: the common options, the ``--json`` envelope and text output, key parsing, the
+``--out`` checks, training helpers (option merging, ``--resume``, interruption), ``--threads``, progress bars,
+warnings and help polish. Every command uses these instead of its own version (docs/cli.md documents the
+conventions).
 
 No heavy imports at module level (``simlab --help`` stays light; tqdm loads when a bar is made).
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -20,7 +23,7 @@ import typer
 
 ENVELOPE_KEYS = ("command", "ok", "result")
 
-# -- the common options (one name, one help text, one default everywhere) -------------------------------------
+# -- the common options (one name, one help text, one default everywhere) ------------------------------------
 FLAG = " "  # metavar of boolean flags: typer would otherwise show "<bool>"
 Json = Annotated[
     bool,
@@ -49,6 +52,25 @@ Oov = Annotated[
     ),
 ]
 
+FORCE_HELP = (
+    "Replace an existing simlab artifact of another kind, or an input artifact (never anything else)."
+)
+Force = Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)]
+Sets = Annotated[list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")]
+ConfigFile = Annotated[Path | None, typer.Option("--config", help="JSON config file.")]
+Epochs = Annotated[
+    int | None, typer.Option("--epochs", min=1, help="Training epochs (default: the config's).")
+]
+JsonSummary = Annotated[
+    bool,
+    typer.Option(
+        "--json", metavar=FLAG, help="Print the summary as one JSON envelope {command, ok, result}."
+    ),
+]
+QuietTraining = Annotated[bool, typer.Option("--quiet", "-q", help="No training progress bar.")]
+Address = Annotated[str | None, typer.Option("--address", help="Ray cluster address (implies ray).")]
+RayCpus = Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")]
+
 _quiet = {"root": False}
 
 
@@ -75,6 +97,11 @@ def emit(command: str, result: Any, as_json: bool, human: Any = None) -> None:
         human()
 
 
+def quiet_root() -> bool:
+    """Whether ``simlab --quiet`` (the root flag) was given."""
+    return _quiet["root"]
+
+
 def _json_default(o: Any) -> Any:
     if hasattr(o, "item"):  # numpy scalars
         return o.item()
@@ -88,7 +115,34 @@ def hit_rows(hits: Any) -> list[dict[str, Any]]:
     return [{"rank": i + 1, "key": key, "similarity": float(s)} for i, (key, s) in enumerate(hits)]
 
 
-# -- keys ------------------------------------------------------------------------------------------------------
+def format_value(v: Any) -> str:
+    """:func:`simlab.formatting.format_value` (imported when first used: ``simlab --help`` stays light)."""
+    from simlab.formatting import format_value as fmt
+
+    return fmt(v)
+
+
+def echo_json(obj: Any, command: str | None = None) -> None:
+    """Print `obj` as JSON; with `command`, wrapped in the envelope (prefer :func:`emit`)."""
+    if command is not None:
+        obj = envelope(command, obj)
+    typer.echo(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
+    """Print rows as an aligned text table."""
+    if not rows:
+        typer.echo("(no rows)")
+        return
+    cols = columns or list(rows[0])
+    widths = {c: max(len(c), *(len(format_value(r.get(c, ""))) for r in rows)) for c in cols}
+    typer.echo("  ".join(c.ljust(widths[c]) for c in cols))
+    typer.echo("  ".join("-" * widths[c] for c in cols))
+    for r in rows:
+        typer.echo("  ".join(format_value(r.get(c, "")).ljust(widths[c]) for c in cols))
+
+
+# -- keys ----------------------------------------------------------------------------------------------------
 def parse_key(text: str, contains: Any) -> Any:
     """A key as typed on the command line: the string if `contains` has it, else the integer it spells when
     `contains` has that (integer keys such as node ids), else the string (the caller reports it unknown)."""
@@ -102,14 +156,154 @@ def parse_key(text: str, contains: Any) -> Any:
     return text
 
 
-# -- progress --------------------------------------------------------------------------------------------------
+# -- outputs -------------------------------------------------------------------------------------------------
+def guard_out(
+    out: Path,
+    kind: str | tuple[str, ...] | None,
+    force: bool = False,
+    inputs: tuple[Any, ...] | list[Any] = (),
+) -> Path:
+    """The one ``--out`` check of every command that writes an artifact; call it before any work.
+
+    A new path, an empty folder or a simlab artifact of `kind` is accepted; a file, a folder that is not a
+    simlab artifact and a path under a file are refused; an artifact of another kind or one of the command's
+    `inputs` only with ``--force`` (see :func:`simlab.artifacts.check_out`).
+    """
+    from simlab.artifacts import check_out
+
+    return check_out(out, kind, force=force, inputs=[i for i in inputs if isinstance(i, str | Path)])
+
+
+def guard_out_file(out: Path, header: str, what: str) -> None:
+    """Check an output *file* (``ged --out``): new, or simlab's own format (its first line is `header`)."""
+    from simlab.errors import DataError
+
+    if not os.path.lexists(out):
+        if out.parent.exists() and not out.parent.is_dir():
+            raise DataError("cannot write here: the parent is a file, not a directory", out)
+        return
+    if not out.is_file():
+        raise DataError(f"exists and is not a file; refusing to write {what} there", out)
+    try:
+        with out.open("rb") as f:
+            first = f.readline(4096)
+    except OSError as exc:
+        raise DataError(f"cannot read ({exc.strerror})", out) from None
+    if first and not first.decode("utf-8", "replace").startswith(header):
+        raise DataError(
+            f"exists and is not a simlab {what}; refusing to overwrite it (choose a new --out)", out
+        )
+
+
+# -- options and training ------------------------------------------------------------------------------------
+def check_positive(name: str, value: float | None, minimum: float = 0.0, allow_equal: bool = True) -> None:
+    """Refuse NaN, infinite and out-of-range numeric options with a usage error naming the option."""
+    import math
+
+    if value is None:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise typer.BadParameter(f"{name} must be a finite number, got {value}")
+    if value < minimum or (value == minimum and not allow_equal):
+        raise typer.BadParameter(f"{name} must be {'>=' if allow_equal else '>'} {minimum}, got {value}")
+
+
+def thread_scope(threads: int | None) -> Any:
+    """``--threads N`` for the duration of a block: BLAS threads, and torch's when torch is loaded (enter the
+    block after loading a torch model), restored afterwards (:func:`simlab.model.thread_limit`)."""
+    from simlab.model import thread_limit
+
+    return thread_limit(threads)
+
+
+def merge_options(
+    sets: list[str] | None, config: Path | None, quiet: bool | None = False, **flags: Any
+) -> dict[str, Any]:
+    """Merge config file < the flags that were given < ``--set`` overrides; ``--quiet`` (or no terminal) turns
+    the training's progress bar off (``quiet=None``: the flags say it)."""
+    from simlab.config import load_config_file, parse_overrides
+
+    opts = {
+        **load_config_file(config),
+        **{k: v for k, v in flags.items() if v is not None},
+        **parse_overrides(sets or []),
+    }
+    if quiet is not None and not progress_enabled(quiet) and "progress" not in opts:
+        opts["progress"] = False
+    return opts
+
+
+RESUMABLE = ("epochs", "lr", "patience", "seed", "device", "threads", "progress")
+
+
+def resume_model(path: Path, kind: str, changes: dict[str, Any]) -> Any:
+    """Load a saved model of `kind` to continue training; only `RESUMABLE` settings may change.
+
+    Raises:
+        ConfigError: naming the settings that a resumed run cannot change.
+    """
+    from simlab.artifacts import load
+    from simlab.config import from_dict, to_dict
+    from simlab.errors import ConfigError
+    from simlab.model import Model
+
+    model = load(path, kind=kind)
+    current = to_dict(model.config)
+    train = current.get("train")
+    flat = {**current, **train} if isinstance(train, dict) else current  # a composed TrainConfig
+    fixed = sorted(k for k, v in changes.items() if k not in RESUMABLE and flat.get(k, object()) != v)
+    if fixed:
+        raise ConfigError(
+            f"--resume continues a trained model; cannot change {', '.join(fixed)} "
+            f"(only {', '.join(RESUMABLE)} apply)"
+        )
+    if isinstance(model, Model):
+        model.config = model.build_config(model.config, **changes)
+    else:
+        model.config = from_dict(type(model.config), {**current, **changes})
+    return model
+
+
+def report_interrupted(history: dict[str, Any], out: Path) -> None:
+    """After saving a training that Ctrl-C / SIGTERM stopped: say so and exit 130 (143 for SIGTERM)."""
+    how = (history or {}).get("interrupted")
+    if how:
+        epoch = history.get("best_epoch")
+        typer.echo(
+            f"interrupted: saved the best model so far{f' (epoch {epoch})' if epoch else ''} to {out}; "
+            "continue with --resume",
+            err=True,
+        )
+        sys.exit(143 if how == "terminated" else 130)
+
+
+def run_evaluation(
+    obj: Any,
+    bench: str,
+    opts: dict[str, Any],
+    threads: int | None,
+    quiet: bool,
+    as_json: bool,
+    command: str = "evaluate",
+) -> None:
+    """Evaluate `obj` on `bench` (``--threads`` for the call), with a progress line, and print the report."""
+    from simlab.evaluate import evaluate as _evaluate
+
+    with progress(f"evaluate {bench}", total=1, unit="benchmark", quiet=quiet) as bar:
+        with thread_scope(threads):
+            report = _evaluate(obj, bench, **opts)
+        bar.update(1, **{report.primary: report.value})
+    emit(command, report.to_dict(), as_json, lambda: typer.echo(report.to_table()))
+
+
+# -- progress ------------------------------------------------------------------------------------------------
 def progress_enabled(quiet: bool = False) -> bool:
     """A bar is drawn only on a terminal (stderr is a TTY) and without ``--quiet``."""
     return not (quiet or _quiet["root"]) and sys.stderr.isatty()
 
 
 class Progress:
-    """One bar over a whole job (total, rate, ETA, the job's metric via :meth:`update`); a no-op when disabled."""
+    """One bar over a whole job (total, rate, ETA, the job's metric via :meth:`update`); no-op if disabled."""
 
     def __init__(self, bar: Any, desc: str, unit: str, quiet: bool) -> None:
         self.bar, self.desc, self.unit, self.quiet = bar, desc, unit, quiet
@@ -146,9 +340,9 @@ def progress(
 ) -> Iterator[Progress]:
     """The CLI's one progress convention.
 
-    A tqdm bar on stderr while the job runs, only on a terminal and without ``--quiet``; with no `total` (a job
-    that cannot count its steps) the bar shows the elapsed time. When the job ends the bar is replaced by one
-    summary line. Piped (stderr not a terminal) or with ``--quiet``: nothing at all. Example::
+    A tqdm bar on stderr while the job runs, only on a terminal and without ``--quiet``; with no `total` (a
+    job that cannot count its steps) the bar shows the elapsed time. When the job ends the bar is replaced by
+    one summary line. Piped (stderr not a terminal) or with ``--quiet``: nothing at all. Example::
 
         with progress("embed", total=len(docs), unit="doc", quiet=quiet) as bar:
             for batch in batches:
@@ -201,7 +395,7 @@ class _OneLine(logging.Formatter):
 
 def show_library_warnings(verbose: bool = False) -> None:
     """Print log records (WARNING and up, INFO with ``--verbose``) and ``warnings.warn`` messages on stderr,
-    one line each (``warning: ...``). Does nothing to logging when a handler is already configured (pytest)."""
+    one line each (``warning: ...``). Leaves logging alone when a handler is already configured (pytest)."""
     import warnings
 
     handler = logging.StreamHandler()

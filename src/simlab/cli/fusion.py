@@ -11,20 +11,35 @@ from typing import Annotated, Any
 
 import typer
 
-from simlab.cli.common import FLAG, Device, Json, Quiet, Seed, Threads, emit
-from simlab.cli.main import FORCE_HELP
+from simlab.cli.common import (
+    ConfigFile,
+    Device,
+    Force,
+    Json,
+    Quiet,
+    Seed,
+    Sets,
+    Threads,
+    emit,
+    format_value,
+    guard_out,
+    merge_options,
+    thread_scope,
+)
 
 
 def parse_view(spec: str) -> tuple[str, Any, str | None]:
     """``NAME=ARTIFACT`` or ``NAME=ucr:DATASET:0,1,2`` -> (name, view, ucr dataset or None)."""
+    from simlab.config import parse_spec
     from simlab.errors import ConfigError
 
     name, sep, source = spec.partition("=")
     if not sep or not name.strip() or not source.strip():
         raise ConfigError(f"--view expects NAME=ARTIFACT or NAME=ucr:DATASET:CHANNELS, got {spec!r}")
-    if source.lower().startswith("ucr:"):
-        parts = source.split(":")
-        if len(parts) != 3:
+    scheme, arg = parse_spec(source, ("ucr",))
+    if scheme:
+        parts = arg.split(":")
+        if len(parts) != 2:
             raise ConfigError(
                 f"a series view is ucr:DATASET:CHANNELS (e.g. ucr:BasicMotions:0,1,2), got {source!r}"
             )
@@ -32,11 +47,11 @@ def parse_view(spec: str) -> tuple[str, Any, str | None]:
         from simlab.sequence.data import load_ucr
 
         try:
-            channels = [int(c) for c in parts[2].split(",")]
+            channels = [int(c) for c in parts[1].split(",")]
         except ValueError:
-            raise ConfigError(f"channels must be integers separated by commas, got {parts[2]!r}") from None
-        train = load_ucr(parts[1], "train")
-        return name.strip(), SeriesChannels(channels, int(train.lengths.max())), parts[1]
+            raise ConfigError(f"channels must be integers separated by commas, got {parts[1]!r}") from None
+        train = load_ucr(parts[0], "train")
+        return name.strip(), SeriesChannels(channels, int(train.lengths.max())), parts[0]
     from simlab.fusion.views import coerce_view
 
     return name.strip(), coerce_view(source.strip()), None
@@ -75,72 +90,67 @@ def read_supervision(path: Path) -> tuple[dict[Any, Any] | None, list[tuple[Any,
     raise DataError("expected 'id label' (2 columns) or 'id_a id_b target' (3 columns) per line", path)
 
 
-def register(app: typer.Typer, train_app: typer.Typer) -> None:
-    """Add ``train fusion`` to the ``train`` group."""
+Views = Annotated[
+    list[str],
+    typer.Option(
+        "--view",
+        help="NAME=ARTIFACT (Vectors or a model with vectors, "
+        "keyed by the same item ids) or NAME=ucr:DATASET:"
+        "CHANNELS (a channel group); repeat per view.",
+    ),
+]
+Out = Annotated[Path, typer.Option("--out", help="Output model directory.")]
+Method = Annotated[str, typer.Option("--method", help="early, late, learned or contrastive.")]
+Labels = Annotated[
+    Path | None,
+    typer.Option(
+        "--labels",
+        help="Validation labels (id label), pairs (id_a "
+        "id_b target) or a node graph .jsonl "
+        "(its train+val labels).",
+    ),
+]
+FusionEpochs = Annotated[
+    int | None,
+    typer.Option(
+        "--epochs", min=1, help="Training epochs of learned and contrastive fusion (default: the config's)."
+    ),
+]
 
-    @train_app.command("fusion")
-    def train_fusion(
-        views: Annotated[
-            list[str],
-            typer.Option(
-                "--view",
-                help="NAME=ARTIFACT (Vectors or a model with vectors, "
-                "keyed by the same item ids) or NAME=ucr:DATASET:"
-                "CHANNELS (a channel group); repeat per view.",
-            ),
-        ],
-        out: Annotated[Path, typer.Option("--out", help="Output model directory.")],
-        method: Annotated[
-            str, typer.Option("--method", help="early, late, learned or contrastive.")
-        ] = "early",
-        labels: Annotated[
-            Path | None,
-            typer.Option(
-                "--labels",
-                help="Validation labels (id label), pairs (id_a "
-                "id_b target) or a node graph .jsonl "
-                "(its train+val labels).",
-            ),
-        ] = None,
-        sets: Annotated[
-            list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")
-        ] = None,
-        config: Annotated[Path | None, typer.Option("--config", help="JSON config file.")] = None,
-        epochs: Annotated[
-            int | None,
-            typer.Option(
-                "--epochs",
-                min=1,
-                help="Training epochs of learned and contrastive fusion (default: the config's).",
-            ),
-        ] = None,
-        seed: Seed = None,
-        device: Device = None,
-        threads: Threads = None,
-        quiet: Quiet = False,
-        as_json: Json = False,
-        force: Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)] = False,
-    ) -> None:
-        """Fuse several views of the same items into one similarity.
 
-        Example: simlab train fusion --view text=runs/doc-vecs --view graph=runs/node-vecs --out runs/fused
-        """
-        from simlab.cli.graph import _options
-        from simlab.cli.main import guard_out
-        from simlab.errors import ConfigError
-        from simlab.fusion.model import FusedModel
+def train_fusion(
+    views: Views,
+    out: Out,
+    method: Method = "early",
+    labels: Labels = None,
+    sets: Sets = None,
+    config: ConfigFile = None,
+    epochs: FusionEpochs = None,
+    seed: Seed = None,
+    device: Device = None,
+    threads: Threads = None,
+    quiet: Quiet = False,
+    as_json: Json = False,
+    force: Force = False,
+) -> None:
+    """Fuse several views of the same items into one similarity.
 
-        opts = _options(
-            sets, config, quiet, method=method, seed=seed, threads=threads, device=device, epochs=epochs
-        )
-        opts.setdefault("progress", True)
-        guard_out(out, "fusion", force, inputs=[labels, config, *(Path(v.partition("=")[2]) for v in views)])
-        parsed = [parse_view(v) for v in views]
-        names = [p[0] for p in parsed]
-        if len(set(names)) != len(names):
-            raise ConfigError(f"view names must be distinct, got {names}")
-        model = FusedModel({n: v for n, v, _ in parsed}, opts)
-        datasets = {d for _, _, d in parsed}
+    Example: simlab train fusion --view text=runs/doc-vecs --view graph=runs/node-vecs --out runs/fused
+    """
+    from simlab.errors import ConfigError
+    from simlab.fusion.model import FusedModel
+
+    flags = {"method": method, "seed": seed, "threads": threads, "device": device, "epochs": epochs}
+    opts = merge_options(sets, config, quiet, **flags)
+    opts.setdefault("progress", True)
+    guard_out(out, "fusion", force, inputs=[labels, config, *(Path(v.partition("=")[2]) for v in views)])
+    parsed = [parse_view(v) for v in views]
+    names = [p[0] for p in parsed]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"view names must be distinct, got {names}")
+    model = FusedModel({n: v for n, v, _ in parsed}, opts)
+    datasets = {d for _, _, d in parsed}
+    with thread_scope(threads):
         if datasets != {None}:
             if len(datasets) != 1 or None in datasets:
                 raise ConfigError("series views must all come from one dataset (ucr:DATASET:CHANNELS)")
@@ -153,31 +163,34 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             if method == "learned" and lab is None and pairs is None:
                 raise ConfigError("--method learned needs --labels FILE (classes or pairs)")
             model.fit(labels=lab, pairs=pairs)
-        model.save(out)
-        from simlab.cli.main import format_value
+    model.save(out)
+    _report(model, method, names, out, as_json)
 
-        weights = dict(zip(model.names, (float(x) for x in model.weights), strict=True))
-        w = ", ".join(f"{n}={x:.2f}" for n, x in weights.items())
-        w = f"; weights {w}" if method in ("early", "late") else ""
-        extra = ""
-        if model.history.get("validation"):
-            extra = "; validation " + ", ".join(
-                f"{k}={format_value(v)}" for k, v in model.history["validation"].items()
-            )
-        elif model.history.get("best_dev") is not None:
-            extra = f"; best dev {format_value(model.history['best_dev'])}"
-        summary = {
-            "out": str(out),
-            "kind": "fusion",
-            "method": method,
-            "views": names,
-            "weights": weights,
-            "validation": model.history.get("validation"),
-            "best_dev": model.history.get("best_dev"),
-        }
-        emit(
-            "train fusion",
-            summary,
-            as_json,
-            lambda: typer.echo(f"fused {len(names)} views ({method}{w}){extra}; saved to {out}"),
+
+def _report(model: Any, method: str, names: list[str], out: Path, as_json: bool) -> None:
+    weights = dict(zip(model.names, (float(x) for x in model.weights), strict=True))
+    w = ", ".join(f"{n}={x:.2f}" for n, x in weights.items())
+    w = f"; weights {w}" if method in ("early", "late") else ""
+    extra = ""
+    if model.history.get("validation"):
+        extra = "; validation " + ", ".join(
+            f"{k}={format_value(v)}" for k, v in model.history["validation"].items()
         )
+    elif model.history.get("best_dev") is not None:
+        extra = f"; best dev {format_value(model.history['best_dev'])}"
+    summary = {
+        "out": str(out),
+        "kind": "fusion",
+        "method": method,
+        "views": names,
+        "weights": weights,
+        "validation": model.history.get("validation"),
+        "best_dev": model.history.get("best_dev"),
+    }
+    line = f"fused {len(names)} views ({method}{w}){extra}; saved to {out}"
+    emit("train fusion", summary, as_json, lambda: typer.echo(line))
+
+
+def register(app: typer.Typer, train_app: typer.Typer) -> None:
+    """Add ``train fusion`` to the ``train`` group."""
+    train_app.command("fusion")(train_fusion)

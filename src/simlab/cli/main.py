@@ -21,23 +21,62 @@ import typer
 
 from simlab.cli.common import (
     FLAG,
+    FORCE_HELP,
+    Address,
+    Force,
     Json,
     K,
     Oov,
     Quiet,
+    RayCpus,
     Threads,
+    check_positive,
+    echo_json,
     emit,
     envelope,
+    format_value,
+    guard_out,
+    guard_out_file,
     hit_rows,
     parse_key,
     polish_help,
+    print_table,
     progress,
+    quiet_root,
+    report_interrupted,
+    resume_model,
+    run_evaluation,
     set_quiet,
     show_library_warnings,
+    thread_scope,
 )
+from simlab.cli.models import can, can_do, check_capable, keys_of, kind_of, load_model_or_vectors, vectors_of
 from simlab.errors import SimlabError
 
-__all__ = ["FLAG", "Json", "K", "Quiet", "Threads", "emit", "envelope", "hit_rows", "parse_key", "progress"]
+# guard_out, FORCE_HELP, guard_out_file, check_positive, report_interrupted and resume_model live in
+# simlab.cli.common; they stay importable from here for code written against docs/contributing.md
+__all__ = [
+    "FLAG",
+    "FORCE_HELP",
+    "Json",
+    "K",
+    "Quiet",
+    "Threads",
+    "can_do",
+    "check_capable",
+    "check_positive",
+    "echo_json",
+    "emit",
+    "envelope",
+    "guard_out",
+    "guard_out_file",
+    "hit_rows",
+    "parse_key",
+    "print_table",
+    "progress",
+    "report_interrupted",
+    "resume_model",
+]
 
 app = typer.Typer(
     name="simlab",
@@ -52,10 +91,6 @@ train_app = typer.Typer(
 app.add_typer(train_app, name="train")
 
 _state: dict[str, Any] = {"debug": False}
-FORCE_HELP = (
-    "Replace an existing simlab artifact of another kind, or an input artifact (never anything else)."
-)
-Force = Annotated[bool, typer.Option("--force", metavar=FLAG, help=FORCE_HELP)]
 CLI_MODULES = (
     "simlab.cli.index_cmds",
     "simlab.cli.text",
@@ -79,160 +114,27 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+Debug = Annotated[bool, typer.Option("--debug", metavar=FLAG, help="Show tracebacks of errors.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", metavar=FLAG, help="Log progress at INFO level.")]
+QuietAll = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", metavar=FLAG, help="No progress bars or summary lines (every command)."),
+]
+Version = Annotated[
+    bool,
+    typer.Option(
+        "--version", metavar=FLAG, help="Print the version and exit.", is_eager=True, callback=_version
+    ),
+]
+
+
 @app.callback()
 def _root(
-    debug: Annotated[bool, typer.Option("--debug", metavar=FLAG, help="Show tracebacks of errors.")] = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", metavar=FLAG, help="Log progress at INFO level.")
-    ] = False,
-    quiet: Annotated[
-        bool,
-        typer.Option(
-            "--quiet", "-q", metavar=FLAG, help="No progress bars or summary lines (every command)."
-        ),
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", metavar=FLAG, help="Print the version and exit.", is_eager=True, callback=_version
-        ),
-    ] = False,
+    debug: Debug = False, verbose: Verbose = False, quiet: QuietAll = False, version: Version = False
 ) -> None:
     _state["debug"] = debug
     set_quiet(quiet)
     show_library_warnings(verbose)
-
-
-def _quiet_root() -> bool:
-    from simlab.cli.common import _quiet
-
-    return _quiet["root"]
-
-
-def format_value(v: Any) -> str:
-    """:func:`simlab.formatting.format_value` (imported when first used: ``simlab --help`` stays light)."""
-    from simlab.formatting import format_value as fmt
-
-    return fmt(v)
-
-
-def echo_json(obj: Any, command: str | None = None) -> None:
-    """Print `obj` as JSON; with `command`, wrapped in the envelope (prefer :func:`emit`)."""
-    if command is not None:
-        obj = envelope(command, obj)
-    typer.echo(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
-
-
-def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
-    """Print rows as an aligned text table."""
-    if not rows:
-        typer.echo("(no rows)")
-        return
-    cols = columns or list(rows[0])
-
-    from simlab.formatting import format_value as fmt
-
-    widths = {c: max(len(c), *(len(fmt(r.get(c, ""))) for r in rows)) for c in cols}
-    typer.echo("  ".join(c.ljust(widths[c]) for c in cols))
-    typer.echo("  ".join("-" * widths[c] for c in cols))
-    for r in rows:
-        typer.echo("  ".join(fmt(r.get(c, "")).ljust(widths[c]) for c in cols))
-
-
-def guard_out(
-    out: Path,
-    kind: str | tuple[str, ...] | None,
-    force: bool = False,
-    inputs: tuple[Any, ...] | list[Any] = (),
-) -> Path:
-    """The one ``--out`` check of every command that writes an artifact; call it before any work.
-
-    A new path, an empty folder or a simlab artifact of `kind` is accepted; a file, a folder that is not a
-    simlab artifact and a path under a file are refused; an artifact of another kind or one of the command's
-    `inputs` only with ``--force`` (see :func:`simlab.artifacts.check_out`).
-    """
-    from simlab.artifacts import check_out
-
-    return check_out(out, kind, force=force, inputs=[i for i in inputs if isinstance(i, str | Path)])
-
-
-def guard_out_file(out: Path, header: str, what: str) -> None:
-    """Check an output *file* (``ged --out``): new, or simlab's own format (its first line is `header`)."""
-    from simlab.errors import DataError
-
-    if not os.path.lexists(out):
-        if out.parent.exists() and not out.parent.is_dir():
-            raise DataError("cannot write here: the parent is a file, not a directory", out)
-        return
-    if not out.is_file():
-        raise DataError(f"exists and is not a file; refusing to write {what} there", out)
-    try:
-        with out.open("rb") as f:
-            first = f.readline(4096)
-    except OSError as exc:
-        raise DataError(f"cannot read ({exc.strerror})", out) from None
-    if first and not first.decode("utf-8", "replace").startswith(header):
-        raise DataError(
-            f"exists and is not a simlab {what}; refusing to overwrite it (choose a new --out)", out
-        )
-
-
-RESUMABLE = ("epochs", "lr", "patience", "seed", "device", "threads", "progress")
-
-
-def resume_model(path: Path, kind: str, changes: dict[str, Any]) -> Any:
-    """Load a saved model of `kind` to continue training; only `RESUMABLE` settings may change.
-
-    Raises:
-        ConfigError: naming the settings that a resumed run cannot change.
-    """
-    from simlab.artifacts import load
-    from simlab.config import from_dict, to_dict
-    from simlab.errors import ConfigError
-
-    model = load(path, kind=kind)
-    current = to_dict(model.config)
-    fixed = sorted(k for k, v in changes.items() if k not in RESUMABLE and current.get(k, object()) != v)
-    if fixed:
-        raise ConfigError(
-            f"--resume continues a trained model; cannot change {', '.join(fixed)} "
-            f"(only {', '.join(RESUMABLE)} apply)"
-        )
-    model.config = from_dict(type(model.config), {**current, **changes})
-    return model
-
-
-def report_interrupted(history: dict[str, Any], out: Path) -> None:
-    """After saving a training that Ctrl-C / SIGTERM stopped: say so and exit 130 (143 for SIGTERM)."""
-    how = (history or {}).get("interrupted")
-    if how:
-        epoch = history.get("best_epoch")
-        typer.echo(
-            f"interrupted: saved the best model so far{f' (epoch {epoch})' if epoch else ''} to {out}; "
-            "continue with --resume",
-            err=True,
-        )
-        sys.exit(143 if how == "terminated" else 130)
-
-
-def check_positive(name: str, value: float | None, minimum: float = 0.0, allow_equal: bool = True) -> None:
-    """Refuse NaN, infinite and out-of-range numeric options with a usage error naming the option."""
-    import math
-
-    if value is None:
-        return
-    if isinstance(value, float) and not math.isfinite(value):
-        raise typer.BadParameter(f"{name} must be a finite number, got {value}")
-    if value < minimum or (value == minimum and not allow_equal):
-        raise typer.BadParameter(f"{name} must be {'>=' if allow_equal else '>'} {minimum}, got {value}")
-
-
-def set_threads(threads: int | None) -> None:
-    """Pin BLAS/OpenMP/torch threads (torch only if it is already imported or needed later)."""
-    if threads:
-        os.environ["OMP_NUM_THREADS"] = str(threads)
-        if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(threads)
 
 
 @app.command("list")
@@ -278,107 +180,33 @@ def info(path: Annotated[Path, typer.Argument(help="An artifact directory.")], a
     emit("info", data, as_json, human)
 
 
-WORD_BENCHES = ("wordsim353", "simlex999", "analogies", "word-pairs")
-# what each kind can be asked (benchmark families of `simlab evaluate`); kinds not listed are not checked
-CAN: dict[str, tuple[str, ...]] = {
-    "word2vec": (*WORD_BENCHES, "pairs-file"),
-    "fasttext": (*WORD_BENCHES, "pairs-file"),
-    "graph-biencoder": ("ged",),
-    "graph-pair": ("ged",),
-    "graph-nodes": ("linkpred", "nodeclass"),
-    "sequence-siamese": ("ucr", "retrieval", "sick", "stsb", "pairs", "pairs-file"),
-}
-SPECIFIC = (*WORD_BENCHES, "ged", "linkpred", "nodeclass", "ucr", "imdb")
-HAS = {
-    "word2vec": "word vectors",
-    "fasttext": "word vectors",
-    "graph-biencoder": "graph vectors",
-    "graph-pair": "graph pair scores",
-    "graph-nodes": "node vectors",
-    "sequence-siamese": "a sequence encoder",
-}
-
-
-def can_do(obj: Any) -> str:
-    """``can: similar KEY, embed FILE, evaluate ged`` -- what a loaded model supports, for error messages."""
-    kind = kind_of(obj)
-    can = []
-    if hasattr(obj, "most_similar"):
-        can.append("similar KEY")
-    if hasattr(obj, "most_similar_text") or hasattr(obj, "lookup"):
-        can.append("similar --text TEXT")
-    if hasattr(obj, "embed_file"):
-        can.append("embed FILE")
-    if kind in CAN:
-        can.append("evaluate " + "|".join(CAN[kind]))
-    return "can: " + (", ".join(can) if can else "nothing the CLI offers")
-
-
-def check_capable(obj: Any, bench: str) -> None:
-    """Refuse a benchmark the model cannot run, saying what the model is and what it can do.
-
-    Raises:
-        ConfigError: e.g. "a graph-nodes model has node vectors, not word vectors; it can: ...".
-    """
-    from simlab.errors import ConfigError
-
-    kind, family = kind_of(obj), bench.split(":", 1)[0]
-    if kind in CAN and family in SPECIFIC and family not in CAN[kind]:
-        needs = "word vectors" if family in WORD_BENCHES else f"what {family} evaluates"
-        raise ConfigError(f"a {kind} model has {HAS.get(kind, 'no ' + needs)}, not {needs}; it {can_do(obj)}")
-
-
-def load_model_or_vectors(path: Path) -> Any:
-    """An artifact directory (any kind), or a word2vec ``.txt``/``.vec``/``.bin`` file as Vectors."""
-    from simlab.cli.index_cmds import WORD2VEC_SUFFIXES, load_vectors
-
-    if not path.is_dir() and path.suffix.lower() in WORD2VEC_SUFFIXES:
-        return load_vectors(path)
-    from simlab.artifacts import load
-
-    return load(path)
-
-
-def kind_of(obj: Any) -> str:
-    """The artifact kind of a loaded object (``graph-nodes``, ``vectors``...), from the kinds registry."""
-    from simlab.registry import KINDS
-
-    cls = type(obj)
-    for name, target in KINDS._items.items():
-        if target is cls or (isinstance(target, str) and target == f"{cls.__module__}:{cls.__name__}"):
-            return name
-    return str(getattr(obj, "KIND", None) or cls.__name__)
-
-
-def _contains(obj: Any) -> Any:
-    def contains(key: Any) -> bool:
-        for target in (obj, getattr(obj, "vectors", None)):
-            with contextlib.suppress(Exception):
-                if target is not None and key in target:
-                    return True
-        return False
-
-    return contains
-
-
 def _text_hits(obj: Any, text: str, k: int, oov: str | None) -> Any:
-    """``similar --text``: the model's own text encoder, or for word models/vectors the mean of the vectors of
-    the text's tokens (simlab's tokenizer; unknown words skipped unless ``--oov error``)."""
-    from simlab.errors import ConfigError, DataError
+    """``similar --text``: the model's own text encoder (``texts``), or for word models (``words``) and plain
+    vectors the mean of the vectors of the text's tokens."""
+    from simlab.errors import ConfigError
+    from simlab.vectors import Vectors
 
-    if hasattr(obj, "most_similar_text"):
+    if can(obj, "texts"):
         if oov is not None:
             raise ConfigError(f"--oov applies to word models; a {kind_of(obj)} artifact {can_do(obj)}")
         return obj.most_similar_text(text, k=k)
-    if not (hasattr(obj, "lookup") or kind_of(obj) == "vectors"):
+    if not (can(obj, "words") or isinstance(obj, Vectors)):
         raise ConfigError(f"a {kind_of(obj)} model cannot embed free text; it {can_do(obj)}")
+    return _word_mean_hits(obj, text, k, oov)
+
+
+def _word_mean_hits(obj: Any, text: str, k: int, oov: str | None) -> Any:
+    """Neighbours of the mean vector of the text's words (simlab's tokenizer; unknown words skipped unless
+    ``--oov error``): through the word model's OOV policy (``words``), or on plain vectors."""
+    from simlab.errors import DataError
     from simlab.text.corpus import tokenize
 
     toks = tokenize(text)
-    contains = _contains(obj)
+    contains = keys_of(obj)
     unknown = [t for t in toks if not contains(t)]
-    if hasattr(obj, "lookup"):
-        pol = oov or ("subword" if getattr(obj.config, "oov", "") == "subword" else "skip")
+    words = can(obj, "words")
+    if words:
+        pol = oov or ("subword" if obj.config.oov == "subword" else "skip")
         known, _mat, skipped = obj.lookup(toks, pol)
     else:
         if unknown and oov == "error":
@@ -390,31 +218,59 @@ def _text_hits(obj: Any, text: str, k: int, oov: str | None) -> Any:
         )
     if not known:
         raise DataError(f"no known word in --text {text[:60]!r}")
-    if hasattr(obj, "lookup"):
-        return obj.most_similar(toks, k=k, oov=pol)
-    return obj.most_similar(known, k=k)
+    return obj.most_similar(toks, k=k, oov=pol) if words else obj.most_similar(known, k=k)
+
+
+def _check_similar(obj: Any, query: list[str], text: str | None, analogy: Any, oov: str | None) -> None:
+    """Refuse what `obj` cannot do, saying what it can."""
+    from simlab.errors import ConfigError
+
+    if oov is not None and not can(obj, "words") and text is None:
+        raise ConfigError(
+            f"--oov applies to word models (word2vec, fasttext); a {kind_of(obj)} artifact {can_do(obj)}"
+        )
+    pair = len(query) == 2 and text is None
+    if not analogy and text is None and not (can(obj, "scores_pairs") if pair else can(obj, "searches")):
+        what = "similarity" if pair else "most similar"
+        raise ConfigError(f"a {kind_of(obj)} model has no {what}; it {can_do(obj)}")
+
+
+def _analogy(obj: Any, analogy: tuple[str, str, str], k: int) -> dict[str, Any]:
+    from simlab.errors import ConfigError
+
+    vecs = vectors_of(obj)
+    if vecs is None:
+        raise ConfigError(f"a {kind_of(obj)} model has no word vectors for analogies; it {can_do(obj)}")
+    return {
+        "query": " : ".join(analogy[:2]) + f" :: {analogy[2]} : ?",
+        "hits": hit_rows(vecs.analogy(*analogy, k=k)),
+    }
+
+
+ModelArg = Annotated[
+    Path, typer.Argument(help="A model or vectors artifact, or a word2vec .txt/.vec/.bin file.")
+]
+QueryArg = Annotated[list[str] | None, typer.Argument(help="A key; two keys (A B) print their similarity.")]
+Text = Annotated[
+    str | None,
+    typer.Option(
+        "--text",
+        help="Free text, embedded with the model's own tokenizer "
+        "(word models: the mean of its words' vectors).",
+    ),
+]
+Analogy = Annotated[
+    tuple[str, str, str] | None, typer.Option("--analogy", metavar="A B C", help="a is to b as c is to ?")
+]
 
 
 @app.command()
 def similar(
-    model: Annotated[
-        Path, typer.Argument(help="A model or vectors artifact, or a word2vec .txt/.vec/.bin file.")
-    ],
-    query: Annotated[
-        list[str] | None, typer.Argument(help="A key; two keys (A B) print their similarity.")
-    ] = None,
+    model: ModelArg,
+    query: QueryArg = None,
     k: K = 10,
-    text: Annotated[
-        str | None,
-        typer.Option(
-            "--text",
-            help="Free text, embedded with the model's own tokenizer "
-            "(word models: the mean of its words' vectors).",
-        ),
-    ] = None,
-    analogy: Annotated[
-        tuple[str, str, str] | None, typer.Option("--analogy", metavar="A B C", help="a is to b as c is to ?")
-    ] = None,
+    text: Text = None,
+    analogy: Analogy = None,
     oov: Oov = None,
     as_json: Json = False,
 ) -> None:
@@ -422,131 +278,92 @@ def similar(
 
     Example: simlab similar runs/w2v movie -k 5
     """
-    from simlab.errors import ConfigError
-
     obj = load_model_or_vectors(model)
     query = query or []
-    if oov is not None and not hasattr(obj, "lookup") and text is None:
-        raise ConfigError(
-            f"--oov applies to word models (word2vec, fasttext); a {kind_of(obj)} artifact {can_do(obj)}"
-        )
-    kw = {"oov": oov} if oov is not None and hasattr(obj, "lookup") else {}
-    needed = "similarity" if len(query) == 2 and text is None else "most_similar"
-    if not analogy and text is None and not hasattr(obj, needed):
-        raise ConfigError(f"a {kind_of(obj)} model has no {needed.replace('_', ' ')}; it {can_do(obj)}")
-    contains = _contains(obj)
+    _check_similar(obj, query, text, analogy, oov)
+    kw = {"oov": oov} if oov is not None and can(obj, "words") else {}
     if analogy:
-        vecs = getattr(obj, "vectors", obj)
-        if not hasattr(vecs, "analogy"):
-            raise ConfigError(f"a {kind_of(obj)} model has no word vectors for analogies; it {can_do(obj)}")
-        result = {
-            "query": " : ".join(analogy[:2]) + f" :: {analogy[2]} : ?",
-            "hits": hit_rows(vecs.analogy(*analogy, k=k)),
-        }
+        result = _analogy(obj, analogy, k)
     elif len(query) == 2 and text is None:
-        a, b = (parse_key(q, contains) for q in query)
+        a, b = (parse_key(q, keys_of(obj)) for q in query)
         score = float(obj.similarity(a, b, **kw))
-        emit(
-            "similar",
-            {"a": query[0], "b": query[1], "similarity": score},
-            as_json,
-            lambda: typer.echo(format_value(score)),
-        )
+        pair = {"a": query[0], "b": query[1], "similarity": score}
+        emit("similar", pair, as_json, lambda: typer.echo(format_value(score)))
         return
     elif text is not None:
         result = {"query": text, "hits": hit_rows(_text_hits(obj, text, k, oov))}
     elif len(query) == 1:
-        key = parse_key(query[0], contains)
+        key = parse_key(query[0], keys_of(obj))
         result = {"query": query[0], "hits": hit_rows(obj.most_similar(key, k=k, **kw))}
     else:
         raise typer.BadParameter("give one key, two keys, --text or --analogy")
     emit("similar", result, as_json, lambda: print_table(result["hits"]))
 
 
+EmbedModel = Annotated[Path, typer.Argument(help="A trained model artifact.")]
+EmbedInput = Annotated[
+    Path,
+    typer.Argument(
+        help="Items to embed: words one a line (word models), documents "
+        "(doc2vec, sif), sentences or series (siamese), graphs."
+    ),
+]
+EmbedOut = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="Output Vectors artifact directory (new, or a vectors "
+        "artifact to replace); Parquet parts with --engine or a "
+        ".parquet input/output.",
+    ),
+]
+BatchSize = Annotated[
+    int, typer.Option("--batch-size", min=1, help="Documents inferred per batch (doc2vec).")
+]
+# streaming path (simlab.cli.scale): JSONL/TSV/Parquet in, Parquet id + vector out, on an engine
+StreamEngine = Annotated[
+    str | None, typer.Option("--engine", help="Stream on 'local' or 'ray' (Parquet out).")
+]
+Field = Annotated[str | None, typer.Option("--field", help="Streaming: text field/column (default text).")]
+IdField = Annotated[str | None, typer.Option("--id-field", help="Streaming: id field/column.")]
+Format = Annotated[
+    str | None, typer.Option("--format", help="Streaming: auto, text, jsonl, tsv, csv, parquet.")
+]
+
+
 @app.command()
 def embed(
-    model: Annotated[Path, typer.Argument(help="A trained model artifact.")],
-    input: Annotated[
-        Path,
-        typer.Argument(
-            help="Items to embed: words one a line (word models), documents "
-            "(doc2vec, sif), sentences or series (siamese), graphs."
-        ),
-    ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            help="Output Vectors artifact directory (new, or a vectors "
-            "artifact to replace); Parquet parts with --engine or a "
-            ".parquet input/output.",
-        ),
-    ],
+    model: EmbedModel,
+    input: EmbedInput,
+    out: EmbedOut,
     oov: Oov = None,
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Documents inferred per batch (doc2vec).")
-    ] = 256,
+    batch_size: BatchSize = 256,
     threads: Threads = None,
     quiet: Quiet = False,
     as_json: Json = False,
     force: Force = False,
-    # streaming path (simlab.cli.scale): JSONL/TSV/Parquet in, Parquet id + vector out, on an engine
-    engine: Annotated[
-        str | None, typer.Option("--engine", help="Stream on 'local' or 'ray' (Parquet out).")
-    ] = None,
-    address: Annotated[
-        str | None, typer.Option("--address", help="Ray cluster address (implies ray).")
-    ] = None,
-    cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs of a local Ray instance.")] = None,
-    field: Annotated[
-        str | None, typer.Option("--field", help="Streaming: text field/column (default text).")
-    ] = None,
-    id_field: Annotated[str | None, typer.Option("--id-field", help="Streaming: id field/column.")] = None,
-    fmt: Annotated[
-        str | None, typer.Option("--format", help="Streaming: auto, text, jsonl, tsv, csv, parquet.")
-    ] = None,
+    engine: StreamEngine = None,
+    address: Address = None,
+    cpus: RayCpus = None,
+    field: Field = None,
+    id_field: IdField = None,
+    fmt: Format = None,
 ) -> None:
     """Embed items from a file with a trained model; writes a Vectors artifact (or Parquet parts, streaming).
 
     Example: simlab embed runs/d2v reviews.txt --out runs/review-vectors
     """
-    import inspect
-
     from simlab.cli.scale import embed_streaming, wants_engine
-    from simlab.errors import ConfigError
 
     if wants_engine(engine, address, cpus, input, out) or any(x is not None for x in (fmt, field, id_field)):
         embed_streaming(
-            model,
-            input,
-            out,
-            engine,
-            address,
-            cpus,
-            field,
-            id_field,
-            fmt or "auto",
-            overwrite=force,
-            as_json=as_json,
+            model, input, out, engine, address, cpus, field, id_field, fmt or "auto", force, as_json
         )
         return
     guard_out(out, "vectors", force, inputs=(model, input))
-    set_threads(threads)
     obj = load_model_or_vectors(model)
-    if not hasattr(obj, "embed_file"):
-        raise SimlabError(f"{model}: a {kind_of(obj)} artifact cannot embed files; it {can_do(obj)}")
-    params = inspect.signature(obj.embed_file).parameters
-    kw: dict[str, Any] = {}
-    if oov is not None:
-        if "oov" not in params:
-            raise ConfigError(f"--oov applies to word models (word2vec, fasttext), not a {kind_of(obj)}")
-        kw["oov"] = oov
-    if "batch_size" in params:
-        kw["batch_size"] = batch_size
-    with progress(f"embed {input.name}", unit="item", quiet=quiet) as bar:
-        if "progress" in params:
-            kw["progress"] = bar.update
-        vecs = obj.embed_file(input, **kw)
+    with thread_scope(threads):
+        vecs = _embed_file(obj, model, input, oov, batch_size, quiet)
     vecs.save(out)
     emit(
         "embed",
@@ -556,62 +373,75 @@ def embed(
     )
 
 
+def _embed_file(obj: Any, model: Path, input: Path, oov: str | None, batch_size: int, quiet: bool) -> Any:
+    """``obj.embed_file(input)`` with the options its signature takes (``oov`` only for word models)."""
+    import inspect
+
+    from simlab.errors import ConfigError
+
+    if not can(obj, "embeds"):
+        raise SimlabError(f"{model}: a {kind_of(obj)} artifact cannot embed files; it {can_do(obj)}")
+    params = inspect.signature(obj.embed_file).parameters
+    kw: dict[str, Any] = {}
+    if oov is not None:
+        if not can(obj, "words"):
+            raise ConfigError(f"--oov applies to word models (word2vec, fasttext), not a {kind_of(obj)}")
+        kw["oov"] = oov
+    if "batch_size" in params:
+        kw["batch_size"] = batch_size
+    with progress(f"embed {input.name}", unit="item", quiet=quiet) as bar:
+        if "progress" in params:
+            kw["progress"] = bar.update
+        return obj.embed_file(input, **kw)
+
+
+EvalModel = Annotated[Path, typer.Argument(help="A model or vectors artifact.")]
+Bench = Annotated[str, typer.Argument(help="Benchmark name (simlab list evaluators), NAME:ARG, or a file.")]
+TrainSplit = Annotated[
+    Path | None,
+    typer.Option("--train", help="Labelled training split for knn:TEST_FILE (UCR TSV, .ts, .npy)."),
+]
+# graph-only options, moved to `simlab graph evaluate` (kept here, hidden, for one release)
+OldGraphs = Annotated[
+    Path | None, typer.Option("--graphs", hidden=True, help="Moved: simlab graph evaluate.")
+]
+OldEditPath = Annotated[
+    int | None, typer.Option("--edit-path", min=1, hidden=True, help="Moved: simlab graph evaluate.")
+]
+OldBlend = Annotated[float | None, typer.Option("--blend", hidden=True, help="Moved: simlab graph evaluate.")]
+
+
 @app.command()
 def evaluate(
-    model: Annotated[
-        Path,
-        typer.Argument(
-            help="A model or vectors artifact ('editpath': edit-path search alone, for GED benchmarks)."
-        ),
-    ],
-    bench: Annotated[
-        str, typer.Argument(help="Benchmark name (simlab list evaluators), NAME:ARG, or a file.")
-    ],
-    graphs: Annotated[Path | None, typer.Option("--graphs", help="Graphs file for GED benchmarks.")] = None,
-    edit_path: Annotated[
-        int | None,
-        typer.Option(
-            "--edit-path",
-            min=1,
-            help="Graph models: refine the scores with edit-path bounds (N random restarts).",
-        ),
-    ] = None,
-    blend: Annotated[
-        float, typer.Option("--blend", help="With --edit-path: weight of the model's estimate.")
-    ] = 0.5,
-    train: Annotated[
-        Path | None,
-        typer.Option("--train", help="Labelled training split for knn:TEST_FILE (UCR TSV, .ts, .npy)."),
-    ] = None,
+    model: EvalModel,
+    bench: Bench,
+    train: TrainSplit = None,
     threads: Threads = None,
     quiet: Quiet = False,
     as_json: Json = False,
+    graphs: OldGraphs = None,
+    edit_path: OldEditPath = None,
+    blend: OldBlend = None,
 ) -> None:
     """Evaluate a model on a benchmark and print the report.
 
     Example: simlab evaluate runs/w2v wordsim353
     """
-    from simlab.evaluate import evaluate as _evaluate
+    if str(model) == "editpath" or any(x is not None for x in (graphs, edit_path, blend)):
+        from simlab.cli.graph import evaluate_graph
 
-    set_threads(threads)
-    if str(model) == "editpath":
-        from simlab.graph.refine import EditPathScorer
-
-        obj: Any = EditPathScorer(restarts=8 if edit_path is None else edit_path, blend=0.0)
-    else:
-        obj = load_model_or_vectors(model)
-        check_capable(obj, bench)
-        if edit_path is not None:
-            from simlab.graph.refine import EditPathScorer
-
-            obj = EditPathScorer(obj, restarts=edit_path, blend=blend)
-    opts: dict[str, Any] = {"graphs": graphs} if graphs is not None else {}
-    if train is not None:
-        opts["train"] = train
-    with progress(f"evaluate {bench}", total=1, unit="benchmark", quiet=quiet) as bar:
-        report = _evaluate(obj, bench, **opts)
-        bar.update(1, **{report.primary: report.value})
-    emit("evaluate", report.to_dict(), as_json, lambda: typer.echo(report.to_table()))
+        typer.echo(
+            "warning: 'simlab evaluate' with editpath, --graphs, --edit-path or --blend is deprecated; "
+            "use 'simlab graph evaluate' (same arguments)",
+            err=True,
+        )
+        evaluate_graph(
+            model, bench, graphs, edit_path, 0.5 if blend is None else blend, threads, quiet, as_json
+        )
+        return
+    obj = load_model_or_vectors(model)
+    check_capable(obj, bench)
+    run_evaluation(obj, bench, {"train": train} if train is not None else {}, threads, quiet, as_json)
 
 
 DEMO_SECTIONS = ("core", "text", "sequence", "graph", "fusion")  # simlab.demo.SECTION_MODULES (tested)
@@ -648,7 +478,7 @@ def demo(
     if out.is_dir() and any(out.iterdir()) and not (out / "report.html").is_file():
         raise DataError("is a folder with other files (not an earlier demo); choose a new --out", out)
 
-    quiet = quiet or _quiet_root()
+    quiet = quiet or quiet_root()
     result = run_demo(
         out,
         quick=quick,
@@ -696,7 +526,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 def _command_name(argv: list[str]) -> str:
     """``simlab train word2vec`` from the arguments (the first two words that are not options)."""
     words = [a for a in argv if not a.startswith("-")][:2]
-    groups = {"train", "index"}
+    groups = {"train", "index", "graph"}
     if words and words[0] not in groups:
         words = words[:1]
     return " ".join(["simlab", *words])

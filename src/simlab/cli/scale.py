@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from simlab.cli.common import JsonSummary, echo_json, emit
+
 ENGINE_HELP = "Where the tasks run: 'local' (this process) or 'ray'."
 ADDRESS_HELP = "Ray cluster address ('auto', HOST:6379, ray://HOST:10001); implies --engine ray."
 CPUS_HELP = "CPUs of the local Ray instance started when no --address is given (default: all)."
@@ -61,8 +63,6 @@ def embed_streaming(
         tail += f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} rows/s, engine {res.engine})"
     else:
         tail += " (already complete)"
-    from simlab.cli.common import emit
-
     emit(
         "embed",
         {**res.__dict__, "out": str(out)},
@@ -86,7 +86,7 @@ def ged_on_engine(
     label_attr: str | None,
     as_json: bool = False,
 ) -> None:
-    """``simlab ged`` on an engine: pairs in resumable chunks across workers (`graphs`: a GraphSet or path)."""
+    """``simlab ged`` on an engine: pairs in resumable chunks on workers (`graphs`: a GraphSet or path)."""
     from simlab.scale.all_pairs import pairs
 
     res = pairs(
@@ -107,8 +107,6 @@ def ged_on_engine(
         if res.seconds
         else " (already complete)"
     )
-    from simlab.cli.common import emit
-
     emit(
         "ged",
         {**res.__dict__, "out": str(out)},
@@ -117,85 +115,84 @@ def ged_on_engine(
     )
 
 
+JoinA = Annotated[
+    Path,
+    typer.Argument(
+        help="Queries: Parquet (id + vector, e.g. from simlab embed), .npy or a Vectors artifact."
+    ),
+]
+JoinB = Annotated[Path, typer.Argument(help="The collection searched (same forms).")]
+JoinOut = Annotated[
+    Path,
+    typer.Option(
+        "--out", help="Output directory of Parquet parts (id, neighbors, scores); resumed if interrupted."
+    ),
+]
+JoinK = Annotated[int, typer.Option("-k", min=1, help="Neighbours per query.")]
+Metric = Annotated[str, typer.Option("--metric", help="cosine, dot, euclidean or sqeuclidean.")]
+JoinMethod = Annotated[str, typer.Option("--method", help="'exact' or 'hnsw' (FAISS HNSW32 per shard).")]
+Engine = Annotated[str, typer.Option("--engine", help=ENGINE_HELP)]
+Address = Annotated[str | None, typer.Option("--address", help=ADDRESS_HELP)]
+Cpus = Annotated[int | None, typer.Option("--cpus", help=CPUS_HELP)]
+BlockRows = Annotated[
+    int | None, typer.Option("--block-rows", help="Queries per search (default: 1/16 of A, 1,024..65,536).")
+]
+ShardRows = Annotated[
+    int, typer.Option("--shard-rows", help="Collection rows per index (must fit one worker's memory).")
+]
+EfSearch = Annotated[int | None, typer.Option("--ef-search", help="HNSW search breadth (default 64).")]
+
+
+def join_cmd(
+    a: JoinA,
+    b: JoinB,
+    out: JoinOut,
+    k: JoinK = 10,
+    metric: Metric = "cosine",
+    method: JoinMethod = "exact",
+    engine: Engine = "local",
+    address: Address = None,
+    cpus: Cpus = None,
+    block_rows: BlockRows = None,
+    shard_rows: ShardRows = 250_000,
+    ef_search: EfSearch = None,
+    as_json: JsonSummary = False,
+) -> None:
+    """k-NN join: for every vector of A, its k most similar vectors of B (exact or HNSW per shard).
+
+    Example: simlab join runs/emb runs/emb -k 10 --out runs/knn
+    """
+    from simlab.scale.knn_join import join
+
+    res = join(
+        a,
+        b,
+        k,
+        out=out,
+        metric=metric,
+        method=method,
+        engine=engine,
+        address=address,
+        cpus=cpus,
+        block_rows=block_rows,
+        shard_rows=shard_rows,
+        search_options={"efSearch": ef_search} if ef_search else {},
+        progress=None,
+    )
+    if as_json:
+        echo_json({**res.__dict__, "rows_per_second": res.rows_per_second}, "join")
+        return
+    speed = (
+        f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} queries/s, engine {res.engine})"
+        if res.seconds
+        else " (already complete)"
+    )
+    typer.echo(
+        f"wrote {res.rows} rows x {res.k} neighbours to {out} ({res.shards} shard(s) x {res.blocks} "
+        f"block(s)){speed}"
+    )
+
+
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
     """Add ``simlab join``."""
-
-    @app.command("join")
-    def join_cmd(
-        a: Annotated[
-            Path,
-            typer.Argument(
-                help="Queries: Parquet (id + vector, e.g. from simlab embed), .npy or a Vectors artifact."
-            ),
-        ],
-        b: Annotated[Path, typer.Argument(help="The collection searched (same forms).")],
-        out: Annotated[
-            Path,
-            typer.Option(
-                "--out",
-                help="Output directory of Parquet parts (id, neighbors, scores); resumed if interrupted.",
-            ),
-        ],
-        k: Annotated[int, typer.Option("-k", min=1, help="Neighbours per query.")] = 10,
-        metric: Annotated[
-            str, typer.Option("--metric", help="cosine, dot, euclidean or sqeuclidean.")
-        ] = "cosine",
-        method: Annotated[
-            str, typer.Option("--method", help="'exact' or 'hnsw' (FAISS HNSW32 per shard).")
-        ] = "exact",
-        engine: Annotated[str, typer.Option("--engine", help=ENGINE_HELP)] = "local",
-        address: Annotated[str | None, typer.Option("--address", help=ADDRESS_HELP)] = None,
-        cpus: Annotated[int | None, typer.Option("--cpus", help=CPUS_HELP)] = None,
-        block_rows: Annotated[
-            int | None,
-            typer.Option("--block-rows", help="Queries per search (default: 1/16 of A, 1,024..65,536)."),
-        ] = None,
-        shard_rows: Annotated[
-            int,
-            typer.Option("--shard-rows", help="Collection rows per index (must fit one worker's memory)."),
-        ] = 250_000,
-        ef_search: Annotated[
-            int | None, typer.Option("--ef-search", help="HNSW search breadth (default 64).")
-        ] = None,
-        as_json: Annotated[
-            bool,
-            typer.Option(
-                "--json", metavar=" ", help="Print the summary as one JSON envelope {command, ok, result}."
-            ),
-        ] = False,
-    ) -> None:
-        """k-NN join: for every vector of A, its k most similar vectors of B (exact or HNSW per shard).
-
-        Example: simlab join runs/emb runs/emb -k 10 --out runs/knn
-        """
-        from simlab.cli.main import echo_json
-        from simlab.scale.knn_join import join
-
-        search = {"efSearch": ef_search} if ef_search else {}
-        res = join(
-            a,
-            b,
-            k,
-            out=out,
-            metric=metric,
-            method=method,
-            engine=engine,
-            address=address,
-            cpus=cpus,
-            block_rows=block_rows,
-            shard_rows=shard_rows,
-            search_options=search,
-            progress=None,
-        )
-        if as_json:
-            echo_json({**res.__dict__, "rows_per_second": res.rows_per_second}, "join")
-            return
-        speed = (
-            f" in {res.seconds:.1f}s ({res.rows_per_second:,.0f} queries/s, engine {res.engine})"
-            if res.seconds
-            else " (already complete)"
-        )
-        typer.echo(
-            f"wrote {res.rows} rows x {res.k} neighbours to {out} ({res.shards} shard(s) x {res.blocks} "
-            f"block(s)){speed}"
-        )
+    app.command("join")(join_cmd)

@@ -38,64 +38,68 @@ def parse_artifacts(specs: list[str]) -> dict[str, Path]:
     return out
 
 
+Artifacts = Annotated[
+    list[str] | None,
+    typer.Argument(help="Artifact directories to serve (PATH or NAME=PATH); none: collections only."),
+]
+Host = Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")]
+Port = Annotated[int, typer.Option("--port", help="TCP port to listen on.")]
+Data = Annotated[Path, typer.Option("--data", help="Directory of the durable collections.")]
+ApiKey = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key", help="Key for writes (and for everything off loopback); default $SIMLAB_API_KEY."
+    ),
+]
+Threads = Annotated[int, typer.Option("--threads", help="BLAS/torch threads of the server.")]
+CompactMin = Annotated[
+    int,
+    typer.Option("--compact-min", help="Delta rows + tombstones of a collection that trigger a compaction."),
+]
+
+
+def serve(
+    artifacts: Artifacts = None,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    data: Data = Path("simlab-data"),
+    api_key: ApiKey = None,
+    threads: Threads = 1,
+    compact_min: CompactMin = 2000,
+) -> None:
+    """Serve models and collections over HTTP with a web explorer at / (API docs at /docs).
+
+    Example: simlab serve runs/w2v words=runs/w2v-hnsw --port 8000
+    """
+    from simlab._deps import require
+
+    require("uvicorn")
+    import uvicorn
+
+    from simlab.cli.common import thread_scope
+    from simlab.service import create_app
+
+    key = api_key or os.environ.get("SIMLAB_API_KEY") or None
+    public = not is_loopback(host)
+    if public and not key:
+        raise ConfigError(f"binding {host} (not loopback) needs --api-key or SIMLAB_API_KEY")
+    web = create_app(
+        parse_artifacts(artifacts or []),
+        data_dir=data,
+        api_key=key,
+        protect_reads=public,
+        compact_min=compact_min,
+    )
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(
+        f"simlab serve: {len(web.state.simlab.models)} model(s), data in {data}; "
+        f"explorer at http://{shown}:{port}/ , API docs at http://{shown}:{port}/docs"
+        + ("" if key else " (writes open: no API key)")
+    )
+    with thread_scope(threads):  # the models are loaded: torch's threads too, for the server's lifetime
+        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+
+
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
     """Add ``simlab serve``."""
-
-    @app.command()
-    def serve(
-        artifacts: Annotated[
-            list[str] | None,
-            typer.Argument(help="Artifact directories to serve (PATH or NAME=PATH); none: collections only."),
-        ] = None,
-        host: Annotated[
-            str, typer.Option("--host", help="Address to bind (loopback by default).")
-        ] = "127.0.0.1",
-        port: Annotated[int, typer.Option("--port", help="TCP port to listen on.")] = 8000,
-        data: Annotated[Path, typer.Option("--data", help="Directory of the durable collections.")] = Path(
-            "simlab-data"
-        ),
-        api_key: Annotated[
-            str | None,
-            typer.Option(
-                "--api-key", help="Key for writes (and for everything off loopback); default $SIMLAB_API_KEY."
-            ),
-        ] = None,
-        threads: Annotated[int, typer.Option("--threads", help="BLAS/torch threads of the server.")] = 1,
-        compact_min: Annotated[
-            int,
-            typer.Option(
-                "--compact-min", help="Delta rows + tombstones of a collection that trigger a compaction."
-            ),
-        ] = 2000,
-    ) -> None:
-        """Serve models and collections over HTTP with a web explorer at / (API docs at /docs).
-
-        Example: simlab serve runs/w2v words=runs/w2v-hnsw --port 8000
-        """
-        from simlab._deps import require
-
-        require("uvicorn")
-        import uvicorn
-
-        from simlab.cli.main import set_threads
-        from simlab.service import create_app
-
-        key = api_key or os.environ.get("SIMLAB_API_KEY") or None
-        public = not is_loopback(host)
-        if public and not key:
-            raise ConfigError(f"binding {host} (not loopback) needs --api-key or SIMLAB_API_KEY")
-        set_threads(threads)
-        web = create_app(
-            parse_artifacts(artifacts or []),
-            data_dir=data,
-            api_key=key,
-            protect_reads=public,
-            compact_min=compact_min,
-        )
-        shown = f"[{host}]" if ":" in host else host
-        typer.echo(
-            f"simlab serve: {len(web.state.simlab.models)} model(s), data in {data}; "
-            f"explorer at http://{shown}:{port}/ , API docs at http://{shown}:{port}/docs"
-            + ("" if key else " (writes open: no API key)")
-        )
-        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+    app.command()(serve)

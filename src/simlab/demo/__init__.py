@@ -131,7 +131,8 @@ def run_demo(
         sec = mod.run(ctx)
         sec.seconds = time.perf_counter() - t0
         say(
-            f"[{i}/{len(names)}] {name}: done in {sec.seconds:.1f} s (total {time.perf_counter() - t_all:.0f} s)"
+            f"[{i}/{len(names)}] {name}: done in {sec.seconds:.1f} s "
+            f"(total {time.perf_counter() - t_all:.0f} s)"
         )
         done.append(sec)
     from simlab.demo.report import write_report

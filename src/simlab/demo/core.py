@@ -1,4 +1,4 @@
-"""Demo section "core": exact vs approximate nearest-neighbour search and PCA on clustered synthetic vectors."""
+"""Demo section "core": exact vs approximate nearest-neighbour search and PCA on clustered vectors."""
 
 from __future__ import annotations
 
@@ -33,17 +33,39 @@ def _qps(idx: Any, queries: np.ndarray, k: int) -> float:
 
 def run(ctx: DemoContext) -> Section:
     """Build the indexes, measure recall@10 against exact search, QPS and bytes per vector; plot PCA."""
-    from simlab.demo.report import line_plot, pca_2d, scatter_2d
     from simlab.index import Index, recall_at_k
-    from simlab.reduce import PCA, neighbour_recall
-    from simlab.vectors import Vectors
 
     n, dim, nq = (3000, 32, 100) if ctx.quick else (40000, 64, 500)
     x, labels = clustered_vectors(n, dim, 12, ctx.seed)
     q, _ = clustered_vectors(nq, dim, 12, ctx.seed)  # same centres (same seed), fresh points below
     q = q + 0.05 * np.random.default_rng(ctx.seed + 1).normal(size=q.shape).astype(np.float32)
     keys = [f"v{i}" for i in range(n)]
-    nlist = 16 if ctx.quick else 128
+    rows, built = _index_rows(keys, x, q, dim, 16 if ctx.quick else 128)
+    # save/load keeps the search settings and gives identical results
+    hnsw = built["faiss HNSW32"]
+    hnsw.save(ctx.out / "core_hnsw_index")
+    same = Index.load(ctx.out / "core_hnsw_index").search(q, 10).keys == hnsw.search(q, 10).keys
+    # a per-call override trades speed for recall
+    low = recall_at_k(hnsw, built["exact"], q, 10, efSearch=16)
+    high = recall_at_k(hnsw, built["exact"], q, 10, efSearch=256)
+    rows.append(_pca_row(keys, x, dim, nq))
+    text = (
+        f"{n} clustered vectors of dimension {dim} (decaying spectrum), {nq} queries, cosine. recall@10 is "
+        f"measured against the exact index; QPS is one batched search on {ctx.threads} thread(s) at most. "
+        f"HNSW recall at efSearch=16: {low:.3f}, at efSearch=256: {high:.3f} (per-call override; the saved "
+        f"setting is {hnsw.settings}). Save/load gives identical results: {same}. PQ stores each vector as "
+        f"m one-byte codes (more bytes, higher recall). The last row keeps the first {dim // 2} PCA "
+        f"components and reports how many of the exact Euclidean neighbours survive."
+    )
+    return Section(TITLE, rows, text=text, figures=_figures(ctx, x, labels, built, q))
+
+
+def _index_rows(
+    keys: list[str], x: np.ndarray, q: np.ndarray, dim: int, nlist: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One row per index (exact, HNSW, IVF-Flat, two IVF-PQ): recall@10 against exact, QPS, bytes, build s."""
+    from simlab.index import Index, recall_at_k
+
     specs: list[tuple[str, str, dict[str, Any]]] = [
         ("exact", "exact", {}),
         ("faiss HNSW32", "faiss", {"factory": "HNSW32"}),
@@ -69,25 +91,33 @@ def run(ctx: DemoContext) -> Section:
                 "build s": round(build, 2),
             }
         )
-    # save/load keeps the search settings and gives identical results
-    hnsw = built["faiss HNSW32"]
-    hnsw.save(ctx.out / "core_hnsw_index")
-    same = Index.load(ctx.out / "core_hnsw_index").search(q, 10).keys == hnsw.search(q, 10).keys
-    # a per-call override trades speed for recall
-    low = recall_at_k(hnsw, built["exact"], q, 10, efSearch=16)
-    high = recall_at_k(hnsw, built["exact"], q, 10, efSearch=256)
+    return rows, built
+
+
+def _pca_row(keys: list[str], x: np.ndarray, dim: int, nq: int) -> dict[str, Any]:
+    """Exact search on the first dim/2 PCA components: the share of Euclidean neighbours that survive."""
+    from simlab.reduce import PCA, neighbour_recall
+    from simlab.vectors import Vectors
+
     vecs = Vectors(keys, x)
     half = PCA(dim // 2).fit_transform(vecs)
-    rows.append(
-        {
-            "index": f"exact on PCA-{dim // 2}",
-            "settings": "-",
-            "recall@10": round(neighbour_recall(half, vecs, 10, n_queries=nq, metric="euclidean"), 4),
-            "QPS": "-",
-            "bytes/vector": dim // 2 * 4.0,
-            "build s": "-",
-        }
-    )
+    return {
+        "index": f"exact on PCA-{dim // 2}",
+        "settings": "-",
+        "recall@10": round(neighbour_recall(half, vecs, 10, n_queries=nq, metric="euclidean"), 4),
+        "QPS": "-",
+        "bytes/vector": dim // 2 * 4.0,
+        "build s": "-",
+    }
+
+
+def _figures(
+    ctx: DemoContext, x: np.ndarray, labels: np.ndarray, built: dict[str, Any], q: np.ndarray
+) -> list[tuple[str, Any]]:
+    """The PCA scatter coloured by cluster and the recall/QPS curves."""
+    from simlab.demo.report import line_plot, pca_2d, scatter_2d
+
+    n, dim = x.shape
     sample = np.random.default_rng(ctx.seed).choice(n, min(n, 1500), replace=False)
     pts, xl, yl = pca_2d(x[sample])
     fig = scatter_2d(
@@ -106,15 +136,7 @@ def run(ctx: DemoContext) -> Section:
         logx=True,
         annotate={name: c["labels"] for name, c in curves.items()},
     )
-    text = (
-        f"{n} clustered vectors of dimension {dim} (decaying spectrum), {nq} queries, cosine. recall@10 is "
-        f"measured against the exact index; QPS is one batched search on {ctx.threads} thread(s) at most. "
-        f"HNSW recall at efSearch=16: {low:.3f}, at efSearch=256: {high:.3f} (per-call override; the saved "
-        f"setting is {hnsw.settings}). Save/load gives identical results: {same}. PQ stores each vector as "
-        f"m one-byte codes (more bytes, higher recall). The last row keeps the first {dim // 2} PCA "
-        f"components and reports how many of the exact Euclidean neighbours survive."
-    )
-    figures = [
+    return [
         ("PCA projection coloured by cluster", fig),
         (
             "Recall/speed trade-off: HNSW over efSearch, IVF over nprobe (points labelled with the setting); "
@@ -122,7 +144,6 @@ def run(ctx: DemoContext) -> Section:
             curve_png,
         ),
     ]
-    return Section(TITLE, rows, text=text, figures=figures)
 
 
 def recall_qps_curves(built: dict[str, Any], q: np.ndarray, quick: bool) -> dict[str, dict[str, list[Any]]]:

@@ -154,7 +154,7 @@ def line_plot(
 
 
 def training_curve(history: Mapping[str, Any], title: str) -> bytes | None:
-    """Loss (and dev metric, right axis) per epoch from a training history (``simlab.train.History.to_dict``)."""
+    """Loss (and dev metric, right axis) per epoch of a history (``simlab.train.History.to_dict``)."""
     epochs = history.get("epochs") or []
     if not epochs:
         return None
@@ -238,7 +238,8 @@ def write_report(sections: Sequence[Section], path: Path) -> Path:
         "<!doctype html><html><head><meta charset='utf-8'><title>simlab demo</title><style>",
         "body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;color:#222}",
         "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;",
-        "text-align:left;font-size:.9em}th{background:#f3f3f3}img{max-width:100%}.t{color:#666;font-size:.85em}",
+        "text-align:left;font-size:.9em}th{background:#f3f3f3}img{max-width:100%}",
+        ".t{color:#666;font-size:.85em}",
         "figcaption{color:#444;font-size:.9em;margin-bottom:1.5em}</style></head><body><h1>simlab demo</h1>",
         f"<p class='t' id='machine'>{html.escape(time.strftime('%Y-%m-%d %H:%M'))} · "
         f"{html.escape(machine_line())}</p>",

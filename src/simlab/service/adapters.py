@@ -1,9 +1,9 @@
 """One small adapter per model family: what a loaded artifact can do, as plain callables.
 
-A :class:`ServedModel` holds a loaded artifact and its capabilities (``embeds``, ``scores_pairs``, ``searches``,
-``reranks``), each a callable or None. The HTTP handlers only ever call these; which family a model is of is decided
-once, here, by its artifact kind (the registry's name), so that the adapters can later move onto the model
-contract without touching the handlers.
+A :class:`ServedModel` holds a loaded artifact and its capabilities (``embeds``, ``scores_pairs``,
+``searches``, ``reranks``), each a callable or None. The HTTP handlers only ever call these; which family a
+model is of is decided once, here, by its artifact kind (the registry's name), so that the adapters can later
+move onto the model contract without touching the handlers.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class ServedModel:
     Attributes:
         name: the name it is served under (``/v1/models/{name}``).
         kind: the artifact kind (``word2vec``, ``graph-biencoder``, ...).
-        item_type: what a raw item is: ``word``, ``text``, ``series``, ``graph`` or ``key`` (keys of the model).
+        item_type: what a raw item is: ``word``, ``text``, ``series``, ``graph`` or ``key`` (a model's key).
         key_type: what keys look like: ``str`` or ``int`` (keys from a URL are converted).
         embeds: raw items -> ``(n, dim)`` vectors, or None.
         scores_pairs: two lists of raw items -> ``(n,)`` similarities, or None.
@@ -214,13 +214,15 @@ def _siamese(m: ServedModel, model: Any) -> None:
 
 
 def _graph_model(m: ServedModel, model: Any) -> None:
+    from simlab.cli.models import can
     from simlab.graph.io import GraphSet
 
+    # the pair model re-ranks and scores pairs; the bi-encoder embeds, and its search can be re-ranked
+    biencoder = not can(model, "reranks")
     m.item_type = "graph"
-    m.metric = getattr(model, "metric", None)
+    m.metric = model.metric if biencoder else None
     coll = model.collection
     m.key_type = "int" if coll is not None and coll.ids and isinstance(coll.ids[0], int) else "str"
-    biencoder = m.kind == "graph-biencoder"
     if biencoder:
         m.dim = (
             int(model.encode(GraphSet([coll.graphs[0]], ["q"])).shape[1])

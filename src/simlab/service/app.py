@@ -114,7 +114,7 @@ def create_app(
     Args:
         artifacts: artifact directories to serve (names = directory names), or ``{name: path}``.
         data_dir: where collections are stored (created when absent).
-        api_key: key required for writes (header ``X-API-Key`` or ``Authorization: Bearer``); None: writes open.
+        api_key: key required for writes (header ``X-API-Key`` or ``Authorization: Bearer``); None: open.
         limits: request limits (:class:`Limits` defaults).
         protect_reads: require the key for every request (what ``simlab serve`` does off loopback).
         compact_min: delta rows + tombstones of a collection that trigger a background compaction.

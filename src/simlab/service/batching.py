@@ -1,8 +1,8 @@
-"""Micro-batching of concurrent searches: queries that arrive in the same turn of the event loop are searched as
-one batch (one GEMM instead of one GEMV each for the exact index; one FAISS call for HNSW).
+"""Micro-batching of concurrent searches: queries that arrive in the same turn of the event loop are searched
+as one batch (one GEMM instead of one GEMV each for the exact index; one FAISS call for HNSW).
 
-Results are the same as searching each query alone: queries are grouped by ``(k, filter)`` and every query keeps
-its own excluded id.
+Results are the same as searching each query alone: queries are grouped by ``(k, filter)`` and every query
+keeps its own excluded id.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class SearchBatcher:
     async def search(
         self, coll: Any, q: np.ndarray, k: int, flt: dict[str, Any] | None, exclude: list[Any]
     ) -> list[list[dict[str, Any]]]:
-        """The hits of the rows of `q` (as :meth:`Collection.search`), searched with the requests of this turn."""
+        """The hits of the rows of `q` (as :meth:`Collection.search`), searched with this turn's requests."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future = loop.create_future()
         self._pending.append((coll, q, k, flt, exclude, fut))

@@ -100,7 +100,7 @@ class Collection:
             "seq": self.store.seq,
         }
 
-    # -- start-up ----------------------------------------------------------------------------------------------------
+    # -- start-up --------------------------------------------------------------------------------------------
     def _load(self) -> None:
         clean_snapshots(self.root / "snapshots")
         snap = load_snapshot(self.root / "snapshots")
@@ -137,7 +137,7 @@ class Collection:
             len(self.live.dlive),
         )
 
-    # -- writes ------------------------------------------------------------------------------------------------------
+    # -- writes ----------------------------------------------------------------------------------------------
     def vectors_of(self, items: list[dict[str, Any]], decode: Any) -> np.ndarray:
         """Vectors of upsert items: given (``vector``) or embedded by the bound model (``item``)."""
         if self.model is not None:
@@ -188,7 +188,7 @@ class Collection:
             self._last_write = time.monotonic()
         return seq, len(found)
 
-    # -- reads -------------------------------------------------------------------------------------------------------
+    # -- reads -----------------------------------------------------------------------------------------------
     def query_vectors(self, queries: list[dict[str, Any]], decode: Any) -> np.ndarray:
         """``(nq, dim)`` vectors of queries given as ``vector``, ``item`` (bound model) or ``id``."""
         out = np.zeros((len(queries), self.store.dim), np.float32)
@@ -217,7 +217,8 @@ class Collection:
             else:
                 raise DataError(f"query {i}: give one of 'vector', 'item' or 'id'")
         if raw:
-            out[raw_rows] = self.model.embeds(decode(raw, self.model.item_type))  # type: ignore[union-attr,misc]
+            model: Any = self.model
+            out[raw_rows] = model.embeds(decode(raw, model.item_type))
         if not np.isfinite(out).all():
             raise DataError("query vectors must be finite")
         return out
@@ -249,7 +250,7 @@ class Collection:
             out.append([{"id": h, "score": s, "metadata": meta.get(h, {})} for h, s in row if h != ex][:k])
         return out
 
-    # -- compaction ----------------------------------------------------------------------------------------------------
+    # -- compaction ------------------------------------------------------------------------------------------
     def compact(self, force: bool = False) -> bool:
         """Rebuild the main index from the store and snapshot it when enough has changed (or `force`)."""
         live = self.live

@@ -79,7 +79,7 @@ def project(
 def collection_map(
     c: Any, n: int, method: str, color: str | None, highlight: Sequence[str]
 ) -> dict[str, Any]:
-    """The map of a collection (ids sampled, vectors from its live index, coloured by metadata field `color`)."""
+    """The map of a collection (ids sampled, vectors from its live index, coloured by the field `color`)."""
     meta = c.live.meta
     ids = list(meta)
     rng = np.random.default_rng(0)

@@ -1,8 +1,8 @@
 """Request limits of the service and the checks that turn raw JSON items into model inputs.
 
-Every raw item that reaches a model goes through :func:`decode_items`, which checks the limits (a limit breach is
-:class:`LimitExceeded`, answered 413) and the item's shape (a malformed item is a :class:`~simlab.errors.DataError`,
-answered 422).
+Every raw item that reaches a model goes through :func:`decode_items`, which checks the limits (a limit breach
+is :class:`LimitExceeded`, answered 413) and the item's shape (a malformed item is a
+:class:`~simlab.errors.DataError`, answered 422).
 """
 
 from __future__ import annotations

@@ -1,16 +1,16 @@
 """The derived search index of a collection: a compacted simlab :class:`~simlab.index.Index` + a delta buffer.
 
-* ``main``: an :class:`~simlab.index.Index` (exact, or FAISS HNSW) holding the store's state at sequence number
-  ``watermark``; it is never changed in place.
-* the delta buffer: vectors written after ``watermark``, searched exactly (one GEMV over at most a few thousand
-  rows), appended in place.
+* ``main``: an :class:`~simlab.index.Index` (exact, or FAISS HNSW) holding the store's state at sequence
+  number ``watermark``; it is never changed in place.
+* the delta buffer: vectors written after ``watermark``, searched exactly (one GEMV over at most a few
+  thousand rows), appended in place.
 * tombstones: ids of ``main`` deleted or overwritten after ``watermark``, filtered out of its results.
 
 Readers and writers share a readers-writer lock: a writer holds it only to apply an already committed batch to
 memory (no I/O), so a reader never waits longer than that. :meth:`LiveIndex.compact` (run by a background
 thread) builds a new ``main`` from a consistent read of the store without any lock, then swaps it in and keeps
-the delta rows and tombstones written meanwhile; :func:`save_snapshot` writes it to a new directory and flips a
-pointer file atomically, so a restart loads the last snapshot and replays only the rows written after it.
+the delta rows and tombstones written meanwhile; :func:`save_snapshot` writes it to a new directory and flips
+a pointer file atomically, so a restart loads the last snapshot and replays only the rows written after it.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class LiveIndex:
         self.dseq: list[int] = []
         self.dlive: dict[str, int] = {}  # id -> its live row in the delta
 
-    # -- writes (the caller has committed them to the store) -------------------------------------------------------
+    # -- writes (the caller has committed them to the store) -------------------------------------------------
     def _append(self, ids: list[str], x: np.ndarray, seq: int | list[int]) -> None:
         n, add = len(self.dkeys), len(ids)
         if n + add > len(self.dmat):
@@ -141,7 +141,7 @@ class LiveIndex:
                     self.tomb[i] = seq
                 self.meta.pop(i, None)
 
-    # -- reads -----------------------------------------------------------------------------------------------------
+    # -- reads -----------------------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.meta)
 
@@ -215,7 +215,7 @@ class LiveIndex:
         top = np.argsort(-scores, axis=1, kind="stable")[:, :kk]
         return [[(self.dkeys[rows[j]], float(scores[i, j])) for j in top[i]] for i in range(len(q))]
 
-    # -- compaction --------------------------------------------------------------------------------------------------
+    # -- compaction ------------------------------------------------------------------------------------------
     def swap(self, main: Index, watermark: int) -> None:
         """Install a `main` built from the store at `watermark`; keep the newer delta rows and tombstones."""
         with self.lock.write():
@@ -241,7 +241,7 @@ class LiveIndex:
         return idx
 
 
-# -- snapshots -----------------------------------------------------------------------------------------------------
+# -- snapshots -----------------------------------------------------------------------------------------------
 
 
 def save_snapshot(root: Path, main: Index, watermark: int) -> None:

@@ -103,8 +103,8 @@ def fetch(name: str, body: FetchRequest, state: State) -> dict[str, Any]:
 
 @router.post("/v1/collections/{name}/search", response_model=CollectionSearchResponse)
 async def search(name: str, body: CollectionSearchRequest, state: State) -> Any:
-    """Top-k items of each query (a vector, a raw item for model-bound collections, or an id), with an optional
-    metadata filter; a query by id leaves that id out. Concurrent searches are batched."""
+    """Top-k items of each query (a vector, a raw item for model-bound collections, or an id), with an
+    optional metadata filter; a query by id leaves that id out. Concurrent searches are batched."""
     c, limits = state.collections.get(name), state.limits
     if body.k > limits.max_k:
         raise DataError(f"k={body.k} is over the limit of {limits.max_k}")

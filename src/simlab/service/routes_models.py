@@ -158,7 +158,7 @@ def model_map(
     color: str | None = Query(None, description="'label' (models with item labels) or none"),
     highlight: list[str] = Query(default_factory=list),
 ) -> dict[str, Any]:
-    """2-D map (PCA, or UMAP when installed) of a sample of the model's vectors; `highlight` keys are added."""
+    """2-D map (PCA, or UMAP when installed) of a sample of the model's vectors, plus the `highlight` keys."""
     from simlab.service.explore import project
 
     m = model_of(state, name)

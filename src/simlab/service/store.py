@@ -74,9 +74,9 @@ class Store:
         """Close the connection."""
         self._con.close()
 
-    # -- writes --------------------------------------------------------------------------------------------------
+    # -- writes ----------------------------------------------------------------------------------------------
     def upsert(self, ids: list[str], vectors: np.ndarray, metadata: list[dict[str, Any]]) -> int:
-        """Insert or replace rows in one transaction; returns the batch's sequence number (after the commit)."""
+        """Insert or replace rows in one transaction; returns the batch's sequence number (once committed)."""
         x = np.ascontiguousarray(vectors, dtype=np.float32)
         with self._lock:
             seq = self.seq + 1
@@ -113,7 +113,7 @@ class Store:
             self.seq = seq
         return seq, found
 
-    # -- reads ---------------------------------------------------------------------------------------------------
+    # -- reads -----------------------------------------------------------------------------------------------
     def reader(self) -> sqlite3.Connection:
         """A new read connection (WAL: its transactions see one consistent state, writers go on)."""
         return _connect(self.path)
@@ -121,7 +121,7 @@ class Store:
     def rows(
         self, con: sqlite3.Connection, min_seq: int = 0, batch: int = 8192
     ) -> Iterator[tuple[list[str], list[int], list[dict[str, Any]], np.ndarray]]:
-        """Rows with ``seq > min_seq`` in batches ``(ids, seqs, metadata, (n, dim) vectors)``, read on `con`."""
+        """Rows with ``seq > min_seq``, in batches ``(ids, seqs, metadata, (n, dim) vectors)``, on `con`."""
         cur = con.execute(
             "SELECT id, seq, metadata, vector FROM items WHERE seq > ? ORDER BY rowid", (min_seq,)
         )
