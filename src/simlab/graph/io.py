@@ -366,6 +366,10 @@ class GraphSet:
         return f"GraphSet(n={len(self)}{', source=' + str(self.source) if self.source else ''})"
 
 
+#: What functions taking a graph collection accept (see :meth:`GraphSet.coerce`).
+GraphsLike = GraphSet | str | Path | nx.Graph | Sequence[nx.Graph] | Mapping[Any, nx.Graph]
+
+
 def _stem_id(p: Path) -> Any:
     return p.stem
 
