@@ -46,7 +46,7 @@ from simlab.graph.features import Featurizer, GraphStore
 from simlab.graph.io import GraphSet, GraphsLike
 from simlab.graph.nets import BiNet, PairNet, Reps, build_net, cat_reps, load_weights, slice_reps, weights
 from simlab.graph.pairs import GEDInput, PairSampler, ScoredPairs, dev_queries, ged_table
-from simlab.model import Model, TrainConfig
+from simlab.model import Model, TrainConfig, config_dict
 from simlab.vectors import Hits, Vectors
 
 if TYPE_CHECKING:
@@ -247,6 +247,15 @@ class GraphNetModel(Model):
         self._rep: Reps | None = None
 
     # -- the contract ---------------------------------------------------------------------------------------
+    @classmethod
+    def build_config(
+        cls, config: GraphModelConfig | Mapping[str, object] | None = None, /, **overrides: object
+    ) -> GraphModelConfig:
+        """The base rule, plus: the other graph model's config carries its shared keys over."""
+        if isinstance(config, GraphModelConfig) and not isinstance(config, cls.Config):
+            config = config_dict(config)
+        return super().build_config(config, **overrides)
+
     def torch_modules(self) -> list[torch.nn.Module]:
         return [self.net] if self.net is not None else []
 
