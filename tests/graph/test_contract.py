@@ -55,7 +55,7 @@ def test_declared_contract():
         (NodeEmbedder, "graph-nodes", {"embeds", "scores_pairs", "searches"}),
         (EditPathScorer, "graph-editpath", {"scores_pairs", "searches", "reranks"}),
     ):
-        assert issubclass(cls, Model) and cls.KIND == kind
+        assert issubclass(cls, Model) and kind == cls.KIND
         assert capabilities(cls()) == caps and caps <= set(CAPABILITY_NAMES)
 
 
@@ -71,7 +71,7 @@ def test_config_composes_train_settings():
         NodeEmbedder(epoch=3)
     scorer = EditPathScorer(restarts=2, blend=0.25, timeout=None)
     assert scorer.search == EditPathConfig(restarts=2, timeout=None) and scorer.blend == 0.25
-    assert EditPathScorer().search.restarts == DEFAULT_RESTARTS == EditPathConfig().restarts
+    assert EditPathScorer().search.restarts == EditPathConfig().restarts == DEFAULT_RESTARTS
 
 
 @pytest.mark.parametrize("which", ["bi", "pair", "nodes"])

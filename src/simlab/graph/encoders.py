@@ -169,7 +169,7 @@ class GraphEncoder(nn.Module):
         return self.proj(g) if self.proj is not None else g
 
 
-# -- registry factories: ENCODERS.get("gin")(input_dim, hidden=64, layers=3, ...) -> GNNEncoder ------------------
+# -- registry factories: ENCODERS.get("gin")(input_dim, hidden=64, layers=3, ...) -> GNNEncoder --------------
 
 
 def gcn(input_dim: int, **kwargs: object) -> GNNEncoder:

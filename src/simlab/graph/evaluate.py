@@ -71,7 +71,8 @@ def evaluate_ged(model: Any, target: str, graphs: Any = None, **options: Any) ->
     """Evaluator ``ged``: ``ged:AIDS700nef``, ``ged:LINUX`` or ``ged:GED.tsv`` (with ``graphs=``).
 
     Args:
-        model: anything with ``score_matrix(queries, corpus)`` and ``score_id_pairs(graphs, a, b)`` (the graph models).
+        model: anything with ``score_matrix(queries, corpus)`` and ``score_id_pairs(graphs, a, b)`` (the graph
+            models).
         target: benchmark name or GED TSV path.
         graphs: graphs file / GraphSet for a GED TSV (default: the model's collection).
 

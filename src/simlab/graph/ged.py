@@ -108,7 +108,7 @@ def exact_ged(
     return best, bool(exact)
 
 
-# -- GED files -------------------------------------------------------------------------------------------------
+# -- GED files -----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -134,7 +134,8 @@ class GEDTable:
         """Read a GED TSV (header ``id_a id_b ged [exact]``); with `graphs`, check every id exists.
 
         Raises:
-            DataError: bad header, malformed line, or (with `graphs`) an unknown graph id, naming file and line.
+            DataError: bad header, malformed line, or (with `graphs`) an unknown graph id, naming file and
+                line.
         """
         p = Path(path)
         if not p.is_file():
@@ -211,7 +212,7 @@ def _fmt(g: float) -> str:
     return str(int(g)) if float(g).is_integer() else f"{g:.6g}"
 
 
-# -- parallel computation with a resumable cache ----------------------------------------------------------------
+# -- parallel computation with a resumable cache -------------------------------------------------------------
 
 _POOL_GRAPHS: GraphSet | None = None
 _POOL_OPTS: dict[str, Any] = {}

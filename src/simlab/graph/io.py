@@ -11,7 +11,7 @@ A :class:`GraphSet` is an ordered collection of graphs with unique ids: a direct
 file stem (searched recursively, so AIDS700nef's ``train/`` and ``test/`` folders both count), one GEXF /
 GraphML / edge-list file (one graph, id = file stem) or a JSON-lines file of node-link graphs::
 
-    {"id": "g1", "nodes": [{"id": 0, "label": "C"}, {"id": 1, "label": "O"}], "edges": [{"source": 0, "target": 1}]}
+    {"id":"g1","nodes":[{"id":0,"label":"C"},{"id":1,"label":"O"}],"edges":[{"source":0,"target":1}]}
 
 Node labels are read from the node attribute ``label`` (JSON) or ``type`` (GEXF, as in AIDS700nef); a
 ``label`` that merely repeats the node id (networkx writes one into every GEXF node) is ignored.
@@ -94,7 +94,7 @@ def node_labels(g: nx.Graph, attr: str | None = "auto") -> list[Any] | None:
     return None
 
 
-# -- readers ---------------------------------------------------------------------------------------------------
+# -- readers -------------------------------------------------------------------------------------------------
 
 
 def _xml_error(exc: Exception, path: Path) -> DataError:
@@ -155,7 +155,8 @@ def read_edgelist(path: str | Path) -> nx.Graph:
 
 
 def node_link_to_graph(obj: Any, path: Any = None, line: int | None = None) -> nx.Graph:
-    """Build a graph from a node-link dict ``{"nodes": [{"id": ..}], "edges"|"links": [{"source", "target"}]}``."""
+    """Build a graph from a node-link dict
+    ``{"nodes": [{"id": ..}], "edges"|"links": [{"source", "target"}]}``."""
     if not isinstance(obj, Mapping):
         raise DataError("a graph must be a JSON object with 'nodes' and 'edges'", path, line)
     nodes = obj.get("nodes")
@@ -236,7 +237,7 @@ def read_jsonl(path: str | Path) -> tuple[list[Any], list[nx.Graph]]:
     return ids, graphs
 
 
-# -- collections -----------------------------------------------------------------------------------------------
+# -- collections ---------------------------------------------------------------------------------------------
 
 
 class GraphSet:

@@ -1,6 +1,7 @@
 """Graph similarity models trained on GED: a Siamese bi-encoder and a SimGNN-style pair model.
 
-:class:`GraphBiEncoder` maps every graph to one vector with a shared GNN encoder; the predicted similarity is::
+:class:`GraphBiEncoder` maps every graph to one vector with a shared GNN encoder; the predicted similarity is
+::
 
     s(G1, G2) = exp(-||f(G1) - f(G2)||_2)          (trained to regress exp(-nGED))
 
@@ -15,8 +16,8 @@ GNN, attention pooling with a global context, a neural tensor network on the two
 
 plus node-level pairwise features (a normalised histogram of the sigmoid node-node similarities) and cheap
 GED lower bounds (node-label multiset and edge-count differences, divided by the mean size); an MLP maps them
-to a score in (0, 1). It is much slower per pair than a vector comparison but more accurate, so it re-ranks the
-bi-encoder's candidates (:meth:`GraphBiEncoder.most_similar` with ``rerank=``). Pairs are always scored in
+to a score in (0, 1). It is much slower per pair than a vector comparison but more accurate, so it re-ranks
+the bi-encoder's candidates (:meth:`GraphBiEncoder.most_similar` with ``rerank=``). Pairs are always scored in
 batches; node embeddings of each graph are computed once per call.
 
 Both models are :class:`simlab.model.Model` s built from the same parts: a :class:`Featurizer` for node
@@ -60,7 +61,8 @@ GraphQuery = Hashable | nx.Graph
 
 
 class GraphReranker(Protocol):
-    """Re-scores a first stage's candidates (:class:`GraphPairModel`, :class:`~simlab.graph.refine.EditPathScorer`)."""
+    """Re-scores a first stage's candidates (:class:`GraphPairModel`,
+    :class:`~simlab.graph.refine.EditPathScorer`)."""
 
     def rerank(
         self,
@@ -157,7 +159,7 @@ class PairModelConfig(GraphModelConfig):
     bounds: bool = True
 
 
-# -- batched inference -----------------------------------------------------------------------------------------
+# -- batched inference ---------------------------------------------------------------------------------------
 @torch.no_grad()
 def represent(net: GraphNet, store: GraphStore, chunk: int = CHUNK_GRAPHS) -> Reps:
     """The net's representations of every graph of `store`, encoded in chunks on the net's device."""
@@ -218,7 +220,7 @@ def _collection_text(gs: GraphSet) -> str:
     return "\n".join(lines) + "\n"
 
 
-# -- the shared model --------------------------------------------------------------------------------------------
+# -- the shared model ----------------------------------------------------------------------------------------
 class GraphNetModel(Model):
     """A GED-trained graph model: a fitted :class:`Featurizer`, a net and the collection it searches.
 
@@ -271,7 +273,7 @@ class GraphNetModel(Model):
         self._rep = None  # cached representations live on the old device
         return super().to(device)
 
-    # -- training ----------------------------------------------------------------------------------------------
+    # -- training --------------------------------------------------------------------------------------------
     def fit(
         self,
         graphs: GraphsLike,
@@ -345,7 +347,7 @@ class GraphNetModel(Model):
                 return split[0], RankDev(store, split[1])
         return pairs, None
 
-    # -- representations ---------------------------------------------------------------------------------------
+    # -- representations -------------------------------------------------------------------------------------
     def _store(self, graphs: GraphsLike) -> GraphStore:
         _, feat = self._fitted()
         return GraphStore(GraphSet.coerce(graphs), feat)
@@ -381,7 +383,7 @@ class GraphNetModel(Model):
         self._index = None
         return self
 
-    # -- public API --------------------------------------------------------------------------------------------
+    # -- public API ------------------------------------------------------------------------------------------
     def encode(self, graphs: GraphsLike) -> np.ndarray:
         """Graph vectors ``(n, dim)`` float32 for a GraphSet, path, list of graphs or one graph."""
         with self.threads():
@@ -399,8 +401,8 @@ class GraphNetModel(Model):
     def node_embeddings(self, graphs: GraphsLike, chunk: int = CHUNK_GRAPHS) -> np.ndarray:
         """The GNN's node embeddings before pooling, ``(n_graphs, max_nodes, d)`` float32, zero-padded.
 
-        Row ``k`` of graph ``g`` is its ``k``-th node in ``g.nodes()`` order (what the edit-path search uses to
-        guide its node assignment, see :class:`~simlab.graph.refine.EditPathScorer`).
+        Row ``k`` of graph ``g`` is its ``k``-th node in ``g.nodes()`` order (what the edit-path search uses
+        to guide its node assignment, see :class:`~simlab.graph.refine.EditPathScorer`).
         """
         from torch_geometric.utils import to_dense_batch
 
@@ -482,7 +484,7 @@ class GraphNetModel(Model):
     def collection_vectors(self) -> Vectors:
         return self.vectors
 
-    # -- persistence ---------------------------------------------------------------------------------------------
+    # -- persistence -----------------------------------------------------------------------------------------
     def to_artifact(self, writer: ArtifactWriter) -> None:
         """Weights (safetensors), label vocabulary, history and the collection (JSON lines)."""
         net, feat = self._fitted()
@@ -506,7 +508,7 @@ class GraphNetModel(Model):
         return model.to("auto")
 
 
-# -- bi-encoder ------------------------------------------------------------------------------------------------
+# -- bi-encoder ----------------------------------------------------------------------------------------------
 class GraphBiEncoder(GraphNetModel):
     """Siamese GNN bi-encoder: ``s(G1, G2) = exp(-||f(G1) - f(G2)||_2)`` regressed on exp(-nGED).
 
@@ -584,7 +586,7 @@ class GraphBiEncoder(GraphNetModel):
             self.vectors.to_artifact(writer, prefix="collection_")
 
 
-# -- pair model --------------------------------------------------------------------------------------------------
+# -- pair model ----------------------------------------------------------------------------------------------
 class GraphPairModel(GraphNetModel):
     """SimGNN-style pair model (NTN + node-similarity histogram + GED bounds), trained on exp(-nGED).
 

@@ -82,7 +82,7 @@ def _pad_nodes(key: str, t: Tensor, width: int) -> Tensor:
     return t
 
 
-# -- bi-encoder ------------------------------------------------------------------------------------------------
+# -- bi-encoder ----------------------------------------------------------------------------------------------
 class BiNet(nn.Module):
     """Siamese GNN encoder: ``s(G1, G2) = exp(-||f(G1) - f(G2)||_2)``."""
 
@@ -141,7 +141,7 @@ class BiNet(nn.Module):
         return siamese_step(loss), loss
 
 
-# -- pair model ------------------------------------------------------------------------------------------------
+# -- pair model ----------------------------------------------------------------------------------------------
 class PairNet(nn.Module):
     """SimGNN-style pair scorer: NTN on attention-pooled graph vectors + node-similarity histogram + GED
     lower-bound features, mapped to (0, 1) by an MLP."""

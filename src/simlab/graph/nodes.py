@@ -171,7 +171,8 @@ def _sample_non_edges(
 
 @dataclass
 class EdgeSplit:
-    """Undirected edges ``(2, E)`` split for link prediction, with as many sampled non-edges as held-out edges.
+    """Undirected edges ``(2, E)`` split for link prediction, with as many sampled non-edges as held-out
+    edges.
 
     Attributes:
         train: message passing and positives of training.
@@ -204,8 +205,8 @@ class EdgeSplit:
 
 
 class LinkBatches:
-    """``epoch -> [Batch]`` of :func:`simlab.train.fit`: one full-graph step per epoch over the training edges,
-    with fresh uniform negatives drawn from a per-epoch generator (the global RNG is not used)."""
+    """``epoch -> [Batch]`` of :func:`simlab.train.fit`: one full-graph step per epoch over the training
+    edges, with fresh uniform negatives drawn from a per-epoch generator (the global RNG is not used)."""
 
     def __init__(self, x: Tensor, train_edges: np.ndarray, neg_ratio: float, seed: int) -> None:
         self.x, self.seed = x, seed
@@ -311,7 +312,7 @@ class NodeEmbedder(Model):
         self._vectors = None
         return super().to(device)
 
-    # -- data --------------------------------------------------------------------------------------------------
+    # -- data ------------------------------------------------------------------------------------------------
     def _featurize_nx(self, g: nx.Graph, fit: bool) -> tuple[np.ndarray, np.ndarray, list[Hashable]]:
         gs = GraphSet([g], ["graph"])
         cfg = self.config
@@ -372,7 +373,7 @@ class NodeEmbedder(Model):
         self.net = build_net(lambda: _NodeNet(cfg, in_dim, n_ids), seed=cfg.train.seed)
         return self.net
 
-    # -- training ----------------------------------------------------------------------------------------------
+    # -- training --------------------------------------------------------------------------------------------
     def fit(
         self,
         graph: NodeGraph,
@@ -425,7 +426,7 @@ class NodeEmbedder(Model):
         with self.threads():
             return net(torch.from_numpy(x).to(device), _both_directions(train_edges).to(device)).cpu()
 
-    # -- public API --------------------------------------------------------------------------------------------
+    # -- public API ------------------------------------------------------------------------------------------
     @property
     def vectors(self) -> Vectors:
         """Node embeddings of the training graph (message passing over its training edges)."""
@@ -496,7 +497,7 @@ class NodeEmbedder(Model):
         auc, ap = auc_ap(_dot(z, self.test_pos), _dot(z, self.test_neg))
         return {"auc": auc, "ap": ap}
 
-    # -- persistence -------------------------------------------------------------------------------------------
+    # -- persistence -----------------------------------------------------------------------------------------
     def to_artifact(self, writer: ArtifactWriter) -> None:
         """Weights, node features, training edges, held-out edges, keys and the featurizer."""
         net, x, train_edges = self._fitted()

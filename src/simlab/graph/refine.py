@@ -2,15 +2,15 @@
 
 :class:`EditPathScorer` scores graph pairs like the learned graph models (``score_pairs``, ``score_matrix``,
 ``score_id_pairs``, ``similarity``, ``most_similar``, ``rerank``), so it is evaluated, searched and used as a
-re-ranker the same way. For each pair it runs :func:`~simlab.graph.editpath.edit_path_search`, which gives an upper
-bound ``UB`` (the cost of the best edit path found) and a lower bound ``LB``. With a learned estimate ``g_m`` (from
-`model`, or the first-stage scores passed to :meth:`rerank`), the GED estimate is::
+re-ranker the same way. For each pair it runs :func:`~simlab.graph.editpath.edit_path_search`, which gives an
+upper bound ``UB`` (the cost of the best edit path found) and a lower bound ``LB``. With a learned estimate
+``g_m`` (from `model`, or the first-stage scores passed to :meth:`rerank`), the GED estimate is::
 
     g = (1 - blend) * UB + blend * clip(g_m, LB, UB)          similarity = exp(-g / ((|V1| + |V2|) / 2))
 
 The bounds correct the learned model where it is provably wrong; the learned estimate pulls loose upper bounds
-down. ``blend = 0`` (or no learned estimate) uses the edit path alone. On AIDS700nef the blend helps most when the
-search is short (few restarts); see docs/graph.md.
+down. ``blend = 0`` (or no learned estimate) uses the edit path alone. On AIDS700nef the blend helps most when
+the search is short (few restarts); see docs/graph.md.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ class EditPathScorer(Model):
         self.collection = GraphSet.coerce(graphs)
         return self
 
-    # -- scoring -------------------------------------------------------------------------------------------------
+    # -- scoring ---------------------------------------------------------------------------------------------
 
     def edit_paths(
         self,
@@ -216,7 +216,7 @@ class EditPathScorer(Model):
             raise NotFittedError("graph ids need a collection: call fit(graphs) or pass networkx graphs")
         return self.collection[x]
 
-    # -- search --------------------------------------------------------------------------------------------------
+    # -- search ----------------------------------------------------------------------------------------------
 
     def most_similar(self, query: GraphQuery, k: int = 10) -> Hits:
         """The k most similar graphs of the collection (every graph scored; the query id itself excluded)."""
