@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -42,12 +41,26 @@ import torch
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, DataError, NotFittedError
 from simlab.evaluate import Report
-from simlab.graph.encoders import CONVS
+from simlab.graph.config import GraphModelConfig, PairModelConfig
 from simlab.graph.features import Featurizer, GraphStore
+from simlab.graph.ged import GEDTable
 from simlab.graph.io import GraphSet, GraphsLike
-from simlab.graph.nets import BiNet, PairNet, Reps, build_net, cat_reps, load_weights, slice_reps, weights
+from simlab.graph.nets import (
+    CHUNK_GRAPHS,
+    BiNet,
+    GraphNet,
+    PairNet,
+    Reps,
+    build_net,
+    dense_node_embeddings,
+    load_weights,
+    represent,
+    score_reps,
+    slice_reps,
+    weights,
+)
 from simlab.graph.pairs import GEDInput, PairSampler, ScoredPairs, dev_queries, ged_table
-from simlab.model import Model, TrainConfig, config_dict
+from simlab.model import Model, config_dict
 from simlab.vectors import Hits, Vectors
 
 if TYPE_CHECKING:
@@ -55,7 +68,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GraphNet = BiNet | PairNet
 #: A query: an id of the model's collection or a networkx graph.
 GraphQuery = Hashable | nx.Graph
 
@@ -76,117 +88,6 @@ class GraphReranker(Protocol):
     ) -> Hits: ...
 
 
-CHUNK_GRAPHS = 4096  # graphs per encoding batch
-CHUNK_PAIRS = 16384  # pairs per scoring batch
-
-
-def _graph_train() -> TrainConfig:
-    return TrainConfig(epochs=30, lr=1e-3, patience=8)
-
-
-@dataclass(frozen=True)
-class GraphModelConfig:
-    """Settings shared by the graph models.
-
-    Attributes:
-        conv: ``gcn``, ``gin``, ``sage`` or ``gat``.
-        hidden / layers / dropout / residual / jk / heads: GNN settings (see :class:`GNNEncoder`).
-        pool: ``sum``, ``mean`` or ``attention``.
-        dim: output vector size of the bi-encoder (0: no projection).
-        label_attr / feature_attrs / degree / max_degree / unknown: node features (see :class:`Featurizer`).
-        batch_size / pairs_per_epoch: ``batch_size`` pairs per step; ``pairs_per_epoch`` sampled each epoch
-            (0 = all pairs).
-        dev_share: share of the training graphs held out as dev queries for early stopping (0: none).
-        near_share / near_k: share of each epoch's pairs drawn from each graph's `near_k` most similar
-            training partners (hard pairs that decide the top of a ranking; 0: uniform sampling).
-        train: optimisation (:class:`~simlab.model.TrainConfig`: epochs 30, lr 1e-3, patience 8, seed,
-            device, threads...); its keys may also be given flat (``epochs=5``).
-    """
-
-    conv: str = "gin"
-    hidden: int = 64
-    layers: int = 3
-    dropout: float = 0.0
-    residual: bool = True
-    jk: str = "cat"
-    heads: int = 4
-    pool: str = "sum"
-    dim: int = 64
-    label_attr: str | None = "auto"
-    feature_attrs: tuple[str, ...] = ()
-    degree: bool | str = "auto"
-    max_degree: int = 10
-    unknown: str = "error"
-    batch_size: int = 512
-    pairs_per_epoch: int = 50000
-    dev_share: float = 0.1
-    near_share: float = 0.0
-    near_k: int = 20
-    train: TrainConfig = field(default_factory=_graph_train)
-
-    def __post_init__(self) -> None:
-        if self.conv not in CONVS:
-            raise ConfigError(f"unknown conv {self.conv!r}; valid: {', '.join(CONVS)}")
-        if not 0 <= self.dev_share < 1:
-            raise ConfigError(f"dev_share must be in [0, 1), got {self.dev_share}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
-        if not 0 <= self.near_share < 1:
-            raise ConfigError(f"near_share must be in [0, 1), got {self.near_share}")
-        object.__setattr__(self, "feature_attrs", tuple(self.feature_attrs))
-
-    def featurizer(self) -> Featurizer:
-        """An unfitted featurizer with these node-feature settings."""
-        return Featurizer(
-            self.label_attr, list(self.feature_attrs), self.degree, self.max_degree, self.unknown
-        )
-
-
-@dataclass(frozen=True)
-class PairModelConfig(GraphModelConfig):
-    """:class:`GraphModelConfig` plus the pair model's interaction settings.
-
-    Attributes:
-        ntn_k: slices of the neural tensor network.
-        bins: bins of the node-node similarity histogram (0: no histogram).
-        bounds: add the GED lower-bound features.
-    """
-
-    pool: str = "attention"
-    jk: str = "cat"
-    ntn_k: int = 16
-    bins: int = 16
-    bounds: bool = True
-
-
-# -- batched inference ---------------------------------------------------------------------------------------
-@torch.no_grad()
-def represent(net: GraphNet, store: GraphStore, chunk: int = CHUNK_GRAPHS) -> Reps:
-    """The net's representations of every graph of `store`, encoded in chunks on the net's device."""
-    net.eval()
-    device = next(net.parameters()).device
-    parts = [
-        net.represent(store.batch(torch.arange(s, min(s + chunk, len(store)))).to(device))
-        for s in range(0, len(store), chunk)
-    ]
-    return cat_reps(parts) if parts else {"h": torch.zeros(0, net.dim, device=device)}
-
-
-@torch.no_grad()
-def score_reps(
-    net: GraphNet, ra: Reps, ia: np.ndarray, rb: Reps, ib: np.ndarray, chunk: int = CHUNK_PAIRS
-) -> np.ndarray:
-    """``(n,)`` float32 predicted exp(-nGED) of pairs ``(ra[ia[k]], rb[ib[k]])``, scored in chunks."""
-    net.eval()
-    device = next(net.parameters()).device
-    out = np.empty(len(ia), np.float32)
-    for s in range(0, len(ia), chunk):
-        a = torch.as_tensor(ia[s : s + chunk], dtype=torch.long, device=device)
-        b = torch.as_tensor(ib[s : s + chunk], dtype=torch.long, device=device)
-        out[s : s + chunk] = net.interact(ra, a, rb, b).float().cpu().numpy()
-    return out
-
-
 class RankDev:
     """Dev metric of :func:`simlab.train.fit`: mean per-query Spearman rho of the dev pairs."""
 
@@ -199,6 +100,42 @@ class RankDev:
         rep = represent(net, self.store)
         pred = score_reps(net, rep, self.pairs.ia, rep, self.pairs.ib)
         return grouped_metrics(self.pairs.ia, pred, self.pairs.y, ks=())["rho"]
+
+
+def _training_data(
+    cfg: GraphModelConfig,
+    gs: GraphSet,
+    table: GEDTable,
+    feat: Featurizer,
+    net: GraphNet,
+    dev: tuple[GraphsLike, GEDInput] | None,
+) -> tuple[PairSampler, RankDev | None]:
+    """The per-epoch sampler of the training pairs and the dev metric (one seeded generator for both)."""
+    store = GraphStore(gs, feat)
+    rng = np.random.default_rng(cfg.train.seed)
+    pairs, dev_metric = _dev_split(cfg, ScoredPairs.of(table, gs, store, np.float32), store, feat, dev, rng)
+    batches = (cfg.batch_size, cfg.pairs_per_epoch, cfg.near_share, cfg.near_k)
+    return PairSampler(store, pairs, net.training_batch, *batches, rng), dev_metric
+
+
+def _dev_split(
+    cfg: GraphModelConfig,
+    pairs: ScoredPairs,
+    store: GraphStore,
+    feat: Featurizer,
+    dev: tuple[GraphsLike, GEDInput] | None,
+    rng: np.random.Generator,
+) -> tuple[ScoredPairs, RankDev | None]:
+    """The training pairs and the dev metric: on `dev`, or on ``dev_share`` of the training graphs."""
+    if dev is not None:
+        dgs = GraphSet.coerce(dev[0])
+        dstore = GraphStore(dgs, feat)
+        return pairs, RankDev(dstore, ScoredPairs.of(ged_table(dev[1], dgs), dgs, dstore))
+    if cfg.dev_share > 0 and len(store) >= 20:
+        split = dev_queries(pairs, len(store), cfg.dev_share, rng)
+        if split is not None:
+            return split[0], RankDev(store, split[1])
+    return pairs, None
 
 
 def _top(collection: GraphSet, cand: np.ndarray, scores: np.ndarray, exclude: int | None, k: int) -> Hits:
@@ -305,19 +242,7 @@ class GraphNetModel(Model):
             self.net = build_net(lambda: self.NET.build(cfg, feat), seed=cfg.train.seed)
             self.featurizer = feat
         net, feat = self._fitted()
-        store = GraphStore(gs, feat)
-        rng = np.random.default_rng(cfg.train.seed)
-        pairs, dev_metric = self._dev_split(ScoredPairs.of(table, gs, store, np.float32), store, dev, rng)
-        sampler = PairSampler(
-            store,
-            pairs,
-            net.training_batch,
-            cfg.batch_size,
-            cfg.pairs_per_epoch,
-            cfg.near_share,
-            cfg.near_k,
-            rng,
-        )
+        sampler, dev_metric = _training_data(cfg, gs, table, feat, net, dev)
         step, loss = net.objective()
         with self.threads():
             hist = fit(
@@ -327,25 +252,6 @@ class GraphNetModel(Model):
         self.collection = gs
         self._rep = None
         return self
-
-    def _dev_split(
-        self,
-        pairs: ScoredPairs,
-        store: GraphStore,
-        dev: tuple[GraphsLike, GEDInput] | None,
-        rng: np.random.Generator,
-    ) -> tuple[ScoredPairs, RankDev | None]:
-        """The training pairs and the dev metric: on `dev`, or on ``dev_share`` of the training graphs."""
-        if dev is not None:
-            _, feat = self._fitted()
-            dgs = GraphSet.coerce(dev[0])
-            dstore = GraphStore(dgs, feat)
-            return pairs, RankDev(dstore, ScoredPairs.of(ged_table(dev[1], dgs), dgs, dstore))
-        if self.config.dev_share > 0 and len(store) >= 20:
-            split = dev_queries(pairs, len(store), self.config.dev_share, rng)
-            if split is not None:
-                return split[0], RankDev(store, split[1])
-        return pairs, None
 
     # -- representations -------------------------------------------------------------------------------------
     def _store(self, graphs: GraphsLike) -> GraphStore:
@@ -404,21 +310,9 @@ class GraphNetModel(Model):
         Row ``k`` of graph ``g`` is its ``k``-th node in ``g.nodes()`` order (what the edit-path search uses
         to guide its node assignment, see :class:`~simlab.graph.refine.EditPathScorer`).
         """
-        from torch_geometric.utils import to_dense_batch
-
         net, _ = self._fitted()
-        store = self._store(graphs)
-        gnn = net.node_gnn.eval()
-        device = torch.device(self.device)
-        width = int(store.sizes.max()) if len(store) else 0
-        out = []
-        with self.threads(), torch.no_grad():
-            for s in range(0, len(store), chunk):
-                b = store.batch(torch.arange(s, min(s + chunk, len(store)))).to(device)
-                u = gnn(b.x, b.edge_index)
-                dense, _ = to_dense_batch(u, b.batch, batch_size=int(b.num_graphs), max_num_nodes=width)
-                out.append(dense.float().cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, 0, 0), np.float32)
+        with self.threads():
+            return dense_node_embeddings(net.node_gnn, self._store(graphs), chunk)
 
     def score_pairs(self, graphs_a: GraphsLike, graphs_b: GraphsLike) -> np.ndarray:
         """Predicted exp(-nGED) of pairs ``(graphs_a[i], graphs_b[i])``, ``(n,)``, scored in batches."""

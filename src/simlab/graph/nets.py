@@ -15,7 +15,7 @@ the two models lives in the net:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -23,18 +23,18 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch as GraphBatch
 
 from simlab.errors import ArtifactError
+from simlab.graph.config import GraphModelConfig, PairModelConfig
 from simlab.graph.encoders import GNNEncoder, GraphEncoder, GraphPool
 from simlab.graph.features import Featurizer, GraphStore
 from simlab.train import Batch
-
-if TYPE_CHECKING:
-    from simlab.graph.models import GraphModelConfig, PairModelConfig
 
 #: Per-graph representations: name -> tensor with one row per graph (``"h"``: graph vectors).
 Reps = dict[str, Tensor]
 #: A training step: ``(net, batch) -> (loss, items)``.
 Step = Callable[[nn.Module, Batch], tuple[Tensor, int]]
 N = TypeVar("N", bound=nn.Module)
+CHUNK_GRAPHS = 4096  # graphs per encoding batch
+CHUNK_PAIRS = 16384  # pairs per scoring batch
 
 
 def build_net(make: Callable[[], N], seed: int | None = None) -> N:
@@ -80,6 +80,51 @@ def _pad_nodes(key: str, t: Tensor, width: int) -> Tensor:
     if key == "mask":
         return nn.functional.pad(t, (0, width - t.shape[1]))
     return t
+
+
+# -- batched inference (on the net's device) -----------------------------------------------------------------
+@torch.no_grad()
+def represent(net: GraphNet, store: GraphStore, chunk: int = CHUNK_GRAPHS) -> Reps:
+    """The net's representations of every graph of `store`, encoded in chunks on the net's device."""
+    net.eval()
+    device = next(net.parameters()).device
+    parts = [
+        net.represent(store.batch(torch.arange(s, min(s + chunk, len(store)))).to(device))
+        for s in range(0, len(store), chunk)
+    ]
+    return cat_reps(parts) if parts else {"h": torch.zeros(0, net.dim, device=device)}
+
+
+@torch.no_grad()
+def score_reps(
+    net: GraphNet, ra: Reps, ia: np.ndarray, rb: Reps, ib: np.ndarray, chunk: int = CHUNK_PAIRS
+) -> np.ndarray:
+    """``(n,)`` float32 predicted exp(-nGED) of pairs ``(ra[ia[k]], rb[ib[k]])``, scored in chunks."""
+    net.eval()
+    device = next(net.parameters()).device
+    out = np.empty(len(ia), np.float32)
+    for s in range(0, len(ia), chunk):
+        a = torch.as_tensor(ia[s : s + chunk], dtype=torch.long, device=device)
+        b = torch.as_tensor(ib[s : s + chunk], dtype=torch.long, device=device)
+        out[s : s + chunk] = net.interact(ra, a, rb, b).float().cpu().numpy()
+    return out
+
+
+@torch.no_grad()
+def dense_node_embeddings(gnn: GNNEncoder, store: GraphStore, chunk: int = CHUNK_GRAPHS) -> np.ndarray:
+    """``(n_graphs, max_nodes, d)`` float32 node embeddings of `gnn`, zero-padded (row k: k-th node)."""
+    from torch_geometric.utils import to_dense_batch
+
+    gnn.eval()
+    device = next(gnn.parameters()).device
+    width = int(store.sizes.max()) if len(store) else 0
+    out = []
+    for s in range(0, len(store), chunk):
+        b = store.batch(torch.arange(s, min(s + chunk, len(store)))).to(device)
+        u = gnn(b.x, b.edge_index)
+        dense, _ = to_dense_batch(u, b.batch, batch_size=int(b.num_graphs), max_num_nodes=width)
+        out.append(dense.float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0, 0), np.float32)
 
 
 # -- bi-encoder ----------------------------------------------------------------------------------------------
@@ -244,6 +289,10 @@ class PairNet(nn.Module):
         from simlab.registry import LOSSES
 
         return _pair_step, LOSSES.get("mse")()
+
+
+#: The nets of the graph models.
+GraphNet = BiNet | PairNet
 
 
 def _pair_step(net: nn.Module, batch: Batch) -> tuple[Tensor, int]:

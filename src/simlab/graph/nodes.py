@@ -264,6 +264,27 @@ def auc_ap(pos: np.ndarray, neg: np.ndarray) -> tuple[float, float]:
     return float(auc), ap
 
 
+def _one_graph(path: str | Path) -> nx.Graph:
+    """The single graph of a graph file (a file of several graphs raises DataError)."""
+    gs = GraphSet.read(path)
+    if len(gs) != 1:
+        raise DataError(f"node embeddings need one graph, the file holds {len(gs)}", path)
+    return gs.graphs[0]
+
+
+def _edge_index_input(
+    graph: np.ndarray, features: np.ndarray | None, keys: Sequence[Hashable] | None
+) -> tuple[np.ndarray, np.ndarray, list[Hashable]]:
+    """``(x, edge_index, keys)`` of an edge-index input with its ``(n, F)`` node features."""
+    ei = np.asarray(graph, np.int64)
+    if features is None:
+        raise ConfigError("an edge-index input needs features=(n, F) node features")
+    x = np.asarray(features, np.float32)
+    if ei.ndim != 2 or ei.shape[0] != 2 or (ei.size and ei.max() >= len(x)):
+        raise DataError(f"edge_index must be (2, E) with node ids < {len(x)}")
+    return x, ei, list(range(len(x))) if keys is None else list(keys)
+
+
 # -- the model -----------------------------------------------------------------------------------------------
 class NodeEmbedder(Model):
     """Unsupervised GNN node embeddings trained by link prediction with negative sampling.
@@ -342,27 +363,18 @@ class NodeEmbedder(Model):
     ) -> tuple[np.ndarray, np.ndarray, list[Hashable], str]:
         """``(x, edge_index, node keys, name)`` of the training input (featurizer fitted unless resuming)."""
         if isinstance(graph, str | Path):
-            gs = GraphSet.read(graph)
-            if len(gs) != 1:
-                raise DataError(f"node embeddings need one graph, the file holds {len(gs)}", graph)
-            graph, name = gs.graphs[0], name or Path(str(gs.source)).stem
+            graph, name = _one_graph(graph), name or Path(graph).stem
         if isinstance(graph, nx.Graph):
             warm = resume and self.featurizer is not None
             x, ei, node_keys = self._featurize_nx(normalize_graph(graph, name or "graph"), fit=not warm)
             return x, ei, node_keys, name
-        ei = np.asarray(graph, np.int64)
-        if features is None:
-            raise ConfigError("an edge-index input needs features=(n, F) node features")
-        x = np.asarray(features, np.float32)
-        if ei.ndim != 2 or ei.shape[0] != 2 or (ei.size and ei.max() >= len(x)):
-            raise DataError(f"edge_index must be (2, E) with node ids < {len(x)}")
-        return x, ei, list(range(len(x))) if keys is None else list(keys), name
+        return (*_edge_index_input(graph, features, keys), name)
 
     def _start_net(self, n: int, in_dim: int, resume: bool) -> _NodeNet:
         """The net to train: the current one when resuming (same graph size), else a new seeded one."""
         cfg, feat = self.config, self.featurizer
         structural_only = feat is not None and not feat.vocab and not feat.n_numeric
-        n_ids = n if (cfg.node_ids is True or (cfg.node_ids == "auto" and structural_only)) else 0
+        n_ids = n if cfg.node_ids is True or (cfg.node_ids == "auto" and structural_only) else 0
         if resume and self.net is not None:
             if n_ids != self.n_ids:
                 raise ConfigError(
@@ -462,10 +474,7 @@ class NodeEmbedder(Model):
 
     def embed_file(self, path: str | Path) -> Vectors:
         """Node embeddings of the (single) graph in a graph file."""
-        gs = GraphSet.read(path)
-        if len(gs) != 1:
-            raise DataError(f"expected one graph, the file holds {len(gs)}", path)
-        return self._embed_nx(gs.graphs[0])
+        return self._embed_nx(_one_graph(path))
 
     def most_similar(self, query: Hashable, k: int = 10, *, index: Index | None = None) -> Hits:
         """The k nodes most similar (cosine) to a node key; `index`: an optional ``simlab.Index`` built with
@@ -505,12 +514,8 @@ class NodeEmbedder(Model):
         graph = {"x": x, "train_edges": train_edges, "test_pos": self.test_pos, "test_neg": self.test_neg}
         writer.save_arrays("graph.safetensors", graph)
         writer.save_json("keys.json", self.keys)
-        meta = {
-            "source": self.source,
-            "n_ids": self.n_ids,
-            "featurizer": self.featurizer.to_dict() if self.featurizer is not None else None,
-            "history": self.history,
-        }
+        feat = self.featurizer.to_dict() if self.featurizer is not None else None
+        meta = {"source": self.source, "n_ids": self.n_ids, "featurizer": feat, "history": self.history}
         writer.save_json("meta.json", meta)
 
     @classmethod
