@@ -172,6 +172,7 @@ class GraphNetModel(Model):
     """
 
     NET: ClassVar[type[GraphNet]]
+    SCORES_GRAPHS: ClassVar[bool] = True  # pairs of whole graphs (the ``ged`` evaluator checks it)
     config: GraphModelConfig
     collection: GraphSet | None
 

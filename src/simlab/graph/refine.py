@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import networkx as nx
 import numpy as np
@@ -100,6 +100,7 @@ class EditPathScorer(Model):
     KIND = "graph-editpath"
     Config = ScorerConfig
     CAPABILITIES = frozenset({"scores_pairs", "searches", "reranks"})
+    SCORES_GRAPHS: ClassVar[bool] = True  # pairs of whole graphs (the ``ged`` evaluator checks it)
     config: ScorerConfig
 
     def __init__(
