@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -264,8 +265,8 @@ class GraphSet:
         ]
         self._pos = {i: k for k, i in enumerate(self.ids)}
         if len(self._pos) != len(self.ids):
-            seen: set[Any] = set()
-            dup = next(i for i in self.ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
+            counts = Counter(self.ids)
+            dup = next(i for i in self.ids if counts[i] > 1)
             raise DataError(f"duplicate graph id {dup!r}", source)
 
     @classmethod
