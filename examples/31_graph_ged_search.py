@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import simlab
-from simlab.demo.graph import make_graphs
+from simlab.graph.datasets import make_graphs
 from simlab.evaluate import evaluate
 from simlab.graph.ged import compute_ged
 from simlab.graph.models import GraphBiEncoder, GraphPairModel

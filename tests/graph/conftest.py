@@ -17,7 +17,7 @@ def ged_data(tmp_path_factory):
     import torch
 
     torch.set_num_threads(1)
-    from simlab.demo.graph import make_graphs
+    from simlab.graph.datasets import make_graphs
     from simlab.graph.ged import compute_ged
 
     d = tmp_path_factory.mktemp("ged")

@@ -24,6 +24,7 @@ _LAZY = {
     "edit_path_table": "simlab.graph.editpath:edit_path_table",
     "EditPathScorer": "simlab.graph.refine:EditPathScorer",
     "load_ged_benchmark": "simlab.graph.datasets:load_ged_benchmark",
+    "make_graphs": "simlab.graph.datasets:make_graphs",
 }
 
 _E = "simlab.graph.encoders"

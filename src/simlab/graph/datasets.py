@@ -1,6 +1,7 @@
-"""The GED benchmarks of SimGNN (AIDS700nef, LINUX) read from ``../shared/data`` without unpickling.
+"""Graph data sets: generated example graphs (:func:`make_graphs`) and the GED benchmarks of SimGNN
+(AIDS700nef, LINUX) read from ``../shared/data`` without unpickling.
 
-Graphs come from ``raw/<name>/{train,test}/<gid>.gexf`` (networkx), the GED matrix from
+Benchmark graphs come from ``raw/<name>/{train,test}/<gid>.gexf`` (networkx), the GED matrix from
 ``processed/<name>_ged.pt`` with ``torch.load(..., weights_only=True)``. Index order of the matrix: training
 gids sorted numerically, then test gids sorted numerically (as in PyG's ``GEDDataset``).
 """
@@ -18,6 +19,58 @@ from simlab.graph.ged import GEDTable, ged_similarity
 from simlab.graph.io import GraphSet, read_graph_file
 
 BENCHMARKS = ("AIDS700nef", "LINUX")
+
+
+def make_graphs(
+    n_families: int, per_family: int, n_nodes: tuple[int, int], seed: int = 0, labels: str = "CNO"
+) -> tuple[GraphSet, list[int]]:
+    """Families of random connected labelled graphs: a prototype and random edits of it.
+
+    Each family's prototype is a connected G(n, 0.45) graph with ``n`` drawn from `n_nodes` (inclusive) and
+    node labels drawn from `labels`; each member applies 0-2 random edits (relabel a node, delete an edge,
+    add an edge). Graph ids are ``g0, g1, ...``.
+
+    Returns:
+        ``(GraphSet, family of each graph)``.
+    """
+    rng = np.random.default_rng(seed)
+    graphs, fams = [], []
+    for f in range(n_families):
+        proto = _prototype(int(rng.integers(n_nodes[0], n_nodes[1] + 1)), labels, rng)
+        for _ in range(per_family):
+            g = proto.copy()
+            for _e in range(int(rng.integers(0, 3))):
+                _random_edit(g, labels, rng)
+            graphs.append(g)
+            fams.append(f)
+    return GraphSet(graphs, [f"g{i}" for i in range(len(graphs))]), fams
+
+
+def _prototype(n: int, labels: str, rng: np.random.Generator) -> Any:
+    """A connected random graph of `n` nodes with random labels."""
+    import networkx as nx
+
+    while True:
+        proto = nx.gnp_random_graph(n, 0.45, seed=int(rng.integers(1 << 30)))
+        if nx.is_connected(proto):
+            break
+    for v in proto.nodes:
+        proto.nodes[v]["label"] = labels[int(rng.integers(len(labels)))]
+    return proto
+
+
+def _random_edit(g: Any, labels: str, rng: np.random.Generator) -> None:
+    """Relabel a node, delete an edge (keeping at least one) or add an edge, in place."""
+    op = rng.integers(3)
+    nodes = list(g.nodes)
+    if op == 0:
+        g.nodes[nodes[int(rng.integers(len(nodes)))]]["label"] = labels[int(rng.integers(len(labels)))]
+    elif op == 1 and g.number_of_edges() > 1:
+        edges = list(g.edges)
+        g.remove_edge(*edges[int(rng.integers(len(edges)))])
+    else:
+        u, v = rng.choice(nodes, 2, replace=False)
+        g.add_edge(int(u), int(v))
 
 
 @dataclass
@@ -68,7 +121,9 @@ def load_ged_benchmark(name: str, root: str | Path | None = None) -> GEDBenchmar
         from simlab.paths import shared_dataset
 
         root = shared_dataset(f"ged_{canon}")
-    root = Path(root)  # type: ignore[arg-type]
+    if root is None:  # shared_dataset raises when the folder is missing; kept for the type checker
+        raise DataError(f"GED benchmark {canon} not found")
+    root = Path(root)
     import torch
 
     ids: dict[str, list[str]] = {}

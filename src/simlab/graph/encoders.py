@@ -19,6 +19,8 @@ All poolings are sums/means over nodes, so the graph vector is invariant to node
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -27,6 +29,7 @@ from simlab.errors import ConfigError
 
 require("torch_geometric")
 import torch_geometric.nn as pyg  # noqa: E402
+from torch_geometric.data import Batch as GraphBatch  # noqa: E402
 from torch_geometric.utils import scatter  # noqa: E402
 
 CONVS = ("gcn", "gin", "sage", "gat")
@@ -160,33 +163,33 @@ class GraphEncoder(nn.Module):
         self.proj = nn.Linear(self.gnn.out_dim, dim) if dim else None
         self.dim = dim or self.gnn.out_dim
 
-    def nodes(self, batch: object) -> Tensor:
-        return self.gnn(batch.x, batch.edge_index)  # type: ignore[attr-defined]
+    def nodes(self, batch: GraphBatch) -> Tensor:
+        return self.gnn(batch.x, batch.edge_index)
 
-    def forward(self, batch: object) -> Tensor:
+    def forward(self, batch: GraphBatch) -> Tensor:
         h = self.nodes(batch)
-        g = self.pool(h, batch.batch, int(batch.num_graphs))  # type: ignore[attr-defined]
+        g = self.pool(h, batch.batch, int(batch.num_graphs))
         return self.proj(g) if self.proj is not None else g
 
 
-# -- registry factories: ENCODERS.get("gin")(input_dim, hidden=64, layers=3, ...) -> GNNEncoder ------------------
+# -- registry factories: ENCODERS.get("gin")(input_dim, hidden=64, layers=3, ...) -> GNNEncoder --------------
 
 
-def gcn(input_dim: int, **kwargs: object) -> GNNEncoder:
+def gcn(input_dim: int, **kwargs: Any) -> GNNEncoder:
     """GCN node encoder (Kipf & Welling 2017)."""
-    return GNNEncoder("gcn", input_dim, **kwargs)  # type: ignore[arg-type]
+    return GNNEncoder("gcn", input_dim, **kwargs)
 
 
-def gin(input_dim: int, **kwargs: object) -> GNNEncoder:
+def gin(input_dim: int, **kwargs: Any) -> GNNEncoder:
     """GIN node encoder (Xu et al. 2019)."""
-    return GNNEncoder("gin", input_dim, **kwargs)  # type: ignore[arg-type]
+    return GNNEncoder("gin", input_dim, **kwargs)
 
 
-def sage(input_dim: int, **kwargs: object) -> GNNEncoder:
+def sage(input_dim: int, **kwargs: Any) -> GNNEncoder:
     """GraphSAGE node encoder (Hamilton et al. 2017)."""
-    return GNNEncoder("sage", input_dim, **kwargs)  # type: ignore[arg-type]
+    return GNNEncoder("sage", input_dim, **kwargs)
 
 
-def gat(input_dim: int, **kwargs: object) -> GNNEncoder:
+def gat(input_dim: int, **kwargs: Any) -> GNNEncoder:
     """Multi-head GAT node encoder (Velickovic et al. 2018)."""
-    return GNNEncoder("gat", input_dim, **kwargs)  # type: ignore[arg-type]
+    return GNNEncoder("gat", input_dim, **kwargs)

@@ -71,7 +71,8 @@ def evaluate_ged(model: Any, target: str, graphs: Any = None, **options: Any) ->
     """Evaluator ``ged``: ``ged:AIDS700nef``, ``ged:LINUX`` or ``ged:GED.tsv`` (with ``graphs=``).
 
     Args:
-        model: anything with ``score_matrix(queries, corpus)`` and ``score_id_pairs(graphs, a, b)`` (the graph models).
+        model: a graph pair scorer (it declares ``scores_pairs`` and ``SCORES_GRAPHS``: the graph models,
+            :class:`~simlab.graph.refine.EditPathScorer`); anything else raises ConfigError.
         target: benchmark name or GED TSV path.
         graphs: graphs file / GraphSet for a GED TSV (default: the model's collection).
 
@@ -79,8 +80,9 @@ def evaluate_ged(model: Any, target: str, graphs: Any = None, **options: Any) ->
         A :class:`Report` with primary metric ``rho``.
     """
     from simlab.graph.io import GraphSet
+    from simlab.model import can
 
-    if not hasattr(model, "score_matrix"):
+    if not (can(model, "scores_pairs") and getattr(type(model), "SCORES_GRAPHS", False)):
         raise ConfigError(
             f"a {type(model).__name__} cannot be evaluated on GED (it does not score graph pairs)"
         )
@@ -102,7 +104,7 @@ def evaluate_ged(model: Any, target: str, graphs: Any = None, **options: Any) ->
         )
     path = Path(target)
     if graphs is None:
-        graphs = getattr(model, "collection", None)
+        graphs = model.collection
         if graphs is None:
             raise ConfigError("ged:FILE needs graphs= (the graphs file the GED ids refer to)")
     from simlab.graph.ged import GEDTable

@@ -19,6 +19,7 @@ GED files are tab-separated with a header, one pair per line, ids as in the grap
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -26,7 +27,7 @@ import math
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,7 @@ def exact_ged(
     return best, bool(exact)
 
 
-# -- GED files -------------------------------------------------------------------------------------------------
+# -- GED files -----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -134,7 +135,8 @@ class GEDTable:
         """Read a GED TSV (header ``id_a id_b ged [exact]``); with `graphs`, check every id exists.
 
         Raises:
-            DataError: bad header, malformed line, or (with `graphs`) an unknown graph id, naming file and line.
+            DataError: bad header, malformed line, or (with `graphs`) an unknown graph id, naming file and
+                line.
         """
         p = Path(path)
         if not p.is_file():
@@ -211,7 +213,7 @@ def _fmt(g: float) -> str:
     return str(int(g)) if float(g).is_integer() else f"{g:.6g}"
 
 
-# -- parallel computation with a resumable cache ----------------------------------------------------------------
+# -- parallel computation with a resumable cache -------------------------------------------------------------
 
 _POOL_GRAPHS: GraphSet | None = None
 _POOL_OPTS: dict[str, Any] = {}
@@ -278,16 +280,7 @@ def compute_ged(
     else:
         todo = [(gs.position(a), gs.position(b)) for a, b in pairs]
     outp = Path(out)
-    done: set[tuple[str, str]] = set()
-    if outp.exists() and outp.stat().st_size > 0:
-        done = _read_done(outp)
-        with outp.open("rb+") as f:  # drop a truncated last line so appends start on a fresh line
-            data = f.read()
-            if data and not data.endswith(b"\n"):
-                f.truncate(data.rfind(b"\n") + 1)
-    else:
-        outp.parent.mkdir(parents=True, exist_ok=True)
-        outp.write_text("\t".join(HEADER) + "\n", "utf-8")
+    done = _open_cache(outp)
     todo = [(i, j) for i, j in todo if (str(gs.ids[i]), str(gs.ids[j])) not in done]
     if done:
         log.info("resuming %s: %d pairs cached, %d to compute", outp, len(done), len(todo))
@@ -296,30 +289,48 @@ def compute_ged(
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo), desc="GED", unit="pair", disable=None if progress else True)
-    with outp.open("a", encoding="utf-8") as f:
-        if workers <= 1 or len(todo) <= 1:
-            _init_worker(gs, opts)
-            results: Iterable[tuple[int, int, float, bool]] = map(_work, todo)
-            pool = None
-        else:
-            import multiprocessing as mp
-
-            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-            pool = ctx.Pool(workers, initializer=_init_worker, initargs=(gs, opts))
-            results = pool.imap_unordered(
-                _work, todo, chunksize=max(1, min(64, len(todo) // (workers * 16) or 1))
-            )
-        try:
-            for i, j, g, e in results:
-                f.write(f"{gs.ids[i]}\t{gs.ids[j]}\t{_fmt(g)}\t{int(e)}\n")
-                f.flush()
-                bar.update(1)
-        finally:
-            if pool is not None:
-                pool.terminate()
-                pool.join()
-            bar.close()
+    with outp.open("a", encoding="utf-8") as f, _results(gs, todo, workers, opts) as results, bar:
+        for i, j, g, e in results:
+            f.write(f"{gs.ids[i]}\t{gs.ids[j]}\t{_fmt(g)}\t{int(e)}\n")
+            f.flush()
+            bar.update(1)
     return GEDTable.read(outp, gs)
+
+
+def _open_cache(outp: Path) -> set[tuple[str, str]]:
+    """The pairs already in a GED file; a missing one is created with its header, a truncated last line is
+    dropped so appends start on a fresh line."""
+    if not (outp.exists() and outp.stat().st_size > 0):
+        outp.parent.mkdir(parents=True, exist_ok=True)
+        outp.write_text("\t".join(HEADER) + "\n", "utf-8")
+        return set()
+    done = _read_done(outp)
+    with outp.open("rb+") as f:
+        data = f.read()
+        if data and not data.endswith(b"\n"):
+            f.truncate(data.rfind(b"\n") + 1)
+    return done
+
+
+@contextlib.contextmanager
+def _results(
+    gs: GraphSet, todo: list[tuple[int, int]], workers: int, opts: dict[str, Any]
+) -> Iterator[Iterable[tuple[int, int, float, bool]]]:
+    """``(i, j, ged, exact)`` of the pairs as they finish: in this process, or on a pool of `workers`
+    processes (terminated when the block ends)."""
+    if workers <= 1 or len(todo) <= 1:
+        _init_worker(gs, opts)
+        yield map(_work, todo)
+        return
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(gs, opts))
+    try:
+        yield pool.imap_unordered(_work, todo, chunksize=max(1, min(64, len(todo) // (workers * 16) or 1)))
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def ged_matrix(

@@ -11,7 +11,7 @@ A :class:`GraphSet` is an ordered collection of graphs with unique ids: a direct
 file stem (searched recursively, so AIDS700nef's ``train/`` and ``test/`` folders both count), one GEXF /
 GraphML / edge-list file (one graph, id = file stem) or a JSON-lines file of node-link graphs::
 
-    {"id": "g1", "nodes": [{"id": 0, "label": "C"}, {"id": 1, "label": "O"}], "edges": [{"source": 0, "target": 1}]}
+    {"id":"g1","nodes":[{"id":0,"label":"C"},{"id":1,"label":"O"}],"edges":[{"source":0,"target":1}]}
 
 Node labels are read from the node attribute ``label`` (JSON) or ``type`` (GEXF, as in AIDS700nef); a
 ``label`` that merely repeats the node id (networkx writes one into every GEXF node) is ignored.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ def node_labels(g: nx.Graph, attr: str | None = "auto") -> list[Any] | None:
     return None
 
 
-# -- readers ---------------------------------------------------------------------------------------------------
+# -- readers -------------------------------------------------------------------------------------------------
 
 
 def _xml_error(exc: Exception, path: Path) -> DataError:
@@ -155,7 +156,8 @@ def read_edgelist(path: str | Path) -> nx.Graph:
 
 
 def node_link_to_graph(obj: Any, path: Any = None, line: int | None = None) -> nx.Graph:
-    """Build a graph from a node-link dict ``{"nodes": [{"id": ..}], "edges"|"links": [{"source", "target"}]}``."""
+    """Build a graph from a node-link dict
+    ``{"nodes": [{"id": ..}], "edges"|"links": [{"source", "target"}]}``."""
     if not isinstance(obj, Mapping):
         raise DataError("a graph must be a JSON object with 'nodes' and 'edges'", path, line)
     nodes = obj.get("nodes")
@@ -236,7 +238,7 @@ def read_jsonl(path: str | Path) -> tuple[list[Any], list[nx.Graph]]:
     return ids, graphs
 
 
-# -- collections -----------------------------------------------------------------------------------------------
+# -- collections ---------------------------------------------------------------------------------------------
 
 
 class GraphSet:
@@ -263,8 +265,8 @@ class GraphSet:
         ]
         self._pos = {i: k for k, i in enumerate(self.ids)}
         if len(self._pos) != len(self.ids):
-            seen: set[Any] = set()
-            dup = next(i for i in self.ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
+            counts = Counter(self.ids)
+            dup = next(i for i in self.ids if counts[i] > 1)
             raise DataError(f"duplicate graph id {dup!r}", source)
 
     @classmethod
@@ -364,6 +366,10 @@ class GraphSet:
 
     def __repr__(self) -> str:
         return f"GraphSet(n={len(self)}{', source=' + str(self.source) if self.source else ''})"
+
+
+#: What functions taking a graph collection accept (see :meth:`GraphSet.coerce`).
+GraphsLike = GraphSet | str | Path | nx.Graph | Sequence[nx.Graph] | Mapping[Any, nx.Graph]
 
 
 def _stem_id(p: Path) -> Any:

@@ -1,6 +1,7 @@
 """Graph similarity models trained on GED: a Siamese bi-encoder and a SimGNN-style pair model.
 
-:class:`GraphBiEncoder` maps every graph to one vector with a shared GNN encoder; the predicted similarity is::
+:class:`GraphBiEncoder` maps every graph to one vector with a shared GNN encoder; the predicted similarity is
+::
 
     s(G1, G2) = exp(-||f(G1) - f(G2)||_2)          (trained to regress exp(-nGED))
 
@@ -15,232 +16,210 @@ GNN, attention pooling with a global context, a neural tensor network on the two
 
 plus node-level pairwise features (a normalised histogram of the sigmoid node-node similarities) and cheap
 GED lower bounds (node-label multiset and edge-count differences, divided by the mean size); an MLP maps them
-to a score in (0, 1). It is much slower per pair than a vector comparison but more accurate, so it re-ranks the
-bi-encoder's candidates (:meth:`GraphBiEncoder.most_similar` with ``rerank=``). Pairs are always scored in
+to a score in (0, 1). It is much slower per pair than a vector comparison but more accurate, so it re-ranks
+the bi-encoder's candidates (:meth:`GraphBiEncoder.most_similar` with ``rerank=``). Pairs are always scored in
 batches; node embeddings of each graph are computed once per call.
 
-Both models implement ``fit(graphs, ged) -> self``, ``encode``, ``similarity``, ``most_similar``,
-``score_pairs``, ``score_matrix``, ``embed_file``, ``save`` / ``simlab.load``.
+Both models are :class:`simlab.model.Model` s built from the same parts: a :class:`Featurizer` for node
+features and a net from :mod:`simlab.graph.nets` (everything that differs between them lives in the net).
+They implement ``fit(graphs, ged) -> self``, ``encode``, ``similarity``, ``most_similar``, ``score_pairs``,
+``score_matrix``, ``embed_file``, ``save`` / ``simlab.load``.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
+import networkx as nx
 import numpy as np
 import torch
-from torch import Tensor, nn
 
 from simlab.artifacts import Artifact, ArtifactWriter
-from simlab.config import from_dict, to_dict
 from simlab.errors import ConfigError, DataError, NotFittedError
-from simlab.graph.encoders import CONVS, GNNEncoder, GraphEncoder, GraphPool
+from simlab.evaluate import Report
+from simlab.graph.config import GraphModelConfig, PairModelConfig
 from simlab.graph.features import Featurizer, GraphStore
 from simlab.graph.ged import GEDTable
-from simlab.graph.io import GraphSet
+from simlab.graph.io import GraphSet, GraphsLike
+from simlab.graph.nets import (
+    CHUNK_GRAPHS,
+    BiNet,
+    GraphNet,
+    PairNet,
+    Reps,
+    build_net,
+    dense_node_embeddings,
+    load_weights,
+    represent,
+    score_reps,
+    slice_reps,
+    weights,
+)
+from simlab.graph.pairs import GEDInput, PairSampler, ScoredPairs, dev_queries, ged_table
+from simlab.model import Model, config_dict
 from simlab.vectors import Hits, Vectors
+
+if TYPE_CHECKING:
+    from simlab.index import Index
 
 log = logging.getLogger(__name__)
 
+#: A query: an id of the model's collection or a networkx graph.
+GraphQuery = Hashable | nx.Graph
 
-@dataclass(frozen=True)
-class GraphModelConfig:
-    """Settings shared by the graph models.
+
+class GraphReranker(Protocol):
+    """Re-scores a first stage's candidates (:class:`GraphPairModel`,
+    :class:`~simlab.graph.refine.EditPathScorer`)."""
+
+    def rerank(
+        self,
+        query: GraphQuery,
+        candidates: Sequence[Hashable],
+        k: int = 10,
+        *,
+        collection: GraphSet | None = None,
+        base_scores: np.ndarray | None = None,
+        blend: float = 0.0,
+    ) -> Hits: ...
+
+
+class RankDev:
+    """Dev metric of :func:`simlab.train.fit`: mean per-query Spearman rho of the dev pairs."""
+
+    def __init__(self, store: GraphStore, pairs: ScoredPairs) -> None:
+        self.store, self.pairs = store, pairs
+
+    def __call__(self, net: GraphNet) -> float:
+        from simlab.graph.evaluate import grouped_metrics
+
+        rep = represent(net, self.store)
+        pred = score_reps(net, rep, self.pairs.ia, rep, self.pairs.ib)
+        return grouped_metrics(self.pairs.ia, pred, self.pairs.y, ks=())["rho"]
+
+
+def _training_data(
+    cfg: GraphModelConfig,
+    gs: GraphSet,
+    table: GEDTable,
+    feat: Featurizer,
+    net: GraphNet,
+    dev: tuple[GraphsLike, GEDInput] | None,
+) -> tuple[PairSampler, RankDev | None]:
+    """The per-epoch sampler of the training pairs and the dev metric (one seeded generator for both)."""
+    store = GraphStore(gs, feat)
+    rng = np.random.default_rng(cfg.train.seed)
+    pairs, dev_metric = _dev_split(cfg, ScoredPairs.of(table, gs, store, np.float32), store, feat, dev, rng)
+    batches = (cfg.batch_size, cfg.pairs_per_epoch, cfg.near_share, cfg.near_k)
+    return PairSampler(store, pairs, net.training_batch, *batches, rng), dev_metric
+
+
+def _dev_split(
+    cfg: GraphModelConfig,
+    pairs: ScoredPairs,
+    store: GraphStore,
+    feat: Featurizer,
+    dev: tuple[GraphsLike, GEDInput] | None,
+    rng: np.random.Generator,
+) -> tuple[ScoredPairs, RankDev | None]:
+    """The training pairs and the dev metric: on `dev`, or on ``dev_share`` of the training graphs."""
+    if dev is not None:
+        dgs = GraphSet.coerce(dev[0])
+        dstore = GraphStore(dgs, feat)
+        return pairs, RankDev(dstore, ScoredPairs.of(ged_table(dev[1], dgs), dgs, dstore))
+    if cfg.dev_share > 0 and len(store) >= 20:
+        split = dev_queries(pairs, len(store), cfg.dev_share, rng)
+        if split is not None:
+            return split[0], RankDev(store, split[1])
+    return pairs, None
+
+
+def _top(collection: GraphSet, cand: np.ndarray, scores: np.ndarray, exclude: int | None, k: int) -> Hits:
+    if k < 1:
+        raise ConfigError(f"k must be >= 1, got {k}")
+    keep = cand != exclude if exclude is not None else np.ones(len(cand), bool)
+    cand, scores = cand[keep], scores[keep]
+    order = np.lexsort((cand, -scores))[:k]
+    return Hits([collection.ids[int(i)] for i in cand[order]], scores[order].astype(np.float32))
+
+
+def _collection_text(gs: GraphSet) -> str:
+    """The collection as JSON lines with every node attribute (numeric features included)."""
+    lines = []
+    for gid, g in zip(gs.ids, gs.graphs, strict=True):
+        nodes = [{"id": n, **{k: v for k, v in d.items() if k != "id"}} for n, d in g.nodes(data=True)]
+        edges = [{"source": u, "target": v} for u, v in g.edges()]
+        lines.append(json.dumps({"id": gid, "nodes": nodes, "edges": edges}, default=str))
+    return "\n".join(lines) + "\n"
+
+
+# -- the shared model ----------------------------------------------------------------------------------------
+class GraphNetModel(Model):
+    """A GED-trained graph model: a fitted :class:`Featurizer`, a net and the collection it searches.
+
+    Subclasses declare ``KIND``, ``Config``, ``CAPABILITIES`` and ``NET`` (:class:`~simlab.graph.nets.BiNet`
+    or :class:`~simlab.graph.nets.PairNet`); how graphs are represented, scored and trained is the net's.
 
     Attributes:
-        conv: ``gcn``, ``gin``, ``sage`` or ``gat``.
-        hidden / layers / dropout / residual / jk / heads: GNN settings (see :class:`GNNEncoder`).
-        pool: ``sum``, ``mean`` or ``attention``.
-        dim: output vector size of the bi-encoder (0: no projection).
-        label_attr / feature_attrs / degree / max_degree / unknown: node features (see :class:`Featurizer`).
-        epochs / batch_size / pairs_per_epoch / lr / weight_decay / patience: training (``batch_size`` pairs
-            per step; ``pairs_per_epoch`` sampled each epoch, 0 = all pairs).
-        dev_share: share of the training graphs held out as dev queries for early stopping (0: none).
-        near_share / near_k: share of each epoch's pairs drawn from each graph's `near_k` most similar
-            training partners (hard pairs that decide the top of a ranking; 0: uniform sampling).
-        seed / device / threads: reproducibility and hardware.
+        featurizer: node features (fitted with the net).
+        net: the torch module (None before fitting).
+        collection: the graphs searched by :meth:`most_similar` (a :class:`GraphSet`).
+        history: the training history.
     """
 
-    conv: str = "gin"
-    hidden: int = 64
-    layers: int = 3
-    dropout: float = 0.0
-    residual: bool = True
-    jk: str = "cat"
-    heads: int = 4
-    pool: str = "sum"
-    dim: int = 64
-    label_attr: str | None = "auto"
-    feature_attrs: tuple[str, ...] = ()
-    degree: bool | str = "auto"
-    max_degree: int = 10
-    unknown: str = "error"
-    epochs: int = 30
-    batch_size: int = 512
-    pairs_per_epoch: int = 50000
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    patience: int | None = 8
-    dev_share: float = 0.1
-    near_share: float = 0.0
-    near_k: int = 20
-    seed: int = 0
-    device: str = "auto"
-    threads: int | None = None
-    progress: bool = True
+    NET: ClassVar[type[GraphNet]]
+    SCORES_GRAPHS: ClassVar[bool] = True  # pairs of whole graphs (the ``ged`` evaluator checks it)
+    config: GraphModelConfig
+    collection: GraphSet | None
 
-    def __post_init__(self) -> None:
-        if self.conv not in CONVS:
-            raise ConfigError(f"unknown conv {self.conv!r}; valid: {', '.join(CONVS)}")
-        if not 0 <= self.dev_share < 1:
-            raise ConfigError(f"dev_share must be in [0, 1), got {self.dev_share}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
-        if not 0 <= self.near_share < 1:
-            raise ConfigError(f"near_share must be in [0, 1), got {self.near_share}")
-        object.__setattr__(self, "feature_attrs", tuple(self.feature_attrs))
-
-
-@dataclass(frozen=True)
-class PairModelConfig(GraphModelConfig):
-    """:class:`GraphModelConfig` plus the pair model's interaction settings.
-
-    Attributes:
-        ntn_k: slices of the neural tensor network.
-        bins: bins of the node-node similarity histogram (0: no histogram).
-        bounds: add the GED lower-bound features.
-    """
-
-    pool: str = "attention"
-    jk: str = "cat"
-    ntn_k: int = 16
-    bins: int = 16
-    bounds: bool = True
-
-
-def _graphs(obj: Any) -> GraphSet:
-    return GraphSet.coerce(obj)
-
-
-def _ged_table(ged: Any, graphs: GraphSet) -> GEDTable:
-    if isinstance(ged, GEDTable):
-        for gid in set(ged.a) | set(ged.b):
-            graphs.position(gid)
-        return ged
-    if isinstance(ged, str | Path):
-        return GEDTable.read(ged, graphs)
-    rows = list(ged)
-    if not rows:
-        raise DataError("no GED pairs given")
-    a, b, g = zip(*[(r[0], r[1], r[2]) for r in rows], strict=True)
-    for gid in set(a) | set(b):
-        graphs.position(gid)
-    return GEDTable(list(a), list(b), np.asarray(g, np.float64), np.ones(len(a), bool))
-
-
-class _GraphModel:
-    """Shared machinery: features, collection, batching, persistence."""
-
-    kind = ""
-    config_cls: type[GraphModelConfig] = GraphModelConfig
-
-    def __init__(self, config: GraphModelConfig | dict[str, Any] | None = None, **kwargs: Any) -> None:
-        if isinstance(config, GraphModelConfig):
-            cfg = dataclasses.replace(config, **kwargs) if kwargs else config
-            if not isinstance(cfg, self.config_cls):
-                cfg = from_dict(self.config_cls, {**to_dict(cfg), **kwargs})
-        else:
-            cfg = from_dict(self.config_cls, {**(config or {}), **kwargs})
-        self.config = cfg
+    def __init__(
+        self, config: GraphModelConfig | Mapping[str, object] | None = None, /, **overrides: object
+    ) -> None:
+        super().__init__(config, **overrides)
         self.featurizer: Featurizer | None = None
-        self.net: nn.Module | None = None
-        self.collection: GraphSet | None = None
-        self._store: GraphStore | None = None
-        self._rep: Any = None
-        self.history: dict[str, Any] = {}
+        self.net: GraphNet | None = None
+        self.collection = None
+        self.history: dict[str, object] = {}
+        self._rep: Reps | None = None
 
-    # -- to implement ------------------------------------------------------------------------------------------
-    def _build(self, in_dim: int) -> nn.Module:
-        raise NotImplementedError
+    # -- the contract ---------------------------------------------------------------------------------------
+    @classmethod
+    def build_config(
+        cls, config: GraphModelConfig | Mapping[str, object] | None = None, /, **overrides: object
+    ) -> GraphModelConfig:
+        """The base rule, plus: the other graph model's config carries its shared keys over."""
+        if isinstance(config, GraphModelConfig) and not isinstance(config, cls.Config):
+            config = config_dict(config)
+        return super().build_config(config, **overrides)
 
-    def _represent(self, store: GraphStore) -> Any:
-        """Per-graph representation used to score pairs (vectors, node embeddings, ...)."""
-        raise NotImplementedError
+    def torch_modules(self) -> list[torch.nn.Module]:
+        return [self.net] if self.net is not None else []
 
-    def _score_rep(self, ra: Any, ia: Tensor, rb: Any, ib: Tensor) -> Tensor:
-        raise NotImplementedError
+    def check_fitted(self) -> None:
+        self._fitted()
 
-    def _train_step(self) -> Any:
-        raise NotImplementedError
-
-    def _make_batch(self, store: GraphStore, ia: np.ndarray, ib: np.ndarray, y: np.ndarray) -> Any:
-        raise NotImplementedError
-
-    # -- helpers -------------------------------------------------------------------------------------------------
-    def _check(self) -> None:
+    def _fitted(self) -> tuple[GraphNet, Featurizer]:
         if self.net is None or self.featurizer is None:
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(...) or simlab.load(...)")
+        return self.net, self.featurizer
 
-    @property
-    def device(self) -> torch.device:
-        from simlab.train import resolve_device
+    def to(self, device: str | torch.device = "auto") -> GraphNetModel:
+        self._rep = None  # cached representations live on the old device
+        return super().to(device)
 
-        return resolve_device(self.config.device)
-
-    def _store_of(self, graphs: Any) -> GraphStore:
-        self._check()
-        return GraphStore(_graphs(graphs), self.featurizer)  # type: ignore[arg-type]
-
-    def _collection_rep(self) -> Any:
-        if self.collection is None:
-            raise NotFittedError("the model has no collection; fit it or call set_collection(graphs)")
-        if self._rep is None:
-            self._store = self._store_of(self.collection)
-            self._rep = self._represent(self._store)
-        return self._rep
-
-    def set_collection(self, graphs: Any) -> Any:
-        """Replace the collection searched by :meth:`most_similar` (e.g. a larger set of graphs)."""
-        self.collection = _graphs(graphs)
-        self._rep = None
-        self._store = None
-        return self
-
-    def _query_rep(self, x: Any) -> tuple[Any, int | None]:
-        """Representation of one query (an id of the collection or a graph) and its collection position."""
-        import networkx as nx
-
-        if isinstance(x, nx.Graph):
-            return self._represent(self._store_of(GraphSet([x], ["query"]))), None
-        if self.collection is None:
-            raise NotFittedError("the model has no collection to look ids up in")
-        pos = self.collection.position(x)
-        rep = self._collection_rep()
-        return self._slice_rep(rep, [pos]), pos
-
-    def _slice_rep(self, rep: Any, idx: Sequence[int]) -> Any:
-        raise NotImplementedError
-
-    @torch.no_grad()
-    def _score_chunked(
-        self, ra: Any, ia: np.ndarray, rb: Any, ib: np.ndarray, chunk: int = 16384
-    ) -> np.ndarray:
-        assert self.net is not None
-        self.net.eval()
-        out = np.empty(len(ia), np.float32)
-        for s in range(0, len(ia), chunk):
-            a = torch.as_tensor(ia[s : s + chunk], dtype=torch.long, device=self.device)
-            b = torch.as_tensor(ib[s : s + chunk], dtype=torch.long, device=self.device)
-            out[s : s + chunk] = self._score_rep(ra, a, rb, b).float().cpu().numpy()
-        return out
-
-    # -- public API ----------------------------------------------------------------------------------------------
-    def fit(self, graphs: Any, ged: Any, *, dev: tuple[Any, Any] | None = None, resume: bool = False) -> Any:
+    # -- training --------------------------------------------------------------------------------------------
+    def fit(
+        self,
+        graphs: GraphsLike,
+        ged: GEDInput,
+        *,
+        dev: tuple[GraphsLike, GEDInput] | None = None,
+        resume: bool = False,
+    ) -> GraphNetModel:
         """Train on GED pairs.
 
         Args:
@@ -254,180 +233,136 @@ class _GraphModel:
         Returns:
             self.
         """
-        from simlab.train import TrainConfig, fit
+        from simlab.train import fit
 
         cfg = self.config
-        gs = _graphs(graphs)
-        table = _ged_table(ged, gs)
+        gs = GraphSet.coerce(graphs)
+        table = ged_table(ged, gs)
         if not (resume and self.net is not None and self.featurizer is not None):
-            self.featurizer = Featurizer(
-                cfg.label_attr, list(cfg.feature_attrs), cfg.degree, cfg.max_degree, cfg.unknown
-            ).fit(gs)
-            torch.manual_seed(cfg.seed)
-            self.net = self._build(self.featurizer.dim)
-        store = GraphStore(gs, self.featurizer)
-        ia = np.array([gs.position(x) for x in table.a], np.int64)
-        ib = np.array([gs.position(x) for x in table.b], np.int64)
-        sizes = store.sizes.numpy().astype(np.float64)
-        y = np.exp(-table.ged / ((sizes[ia] + sizes[ib]) / 2)).astype(np.float32)
-        rng = np.random.default_rng(cfg.seed)
-        dev_fn = None
-        if dev is not None:
-            dgs = _graphs(dev[0])
-            dtab = _ged_table(dev[1], dgs)
-            dstore = GraphStore(dgs, self.featurizer)
-            dia = np.array([dgs.position(x) for x in dtab.a])
-            dib = np.array([dgs.position(x) for x in dtab.b])
-            ds = dstore.sizes.numpy().astype(np.float64)
-            dy = np.exp(-dtab.ged / ((ds[dia] + ds[dib]) / 2))
-            dev_fn = self._dev_metric(dstore, dia, dib, dy)
-        elif cfg.dev_share > 0 and len(gs) >= 20:
-            involved = np.unique(np.concatenate([ia, ib]))
-            n_dev = max(2, round(cfg.dev_share * len(involved)))
-            dev_graphs = rng.choice(involved, n_dev, replace=False)
-            is_dev = np.zeros(len(gs), bool)
-            is_dev[dev_graphs] = True
-            da, db = is_dev[ia], is_dev[ib]
-            dev_rows = da ^ db
-            train_rows = ~da & ~db
-            if dev_rows.sum() >= 20 and train_rows.sum() >= 20:
-                qa = np.where(da[dev_rows], ia[dev_rows], ib[dev_rows])
-                qb = np.where(da[dev_rows], ib[dev_rows], ia[dev_rows])
-                dev_fn = self._dev_metric(store, qa, qb, y[dev_rows].astype(np.float64))
-                ia, ib, y = ia[train_rows], ib[train_rows], y[train_rows]
-        n = len(ia)
-        per_epoch = n if not cfg.pairs_per_epoch else min(cfg.pairs_per_epoch, n)
-        near = _near_rows(ia, ib, y, cfg.near_k) if cfg.near_share > 0 else None
-
-        def batches(epoch: int) -> Any:
-            if near is None:
-                order = rng.permutation(n)[:per_epoch]
-            else:  # oversample each graph's most similar partners (they decide the top of the rankings)
-                n_near = int(cfg.near_share * per_epoch)
-                order = np.concatenate([rng.choice(near, n_near), rng.permutation(n)[: per_epoch - n_near]])
-                order = order[rng.permutation(len(order))]
-            for s in range(0, per_epoch, cfg.batch_size):
-                sel = order[s : s + cfg.batch_size]
-                yield self._make_batch(store, ia[sel], ib[sel], y[sel])
-
-        tcfg = TrainConfig(
-            epochs=cfg.epochs,
-            lr=cfg.lr,
-            weight_decay=cfg.weight_decay,
-            patience=cfg.patience,
-            seed=cfg.seed,
-            device=cfg.device,
-            threads=cfg.threads,
-            progress=cfg.progress,
-        )
-        step, loss = self._train_step()
-        hist = fit(self.net, batches, step, tcfg, dev_metric=dev_fn, data_kind="scored_pairs", loss=loss)
+            feat = cfg.featurizer().fit(gs)
+            self.net = build_net(lambda: self.NET.build(cfg, feat), seed=cfg.train.seed)
+            self.featurizer = feat
+        net, feat = self._fitted()
+        sampler, dev_metric = _training_data(cfg, gs, table, feat, net, dev)
+        step, loss = net.objective()
+        with self.threads():
+            hist = fit(
+                net, sampler, step, cfg.train, dev_metric=dev_metric, data_kind="scored_pairs", loss=loss
+            )
         self.history = hist.to_dict()
         self.collection = gs
         self._rep = None
         return self
 
-    def _dev_metric(self, store: GraphStore, qa: np.ndarray, qb: np.ndarray, y: np.ndarray) -> Any:
-        from simlab.graph.evaluate import grouped_metrics
+    # -- representations -------------------------------------------------------------------------------------
+    def _store(self, graphs: GraphsLike) -> GraphStore:
+        _, feat = self._fitted()
+        return GraphStore(GraphSet.coerce(graphs), feat)
 
-        def metric(net: nn.Module) -> float:
-            rep = self._represent(store)
-            pred = self._score_chunked(rep, qa, rep, qb)
-            return grouped_metrics(qa, pred, y, ks=())["rho"]
+    def _represent(self, graphs: GraphsLike) -> Reps:
+        net, _ = self._fitted()
+        return represent(net, self._store(graphs))
 
-        return metric
+    def _score(self, ra: Reps, ia: np.ndarray, rb: Reps, ib: np.ndarray) -> np.ndarray:
+        net, _ = self._fitted()
+        return score_reps(net, ra, ia, rb, ib)
 
-    def encode(self, graphs: Any) -> np.ndarray:
+    def _collection_rep(self) -> Reps:
+        if self.collection is None:
+            raise NotFittedError("the model has no collection; fit it or call set_collection(graphs)")
+        if self._rep is None:
+            self._rep = self._represent(self.collection)
+        return self._rep
+
+    def _query_rep(self, x: GraphQuery) -> tuple[Reps, int | None]:
+        """Representation of one query (an id of the collection or a graph) and its collection position."""
+        if isinstance(x, nx.Graph):
+            return self._represent(GraphSet([x], ["query"])), None
+        if self.collection is None:
+            raise NotFittedError("the model has no collection to look ids up in")
+        pos = self.collection.position(x)
+        return slice_reps(self._collection_rep(), [pos]), pos
+
+    def set_collection(self, graphs: GraphsLike) -> GraphNetModel:
+        """Replace the collection searched by :meth:`most_similar` (e.g. a larger set of graphs)."""
+        self.collection = GraphSet.coerce(graphs)
+        self._rep = None
+        self._index = None
+        return self
+
+    # -- public API ------------------------------------------------------------------------------------------
+    def encode(self, graphs: GraphsLike) -> np.ndarray:
         """Graph vectors ``(n, dim)`` float32 for a GraphSet, path, list of graphs or one graph."""
-        rep = self._represent(self._store_of(graphs))
-        return self._vectors_of(rep)
+        with self.threads():
+            return self._represent(graphs)["h"].float().cpu().numpy()
 
-    def _vectors_of(self, rep: Any) -> np.ndarray:
-        raise NotImplementedError
-
-    def _node_gnn(self) -> nn.Module:
-        raise NotImplementedError
-
-    @torch.no_grad()
-    def node_embeddings(self, graphs: Any, chunk: int = 4096) -> np.ndarray:
-        """The GNN's node embeddings before pooling, ``(n_graphs, max_nodes, d)`` float32, zero-padded.
-
-        Row ``k`` of graph ``g`` is its ``k``-th node in ``g.nodes()`` order (what the edit-path search uses to
-        guide its node assignment, see :class:`~simlab.graph.refine.EditPathScorer`).
-        """
-        from torch_geometric.utils import to_dense_batch
-
-        store = self._store_of(graphs)
-        gnn = self._node_gnn()
-        gnn.eval()
-        width = int(store.sizes.max()) if len(store) else 0
-        out = []
-        for s in range(0, len(store), chunk):
-            b = store.batch(torch.arange(s, min(s + chunk, len(store)))).to(self.device)
-            dense, _ = to_dense_batch(
-                gnn(b.x, b.edge_index), b.batch, batch_size=int(b.num_graphs), max_num_nodes=width
-            )
-            out.append(dense.float().cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, 0, 0), np.float32)
-
-    def score_pairs(self, graphs_a: Any, graphs_b: Any) -> np.ndarray:
-        """Predicted exp(-nGED) of pairs ``(graphs_a[i], graphs_b[i])``, ``(n,)``, scored in batches."""
-        ga, gb = _graphs(graphs_a), _graphs(graphs_b)
-        if len(ga) != len(gb):
-            raise DataError(f"score_pairs needs as many graphs on both sides: {len(ga)} vs {len(gb)}")
-        ra, rb = self._represent(self._store_of(ga)), self._represent(self._store_of(gb))
-        idx = np.arange(len(ga))
-        return self._score_chunked(ra, idx, rb, idx)
-
-    def score_id_pairs(self, graphs: Any, ids_a: Sequence[Any], ids_b: Sequence[Any]) -> np.ndarray:
-        """Predicted exp(-nGED) of pairs given by ids of `graphs` (each graph is encoded once)."""
-        gs = _graphs(graphs)
-        rep = self._represent(self._store_of(gs))
-        ia = np.array([gs.position(x) for x in ids_a], np.int64)
-        ib = np.array([gs.position(x) for x in ids_b], np.int64)
-        return self._score_chunked(rep, ia, rep, ib)
-
-    def score_matrix(self, queries: Any, corpus: Any) -> np.ndarray:
-        """``(len(queries), len(corpus))`` predicted exp(-nGED) for all query x corpus pairs."""
-        rq, rc = self._represent(self._store_of(queries)), self._represent(self._store_of(corpus))
-        nc = self._rep_len(rc)
-        nq = self._rep_len(rq)
-        ia = np.repeat(np.arange(nq), nc)
-        ib = np.tile(np.arange(nc), nq)
-        return self._score_chunked(rq, ia, rc, ib).reshape(nq, nc)
-
-    def _rep_len(self, rep: Any) -> int:
-        raise NotImplementedError
-
-    def similarity(self, a: Any, b: Any) -> float:
-        """Predicted exp(-nGED) of two graphs (ids of the collection or networkx graphs)."""
-        self._check()
-        ra, _ = self._query_rep(a)
-        rb, _ = self._query_rep(b)
-        return float(self._score_chunked(ra, np.zeros(1, np.int64), rb, np.zeros(1, np.int64))[0])
-
-    def _most_similar_scores(
-        self, query: Any, candidates: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, int | None]:
-        rq, pos = self._query_rep(query)
-        rc = self._collection_rep()
-        cand = np.arange(self._rep_len(rc)) if candidates is None else np.asarray(candidates, np.int64)
-        scores = self._score_chunked(rq, np.zeros(len(cand), np.int64), rc, cand)
-        return cand, scores, pos
-
-    def most_similar(self, query: Any, k: int = 10) -> Hits:
-        """The k graphs of the collection most similar to `query` (an id of the collection, excluded from the
-        results, or a networkx graph), scoring every collection graph in batches."""
-        self._check()
-        cand, scores, pos = self._most_similar_scores(query)
-        return _top(self.collection, cand, scores, pos, k)  # type: ignore[arg-type]
+    def embed(self, graphs: GraphsLike, keys: Sequence[Hashable] | None = None) -> Vectors:
+        """Graph vectors as :class:`Vectors` keyed by `keys` (default: the graph ids)."""
+        gs = GraphSet.coerce(graphs)
+        return Vectors(list(gs.ids) if keys is None else list(keys), self.encode(gs))
 
     def embed_file(self, path: str | Path) -> Vectors:
         """Graph vectors of every graph in a graphs file / directory, keyed by graph id."""
-        gs = _graphs(path)
-        return Vectors(gs.ids, self.encode(gs))
+        return self.embed(GraphSet.coerce(path))
 
-    def evaluate_file(self, path: str | Path, **options: Any) -> Any:
+    def node_embeddings(self, graphs: GraphsLike, chunk: int = CHUNK_GRAPHS) -> np.ndarray:
+        """The GNN's node embeddings before pooling, ``(n_graphs, max_nodes, d)`` float32, zero-padded.
+
+        Row ``k`` of graph ``g`` is its ``k``-th node in ``g.nodes()`` order (what the edit-path search uses
+        to guide its node assignment, see :class:`~simlab.graph.refine.EditPathScorer`).
+        """
+        net, _ = self._fitted()
+        with self.threads():
+            return dense_node_embeddings(net.node_gnn, self._store(graphs), chunk)
+
+    def score_pairs(self, graphs_a: GraphsLike, graphs_b: GraphsLike) -> np.ndarray:
+        """Predicted exp(-nGED) of pairs ``(graphs_a[i], graphs_b[i])``, ``(n,)``, scored in batches."""
+        ga, gb = GraphSet.coerce(graphs_a), GraphSet.coerce(graphs_b)
+        if len(ga) != len(gb):
+            raise DataError(f"score_pairs needs as many graphs on both sides: {len(ga)} vs {len(gb)}")
+        with self.threads():
+            idx = np.arange(len(ga))
+            return self._score(self._represent(ga), idx, self._represent(gb), idx)
+
+    def score_id_pairs(
+        self, graphs: GraphsLike, ids_a: Sequence[Hashable], ids_b: Sequence[Hashable]
+    ) -> np.ndarray:
+        """Predicted exp(-nGED) of pairs given by ids of `graphs` (each graph is encoded once)."""
+        gs = GraphSet.coerce(graphs)
+        ia = np.array([gs.position(x) for x in ids_a], np.int64)
+        ib = np.array([gs.position(x) for x in ids_b], np.int64)
+        with self.threads():
+            rep = self._represent(gs)
+            return self._score(rep, ia, rep, ib)
+
+    def score_matrix(self, queries: GraphsLike, corpus: GraphsLike) -> np.ndarray:
+        """``(len(queries), len(corpus))`` predicted exp(-nGED) for all query x corpus pairs."""
+        with self.threads():
+            rq, rc = self._represent(queries), self._represent(corpus)
+            nq, nc = len(rq["h"]), len(rc["h"])
+            ia, ib = np.repeat(np.arange(nq), nc), np.tile(np.arange(nc), nq)
+            return self._score(rq, ia, rc, ib).reshape(nq, nc)
+
+    def similarity(self, a: GraphQuery, b: GraphQuery) -> float:
+        """Predicted exp(-nGED) of two graphs (ids of the collection or networkx graphs)."""
+        with self.threads():
+            (ra, _), (rb, _) = self._query_rep(a), self._query_rep(b)
+            zero = np.zeros(1, np.int64)
+            return float(self._score(ra, zero, rb, zero)[0])
+
+    def most_similar(self, query: GraphQuery, k: int = 10) -> Hits:
+        """The k graphs of the collection most similar to `query` (an id of the collection, excluded from the
+        results, or a networkx graph), scoring every collection graph in batches."""
+        self.check_fitted()
+        with self.threads():
+            rq, pos = self._query_rep(query)
+            rc = self._collection_rep()
+            cand = np.arange(len(rc["h"]))
+            scores = self._score(rq, np.zeros(len(cand), np.int64), rc, cand)
+        assert self.collection is not None  # set by _collection_rep
+        return _top(self.collection, cand, scores, pos, k)
+
+    def evaluate_file(self, path: str | Path, **options: object) -> Report:
         """Evaluate on a GED TSV (``id_a id_b ged``): ``simlab evaluate MODEL GED.tsv`` lands here."""
         from simlab.graph.evaluate import evaluate_ged
 
@@ -436,111 +371,40 @@ class _GraphModel:
     @property
     def vectors(self) -> Vectors:
         """Graph vectors of the collection (keys = graph ids)."""
-        self._check()
+        self.check_fitted()
         rep = self._collection_rep()
-        return Vectors(self.collection.ids, self._vectors_of(rep))  # type: ignore[union-attr]
+        assert self.collection is not None  # set by _collection_rep
+        return Vectors(self.collection.ids, rep["h"].float().cpu().numpy())
 
-    # -- persistence ---------------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Save as an artifact: weights (safetensors), config, label vocabulary, the collection (JSON lines)."""
-        self._check()
-        assert self.net is not None and self.featurizer is not None
-        with ArtifactWriter(path, self.kind, to_dict(self.config)) as w:
-            w.save_arrays("model.safetensors", {k: v.contiguous() for k, v in self.net.state_dict().items()})
-            w.save_json("featurizer.json", self.featurizer.to_dict())
-            w.save_json("history.json", self.history)
-            if self.collection is not None:
-                w.save_text("collection.jsonl", _collection_text(self.collection))
-            self._save_extra(w)
-        return Path(path)
+    def collection_vectors(self) -> Vectors:
+        return self.vectors
 
-    def _save_extra(self, w: ArtifactWriter) -> None:
-        pass
+    # -- persistence -----------------------------------------------------------------------------------------
+    def to_artifact(self, writer: ArtifactWriter) -> None:
+        """Weights (safetensors), label vocabulary, history and the collection (JSON lines)."""
+        net, feat = self._fitted()
+        writer.save_arrays("model.safetensors", weights(net))
+        writer.save_json("featurizer.json", feat.to_dict())
+        writer.save_json("history.json", self.history)
+        if self.collection is not None:
+            writer.save_text("collection.jsonl", _collection_text(self.collection))
 
     @classmethod
-    def from_artifact(cls, art: Artifact) -> Any:
-        cfg = dict(art.config)
-        model = cls(cfg)
-        model.featurizer = Featurizer.from_dict(art.json("featurizer.json"))
-        torch.manual_seed(0)
-        model.net = model._build(model.featurizer.dim)
-        state = {k: torch.from_numpy(v.copy()) for k, v in art.arrays("model.safetensors").items()}
-        try:
-            model.net.load_state_dict(state)
-        except RuntimeError as exc:
-            raise DataError(f"{art.path}: weights do not fit the configured model ({exc})") from None
-        model.net.to(model.device).eval()
-        model.history = art.json("history.json") if "history.json" in art.files else {}
-        if "collection.jsonl" in art.files:
-            model.collection = GraphSet.from_jsonl_text(art.text("collection.jsonl"), art.path)
-        return model
-
-    @classmethod
-    def load(cls, path: str | Path) -> Any:
-        """Load a model saved with :meth:`save` (checksums verified, nothing unpickled)."""
-        return cls.from_artifact(Artifact(path, kind=cls.kind))
+    def from_artifact(cls, artifact: Artifact) -> GraphNetModel:
+        """The saved model, weights on ``device="auto"`` of this machine (a flat or nested saved config)."""
+        model = cls(artifact.config)
+        feat = Featurizer.from_dict(artifact.json("featurizer.json"))
+        net = build_net(lambda: cls.NET.build(model.config, feat))  # weights overwritten next
+        load_weights(net, artifact.arrays("model.safetensors"), artifact.path)
+        model.featurizer, model.net = feat, net.eval()
+        model.history = artifact.json("history.json") if "history.json" in artifact.files else {}
+        if "collection.jsonl" in artifact.files:
+            model.collection = GraphSet.from_jsonl_text(artifact.text("collection.jsonl"), artifact.path)
+        return model.to("auto")
 
 
-def _collection_text(gs: GraphSet) -> str:
-    import json
-
-    lines = []
-    for gid, g in zip(gs.ids, gs.graphs, strict=True):
-        nodes = [{"id": n, **{k: v for k, v in d.items() if k != "id"}} for n, d in g.nodes(data=True)]
-        edges = [{"source": u, "target": v} for u, v in g.edges()]
-        lines.append(json.dumps({"id": gid, "nodes": nodes, "edges": edges}, default=str))
-    return "\n".join(lines) + "\n"
-
-
-def _near_rows(ia: np.ndarray, ib: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the training pairs that are among the `k` most similar partners of either endpoint."""
-    g = np.concatenate([ia, ib])
-    rows = np.concatenate([np.arange(len(ia)), np.arange(len(ia))])
-    yy = np.concatenate([y, y])
-    order = np.lexsort((-yy, g))
-    g, rows = g[order], rows[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    rank = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
-    return np.unique(rows[rank < k])
-
-
-def _top(collection: GraphSet, cand: np.ndarray, scores: np.ndarray, exclude: int | None, k: int) -> Hits:
-    if k < 1:
-        raise ConfigError(f"k must be >= 1, got {k}")
-    keep = cand != exclude if exclude is not None else np.ones(len(cand), bool)
-    cand, scores = cand[keep], scores[keep]
-    order = np.lexsort((cand, -scores))[:k]
-    return Hits([collection.ids[int(i)] for i in cand[order]], scores[order].astype(np.float32))
-
-
-# -- bi-encoder ------------------------------------------------------------------------------------------------
-
-
-class _BiNet(nn.Module):
-    def __init__(self, cfg: GraphModelConfig, in_dim: int) -> None:
-        super().__init__()
-        self.encoder = GraphEncoder(
-            cfg.conv,
-            in_dim,
-            cfg.hidden,
-            cfg.layers,
-            cfg.dropout,
-            cfg.residual,
-            cfg.jk,
-            cfg.pool,
-            cfg.dim or None,
-            cfg.heads,
-        )
-
-    def encode(self, batch: Any) -> Tensor:
-        return self.encoder(batch)
-
-    @staticmethod
-    def score(a: Tensor, b: Tensor) -> Tensor:
-        return torch.exp(-torch.sqrt(((a - b) ** 2).sum(-1) + 1e-9))
-
-
-class GraphBiEncoder(_GraphModel):
+# -- bi-encoder ----------------------------------------------------------------------------------------------
+class GraphBiEncoder(GraphNetModel):
     """Siamese GNN bi-encoder: ``s(G1, G2) = exp(-||f(G1) - f(G2)||_2)`` regressed on exp(-nGED).
 
     Example:
@@ -548,66 +412,24 @@ class GraphBiEncoder(_GraphModel):
         >>> model.most_similar("g7", k=5)                                          # doctest: +SKIP
 
     Args:
-        config: a :class:`GraphModelConfig` or dict; keyword arguments override it.
+        config: a :class:`GraphModelConfig` or a mapping; keyword arguments override it.
     """
 
-    kind = "graph-biencoder"
+    KIND = "graph-biencoder"
+    Config = GraphModelConfig
+    CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches"})
+    NET = BiNet
     metric = "euclidean"
-
-    def _build(self, in_dim: int) -> nn.Module:
-        return _BiNet(self.config, in_dim)
-
-    def _train_step(self) -> Any:
-        from simlab.registry import LOSSES
-        from simlab.train import siamese_step
-
-        loss = LOSSES.get("mse")()
-        return siamese_step(loss), loss
-
-    def _make_batch(self, store: GraphStore, ia: np.ndarray, ib: np.ndarray, y: np.ndarray) -> Any:
-        from simlab.train import Batch
-
-        return Batch(
-            "scored_pairs",
-            {"a": store.batch(ia), "b": store.batch(ib)},
-            {"score": torch.from_numpy(y)},
-            len(ia),
-        )
-
-    @torch.no_grad()
-    def _represent(self, store: GraphStore, chunk: int = 4096) -> Tensor:
-        assert self.net is not None
-        self.net.eval()
-        out = []
-        for s in range(0, len(store), chunk):
-            b = store.batch(torch.arange(s, min(s + chunk, len(store)))).to(self.device)
-            out.append(self.net.encode(b))  # type: ignore[operator]
-        return torch.cat(out) if out else torch.zeros(0, self.net.encoder.dim)  # type: ignore[union-attr]
-
-    def _slice_rep(self, rep: Tensor, idx: Sequence[int]) -> Tensor:
-        return rep[list(idx)]
-
-    def _rep_len(self, rep: Tensor) -> int:
-        return int(rep.shape[0])
-
-    def _score_rep(self, ra: Tensor, ia: Tensor, rb: Tensor, ib: Tensor) -> Tensor:
-        return _BiNet.score(ra[ia], rb[ib])
-
-    def _vectors_of(self, rep: Tensor) -> np.ndarray:
-        return rep.float().cpu().numpy()
-
-    def _node_gnn(self) -> nn.Module:
-        return self.net.encoder.gnn  # type: ignore[union-attr,return-value]
 
     def most_similar(
         self,
-        query: Any,
+        query: GraphQuery,
         k: int = 10,
         *,
-        rerank: Any = None,
+        rerank: GraphReranker | None = None,
         candidates: int = 100,
         blend: float = 0.5,
-        index: Any = None,
+        index: Index | None = None,
     ) -> Hits:
         """The k most similar graphs of the collection, by vector distance.
 
@@ -620,119 +442,47 @@ class GraphBiEncoder(_GraphModel):
             blend: re-ranked score = ``blend * bi-encoder + (1 - blend) * pair model`` (0: the pair model's
                 score only). Both predict exp(-nGED); on AIDS700nef the 0.5 blend beat either model alone.
             index: an optional ``simlab.Index`` over :attr:`vectors` (metric ``euclidean``) to search instead
-                of an exact scan.
+                of an exact scan (default: the index set by :meth:`attach_index`, if any).
         """
-        self._check()
-        rq, pos = self._query_rep(query)
-        rc = self._collection_rep()
-        want = max(k, candidates if rerank is not None else k) + (1 if pos is not None else 0)
-        qv = rq.float().cpu().numpy()
-        if index is not None:
-            hits = index.search(qv, k=want)
-            cand = np.array([self.collection.position(x) for x in hits.keys[0]], np.int64)  # type: ignore[union-attr]
-        else:
-            from simlab.metrics import topk
-
-            cand, _ = topk(qv, rc.float().cpu().numpy(), want, "euclidean")
-            cand = cand[0]
-        if pos is not None:
-            cand = cand[cand != pos]
+        self.check_fitted()
+        with self.threads():
+            rq, pos = self._query_rep(query)
+            rc = self._collection_rep()
+            want = max(k, candidates if rerank is not None else k) + (1 if pos is not None else 0)
+            cand = self._candidates(rq["h"].float().cpu().numpy(), rc, want, index)
+            if pos is not None:
+                cand = cand[cand != pos]
+            zero = np.zeros(len(cand), np.int64)
+            scores = self._score(rq, zero, rc, cand) if rerank is None or blend > 0 else None
+        coll = self.collection
+        assert coll is not None  # set by _collection_rep
         if rerank is None:
-            scores = self._score_chunked(rq, np.zeros(len(cand), np.int64), rc, cand)
-            return _top(self.collection, cand, scores, None, k)  # type: ignore[arg-type]
-        base = self._score_chunked(rq, np.zeros(len(cand), np.int64), rc, cand) if blend > 0 else None
-        return rerank.rerank(
-            query,
-            [self.collection.ids[int(i)] for i in cand],
-            k,  # type: ignore[union-attr]
-            collection=self.collection,
-            base_scores=base,
-            blend=blend,
-        )
+            assert scores is not None
+            return _top(coll, cand, scores, None, k)
+        ids = [coll.ids[int(i)] for i in cand]
+        return rerank.rerank(query, ids, k, collection=coll, base_scores=scores, blend=blend)
 
-    def _save_extra(self, w: ArtifactWriter) -> None:
+    def _candidates(self, qv: np.ndarray, rc: Reps, want: int, index: Index | None) -> np.ndarray:
+        """Collection positions of the `want` nearest vectors (through `index` or an exact scan)."""
+        index = index if index is not None else self._index
+        if index is not None:
+            assert self.collection is not None
+            hits = index.search(qv, k=want)
+            return np.array([self.collection.position(x) for x in hits.keys[0]], np.int64)
+        from simlab.metrics import topk
+
+        cand, _ = topk(qv, rc["h"].float().cpu().numpy(), want, "euclidean")
+        return cand[0]
+
+    def to_artifact(self, writer: ArtifactWriter) -> None:
+        """As :meth:`GraphNetModel.to_artifact`, plus the collection's graph vectors."""
+        super().to_artifact(writer)
         if self.collection is not None:
-            self.vectors.to_artifact(w, prefix="collection_")
+            self.vectors.to_artifact(writer, prefix="collection_")
 
 
-# -- pair model --------------------------------------------------------------------------------------------------
-
-
-class _PairNet(nn.Module):
-    def __init__(self, cfg: PairModelConfig, in_dim: int, n_labels: int) -> None:
-        super().__init__()
-        self.gnn = GNNEncoder(
-            cfg.conv, in_dim, cfg.hidden, cfg.layers, cfg.dropout, cfg.residual, cfg.jk, cfg.heads
-        )
-        d = self.gnn.out_dim
-        self.pool = GraphPool(cfg.pool, d)
-        self.k, self.bins, self.bounds, self.n_labels = cfg.ntn_k, cfg.bins, cfg.bounds, n_labels
-        self.W = nn.Parameter(torch.randn(cfg.ntn_k, d, d) / d)
-        self.V = nn.Linear(2 * d, cfg.ntn_k)
-        n_feat = cfg.ntn_k + cfg.bins + (3 if cfg.bounds else 0)
-        self.mlp = nn.Sequential(
-            nn.Linear(n_feat, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1)
-        )
-
-    def represent(self, batch: Any) -> dict[str, Tensor]:
-        from torch_geometric.utils import scatter, to_dense_batch
-
-        g = int(batch.num_graphs)
-        u = self.gnn(batch.x, batch.edge_index)
-        h = self.pool(u, batch.batch, g)
-        dense, mask = to_dense_batch(u, batch.batch, batch_size=g)
-        n = scatter(torch.ones_like(batch.batch, dtype=torch.float), batch.batch, 0, dim_size=g, reduce="sum")
-        m = (
-            scatter(
-                torch.ones(batch.edge_index.shape[1], device=u.device),
-                batch.batch[batch.edge_index[0]],
-                0,
-                dim_size=g,
-                reduce="sum",
-            )
-            / 2
-        )
-        rep = {"h": h, "u": dense, "mask": mask, "n": n, "m": m}
-        if self.n_labels:
-            rep["labels"] = scatter(batch.x[:, : self.n_labels], batch.batch, 0, dim_size=g, reduce="sum")
-        return rep
-
-    def interact(self, ra: dict[str, Tensor], ia: Tensor, rb: dict[str, Tensor], ib: Tensor) -> Tensor:
-        h1, h2 = ra["h"][ia], rb["h"][ib]
-        w = (self.W + self.W.transpose(1, 2)) / 2
-        bil = torch.einsum("bi,kij,bj->bk", h1, w, h2)
-        feats = [torch.relu(bil + self.V(torch.cat([h1 + h2, (h1 - h2).abs()], -1)))]
-        if self.bins:
-            u1, u2 = ra["u"][ia], rb["u"][ib]
-            m = ra["mask"][ia][:, :, None] & rb["mask"][ib][:, None, :]
-            with torch.no_grad():
-                s = torch.sigmoid(torch.bmm(u1, u2.transpose(1, 2)))
-                s = (s + torch.sigmoid(torch.bmm(u2, u1.transpose(1, 2))).transpose(1, 2)) / 2
-                bin_idx = (s * self.bins).long().clamp_(max=self.bins - 1)
-                bin_idx = bin_idx + torch.arange(len(ia), device=s.device)[:, None, None] * self.bins
-                hist = torch.zeros(len(ia) * self.bins, device=s.device)
-                hist.index_add_(0, bin_idx[m], torch.ones(int(m.sum()), device=s.device))
-                hist = hist.view(len(ia), self.bins)
-                hist = hist / hist.sum(1, keepdim=True).clamp_min(1)
-            feats.append(hist)
-        if self.bounds:
-            n1, n2 = ra["n"][ia], rb["n"][ib]
-            avg = (n1 + n2) / 2
-            if self.n_labels:
-                common = torch.minimum(ra["labels"][ia], rb["labels"][ib]).sum(-1)
-                node_lb = torch.maximum(n1, n2) - common
-            else:
-                node_lb = (n1 - n2).abs()
-            lb = (node_lb + (ra["m"][ia] - rb["m"][ib]).abs()) / avg
-            feats.append(torch.stack([lb, torch.exp(-lb), (n1 - n2).abs() / avg], -1))
-        return torch.sigmoid(self.mlp(torch.cat(feats, -1)).squeeze(-1))
-
-    def forward(self, batch: Any, ia: Tensor, ib: Tensor) -> Tensor:
-        rep = self.represent(batch)
-        return self.interact(rep, ia, rep, ib)
-
-
-class GraphPairModel(_GraphModel):
+# -- pair model ----------------------------------------------------------------------------------------------
+class GraphPairModel(GraphNetModel):
     """SimGNN-style pair model (NTN + node-similarity histogram + GED bounds), trained on exp(-nGED).
 
     Example:
@@ -740,86 +490,19 @@ class GraphPairModel(_GraphModel):
         >>> bi.most_similar("g7", k=5, rerank=pair, candidates=50)             # doctest: +SKIP
     """
 
-    kind = "graph-pair"
-    config_cls = PairModelConfig
-
-    def _n_labels(self) -> int:
-        assert self.featurizer is not None
-        return len(self.featurizer.vocab or [])
-
-    def _build(self, in_dim: int) -> nn.Module:
-        return _PairNet(self.config, in_dim, self._n_labels())  # type: ignore[arg-type]
-
-    def _train_step(self) -> Any:
-        import torch.nn.functional as F
-
-        from simlab.registry import LOSSES
-
-        def step(net: nn.Module, batch: Any) -> tuple[Tensor, int]:
-            pred = net(batch.inputs["graphs"], batch.inputs["ia"], batch.inputs["ib"])
-            return F.mse_loss(pred, batch.targets["score"]), batch.size
-
-        return step, LOSSES.get("mse")()
-
-    def _make_batch(self, store: GraphStore, ia: np.ndarray, ib: np.ndarray, y: np.ndarray) -> Any:
-        from simlab.train import Batch
-
-        uniq, inv = np.unique(np.concatenate([ia, ib]), return_inverse=True)
-        inv = torch.from_numpy(inv.astype(np.int64))
-        return Batch(
-            "scored_pairs",
-            {"graphs": store.batch(uniq), "ia": inv[: len(ia)], "ib": inv[len(ia) :]},
-            {"score": torch.from_numpy(y)},
-            len(ia),
-        )
-
-    @torch.no_grad()
-    def _represent(self, store: GraphStore, chunk: int = 4096) -> dict[str, Tensor]:
-        assert self.net is not None
-        self.net.eval()
-        parts = []
-        for s in range(0, len(store), chunk):
-            b = store.batch(torch.arange(s, min(s + chunk, len(store)))).to(self.device)
-            parts.append(self.net.represent(b))  # type: ignore[operator]
-        if len(parts) == 1:
-            return parts[0]
-        width = max(p["u"].shape[1] for p in parts)
-        out = {}
-        for key in parts[0]:
-            ts = [p[key] for p in parts]
-            if key in ("u", "mask"):
-                ts = [
-                    nn.functional.pad(t, (0, 0, 0, width - t.shape[1]))
-                    if key == "u"
-                    else nn.functional.pad(t, (0, width - t.shape[1]))
-                    for t in ts
-                ]
-            out[key] = torch.cat(ts)
-        return out
-
-    def _slice_rep(self, rep: dict[str, Tensor], idx: Sequence[int]) -> dict[str, Tensor]:
-        return {k: v[list(idx)] for k, v in rep.items()}
-
-    def _rep_len(self, rep: dict[str, Tensor]) -> int:
-        return int(rep["h"].shape[0])
-
-    def _score_rep(self, ra: dict[str, Tensor], ia: Tensor, rb: dict[str, Tensor], ib: Tensor) -> Tensor:
-        return self.net.interact(ra, ia, rb, ib)  # type: ignore[union-attr,operator]
-
-    def _vectors_of(self, rep: dict[str, Tensor]) -> np.ndarray:
-        return rep["h"].float().cpu().numpy()
-
-    def _node_gnn(self) -> nn.Module:
-        return self.net.gnn  # type: ignore[union-attr,return-value]
+    KIND = "graph-pair"
+    Config = PairModelConfig
+    CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "reranks"})
+    NET = PairNet
 
     def rerank(
         self,
-        query: Any,
-        candidates: Sequence[Any],
+        query: GraphQuery,
+        candidates: Sequence[Hashable],
         k: int = 10,
         *,
-        collection: Any = None,
-        base_scores: Sequence[float] | None = None,
+        collection: GraphsLike | None = None,
+        base_scores: Sequence[float] | np.ndarray | None = None,
         blend: float = 0.0,
     ) -> Hits:
         """Re-score candidate graphs (ids of `collection`, default this model's collection) for `query`.
@@ -832,25 +515,23 @@ class GraphPairModel(_GraphModel):
             base_scores: the first stage's scores of the candidates (same order), for blending.
             blend: final score = ``blend * base + (1 - blend) * pair`` (0: the pair model's score only).
         """
-        import networkx as nx
-
-        self._check()
-        coll = _graphs(collection) if collection is not None else self.collection
+        self.check_fitted()
+        coll = GraphSet.coerce(collection) if collection is not None else self.collection
         if coll is None:
             raise NotFittedError("rerank needs a collection")
-        q = query if isinstance(query, nx.Graph) else coll[query]
+        is_graph = isinstance(query, nx.Graph)
+        q = query if is_graph else coll[query]
         if not 0 <= blend <= 1:
             raise ConfigError(f"blend must be in [0, 1], got {blend}")
         if blend > 0 and (base_scores is None or len(base_scores) != len(candidates)):
             raise ConfigError("blend > 0 needs base_scores, one per candidate")
-        keep = [i for i, c in enumerate(candidates) if isinstance(query, nx.Graph) or c != query]
-        cand_ids = [candidates[i] for i in keep]
-        if not cand_ids:
+        keep = [i for i, c in enumerate(candidates) if is_graph or c != query]
+        if not keep:
             return Hits([], np.zeros(0, np.float32))
-        sub = coll.subset(cand_ids)
-        rq = self._represent(self._store_of(GraphSet([q], ["query"])))
-        rc = self._represent(self._store_of(sub))
-        scores = self._score_chunked(rq, np.zeros(len(sub), np.int64), rc, np.arange(len(sub)))
+        sub = coll.subset([candidates[i] for i in keep])
+        with self.threads():
+            rq, rc = self._represent(GraphSet([q], ["query"])), self._represent(sub)
+            scores = self._score(rq, np.zeros(len(sub), np.int64), rc, np.arange(len(sub)))
         if blend > 0:
             base = np.asarray(base_scores, np.float32)[keep]
             scores = (blend * base + (1 - blend) * scores).astype(np.float32)

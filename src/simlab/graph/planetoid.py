@@ -23,6 +23,17 @@ from simlab.errors import DataError, UnknownNameError
 NAMES = {"cora": "Cora", "citeseer": "CiteSeer"}
 
 
+def _raw_folder(root: str | Path | None, canon: str) -> Path:
+    """``ROOT/<name>/raw`` (default ROOT: the shared ``planetoid`` folder)."""
+    if root is None:
+        from simlab.paths import shared_dataset
+
+        root = shared_dataset("planetoid")
+    if root is None:  # shared_dataset raises when the folder is missing; kept for the type checker
+        raise DataError("Planetoid data not found")
+    return Path(root) / canon / "raw"
+
+
 class _CSRState:
     """Placeholder for ``scipy.sparse.csr_matrix``: keeps the pickled attributes only."""
 
@@ -30,7 +41,7 @@ class _CSRState:
         self.state = state
 
 
-class _DefaultDict(dict):  # type: ignore[type-arg]
+class _DefaultDict(dict[Any, Any]):
     """Placeholder for ``collections.defaultdict`` (the factory argument is ignored)."""
 
     def __init__(self, *args: Any) -> None:
@@ -95,11 +106,7 @@ def load_planetoid(name: str, root: str | Path | None = None) -> tuple[np.ndarra
     canon = NAMES.get(name.lower())
     if canon is None:
         raise UnknownNameError("Planetoid dataset", name, NAMES.values())
-    if root is None:
-        from simlab.paths import shared_dataset
-
-        root = shared_dataset("planetoid")
-    raw = Path(root) / canon / "raw"  # type: ignore[arg-type]
+    raw = _raw_folder(root, canon)
     pre = f"ind.{canon.lower()}"
     tx, allx, ty, ally = (np.asarray(_load(raw / f"{pre}.{k}")) for k in ("tx", "allx", "ty", "ally"))
     graph = _load(raw / f"{pre}.graph")
@@ -139,11 +146,7 @@ def planetoid_split(name: str, root: str | Path | None = None) -> dict[str, np.n
     canon = NAMES.get(name.lower())
     if canon is None:
         raise UnknownNameError("Planetoid dataset", name, NAMES.values())
-    if root is None:
-        from simlab.paths import shared_dataset
-
-        root = shared_dataset("planetoid")
-    raw = Path(root) / canon / "raw"  # type: ignore[arg-type]
+    raw = _raw_folder(root, canon)
     n_train = int(np.asarray(_load(raw / f"ind.{canon.lower()}.y")).shape[0])
     test = np.array(
         sorted(int(v) for v in (raw / f"ind.{canon.lower()}.test.index").read_text().split()), np.int64

@@ -2,29 +2,36 @@
 
 :class:`EditPathScorer` scores graph pairs like the learned graph models (``score_pairs``, ``score_matrix``,
 ``score_id_pairs``, ``similarity``, ``most_similar``, ``rerank``), so it is evaluated, searched and used as a
-re-ranker the same way. For each pair it runs :func:`~simlab.graph.editpath.edit_path_search`, which gives an upper
-bound ``UB`` (the cost of the best edit path found) and a lower bound ``LB``. With a learned estimate ``g_m`` (from
-`model`, or the first-stage scores passed to :meth:`rerank`), the GED estimate is::
+re-ranker the same way. For each pair it runs :func:`~simlab.graph.editpath.edit_path_search`, which gives an
+upper bound ``UB`` (the cost of the best edit path found) and a lower bound ``LB``. With a learned estimate
+``g_m`` (from `model`, or the first-stage scores passed to :meth:`rerank`), the GED estimate is::
 
     g = (1 - blend) * UB + blend * clip(g_m, LB, UB)          similarity = exp(-g / ((|V1| + |V2|) / 2))
 
 The bounds correct the learned model where it is provably wrong; the learned estimate pulls loose upper bounds
-down. ``blend = 0`` (or no learned estimate) uses the edit path alone. On AIDS700nef the blend helps most when the
-search is short (few restarts); see docs/graph.md.
+down. ``blend = 0`` (or no learned estimate) uses the edit path alone. On AIDS700nef the blend helps most when
+the search is short (few restarts); see docs/graph.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict
-from typing import Any
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
+import networkx as nx
 import numpy as np
 
 from simlab.errors import ConfigError, NotFittedError
-from simlab.graph.editpath import INITS, EditPathConfig, EditPaths, edit_path_search
-from simlab.graph.io import GraphSet
+from simlab.evaluate import Report
+from simlab.graph.editpath import EditPathConfig, EditPaths, edit_path_search
+from simlab.graph.io import GraphSet, GraphsLike
+from simlab.model import Model
 from simlab.vectors import Hits
+
+if TYPE_CHECKING:
+    from simlab.graph.models import GraphNetModel, GraphQuery
 
 
 def refine_similarity(
@@ -48,8 +55,33 @@ def refine_similarity(
     return np.exp(-g / avg).astype(np.float32)
 
 
-class EditPathScorer:
+@dataclass(frozen=True)
+class ScorerConfig:
+    """Settings of :class:`EditPathScorer`.
+
+    Attributes:
+        blend: weight of the learned estimate in GED space (0: edit path only).
+        guided: with a model, add a starting assignment from its node embeddings (label + degree + embedding
+            distance costs); on AIDS700nef this start alone found the optimum for 49% of test pairs vs 39%
+            for the degree-based one.
+        search: the edit-path search (:class:`~simlab.graph.editpath.EditPathConfig`: ``restarts``,
+            ``inits``, ``descent``, ``seed``, ``chunk``, ``label_attr``, ``threads``, ``timeout``); its keys
+            may also be given flat (``restarts=8``).
+    """
+
+    blend: float = 0.5
+    guided: bool = True
+    search: EditPathConfig = field(default_factory=EditPathConfig)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.blend <= 1:
+            raise ConfigError(f"blend must be in [0, 1], got {self.blend}")
+
+
+class EditPathScorer(Model):
     """Graph similarity exp(-nGED) from edit-path search, optionally blended with a learned model.
+
+    It learns nothing and has no artifact: rebuild it from its config (and the model it refines).
 
     Example:
         >>> scorer = EditPathScorer(restarts=8).fit(graphs)                    # doctest: +SKIP
@@ -57,71 +89,73 @@ class EditPathScorer:
         >>> bi.most_similar("g7", k=5, rerank=EditPathScorer(), blend=0.5)     # doctest: +SKIP
 
     Args:
-        model: an optional fitted :class:`GraphBiEncoder` or :class:`GraphPairModel` whose estimate is blended in
-            (its collection becomes the scorer's collection).
-        restarts: random starting mappings of the search in addition to the assignment-based ones.
-        inits: assignment-based starts (``degree``, ``neighbours``).
-        blend: weight of the learned estimate in GED space (0: edit path only).
-        guided: with a model, add a starting assignment from its node embeddings (label + degree + embedding
-            distance costs); on AIDS700nef this start alone found the optimum for 49% of test pairs vs 39% for
-            the degree-based one.
-        descent / seed / chunk / label_attr: see :class:`~simlab.graph.editpath.EditPathConfig`.
+        model: an optional fitted :class:`~simlab.graph.models.GraphBiEncoder` or
+            :class:`~simlab.graph.models.GraphPairModel` whose estimate is blended in (its collection becomes
+            the scorer's collection).
+        config: a :class:`ScorerConfig` or a mapping; keyword arguments override it, e.g. ``restarts``
+            (random starting mappings in addition to the assignment-based ``inits``; default
+            :data:`~simlab.graph.editpath.DEFAULT_RESTARTS`), ``blend``, ``guided``, ``seed``.
     """
 
-    kind = "graph-editpath"
+    KIND = "graph-editpath"
+    Config = ScorerConfig
+    CAPABILITIES = frozenset({"scores_pairs", "searches", "reranks"})
+    SCORES_GRAPHS: ClassVar[bool] = True  # pairs of whole graphs (the ``ged`` evaluator checks it)
+    config: ScorerConfig
 
     def __init__(
         self,
-        model: Any = None,
-        *,
-        restarts: int = 4,
-        inits: Sequence[str] = INITS,
-        blend: float = 0.5,
-        descent: bool = True,
-        guided: bool = True,
-        seed: int = 0,
-        chunk: int = 4096,
-        label_attr: str | None = "auto",
+        model: GraphNetModel | None = None,
+        config: ScorerConfig | Mapping[str, object] | None = None,
+        **overrides: object,
     ) -> None:
-        if not 0 <= blend <= 1:
-            raise ConfigError(f"blend must be in [0, 1], got {blend}")
-        if model is not None and not hasattr(model, "score_pairs"):
-            raise ConfigError(f"model must be a fitted graph model, got {type(model).__name__}")
+        super().__init__(config, **overrides)
+        if model is not None:
+            from simlab.graph.models import GraphNetModel  # a model given: torch is loaded already
+
+            if not isinstance(model, GraphNetModel):
+                raise ConfigError(f"model must be a fitted graph model, got {type(model).__name__}")
         self.model = model
-        self.blend = float(blend)
-        self.guided = bool(guided)
-        self.search = EditPathConfig(tuple(inits), restarts, descent, seed, chunk, label_attr)
-        self.collection: GraphSet | None = getattr(model, "collection", None)
+        self.collection: GraphSet | None = model.collection if model is not None else None
 
     @property
-    def config(self) -> dict[str, Any]:
-        return {
-            **asdict(self.search),
-            "blend": self.blend,
-            "guided": self.guided,
-            "model": getattr(self.model, "kind", None),
-        }
+    def blend(self) -> float:
+        return self.config.blend
 
-    def fit(self, graphs: Any, ged: Any = None) -> EditPathScorer:
-        """Set the collection searched by :meth:`most_similar` (nothing is learned; `ged` is accepted and unused
-        so the scorer fits where a model does)."""
+    @property
+    def guided(self) -> bool:
+        return self.config.guided
+
+    @property
+    def search(self) -> EditPathConfig:
+        """The edit-path search settings."""
+        return self.config.search
+
+    def fit(self, graphs: GraphsLike, ged: object = None) -> EditPathScorer:
+        """Set the collection searched by :meth:`most_similar` (nothing is learned; `ged` is accepted and
+        unused so the scorer fits where a model does)."""
         self.collection = GraphSet.coerce(graphs)
         return self
 
-    # -- scoring -------------------------------------------------------------------------------------------------
+    # -- scoring ---------------------------------------------------------------------------------------------
 
-    def edit_paths(self, graphs_a: Any, graphs_b: Any, ia: Any = None, ib: Any = None) -> EditPaths:
+    def edit_paths(
+        self,
+        graphs_a: GraphsLike,
+        graphs_b: GraphsLike,
+        ia: Sequence[int] | np.ndarray | None = None,
+        ib: Sequence[int] | np.ndarray | None = None,
+    ) -> EditPaths:
         """Raw search result (upper / lower bounds, mappings) of the pairs; see :func:`edit_path_search`.
 
-        With a model that has node embeddings and ``guided=True``, they add a learned starting assignment.
+        With a model and ``guided=True``, its node embeddings add a learned starting assignment.
         """
+        ga, gb = GraphSet.coerce(graphs_a), GraphSet.coerce(graphs_b)
         vectors = None
-        if self.guided and self.model is not None and hasattr(self.model, "node_embeddings"):
-            ga, gb = GraphSet.coerce(graphs_a), GraphSet.coerce(graphs_b)
+        if self.guided and self.model is not None:
             va = self.model.node_embeddings(ga)
             vectors = (va, va if gb is ga else self.model.node_embeddings(gb))
-            graphs_a, graphs_b = ga, gb
-        return edit_path_search(graphs_a, graphs_b, ia, ib, self.search, node_vectors=vectors)
+        return edit_path_search(ga, gb, ia, ib, self.search, node_vectors=vectors)
 
     def _pairs(
         self,
@@ -145,7 +179,7 @@ class EditPathScorer:
             )
         return refine_similarity(paths, avg, learned, blend)
 
-    def score_pairs(self, graphs_a: Any, graphs_b: Any) -> np.ndarray:
+    def score_pairs(self, graphs_a: GraphsLike, graphs_b: GraphsLike) -> np.ndarray:
         """``(n,)`` similarities of aligned pairs ``(graphs_a[k], graphs_b[k])``."""
         ga, gb = GraphSet.coerce(graphs_a), GraphSet.coerce(graphs_b)
         if len(ga) != len(gb):
@@ -153,7 +187,7 @@ class EditPathScorer:
         idx = np.arange(len(ga))
         return self._pairs(ga, gb, idx, idx)
 
-    def score_matrix(self, queries: Any, corpus: Any) -> np.ndarray:
+    def score_matrix(self, queries: GraphsLike, corpus: GraphsLike) -> np.ndarray:
         """``(len(queries), len(corpus))`` similarities of every query with every corpus graph."""
         gq, gc = GraphSet.coerce(queries), GraphSet.coerce(corpus)
         qi, ci = np.meshgrid(np.arange(len(gq)), np.arange(len(gc)), indexing="ij")
@@ -162,33 +196,31 @@ class EditPathScorer:
             learned = np.asarray(self.model.score_matrix(gq, gc)).ravel()
         return self._pairs(gq, gc, qi.ravel(), ci.ravel(), learned).reshape(len(gq), len(gc))
 
-    def score_id_pairs(self, graphs: Any, ids_a: Sequence[Any], ids_b: Sequence[Any]) -> np.ndarray:
+    def score_id_pairs(
+        self, graphs: GraphsLike, ids_a: Sequence[Hashable], ids_b: Sequence[Hashable]
+    ) -> np.ndarray:
         """Similarities of pairs given by ids of `graphs`."""
         gs = GraphSet.coerce(graphs)
         ia = np.array([gs.position(x) for x in ids_a], np.int64)
         ib = np.array([gs.position(x) for x in ids_b], np.int64)
         return self._pairs(gs, gs, ia, ib)
 
-    def similarity(self, a: Any, b: Any) -> float:
+    def similarity(self, a: GraphQuery, b: GraphQuery) -> float:
         """Similarity of two graphs (networkx graphs or ids of the collection)."""
         ga, gb = self._one(a), self._one(b)
         return float(self.score_pairs(GraphSet([ga], ["a"]), GraphSet([gb], ["b"]))[0])
 
-    def _one(self, x: Any) -> Any:
-        import networkx as nx
-
+    def _one(self, x: GraphQuery) -> nx.Graph:
         if isinstance(x, nx.Graph):
             return x
         if self.collection is None:
             raise NotFittedError("graph ids need a collection: call fit(graphs) or pass networkx graphs")
         return self.collection[x]
 
-    # -- search --------------------------------------------------------------------------------------------------
+    # -- search ----------------------------------------------------------------------------------------------
 
-    def most_similar(self, query: Any, k: int = 10) -> Hits:
+    def most_similar(self, query: GraphQuery, k: int = 10) -> Hits:
         """The k most similar graphs of the collection (every graph scored; the query id itself excluded)."""
-        import networkx as nx
-
         if self.collection is None:
             raise NotFittedError("most_similar needs a collection: call fit(graphs)")
         ids = [x for x in self.collection.ids if isinstance(query, nx.Graph) or x != query]
@@ -196,12 +228,12 @@ class EditPathScorer:
 
     def rerank(
         self,
-        query: Any,
-        candidates: Sequence[Any],
+        query: GraphQuery,
+        candidates: Sequence[Hashable],
         k: int = 10,
         *,
-        collection: Any = None,
-        base_scores: Sequence[float] | None = None,
+        collection: GraphsLike | None = None,
+        base_scores: Sequence[float] | np.ndarray | None = None,
         blend: float | None = None,
     ) -> Hits:
         """Re-score candidates (ids of `collection`, default this scorer's) for `query` and keep the top k.
@@ -213,8 +245,6 @@ class EditPathScorer:
             base_scores: the first stage's similarities of the candidates, used as the learned estimate.
             blend: weight of the learned estimate (default: the scorer's `blend`).
         """
-        import networkx as nx
-
         coll = GraphSet.coerce(collection) if collection is not None else self.collection
         if coll is None:
             raise NotFittedError("rerank needs a collection")
@@ -238,13 +268,13 @@ class EditPathScorer:
         order = np.lexsort((np.arange(len(sub)), -scores))[:k]
         return Hits([cand_ids[int(i)] for i in order], scores[order].astype(np.float32))
 
-    def evaluate_file(self, path: Any, **options: Any) -> Any:
+    def evaluate_file(self, path: str | Path, **options: object) -> Report:
         """A GED file given as a bare path goes to the GED evaluator (``graphs=`` names the graphs file)."""
         from simlab.graph.evaluate import evaluate_ged
 
         return evaluate_ged(self, str(path), **options)
 
-    def evaluate(self, target: str, **options: Any) -> Any:
+    def evaluate(self, target: str, **options: object) -> Report:
         """Shortcut for ``simlab.evaluate(self, target)`` (e.g. ``ged:AIDS700nef``)."""
         from simlab.evaluate import evaluate
 
