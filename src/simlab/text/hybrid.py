@@ -25,6 +25,8 @@ import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, DataError, NotFittedError, UnknownKeyError
+from simlab.model import Model
+from simlab.text._pairs import PairsBySimilarity
 from simlab.vectors import Hits
 
 log = logging.getLogger(__name__)
@@ -156,15 +158,8 @@ def pair_cosines(model: Any, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
 
 
 def _encode(model: Any, texts: Sequence[str]) -> Any:
-    """Texts -> rows; Doc2Vec infers (a text with no known word gets a zero row)."""
-    if hasattr(model, "infer") and not hasattr(model, "encode"):
-        rows = []
-        for t in texts:
-            try:
-                rows.append(model.infer(t))
-            except DataError:
-                rows.append(np.zeros(model.config.dim, np.float32))
-        return np.asarray(rows)
+    """Texts -> rows (every document model ``embeds``; Doc2Vec infers, a text with no known word gets a zero
+    row)."""
     return model.encode(texts)
 
 
@@ -206,7 +201,7 @@ class HybridConfig:
             raise ConfigError("validation_docs must be >= 4")
 
 
-class Hybrid:
+class Hybrid(PairsBySimilarity, Model):
     """Sparse + dense document similarity with a fusion weight learned on validation data.
 
     Example:
@@ -217,11 +212,10 @@ class Hybrid:
 
     KIND = "hybrid"
     Config = HybridConfig
+    CAPABILITIES = frozenset({"scores_pairs", "searches", "texts"})
 
-    def __init__(self, config: Any = None, **params: Any) -> None:
-        from simlab.text._base import build_config
-
-        self.config = build_config(HybridConfig, config, params)
+    def __init__(self, config: Any = None, /, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
         self.views: dict[str, Any] = {}
         self.fusion: Any = None
         self.keys: list[Any] = []
@@ -312,6 +306,9 @@ class Hybrid:
         return self.fusion
 
     # -- scoring ---------------------------------------------------------------------------------------------
+    def check_fitted(self) -> None:
+        self._check()
+
     def _check(self) -> None:
         if self.fusion is None:
             raise NotFittedError("this Hybrid is not fitted; call fit(corpus) or simlab.load(path)")
@@ -399,34 +396,29 @@ class Hybrid:
             "validation": {k: round(v, 4) for k, v in self.fusion.validation.items()},
         }
 
-    # -- persistence -----------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Save both views (nested artifacts ``sparse/`` and ``dense/``) and the fusion state in the manifest."""
-        from simlab.config import to_dict
+    # -- persistence ---------------------------------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """The config as saved, with the fusion state (weights, objective, validation values)."""
+        return {**super().get_params(), "fusion": self.fusion.to_dict()}
 
-        self._check()
-        with ArtifactWriter(path, self.KIND, {**to_dict(self.config), "fusion": self.fusion.to_dict()}) as w:
-            for name, v in self.views.items():
-                v.save(w.dir / name)
-            w.save_json("keys.json", self.keys)
-            w.metrics = {"documents": len(self.keys), **{k: v for k, v in self.fusion.validation.items()}}
-        return Path(path)
-
-    @classmethod
-    def load(cls, path: str | Path) -> Hybrid:
-        return cls.from_artifact(Artifact(path, kind=cls.KIND))
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """Both views (nested artifacts ``sparse/`` and ``dense/``) and the documents' keys."""
+        for name, v in self.views.items():
+            v.save(w.dir / name)
+        w.save_json("keys.json", self.keys)
+        w.metrics = {"documents": len(self.keys), **dict(self.fusion.validation.items())}
 
     @classmethod
-    def from_artifact(cls, art: Artifact) -> Hybrid:
+    def from_artifact(cls, artifact: Artifact) -> Hybrid:
         from simlab.artifacts import load
         from simlab.fuse import ScoreFusion
 
-        cfg = dict(art.config)
+        cfg = dict(artifact.config)
         fusion = cfg.pop("fusion")
         self = cls(cfg)
         self.fusion = ScoreFusion.from_dict(fusion)
-        self.views = {name: load(art.path / name) for name in ("sparse", "dense")}
-        self.keys = list(art.json("keys.json"))
+        self.views = {name: load(artifact.path / name) for name in ("sparse", "dense")}
+        self.keys = list(artifact.json("keys.json"))
         return self
 
 
@@ -473,7 +465,7 @@ class DocumentModelConfig:
             raise ConfigError(f"unknown candidate(s) {bad}; valid: tfidf, lsi, doc2vec, hybrid")
 
 
-class DocumentModel:
+class DocumentModel(PairsBySimilarity, Model):
     """Document similarity with no choices to make (``simlab train docs``).
 
     Fits each candidate on the corpus, scores it on label-free pseudo-pairs (separation d' of "two halves of one
@@ -484,11 +476,10 @@ class DocumentModel:
 
     KIND = "docs"
     Config = DocumentModelConfig
+    CAPABILITIES = frozenset({"scores_pairs", "searches", "texts"})
 
-    def __init__(self, config: Any = None, **params: Any) -> None:
-        from simlab.text._base import build_config
-
-        self.config = build_config(DocumentModelConfig, config, params)
+    def __init__(self, config: Any = None, /, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
         self.model: Any = None
         self.choice: str | None = None
         self.selection: dict[str, float] = {}
@@ -505,6 +496,16 @@ class DocumentModel:
         if self.__dict__.get("model") is None:
             raise NotFittedError("this DocumentModel is not fitted; call fit(corpus) or simlab.load(path)")
         return getattr(self.__dict__["model"], name)
+
+    @property
+    def collection(self) -> Any:  # type: ignore[override]
+        """The chosen model's searchable items (None before fitting)."""
+        return None if self.model is None else self.model.collection
+
+    def most_similar(self, query: Any, k: int = 10) -> Hits:
+        """The chosen model's :meth:`most_similar` (a document key or a text)."""
+        self.check_fitted()
+        return self.model.most_similar(query, k)
 
     def fit(self, corpus: Any) -> DocumentModel:
         """Fit the candidates on most of `corpus`, score them on pseudo-pairs of held-out documents, keep the
@@ -576,35 +577,32 @@ class DocumentModel:
             "selection (pseudo-pair d')": {k: round(v, 4) for k, v in self.selection.items()},
         }
 
-    def save(self, path: str | Path) -> Path:
-        """Save the chosen model (nested ``model/``) with the choice and the comparison in the manifest."""
-        from simlab.config import to_dict
-
+    def check_fitted(self) -> None:
         if self.model is None:
             raise NotFittedError("DocumentModel is not fitted")
-        cfg = {
-            **to_dict(self.config),
+
+    def get_params(self) -> dict[str, Any]:
+        """The config as saved, with the choice and the comparison of the candidates."""
+        return {
+            **super().get_params(),
             "choice": self.choice,
             "selection": self.selection,
             "selection_objective": "pseudo-pair separation (d')",
         }
-        with ArtifactWriter(path, self.KIND, cfg) as w:
-            self.model.save(w.dir / "model")
-            w.metrics = {f"pseudo_pair_separation:{k}": v for k, v in self.selection.items()}
-        return Path(path)
+
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """The chosen model, nested as ``model/``."""
+        self.model.save(w.dir / "model")
+        w.metrics = {f"pseudo_pair_separation:{k}": v for k, v in self.selection.items()}
 
     @classmethod
-    def load(cls, path: str | Path) -> DocumentModel:
-        return cls.from_artifact(Artifact(path, kind=cls.KIND))
-
-    @classmethod
-    def from_artifact(cls, art: Artifact) -> DocumentModel:
+    def from_artifact(cls, artifact: Artifact) -> DocumentModel:
         from simlab.artifacts import load
 
-        cfg = dict(art.config)
+        cfg = dict(artifact.config)
         choice, selection = cfg.pop("choice"), cfg.pop("selection")
         cfg.pop("selection_objective", None)
         self = cls(cfg)
         self.choice, self.selection = choice, dict(selection)
-        self.model = load(art.path / "model")
+        self.model = load(artifact.path / "model")
         return self
