@@ -11,16 +11,7 @@ TITLE = "Fusion: one view vs several views of the same items"
 
 
 def run(ctx: DemoContext) -> Section:
-    import torch
-
-    prev = torch.get_num_threads()
-    try:
-        return _run(ctx)
-    finally:
-        torch.set_num_threads(prev)
-
-
-def _run(ctx: DemoContext) -> Section:
+    """The section (the fused models train under their own thread limit, restored after each fit)."""
     from simlab.fusion.data import contextual_sbm
     from simlab.fusion.evaluate import evaluate_nodeclass
     from simlab.fusion.missing import missing_view_curve
