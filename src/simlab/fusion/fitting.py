@@ -1,4 +1,5 @@
-"""``FusedModel.fit``: choose view weights (early, late), train the gate (learned) or the towers (contrastive)."""
+"""``FusedModel.fit``: choose view weights (early, late), train the gate (learned) or the towers
+(contrastive)."""
 
 from __future__ import annotations
 

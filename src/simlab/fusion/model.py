@@ -2,18 +2,19 @@
 
 Methods (``FusionConfig.method``), all built on the one combiner :mod:`simlab.fuse`:
 
-- ``early`` -- per-view L2 normalisation and weighted concatenation (:func:`simlab.fuse.concat_views`), optional
-  PCA (:class:`simlab.reduce.PCA`). Weights: given, equal, or chosen on labelled items by leave-one-out 1-NN
-  accuracy (or on pairs by AUC / Spearman).
-- ``late`` -- per-view cosines standardised and combined by :class:`simlab.fuse.ScoreFusion` (weights chosen the
-  same way); ``search="rrf"`` ranks by :func:`simlab.fuse.reciprocal_rank_fusion` of the views' rankings.
+- ``early`` -- per-view L2 normalisation and weighted concatenation (:func:`simlab.fuse.concat_views`),
+  optional PCA (:class:`simlab.reduce.PCA`). Weights: given, equal, or chosen on labelled items by
+  leave-one-out 1-NN accuracy (or on pairs by AUC / Spearman).
+- ``late`` -- per-view cosines standardised and combined by :class:`simlab.fuse.ScoreFusion` (weights chosen
+  the same way); ``search="rrf"`` ranks by :func:`simlab.fuse.reciprocal_rank_fusion` of the views' rankings.
 - ``learned`` -- a gating network (or learnt view weights) trained on labelled items or pairs
   (:class:`~simlab.fusion.learned.GatedFusion`).
 - ``contrastive`` -- towers aligned with InfoNCE so one view retrieves another
   (:class:`~simlab.fusion.learned.Towers`; ``most_similar(q, view="text", target_view="graph")``).
 
-``encode`` of a late-fusion model is the concatenation with weights ``w_v / sd_v`` (renormalised), so the cosine of
-two complete items ranks exactly like the standardised score fusion (the means only shift every score).
+``encode`` of a late-fusion model is the concatenation with weights ``w_v / sd_v`` (renormalised), so the
+cosine of two complete items ranks exactly like the standardised score fusion (the means only shift every
+score).
 
 Missing views: an item lacking a view is still encoded and scored; weights are renormalised over its present
 views (early, late, learned) or the towers of its present views stand in (contrastive).
@@ -49,8 +50,8 @@ class FusionConfig:
         pca: early: reduce the fused vectors to this many dimensions (None: keep).
         search: late: ``score`` (standardised score fusion) or ``rrf`` (reciprocal-rank fusion).
         rrf_c: the RRF constant.
-        dim / hidden / gate: learned and contrastive networks (``gate``: ``network`` or ``weights``; ``dim=None``:
-            the learned gate works on the raw views, no projection).
+        dim / hidden / gate: learned and contrastive networks (``gate``: ``network`` or ``weights``;
+            ``dim=None``: the learned gate works on the raw views, no projection).
         loss: learned: ``auto`` (InfoNCE on classes, contrastive on binary pairs, CoSENT on scores) or a name.
         temperature: InfoNCE temperature.
         batch_size: items (or pairs) per training batch.
@@ -127,7 +128,7 @@ class FusedModel(Model):
         self.fitted = False
         self._vectors: Vectors | None = None
 
-    # -- items -------------------------------------------------------------------------------------------------
+    # -- items -----------------------------------------------------------------------------------------------
     @property
     def keyed(self) -> bool:
         return all(isinstance(v, KeyedView) for v in self.views.values())
@@ -150,7 +151,7 @@ class FusedModel(Model):
         out = [v.encode(list(items)) for v in self.views.values()]
         return [m for m, _ in out], np.stack([p for _, p in out], 1)
 
-    # -- fitting -----------------------------------------------------------------------------------------------
+    # -- fitting ---------------------------------------------------------------------------------------------
     def fit(
         self, labels: Mapping[Any, Any] | None = None, pairs: Sequence[tuple[Any, Any, float]] | None = None
     ) -> FusedModel:
@@ -171,7 +172,7 @@ class FusedModel(Model):
         self._vectors = None
         return self
 
-    # -- encoding ----------------------------------------------------------------------------------------------
+    # -- encoding --------------------------------------------------------------------------------------------
     def _effective_weights(self) -> list[float]:
         if self.score is None:
             return self.weights
@@ -179,7 +180,8 @@ class FusedModel(Model):
         return (w / w.sum()).tolist()
 
     def encode(self, items: Sequence[Any] | None = None, *, view: str | None = None) -> np.ndarray:
-        """``(n, dim)`` fused vectors of item ids (keyed views) or raw items (series views); all keys by default.
+        """``(n, dim)`` fused vectors of item ids (keyed views) or raw items (series views); all keys by
+        default.
 
         Args:
             view: learned/contrastive: the embedding of that one view only (cross-modal queries).
@@ -235,7 +237,7 @@ class FusedModel(Model):
             self._vectors = Vectors(self.keys, self.encode(self.keys))
         return self._vectors
 
-    # -- scoring -----------------------------------------------------------------------------------------------
+    # -- scoring ---------------------------------------------------------------------------------------------
     def view_scores(self, a: Sequence[Any], b: Sequence[Any]) -> np.ndarray:
         """Per-view cosine of item pairs ``(n, V)``; NaN where an item lacks the view."""
         ma, pa = self.raw(a)
@@ -303,7 +305,7 @@ class FusedModel(Model):
         idx, sc = topk(np.asarray(queries, np.float32), collection.matrix, k, "cosine")
         return Hits([[collection.keys[j] for j in row] for row in idx], sc)
 
-    # -- persistence -------------------------------------------------------------------------------------------
+    # -- persistence -----------------------------------------------------------------------------------------
     def to_artifact(self, w: ArtifactWriter) -> None:
         """Views, weights and trained state (keyed views are copied in: the artifact is self-contained)."""
         from simlab.fusion.persist import write_model

@@ -1,4 +1,5 @@
-"""Training of the learned (gated) and contrastive (towers) fusions with the shared loop :func:`simlab.train.fit`.
+"""Training of the learned (gated) and contrastive (towers) fusions with the shared loop
+:func:`simlab.train.fit`.
 
 Inputs are the raw view matrices of the training items (``mats``: V arrays ``(n, d_v)``, ``present``:
 ``(n, V)``). A share of the data is held out for early stopping: labelled items (dev = 1-NN accuracy of the

@@ -1,4 +1,5 @@
-"""Shared machinery of the gensim-backed word models (Word2Vec, FastText): fit, resume, OOV policy, persistence.
+"""Shared machinery of the gensim-backed word models (Word2Vec, FastText): fit, resume, OOV policy,
+persistence.
 
 Not imported by ``simlab.text``; gensim is imported lazily inside methods. The fitting steps live in
 :mod:`simlab.text._fit`, the persistence helpers in :mod:`simlab.text._persist`, the OOV rules in
@@ -16,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
-from simlab.errors import ConfigError, DataError, NotFittedError, UnknownKeyError
+from simlab.errors import ConfigError, NotFittedError, UnknownKeyError
 from simlab.model import Model
 from simlab.text import _fit, _persist, _words
 from simlab.text._pairs import PairsBySimilarity
@@ -110,8 +111,8 @@ class WordModel(PairsBySimilarity, Model):
             corpus: a path, a :class:`~simlab.text.TextCorpus`, or a re-iterable of token lists / strings
                 (iterated once for the vocabulary and once per epoch; a generator raises DataError).
             corpus_file: instead of `corpus`, a plain-text file of space-separated tokens, one document per
-                line, trained with gensim's faster ``corpus_file`` mode (no Python iteration; no loss reported).
-                Make one with :func:`simlab.text.corpus.write_line_corpus`.
+                line, trained with gensim's faster ``corpus_file`` mode (no Python iteration; no loss
+                reported). Make one with :func:`simlab.text.corpus.write_line_corpus`.
             epochs: epochs for this call (default: ``config.epochs``).
             progress: show the tqdm bar (None: only on a terminal).
 
@@ -121,8 +122,7 @@ class WordModel(PairsBySimilarity, Model):
         Raises:
             DataError: empty corpus, no word with at least ``min_count`` occurrences, unreadable file.
         """
-        from simlab.text._engine import run_training
-        from simlab.text.recipes import check_corpus_size, check_degenerate
+        from simlab.text.recipes import check_corpus_size
 
         it, cf = _fit.training_input(corpus, corpus_file, self.config)
         source = cf or _fit.describe(corpus)
@@ -136,25 +136,14 @@ class WordModel(PairsBySimilarity, Model):
         n_ep = _fit.check_epochs(cfg.epochs if epochs is None else epochs)
         warnings = check_corpus_size(tokens, len(g.wv), cfg.dim, n_ep)
         desc = f"{self.KIND} {'resume' if update else 'train'}"
-        prog = run_training(
-            g,
-            corpus=it,
-            corpus_file=cf,
-            total_words=tokens,
-            total_examples=docs,
-            epochs=n_ep,
-            desc=desc,
-            progress=progress,
-        )
+        prog = _fit.train(g, it, cf, tokens, docs, n_ep, desc, progress)
         self._g, self._vectors, self._index = g, None, None
         sizes = {"new_words": len(g.wv) - n_before, "vocab": len(g.wv)}
         entry = _fit.history_entry(
             prog, n_ep, docs, tokens, **sizes, speed=True, recipe=recipe, warnings=warnings
         )
         self.history.append(entry)
-        degenerate = check_degenerate(self.vectors)
-        if degenerate:
-            entry.setdefault("warnings", []).append(degenerate)
+        _fit.check_collapse(entry, self.vectors)
         msg = "%s: trained %d epochs on %d documents / %d tokens, vocabulary %d"
         log.info(msg, self.KIND, entry["epochs"], docs, tokens, len(g.wv))
         return self
@@ -268,13 +257,7 @@ class WordModel(PairsBySimilarity, Model):
 
     def embed_file(self, path: str | Path, oov: str | None = None) -> Vectors:
         """Vectors of the words in a file (one word per line, blank lines ignored), under the OOV policy."""
-        words = _words.read_word_list(path)
-        if not words:
-            raise DataError("no words in file", Path(path))
-        kept, mat, skipped = self.lookup(words, oov)
-        if skipped:
-            log.warning("%s: skipped %d unknown word(s)", path, len(skipped))
-        return Vectors(kept, mat)
+        return _words.embed_word_file(self, path, oov)
 
     # -- persistence -----------------------------------------------------------------------------------------
     def to_artifact(self, w: ArtifactWriter) -> None:

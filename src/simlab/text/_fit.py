@@ -112,6 +112,33 @@ def apply_recipe(model: Any, g: Any, tokens: int) -> tuple[Any, dict[str, Any] |
     return g2, info
 
 
+def train(
+    g: Any, it: Any, cf: str | None, tokens: int, docs: int, epochs: int, desc: str, progress: Any
+) -> Any:
+    """Run gensim's training with simlab's progress bar and exact loss; returns the filled Progress."""
+    from simlab.text._engine import run_training
+
+    return run_training(
+        g,
+        corpus=it,
+        corpus_file=cf,
+        total_words=tokens,
+        total_examples=docs,
+        epochs=epochs,
+        desc=desc,
+        progress=progress,
+    )
+
+
+def check_collapse(entry: dict[str, Any], vectors: Any) -> None:
+    """Add a warning to a fit's history entry when its word vectors collapsed (recipes.check_degenerate)."""
+    from simlab.text.recipes import check_degenerate
+
+    degenerate = check_degenerate(vectors)
+    if degenerate:
+        entry.setdefault("warnings", []).append(degenerate)
+
+
 def history_entry(prog: Any, epochs: int, docs: int, tokens: int, /, **extra: Any) -> dict[str, Any]:
     """One fit call's record: epochs (those done when interrupted), corpus size, losses, time, `extra`."""
     n_ep = prog.done_epochs if prog.interrupted else epochs

@@ -54,7 +54,8 @@ def read_output_weights(art: Artifact, g: Any) -> None:
 def rebuild_vocab(
     cls: Any, kwargs: dict[str, Any], words: Vectors, state: dict[str, Any], art: Artifact
 ) -> Any:
-    """A gensim model of class `cls` whose vocabulary is rebuilt from saved word counts, in the saved order."""
+    """A gensim model of class `cls` whose vocabulary is rebuilt from saved word counts, in the saved
+    order."""
     if words.counts is None:
         raise ArtifactError(f"{art.path}: word counts missing; cannot rebuild the vocabulary")
     g = cls(**{**kwargs, "sorted_vocab": 0})

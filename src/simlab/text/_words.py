@@ -28,7 +28,8 @@ def policy(model: Any, oov: str | None) -> str:
 
 
 def lookup(model: Any, words: Sequence[str], oov: str | None) -> tuple[list[str], np.ndarray, list[str]]:
-    """``(kept_words, (len(kept), dim) matrix, skipped_words)`` under the OOV policy (see WordModel.lookup)."""
+    """``(kept_words, (len(kept), dim) matrix, skipped_words)`` under the OOV policy (see
+    WordModel.lookup)."""
     pol = policy(model, oov)
     vecs = model.vectors
     kept, rows, skipped = [], [], []
@@ -98,3 +99,17 @@ def read_word_list(path: str | Path) -> list[str]:
         if w:
             words.setdefault(w)
     return list(words)
+
+
+def embed_word_file(model: Any, path: str | Path, oov: str | None) -> Any:
+    """Vectors of the words listed in a file, under the OOV policy (skipped words are logged)."""
+    from simlab.errors import DataError
+    from simlab.vectors import Vectors
+
+    words = read_word_list(path)
+    if not words:
+        raise DataError("no words in file", Path(path))
+    kept, mat, skipped = lookup(model, words, oov)
+    if skipped:
+        log.warning("%s: skipped %d unknown word(s)", path, len(skipped))
+    return Vectors(kept, mat)

@@ -4,8 +4,8 @@ PV-DM predicts a word from the document vector combined with its context words (
 concatenation with ``dm_concat``); PV-DBOW predicts the words of the document from the document vector alone
 (skip-gram style), optionally training word vectors at the same time (``dbow_words``). Unseen documents get a
 vector by inference: the model is frozen and a fresh document vector is trained on the text for
-``infer_epochs`` epochs; simlab seeds that from the text and the model's seed, so the same text always gives the
-same vector (gensim's own ``infer_vector`` depends on a shared random state and Python's salted ``hash``).
+``infer_epochs`` epochs; simlab seeds that from the text and the model's seed, so the same text always gives
+the same vector (gensim's own ``infer_vector`` depends on a shared random state and Python's salted ``hash``).
 
 Reference:
     Le, Mikolov. Distributed Representations of Sentences and Documents. ICML 2014.
@@ -132,12 +132,13 @@ class Doc2Vec(PairsBySimilarity, Model):
         """Train document (and word) vectors.
 
         Args:
-            corpus: a path / :class:`~simlab.text.TextCorpus` (tags = document ids such as ``"file.txt:3"``), or a
-                re-iterable of strings / token lists (tags 0..n-1), ``(tag, tokens)`` pairs or TaggedDocuments.
+            corpus: a path / :class:`~simlab.text.TextCorpus` (tags = document ids such as ``"file.txt:3"``),
+                or a re-iterable of strings / token lists (tags 0..n-1), ``(tag, tokens)`` pairs or
+                TaggedDocuments.
             epochs: epochs for this call (default ``config.epochs``).
 
-        Documents are read in the corpus's order, every epoch, and the learning rate decays linearly over the run.
-        Shuffle a corpus that is sorted by label or split once before training (e.g.
+        Documents are read in the corpus's order, every epoch, and the learning rate decays linearly over the
+        run. Shuffle a corpus that is sorted by label or split once before training (e.g.
         :meth:`simlab.text.datasets.ImdbCorpus.shuffled`): otherwise the model drifts within each epoch and a
         document's vector also encodes where it sits (measured on IMDB: PV-DM at chance, 52% error, sorted vs
         shuffled; see ``docs/text.md``).
@@ -148,7 +149,7 @@ class Doc2Vec(PairsBySimilarity, Model):
         Raises:
             DataError: empty corpus, no word with ``min_count`` occurrences, unknown tags when resuming.
         """
-        from simlab.text._engine import GDoc2Vec, run_training
+        from simlab.text._engine import GDoc2Vec
         from simlab.text.recipes import check_corpus_size
 
         cfg = self.config
@@ -165,9 +166,7 @@ class Doc2Vec(PairsBySimilarity, Model):
             _fit.prepare(g, cfg.min_count, words, count, False, source)
         warnings = check_corpus_size(words, len(g.wv), cfg.dim, n_ep)
         desc = f"doc2vec {'resume' if resume else 'train'}"
-        prog = run_training(
-            g, corpus=tc, total_words=words, total_examples=count, epochs=n_ep, desc=desc, progress=progress
-        )
+        prog = _fit.train(g, tc, None, words, count, n_ep, desc, progress)
         self._g, self._vectors = g, None
         sizes = {"docs": len(g.dv), "vocab": len(g.wv)}
         self.history.append(_fit.history_entry(prog, n_ep, count, words, **sizes, warnings=warnings))
@@ -231,8 +230,8 @@ class Doc2Vec(PairsBySimilarity, Model):
         return out
 
     def encode_imdb(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        """IMDB evaluator hook: trained vectors when the model was fitted on ``shared/data/imdb/*.tsv.gz`` with
-        :class:`~simlab.text.TextCorpus` (tags ``"<split>.tsv.gz:<line>"``), else inferred vectors."""
+        """IMDB evaluator hook: trained vectors when the model was fitted on ``shared/data/imdb/*.tsv.gz``
+        with :class:`~simlab.text.TextCorpus` (tags ``"<split>.tsv.gz:<line>"``), else inferred vectors."""
         tags = [f"{prefix}.tsv.gz:{i + 2}" for i in range(len(texts))]
         vecs = self.vectors
         if all(t in vecs for t in tags):

@@ -1,8 +1,8 @@
 """FastText word vectors with character n-grams (Bojanowski et al. 2017), trained with gensim.
 
 A word w is represented by its own vector plus the vectors of its character n-grams (``min_n``..``max_n``
-characters of ``<w>``, hashed into `buckets` rows): ``v_w = (z_w + Σ_{g ∈ G(w)} z_g) / (1 + |G(w)|)``. An unseen
-word gets the mean of its n-gram vectors, so every word has a vector (``oov="subword"``, the default).
+characters of ``<w>``, hashed into `buckets` rows): ``v_w = (z_w + Σ_{g ∈ G(w)} z_g) / (1 + |G(w)|)``. An
+unseen word gets the mean of its n-gram vectors, so every word has a vector (``oov="subword"``, the default).
 
 Reference:
     Bojanowski, Grave, Joulin, Mikolov. Enriching Word Vectors with Subword Information. TACL 2017.

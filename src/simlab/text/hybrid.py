@@ -1,4 +1,5 @@
-"""Sparse + dense document similarity (:class:`Hybrid`) and the no-choices document model (:class:`DocumentModel`).
+"""Sparse + dense document similarity (:class:`Hybrid`) and the no-choices document model
+(:class:`DocumentModel`).
 
 A :class:`Hybrid` fits a sparse view (TF-IDF or BM25) and a dense view (Doc2Vec, LSI or SIF) on the same
 documents and fuses their cosine similarities with :class:`simlab.fuse.ScoreFusion` (per-view standardised
@@ -6,11 +7,11 @@ scores, weight chosen on validation data); search can also use reciprocal-rank f
 (:func:`simlab.fuse.reciprocal_rank_fusion`). The validation data is either a scored document-pairs file (the
 objective is Pearson with the scores) or, with no labels, **pseudo-pairs**: each validation document is cut in
 two halves of its words, and a good similarity scores the two halves of one document above halves of two
-different documents (the objective is the separation d' of the two groups of scores, see :func:`separation`). The chosen weights, the objective and each view's validation
-value are stored in the manifest.
+different documents (the objective is the separation d' of the two groups of scores, see :func:`separation`).
+The chosen weights, the objective and each view's validation value are stored in the manifest.
 
-:class:`DocumentModel` (``simlab train docs``) fits TF-IDF, LSI, Doc2Vec and their hybrid and keeps the best by
-the same label-free pseudo-pair separation, recording the whole comparison.
+:class:`DocumentModel` (``simlab train docs``) fits TF-IDF, LSI, Doc2Vec and their hybrid and keeps the best
+by the same label-free pseudo-pair separation, recording the whole comparison.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def _cls(spec: str) -> Any:
 
 
 def read_texts(corpus: Any) -> tuple[list[Any], list[str]]:
-    """``(keys, raw texts)`` of a path / TextCorpus (keys ``"file:line"``) or a list of strings (keys 0..n-1)."""
+    """``(keys, raw texts)`` of a path / TextCorpus (keys ``"file:line"``) or a list of strings (keys
+    0..n-1)."""
     from simlab.text.corpus import TextCorpus
 
     if isinstance(corpus, str | Path):
@@ -171,7 +173,8 @@ class HybridConfig:
         sparse: ``"tfidf"`` or ``"bm25"``.
         dense: ``"lsi"`` (default; measured better than Doc2Vec on small corpora) or ``"doc2vec"``.
         sparse_config / dense_config: settings of each view's model.
-        tokenizer: a tokenizer spec for both views (None: each view's default; TF-IDF drops English stop words).
+        tokenizer: a tokenizer spec for both views (None: each view's default; TF-IDF drops English stop
+            words).
         search: ``"score"`` (fused standardised scores) or ``"rrf"`` (reciprocal-rank fusion) for search.
         rrf_c: the RRF constant.
         validation_docs: documents sampled for pseudo-pairs.
@@ -245,8 +248,9 @@ class Hybrid(PairsBySimilarity, Model):
     ) -> Hybrid:
         """Fit both views on `corpus` (or take fitted `views`) and choose the fusion weight.
 
-        With no `validation` file, up to ``validation_docs`` documents (at most a fifth of the corpus) are held
-        out: the views are fitted on the rest, the weight is chosen on the held-out documents' pseudo-pairs
+        With no `validation` file, up to ``validation_docs`` documents (at most a fifth of the corpus) are
+        held out: the views are fitted on the rest, the weight is chosen on the held-out documents'
+        pseudo-pairs
         (documents a view was fitted on are not fair pseudo-pairs: LSI and Doc2Vec have learned them), then
         the views are refitted on every document with that weight.
 
@@ -282,7 +286,8 @@ class Hybrid(PairsBySimilarity, Model):
         return views
 
     def fit_fusion(self, texts: Sequence[str], validation: str | Path | None = None) -> Any:
-        """Choose the fusion weight on pseudo-pairs of `texts` or on a scored pairs file; returns the fusion."""
+        """Choose the fusion weight on pseudo-pairs of `texts` or on a scored pairs file; returns the
+        fusion."""
         from simlab.evaluate import pearson
         from simlab.fuse import ScoreFusion
 
@@ -314,7 +319,8 @@ class Hybrid(PairsBySimilarity, Model):
             raise NotFittedError("this Hybrid is not fitted; call fit(corpus) or simlab.load(path)")
 
     def similarity_text(self, a: str, b: str) -> float:
-        """Fused similarity of two texts (standardised scale: higher = more similar, not bounded to [-1, 1])."""
+        """Fused similarity of two texts (standardised scale: higher = more similar, not bounded to [-1,
+        1])."""
         self._check()
         s = [pair_cosines(self.views[v], [a], [b])[0] for v in ("sparse", "dense")]
         return float(self.fusion.combine(np.array([s]))[0])
@@ -362,7 +368,8 @@ class Hybrid(PairsBySimilarity, Model):
         return Hits([sp_.vectors.keys[j] for j in top], fused[top].astype(np.float32))
 
     def search(self, queries: Sequence[str], k: int = 10) -> Hits:
-        """Top-k fitted documents for each text: fused scores, or reciprocal-rank fusion (``search="rrf"``)."""
+        """Top-k fitted documents for each text: fused scores, or reciprocal-rank fusion
+        (``search="rrf"``)."""
         from simlab.fuse import reciprocal_rank_fusion
 
         self._check()
@@ -468,10 +475,10 @@ class DocumentModelConfig:
 class DocumentModel(PairsBySimilarity, Model):
     """Document similarity with no choices to make (``simlab train docs``).
 
-    Fits each candidate on the corpus, scores it on label-free pseudo-pairs (separation d' of "two halves of one
-    document" vs "halves of two documents" similarities), and keeps the best; ties go to the simpler model (TF-IDF
-    first). The chosen model answers every verb (``similarity``, ``most_similar``, ``search``, ...); the
-    comparison is in :attr:`selection` and in the manifest.
+    Fits each candidate on the corpus, scores it on label-free pseudo-pairs (separation d' of "two halves of
+    one document" vs "halves of two documents" similarities), and keeps the best; ties go to the simpler model
+    (TF-IDF first). The chosen model answers every verb (``similarity``, ``most_similar``, ``search``, ...);
+    the comparison is in :attr:`selection` and in the manifest.
     """
 
     KIND = "docs"

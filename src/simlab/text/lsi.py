@@ -126,7 +126,8 @@ class LSI(PairsBySimilarity, Model):
         sign = np.sign(vt[np.arange(k), np.abs(vt).argmax(axis=1)])  # deterministic signs
         self.components = (vt * sign[:, None]).astype(np.float32)
         self.singular_values = s.astype(np.float32)
-        self.vectors = Vectors(self.tfidf.vectors.keys, (u * s * sign).astype(np.float32))  # type: ignore[union-attr]
+        keys = self.tfidf.vectors.keys  # type: ignore[union-attr]
+        self.vectors = Vectors(keys, (u * s * sign).astype(np.float32))
         return self
 
     def summary(self) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """SIF sentence / document vectors (Arora, Liang, Ma 2017): a training-free baseline over any word vectors.
 
-A text s is embedded as the weighted mean of its words' vectors, ``v_s = (1/|s|) Σ_{w ∈ s} a / (a + p(w)) · v_w``
-with p(w) the unigram probability of w, then the projection on the first principal component u of the
+A text s is embedded as the weighted mean of its words' vectors, ``v_s = (1/|s|) Σ_{w ∈ s} a / (a + p(w)) ·
+v_w`` with p(w) the unigram probability of w, then the projection on the first principal component u of the
 embeddings of a reference corpus is removed: ``v_s ← v_s - (u·v_s) u`` ("common discourse" removal).
-Unknown words are skipped (and counted); a text without a known word gets no vector (NaN similarity / an error),
-never a silent zero.
+Unknown words are skipped (and counted); a text without a known word gets no vector (NaN similarity / an
+error), never a silent zero.
 
 Reference:
     Arora, Liang, Ma. A Simple but Tough-to-Beat Baseline for Sentence Embeddings. ICLR 2017.
@@ -53,8 +53,8 @@ class SIF(PairsBySimilarity, Model):
     """Smooth-inverse-frequency weighted averages of word vectors, minus the first principal component.
 
     Args:
-        words: word vectors: a :class:`simlab.Vectors`, a word model (anything with ``.vectors``) or a path to a
-            vectors/model artifact.
+        words: word vectors: a :class:`simlab.Vectors`, a word model (anything with ``.vectors``) or a path to
+            a vectors/model artifact.
         config: a :class:`SifConfig` or a mapping; keyword overrides (``a``, ``n_components``) apply on top.
         tokenizer: ``str -> list[str]`` (simlab's default tokenizer; not saved).
 
@@ -66,7 +66,8 @@ class SIF(PairsBySimilarity, Model):
         >>> from simlab.text import SIF
         >>> wv = simlab.Vectors(["good", "bad", "movie"], np.eye(3, dtype="float32"), counts=[5, 5, 20])
         >>> sif = SIF(wv, n_components=0).fit(["good movie", "bad movie"])
-        >>> round(sif.similarity_text("good movie", "good"), 3) > round(sif.similarity_text("good movie", "bad"), 3)
+        >>> good, bad = sif.similarity_text("good movie", "good"), sif.similarity_text("good movie", "bad")
+        >>> round(good, 3) > round(bad, 3)
         True
     """
 
@@ -118,8 +119,8 @@ class SIF(PairsBySimilarity, Model):
         corpus' document vectors in :attr:`vectors` (for :meth:`most_similar_text`).
 
         Args:
-            corpus: a path / :class:`~simlab.text.TextCorpus` (keys = document ids), or a re-iterable of strings or
-                token lists (keys 0..n-1).
+            corpus: a path / :class:`~simlab.text.TextCorpus` (keys = document ids), or a re-iterable of
+                strings or token lists (keys 0..n-1).
         """
         from simlab.text.corpus import TextCorpus, ensure_reiterable
 
@@ -184,7 +185,8 @@ class SIF(PairsBySimilarity, Model):
         return (x - (x @ u.T) @ u).astype(np.float32)
 
     def encode(self, texts: Sequence[str | Sequence[str]]) -> np.ndarray:
-        """``(n, dim)`` SIF vectors of texts; rows of texts without a known word are NaN (not a silent zero)."""
+        """``(n, dim)`` SIF vectors of texts; rows of texts without a known word are NaN (not a silent
+        zero)."""
         if self.weights is None:
             raise NotFittedError("SIF is not fitted; call fit(corpus)")
         raw, keep = self._average([self._tok(t) for t in texts])

@@ -1,10 +1,10 @@
 """Sparse bag-of-words document models: TF-IDF and BM25 (Okapi, BM25+), with exact blocked sparse top-k.
 
-Plain ``scipy.sparse`` (CSR) is the engine: the document-term matrix of the fitted corpus stays sparse in memory
-and on disk (``data`` / ``indices`` / ``indptr`` arrays in safetensors), queries are sparse rows, and top-k
-multiplies a block of queries by the sparse corpus and keeps the k best of each row (exact, memory bounded).
-``benchmarks/bench_text_docsim.py`` measures this engine beside scikit-learn's ``TfidfVectorizer`` and gensim's
-``TfidfModel`` (same scores; speed compared in one run).
+Plain ``scipy.sparse`` (CSR) is the engine: the document-term matrix of the fitted corpus stays sparse in
+memory and on disk (``data`` / ``indices`` / ``indptr`` arrays in safetensors), queries are sparse rows, and
+top-k multiplies a block of queries by the sparse corpus and keeps the k best of each row (exact, memory
+bounded). ``benchmarks/bench_text_docsim.py`` measures this engine beside scikit-learn's ``TfidfVectorizer``
+and gensim's ``TfidfModel`` (same scores; speed compared in one run).
 
 Formulas (``tf`` = count of term t in document d, ``df`` = documents containing t, ``N`` = documents,
 ``dl`` = document length, ``avgdl`` = mean length):
@@ -12,11 +12,11 @@ Formulas (``tf`` = count of term t in document d, ``df`` = documents containing 
 - TF-IDF: ``w = tf' * idf`` with ``tf' = 1 + log(tf)`` (``sublinear_tf``) or ``tf``, ``idf = log((1 + N) /
   (1 + df)) + 1`` (``smooth_idf``, scikit-learn's) or ``log(N / df) + 1``; rows normalised (``l2``, ``l1``,
   ``none``). Similarity of two texts: cosine (the dot product of l2-normalised rows).
-- BM25 (Robertson & Zaragoza 2009): ``score(q, d) = sum_{t in q} qtf * idf(t) * (tf (k1 + 1) / (tf + k1 (1 - b +
-  b dl / avgdl)) + delta)`` with ``idf = log(1 + (N - df + 0.5) / (df + 0.5))`` (Lucene's, never negative);
+- BM25 (Robertson & Zaragoza 2009): ``score(q, d) = sum_{t in q} qtf * idf(t) * (tf (k1 + 1) / (tf + k1 (1 - b
+  + b dl / avgdl)) + delta)`` with ``idf = log(1 + (N - df + 0.5) / (df + 0.5))`` (Lucene's, never negative);
   ``delta = 0`` is Okapi BM25, ``delta > 0`` BM25+ (Lv & Zhai 2011, delta 1). Search (``most_similar_text``,
-  ``search``, ``scores``) ranks by this score; the symmetric similarity of two documents or texts is the cosine
-  of their BM25-weighted vectors.
+  ``search``, ``scores``) ranks by this score; the symmetric similarity of two documents or texts is the
+  cosine of their BM25-weighted vectors.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 BLOCK_BYTES = 64 * 2**20
 
 
-# -- sparse linear algebra ------------------------------------------------------------------------------------
+# -- sparse linear algebra -----------------------------------------------------------------------------------
 def csr(x: Any, n_cols: int | None = None) -> Any:
     """``x`` as a float32 CSR matrix (validated)."""
     import scipy.sparse as sp
@@ -111,7 +111,8 @@ def sparse_topk(
 
 
 def _csr_from_ids(ids: Sequence[int], lengths: Sequence[int], n_cols: int) -> Any:
-    """``(len(lengths), n_cols)`` CSR counts from the concatenated term ids of each row (duplicates summed)."""
+    """``(len(lengths), n_cols)`` CSR counts from the concatenated term ids of each row (duplicates
+    summed)."""
     import scipy.sparse as sp
 
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
@@ -129,7 +130,8 @@ def _row_dot(a: Any, b: Any) -> float:
 
 
 class SparseVectors:
-    """Keys with one sparse row each (what ``embed_file`` of a sparse model returns; ``simlab embed`` saves it).
+    """Keys with one sparse row each (what ``embed_file`` of a sparse model returns; ``simlab embed`` saves
+    it).
 
     Args:
         keys: n unique keys.
@@ -242,7 +244,7 @@ def read_csr(art: Artifact, name: str) -> Any:
     return m
 
 
-# -- configs --------------------------------------------------------------------------------------------------
+# -- configs -------------------------------------------------------------------------------------------------
 def _check_vocab_fields(cfg: Any) -> None:
     if cfg.min_count < 1:
         raise ConfigError(f"min_count must be >= 1, got {cfg.min_count}")
@@ -267,7 +269,8 @@ class TfidfConfig:
         min_count: keep terms in at least this many documents.
         max_df: drop terms in more than this share of the documents (1.0 keeps all).
         max_features: keep the most frequent terms only (None = all).
-        tokenizer: a tokenizer spec (:func:`simlab.text.tokenizers.make_tokenizer`): a name or a dict of options.
+        tokenizer: a tokenizer spec (:func:`simlab.text.tokenizers.make_tokenizer`): a name or a dict of
+            options.
     """
 
     sublinear_tf: bool = True
@@ -317,7 +320,7 @@ class BM25Config:
         _check_vocab_fields(self)
 
 
-# -- the shared model -----------------------------------------------------------------------------------------
+# -- the shared model ----------------------------------------------------------------------------------------
 class SparseTextModel(PairsBySimilarity, Model):
     """Base of TF-IDF and BM25: vocabulary, counts, weights, top-k, persistence.
 
@@ -373,8 +376,8 @@ class SparseTextModel(PairsBySimilarity, Model):
         """Build the vocabulary and weights from `corpus` and keep its documents' rows for search.
 
         Args:
-            corpus: a path / :class:`~simlab.text.TextCorpus` (keys = document ids ``"file:line"``), or a list of
-                strings / token lists (keys 0..n-1), or ``(key, tokens)`` pairs.
+            corpus: a path / :class:`~simlab.text.TextCorpus` (keys = document ids ``"file:line"``), or a list
+                of strings / token lists (keys 0..n-1), or ``(key, tokens)`` pairs.
 
         Raises:
             DataError: empty corpus, or no term left after ``min_count`` / ``max_df``.
@@ -507,7 +510,8 @@ class SparseTextModel(PairsBySimilarity, Model):
 
     # -- persistence -----------------------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
-        """The config as saved: the tokenizer as its spec (None for a custom function, which cannot be saved)."""
+        """The config as saved: the tokenizer as its spec (None for a custom function, which cannot be
+        saved)."""
         return saved_params(self.config, self.tokenizer)
 
     def to_artifact(self, w: ArtifactWriter) -> None:

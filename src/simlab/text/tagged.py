@@ -1,4 +1,5 @@
-"""Doc2Vec's input and inference kernel: the tagged document stream and the deterministic inference of one text.
+"""Doc2Vec's input and inference kernel: the tagged document stream and the deterministic inference of one
+text.
 
 Inference freezes the model and trains a fresh document vector on the text for `epochs` epochs, with the
 learning rate decayed linearly from ``alpha`` to ``min_alpha``; the starting vector and the negative samples
@@ -24,8 +25,9 @@ class TaggedCorpus:
     """Re-iterable ``TaggedDocument`` stream for Doc2Vec: chunks of long documents share their document's tag.
 
     Args:
-        docs: a :class:`~simlab.text.TextCorpus` (tags are its document ids), a re-iterable of ``(tag, tokens)``
-            pairs, of ``TaggedDocument``, or of token lists / strings (tags are their positions 0..n-1).
+        docs: a :class:`~simlab.text.TextCorpus` (tags are its document ids), a re-iterable of ``(tag,
+            tokens)`` pairs, of ``TaggedDocument``, or of token lists / strings (tags are their positions
+            0..n-1).
     """
 
     def __init__(self, docs: Any, max_tokens: int = MAX_WORDS, tokenizer: Any = None) -> None:
