@@ -55,7 +55,7 @@ class WordModel(PairsBySimilarity, Model):
     """
 
     CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "words"})
-    #: whether unseen words get a vector from character n-grams (``oov="subword"``)
+    #: whether unseen words get a vector from character n-grams (``oov="subword"``; then ``_oov_vector``)
     has_subwords: ClassVar[bool] = False
 
     def __init__(self, config: Any = None, /, **overrides: Any) -> None:
@@ -91,6 +91,13 @@ class WordModel(PairsBySimilarity, Model):
             raise NotFittedError(f"this {type(self).__name__} is not fitted; call fit(corpus) or load(path)")
 
     _check_fitted = check_fitted
+
+    @property
+    def tokenizer(self) -> Any:
+        """The tokenizer applied to texts given as strings (from ``config.tokenizer``)."""
+        from simlab.text.tokenizers import make_tokenizer
+
+        return make_tokenizer(self.config.tokenizer)
 
     @property
     def is_fitted(self) -> bool:
@@ -179,9 +186,6 @@ class WordModel(PairsBySimilarity, Model):
 
     def __len__(self) -> int:
         return 0 if self._g is None else len(self._g.wv)
-
-    def _oov_vector(self, word: str) -> np.ndarray:  # pragma: no cover - overridden by FastText
-        raise UnknownKeyError(f"unknown word {word!r}")
 
     def vector(self, word: str, oov: str | None = None) -> np.ndarray:
         """The ``(dim,)`` vector of `word`.

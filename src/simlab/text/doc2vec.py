@@ -123,6 +123,13 @@ class Doc2Vec(PairsBySimilarity, Model):
     _check_fitted = check_fitted
 
     @property
+    def tokenizer(self) -> Any:
+        """The tokenizer applied to texts given as strings (from ``config.tokenizer``)."""
+        from simlab.text.tokenizers import make_tokenizer
+
+        return make_tokenizer(self.config.tokenizer)
+
+    @property
     def gensim_model(self) -> Any:
         self.check_fitted()
         return self._g
@@ -194,9 +201,7 @@ class Doc2Vec(PairsBySimilarity, Model):
         return Vectors(list(wv.index_to_key), wv.vectors, wv.expandos.get("count"))
 
     def _tokens(self, text: str | Sequence[str]) -> list[str]:
-        from simlab.text.tokenizers import make_tokenizer
-
-        return make_tokenizer(self.config.tokenizer)(text) if isinstance(text, str) else list(text)
+        return self.tokenizer(text) if isinstance(text, str) else list(text)
 
     def infer(
         self, text: str | Sequence[str], *, epochs: int | None = None, seed: int | None = None

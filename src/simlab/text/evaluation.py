@@ -85,11 +85,9 @@ def evaluate_word_pairs(
     """
     pairs = read_pairs(path)
     vecs = _vectors(model)
-    sub = (
-        getattr(model, "has_subwords", False)
-        and getattr(model, "config", None) is not None
-        and model.config.oov == "subword"
-    )
+    from simlab.model import can
+
+    sub = can(model, "words") and model.has_subwords and model.config.oov == "subword"
     sims, gold = [], []
     oov = 0
     for a, b, score, _n in pairs:
@@ -132,12 +130,13 @@ def pairs_file(model: Any, target: str, **options: Any) -> Report:
     skipped and counted.
     """
     from simlab.errors import UnknownKeyError
+    from simlab.model import can
 
-    if isinstance(model, Vectors) or hasattr(model, "has_subwords"):
+    if isinstance(model, Vectors) or can(model, "words"):
         return evaluate_word_pairs(model, target, **options)
-    if hasattr(model, "similarity_text"):
+    if can(model, "texts"):
         return doc_pairs(model, target, **options)
-    if not hasattr(model, "similarity"):
+    if not can(model, "scores_pairs"):
         raise DataError(f"a {type(model).__name__} has no similarity(a, b) to evaluate on pairs")
     pairs = read_pairs(target)
     sims, gold, skipped = [], [], 0
@@ -310,9 +309,11 @@ def doc_pairs(model: Any, target: str, **options: Any) -> Report:
     """
     if not target:
         raise DataError("doc-pairs needs a file: doc-pairs:PATH")
-    fn = getattr(model, "similarity_text", None)
-    if fn is None:
+    from simlab.model import can
+
+    if not can(model, "texts"):
         raise DataError(f"a {type(model).__name__} cannot score texts; use a Doc2Vec or SIF model")
+    fn = model.similarity_text
     pairs = read_pairs(target)
     sims, gold = [], []
     for a, b, score, _n in pairs:

@@ -430,12 +430,8 @@ class Hybrid(PairsBySimilarity, Model):
 
 
 def _view_tokenizer(model: Any) -> Any:
-    from simlab.text.tokenizers import make_tokenizer
-
-    tok = getattr(model, "tokenizer", None)
-    if tok is not None:
-        return tok
-    return make_tokenizer(getattr(model.config, "tokenizer", None))
+    """The tokenizer a view's model reads texts with (every document model has one)."""
+    return model.tokenizer
 
 
 def _cos_all_sparse(model: Any, text: str) -> np.ndarray:
