@@ -71,7 +71,9 @@ def node_matrix(model: Any, keys: list[Any]) -> np.ndarray:
                 "model trained on this graph?"
             )
         return vecs[[_key(k, vecs) for k in keys]]
-    if hasattr(model, "encode"):
+    from simlab.model import can
+
+    if can(model, "embeds"):
         return np.asarray(model.encode(keys), np.float32)
     raise ConfigError(f"a {type(model).__name__} has no node embeddings to evaluate")
 

@@ -237,6 +237,11 @@ class FusedModel(Model):
             self._vectors = Vectors(self.keys, self.encode(self.keys))
         return self._vectors
 
+    @property
+    def collection(self) -> Vectors | None:  # type: ignore[override]
+        """The searchable items: the fused vectors of the keyed views' items (None for series views)."""
+        return self.vectors if self.keyed else None
+
     # -- scoring ---------------------------------------------------------------------------------------------
     def view_scores(self, a: Sequence[Any], b: Sequence[Any]) -> np.ndarray:
         """Per-view cosine of item pairs ``(n, V)``; NaN where an item lacks the view."""
