@@ -216,11 +216,8 @@ class WordModel(PairsBySimilarity, Model):
 
     def encode(self, words: Sequence[str]) -> np.ndarray:
         """``(n, dim)`` vectors of words (an unknown word raises unless the model has subwords)."""
-        return (
-            np.stack([self.vector(w) for w in words])
-            if len(words)
-            else np.zeros((0, self.config.dim), np.float32)
-        )
+        rows = [self.vector(w) for w in words]
+        return np.asarray(rows, dtype=np.float32).reshape(len(rows), self.config.dim)
 
     def similarity(self, a: str, b: str, oov: str | None = None) -> float:
         """Cosine similarity of two words.
