@@ -1,5 +1,6 @@
-"""Fixtures of the fusion tests: a contextual SBM (generated in code) where neither features nor structure alone
-classify well, its two views, and the validation labels (train + val nodes; test nodes never used to fit)."""
+"""Fixtures of the fusion tests: a contextual SBM (generated in code) where neither features nor structure
+alone classify well, its two views, and the validation labels (train + val nodes; test nodes never used to
+fit)."""
 
 from __future__ import annotations
 

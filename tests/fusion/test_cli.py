@@ -1,4 +1,5 @@
-"""The fusion CLI: train nodes --features, train fusion (keyed and series views), evaluate nodeclass/ucr/pairs."""
+"""The fusion CLI: train nodes --features, train fusion (keyed and series views), evaluate
+nodeclass/ucr/pairs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""CLI commands (typer CliRunner through simlab.cli.main.main), the demo section, the examples, light import."""
+"""CLI commands (typer CliRunner through simlab.cli.main.main), the demo section, the examples, light
+import."""
 
 from __future__ import annotations
 

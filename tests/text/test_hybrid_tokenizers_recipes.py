@@ -1,4 +1,5 @@
-"""Hybrid sparse + dense similarity, the document-model chooser, tokenizer specs, size recipes, GloVe files."""
+"""Hybrid sparse + dense similarity, the document-model chooser, tokenizer specs, size recipes, GloVe
+files."""
 
 from __future__ import annotations
 

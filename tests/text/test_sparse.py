@@ -1,4 +1,5 @@
-"""TF-IDF, BM25 and LSI on gensim's Lee corpus: quality against human ratings, exact top-k, persistence, CLI."""
+"""TF-IDF, BM25 and LSI on gensim's Lee corpus: quality against human ratings, exact top-k, persistence,
+CLI."""
 
 from __future__ import annotations
 
@@ -209,7 +210,8 @@ def test_cli_train_similar_embed_evaluate(tmp_path, data_dir):
 
 
 def test_retrieval_evaluator_with_sparse_encodings(shared_data):
-    """``retrieval:sick`` (an existing evaluator) with TF-IDF rows: exact sparse top-k, recall@10 0.86 measured."""
+    """``retrieval:sick`` (an existing evaluator) with TF-IDF rows: exact sparse top-k, recall@10 0.86
+    measured."""
     if not (shared_data / "sick" / "SICK_train.txt").is_file():
         pytest.skip("SICK not in shared data")
     from simlab.evaluate import evaluate

@@ -11,16 +11,7 @@ TITLE = "Fusion: one view vs several views of the same items"
 
 
 def run(ctx: DemoContext) -> Section:
-    import torch
-
-    prev = torch.get_num_threads()
-    try:
-        return _run(ctx)
-    finally:
-        torch.set_num_threads(prev)
-
-
-def _run(ctx: DemoContext) -> Section:
+    """The section (the fused models train under their own thread limit, restored after each fit)."""
     from simlab.fusion.data import contextual_sbm
     from simlab.fusion.evaluate import evaluate_nodeclass
     from simlab.fusion.missing import missing_view_curve
@@ -64,12 +55,12 @@ def _run(ctx: DemoContext) -> Section:
     curve = missing_view_curve(fused["early"], acc, shares=(0.0, 0.25, 0.5))
     rows += _series_rows()
     text = (
-        f"A contextual stochastic block model ({len(g)} nodes, 3 classes): Gaussian node features with a weak "
-        "class signal and a graph with only 62 % of its edges inside a class, so neither view classifies well "
-        "alone (logistic regression on frozen embeddings, C chosen on validation nodes). Fusing them -- by "
-        "propagating the features over the graph, or by combining the two views' embeddings -- does. Fusion "
-        "weights are chosen on the train + validation labels only. With views missing at random (early "
-        "fusion, weights renormalised over the present view): "
+        f"A contextual stochastic block model ({len(g)} nodes, 3 classes): Gaussian node features "
+        "with a weak class signal and a graph with only 62 % of its edges inside a class, so neither "
+        "view classifies well alone (logistic regression on frozen embeddings, C chosen on validation "
+        "nodes). Fusing them -- by propagating the features over the graph, or by combining the two "
+        "views' embeddings -- does. Fusion weights are chosen on the train + validation labels only. "
+        "With views missing at random (early fusion, weights renormalised over the present view): "
         + ", ".join(f"{100 * c['missing']:.0f} % missing -> {c['score']:.3f}" for c in curve)
         + ". BasicMotions: 1-NN on each sensor vs both (weights by leave-one-out 1-NN on the training set)."
     )

@@ -1,4 +1,5 @@
-"""``simlab train nodes GRAPH --features``: feature-propagation node embeddings (kept out of the CLI module)."""
+"""``simlab train nodes GRAPH --features``: feature-propagation node embeddings (kept out of the CLI
+module)."""
 
 from __future__ import annotations
 

@@ -78,8 +78,8 @@ class NodeGraph:
 
 
 def bag_of_words(texts: list[str], min_count: int = 1, max_share: float = 0.5) -> np.ndarray:
-    """Binary bag of words ``(n, V)``: lower-cased alphanumeric tokens seen in at least `min_count` texts and in at
-    most `max_share` of them (stop words out), vocabulary in sorted order."""
+    """Binary bag of words ``(n, V)``: lower-cased alphanumeric tokens seen in at least `min_count` texts and
+    in at most `max_share` of them (stop words out), vocabulary in sorted order."""
     docs = [set(_TOKEN.findall(t.lower())) for t in texts]
     df: dict[str, int] = {}
     for d in docs:

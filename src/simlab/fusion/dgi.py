@@ -12,6 +12,43 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
+from torch import nn
+
+from simlab.model import resolve_device, thread_limit
+from simlab.train import Batch, fit
+
+
+class Encoder(nn.Module):
+    """``PReLU(GCNConv(x))``: DGI's one-layer encoder."""
+
+    def __init__(self, in_dim: int, hidden: int) -> None:
+        from torch_geometric.nn import GCNConv
+
+        super().__init__()
+        self.conv = GCNConv(in_dim, hidden)
+        self.act = nn.PReLU(hidden)
+
+    def forward(self, feats: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
+        return self.act(self.conv(feats, edges))
+
+
+class _Graph:
+    """The one graph DGI trains on: one batch per epoch; dev = minus the loss against a fixed corruption."""
+
+    def __init__(self, x: torch.Tensor, ei: torch.Tensor, fixed: torch.Tensor) -> None:
+        self.x, self.ei, self.fixed = x, ei, fixed
+
+    def batches(self, epoch: int) -> Any:
+        yield Batch("graph", {"x": self.x, "edge_index": self.ei}, {}, len(self.x))
+
+    def step(self, net: nn.Module, batch: Batch) -> tuple[torch.Tensor, int]:
+        pos, neg, summ = net(batch.inputs["x"], batch.inputs["edge_index"])
+        return net.loss(pos, neg, summ), batch.size
+
+    def dev(self, net: nn.Module) -> float:
+        pos = net.encoder(self.x, self.ei)
+        return -float(net.loss(pos, net.encoder(self.x[self.fixed], self.ei), _summary(pos)))
 
 
 def dgi_embed(x: np.ndarray, edge_index: np.ndarray, cfg: Any) -> tuple[np.ndarray, dict[str, Any]]:
@@ -20,76 +57,39 @@ def dgi_embed(x: np.ndarray, edge_index: np.ndarray, cfg: Any) -> tuple[np.ndarr
     Args:
         x: ``(n, F)`` node features (non-negative ones are row-normalised first).
         edge_index: ``(2, E)``.
-        cfg: a :class:`~simlab.fusion.nodes.PropagationConfig` (``hidden``, ``epochs``, ``lr``, ``patience``,
-            ``seed``, ``threads``, ``progress``).
+        cfg: a :class:`~simlab.fusion.nodes.PropagationConfig` (``hidden`` and ``train``: epochs, lr,
+            patience, seed, device, threads, progress).
     """
-    import torch
-    from torch import nn
-
     from simlab._deps import require
-    from simlab.train import Batch, TrainConfig, fit
 
     require("torch_geometric")
-    from torch_geometric.nn import DeepGraphInfomax, GCNConv
+    from torch_geometric.nn import DeepGraphInfomax
 
+    tcfg = cfg.train
     x = np.asarray(x, np.float32)
     if (x >= 0).all():
         s = x.sum(1, keepdims=True)
         x = x / np.where(s == 0, 1, s)
-    xt = torch.from_numpy(np.ascontiguousarray(x))
-    ei = torch.from_numpy(np.ascontiguousarray(np.concatenate([edge_index, edge_index[::-1]], 1)))
-
-    class Encoder(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv = GCNConv(x.shape[1], cfg.hidden)
-            self.act = nn.PReLU(cfg.hidden)
-
-        def forward(self, feats: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
-            return self.act(self.conv(feats, edges))
-
-    prev = torch.get_num_threads()
-    torch.manual_seed(cfg.seed)
-    model = DeepGraphInfomax(cfg.hidden, Encoder(), summary=_summary, corruption=_corrupt)
-    fixed = torch.randperm(len(x), generator=torch.Generator().manual_seed(cfg.seed + 1))
-
-    def batches(epoch: int) -> Any:
-        yield Batch("graph", {"x": xt, "edge_index": ei}, {}, len(x))
-
-    def step(net: nn.Module, batch: Batch) -> tuple[torch.Tensor, int]:
-        pos, neg, summ = net(batch.inputs["x"], batch.inputs["edge_index"])
-        return net.loss(pos, neg, summ), batch.size
-
-    def dev(net: nn.Module) -> float:
-        pos = net.encoder(xt, ei)
-        return -float(net.loss(pos, net.encoder(xt[fixed], ei), _summary(pos)))
-
-    tcfg = TrainConfig(
-        epochs=cfg.epochs,
-        lr=cfg.lr,
-        patience=cfg.patience,
-        seed=cfg.seed,
-        device="cpu",
-        threads=cfg.threads,
-        progress=cfg.progress,
-        grad_clip=None,
-    )
-    try:
-        hist = fit(model, batches, step, tcfg, dev_metric=dev, unit="nodes")
+    dev = resolve_device(tcfg.device)
+    xt = torch.from_numpy(np.ascontiguousarray(x)).to(dev)
+    ei = np.ascontiguousarray(np.concatenate([edge_index, edge_index[::-1]], 1))
+    ei_t = torch.from_numpy(ei).to(dev)
+    with thread_limit(tcfg.threads):
+        torch.manual_seed(tcfg.seed)  # the encoder's initial weights (training only)
+        model = DeepGraphInfomax(
+            cfg.hidden, Encoder(x.shape[1], cfg.hidden), summary=_summary, corruption=_corrupt
+        )
+        fixed = torch.randperm(len(x), generator=torch.Generator().manual_seed(tcfg.seed + 1)).to(dev)
+        graph = _Graph(xt, ei_t, fixed)
+        hist = fit(model, graph.batches, graph.step, tcfg, dev_metric=graph.dev, unit="nodes")
         with torch.no_grad():
-            z = model.encoder(xt, ei).numpy()
-    finally:
-        torch.set_num_threads(prev)
+            z = model.encoder(xt, ei_t).cpu().numpy()
     return z.astype(np.float32), hist.to_dict()
 
 
 def _summary(z: Any, *args: Any, **kwargs: Any) -> Any:
-    import torch
-
     return torch.sigmoid(z.mean(0))
 
 
 def _corrupt(x: Any, edge_index: Any) -> tuple[Any, Any]:
-    import torch
-
-    return x[torch.randperm(x.size(0))], edge_index
+    return x[torch.randperm(x.size(0), device=x.device)], edge_index

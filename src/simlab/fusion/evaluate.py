@@ -45,8 +45,8 @@ def _target_data(target: str) -> tuple[list[Any], np.ndarray, dict[str, np.ndarr
 def default_split(
     labels: np.ndarray, per_class: int = 20, val: int = 500, seed: int = 0
 ) -> dict[str, np.ndarray]:
-    """Planetoid-style split of labelled nodes: `per_class` per class for training, `val` (at most a quarter of
-    the rest) for validation, the rest for testing."""
+    """Planetoid-style split of labelled nodes: `per_class` per class for training, `val` (at most a quarter
+    of the rest) for validation, the rest for testing."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(labels))
     train = np.concatenate([order[labels[order] == c][:per_class] for c in np.unique(labels)])
@@ -57,7 +57,8 @@ def default_split(
 
 
 def node_matrix(model: Any, keys: list[Any]) -> np.ndarray:
-    """``(n, d)`` embeddings of `keys` from Vectors, a model with ``.vectors``, or a model with ``encode(keys)``."""
+    """``(n, d)`` embeddings of `keys` from Vectors, a model with ``.vectors``, or a model with
+    ``encode(keys)``."""
     from simlab.fusion.nodes import _key
     from simlab.vectors import Vectors
 
@@ -70,7 +71,9 @@ def node_matrix(model: Any, keys: list[Any]) -> np.ndarray:
                 "model trained on this graph?"
             )
         return vecs[[_key(k, vecs) for k in keys]]
-    if hasattr(model, "encode"):
+    from simlab.model import can
+
+    if can(model, "embeds"):
         return np.asarray(model.encode(keys), np.float32)
     raise ConfigError(f"a {type(model).__name__} has no node embeddings to evaluate")
 

@@ -1,4 +1,5 @@
-"""``FusedModel.fit``: choose view weights (early, late), train the gate (learned) or the towers (contrastive)."""
+"""``FusedModel.fit``: choose view weights (early, late), train the gate (learned) or the towers
+(contrastive)."""
 
 from __future__ import annotations
 
@@ -82,13 +83,8 @@ def fit_arrays(
                 raise ConfigError("pca needs the items to fit on")
             m.pca = PCA(cfg.pca).fit(concat_views(mats, m.weights, present))
         return
-    import torch
-
-    prev = torch.get_num_threads()
-    try:
+    with m.threads():  # the config's thread count for the duration of training, then restored
         _train_net(m, mats, present, keys, labels, pairs)
-    finally:
-        torch.set_num_threads(prev)
 
 
 def _train_net(
@@ -102,7 +98,7 @@ def _train_net(
     import torch
 
     cfg = m.config
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(cfg.train.seed)  # the networks' initial weights (fitting, never loading)
     dims = [v.dim for v in m.views.values()]
     if cfg.method == "learned":
         from simlab.fusion.learned import GatedFusion
@@ -138,7 +134,7 @@ def _choose_weights(
     late = cfg.method == "late"
     supervised = cfg.weights is None and (labels is not None or pairs is not None)
     if labels is not None and supervised:
-        rows, y = O.labelled_sample(keys, labels, present, cfg.max_items, cfg.seed)
+        rows, y = O.labelled_sample(keys, labels, present, cfg.max_items, cfg.train.seed)
         scores = O.cosine_views(mats, present, rows, rows).reshape(-1, len(mats))
         objective, name = O.knn_accuracy_objective(y), "loo_1nn_accuracy"
     elif pairs is not None:
@@ -150,7 +146,7 @@ def _choose_weights(
         if late:
             m.score = ScoreFusion(m.names, weights=cfg.weights)
             if keys:
-                rng = np.random.default_rng(cfg.seed)
+                rng = np.random.default_rng(cfg.train.seed)
                 ra, rb = rng.integers(0, len(keys), (2, min(20000, len(keys) ** 2)))
                 s = O.pair_cosines(mats, present, ra, rb)
                 sd = np.nanstd(s, 0)

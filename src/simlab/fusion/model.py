@@ -2,18 +2,19 @@
 
 Methods (``FusionConfig.method``), all built on the one combiner :mod:`simlab.fuse`:
 
-- ``early`` -- per-view L2 normalisation and weighted concatenation (:func:`simlab.fuse.concat_views`), optional
-  PCA (:class:`simlab.reduce.PCA`). Weights: given, equal, or chosen on labelled items by leave-one-out 1-NN
-  accuracy (or on pairs by AUC / Spearman).
-- ``late`` -- per-view cosines standardised and combined by :class:`simlab.fuse.ScoreFusion` (weights chosen the
-  same way); ``search="rrf"`` ranks by :func:`simlab.fuse.reciprocal_rank_fusion` of the views' rankings.
+- ``early`` -- per-view L2 normalisation and weighted concatenation (:func:`simlab.fuse.concat_views`),
+  optional PCA (:class:`simlab.reduce.PCA`). Weights: given, equal, or chosen on labelled items by
+  leave-one-out 1-NN accuracy (or on pairs by AUC / Spearman).
+- ``late`` -- per-view cosines standardised and combined by :class:`simlab.fuse.ScoreFusion` (weights chosen
+  the same way); ``search="rrf"`` ranks by :func:`simlab.fuse.reciprocal_rank_fusion` of the views' rankings.
 - ``learned`` -- a gating network (or learnt view weights) trained on labelled items or pairs
   (:class:`~simlab.fusion.learned.GatedFusion`).
 - ``contrastive`` -- towers aligned with InfoNCE so one view retrieves another
   (:class:`~simlab.fusion.learned.Towers`; ``most_similar(q, view="text", target_view="graph")``).
 
-``encode`` of a late-fusion model is the concatenation with weights ``w_v / sd_v`` (renormalised), so the cosine of
-two complete items ranks exactly like the standardised score fusion (the means only shift every score).
+``encode`` of a late-fusion model is the concatenation with weights ``w_v / sd_v`` (renormalised), so the
+cosine of two complete items ranks exactly like the standardised score fusion (the means only shift every
+score).
 
 Missing views: an item lacking a view is still encoded and scored; weights are renormalised over its present
 views (early, late, learned) or the towers of its present views stand in (contrastive).
@@ -22,19 +23,21 @@ views (early, late, learned) or the towers of its present views stand in (contra
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from simlab.config import from_dict, to_dict
+from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, NotFittedError
 from simlab.fuse import ScoreFusion, concat_views, normalize_weights, reciprocal_rank_fusion, search_weights
 from simlab.fusion.views import KeyedView, SeriesChannels, coerce_view
+from simlab.model import Model, TrainConfig
 from simlab.vectors import Hits, Vectors
 
 METHODS = ("early", "late", "learned", "contrastive")
+#: the optimisation defaults of the learned and contrastive fusions
+FUSION_TRAIN = TrainConfig(epochs=200, lr=1e-3, patience=20, seed=0, device="cpu", threads=1, grad_clip=1.0)
 
 
 @dataclass(frozen=True)
@@ -47,14 +50,17 @@ class FusionConfig:
         pca: early: reduce the fused vectors to this many dimensions (None: keep).
         search: late: ``score`` (standardised score fusion) or ``rrf`` (reciprocal-rank fusion).
         rrf_c: the RRF constant.
-        dim / hidden / gate: learned and contrastive networks (``gate``: ``network`` or ``weights``; ``dim=None``:
-            the learned gate works on the raw views, no projection).
+        dim / hidden / gate: learned and contrastive networks (``gate``: ``network`` or ``weights``;
+            ``dim=None``: the learned gate works on the raw views, no projection).
         loss: learned: ``auto`` (InfoNCE on classes, contrastive on binary pairs, CoSENT on scores) or a name.
         temperature: InfoNCE temperature.
-        epochs / lr / batch_size / weight_decay / patience / seed / device / progress: training.
-        threads: torch threads while training (restored afterwards); 1 by default: the networks are small, and
-            two threads on a busy 2-core machine trained 30x slower than one.
+        batch_size: items (or pairs) per training batch.
         max_items: most labelled items used to choose weights (pairwise matrices are ``max_items^2``).
+        train: the optimisation settings (:class:`~simlab.model.TrainConfig`; flat keys such as ``epochs=50``
+            or ``seed=1`` are routed into it). Fusion's defaults: 200 epochs, lr 1e-3, patience 20, seed 0
+            (also the seed of weight choice), ``device="cpu"``, and ``threads=1`` while training (restored
+            afterwards): the networks are small, and two threads on a busy 2-core machine trained 30x slower
+            than one.
     """
 
     method: str = "early"
@@ -67,16 +73,9 @@ class FusionConfig:
     gate: str = "network"
     loss: str = "auto"
     temperature: float = 0.1
-    epochs: int = 200
-    lr: float = 1e-3
     batch_size: int = 256
-    weight_decay: float = 0.0
-    patience: int | None = 20
     max_items: int = 1500
-    seed: int = 0
-    device: str = "cpu"
-    threads: int | None = 1
-    progress: bool = True
+    train: TrainConfig = field(default_factory=lambda: FUSION_TRAIN)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -87,7 +86,7 @@ class FusionConfig:
             object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
 
 
-class FusedModel:
+class FusedModel(Model):
     """A fused model over named views (see the module docstring).
 
     Args:
@@ -104,13 +103,19 @@ class FusedModel:
         ['y']
     """
 
-    kind = "fusion"
+    KIND = "fusion"
+    kind = KIND  # the name before the model contract
+    Config = FusionConfig
+    CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches"})
 
     def __init__(
-        self, views: Mapping[str, Any], config: FusionConfig | dict[str, Any] | None = None, **kwargs: Any
+        self,
+        views: Mapping[str, Any],
+        config: FusionConfig | Mapping[str, Any] | None = None,
+        /,
+        **kwargs: Any,
     ) -> None:
-        base = to_dict(config) if isinstance(config, FusionConfig) else dict(config or {})
-        self.config = from_dict(FusionConfig, {**base, **kwargs})
+        super().__init__(config, **kwargs)
         if not views:
             raise ConfigError("a fused model needs at least one view")
         self.views = {str(n): coerce_view(v) for n, v in views.items()}
@@ -123,7 +128,7 @@ class FusedModel:
         self.fitted = False
         self._vectors: Vectors | None = None
 
-    # -- items -------------------------------------------------------------------------------------------------
+    # -- items -----------------------------------------------------------------------------------------------
     @property
     def keyed(self) -> bool:
         return all(isinstance(v, KeyedView) for v in self.views.values())
@@ -146,7 +151,7 @@ class FusedModel:
         out = [v.encode(list(items)) for v in self.views.values()]
         return [m for m, _ in out], np.stack([p for _, p in out], 1)
 
-    # -- fitting -----------------------------------------------------------------------------------------------
+    # -- fitting ---------------------------------------------------------------------------------------------
     def fit(
         self, labels: Mapping[Any, Any] | None = None, pairs: Sequence[tuple[Any, Any, float]] | None = None
     ) -> FusedModel:
@@ -167,7 +172,7 @@ class FusedModel:
         self._vectors = None
         return self
 
-    # -- encoding ----------------------------------------------------------------------------------------------
+    # -- encoding --------------------------------------------------------------------------------------------
     def _effective_weights(self) -> list[float]:
         if self.score is None:
             return self.weights
@@ -175,7 +180,8 @@ class FusedModel:
         return (w / w.sum()).tolist()
 
     def encode(self, items: Sequence[Any] | None = None, *, view: str | None = None) -> np.ndarray:
-        """``(n, dim)`` fused vectors of item ids (keyed views) or raw items (series views); all keys by default.
+        """``(n, dim)`` fused vectors of item ids (keyed views) or raw items (series views); all keys by
+        default.
 
         Args:
             view: learned/contrastive: the embedding of that one view only (cross-modal queries).
@@ -201,20 +207,26 @@ class FusedModel:
             raise ConfigError(f"unknown view {view!r}; views: {', '.join(self.names)}")
         return self.names.index(view)
 
+    def torch_modules(self) -> list[Any]:
+        """The trained gate / towers (learned and contrastive methods)."""
+        return [] if self.net is None else [self.net]
+
     def _net_encode(self, mats: list[np.ndarray], present: np.ndarray, view: str | None) -> np.ndarray:
         import torch
 
         if self.net is None:
             raise NotFittedError(f"the {self.config.method} fusion is not trained; call fit(...) first")
-        xs = [torch.from_numpy(np.ascontiguousarray(m)) for m in mats]
+        dev = next(self.net.parameters()).device
+        xs = [torch.from_numpy(np.ascontiguousarray(m)).to(dev) for m in mats]
         with torch.no_grad():
             self.net.eval()
-            if view is not None:
-                i = self._view_index(view)
-                if self.config.method == "contrastive":
-                    return self.net.tower(i, xs[i]).numpy()
-                return self.net.views(xs)[i].numpy()
-            return self.net(xs, torch.from_numpy(present)).numpy().astype(np.float32)
+            if view is None:
+                z = self.net(xs, torch.from_numpy(present).to(dev))
+            elif self.config.method == "contrastive":
+                z = self.net.tower(self._view_index(view), xs[self._view_index(view)])
+            else:
+                z = self.net.views(xs)[self._view_index(view)]
+            return z.cpu().numpy().astype(np.float32)
 
     @property
     def vectors(self) -> Vectors:
@@ -225,7 +237,12 @@ class FusedModel:
             self._vectors = Vectors(self.keys, self.encode(self.keys))
         return self._vectors
 
-    # -- scoring -----------------------------------------------------------------------------------------------
+    @property
+    def collection(self) -> Vectors | None:  # type: ignore[override]
+        """The searchable items: the fused vectors of the keyed views' items (None for series views)."""
+        return self.vectors if self.keyed else None
+
+    # -- scoring ---------------------------------------------------------------------------------------------
     def view_scores(self, a: Sequence[Any], b: Sequence[Any]) -> np.ndarray:
         """Per-view cosine of item pairs ``(n, V)``; NaN where an item lacks the view."""
         ma, pa = self.raw(a)
@@ -293,25 +310,19 @@ class FusedModel:
         idx, sc = topk(np.asarray(queries, np.float32), collection.matrix, k, "cosine")
         return Hits([[collection.keys[j] for j in row] for row in idx], sc)
 
-    # -- persistence -------------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Save views, weights and trained state (artifact kind ``fusion``; keyed views are copied in)."""
-        from simlab.fusion.persist import save_model
+    # -- persistence -----------------------------------------------------------------------------------------
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """Views, weights and trained state (keyed views are copied in: the artifact is self-contained)."""
+        from simlab.fusion.persist import write_model
 
-        return save_model(self, path)
-
-    @classmethod
-    def from_artifact(cls, art: Any) -> FusedModel:
-        from simlab.fusion.persist import load_model
-
-        return load_model(cls, art)
+        write_model(self, w)
 
     @classmethod
-    def load(cls, path: str | Path) -> FusedModel:
-        """Load a model saved with :meth:`save`."""
-        from simlab.artifacts import Artifact
+    def from_artifact(cls, artifact: Artifact) -> FusedModel:
+        """Rebuild the model (a trained gate / towers on ``device="auto"`` here)."""
+        from simlab.fusion.persist import read_model
 
-        return cls.from_artifact(Artifact(path, kind=cls.kind))
+        return read_model(cls, artifact)
 
     def __repr__(self) -> str:
         return f"FusedModel(method={self.config.method!r}, views={self.names})"

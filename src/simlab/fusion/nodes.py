@@ -22,18 +22,20 @@ Defaults (``K=2``, ``alpha=0``) are SGC's published defaults, not tuned on any b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
-from simlab.config import from_dict, to_dict
 from simlab.errors import ConfigError, DataError, NotFittedError
+from simlab.model import Model, TrainConfig
 from simlab.vectors import Hits, Vectors
 
 VIEWS = ("fused", "features", "structure", "dgi")
+#: DGI's training defaults (the paper's: Adam 0.001, patience 20; 300 epochs at most, one thread)
+DGI_TRAIN = TrainConfig(epochs=300, lr=0.001, patience=20, seed=0, device="cpu", threads=1, grad_clip=None)
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,9 @@ class PropagationConfig:
         dim: size of the spectral embedding (``view="structure"``), and of the PCA of the propagated features
             when `pca` is set.
         pca: reduce the propagated features to `dim` with :class:`simlab.reduce.PCA` (for a compact index).
-        hidden / epochs / lr / patience / seed / threads / progress: DGI training (``view="dgi"``; the paper's
-            settings: 512 hidden units, Adam 0.001, patience 20).
+        hidden: DGI's hidden units (``view="dgi"``; the paper's 512).
+        train: DGI's training (:class:`~simlab.model.TrainConfig`; flat keys such as ``epochs=50`` are routed
+            into it): the paper's Adam 0.001 and patience 20, 300 epochs at most, seed 0, one thread.
     """
 
     view: str = "fused"
@@ -57,12 +60,7 @@ class PropagationConfig:
     dim: int = 64
     pca: bool = False
     hidden: int = 512
-    epochs: int = 300
-    lr: float = 0.001
-    patience: int = 20
-    seed: int = 0
-    threads: int | None = 1
-    progress: bool = True
+    train: TrainConfig = field(default_factory=lambda: DGI_TRAIN)
 
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
@@ -121,7 +119,7 @@ def spectral_embedding(edge_index: np.ndarray, n: int, dim: int = 64) -> np.ndar
     return (vecs * np.where(signs == 0, 1, signs)).astype(np.float32)
 
 
-class PropagatedNodes:
+class PropagatedNodes(Model):
     """Node embeddings from feature propagation (fused), features alone, or structure alone.
 
     Args:
@@ -134,11 +132,13 @@ class PropagatedNodes:
         32
     """
 
-    kind = "fusion-nodes"
+    KIND = "fusion-nodes"
+    kind = KIND  # the name before the model contract
+    Config = PropagationConfig
+    CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches"})
 
-    def __init__(self, config: PropagationConfig | dict[str, Any] | None = None, **kwargs: Any) -> None:
-        base = to_dict(config) if isinstance(config, PropagationConfig) else dict(config or {})
-        self.config = from_dict(PropagationConfig, {**base, **kwargs})
+    def __init__(self, config: PropagationConfig | dict[str, Any] | None = None, /, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
         self._vectors: Vectors | None = None
         self.source = ""
 
@@ -202,6 +202,14 @@ class PropagatedNodes:
         return self._vectors
 
     @property
+    def collection(self) -> Vectors | None:  # type: ignore[override]
+        """The searchable items: the node embeddings (None before fitting)."""
+        return self._vectors
+
+    def check_fitted(self) -> None:
+        self.vectors  # noqa: B018 - raises NotFittedError before fitting
+
+    @property
     def keys(self) -> list[Any]:
         return self.vectors.keys
 
@@ -218,28 +226,27 @@ class PropagatedNodes:
         v = self.vectors
         return v.similarity(_key(a, v), _key(b, v))
 
+    def score_pairs(self, a: list[Any], b: list[Any]) -> np.ndarray:
+        """``(n,)`` cosine similarity of each node pair ``(a_i, b_i)``."""
+        return np.array([self.similarity(x, y) for x, y in zip(a, b, strict=True)], dtype=np.float64)
+
     def most_similar(self, query: Any, k: int = 10, *, index: Any = None) -> Hits:
         """The k nodes most similar (cosine) to a node key."""
+        index = self._index if index is None else index
         return self.vectors.most_similar(_key(query, self.vectors), k=k, index=index)
 
-    def save(self, path: str | Path) -> Path:
-        """Save the config and the node vectors (artifact kind ``fusion-nodes``)."""
-        with ArtifactWriter(path, self.kind, to_dict(self.config)) as w:
-            self.vectors.to_artifact(w)
-            w.save_json("meta.json", {"source": self.source})
-        return Path(path)
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """The node vectors and the graph's name (artifact kind ``fusion-nodes``)."""
+        self.vectors.to_artifact(w)
+        w.save_json("meta.json", {"source": self.source})
 
     @classmethod
-    def from_artifact(cls, art: Artifact) -> PropagatedNodes:
-        m = cls(dict(art.config))
-        m._vectors = Vectors.from_artifact(art)
-        m.source = art.json("meta.json").get("source", "")
+    def from_artifact(cls, artifact: Artifact) -> PropagatedNodes:
+        """Rebuild from an artifact (a flat config of an older version is routed too)."""
+        m = cls(dict(artifact.config))
+        m._vectors = Vectors.from_artifact(artifact)
+        m.source = artifact.json("meta.json").get("source", "")
         return m
-
-    @classmethod
-    def load(cls, path: str | Path) -> PropagatedNodes:
-        """Load a model saved with :meth:`save`."""
-        return cls.from_artifact(Artifact(path, kind=cls.kind))
 
 
 def _key(q: Any, v: Vectors) -> Any:

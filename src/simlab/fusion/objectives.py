@@ -1,5 +1,6 @@
 """Objectives that view weights are chosen on (validation data only): leave-one-out 1-NN accuracy for classes,
-AUC for same/different pairs, Spearman for scored pairs. Each maps fused scores to a number, higher = better."""
+AUC for same/different pairs, Spearman for scored pairs. Each maps fused scores to a number, higher =
+better."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from simlab.errors import DataError
 
 
 def cosine_views(mats: Sequence[np.ndarray], present: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-view cosine of rows `a` vs rows `b`: ``(len(a), len(b), V)``, NaN where either item lacks the view."""
+    """Per-view cosine of rows `a` vs rows `b`: ``(len(a), len(b), V)``, NaN where either item lacks the
+    view."""
     out = np.empty((len(a), len(b), len(mats)), np.float64)
     for v, m in enumerate(mats):
         u = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
@@ -33,7 +35,8 @@ def pair_cosines(mats: Sequence[np.ndarray], present: np.ndarray, a: np.ndarray,
 
 
 def knn_accuracy_objective(labels: np.ndarray) -> Callable[[np.ndarray], float]:
-    """Leave-one-out 1-NN accuracy from the flattened ``(m * m,)`` fused similarities of `m` labelled items."""
+    """Leave-one-out 1-NN accuracy from the flattened ``(m * m,)`` fused similarities of `m` labelled
+    items."""
     y = np.asarray(labels)
     m = len(y)
 

@@ -7,48 +7,44 @@ for each keyed view (the model is self-contained), ``state.json`` (weights, scor
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
-from simlab.config import to_dict
 from simlab.fuse import ScoreFusion
 from simlab.fusion.views import KeyedView, view_from_state
 from simlab.vectors import Vectors
 
 
-def save_model(m: Any, path: str | Path) -> Path:
-    """Write `m` to `path` atomically."""
-    with ArtifactWriter(path, m.kind, to_dict(m.config)) as w:
-        views = []
-        for i, (name, v) in enumerate(m.views.items()):
-            views.append({"name": name, **v.state()})
-            if isinstance(v, KeyedView):
-                v.vectors.to_artifact(w, prefix=f"view-{i}-")
-        w.save_json("views.json", views)
-        w.save_json(
-            "state.json",
-            {
-                "weights": m.weights,
-                "score": m.score.to_dict() if m.score else None,
-                "history": m.history,
-                "fitted": m.fitted,
-                "net_dims": [v.dim for v in m.views.values()] if m.net is not None else None,
-            },
-        )
-        if m.pca is not None:
-            w.save_arrays("pca.safetensors", {"components": m.pca.components, "mean": m.pca.mean})
-        if m.net is not None:
-            w.save_arrays(
-                "net.safetensors", {k: t.detach().cpu().contiguous() for k, t in m.net.state_dict().items()}
-            )
-    return Path(path)
+def write_model(m: Any, w: ArtifactWriter) -> None:
+    """Write `m`'s files into an open artifact (the manifest's config is written by ``Model.save``)."""
+    views = []
+    for i, (name, v) in enumerate(m.views.items()):
+        views.append({"name": name, **v.state()})
+        if isinstance(v, KeyedView):
+            v.vectors.to_artifact(w, prefix=f"view-{i}-")
+    w.save_json("views.json", views)
+    w.save_json(
+        "state.json",
+        {
+            "weights": m.weights,
+            "score": m.score.to_dict() if m.score else None,
+            "history": m.history,
+            "fitted": m.fitted,
+            "net_dims": [v.dim for v in m.views.values()] if m.net is not None else None,
+        },
+    )
+    if m.pca is not None:
+        w.save_arrays("pca.safetensors", {"components": m.pca.components, "mean": m.pca.mean})
+    if m.net is not None:
+        state = {k: t.detach().cpu().contiguous() for k, t in m.net.state_dict().items()}
+        w.save_arrays("net.safetensors", state)
 
 
-def load_model(cls: Any, art: Artifact) -> Any:
-    """Rebuild a fused model from its artifact."""
+def read_model(cls: Any, art: Artifact) -> Any:
+    """Rebuild a fused model from its artifact (a flat config of an older version is routed too); a trained
+    network's weights go on ``device="auto"`` of this machine."""
     specs = art.json("views.json")
     views = {}
     for i, spec in enumerate(specs):
@@ -59,25 +55,33 @@ def load_model(cls: Any, art: Artifact) -> Any:
     m.weights, m.history, m.fitted = state["weights"], state.get("history", {}), state.get("fitted", True)
     m.score = ScoreFusion.from_dict(state["score"]) if state.get("score") else None
     if "pca.safetensors" in art.files:
-        from simlab.reduce import PCA
-
-        arr = art.arrays("pca.safetensors")
-        m.pca = PCA(int(arr["components"].shape[0]))
-        m.pca.components, m.pca.mean = arr["components"], arr["mean"]
+        m.pca = _read_pca(art)
     if state.get("net_dims"):
-        import torch
-
-        from simlab.fusion.learned import GatedFusion, Towers
-
-        cfg = m.config
-        dims = state["net_dims"]
-        m.net = (
-            GatedFusion(dims, cfg.dim, cfg.hidden, cfg.gate)
-            if cfg.method == "learned"
-            else Towers(dims, cfg.dim, cfg.hidden)
-        )
-        m.net.load_state_dict(
-            {k: torch.from_numpy(np.array(v)) for k, v in art.arrays("net.safetensors").items()}
-        )
-        m.net.eval()
+        m.net = _read_net(art, m.config, state["net_dims"])
+        m.to("auto")
     return m
+
+
+def _read_pca(art: Artifact) -> Any:
+    from simlab.reduce import PCA
+
+    arr = art.arrays("pca.safetensors")
+    pca = PCA(int(arr["components"].shape[0]))
+    pca.components, pca.mean = arr["components"], arr["mean"]
+    return pca
+
+
+def _read_net(art: Artifact, cfg: Any, dims: list[int]) -> Any:
+    import torch
+
+    from simlab.fusion.learned import GatedFusion, Towers
+
+    net = (
+        GatedFusion(dims, cfg.dim, cfg.hidden, cfg.gate)
+        if cfg.method == "learned"
+        else Towers(dims, cfg.dim, cfg.hidden)
+    )
+    arrays = art.arrays("net.safetensors")
+    net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()})
+    net.eval()
+    return net

@@ -1,27 +1,31 @@
-"""Shared machinery of the gensim-backed word models (Word2Vec, FastText): fit, resume, OOV policy, persistence.
+"""Shared machinery of the gensim-backed word models (Word2Vec, FastText): fit, resume, OOV policy,
+persistence.
 
-Not imported by ``simlab.text``; gensim is imported lazily inside methods.
+Not imported by ``simlab.text``; gensim is imported lazily inside methods. The fitting steps live in
+:mod:`simlab.text._fit`, the persistence helpers in :mod:`simlab.text._persist`, the OOV rules in
+:mod:`simlab.text._words`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
-from simlab.config import from_dict, to_dict
-from simlab.errors import ArtifactError, ConfigError, DataError, NotFittedError, UnknownKeyError
+from simlab.errors import ConfigError, NotFittedError, UnknownKeyError
+from simlab.model import Model
+from simlab.text import _fit, _persist, _words
+from simlab.text._pairs import PairsBySimilarity
 from simlab.vectors import Hits, Vectors
 
 log = logging.getLogger(__name__)
 
-OOV_POLICIES = ("error", "skip", "subword")
+OOV_POLICIES = _words.OOV_POLICIES
 
 
 def auto_workers(workers: int) -> int:
@@ -31,53 +35,36 @@ def auto_workers(workers: int) -> int:
 
 def check_common(cfg: Any) -> None:
     """Validate the fields word and document models share (raises ConfigError naming the field)."""
-    for name in ("dim", "epochs", "window"):
-        if hasattr(cfg, name) and getattr(cfg, name) < 1:
+    for name in ("dim", "epochs", "window", "min_count"):
+        if getattr(cfg, name) < 1:
             raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
-    if hasattr(cfg, "min_count") and cfg.min_count < 1:
-        raise ConfigError(f"min_count must be >= 1, got {cfg.min_count}")
-    if getattr(cfg, "negative", 0) < 0:
+    if cfg.negative < 0:
         raise ConfigError("negative must be >= 0")
-    if hasattr(cfg, "negative") and cfg.negative == 0 and not cfg.hs:
+    if cfg.negative == 0 and not cfg.hs:
         raise ConfigError("negative=0 and hs=false: choose negative sampling (negative>0) or hs=true")
-    if hasattr(cfg, "sample") and cfg.sample < 0:
+    if cfg.sample < 0:
         raise ConfigError("sample must be >= 0")
-    if getattr(cfg, "workers", 0) < 0:
+    if cfg.workers < 0:
         raise ConfigError("workers must be >= 0 (0 = all cores, at most 8)")
 
 
-def build_config(cls: type, config: Any, params: dict[str, Any]) -> Any:
-    """A config of type `cls` from a config object or dict plus keyword overrides (unknown keys fail by name)."""
-    base: dict[str, Any] = {}
-    if config is not None:
-        if isinstance(config, dict):
-            base = dict(config)
-        elif dataclasses.is_dataclass(config):
-            base = dataclasses.asdict(config)  # type: ignore[arg-type]
-        else:
-            raise ConfigError(f"config must be a {cls.__name__} or a dict, got {type(config).__name__}")
-    return from_dict(cls, base, **params)
-
-
-class WordModel:
+class WordModel(PairsBySimilarity, Model):
     """Base class of the gensim-backed word-vector models.
 
     Subclasses define ``Config``, ``KIND``, ``_gensim_class()`` and ``_gensim_kwargs()``.
     """
 
-    Config: type = object
-    KIND = ""
+    CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "words"})
+    #: whether unseen words get a vector from character n-grams (``oov="subword"``; then ``_oov_vector``)
+    has_subwords: ClassVar[bool] = False
 
-    def __init__(self, config: Any = None, **params: Any) -> None:
-        self.config = build_config(self.Config, config, params)
+    def __init__(self, config: Any = None, /, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
         # settings the caller chose (never replaced by the size recipe); a config object counts as all chosen
-        self._explicit: set[str] = set(params) | (set(config) if isinstance(config, dict) else set())
-        if config is not None and not isinstance(config, dict):
-            self._explicit |= {f.name for f in dataclasses.fields(self.Config)}
+        self._explicit = _fit.explicit_keys(config, overrides, self.Config)
         self._g: Any = None  # the gensim model
         self._vectors: Vectors | None = None
         self.history: list[dict[str, Any]] = []  # one entry per fit() call
-        self._index: Any = None
 
     # -- gensim plumbing -------------------------------------------------------------------------------------
     def _gensim_class(self) -> Any:  # pragma: no cover - abstract
@@ -86,6 +73,9 @@ class WordModel:
     def _gensim_kwargs(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _new_gensim(self) -> Any:
+        return self._gensim_class()(**self._gensim_kwargs())
+
     def __repr__(self) -> str:
         state = f"vocab={len(self._g.wv)}" if self._g is not None else "not fitted"
         return f"{type(self).__name__}({state}, dim={self.config.dim})"
@@ -93,12 +83,21 @@ class WordModel:
     @property
     def gensim_model(self) -> Any:
         """The underlying gensim model (for advanced use; simlab never pickles it)."""
-        self._check_fitted()
+        self.check_fitted()
         return self._g
 
-    def _check_fitted(self) -> None:
+    def check_fitted(self) -> None:
         if self._g is None:
             raise NotFittedError(f"this {type(self).__name__} is not fitted; call fit(corpus) or load(path)")
+
+    _check_fitted = check_fitted
+
+    @property
+    def tokenizer(self) -> Any:
+        """The tokenizer applied to texts given as strings (from ``config.tokenizer``)."""
+        from simlab.text.tokenizers import make_tokenizer
+
+        return make_tokenizer(self.config.tokenizer)
 
     @property
     def is_fitted(self) -> bool:
@@ -119,8 +118,8 @@ class WordModel:
             corpus: a path, a :class:`~simlab.text.TextCorpus`, or a re-iterable of token lists / strings
                 (iterated once for the vocabulary and once per epoch; a generator raises DataError).
             corpus_file: instead of `corpus`, a plain-text file of space-separated tokens, one document per
-                line, trained with gensim's faster ``corpus_file`` mode (no Python iteration; no loss reported).
-                Make one with :func:`simlab.text.corpus.write_line_corpus`.
+                line, trained with gensim's faster ``corpus_file`` mode (no Python iteration; no loss
+                reported). Make one with :func:`simlab.text.corpus.write_line_corpus`.
             epochs: epochs for this call (default: ``config.epochs``).
             progress: show the tqdm bar (None: only on a terminal).
 
@@ -130,129 +129,31 @@ class WordModel:
         Raises:
             DataError: empty corpus, no word with at least ``min_count`` occurrences, unreadable file.
         """
-        from simlab.text.corpus import as_corpus
-
-        cfg = self.config
-        if (corpus is None) == (corpus_file is None):
-            raise ConfigError("give exactly one of corpus or corpus_file")
-        it = None
-        cf = None
-        if corpus_file is not None:
-            cf = Path(corpus_file)
-            if not cf.is_file():
-                raise DataError("file not found", cf)
-            from simlab.text.corpus import _lines
-
-            for _n, _line in _lines(cf):  # validate UTF-8 / binary before gensim's C++ reader sees it
-                pass
-            cf = str(cf)
-        else:
-            it = as_corpus(corpus, tokenizer=getattr(cfg, "tokenizer", None), max_tokens=cfg.max_tokens)
-        update = self._g is not None
-        g = self._g if update else self._gensim_class()(**self._gensim_kwargs())
-        n_before = len(g.wv) if update else 0
-        total_words, corpus_count = g.scan_vocab(
-            corpus_iterable=it, corpus_file=cf, progress_per=10**9, trim_rule=None
-        )
-        if corpus_count == 0 or total_words == 0:
-            raise DataError("empty corpus: no document contains a token", cf or _describe(corpus))
-        recipe = None
-        if not update:
-            g, recipe = self._apply_recipe(g, total_words)
-            cfg = self.config
-        n_raw = len(g.raw_vocab)
-        g.corpus_count, g.corpus_total_words = corpus_count, total_words
-        g.prepare_vocab(update=update, keep_raw_vocab=False, trim_rule=None)
-        if len(g.wv) == 0:
-            raise DataError(
-                f"no word occurs at least min_count={cfg.min_count} times ({n_raw} distinct words, "
-                f"{total_words} tokens); lower min_count or give more text",
-                cf or _describe(corpus),
-            )
-        g.prepare_weights(update=update)
-        n_ep = cfg.epochs if epochs is None else epochs
-        if n_ep < 1:
-            raise ConfigError("epochs must be >= 1")
         from simlab.text.recipes import check_corpus_size
 
-        size_warnings = check_corpus_size(total_words, len(g.wv), cfg.dim, n_ep)
-        from simlab.text._engine import run_training
-
-        prog = run_training(
-            g,
-            corpus=it,
-            corpus_file=cf,
-            total_words=total_words,
-            total_examples=corpus_count,
-            epochs=n_ep,
-            desc=f"{self.KIND} {'resume' if update else 'train'}",
-            progress=progress,
+        it, cf = _fit.training_input(corpus, corpus_file, self.config)
+        source = cf or _fit.describe(corpus)
+        update = self._g is not None
+        g = self._g if update else self._new_gensim()
+        n_before = len(g.wv) if update else 0
+        tokens, docs = _fit.scan(g, it, cf, source)
+        g, recipe = (g, None) if update else _fit.apply_recipe(self, g, tokens)
+        cfg = self.config
+        _fit.prepare(g, cfg.min_count, tokens, docs, update, source)
+        n_ep = _fit.check_epochs(cfg.epochs if epochs is None else epochs)
+        warnings = check_corpus_size(tokens, len(g.wv), cfg.dim, n_ep)
+        desc = f"{self.KIND} {'resume' if update else 'train'}"
+        prog = _fit.train(g, it, cf, tokens, docs, n_ep, desc, progress)
+        self._g, self._vectors, self._index = g, None, None
+        sizes = {"new_words": len(g.wv) - n_before, "vocab": len(g.wv)}
+        entry = _fit.history_entry(
+            prog, n_ep, docs, tokens, **sizes, speed=True, recipe=recipe, warnings=warnings
         )
-        self._after_train(g)
-        self._g = g
-        self._vectors = None
-        self._index = None
-        if prog.interrupted:  # stopped at an epoch end by Ctrl-C / SIGTERM: the model of the epochs done
-            n_ep = prog.done_epochs
-        self.history.append(
-            {
-                **({"interrupted": prog.interrupted} if prog.interrupted else {}),
-                "epochs": n_ep,
-                "documents": int(corpus_count),
-                "tokens": int(total_words),
-                "new_words": len(g.wv) - n_before,
-                "vocab": len(g.wv),
-                "epoch_loss": prog.losses,
-                "seconds": round(sum(prog.epoch_seconds), 3),
-                "words_per_second": round(total_words * n_ep / max(1e-9, sum(prog.epoch_seconds)), 1),
-                **({"recipe": recipe} if recipe else {}),
-                **({"warnings": size_warnings} if size_warnings else {}),
-            }
-        )
-        from simlab.text.recipes import check_degenerate
-
-        degenerate = check_degenerate(self.vectors)
-        if degenerate:
-            self.history[-1].setdefault("warnings", []).append(degenerate)
-        log.info(
-            "%s: trained %d epochs on %d documents / %d tokens, vocabulary %d",
-            self.KIND,
-            n_ep,
-            corpus_count,
-            total_words,
-            len(g.wv),
-        )
+        self.history.append(entry)
+        _fit.check_collapse(entry, self.vectors)
+        msg = "%s: trained %d epochs on %d documents / %d tokens, vocabulary %d"
+        log.info(msg, self.KIND, entry["epochs"], docs, tokens, len(g.wv))
         return self
-
-    def _apply_recipe(self, g: Any, tokens: int) -> tuple[Any, dict[str, Any] | None]:
-        """With ``recipe="auto"``, replace the settings the caller did not choose by the size rule's
-        (:mod:`simlab.text.recipes`) and rebuild the gensim model around the scanned vocabulary."""
-        from simlab.text.recipes import RULE, recipe_for
-
-        if getattr(self.config, "recipe", "fixed") != "auto":
-            return g, None
-        rec = recipe_for(self.KIND, tokens)
-        if self._explicit & {"architecture", "sg"}:
-            rec.pop("architecture", None)
-        rec = {k: v for k, v in rec.items() if k not in self._explicit}
-        info = {
-            "rule": RULE,
-            "tokens": int(tokens),
-            "applied": dict(rec),
-            "kept": sorted(self._explicit & set(recipe_for(self.KIND, tokens))),
-        }
-        if not rec:
-            return g, info
-        if "architecture" in rec:
-            rec["sg"] = None
-        self.config = dataclasses.replace(self.config, **rec)
-        g2 = self._gensim_class()(**self._gensim_kwargs())
-        g2.raw_vocab = g.raw_vocab
-        log.info("%s: %d tokens, recipe sets %s", self.KIND, tokens, rec)
-        return g2, info
-
-    def _after_train(self, g: Any) -> None:
-        """Hook for subclasses (FastText recomputes nothing: gensim keeps wv.vectors current)."""
 
     @property
     def epoch_loss(self) -> list[float | None]:
@@ -264,12 +165,16 @@ class WordModel:
     def vectors(self) -> Vectors:
         """The word vectors as :class:`simlab.Vectors` sharing gensim's float32 array (no copy, no normalised
         copy: gensim's ``fill_norms`` / ``get_normed_vectors`` are never called)."""
-        self._check_fitted()
+        self.check_fitted()
         if self._vectors is None:
             wv = self._g.wv
-            counts = wv.expandos.get("count")
-            self._vectors = Vectors(list(wv.index_to_key), wv.vectors, counts)
+            self._vectors = Vectors(list(wv.index_to_key), wv.vectors, wv.expandos.get("count"))
         return self._vectors
+
+    @property
+    def collection(self) -> Vectors | None:  # type: ignore[override]
+        """The searchable items: the word vectors (None before fitting)."""
+        return self.vectors if self._g is not None else None
 
     @property
     def vocab(self) -> list[str]:
@@ -282,21 +187,6 @@ class WordModel:
     def __len__(self) -> int:
         return 0 if self._g is None else len(self._g.wv)
 
-    def _oov(self, oov: str | None) -> str:
-        pol = self.config.oov if oov is None else oov
-        if pol not in OOV_POLICIES:
-            raise ConfigError(f"unknown oov policy {pol!r}; valid: {', '.join(OOV_POLICIES)}")
-        if pol == "subword" and not self.has_subwords:
-            raise ConfigError(
-                f"oov='subword' needs a model with character n-grams (FastText), not {self.KIND}"
-            )
-        return pol
-
-    has_subwords = False
-
-    def _oov_vector(self, word: str) -> np.ndarray:  # pragma: no cover - overridden by FastText
-        raise UnknownKeyError(f"unknown word {word!r}")
-
     def vector(self, word: str, oov: str | None = None) -> np.ndarray:
         """The ``(dim,)`` vector of `word`.
 
@@ -307,7 +197,7 @@ class WordModel:
         v = self.vectors.get(word)
         if v is not None:
             return v
-        if self._oov(oov) == "subword":
+        if _words.policy(self, oov) == "subword":
             return self._oov_vector(word)
         raise UnknownKeyError(f"unknown word {word!r} (not among the {len(self)} words of this {self.KIND})")
 
@@ -322,27 +212,12 @@ class WordModel:
             UnknownKeyError naming it; with ``"skip"`` it is left out and listed; with ``"subword"`` it gets a
             vector from its character n-grams.
         """
-        pol = self._oov(oov)
-        vecs = self.vectors
-        kept, rows, skipped = [], [], []
-        for w in words:
-            v = vecs.get(w)
-            if v is None:
-                if pol == "error":
-                    raise UnknownKeyError(
-                        f"unknown word {w!r} (not among the {len(self)} words of this "
-                        f"{self.KIND}; use oov='skip' to leave unknown words out)"
-                    )
-                if pol == "skip":
-                    skipped.append(w)
-                    continue
-                v = self._oov_vector(w)
-            kept.append(w)
-            rows.append(v)
-        mat = np.asarray(rows, dtype=np.float32).reshape(len(rows), self.config.dim)
-        if skipped:
-            log.info("skipped %d unknown word(s): %s", len(skipped), ", ".join(map(repr, skipped[:10])))
-        return kept, mat, skipped
+        return _words.lookup(self, words, oov)
+
+    def encode(self, words: Sequence[str]) -> np.ndarray:
+        """``(n, dim)`` vectors of words (an unknown word raises unless the model has subwords)."""
+        rows = [self.vector(w) for w in words]
+        return np.asarray(rows, dtype=np.float32).reshape(len(rows), self.config.dim)
 
     def similarity(self, a: str, b: str, oov: str | None = None) -> float:
         """Cosine similarity of two words.
@@ -352,20 +227,17 @@ class WordModel:
         _kept, mat, skipped = self.lookup([a, b], oov)
         if skipped:
             return float("nan")
-        return (
-            self.vectors.similarity(mat[0], mat[1])
-            if a not in self.vectors or b not in self.vectors
-            else self.vectors.similarity(a, b)
-        )
+        vecs = self.vectors
+        return vecs.similarity(a, b) if a in vecs and b in vecs else vecs.similarity(mat[0], mat[1])
 
-    def use_index(self, backend: str = "faiss", **options: Any) -> Any:
+    def use_index(self, backend: str | None = "faiss", **options: Any) -> Any:
         """Build an :class:`simlab.Index` over the vocabulary (e.g. FAISS HNSW for big vocabularies) that
         :meth:`most_similar` then searches instead of scanning; ``use_index(None)`` goes back to exact."""
-        self._check_fitted()
+        self.check_fitted()
         self._index = None if backend is None else self.vectors.to_index(backend=backend, **options)
         return self._index
 
-    def most_similar(
+    def most_similar(  # type: ignore[override]
         self,
         query: Any = None,
         k: int = 10,
@@ -380,43 +252,9 @@ class WordModel:
         Uses the FAISS/exact :class:`simlab.Index` set by :meth:`use_index` if any, else an exact chunked scan
         of the one float32 matrix. Unknown query words follow the OOV policy.
         """
-        vecs = self.vectors
-
-        def resolve(items: Sequence[Any]) -> list[Any]:
-            words = [x for x in items if isinstance(x, str)]
-            known = {w for w in words if w in vecs}
-            unknown = [w for w in words if w not in known]
-            if not unknown:
-                return list(items)
-            _, mat, _ = self.lookup(unknown, oov)  # raises for "error"
-            sub = dict(zip([w for w in unknown if self._oov(oov) == "subword"], mat, strict=False))
-            out = []
-            for x in items:
-                if isinstance(x, str) and x not in known:
-                    if x in sub:
-                        out.append(sub[x])
-                else:
-                    out.append(x)
-            return out
-
-        if isinstance(query, str):
-            q = resolve([query])
-            if not q:
-                raise UnknownKeyError(f"unknown word {query!r}; nothing left to query (oov='skip')")
-            query = q[0]
-        elif isinstance(query, list):
-            query = resolve(query)
-            if not query:
-                raise UnknownKeyError("every query word is unknown; nothing left to query (oov='skip')")
-        pos, neg = resolve(list(positive)), resolve(list(negative))
-        return vecs.most_similar(
-            query,
-            k,
-            positive=pos,
-            negative=neg,
-            restrict=restrict,
-            index=self._index if restrict is None else None,
-        )
+        query, pos, neg = _words.resolve_query(self, query, positive, negative, oov)
+        index = self._index if restrict is None else None
+        return self.vectors.most_similar(query, k, positive=pos, negative=neg, restrict=restrict, index=index)
 
     def analogy(self, a: str, b: str, c: str, k: int = 1, method: str = "3cosadd") -> Hits:
         """ "a is to b as c is to ?" (see :meth:`simlab.Vectors.analogy`)."""
@@ -424,120 +262,41 @@ class WordModel:
 
     def embed_file(self, path: str | Path, oov: str | None = None) -> Vectors:
         """Vectors of the words in a file (one word per line, blank lines ignored), under the OOV policy."""
-        from simlab.text.corpus import _lines
-
-        p = Path(path)
-        words: list[str] = []
-        seen: set[str] = set()
-        for _n, line in _lines(p):
-            w = line.strip()
-            if w and w not in seen:
-                seen.add(w)
-                words.append(w)
-        if not words:
-            raise DataError("no words in file", p)
-        kept, mat, skipped = self.lookup(words, oov)
-        if skipped:
-            log.warning("%s: skipped %d unknown word(s)", p, len(skipped))
-        return Vectors(kept, mat)
+        return _words.embed_word_file(self, path, oov)
 
     # -- persistence -----------------------------------------------------------------------------------------
-    def _train_arrays(self, g: Any) -> dict[str, np.ndarray]:
-        out = {}
-        if getattr(g, "negative", 0) and getattr(g, "syn1neg", None) is not None:
-            out["syn1neg"] = g.syn1neg
-        if getattr(g, "hs", 0) and getattr(g, "syn1", None) is not None:
-            out["syn1"] = g.syn1
-        return out
-
-    def save(self, path: str | Path) -> Path:
-        """Save atomically: vectors, counts, output weights (syn1neg/syn1) and training state, no pickle.
-
-        The directory is enough to continue training (:meth:`fit` after :meth:`load`).
-        """
-        self._check_fitted()
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """Vectors, counts, output weights (syn1neg/syn1) and training state: enough to continue training
+        (:meth:`fit` after :meth:`load`)."""
         g = self._g
-        with ArtifactWriter(path, self.KIND, to_dict(self.config)) as w:
-            self.vectors.to_artifact(w)
-            w.save_arrays("train.safetensors", self._train_arrays(g))
-            self._save_extra(w, g)
-            w.save_json(
-                "state.json",
-                {
-                    "corpus_count": int(g.corpus_count),
-                    "corpus_total_words": int(g.corpus_total_words),
-                    "effective_min_count": int(getattr(g, "effective_min_count", self.config.min_count)),
-                    "history": self.history,
-                },
-            )
-            w.metrics = {"vocab": len(g.wv)}
-            recipes = [h["recipe"] for h in self.history if h.get("recipe")]
-            if recipes:  # the size rule and what it set, visible in the manifest
-                w.extra = {"recipe": recipes[0]}
-        return Path(path)
+        min_count = int(getattr(g, "effective_min_count", self.config.min_count))
+        self.vectors.to_artifact(w)
+        _persist.write_training(w, g, _persist.training_state(g, self.history, effective_min_count=min_count))
+        self._save_extra(w, g)
+        w.metrics = {"vocab": len(g.wv)}
+        recipes = [h["recipe"] for h in self.history if h.get("recipe")]
+        if recipes:  # the size rule and what it set, visible in the manifest
+            w.extra = {"recipe": recipes[0]}
 
     def _save_extra(self, w: ArtifactWriter, g: Any) -> None:
         """Subclass hook (FastText n-gram buckets)."""
 
     @classmethod
-    def load(cls, path: str | Path) -> WordModel:
-        """Load a model saved with :meth:`save` (checksums verified; the gensim model is rebuilt from the arrays,
-        nothing is unpickled)."""
-        return cls.from_artifact(Artifact(path, kind=cls.KIND))
-
-    @classmethod
-    def from_artifact(cls, art: Artifact) -> WordModel:
-        self = cls(art.config)
-        vecs = Vectors.from_artifact(art)
-        arrays = art.arrays("train.safetensors")
-        state = art.json("state.json")
-        if vecs.counts is None:
-            raise ArtifactError(f"{art.path}: word counts missing; cannot rebuild the vocabulary")
-        g = _rebuild_vocab(self._gensim_class(), self._gensim_kwargs(), vecs, state, art)
-        _assign(g.wv.vectors, vecs.matrix, "vectors", art)
-        for name in ("syn1neg", "syn1"):
-            if name in arrays:
-                _assign(getattr(g, name), arrays[name], name, art)
-        self._load_extra(art, g)
+    def from_artifact(cls, artifact: Artifact) -> WordModel:
+        """Rebuild the gensim model from the saved arrays (checksums verified, nothing unpickled)."""
+        self = cls(artifact.config)
+        vecs = Vectors.from_artifact(artifact)
+        state = artifact.json("state.json")
+        g = _persist.rebuild_vocab(self._gensim_class(), self._gensim_kwargs(), vecs, state, artifact)
+        _persist.assign(g.wv.vectors, vecs.matrix, "vectors", artifact)
+        _persist.read_output_weights(artifact, g)
+        self._load_extra(artifact, g)
         self._g = g
         self.history = list(state.get("history", []))
         return self
 
     def _load_extra(self, art: Artifact, g: Any) -> None:
         """Subclass hook."""
-
-
-def _rebuild_vocab(
-    cls: Any, kwargs: dict[str, Any], words: Vectors, state: dict[str, Any], art: Artifact
-) -> Any:
-    """A gensim model of class `cls` whose vocabulary is rebuilt from saved word counts, in the saved order."""
-    g = cls(**{**kwargs, "sorted_vocab": 0})
-    g.build_vocab_from_freq(
-        dict(zip(words.keys, (int(c) for c in words.counts), strict=True)),
-        corpus_count=int(state["corpus_count"]),
-    )
-    if list(g.wv.index_to_key) != words.keys:
-        raise ArtifactError(f"{art.path}: vocabulary could not be rebuilt in the saved order")
-    g.sorted_vocab = 1
-    g.corpus_total_words = int(state["corpus_total_words"])
-    return g
-
-
-def _assign(dst: np.ndarray, src: np.ndarray, name: str, art: Artifact) -> None:
-    if dst.shape != src.shape:
-        raise ArtifactError(
-            f"{art.path}: {name} has shape {src.shape}, the rebuilt model expects {dst.shape}"
-        )
-    dst[...] = src
-
-
-def _describe(corpus: Any) -> str | None:
-    if isinstance(corpus, str | Path):
-        return str(corpus)
-    paths = getattr(corpus, "paths", None)
-    if paths:
-        return ", ".join(str(p) for p in paths)
-    return None
 
 
 def sample_words(model: Any, n: int) -> Iterable[str]:

@@ -50,7 +50,8 @@ class Progress:
     """tqdm bar over ``epochs x words`` with words/s, ETA and the last epoch's loss.
 
     The bar is advanced from gensim's periodic progress report (every `report_delay` s) and at each epoch end
-    (a gensim callback); it is silent when stderr is not a terminal (``disable=None``) or when `show` is False.
+    (a gensim callback); it is silent when stderr is not a terminal (``disable=None``) or when `show` is
+    False.
     """
 
     def __init__(self, total_words: int, epochs: int, desc: str, show: bool | None = None) -> None:
@@ -131,7 +132,8 @@ class _StopTraining(Exception):
 
 @contextmanager
 def _stop_at_epoch_end(prog: Progress) -> Iterator[None]:
-    """While training, the first Ctrl-C / SIGTERM stops after the current epoch; a second one stops at once."""
+    """While training, the first Ctrl-C / SIGTERM stops after the current epoch; a second one stops at
+    once."""
     import signal
 
     def handler(signum: int, frame: Any) -> None:
@@ -244,7 +246,8 @@ def run_training(
     start_alpha: float | None = None,
     end_alpha: float | None = None,
 ) -> Progress:
-    """Run ``model.train`` with the progress bar and the epoch callback; returns the filled :class:`Progress`."""
+    """Run ``model.train`` with the progress bar and the epoch callback; returns the filled
+    :class:`Progress`."""
     prog = Progress(total_words, epochs, desc, show=progress)
     model._simlab_progress = prog
     model._simlab_loss_on = (

@@ -124,13 +124,15 @@ class TextCorpus:
 
     Args:
         paths: one path or several (files or directories of ``.txt`` files).
-        format: ``"auto"`` (from each path's suffix), ``"text"``, ``"jsonl"``, ``"tsv"``, ``"csv"`` or ``"dir"``.
+        format: ``"auto"`` (from each path's suffix), ``"text"``, ``"jsonl"``, ``"tsv"``, ``"csv"`` or
+            ``"dir"``.
         field: JSONL field holding the text.
         column: TSV/CSV column holding the text: a header name (the first row is a header) or a 0-based index
             (no header unless `header` is True). Default: ``"text"``.
         header: whether TSV/CSV files have a header row (default: True when `column` is a name).
         tokenizer: a tokenizer spec (``"simlab"``, ``"whitespace"``, ``"regex:PATTERN"``, a dict, a
-            :class:`~simlab.text.tokenizers.Tokenizer`) or any ``str -> list[str]``; :func:`tokenize` by default.
+            :class:`~simlab.text.tokenizers.Tokenizer`) or any ``str -> list[str]``; :func:`tokenize` by
+            default.
         max_tokens: split longer documents into chunks of this many tokens (gensim's limit is 10,000).
         skip_empty: leave out documents with no tokens (they carry no training signal).
 

@@ -42,15 +42,17 @@ class ImdbCorpus:
     def shuffled(self, seed: int = 0) -> tuple[Path, np.ndarray]:
         """The same reviews in one fixed random order, as a cached line file (``imdb_tokens_shuf<seed>.txt``).
 
-        :attr:`path` is sorted by split and label (train pos, train neg, test pos, test neg, unsup). Fed in that
-        order, Doc2Vec's model drifts within each epoch (the learning rate decays over the corpus and the shared
-        word/output weights move with each block), so a document's trained vector also encodes *where* in the
-        file it sits; with PV-DM the train and test vectors end up separable by position and a classifier fitted
-        on train transfers poorly to test. Shuffle once before training, as gensim's IMDB tutorial does.
+        :attr:`path` is sorted by split and label (train pos, train neg, test pos, test neg, unsup). Fed in
+        that order, Doc2Vec's model drifts within each epoch (the learning rate decays over the corpus and the
+        shared word/output weights move with each block), so a document's trained vector also encodes *where*
+        in the file it sits; with PV-DM the train and test vectors end up separable by position and a
+        classifier fitted on train transfers poorly to test. Shuffle once before training, as gensim's IMDB
+        tutorial does.
 
         Returns:
-            ``(path, line_of)``: ``line_of[i]`` is the 0-based line of :attr:`path`'s row ``i`` in the shuffled
-            file, so the :class:`~simlab.text.TextCorpus` tag of row ``i`` is ``f"{path.name}:{line_of[i] + 1}"``.
+            ``(path, line_of)``: ``line_of[i]`` is the 0-based line of :attr:`path`'s row ``i`` in the
+            shuffled file, so the :class:`~simlab.text.TextCorpus` tag of row ``i`` is
+            ``f"{path.name}:{line_of[i] + 1}"``.
         """
         n = len(self.labels)
         order = np.random.default_rng(seed).permutation(n)  # shuffled line j holds row order[j]

@@ -4,8 +4,8 @@ PV-DM predicts a word from the document vector combined with its context words (
 concatenation with ``dm_concat``); PV-DBOW predicts the words of the document from the document vector alone
 (skip-gram style), optionally training word vectors at the same time (``dbow_words``). Unseen documents get a
 vector by inference: the model is frozen and a fresh document vector is trained on the text for
-``infer_epochs`` epochs; simlab seeds that from the text and the model's seed, so the same text always gives the
-same vector (gensim's own ``infer_vector`` depends on a shared random state and Python's salted ``hash``).
+``infer_epochs`` epochs; simlab seeds that from the text and the model's seed, so the same text always gives
+the same vector (gensim's own ``infer_vector`` depends on a shared random state and Python's salted ``hash``).
 
 Reference:
     Le, Mikolov. Distributed Representations of Sentences and Documents. ICML 2014.
@@ -13,9 +13,10 @@ Reference:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,17 @@ from typing import Any
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
-from simlab.config import to_dict
-from simlab.errors import ArtifactError, ConfigError, DataError, NotFittedError, UnknownKeyError
-from simlab.text._base import _assign, _describe, _rebuild_vocab, auto_workers, build_config, check_common
+from simlab.errors import ConfigError, DataError, NotFittedError, UnknownKeyError
+from simlab.model import Model
+from simlab.text import _fit, _persist
+from simlab.text._base import auto_workers, check_common
+from simlab.text._pairs import PairsBySimilarity
+from simlab.text.tagged import TaggedCorpus, count_known, infer_vector
 from simlab.vectors import Hits, Vectors
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Doc2Vec", "Doc2VecConfig", "TaggedCorpus"]
 
 
 @dataclass(frozen=True)
@@ -79,76 +85,7 @@ class Doc2VecConfig:
             raise ConfigError("infer_epochs must be >= 1")
 
 
-class TaggedCorpus:
-    """Re-iterable ``TaggedDocument`` stream for Doc2Vec: chunks of long documents share their document's tag.
-
-    Args:
-        docs: a :class:`~simlab.text.TextCorpus` (tags are its document ids), a re-iterable of ``(tag, tokens)``
-            pairs, of ``TaggedDocument``, or of token lists / strings (tags are their positions 0..n-1).
-    """
-
-    def __init__(self, docs: Any, max_tokens: int = 10000, tokenizer: Any = None) -> None:
-        from simlab.text.corpus import TextCorpus, as_corpus, ensure_reiterable
-        from simlab.text.tokenizers import make_tokenizer
-
-        self.tokenizer = make_tokenizer(tokenizer)
-        if isinstance(docs, str | Path):
-            docs = as_corpus(docs, tokenizer=self.tokenizer, max_tokens=max_tokens)
-        ensure_reiterable(docs)
-        self.docs = docs
-        self.is_text = isinstance(docs, TextCorpus)
-        self.max_tokens = max_tokens
-
-    def pairs(self) -> Iterator[tuple[Any, list[str]]]:
-        tokenize = self.tokenizer
-        if self.is_text:
-            yield from self.docs.documents()
-            return
-        for i, d in enumerate(self.docs):
-            if isinstance(d, str):
-                yield i, tokenize(d)
-            elif isinstance(d, list):
-                yield i, d
-            elif hasattr(d, "words") and hasattr(d, "tags"):
-                tags = list(d.tags)
-                if len(tags) != 1:
-                    raise DataError(f"document {i} has {len(tags)} tags; simlab's Doc2Vec takes exactly one")
-                yield tags[0], list(d.words)
-            elif isinstance(d, tuple) and len(d) == 2 and isinstance(d[1], list):
-                yield d[0], d[1]
-            else:
-                raise DataError(
-                    f"document {i} is a {type(d).__name__}; expected tokens, a str, (tag, tokens) "
-                    "or a TaggedDocument"
-                )
-
-    def __iter__(self) -> Iterator[Any]:
-        from gensim.models.doc2vec import TaggedDocument
-
-        from simlab.text.corpus import chunks
-
-        size = self.max_tokens
-        for tag, toks in self.pairs():
-            for c in chunks(toks, size):
-                yield TaggedDocument(c, [tag])
-
-
-class _Proxy:
-    """The model seen by one inference call, with its own random state (deterministic, thread-safe)."""
-
-    __slots__ = ("_model", "dv", "random", "wv")
-
-    def __init__(self, model: Any, seed: int) -> None:
-        object.__setattr__(self, "_model", model)
-        object.__setattr__(self, "random", np.random.RandomState(seed))
-        object.__setattr__(self, "wv", model.wv)  # read per token by the Cython loop
-        object.__setattr__(self, "dv", model.dv)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-
-class Doc2Vec:
+class Doc2Vec(PairsBySimilarity, Model):
     """Doc2Vec document vectors: ``Doc2Vec(mode="dbow").fit(corpus)``.
 
     :attr:`vectors` holds the trained document vectors (keys = document tags), :attr:`word_vectors` the word
@@ -162,11 +99,12 @@ class Doc2Vec:
         True
     """
 
-    Config = Doc2VecConfig
     KIND = "doc2vec"
+    Config = Doc2VecConfig
+    CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "texts"})
 
-    def __init__(self, config: Any = None, **params: Any) -> None:
-        self.config = build_config(Doc2VecConfig, config, params)
+    def __init__(self, config: Any = None, /, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
         self._g: Any = None
         self._vectors: Vectors | None = None
         self.history: list[dict[str, Any]] = []
@@ -176,34 +114,24 @@ class Doc2Vec:
         return f"Doc2Vec({state}, mode={self.config.mode}, dim={self.config.dim})"
 
     def _gensim_kwargs(self) -> dict[str, Any]:
-        c = self.config
-        return dict(
-            vector_size=c.dim,
-            dm=int(c.mode == "dm"),
-            dm_concat=int(c.dm_concat),
-            dm_mean=int(c.dm_mean),
-            dbow_words=int(c.dbow_words),
-            window=c.window,
-            epochs=c.epochs,
-            min_count=c.min_count,
-            max_final_vocab=c.max_final_vocab,
-            negative=c.negative,
-            hs=int(c.hs),
-            sample=c.sample,
-            alpha=c.alpha,
-            min_alpha=c.min_alpha,
-            seed=c.seed,
-            workers=auto_workers(c.workers),
-            batch_words=c.batch_words,
-        )
+        return gensim_kwargs(self.config)
 
-    def _check_fitted(self) -> None:
+    def check_fitted(self) -> None:
         if self._g is None:
             raise NotFittedError("this Doc2Vec is not fitted; call fit(corpus) or load(path)")
 
+    _check_fitted = check_fitted
+
+    @property
+    def tokenizer(self) -> Any:
+        """The tokenizer applied to texts given as strings (from ``config.tokenizer``)."""
+        from simlab.text.tokenizers import make_tokenizer
+
+        return make_tokenizer(self.config.tokenizer)
+
     @property
     def gensim_model(self) -> Any:
-        self._check_fitted()
+        self.check_fitted()
         return self._g
 
     # -- training --------------------------------------------------------------------------------------------
@@ -211,12 +139,13 @@ class Doc2Vec:
         """Train document (and word) vectors.
 
         Args:
-            corpus: a path / :class:`~simlab.text.TextCorpus` (tags = document ids such as ``"file.txt:3"``), or a
-                re-iterable of strings / token lists (tags 0..n-1), ``(tag, tokens)`` pairs or TaggedDocuments.
+            corpus: a path / :class:`~simlab.text.TextCorpus` (tags = document ids such as ``"file.txt:3"``),
+                or a re-iterable of strings / token lists (tags 0..n-1), ``(tag, tokens)`` pairs or
+                TaggedDocuments.
             epochs: epochs for this call (default ``config.epochs``).
 
-        Documents are read in the corpus's order, every epoch, and the learning rate decays linearly over the run.
-        Shuffle a corpus that is sorted by label or split once before training (e.g.
+        Documents are read in the corpus's order, every epoch, and the learning rate decays linearly over the
+        run. Shuffle a corpus that is sorted by label or split once before training (e.g.
         :meth:`simlab.text.datasets.ImdbCorpus.shuffled`): otherwise the model drifts within each epoch and a
         document's vector also encodes where it sits (measured on IMDB: PV-DM at chance, 52% error, sorted vs
         shuffled; see ``docs/text.md``).
@@ -227,91 +156,52 @@ class Doc2Vec:
         Raises:
             DataError: empty corpus, no word with ``min_count`` occurrences, unknown tags when resuming.
         """
-        from simlab.text._engine import GDoc2Vec, run_training
+        from simlab.text._engine import GDoc2Vec
+        from simlab.text.recipes import check_corpus_size
 
         cfg = self.config
         tc = TaggedCorpus(corpus, cfg.max_tokens, cfg.tokenizer)
-        n_ep = cfg.epochs if epochs is None else epochs
-        if n_ep < 1:
-            raise ConfigError("epochs must be >= 1")
+        n_ep = _fit.check_epochs(cfg.epochs if epochs is None else epochs)
+        source = _fit.describe(corpus)
         resume = self._g is not None
         if resume:
             g = self._g
-            count = words = 0
-            for td in tc:
-                if not g.dv.has_index_for(td.tags[0]):
-                    raise DataError(
-                        f"document tag {td.tags[0]!r} is not in the trained model; Doc2Vec can only "
-                        "continue training on documents it knows"
-                    )
-                count += 1
-                words += len(td.words)
-            if count == 0:
-                raise DataError("empty corpus: no document contains a token", _describe(corpus))
+            words, count = count_known(g, tc, source)
         else:
             g = GDoc2Vec(**self._gensim_kwargs())
-            words, count = g.scan_vocab(corpus_iterable=tc, progress_per=10**9, trim_rule=None)
-            if count == 0 or words == 0:
-                raise DataError("empty corpus: no document contains a token", _describe(corpus))
-            n_raw = len(g.raw_vocab)
-            g.corpus_count, g.corpus_total_words = count, words
-            g.prepare_vocab(update=False, keep_raw_vocab=False, trim_rule=None)
-            if len(g.wv) == 0:
-                raise DataError(
-                    f"no word occurs at least min_count={cfg.min_count} times ({n_raw} distinct "
-                    f"words, {words} tokens); lower min_count or give more text",
-                    _describe(corpus),
-                )
-            g.prepare_weights(update=False)
-        from simlab.text.recipes import check_corpus_size
-
-        size_warnings = check_corpus_size(words, len(g.wv), cfg.dim, n_ep)
-        prog = run_training(
-            g,
-            corpus=tc,
-            total_words=words,
-            total_examples=count,
-            epochs=n_ep,
-            desc=f"doc2vec {'resume' if resume else 'train'}",
-            progress=progress,
-        )
-        self._g = g
-        self._vectors = None
-        self.history.append(
-            {
-                "epochs": n_ep,
-                "documents": int(count),
-                "tokens": int(words),
-                "docs": len(g.dv),
-                "vocab": len(g.wv),
-                "epoch_loss": prog.losses,
-                "seconds": round(sum(prog.epoch_seconds), 3),
-                **({"warnings": size_warnings} if size_warnings else {}),
-            }
-        )
+            words, count = _fit.scan(g, tc, None, source)
+            _fit.prepare(g, cfg.min_count, words, count, False, source)
+        warnings = check_corpus_size(words, len(g.wv), cfg.dim, n_ep)
+        desc = f"doc2vec {'resume' if resume else 'train'}"
+        prog = _fit.train(g, tc, None, words, count, n_ep, desc, progress)
+        self._g, self._vectors = g, None
+        sizes = {"docs": len(g.dv), "vocab": len(g.wv)}
+        self.history.append(_fit.history_entry(prog, n_ep, count, words, **sizes, warnings=warnings))
         return self
 
     # -- vectors ---------------------------------------------------------------------------------------------
     @property
     def vectors(self) -> Vectors:
         """Trained document vectors (keys = tags), sharing gensim's array."""
-        self._check_fitted()
+        self.check_fitted()
         if self._vectors is None:
             self._vectors = Vectors(list(self._g.dv.index_to_key), self._g.dv.vectors)
         return self._vectors
 
     @property
+    def collection(self) -> Vectors | None:  # type: ignore[override]
+        """The searchable items: the trained document vectors (None before fitting)."""
+        return self.vectors if self._g is not None else None
+
+    @property
     def word_vectors(self) -> Vectors:
         """Word vectors (meaningful for PV-DM and PV-DBOW with ``dbow_words``; random otherwise)."""
-        self._check_fitted()
+        self.check_fitted()
         wv = self._g.wv
         return Vectors(list(wv.index_to_key), wv.vectors, wv.expandos.get("count"))
 
     def _tokens(self, text: str | Sequence[str]) -> list[str]:
-        from simlab.text.tokenizers import make_tokenizer
-
-        toks = make_tokenizer(self.config.tokenizer)(text) if isinstance(text, str) else list(text)
-        return toks
+        return self.tokenizer(text) if isinstance(text, str) else list(text)
 
     def infer(
         self, text: str | Sequence[str], *, epochs: int | None = None, seed: int | None = None
@@ -321,83 +211,32 @@ class Doc2Vec:
         Deterministic: the same text, model and `seed` (default ``config.seed``) always give the same vector.
         Words not in the vocabulary are ignored; a text with no known word raises DataError (no silent zero).
         """
-        from gensim.models.doc2vec_inner import (
-            train_document_dbow,
-            train_document_dm,
-            train_document_dm_concat,
-        )
-
-        self._check_fitted()
-        g = self._g
+        self.check_fitted()
         toks = self._tokens(text)
-        known = [t for t in toks if t in g.wv.key_to_index]
-        if not known:
+        if not any(t in self._g.wv.key_to_index for t in toks):
             raise DataError(f"no known word in text {' '.join(toks)[:60]!r}: cannot infer a document vector")
         ep = epochs or self.config.infer_epochs or self.config.epochs
         s = (self.config.seed if seed is None else seed) * 1_000_003 + zlib.crc32(" ".join(toks).encode())
-        rng = np.random.default_rng(s % (2**63))
-        dim = g.dv.vector_size
-        vec = ((rng.random((1, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-        locks = np.ones(1, dtype=np.float32)
-        work = np.zeros(g.layer1_size, dtype=np.float32)
-        neu1 = np.zeros(g.layer1_size, dtype=np.float32)
-        proxy = _Proxy(g, int(s % (2**31)))
-        alpha, min_alpha = g.alpha, g.min_alpha
-        delta = (alpha - min_alpha) / max(ep - 1, 1)
-        for _ in range(ep):
-            for chunk_start in range(0, len(toks), 10000):
-                words = toks[chunk_start : chunk_start + 10000]
-                if g.sg:
-                    train_document_dbow(
-                        proxy,
-                        words,
-                        [0],
-                        alpha,
-                        work,
-                        learn_words=False,
-                        learn_hidden=False,
-                        doctag_vectors=vec,
-                        doctags_lockf=locks,
-                    )
-                elif g.dm_concat:
-                    train_document_dm_concat(
-                        proxy,
-                        words,
-                        [0],
-                        alpha,
-                        work,
-                        neu1,
-                        learn_words=False,
-                        learn_hidden=False,
-                        doctag_vectors=vec,
-                        doctags_lockf=locks,
-                    )
-                else:
-                    train_document_dm(
-                        proxy,
-                        words,
-                        [0],
-                        alpha,
-                        work,
-                        neu1,
-                        learn_words=False,
-                        learn_hidden=False,
-                        doctag_vectors=vec,
-                        doctags_lockf=locks,
-                    )
-            alpha -= delta
-        return vec[0].copy()
+        return infer_vector(self._g, toks, ep, s)
 
     def encode_texts(self, texts: Sequence[str | Sequence[str]], **kw: Any) -> np.ndarray:
-        """``(n, dim)`` inferred vectors of texts."""
+        """``(n, dim)`` inferred vectors of texts (DataError for a text with no known word)."""
         out = np.zeros((len(texts), self.config.dim), dtype=np.float32)
         for i, t in enumerate(texts):
             out[i] = self.infer(t, **kw)
         return out
 
+    def encode(self, texts: Sequence[str | Sequence[str]]) -> np.ndarray:
+        """``(n, dim)`` inferred vectors of texts; a text with no known word gets a zero row."""
+        out = np.zeros((len(texts), self.config.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            with contextlib.suppress(DataError):
+                out[i] = self.infer(t)
+        return out
+
     def encode_imdb(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        """IMDB evaluator hook: trained vectors when the model was fitted on ``shared/data/imdb/*.tsv.gz`` with
-        :class:`~simlab.text.TextCorpus` (tags ``"<split>.tsv.gz:<line>"``), else inferred vectors."""
+        """IMDB evaluator hook: trained vectors when the model was fitted on ``shared/data/imdb/*.tsv.gz``
+        with :class:`~simlab.text.TextCorpus` (tags ``"<split>.tsv.gz:<line>"``), else inferred vectors."""
         tags = [f"{prefix}.tsv.gz:{i + 2}" for i in range(len(texts))]
         vecs = self.vectors
         if all(t in vecs for t in tags):
@@ -435,77 +274,80 @@ class Doc2Vec:
         Documents are read and inferred `batch_size` at a time; ``progress(n)`` is called after each batch
         with the number of documents it held (the CLI's bar).
         """
-        from itertools import islice
-
         from simlab.text.corpus import TextCorpus
 
-        ids, rows, empty = [], [], 0
-        docs = iter(TextCorpus(path, tokenizer=self.config.tokenizer).documents())
-        while batch := list(islice(docs, max(1, batch_size))):
-            for doc_id, toks in batch:
-                try:
-                    rows.append(self.infer(toks))
-                    ids.append(doc_id)
-                except DataError:
-                    empty += 1
-            if progress is not None:
-                progress(len(batch))
-        if empty:
-            log.warning("%s: %d document(s) without a known word were left out", path, empty)
-        if not rows:
-            raise DataError("no document with a known word", path)
-        return Vectors(ids, np.asarray(rows))
+        docs = TextCorpus(path, tokenizer=self.config.tokenizer).documents()
+        return infer_documents(self, docs, path, batch_size, progress)
 
     # -- persistence -----------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Save atomically: document vectors + tags, word vectors + counts, output weights, state (no pickle)."""
-        self._check_fitted()
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """Document vectors + tags, word vectors + counts, output weights, state (no pickle)."""
         g = self._g
-        with ArtifactWriter(path, self.KIND, to_dict(self.config)) as w:
-            self.vectors.to_artifact(w)
-            self.word_vectors.to_artifact(w, prefix="words_")
-            arrays = {}
-            if g.negative:
-                arrays["syn1neg"] = g.syn1neg
-            if g.hs:
-                arrays["syn1"] = g.syn1
-            w.save_arrays("train.safetensors", arrays)
-            w.save_json(
-                "state.json",
-                {
-                    "corpus_count": int(g.corpus_count),
-                    "corpus_total_words": int(g.corpus_total_words),
-                    "history": self.history,
-                },
-            )
-            w.metrics = {"docs": len(g.dv), "vocab": len(g.wv)}
-        return Path(path)
+        self.vectors.to_artifact(w)
+        self.word_vectors.to_artifact(w, prefix="words_")
+        _persist.write_training(w, g, _persist.training_state(g, self.history))
+        w.metrics = {"docs": len(g.dv), "vocab": len(g.wv)}
 
     @classmethod
-    def load(cls, path: str | Path) -> Doc2Vec:
-        """Load a saved Doc2Vec (the gensim model is rebuilt from the arrays; nothing is unpickled)."""
-        return cls.from_artifact(Artifact(path, kind=cls.KIND))
-
-    @classmethod
-    def from_artifact(cls, art: Artifact) -> Doc2Vec:
+    def from_artifact(cls, artifact: Artifact) -> Doc2Vec:
+        """Rebuild the gensim model from the saved arrays (nothing is unpickled)."""
         from simlab.text._engine import GDoc2Vec
 
-        self = cls(art.config)
-        docs = Vectors.from_artifact(art)
-        words = Vectors.from_artifact(art, prefix="words_")
-        arrays = art.arrays("train.safetensors")
-        state = art.json("state.json")
-        if words.counts is None:
-            raise ArtifactError(f"{art.path}: word counts missing")
-        g = _rebuild_vocab(GDoc2Vec, self._gensim_kwargs(), words, state, art)
-        _assign(g.wv.vectors, words.matrix, "word vectors", art)
-        g.dv.index_to_key = list(docs.keys)
-        g.dv.key_to_index = {k: i for i, k in enumerate(docs.keys)}
-        g.dv.vectors = docs.matrix.copy()
-        g.dv.norms = None
-        for name in ("syn1neg", "syn1"):
-            if name in arrays:
-                _assign(getattr(g, name), arrays[name], name, art)
+        self = cls(artifact.config)
+        words = Vectors.from_artifact(artifact, prefix="words_")
+        state = artifact.json("state.json")
+        g = _persist.rebuild_vocab(GDoc2Vec, self._gensim_kwargs(), words, state, artifact)
+        _persist.assign(g.wv.vectors, words.matrix, "word vectors", artifact)
+        _persist.set_doc_vectors(g, Vectors.from_artifact(artifact))
+        _persist.read_output_weights(artifact, g)
         self._g = g
         self.history = list(state.get("history", []))
         return self
+
+
+def gensim_kwargs(c: Doc2VecConfig) -> dict[str, Any]:
+    """gensim ``Doc2Vec`` constructor arguments for a config."""
+    return dict(
+        vector_size=c.dim,
+        dm=int(c.mode == "dm"),
+        dm_concat=int(c.dm_concat),
+        dm_mean=int(c.dm_mean),
+        dbow_words=int(c.dbow_words),
+        window=c.window,
+        epochs=c.epochs,
+        min_count=c.min_count,
+        max_final_vocab=c.max_final_vocab,
+        negative=c.negative,
+        hs=int(c.hs),
+        sample=c.sample,
+        alpha=c.alpha,
+        min_alpha=c.min_alpha,
+        seed=c.seed,
+        workers=auto_workers(c.workers),
+        batch_words=c.batch_words,
+    )
+
+
+def infer_documents(
+    model: Doc2Vec, docs: Any, path: Any, batch_size: int, progress: Callable[[int], None] | None
+) -> Vectors:
+    """Inferred vectors of ``(id, tokens)`` documents, `batch_size` at a time (those without a known word
+    are left out and counted in a warning)."""
+    from itertools import islice
+
+    ids, rows, empty = [], [], 0
+    docs = iter(docs)
+    while batch := list(islice(docs, max(1, batch_size))):
+        for doc_id, toks in batch:
+            try:
+                rows.append(model.infer(toks))
+                ids.append(doc_id)
+            except DataError:
+                empty += 1
+        if progress is not None:
+            progress(len(batch))
+    if empty:
+        log.warning("%s: %d document(s) without a known word were left out", path, empty)
+    if not rows:
+        raise DataError("no document with a known word", path)
+    return Vectors(ids, np.asarray(rows))

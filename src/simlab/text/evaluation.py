@@ -1,5 +1,5 @@
-"""Word and document evaluation: WS-353 / SimLex / any word-pair file, Google analogies, document-pair files and
-IMDB sentiment with document vectors.
+"""Word and document evaluation: WS-353 / SimLex / any word-pair file, Google analogies, document-pair files
+and IMDB sentiment with document vectors.
 
 Evaluators take a model (anything with ``.vectors``, or a :class:`simlab.Vectors`) and return a
 :class:`simlab.evaluate.Report`. Word-pair scores are cosine similarities; pairs with an unknown word are
@@ -85,11 +85,9 @@ def evaluate_word_pairs(
     """
     pairs = read_pairs(path)
     vecs = _vectors(model)
-    sub = (
-        getattr(model, "has_subwords", False)
-        and getattr(model, "config", None) is not None
-        and model.config.oov == "subword"
-    )
+    from simlab.model import can
+
+    sub = can(model, "words") and model.has_subwords and model.config.oov == "subword"
     sims, gold = [], []
     oov = 0
     for a, b, score, _n in pairs:
@@ -126,17 +124,19 @@ def evaluate_word_pairs(
 def pairs_file(model: Any, target: str, **options: Any) -> Report:
     """Any ``a<TAB>b<TAB>score`` file given as a path, for any model with ``similarity(a, b)``.
 
-    Dispatches on the model: word models and :class:`simlab.Vectors` -> :func:`evaluate_word_pairs` (lowercased
-    words, OOV pairs skipped and counted); document models (``similarity_text``) -> :func:`doc_pairs`; any other
-    model -> ``model.similarity(a, b)`` per pair, pairs raising UnknownKeyError skipped and counted.
+    Dispatches on the model: word models and :class:`simlab.Vectors` -> :func:`evaluate_word_pairs`
+    (lowercased words, OOV pairs skipped and counted); document models (``similarity_text``) ->
+    :func:`doc_pairs`; any other model -> ``model.similarity(a, b)`` per pair, pairs raising UnknownKeyError
+    skipped and counted.
     """
     from simlab.errors import UnknownKeyError
+    from simlab.model import can
 
-    if isinstance(model, Vectors) or hasattr(model, "has_subwords"):
+    if isinstance(model, Vectors) or can(model, "words"):
         return evaluate_word_pairs(model, target, **options)
-    if hasattr(model, "similarity_text"):
+    if can(model, "texts"):
         return doc_pairs(model, target, **options)
-    if not hasattr(model, "similarity"):
+    if not can(model, "scores_pairs"):
         raise DataError(f"a {type(model).__name__} has no similarity(a, b) to evaluate on pairs")
     pairs = read_pairs(target)
     sims, gold, skipped = [], [], 0
@@ -167,7 +167,8 @@ def pairs_file(model: Any, target: str, **options: Any) -> Report:
 
 
 def wordsim353(model: Any, target: str = "", **options: Any) -> Report:
-    """WordSim-353 (Finkelstein et al. 2002), gensim's ``wordsim353.tsv``: Spearman of cosine vs human scores."""
+    """WordSim-353 (Finkelstein et al. 2002), gensim's ``wordsim353.tsv``: Spearman of cosine vs human
+    scores."""
     from simlab.paths import gensim_test_data
 
     return evaluate_word_pairs(model, gensim_test_data() / "wordsim353.tsv", name="wordsim353", **options)
@@ -239,50 +240,34 @@ def evaluate_analogies(
     sections = read_analogies(p)
     vecs = _vectors(model)
     limit = min(restrict, len(vecs))
-    k2i = vecs.key_to_index
     details: dict[str, Any] = {}
-    tot = {"all": [0, 0], "semantic": [0, 0], "syntactic": [0, 0]}
+    tot = {"accuracy": [0, 0], "semantic": [0, 0], "syntactic": [0, 0]}  # [correct, scored]
     n_questions = n_skipped = 0
     for name, qs in sections:
         n_questions += len(qs)
-        rows, expected = [], []
-        for q in qs:
-            w = [x.lower() for x in q] if lowercase else list(q)
-            ids = [k2i.get(x, -1) for x in w]
-            if any(i < 0 or i >= limit for i in ids):
-                n_skipped += 1
-                continue
-            rows.append(ids[:3])
-            expected.append(ids[3])
-        correct = 0
-        if rows:
-            pred = vecs.analogy_batch(np.array(rows), method=method, restrict=limit)
-            correct = int((pred == np.array(expected)).sum())
+        correct, scored = _score_analogies(vecs, qs, limit, method, lowercase)
+        n_skipped += len(qs) - scored
         kind = "syntactic" if name.startswith("gram") else "semantic"
-        for key in ("all", kind):
+        for key in ("accuracy", kind):
             tot[key][0] += correct
-            tot[key][1] += len(rows)
+            tot[key][1] += scored
         details[name] = {
-            "accuracy": correct / len(rows) if rows else float("nan"),
-            "scored": len(rows),
-            "skipped": len(qs) - len(rows),
+            "accuracy": correct / scored if scored else float("nan"),
+            "scored": scored,
+            "skipped": len(qs) - scored,
         }
 
-    def acc(key: str) -> float:
-        c, s = tot[key]
-        return c / s if s else float("nan")
-
-    if tot["all"][1] == 0:
+    if tot["accuracy"][1] == 0:
         raise DataError(
             f"none of the {n_questions} analogy questions has all four words in the vocabulary", p
         )
     return Report(
         name="analogies" if path is None else f"analogies:{p.name}",
         primary="accuracy",
-        metrics={"accuracy": acc("all"), "semantic": acc("semantic"), "syntactic": acc("syntactic")},
+        metrics={k: c / n if n else float("nan") for k, (c, n) in tot.items()},
         counts={
             "questions": n_questions,
-            "scored": tot["all"][1],
+            "scored": tot["accuracy"][1],
             "skipped": n_skipped,
             "oov_share": round(n_skipped / max(1, n_questions), 4),
         },
@@ -290,22 +275,45 @@ def evaluate_analogies(
     )
 
 
+def _score_analogies(
+    vecs: Vectors, questions: Any, limit: int, method: str, lowercase: bool
+) -> tuple[int, int]:
+    """``(correct, scored)`` of one section's questions (those with a word outside the `limit` most frequent
+    words are not scored)."""
+    k2i = vecs.key_to_index
+    rows, expected = [], []
+    for q in questions:
+        w = [x.lower() for x in q] if lowercase else list(q)
+        ids = [k2i.get(x, -1) for x in w]
+        if any(i < 0 or i >= limit for i in ids):
+            continue
+        rows.append(ids[:3])
+        expected.append(ids[3])
+    if not rows:
+        return 0, 0
+    pred = vecs.analogy_batch(np.array(rows), method=method, restrict=limit)
+    return int((pred == np.array(expected)).sum()), len(rows)
+
+
 def analogies(model: Any, target: str = "", **options: Any) -> Report:
     """Google analogies (``questions-words.txt``); ``analogies:FILE`` for another file in that format."""
     return evaluate_analogies(model, target or None, **options)
 
 
-# -- documents ------------------------------------------------------------------------------------------------
+# -- documents -----------------------------------------------------------------------------------------------
 def doc_pairs(model: Any, target: str, **options: Any) -> Report:
     """``doc-pairs:FILE``: Pearson (primary) and Spearman of ``model.similarity_text(a, b)`` vs human scores.
 
-    The file has ``doc_a<TAB>doc_b<TAB>score`` lines (raw texts). Works with Doc2Vec (inferred vectors) and SIF.
+    The file has ``doc_a<TAB>doc_b<TAB>score`` lines (raw texts). Works with Doc2Vec (inferred vectors) and
+    SIF.
     """
     if not target:
         raise DataError("doc-pairs needs a file: doc-pairs:PATH")
-    fn = getattr(model, "similarity_text", None)
-    if fn is None:
+    from simlab.model import can
+
+    if not can(model, "texts"):
         raise DataError(f"a {type(model).__name__} cannot score texts; use a Doc2Vec or SIF model")
+    fn = model.similarity_text
     pairs = read_pairs(target)
     sims, gold = [], []
     for a, b, score, _n in pairs:
@@ -357,8 +365,9 @@ def sentiment_error(
 ) -> float:
     """Test error rate of a logistic regression fitted on the train vectors (Le & Mikolov 2014 protocol).
 
-    Sparse inputs (TF-IDF, BM25 rows) are not scaled; their C is chosen among (1, 3, 10, 30, 100) on a held-out
-    fifth of the train split, then the model is refitted on the whole train split (the test split is never seen).
+    Sparse inputs (TF-IDF, BM25 rows) are not scaled; their C is chosen among (1, 3, 10, 30, 100) on a
+    held-out fifth of the train split, then the model is refitted on the whole train split (the test split is
+    never seen).
     """
     import scipy.sparse as sp
 
@@ -388,8 +397,8 @@ def sentiment_error(
 
 
 def imdb(model: Any, target: str = "", **options: Any) -> Report:
-    """IMDB sentiment error rate of document vectors: logistic regression on the 25k train vectors, error on the
-    25k test vectors (Le & Mikolov 2014; gensim's doc2vec-IMDB tutorial reaches ~10.5% with PV-DBOW).
+    """IMDB sentiment error rate of document vectors: logistic regression on the 25k train vectors, error on
+    the 25k test vectors (Le & Mikolov 2014; gensim's doc2vec-IMDB tutorial reaches ~10.5% with PV-DBOW).
 
     The model embeds the texts with ``model.encode_texts(texts)`` (Doc2Vec: the trained vectors of documents
     it has seen, tagged ``train_<i>`` / ``test_<i>``, else inferred; SIF: weighted averages).

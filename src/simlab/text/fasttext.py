@@ -1,8 +1,8 @@
 """FastText word vectors with character n-grams (Bojanowski et al. 2017), trained with gensim.
 
 A word w is represented by its own vector plus the vectors of its character n-grams (``min_n``..``max_n``
-characters of ``<w>``, hashed into `buckets` rows): ``v_w = (z_w + Σ_{g ∈ G(w)} z_g) / (1 + |G(w)|)``. An unseen
-word gets the mean of its n-gram vectors, so every word has a vector (``oov="subword"``, the default).
+characters of ``<w>``, hashed into `buckets` rows): ``v_w = (z_w + Σ_{g ∈ G(w)} z_g) / (1 + |G(w)|)``. An
+unseen word gets the mean of its n-gram vectors, so every word has a vector (``oov="subword"``, the default).
 
 Reference:
     Bojanowski, Grave, Joulin, Mikolov. Enriching Word Vectors with Subword Information. TACL 2017.
@@ -11,19 +11,25 @@ Reference:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, UnknownKeyError
-from simlab.text._base import WordModel, check_common
-from simlab.text.word2vec import gensim_kwargs
+from simlab.text import _persist
+from simlab.text._base import WordModel
+from simlab.text.word2vec import Word2VecConfig, gensim_kwargs
 
 
 @dataclass(frozen=True)
-class FastTextConfig:
-    """FastText hyper-parameters: those of :class:`~simlab.text.word2vec.Word2VecConfig` plus n-grams.
+class FastTextConfig(Word2VecConfig):
+    """FastText hyper-parameters: those of :class:`~simlab.text.word2vec.Word2VecConfig` (same names, same
+    accepted values, same conflicts rejected) plus character n-grams.
+
+    FastText's own defaults are gensim's (100-d, window 5, 5 epochs, negative 5, sample 1e-3); the size
+    recipe is Word2Vec's only (``recipe="fixed"``), and gensim computes no FastText loss
+    (``compute_loss=False``; True is refused).
 
     Attributes:
         min_n / max_n: character n-gram lengths (``max_n < min_n`` disables n-grams).
@@ -31,45 +37,28 @@ class FastTextConfig:
         oov: ``"subword"`` (n-gram vector for unseen words), ``"error"`` or ``"skip"``.
     """
 
+    OOV: ClassVar[tuple[str, ...]] = ("error", "skip", "subword")
+
     dim: int = 100
-    architecture: str = "cbow"
-    sg: bool | None = None
     window: int = 5
     epochs: int = 5
-    min_count: int = 5
-    max_final_vocab: int | None = None
     negative: int = 5
-    ns_exponent: float = 0.75
-    hs: bool = False
     sample: float = 1e-3
-    alpha: float = 0.025
-    min_alpha: float = 1e-4
-    cbow_mean: bool = True
-    shrink_windows: bool = True
-    seed: int = 1
-    workers: int = 0
-    batch_words: int = 10000
-    max_tokens: int = 10000
+    compute_loss: bool = False
+    oov: str = "subword"
+    recipe: str = "fixed"
     min_n: int = 3
     max_n: int = 6
     buckets: int = 500_000
-    oov: str = "subword"
 
     def __post_init__(self) -> None:
-        arch = {"sg": "skipgram", "cbow": "cbow", "skipgram": "skipgram"}.get(self.architecture.lower())
-        if arch is None:
-            raise ConfigError(f"architecture must be 'cbow' or 'skipgram', got {self.architecture!r}")
-        if self.sg is not None:
-            arch = "skipgram" if self.sg else "cbow"
-        object.__setattr__(self, "architecture", arch)
-        object.__setattr__(self, "sg", arch == "skipgram")
-        check_common(self)
+        super().__post_init__()
+        if self.compute_loss:
+            raise ConfigError("FastText: gensim computes no FastText loss; compute_loss must be false")
         if self.min_n < 1:
             raise ConfigError("min_n must be >= 1")
         if self.buckets < 0:
             raise ConfigError("buckets must be >= 0")
-        if self.oov not in ("error", "skip", "subword"):
-            raise ConfigError(f"oov must be 'error', 'skip' or 'subword', got {self.oov!r}")
 
 
 class FastText(WordModel):
@@ -83,8 +72,8 @@ class FastText(WordModel):
         (8,)
     """
 
-    Config = FastTextConfig
     KIND = "fasttext"
+    Config = FastTextConfig
     has_subwords = True
 
     def _gensim_class(self) -> Any:
@@ -106,14 +95,11 @@ class FastText(WordModel):
         return np.asarray(v, dtype=np.float32)
 
     def _save_extra(self, w: ArtifactWriter, g: Any) -> None:
-        w.save_arrays(
-            "ngrams.safetensors", {"vectors_vocab": g.wv.vectors_vocab, "vectors_ngrams": g.wv.vectors_ngrams}
-        )
+        arrays = {"vectors_vocab": g.wv.vectors_vocab, "vectors_ngrams": g.wv.vectors_ngrams}
+        w.save_arrays("ngrams.safetensors", arrays)
 
     def _load_extra(self, art: Artifact, g: Any) -> None:
-        from simlab.text._base import _assign
-
         arr = art.arrays("ngrams.safetensors")
-        _assign(g.wv.vectors_vocab, arr["vectors_vocab"], "vectors_vocab", art)
-        _assign(g.wv.vectors_ngrams, arr["vectors_ngrams"], "vectors_ngrams", art)
+        for name in ("vectors_vocab", "vectors_ngrams"):
+            _persist.assign(getattr(g.wv, name), arr[name], name, art)
         g.wv.adjust_vectors()

@@ -1,4 +1,5 @@
-"""Sparse + dense document similarity (:class:`Hybrid`) and the no-choices document model (:class:`DocumentModel`).
+"""Sparse + dense document similarity (:class:`Hybrid`) and the no-choices document model
+(:class:`DocumentModel`).
 
 A :class:`Hybrid` fits a sparse view (TF-IDF or BM25) and a dense view (Doc2Vec, LSI or SIF) on the same
 documents and fuses their cosine similarities with :class:`simlab.fuse.ScoreFusion` (per-view standardised
@@ -6,11 +7,11 @@ scores, weight chosen on validation data); search can also use reciprocal-rank f
 (:func:`simlab.fuse.reciprocal_rank_fusion`). The validation data is either a scored document-pairs file (the
 objective is Pearson with the scores) or, with no labels, **pseudo-pairs**: each validation document is cut in
 two halves of its words, and a good similarity scores the two halves of one document above halves of two
-different documents (the objective is the separation d' of the two groups of scores, see :func:`separation`). The chosen weights, the objective and each view's validation
-value are stored in the manifest.
+different documents (the objective is the separation d' of the two groups of scores, see :func:`separation`).
+The chosen weights, the objective and each view's validation value are stored in the manifest.
 
-:class:`DocumentModel` (``simlab train docs``) fits TF-IDF, LSI, Doc2Vec and their hybrid and keeps the best by
-the same label-free pseudo-pair separation, recording the whole comparison.
+:class:`DocumentModel` (``simlab train docs``) fits TF-IDF, LSI, Doc2Vec and their hybrid and keeps the best
+by the same label-free pseudo-pair separation, recording the whole comparison.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, DataError, NotFittedError, UnknownKeyError
+from simlab.model import Model
+from simlab.text._pairs import PairsBySimilarity
 from simlab.vectors import Hits
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,8 @@ def _cls(spec: str) -> Any:
 
 
 def read_texts(corpus: Any) -> tuple[list[Any], list[str]]:
-    """``(keys, raw texts)`` of a path / TextCorpus (keys ``"file:line"``) or a list of strings (keys 0..n-1)."""
+    """``(keys, raw texts)`` of a path / TextCorpus (keys ``"file:line"``) or a list of strings (keys
+    0..n-1)."""
     from simlab.text.corpus import TextCorpus
 
     if isinstance(corpus, str | Path):
@@ -156,15 +160,8 @@ def pair_cosines(model: Any, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
 
 
 def _encode(model: Any, texts: Sequence[str]) -> Any:
-    """Texts -> rows; Doc2Vec infers (a text with no known word gets a zero row)."""
-    if hasattr(model, "infer") and not hasattr(model, "encode"):
-        rows = []
-        for t in texts:
-            try:
-                rows.append(model.infer(t))
-            except DataError:
-                rows.append(np.zeros(model.config.dim, np.float32))
-        return np.asarray(rows)
+    """Texts -> rows (every document model ``embeds``; Doc2Vec infers, a text with no known word gets a zero
+    row)."""
     return model.encode(texts)
 
 
@@ -176,7 +173,8 @@ class HybridConfig:
         sparse: ``"tfidf"`` or ``"bm25"``.
         dense: ``"lsi"`` (default; measured better than Doc2Vec on small corpora) or ``"doc2vec"``.
         sparse_config / dense_config: settings of each view's model.
-        tokenizer: a tokenizer spec for both views (None: each view's default; TF-IDF drops English stop words).
+        tokenizer: a tokenizer spec for both views (None: each view's default; TF-IDF drops English stop
+            words).
         search: ``"score"`` (fused standardised scores) or ``"rrf"`` (reciprocal-rank fusion) for search.
         rrf_c: the RRF constant.
         validation_docs: documents sampled for pseudo-pairs.
@@ -206,7 +204,7 @@ class HybridConfig:
             raise ConfigError("validation_docs must be >= 4")
 
 
-class Hybrid:
+class Hybrid(PairsBySimilarity, Model):
     """Sparse + dense document similarity with a fusion weight learned on validation data.
 
     Example:
@@ -217,11 +215,10 @@ class Hybrid:
 
     KIND = "hybrid"
     Config = HybridConfig
+    CAPABILITIES = frozenset({"scores_pairs", "searches", "texts"})
 
-    def __init__(self, config: Any = None, **params: Any) -> None:
-        from simlab.text._base import build_config
-
-        self.config = build_config(HybridConfig, config, params)
+    def __init__(self, config: Any = None, /, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
         self.views: dict[str, Any] = {}
         self.fusion: Any = None
         self.keys: list[Any] = []
@@ -251,8 +248,9 @@ class Hybrid:
     ) -> Hybrid:
         """Fit both views on `corpus` (or take fitted `views`) and choose the fusion weight.
 
-        With no `validation` file, up to ``validation_docs`` documents (at most a fifth of the corpus) are held
-        out: the views are fitted on the rest, the weight is chosen on the held-out documents' pseudo-pairs
+        With no `validation` file, up to ``validation_docs`` documents (at most a fifth of the corpus) are
+        held out: the views are fitted on the rest, the weight is chosen on the held-out documents'
+        pseudo-pairs
         (documents a view was fitted on are not fair pseudo-pairs: LSI and Doc2Vec have learned them), then
         the views are refitted on every document with that weight.
 
@@ -288,7 +286,8 @@ class Hybrid:
         return views
 
     def fit_fusion(self, texts: Sequence[str], validation: str | Path | None = None) -> Any:
-        """Choose the fusion weight on pseudo-pairs of `texts` or on a scored pairs file; returns the fusion."""
+        """Choose the fusion weight on pseudo-pairs of `texts` or on a scored pairs file; returns the
+        fusion."""
         from simlab.evaluate import pearson
         from simlab.fuse import ScoreFusion
 
@@ -312,12 +311,16 @@ class Hybrid:
         return self.fusion
 
     # -- scoring ---------------------------------------------------------------------------------------------
+    def check_fitted(self) -> None:
+        self._check()
+
     def _check(self) -> None:
         if self.fusion is None:
             raise NotFittedError("this Hybrid is not fitted; call fit(corpus) or simlab.load(path)")
 
     def similarity_text(self, a: str, b: str) -> float:
-        """Fused similarity of two texts (standardised scale: higher = more similar, not bounded to [-1, 1])."""
+        """Fused similarity of two texts (standardised scale: higher = more similar, not bounded to [-1,
+        1])."""
         self._check()
         s = [pair_cosines(self.views[v], [a], [b])[0] for v in ("sparse", "dense")]
         return float(self.fusion.combine(np.array([s]))[0])
@@ -365,7 +368,8 @@ class Hybrid:
         return Hits([sp_.vectors.keys[j] for j in top], fused[top].astype(np.float32))
 
     def search(self, queries: Sequence[str], k: int = 10) -> Hits:
-        """Top-k fitted documents for each text: fused scores, or reciprocal-rank fusion (``search="rrf"``)."""
+        """Top-k fitted documents for each text: fused scores, or reciprocal-rank fusion
+        (``search="rrf"``)."""
         from simlab.fuse import reciprocal_rank_fusion
 
         self._check()
@@ -399,44 +403,35 @@ class Hybrid:
             "validation": {k: round(v, 4) for k, v in self.fusion.validation.items()},
         }
 
-    # -- persistence -----------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Save both views (nested artifacts ``sparse/`` and ``dense/``) and the fusion state in the manifest."""
-        from simlab.config import to_dict
+    # -- persistence ---------------------------------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """The config as saved, with the fusion state (weights, objective, validation values)."""
+        return {**super().get_params(), "fusion": self.fusion.to_dict()}
 
-        self._check()
-        with ArtifactWriter(path, self.KIND, {**to_dict(self.config), "fusion": self.fusion.to_dict()}) as w:
-            for name, v in self.views.items():
-                v.save(w.dir / name)
-            w.save_json("keys.json", self.keys)
-            w.metrics = {"documents": len(self.keys), **{k: v for k, v in self.fusion.validation.items()}}
-        return Path(path)
-
-    @classmethod
-    def load(cls, path: str | Path) -> Hybrid:
-        return cls.from_artifact(Artifact(path, kind=cls.KIND))
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """Both views (nested artifacts ``sparse/`` and ``dense/``) and the documents' keys."""
+        for name, v in self.views.items():
+            v.save(w.dir / name)
+        w.save_json("keys.json", self.keys)
+        w.metrics = {"documents": len(self.keys), **dict(self.fusion.validation.items())}
 
     @classmethod
-    def from_artifact(cls, art: Artifact) -> Hybrid:
+    def from_artifact(cls, artifact: Artifact) -> Hybrid:
         from simlab.artifacts import load
         from simlab.fuse import ScoreFusion
 
-        cfg = dict(art.config)
+        cfg = dict(artifact.config)
         fusion = cfg.pop("fusion")
         self = cls(cfg)
         self.fusion = ScoreFusion.from_dict(fusion)
-        self.views = {name: load(art.path / name) for name in ("sparse", "dense")}
-        self.keys = list(art.json("keys.json"))
+        self.views = {name: load(artifact.path / name) for name in ("sparse", "dense")}
+        self.keys = list(artifact.json("keys.json"))
         return self
 
 
 def _view_tokenizer(model: Any) -> Any:
-    from simlab.text.tokenizers import make_tokenizer
-
-    tok = getattr(model, "tokenizer", None)
-    if tok is not None:
-        return tok
-    return make_tokenizer(getattr(model.config, "tokenizer", None))
+    """The tokenizer a view's model reads texts with (every document model has one)."""
+    return model.tokenizer
 
 
 def _cos_all_sparse(model: Any, text: str) -> np.ndarray:
@@ -473,22 +468,21 @@ class DocumentModelConfig:
             raise ConfigError(f"unknown candidate(s) {bad}; valid: tfidf, lsi, doc2vec, hybrid")
 
 
-class DocumentModel:
+class DocumentModel(PairsBySimilarity, Model):
     """Document similarity with no choices to make (``simlab train docs``).
 
-    Fits each candidate on the corpus, scores it on label-free pseudo-pairs (separation d' of "two halves of one
-    document" vs "halves of two documents" similarities), and keeps the best; ties go to the simpler model (TF-IDF
-    first). The chosen model answers every verb (``similarity``, ``most_similar``, ``search``, ...); the
-    comparison is in :attr:`selection` and in the manifest.
+    Fits each candidate on the corpus, scores it on label-free pseudo-pairs (separation d' of "two halves of
+    one document" vs "halves of two documents" similarities), and keeps the best; ties go to the simpler model
+    (TF-IDF first). The chosen model answers every verb (``similarity``, ``most_similar``, ``search``, ...);
+    the comparison is in :attr:`selection` and in the manifest.
     """
 
     KIND = "docs"
     Config = DocumentModelConfig
+    CAPABILITIES = frozenset({"scores_pairs", "searches", "texts"})
 
-    def __init__(self, config: Any = None, **params: Any) -> None:
-        from simlab.text._base import build_config
-
-        self.config = build_config(DocumentModelConfig, config, params)
+    def __init__(self, config: Any = None, /, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
         self.model: Any = None
         self.choice: str | None = None
         self.selection: dict[str, float] = {}
@@ -505,6 +499,16 @@ class DocumentModel:
         if self.__dict__.get("model") is None:
             raise NotFittedError("this DocumentModel is not fitted; call fit(corpus) or simlab.load(path)")
         return getattr(self.__dict__["model"], name)
+
+    @property
+    def collection(self) -> Any:  # type: ignore[override]
+        """The chosen model's searchable items (None before fitting)."""
+        return None if self.model is None else self.model.collection
+
+    def most_similar(self, query: Any, k: int = 10) -> Hits:
+        """The chosen model's :meth:`most_similar` (a document key or a text)."""
+        self.check_fitted()
+        return self.model.most_similar(query, k)
 
     def fit(self, corpus: Any) -> DocumentModel:
         """Fit the candidates on most of `corpus`, score them on pseudo-pairs of held-out documents, keep the
@@ -576,35 +580,32 @@ class DocumentModel:
             "selection (pseudo-pair d')": {k: round(v, 4) for k, v in self.selection.items()},
         }
 
-    def save(self, path: str | Path) -> Path:
-        """Save the chosen model (nested ``model/``) with the choice and the comparison in the manifest."""
-        from simlab.config import to_dict
-
+    def check_fitted(self) -> None:
         if self.model is None:
             raise NotFittedError("DocumentModel is not fitted")
-        cfg = {
-            **to_dict(self.config),
+
+    def get_params(self) -> dict[str, Any]:
+        """The config as saved, with the choice and the comparison of the candidates."""
+        return {
+            **super().get_params(),
             "choice": self.choice,
             "selection": self.selection,
             "selection_objective": "pseudo-pair separation (d')",
         }
-        with ArtifactWriter(path, self.KIND, cfg) as w:
-            self.model.save(w.dir / "model")
-            w.metrics = {f"pseudo_pair_separation:{k}": v for k, v in self.selection.items()}
-        return Path(path)
+
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """The chosen model, nested as ``model/``."""
+        self.model.save(w.dir / "model")
+        w.metrics = {f"pseudo_pair_separation:{k}": v for k, v in self.selection.items()}
 
     @classmethod
-    def load(cls, path: str | Path) -> DocumentModel:
-        return cls.from_artifact(Artifact(path, kind=cls.KIND))
-
-    @classmethod
-    def from_artifact(cls, art: Artifact) -> DocumentModel:
+    def from_artifact(cls, artifact: Artifact) -> DocumentModel:
         from simlab.artifacts import load
 
-        cfg = dict(art.config)
+        cfg = dict(artifact.config)
         choice, selection = cfg.pop("choice"), cfg.pop("selection")
         cfg.pop("selection_objective", None)
         self = cls(cfg)
         self.choice, self.selection = choice, dict(selection)
-        self.model = load(art.path / "model")
+        self.model = load(artifact.path / "model")
         return self

@@ -13,10 +13,10 @@ def load_vectors(path: str | Path, format: str = "auto", limit: int | None = Non
     """Read pretrained word vectors.
 
     Args:
-        path: a word2vec text file (``.txt``/``.vec``, fastText's ``.vec`` is the same format), a word2vec binary
-            (``.bin`` written by word2vec), or a fastText ``.bin`` model (Facebook format; read with gensim's
-            ``load_facebook_vectors``; only the in-vocabulary vectors are kept; use :func:`load_fasttext_bin`
-            for the n-gram model).
+        path: a word2vec text file (``.txt``/``.vec``, fastText's ``.vec`` is the same format), a word2vec
+            binary (``.bin`` written by word2vec), or a fastText ``.bin`` model (Facebook format; read with
+            gensim's ``load_facebook_vectors``; only the in-vocabulary vectors are kept; use
+            :func:`load_fasttext_bin` for the n-gram model).
         format: ``"auto"`` (from the suffix and, for ``.bin``, the fastText magic number), ``"word2vec"``,
             ``"word2vec-binary"`` or ``"fasttext-bin"``.
         limit: read at most this many vectors (word2vec formats).

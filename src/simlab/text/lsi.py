@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
-from simlab.config import to_dict
 from simlab.errors import ConfigError, DataError, NotFittedError, UnknownKeyError
+from simlab.model import Model
+from simlab.text._pairs import PairsBySimilarity
 from simlab.vectors import Hits, Vectors
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class LsiConfig:
         from_dict(TfidfConfig, self.tfidf)
 
 
-class LSI:
+class LSI(PairsBySimilarity, Model):
     """Latent semantic indexing over TF-IDF: ``LSI(dim=200).fit(corpus)``; dense document vectors, cosine.
 
     Example:
@@ -67,14 +68,14 @@ class LSI:
         True
     """
 
-    Config = LsiConfig
     KIND = "lsi"
+    Config = LsiConfig
+    CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "texts"})
 
-    def __init__(self, config: Any = None, **params: Any) -> None:
-        from simlab.text._base import build_config
+    def __init__(self, config: Any = None, /, **overrides: Any) -> None:
         from simlab.text.sparse import Tfidf
 
-        self.config = build_config(LsiConfig, config, params)
+        super().__init__(config, **overrides)
         self.tfidf = Tfidf(self.config.tfidf)
         self.components: np.ndarray | None = None  # (k, V): rows are V_k^T
         self.singular_values: np.ndarray | None = None
@@ -87,6 +88,14 @@ class LSI:
     @property
     def tokenizer(self) -> Any:
         return self.tfidf.tokenizer
+
+    @property
+    def collection(self) -> Vectors | None:  # type: ignore[override]
+        """The searchable items: the fitted documents' LSI vectors."""
+        return self.vectors
+
+    def check_fitted(self) -> None:
+        self._check_fitted()
 
     def _check_fitted(self) -> Vectors:
         if self.vectors is None or self.components is None:
@@ -117,7 +126,8 @@ class LSI:
         sign = np.sign(vt[np.arange(k), np.abs(vt).argmax(axis=1)])  # deterministic signs
         self.components = (vt * sign[:, None]).astype(np.float32)
         self.singular_values = s.astype(np.float32)
-        self.vectors = Vectors(self.tfidf.vectors.keys, (u * s * sign).astype(np.float32))  # type: ignore[union-attr]
+        keys = self.tfidf.vectors.keys  # type: ignore[union-attr]
+        self.vectors = Vectors(keys, (u * s * sign).astype(np.float32))
         return self
 
     def summary(self) -> dict[str, Any]:
@@ -192,51 +202,35 @@ class LSI:
             raise DataError("no document in file", path)
         return Vectors([d for d, _ in docs], self.encode([t for _, t in docs]))
 
-    def save(self, path: str | Path) -> Path:
-        """Save the TF-IDF statistics, the SVD components and the documents' vectors (atomic, no pickle)."""
-        from simlab.text.sparse import write_csr
-        from simlab.text.tokenizers import tokenizer_spec
+    def get_params(self) -> dict[str, Any]:
+        """The config as saved: the TF-IDF settings with the tokenizer's spec."""
+        from simlab.text.sparse import saved_params
+
+        return {**super().get_params(), "tfidf": saved_params(self.tfidf.config, self.tfidf.tokenizer)}
+
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """The TF-IDF statistics, the SVD components and the documents' vectors (no pickle)."""
+        from simlab.text.sparse import check_saveable, write_csr, write_stats
 
         vecs = self._check_fitted()
         tf = self.tfidf
-        cfg = {
-            **to_dict(self.config),
-            "tfidf": {**to_dict(tf.config), "tokenizer": tokenizer_spec(tf.tokenizer)},
-        }
-        with ArtifactWriter(path, self.KIND, cfg) as w:
-            w.save_json("terms.json", tf.terms)
-            w.save_arrays(
-                "stats.safetensors",
-                {
-                    "df": tf.df,
-                    "n_docs": np.array([tf.n_docs], np.int64),
-                    "avgdl": np.array([tf.avgdl], np.float64),
-                },
-            )
-            w.save_arrays(
-                "lsi.safetensors", {"components": self.components, "singular_values": self.singular_values}
-            )
-            vecs.to_artifact(w)
-            write_csr(w, "docs.safetensors", tf.vectors.matrix)  # type: ignore[union-attr]
-            w.metrics = {"documents": len(vecs), "terms": len(tf.terms), "dim": self.dim}
-        return Path(path)
+        check_saveable(tf.tokenizer)
+        write_stats(w, tf)
+        lsi = {"components": self.components, "singular_values": self.singular_values}
+        w.save_arrays("lsi.safetensors", lsi)
+        vecs.to_artifact(w)
+        write_csr(w, "docs.safetensors", tf.vectors.matrix)  # type: ignore[union-attr]
+        w.metrics = {"documents": len(vecs), "terms": len(tf.terms), "dim": self.dim}
 
     @classmethod
-    def load(cls, path: str | Path) -> LSI:
-        return cls.from_artifact(Artifact(path, kind=cls.KIND))
+    def from_artifact(cls, artifact: Artifact) -> LSI:
+        from simlab.text.sparse import SparseVectors, read_csr, read_stats
 
-    @classmethod
-    def from_artifact(cls, art: Artifact) -> LSI:
-        from simlab.text.sparse import SparseVectors, read_csr
-
-        self = cls(art.config)
+        self = cls(artifact.config)
         tf = self.tfidf
-        tf.terms = list(art.json("terms.json"))
-        tf.term_index = {t: i for i, t in enumerate(tf.terms)}
-        st = art.arrays("stats.safetensors")
-        tf.df, tf.n_docs, tf.avgdl = st["df"], int(st["n_docs"][0]), float(st["avgdl"][0])
-        arr = art.arrays("lsi.safetensors")
+        read_stats(artifact, tf)
+        arr = artifact.arrays("lsi.safetensors")
         self.components, self.singular_values = arr["components"], arr["singular_values"]
-        self.vectors = Vectors.from_artifact(art)
-        tf.vectors = SparseVectors(self.vectors.keys, read_csr(art, "docs.safetensors"), tf.terms)
+        self.vectors = Vectors.from_artifact(artifact)
+        tf.vectors = SparseVectors(self.vectors.keys, read_csr(artifact, "docs.safetensors"), tf.terms)
         return self

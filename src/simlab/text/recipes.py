@@ -1,4 +1,5 @@
-"""Default Word2Vec / FastText settings by corpus size (the "recipe"), and checks for corpora too small for them.
+"""Default Word2Vec / FastText settings by corpus size (the "recipe"), and checks for corpora too small for
+them.
 
 The rule was chosen by measurement on IMDB at 1M and 5M tokens (``benchmarks/bench_text_recipes.py``) and at
 23M tokens (``benchmarks/bench_text_quality.py``) on WS-353, SimLex-999 and the Google analogies.
@@ -78,7 +79,8 @@ def check_corpus_size(tokens: int, vocab: int, dim: int, epochs: int) -> list[st
 
 
 def check_degenerate(vectors: Any, n: int = 500, threshold: float = 0.9) -> str | None:
-    """A warning when the vectors collapsed: mean cosine between the `n` most frequent words above `threshold`.
+    """A warning when the vectors collapsed: mean cosine between the `n` most frequent words above
+    `threshold`.
 
     Healthy word vectors have a mean pairwise cosine around 0.1-0.4; an undertrained model (too few tokens or
     epochs) gives nearly parallel vectors (0.99 for every neighbour).

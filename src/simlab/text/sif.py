@@ -1,10 +1,10 @@
 """SIF sentence / document vectors (Arora, Liang, Ma 2017): a training-free baseline over any word vectors.
 
-A text s is embedded as the weighted mean of its words' vectors, ``v_s = (1/|s|) Σ_{w ∈ s} a / (a + p(w)) · v_w``
-with p(w) the unigram probability of w, then the projection on the first principal component u of the
+A text s is embedded as the weighted mean of its words' vectors, ``v_s = (1/|s|) Σ_{w ∈ s} a / (a + p(w)) ·
+v_w`` with p(w) the unigram probability of w, then the projection on the first principal component u of the
 embeddings of a reference corpus is removed: ``v_s ← v_s - (u·v_s) u`` ("common discourse" removal).
-Unknown words are skipped (and counted); a text without a known word gets no vector (NaN similarity / an error),
-never a silent zero.
+Unknown words are skipped (and counted); a text without a known word gets no vector (NaN similarity / an
+error), never a silent zero.
 
 Reference:
     Arora, Liang, Ma. A Simple but Tough-to-Beat Baseline for Sentence Embeddings. ICLR 2017.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +23,40 @@ import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, DataError, NotFittedError, UnknownKeyError
+from simlab.model import Model
+from simlab.text._pairs import PairsBySimilarity
 from simlab.vectors import Hits, Vectors
 
 log = logging.getLogger(__name__)
 
 
-class SIF:
+@dataclass(frozen=True)
+class SifConfig:
+    """SIF settings.
+
+    Attributes:
+        a: the smoothing parameter a of ``a / (a + p(w))`` (Arora et al. use 1e-3).
+        n_components: principal components to remove (0 = plain weighted average).
+    """
+
+    a: float = 1e-3
+    n_components: int = 1
+
+    def __post_init__(self) -> None:
+        if self.a <= 0:
+            raise ConfigError("SIF a must be > 0")
+        if self.n_components < 0:
+            raise ConfigError("n_components must be >= 0")
+
+
+class SIF(PairsBySimilarity, Model):
     """Smooth-inverse-frequency weighted averages of word vectors, minus the first principal component.
 
     Args:
-        words: word vectors: a :class:`simlab.Vectors`, a word model (anything with ``.vectors``) or a path to a
-            vectors/model artifact.
-        a: the smoothing parameter a of ``a / (a + p(w))`` (Arora et al. use 1e-3).
-        n_components: principal components to remove (0 = plain weighted average).
-        tokenizer: ``str -> list[str]`` (simlab's default tokenizer).
+        words: word vectors: a :class:`simlab.Vectors`, a word model (anything with ``.vectors``) or a path to
+            a vectors/model artifact.
+        config: a :class:`SifConfig` or a mapping; keyword overrides (``a``, ``n_components``) apply on top.
+        tokenizer: ``str -> list[str]`` (simlab's default tokenizer; not saved).
 
     Word probabilities come from the vectors' counts when they have them (trained simlab models do), otherwise
     from the corpus given to :meth:`fit`.
@@ -45,19 +66,19 @@ class SIF:
         >>> from simlab.text import SIF
         >>> wv = simlab.Vectors(["good", "bad", "movie"], np.eye(3, dtype="float32"), counts=[5, 5, 20])
         >>> sif = SIF(wv, n_components=0).fit(["good movie", "bad movie"])
-        >>> round(sif.similarity_text("good movie", "good"), 3) > round(sif.similarity_text("good movie", "bad"), 3)
+        >>> good, bad = sif.similarity_text("good movie", "good"), sif.similarity_text("good movie", "bad")
+        >>> round(good, 3) > round(bad, 3)
         True
     """
 
     KIND = "sif"
+    Config = SifConfig
+    CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "texts"})
 
     def __init__(
-        self, words: Any = None, a: float = 1e-3, n_components: int = 1, tokenizer: Any = None
+        self, words: Any = None, config: Any = None, /, *, tokenizer: Any = None, **overrides: Any
     ) -> None:
-        if a <= 0:
-            raise ConfigError("SIF a must be > 0")
-        if n_components < 0:
-            raise ConfigError("n_components must be >= 0")
+        super().__init__(config, **overrides)
         if isinstance(words, str | Path):
             from simlab.artifacts import load
 
@@ -67,13 +88,24 @@ class SIF:
             if not isinstance(words, Vectors):
                 raise ConfigError("SIF needs word vectors: a Vectors, a word model or an artifact path")
         self.words: Vectors | None = words
-        self.a = a
-        self.n_components = n_components
         self.tokenizer = tokenizer
         self.weights: np.ndarray | None = None  # (n_words,) a / (a + p(w))
         self.components: np.ndarray | None = None  # (n_components, dim)
         self.vectors: Vectors | None = None  # the fitted corpus' document vectors
         self.empty_documents = 0
+
+    @property
+    def a(self) -> float:
+        return float(self.config.a)
+
+    @property
+    def n_components(self) -> int:
+        return int(self.config.n_components)
+
+    @property
+    def collection(self) -> Vectors | None:  # type: ignore[override]
+        """The searchable items: the fitted corpus' document vectors."""
+        return self.vectors
 
     def _tok(self, text: str | Sequence[str]) -> list[str]:
         from simlab.text.corpus import tokenize
@@ -87,8 +119,8 @@ class SIF:
         corpus' document vectors in :attr:`vectors` (for :meth:`most_similar_text`).
 
         Args:
-            corpus: a path / :class:`~simlab.text.TextCorpus` (keys = document ids), or a re-iterable of strings or
-                token lists (keys 0..n-1).
+            corpus: a path / :class:`~simlab.text.TextCorpus` (keys = document ids), or a re-iterable of
+                strings or token lists (keys 0..n-1).
         """
         from simlab.text.corpus import TextCorpus, ensure_reiterable
 
@@ -153,7 +185,8 @@ class SIF:
         return (x - (x @ u.T) @ u).astype(np.float32)
 
     def encode(self, texts: Sequence[str | Sequence[str]]) -> np.ndarray:
-        """``(n, dim)`` SIF vectors of texts; rows of texts without a known word are NaN (not a silent zero)."""
+        """``(n, dim)`` SIF vectors of texts; rows of texts without a known word are NaN (not a silent
+        zero)."""
         if self.weights is None:
             raise NotFittedError("SIF is not fitted; call fit(corpus)")
         raw, keep = self._average([self._tok(t) for t in texts])
@@ -219,32 +252,24 @@ class SIF:
             log.warning("%s: %d document(s) without a known word were left out", path, int((~keep).sum()))
         return Vectors([d for (d, _), k in zip(docs, keep, strict=True) if k], emb[keep])
 
-    def save(self, path: str | Path) -> Path:
-        """Save word vectors, weights, components and the fitted documents' vectors."""
+    def check_fitted(self) -> None:
         if self.weights is None or self.words is None or self.vectors is None:
             raise NotFittedError("SIF is not fitted")
-        with ArtifactWriter(path, self.KIND, {"a": self.a, "n_components": self.n_components}) as w:
-            self.words.to_artifact(w, prefix="words_")
-            self.vectors.to_artifact(w, prefix="docs_")
-            arr = {"weights": self.weights}
-            if self.components is not None:
-                arr["components"] = self.components
-            w.save_arrays("sif.safetensors", arr)
-        return Path(path)
+
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """Word vectors, weights, components and the fitted documents' vectors."""
+        self.words.to_artifact(w, prefix="words_")  # type: ignore[union-attr]
+        self.vectors.to_artifact(w, prefix="docs_")  # type: ignore[union-attr]
+        arr = {"weights": self.weights}
+        if self.components is not None:
+            arr["components"] = self.components
+        w.save_arrays("sif.safetensors", arr)
 
     @classmethod
-    def load(cls, path: str | Path) -> SIF:
-        return cls.from_artifact(Artifact(path, kind=cls.KIND))
-
-    @classmethod
-    def from_artifact(cls, art: Artifact) -> SIF:
-        self = cls(
-            Vectors.from_artifact(art, prefix="words_"),
-            a=float(art.config["a"]),
-            n_components=int(art.config["n_components"]),
-        )
-        arr = art.arrays("sif.safetensors")
+    def from_artifact(cls, artifact: Artifact) -> SIF:
+        self = cls(Vectors.from_artifact(artifact, prefix="words_"), artifact.config)
+        arr = artifact.arrays("sif.safetensors")
         self.weights = arr["weights"]
         self.components = arr.get("components")
-        self.vectors = Vectors.from_artifact(art, prefix="docs_")
+        self.vectors = Vectors.from_artifact(artifact, prefix="docs_")
         return self

@@ -1,10 +1,10 @@
 """Sparse bag-of-words document models: TF-IDF and BM25 (Okapi, BM25+), with exact blocked sparse top-k.
 
-Plain ``scipy.sparse`` (CSR) is the engine: the document-term matrix of the fitted corpus stays sparse in memory
-and on disk (``data`` / ``indices`` / ``indptr`` arrays in safetensors), queries are sparse rows, and top-k
-multiplies a block of queries by the sparse corpus and keeps the k best of each row (exact, memory bounded).
-``benchmarks/bench_text_docsim.py`` measures this engine beside scikit-learn's ``TfidfVectorizer`` and gensim's
-``TfidfModel`` (same scores; speed compared in one run).
+Plain ``scipy.sparse`` (CSR) is the engine: the document-term matrix of the fitted corpus stays sparse in
+memory and on disk (``data`` / ``indices`` / ``indptr`` arrays in safetensors), queries are sparse rows, and
+top-k multiplies a block of queries by the sparse corpus and keeps the k best of each row (exact, memory
+bounded). ``benchmarks/bench_text_docsim.py`` measures this engine beside scikit-learn's ``TfidfVectorizer``
+and gensim's ``TfidfModel`` (same scores; speed compared in one run).
 
 Formulas (``tf`` = count of term t in document d, ``df`` = documents containing t, ``N`` = documents,
 ``dl`` = document length, ``avgdl`` = mean length):
@@ -12,11 +12,11 @@ Formulas (``tf`` = count of term t in document d, ``df`` = documents containing 
 - TF-IDF: ``w = tf' * idf`` with ``tf' = 1 + log(tf)`` (``sublinear_tf``) or ``tf``, ``idf = log((1 + N) /
   (1 + df)) + 1`` (``smooth_idf``, scikit-learn's) or ``log(N / df) + 1``; rows normalised (``l2``, ``l1``,
   ``none``). Similarity of two texts: cosine (the dot product of l2-normalised rows).
-- BM25 (Robertson & Zaragoza 2009): ``score(q, d) = sum_{t in q} qtf * idf(t) * (tf (k1 + 1) / (tf + k1 (1 - b +
-  b dl / avgdl)) + delta)`` with ``idf = log(1 + (N - df + 0.5) / (df + 0.5))`` (Lucene's, never negative);
+- BM25 (Robertson & Zaragoza 2009): ``score(q, d) = sum_{t in q} qtf * idf(t) * (tf (k1 + 1) / (tf + k1 (1 - b
+  + b dl / avgdl)) + delta)`` with ``idf = log(1 + (N - df + 0.5) / (df + 0.5))`` (Lucene's, never negative);
   ``delta = 0`` is Okapi BM25, ``delta > 0`` BM25+ (Lv & Zhai 2011, delta 1). Search (``most_similar_text``,
-  ``search``, ``scores``) ranks by this score; the symmetric similarity of two documents or texts is the cosine
-  of their BM25-weighted vectors.
+  ``search``, ``scores``) ranks by this score; the symmetric similarity of two documents or texts is the
+  cosine of their BM25-weighted vectors.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
-from simlab.config import to_dict
 from simlab.errors import ConfigError, DataError, NotFittedError, UnknownKeyError
+from simlab.model import Model
+from simlab.text._pairs import PairsBySimilarity
 from simlab.vectors import Hits
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 BLOCK_BYTES = 64 * 2**20
 
 
-# -- sparse linear algebra ------------------------------------------------------------------------------------
+# -- sparse linear algebra -----------------------------------------------------------------------------------
 def csr(x: Any, n_cols: int | None = None) -> Any:
     """``x`` as a float32 CSR matrix (validated)."""
     import scipy.sparse as sp
@@ -110,7 +111,8 @@ def sparse_topk(
 
 
 def _csr_from_ids(ids: Sequence[int], lengths: Sequence[int], n_cols: int) -> Any:
-    """``(len(lengths), n_cols)`` CSR counts from the concatenated term ids of each row (duplicates summed)."""
+    """``(len(lengths), n_cols)`` CSR counts from the concatenated term ids of each row (duplicates
+    summed)."""
     import scipy.sparse as sp
 
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
@@ -128,7 +130,8 @@ def _row_dot(a: Any, b: Any) -> float:
 
 
 class SparseVectors:
-    """Keys with one sparse row each (what ``embed_file`` of a sparse model returns; ``simlab embed`` saves it).
+    """Keys with one sparse row each (what ``embed_file`` of a sparse model returns; ``simlab embed`` saves
+    it).
 
     Args:
         keys: n unique keys.
@@ -189,16 +192,21 @@ class SparseVectors:
     def save(self, path: str | Path) -> Path:
         """Save as an artifact (CSR arrays in safetensors, keys and terms as JSON)."""
         with ArtifactWriter(path, self.KIND, {"rows": len(self), "dim": self.dim}) as w:
-            write_csr(w, "matrix.safetensors", self.matrix)
-            w.save_json("keys.json", self.keys)
-            if self.terms is not None:
-                w.save_json("terms.json", self.terms)
+            self.to_artifact(w)
         return Path(path)
 
+    def to_artifact(self, w: ArtifactWriter, prefix: str = "") -> None:
+        """Write the rows, keys and terms into an open artifact (files named with `prefix`)."""
+        write_csr(w, f"{prefix}matrix.safetensors", self.matrix)
+        w.save_json(f"{prefix}keys.json", self.keys)
+        if self.terms is not None:
+            w.save_json(f"{prefix}terms.json", self.terms)
+
     @classmethod
-    def from_artifact(cls, art: Artifact) -> SparseVectors:
-        terms = art.json("terms.json") if "terms.json" in art.files else None
-        return cls(art.json("keys.json"), read_csr(art, "matrix.safetensors"), terms)
+    def from_artifact(cls, art: Artifact, prefix: str = "") -> SparseVectors:
+        """Read SparseVectors written by :meth:`to_artifact` (the whole artifact, or files with `prefix`)."""
+        terms = art.json(f"{prefix}terms.json") if f"{prefix}terms.json" in art.files else None
+        return cls(art.json(f"{prefix}keys.json"), read_csr(art, f"{prefix}matrix.safetensors"), terms)
 
     @classmethod
     def load(cls, path: str | Path) -> SparseVectors:
@@ -236,7 +244,7 @@ def read_csr(art: Artifact, name: str) -> Any:
     return m
 
 
-# -- configs --------------------------------------------------------------------------------------------------
+# -- configs -------------------------------------------------------------------------------------------------
 def _check_vocab_fields(cfg: Any) -> None:
     if cfg.min_count < 1:
         raise ConfigError(f"min_count must be >= 1, got {cfg.min_count}")
@@ -261,7 +269,8 @@ class TfidfConfig:
         min_count: keep terms in at least this many documents.
         max_df: drop terms in more than this share of the documents (1.0 keeps all).
         max_features: keep the most frequent terms only (None = all).
-        tokenizer: a tokenizer spec (:func:`simlab.text.tokenizers.make_tokenizer`): a name or a dict of options.
+        tokenizer: a tokenizer spec (:func:`simlab.text.tokenizers.make_tokenizer`): a name or a dict of
+            options.
     """
 
     sublinear_tf: bool = True
@@ -311,22 +320,20 @@ class BM25Config:
         _check_vocab_fields(self)
 
 
-# -- the shared model -----------------------------------------------------------------------------------------
-class SparseTextModel:
+# -- the shared model ----------------------------------------------------------------------------------------
+class SparseTextModel(PairsBySimilarity, Model):
     """Base of TF-IDF and BM25: vocabulary, counts, weights, top-k, persistence.
 
-    Subclasses define ``Config``, ``KIND``, ``_fit_weights(counts)`` (the fitted corpus' weighted rows) and
-    ``_weigh(counts)`` (new texts' rows, the same weighting).
+    Subclasses define ``Config``, ``KIND`` and ``_weigh(counts, lengths)`` (weighted rows of term counts, the
+    fitted corpus' and new texts' alike).
     """
 
-    Config: type = TfidfConfig
-    KIND = ""
+    CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "texts"})
 
-    def __init__(self, config: Any = None, **params: Any) -> None:
-        from simlab.text._base import build_config
+    def __init__(self, config: Any = None, /, **overrides: Any) -> None:
         from simlab.text.tokenizers import make_tokenizer
 
-        self.config = build_config(self.Config, config, params)
+        super().__init__(config, **overrides)
         self.tokenizer = make_tokenizer(self.config.tokenizer)
         self.terms: list[str] = []
         self.term_index: dict[str, int] = {}
@@ -339,6 +346,9 @@ class SparseTextModel:
     def __repr__(self) -> str:
         state = f"docs={self.n_docs}, terms={len(self.terms)}" if self.vectors is not None else "not fitted"
         return f"{type(self).__name__}({state})"
+
+    def check_fitted(self) -> None:
+        self._check_fitted()
 
     def _check_fitted(self) -> SparseVectors:
         if self.vectors is None:
@@ -366,8 +376,8 @@ class SparseTextModel:
         """Build the vocabulary and weights from `corpus` and keep its documents' rows for search.
 
         Args:
-            corpus: a path / :class:`~simlab.text.TextCorpus` (keys = document ids ``"file:line"``), or a list of
-                strings / token lists (keys 0..n-1), or ``(key, tokens)`` pairs.
+            corpus: a path / :class:`~simlab.text.TextCorpus` (keys = document ids ``"file:line"``), or a list
+                of strings / token lists (keys 0..n-1), or ``(key, tokens)`` pairs.
 
         Raises:
             DataError: empty corpus, or no term left after ``min_count`` / ``max_df``.
@@ -499,49 +509,65 @@ class SparseTextModel:
         return SparseVectors([d for d, _ in docs], self.encode([t for _, t in docs]), self.terms)
 
     # -- persistence -----------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Save atomically: vocabulary, document frequencies, the fitted documents' sparse rows (CSR), no pickle."""
-        from simlab.text.tokenizers import tokenizer_spec
+    def get_params(self) -> dict[str, Any]:
+        """The config as saved: the tokenizer as its spec (None for a custom function, which cannot be
+        saved)."""
+        return saved_params(self.config, self.tokenizer)
 
+    def to_artifact(self, w: ArtifactWriter) -> None:
+        """Vocabulary, document frequencies and the fitted documents' sparse rows (CSR), no pickle."""
         vecs = self._check_fitted()
-        if tokenizer_spec(self.tokenizer) is None:
-            raise ConfigError(
-                "a model with a custom tokenizer function cannot be saved; use a tokenizer spec"
-            )
-        cfg = {**to_dict(self.config), "tokenizer": tokenizer_spec(self.tokenizer)}
-        with ArtifactWriter(path, self.KIND, cfg) as w:
-            w.save_json("terms.json", self.terms)
-            w.save_json("keys.json", vecs.keys)
-            w.save_arrays(
-                "stats.safetensors",
-                {
-                    "df": self.df,
-                    "n_docs": np.array([self.n_docs], np.int64),
-                    "avgdl": np.array([self.avgdl], np.float64),
-                },
-            )
-            write_csr(w, "docs.safetensors", vecs.matrix)
-            w.save_json("state.json", {"history": self.history})
-            w.metrics = {"documents": self.n_docs, "terms": len(self.terms), "nnz": int(vecs.matrix.nnz)}
-        return Path(path)
+        check_saveable(self.tokenizer)
+        write_stats(w, self)
+        w.save_json("keys.json", vecs.keys)
+        write_csr(w, "docs.safetensors", vecs.matrix)
+        w.save_json("state.json", {"history": self.history})
+        w.metrics = {"documents": self.n_docs, "terms": len(self.terms), "nnz": int(vecs.matrix.nnz)}
 
     @classmethod
-    def load(cls, path: str | Path) -> SparseTextModel:
-        """Load a model saved with :meth:`save` (checksums verified)."""
-        return cls.from_artifact(Artifact(path, kind=cls.KIND))
-
-    @classmethod
-    def from_artifact(cls, art: Artifact) -> SparseTextModel:
-        self = cls(art.config)
-        self.terms = list(art.json("terms.json"))
-        self.term_index = {t: i for i, t in enumerate(self.terms)}
-        st = art.arrays("stats.safetensors")
-        self.df = st["df"]
-        self.n_docs = int(st["n_docs"][0])
-        self.avgdl = float(st["avgdl"][0])
-        self.vectors = SparseVectors(art.json("keys.json"), read_csr(art, "docs.safetensors"), self.terms)
-        self.history = list(art.json("state.json").get("history", []))
+    def from_artifact(cls, artifact: Artifact) -> SparseTextModel:
+        self = cls(artifact.config)
+        read_stats(artifact, self)
+        docs = read_csr(artifact, "docs.safetensors")
+        self.vectors = SparseVectors(artifact.json("keys.json"), docs, self.terms)
+        self.history = list(artifact.json("state.json").get("history", []))
         return self
+
+
+def saved_params(config: Any, tokenizer: Any) -> dict[str, Any]:
+    """A config as saved in the manifest, its tokenizer as the spec of the tokenizer in use."""
+    import dataclasses
+
+    from simlab.model import config_dict
+    from simlab.text.tokenizers import tokenizer_spec
+
+    return {
+        **config_dict(dataclasses.replace(config, tokenizer=None)),
+        "tokenizer": tokenizer_spec(tokenizer),
+    }
+
+
+def check_saveable(tokenizer: Any) -> None:
+    """Raise ConfigError for a custom tokenizer function (only tokenizer specs are saved)."""
+    from simlab.text.tokenizers import tokenizer_spec
+
+    if tokenizer_spec(tokenizer) is None:
+        raise ConfigError("a model with a custom tokenizer function cannot be saved; use a tokenizer spec")
+
+
+def write_stats(w: ArtifactWriter, m: SparseTextModel) -> None:
+    """The vocabulary (``terms.json``) and the corpus statistics (df, documents, mean length)."""
+    w.save_json("terms.json", m.terms)
+    stats = {"df": m.df, "n_docs": np.array([m.n_docs], np.int64), "avgdl": np.array([m.avgdl], np.float64)}
+    w.save_arrays("stats.safetensors", stats)
+
+
+def read_stats(art: Artifact, m: SparseTextModel) -> None:
+    """Inverse of :func:`write_stats`, into the unfitted model `m`."""
+    m.terms = list(art.json("terms.json"))
+    m.term_index = {t: i for i, t in enumerate(m.terms)}
+    st = art.arrays("stats.safetensors")
+    m.df, m.n_docs, m.avgdl = st["df"], int(st["n_docs"][0]), float(st["avgdl"][0])
 
 
 def read_documents(corpus: Any, tokenizer: Any) -> tuple[list[Any], list[list[str]]]:

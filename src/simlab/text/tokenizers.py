@@ -1,12 +1,14 @@
-"""Tokenizers as data: a small frozen spec (stored in a model's manifest) that is applied at fit and query time.
+"""Tokenizers as data: a small frozen spec (stored in a model's manifest) that is applied at fit and query
+time.
 
-``Tokenizer()`` is simlab's default: HTML tags removed and entities decoded (``<br />``, ``&amp;``), URLs removed,
-lowercased, Unicode letter/digit runs with inner apostrophes (``don't``). Other kinds: ``"whitespace"`` (split on
-whitespace) and ``"regex"`` (``re.findall(pattern)``). Options: what to do with URLs and numbers (keep, remove,
-or replace by a placeholder token ``xxurl`` / ``xxnum``), English stop words, Porter stemming, minimum length.
+``Tokenizer()`` is simlab's default: HTML tags removed and entities decoded (``<br />``, ``&amp;``), URLs
+removed, lowercased, Unicode letter/digit runs with inner apostrophes (``don't``). Other kinds:
+``"whitespace"`` (split on whitespace) and ``"regex"`` (``re.findall(pattern)``). Options: what to do with
+URLs and numbers (keep, remove, or replace by a placeholder token ``xxurl`` / ``xxnum``), English stop words,
+Porter stemming, minimum length.
 
-A spec is written as a string on the command line (``--tokenizer simlab``, ``whitespace``, ``regex:PATTERN``) or
-as a dict (``{"kind": "simlab", "stopwords": "english"}``); :func:`make_tokenizer` accepts either, a
+A spec is written as a string on the command line (``--tokenizer simlab``, ``whitespace``, ``regex:PATTERN``)
+or as a dict (``{"kind": "simlab", "stopwords": "english"}``); :func:`make_tokenizer` accepts either, a
 :class:`Tokenizer`, ``None`` (the default) or any callable ``str -> list[str]`` (not saveable).
 """
 
@@ -18,6 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from typing import Any
 
+from simlab.config import parse_spec
 from simlab.errors import ConfigError
 
 KINDS = ("simlab", "whitespace", "regex")
@@ -148,8 +151,9 @@ DEFAULT = Tokenizer()
 
 
 def make_tokenizer(spec: Any = None, **options: Any) -> Any:
-    """A tokenizer from a spec: ``None`` (default), ``"simlab"``, ``"whitespace"``, ``"regex:PATTERN"``, a dict of
-    :class:`Tokenizer` fields, a :class:`Tokenizer`, or any callable (returned as is). `options` override fields.
+    """A tokenizer from a spec: ``None`` (default), ``"simlab"``, ``"whitespace"``, ``"regex:PATTERN"``, a
+    dict of :class:`Tokenizer` fields, a :class:`Tokenizer`, or any callable (returned as is). `options`
+    override fields.
 
     Raises:
         ConfigError: unknown kind or option, invalid regex.
@@ -163,10 +167,10 @@ def make_tokenizer(spec: Any = None, **options: Any) -> Any:
     elif isinstance(spec, Tokenizer):
         base = spec.to_dict()
     elif isinstance(spec, str):
-        kind, sep, pattern = spec.partition(":")
-        base = {"kind": kind.strip().lower()}
-        if sep:
-            if base["kind"] != "regex":
+        scheme, pattern = parse_spec(spec)
+        base = {"kind": scheme or spec.strip().lower()}
+        if scheme:
+            if scheme != "regex":
                 raise ConfigError(f"tokenizer {spec!r}: only 'regex:PATTERN' takes an argument")
             base["pattern"] = pattern
     elif isinstance(spec, dict):

@@ -14,7 +14,7 @@ References:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from simlab.errors import ConfigError
 from simlab.text._base import WordModel, auto_workers, check_common
@@ -77,26 +77,40 @@ class Word2VecConfig:
     tokenizer: Any = "simlab"
     recipe: str = "auto"
 
+    #: the OOV policies this family supports (FastText adds "subword")
+    OOV: ClassVar[tuple[str, ...]] = ("error", "skip")
+
     def __post_init__(self) -> None:
-        arch = self.architecture.lower().replace("-", "").replace("_", "")
-        arch = {"sg": "skipgram", "cbow": "cbow", "skipgram": "skipgram"}.get(arch)
-        if arch is None:
-            raise ConfigError(f"architecture must be 'cbow' or 'skipgram', got {self.architecture!r}")
-        if self.sg is not None:
-            from_sg = "skipgram" if self.sg else "cbow"
-            if self.architecture != "cbow" and from_sg != arch:
-                raise ConfigError(f"sg={self.sg} contradicts architecture={self.architecture!r}")
-            arch = from_sg
-        object.__setattr__(self, "architecture", arch)
-        object.__setattr__(self, "sg", arch == "skipgram")
+        object.__setattr__(self, "architecture", _architecture(self.architecture, self.sg))
+        object.__setattr__(self, "sg", self.architecture == "skipgram")
         check_common(self)
         if self.recipe not in ("auto", "fixed"):
             raise ConfigError(f"recipe must be 'auto' or 'fixed', got {self.recipe!r}")
         from simlab.text.tokenizers import make_tokenizer, tokenizer_spec
 
         object.__setattr__(self, "tokenizer", tokenizer_spec(make_tokenizer(self.tokenizer)))
-        if self.oov not in ("error", "skip"):
-            raise ConfigError(f"Word2Vec oov must be 'error' or 'skip' (no subwords), got {self.oov!r}")
+        if self.oov not in self.OOV:
+            raise ConfigError(
+                f"{type(self).__name__}.oov must be {' or '.join(map(repr, self.OOV))}, got {self.oov!r}"
+            )
+
+
+def _architecture(architecture: str, sg: bool | None) -> str:
+    """``cbow`` or ``skipgram`` from the spelling given (``skip-gram``, ``sg``...) and gensim's `sg` flag.
+
+    Raises:
+        ConfigError: an unknown architecture, or `sg` contradicting an architecture that was given.
+    """
+    key = architecture.lower().replace("-", "").replace("_", "")
+    arch = {"sg": "skipgram", "cbow": "cbow", "skipgram": "skipgram"}.get(key)
+    if arch is None:
+        raise ConfigError(f"architecture must be 'cbow' or 'skipgram', got {architecture!r}")
+    if sg is None:
+        return arch
+    from_sg = "skipgram" if sg else "cbow"
+    if architecture != "cbow" and from_sg != arch:
+        raise ConfigError(f"sg={sg} contradicts architecture={architecture!r}")
+    return from_sg
 
 
 def gensim_kwargs(cfg: Any) -> dict[str, Any]:
@@ -137,8 +151,8 @@ class Word2Vec(WordModel):
         (8, True)
     """
 
-    Config = Word2VecConfig
     KIND = "word2vec"
+    Config = Word2VecConfig
 
     def _gensim_class(self) -> Any:
         from simlab.text._engine import GWord2Vec
