@@ -338,7 +338,7 @@ def test_vectors_integration(data):
     from simlab.vectors import Vectors
 
     v = Vectors(keys, x)
-    idx = v.to_index("faiss", "cosine", factory="HNSW32")
+    idx = Index.from_vectors(v, "faiss", "cosine", factory="HNSW32")
     a = v.most_similar("w7", k=5)
     b = v.most_similar("w7", k=5, index=idx)
     assert len(set(a.keys) & set(b.keys)) >= 4

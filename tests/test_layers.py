@@ -32,7 +32,7 @@ CORE = {
     "registry",
     "vectors",
 }
-ENGINES = {"index", "text", "sequence", "graph", "losses", "train", "fusion", "scale", "reduce"}
+ENGINES = {"index", "text", "sequence", "graph", "losses", "train", "fusion", "scale"}
 APPS = {"cli", "demo", "service", "client", "__main__"}
 
 

@@ -316,12 +316,6 @@ class Vectors:
         rows = [self.index_of(k) for k in ks]
         return Vectors(ks, self.matrix[rows], None if self.counts is None else self.counts[rows])
 
-    def to_index(self, backend: str = "exact", metric: str = "cosine", **options: Any) -> Any:
-        """Build an :class:`simlab.Index` over these vectors."""
-        from simlab.index import Index
-
-        return Index(backend=backend, metric=metric, dim=self.dim, **options).add(self._keys, self.matrix)
-
     # -- persistence -----------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Save as an artifact directory (``keys.json`` + ``vectors.safetensors``), atomically."""

@@ -117,11 +117,13 @@ def _vectors(v: float) -> Any:
 
 
 def _index(v: float) -> Any:
-    return _vectors(v).to_index()
+    from simlab.index import Index
+
+    return Index.from_vectors(_vectors(v))
 
 
 def _pca(v: float) -> Any:
-    from simlab.reduce import PCA
+    from simlab.index.reduce import PCA
 
     return PCA(2).fit(np.random.default_rng(int(v)).normal(size=(30, 6)))
 
@@ -175,14 +177,16 @@ def _graph(v: float) -> Any:
 
 
 def _projection(v: float) -> Any:
-    from simlab.reduce import RandomProjection
+    from simlab.index.reduce import RandomProjection
 
     return RandomProjection(4, seed=int(v)).fit(np.random.default_rng(0).normal(size=(10, 8)))
 
 
 def _faiss_index(v: float) -> Any:
     pytest.importorskip("faiss")
-    return _vectors(v).to_index("faiss", factory="Flat")
+    from simlab.index import Index
+
+    return Index.from_vectors(_vectors(v), "faiss", factory="Flat")
 
 
 def _fasttext(v: float) -> Any:

@@ -35,7 +35,7 @@ def run(ctx: DemoContext) -> Section:
     """Build the indexes, measure recall@10 against exact search, QPS and bytes per vector; plot PCA."""
     from simlab.demo.report import line_plot, pca_2d, scatter_2d
     from simlab.index import Index, recall_at_k
-    from simlab.reduce import PCA, neighbour_recall
+    from simlab.index.reduce import PCA, neighbour_recall
     from simlab.vectors import Vectors
 
     n, dim, nq = (3000, 32, 100) if ctx.quick else (40000, 64, 500)

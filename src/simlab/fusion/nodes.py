@@ -46,7 +46,7 @@ class PropagationConfig:
         alpha: restart probability (0: SGC, > 0: APPNP).
         dim: size of the spectral embedding (``view="structure"``), and of the PCA of the propagated features
             when `pca` is set.
-        pca: reduce the propagated features to `dim` with :class:`simlab.reduce.PCA` (for a compact index).
+        pca: reduce the propagated features to `dim` with :class:`simlab.index.reduce.PCA` (for a compact index).
         hidden / epochs / lr / patience / seed / threads / progress: DGI training (``view="dgi"``; the paper's
             settings: 512 hidden units, Adam 0.001, patience 20).
     """
@@ -187,7 +187,7 @@ class PropagatedNodes:
                 raise ConfigError(f"view={cfg.view!r} needs node features ('x' or 'text' per node)")
             z = propagate(x, ei, 0 if cfg.view == "features" else cfg.k, cfg.alpha)
             if cfg.pca and z.shape[1] > cfg.dim:
-                from simlab.reduce import PCA
+                from simlab.index.reduce import PCA
 
                 z = PCA(cfg.dim).fit_transform(z)
         self._vectors = Vectors(node_keys, z)

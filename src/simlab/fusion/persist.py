@@ -59,7 +59,7 @@ def load_model(cls: Any, art: Artifact) -> Any:
     m.weights, m.history, m.fitted = state["weights"], state.get("history", {}), state.get("fitted", True)
     m.score = ScoreFusion.from_dict(state["score"]) if state.get("score") else None
     if "pca.safetensors" in art.files:
-        from simlab.reduce import PCA
+        from simlab.index.reduce import PCA
 
         arr = art.arrays("pca.safetensors")
         m.pca = PCA(int(arr["components"].shape[0]))

@@ -9,7 +9,7 @@ are positives, uniformly sampled node pairs are negatives::
 Before training, ``test_share`` of the edges (and as many non-edges) are held out and saved with the model,
 so :func:`evaluate_link_prediction` measures AUC / AP on edges the model never saw; ``val_share`` more are
 used for early stopping. Node vectors are a :class:`simlab.Vectors` (``most_similar`` by cosine, or through
-``model.vectors.to_index()``).
+``Index.from_vectors(model.vectors)``).
 """
 
 from __future__ import annotations
@@ -402,7 +402,7 @@ class NodeEmbedder:
 
     def most_similar(self, query: Any, k: int = 10, *, index: Any = None) -> Hits:
         """The k nodes most similar (cosine) to a node key; `index`: an optional ``simlab.Index`` built with
-        ``model.vectors.to_index(...)`` to search instead of the exact scan."""
+        ``Index.from_vectors(model.vectors, ...)`` to search instead of the exact scan."""
         return self.vectors.most_similar(_key(query, self.vectors), k=k, index=index)
 
     def similarity(self, a: Any, b: Any) -> float:

@@ -76,10 +76,10 @@ KINDS.register(
     "simlab.index:Index",
     help="nearest-neighbour index (exact, faiss, hnswlib, usearch, scann, auto)",
 )
-KINDS.register("pca", "simlab.reduce:PCA", help="PCA dimensionality reduction")
+KINDS.register("pca", "simlab.index.reduce:PCA", help="PCA dimensionality reduction")
 KINDS.register(
     "random-projection",
-    "simlab.reduce:RandomProjection",
+    "simlab.index.reduce:RandomProjection",
     aliases=("random_projection",),
     help="Gaussian random projection",
 )

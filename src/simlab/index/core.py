@@ -15,7 +15,6 @@ from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.config import from_dict
 from simlab.errors import ConfigError, DataError, DimensionError, NotFittedError, SimlabError, UnknownKeyError
 from simlab.index.common import resolve_metric
-from simlab.index.faiss_backend import _OVERRIDABLE
 from simlab.registry import INDEXES
 from simlab.vectors import Hits
 
@@ -49,7 +48,8 @@ class Index:
     ) -> None:
         self.backend_name = INDEXES.canonical(backend)
         self._cls = INDEXES.get(self.backend_name)
-        self.metric = resolve_metric(metric)
+        self.metric = resolve_metric(metric, self._cls.metrics)
+        self.spec = M.get_metric(self.metric)
         self.config = from_dict(self._cls.Config, options)
         self.options = {k: v for k, v in dataclasses.asdict(self.config).items()}
         if dim is not None and (not isinstance(dim, int | np.integer) or dim < 1):
@@ -71,8 +71,10 @@ class Index:
             return False
 
     def __repr__(self) -> str:
-        extra = f", factory={self.config.factory!r}" if self.backend_name == "faiss" else ""
-        return f"Index(backend={self.backend_name!r}{extra}, metric={self.metric!r}, dim={self.dim}, n={len(self)})"
+        extra = "".join(f", {name}={getattr(self.config, name)!r}" for name in self._cls.shown_options)
+        return (
+            f"Index(backend={self.backend_name!r}{extra}, metric={self.metric!r}, dim={self.dim}, n={len(self)})"
+        )
 
     @property
     def keys(self) -> list[Any]:
@@ -86,7 +88,7 @@ class Index:
     @property
     def settings(self) -> dict[str, Any]:
         """The saved search settings (e.g. ``{"efSearch": 64}``); per-call overrides do not change them."""
-        return dict(getattr(self._backend, "settings", {}) or {}) if self._backend is not None else {}
+        return dict(self._backend.settings) if self._backend is not None else {}
 
     @property
     def is_trained(self) -> bool:
@@ -101,9 +103,7 @@ class Index:
     def set(self, **settings: Any) -> Index:
         """Change saved search settings, e.g. ``idx.set(efSearch=128)`` or ``idx.set(nprobe=32)``."""
         self._ensure_backend(None)
-        valid = getattr(self._backend, "overridable", None)
-        if valid is None:
-            valid = _OVERRIDABLE.get(getattr(self._backend, "family", "other"), ())
+        valid = self._backend.overridable
         for name, value in settings.items():
             if name not in valid:
                 raise ConfigError(
@@ -126,7 +126,7 @@ class Index:
         arr = M.as_matrix(x, np.float32, name)
         if self.dim is not None and arr.shape[1] != self.dim:
             raise DimensionError(f"{name} have dimension {arr.shape[1]}, the index has dimension {self.dim}")
-        if normalize and self.metric == "cosine":  # as M.l2_normalize, with a cheaper norm (einsum)
+        if normalize and self.spec.normalizes:  # as M.l2_normalize, with a cheaper norm (einsum)
             norms = np.sqrt(np.einsum("ij,ij->i", arr, arr))
             norms[norms == 0] = 1
             arr = arr / norms[:, None]
@@ -154,9 +154,8 @@ class Index:
             DimensionError: wrong dimension or a key count that does not match the rows.
         """
         keys = list(keys)
-        own_norm = bool(getattr(self._cls, "normalizes", False))
         x = (
-            self._prepare(vectors, "vectors", normalize=not own_norm)
+            self._prepare(vectors, "vectors", normalize=not self._cls.normalizes_rows)
             if len(keys)
             else np.zeros((0, self.dim or 0), np.float32)
         )
@@ -205,7 +204,7 @@ class Index:
     @property
     def dead(self) -> int:
         """Removed vectors the backend still holds (FAISS HNSW tombstones; 0 for the other backends)."""
-        return int(getattr(self._backend, "dead", 0)) if self._backend is not None else 0
+        return int(self._backend.dead) if self._backend is not None else 0
 
     def compact(self) -> Index:
         """Rebuild without the tombstones that removals leave in indexes that cannot delete (FAISS HNSW).
@@ -218,7 +217,7 @@ class Index:
             return self
         keys = self.keys
         x = self._backend.reconstruct_many(np.array([self._id_of[k] for k in keys], np.int64))
-        settings = dict(getattr(self._backend, "settings", {}))
+        settings = self.settings
         fresh = Index(self.backend_name, self.metric, dim=self.dim, **self.options)
         if keys:
             fresh.add(keys, x)
@@ -298,9 +297,11 @@ class Index:
         return Hits([p[0] for p in pairs], np.array([p[1] for p in pairs], np.float32))
 
     # -- persistence ---------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Save as an artifact directory (config, saved search settings, keys, backend data), atomically."""
-        cfg = {
+    KIND = "index"
+
+    def get_params(self) -> dict[str, Any]:
+        """The manifest's config: backend, metric, dim, options, saved settings, count and the backend's plan."""
+        cfg: dict[str, Any] = {
             "backend": self.backend_name,
             "metric": self.metric,
             "dim": self.dim,
@@ -308,24 +309,34 @@ class Index:
             "settings": self.settings,
             "count": len(self),
         }
-        plan = getattr(self._backend, "plan", None)
+        plan = self._backend.plan if self._backend is not None else None
         if plan:  # how the backend chose to search (exact: scan engine, pruning, skip rate; auto: the choice)
             cfg["plan"] = plan
-        with ArtifactWriter(path, "index", cfg) as w:
-            w.save_json("keys.json", self._key_of)
-            if self._backend is not None:
-                self._backend.to_files(w)
-            w.metrics["nbytes"] = self.nbytes
+        return cfg
+
+    def to_artifact(self, writer: ArtifactWriter) -> None:
+        """Write the keys and the backend's files into an open artifact (the manifest comes from
+        :meth:`get_params`)."""
+        writer.save_json("keys.json", self._key_of)
+        if self._backend is not None:
+            self._backend.to_files(writer)
+        writer.metrics["nbytes"] = self.nbytes
+
+    def save(self, path: str | Path) -> Path:
+        """Save as an artifact directory (config, saved search settings, keys, backend data), atomically."""
+        with ArtifactWriter(path, self.KIND, self.get_params()) as w:
+            self.to_artifact(w)
         return Path(path)
 
     @classmethod
     def load(cls, path: str | Path) -> Index:
         """Load an index saved with :meth:`save` (checksums verified, nothing unpickled)."""
-        return cls.from_artifact(Artifact(path, kind="index"))
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
 
     @classmethod
-    def from_artifact(cls, art: Artifact) -> Index:
-        c = art.config
+    def from_artifact(cls, artifact: Artifact) -> Index:
+        """Rebuild an index from a verified ``index`` artifact."""
+        art, c = artifact, artifact.config
         try:
             idx = cls(c["backend"], c["metric"], None, **(c.get("options") or {}))
             dim = c.get("dim")
@@ -339,19 +350,28 @@ class Index:
             idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config, c.get("settings"))
         if not all(k is None or (isinstance(k, str | int) and not isinstance(k, bool)) for k in keys):
             raise SimlabError(f"{art.path}/keys.json: keys must be strings, integers or null")
-        ids = getattr(idx._backend, "_ids", None)
-        if ids is not None:
-            ids = ids[: getattr(idx._backend, "_n", len(ids))]
-        top = (
-            int(ids.max()) + 1
-            if ids is not None and len(ids)
-            else int(getattr(idx._backend, "ntotal", 0) or 0)
-        )
+        top = idx._backend.id_bound() if idx._backend is not None else 0
         if top > len(keys):
             raise SimlabError(f"{art.path}/keys.json: {len(keys)} keys for {top} stored vectors (truncated?)")
         idx._key_of = keys
         idx._id_of = {key: i for i, key in enumerate(keys) if key is not None}
         return idx
+
+    @classmethod
+    def from_vectors(
+        cls, vectors: Any, backend: str = "exact", metric: str = "cosine", **options: Any
+    ) -> Index:
+        """An index over a :class:`~simlab.vectors.Vectors` (its keys and matrix), e.g. to pass to
+        ``vectors.most_similar(..., index=)``.
+
+        Args:
+            vectors: the Vectors to index.
+            backend: a registered backend (see the class).
+            metric: the ranking metric.
+            **options: backend options.
+        """
+        idx = cls(backend=backend, metric=metric, dim=vectors.dim, **options)
+        return idx.add(vectors.keys, vectors.matrix)
 
 
 def recall_at_k(index: Index, exact_index: Index, queries: Any, k: int = 10, **overrides: Any) -> float:

@@ -11,7 +11,7 @@ import numpy as np
 from simlab import metrics as M
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError
-from simlab.index.common import _check_positive, _to_score
+from simlab.index.common import Backend, _check_positive
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +43,7 @@ class ExactConfig:
             raise ValueError(f"engine must be 'auto', 'numpy', 'faiss' or 'partition', got {self.engine!r}")
 
 
-class ExactBackend:
+class ExactBackend(Backend):
     """Exact search: BLAS inner products with chunked top-k selection (:func:`simlab.metrics.topk`).
 
     The reference every other backend is measured against. Every metric is an inner-product search over the
@@ -67,8 +67,7 @@ class ExactBackend:
     group_size = 3000
 
     def __init__(self, dim: int, metric: str, config: ExactConfig) -> None:
-        self.dim, self.metric, self.config = dim, metric, config
-        self._l2 = metric in ("euclidean", "sqeuclidean")
+        super().__init__(dim, metric, config)
         width = dim + 1 if self._l2 else dim
         # storage is column-major: self._bt is (width, capacity) C-contiguous and self._buf its (capacity,
         # width) transposed view; one-query scans (GEMV) stream about 30% faster in this layout
@@ -83,18 +82,14 @@ class ExactBackend:
         self.last_scanned = 1.0  # share of (query, row) pairs the last search scored (pruning statistics)
         self.plan: dict[str, Any] | None = None  # see simlab.index.scan.probe_plan
 
-    is_trained = True
     settings: ClassVar[dict[str, Any]] = {}
-
-    def train(self, x: np.ndarray) -> None:
-        """Nothing to train."""
 
     #: the Index passes raw (validated) vectors; this backend normalises (cosine) chunk by chunk into its
     #: storage, so adding never holds a second full copy
-    normalizes = True
+    normalizes_rows = True
 
     def add(self, x: np.ndarray, ids: np.ndarray) -> None:
-        self._append(x, ids, normalize=self.metric == "cosine")
+        self._append(x, ids, normalize=self.spec.normalizes)
 
     def _append(self, x: np.ndarray, ids: np.ndarray, normalize: bool) -> None:
         need = self._n + len(x)
@@ -286,7 +281,10 @@ class ExactBackend:
         else:
             order = np.lexsort((ids, -raw), axis=1)  # ties by insertion order
         at = np.arange(len(q))[:, None]
-        return ids[at, order], _to_score(self.metric, raw[at, order]).astype(np.float32, copy=False)
+        return ids[at, order], self._score(raw[at, order]).astype(np.float32, copy=False)
+
+    def id_bound(self) -> int:
+        return int(self._ids[: self._n].max()) + 1 if self._n else 0
 
     def reconstruct(self, ident: int) -> np.ndarray:
         row = np.flatnonzero(self._ids[: self._n] == ident)

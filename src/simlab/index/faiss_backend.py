@@ -16,7 +16,7 @@ import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, DataError, SimlabError
-from simlab.index.common import _check_positive, _to_score
+from simlab.index.common import Backend, _check_positive
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _faiss_msg(exc: BaseException) -> str:
 _OVERRIDABLE = {"hnsw": ("efSearch",), "ivf": ("nprobe",), "ivf_refine": ("nprobe", "k_factor"), "other": ()}
 
 
-class FaissBackend:
+class FaissBackend(Backend):
     """Any FAISS index built from a factory string, with simlab keys, removal, saved search settings.
 
     Ids: vectors get int64 ids; index types that store ids (IVF) get them directly, the others are wrapped in
@@ -91,11 +91,12 @@ class FaissBackend:
 
     Config = FaissConfig
     name = "faiss"
+    shown_options = ("factory",)
 
     def __init__(self, dim: int, metric: str, config: FaissConfig) -> None:
         faiss = _faiss()
-        self.dim, self.metric, self.config = dim, metric, config
-        ftype = faiss.METRIC_L2 if metric in ("euclidean", "sqeuclidean") else faiss.METRIC_INNER_PRODUCT
+        super().__init__(dim, metric, config)
+        ftype = faiss.METRIC_L2 if self._l2 else faiss.METRIC_INNER_PRODUCT
         try:
             self._raw = faiss.index_factory(dim, config.factory, ftype)
         except RuntimeError as exc:
@@ -131,6 +132,7 @@ class FaissBackend:
             self._apply("nprobe", int(config.nprobe or min(ivf.nlist, 16)))
         elif config.nprobe is not None:
             raise ConfigError(f"nprobe applies to IVF indexes, not {config.factory!r}")
+        self.overridable = _OVERRIDABLE[self.family]
 
     @staticmethod
     def _unwrap(index: Any) -> Any:
@@ -223,7 +225,7 @@ class FaissBackend:
 
     def _params(self, overrides: Mapping[str, Any]) -> Any:
         faiss = _faiss()
-        valid = _OVERRIDABLE[self.family]
+        valid = self.overridable
         bad = sorted(set(overrides) - set(valid))
         if bad:
             raise ConfigError(
@@ -274,7 +276,7 @@ class FaissBackend:
                     raw, ids = self._search_filtered(q, k, overrides)
         except RuntimeError as exc:
             raise SimlabError(f"faiss search failed: {_faiss_msg(exc)}") from None
-        return ids, _to_score(self.metric, raw).astype(np.float32, copy=False)
+        return ids, self._score(raw).astype(np.float32, copy=False)
 
     def _search_filtered(
         self, q: np.ndarray, k: int, overrides: Mapping[str, Any]
@@ -318,6 +320,9 @@ class FaissBackend:
             if len(ids)
             else np.zeros((0, self.dim), np.float32)
         )
+
+    def id_bound(self) -> int:
+        return self.ntotal
 
     def reconstruct(self, ident: int) -> np.ndarray:
         faiss = _faiss()

@@ -18,7 +18,7 @@ import numpy as np
 from simlab import metrics as M
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, DataError, DimensionError, NotFittedError
-from simlab.index import Index, recall_at_k
+from simlab.index.core import Index, recall_at_k
 from simlab.vectors import Vectors
 
 __all__ = [
