@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+import numpy as np
+
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.config import from_dict, to_dict
 from simlab.errors import ConfigError, NotFittedError
@@ -348,18 +350,22 @@ class Model:
             raise NotFittedError(f"{type(self).__name__} has no collection; index items first")
         return self.collection
 
+    def collection_metric(self) -> str:
+        """The metric the collection is searched by without an index (families with a ``metric`` setting
+        override)."""
+        return "cosine"
+
     def most_similar(self, query: Any, k: int = 10) -> Any:
-        """The `k` collection items most similar to `query`: a key of the collection, or a raw item the model
-        embeds (``embeds`` capability). Returns :class:`~simlab.vectors.Hits`."""
+        """The `k` collection items most similar to `query`: a key of the collection (itself left out), or a
+        raw item the model embeds (``embeds`` capability). Returns :class:`~simlab.vectors.Hits`."""
         vecs = self.collection_vectors()
-        if _is_key(vecs, query):
-            return vecs.most_similar(query, k=k, indexer=self._index)
-        if "embeds" not in capabilities(self):
-            raise NotFittedError(
-                f"{query!r} is not in the collection and {type(self).__name__} cannot embed items"
-            )
-        vec = self.encode([query])[0]  # type: ignore[attr-defined]
-        return vecs.most_similar(vec, k=k, indexer=self._index)
+        if not _is_key(vecs, query):
+            if "embeds" not in capabilities(self):
+                raise NotFittedError(
+                    f"{query!r} is not in the collection and {type(self).__name__} cannot embed items"
+                )
+            query = np.asarray(self.encode([query])[0], dtype=np.float32)  # type: ignore[attr-defined]
+        return vecs.most_similar(query, k=k, metric=self.collection_metric(), index=self._index)
 
 
 def _is_key(vecs: Any, query: Any) -> bool:
