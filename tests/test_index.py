@@ -56,7 +56,10 @@ def brute(x, q, k, metric):
 
 
 def test_import_is_light():
-    code = "import simlab, sys; simlab.Index; import simlab.index; assert 'faiss' not in sys.modules, 'faiss loaded'"
+    code = (
+        "import simlab, sys; simlab.Index; import simlab.index; "
+        "assert 'faiss' not in sys.modules, 'faiss loaded'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -117,7 +117,7 @@ def test_build_config_routes_flat_and_dotted_train_keys_and_keeps_family_default
     assert (nested.train.seed, nested.train.epochs, nested.train.lr) == (4, 2, 0.01)
     as_obj = build_config(DummyConfig, train=TrainConfig(epochs=9))
     assert as_obj.train == TrainConfig(epochs=9)
-    with pytest.raises(ConfigError, match="DummyConfig.train"):
+    with pytest.raises(ConfigError, match=r"DummyConfig\.train"):
         build_config(DummyConfig, epochs=0)
 
 
@@ -219,7 +219,7 @@ def test_load_of_a_flat_config_manifest(tmp_path, dummy_kind):
     assert back.config.train.seed == 2 and back.config.dim == 3
 
 
-# -- collection search ----------------------------------------------------------------------------------------
+# -- collection search ---------------------------------------------------------------------------------------
 def test_most_similar_by_key_by_item_and_through_an_index():
     m = _fitted()
     exact = m.most_similar("k5", k=5)

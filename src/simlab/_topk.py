@@ -1,10 +1,10 @@
 """The exact top-k inner-product scan behind :func:`simlab.metrics.topk` and the exact index (numpy only).
 
 Scores are computed one BLAS GEMM per block (``Q_block @ C_block.T`` written into a reused buffer). The
-running k-th best score of each query is a threshold; each block is cut into 256-column strips whose maxima are
-compared with it, and only the strips that beat it are compared element by element, so after the first blocks
-the selection costs about one ``max`` pass over the scores (a tenth of the GEMM at 100 dimensions). Exact: ties
-keep the lower index (blocks come in index order, later entries must be strictly greater).
+running k-th best score of each query is a threshold; each block is cut into 256-column strips whose maxima
+are compared with it, and only the strips that beat it are compared element by element, so after the first
+blocks the selection costs about one ``max`` pass over the scores (a tenth of the GEMM at 100 dimensions).
+Exact: ties keep the lower index (blocks come in index order, later entries must be strictly greater).
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def dot_topk(
 
     Args:
         Q: ``(q, d)`` float32 queries.
-        C: ``(n, d)`` float32 rows (any strides BLAS accepts, e.g. the transpose of a C-contiguous ``(d, n)``).
+        C: ``(n, d)`` float32 rows (any strides BLAS accepts, e.g. the transpose of a C-contiguous ``(d,
+            n)``).
         k: neighbours (``1 <= k <= n``).
         budget_elems: most scores held in one block.
         col_scale, col_bias: optional ``(n,)`` float32 per-row factors (cosine over raw rows, L2 ranking).

@@ -172,7 +172,9 @@ class Metric:
 
     def __post_init__(self) -> None:
         if self.kernel not in KERNELS:
-            raise ConfigError(f"metric {self.name!r}: unknown kernel {self.kernel!r}; valid: {', '.join(KERNELS)}")
+            raise ConfigError(
+                f"metric {self.name!r}: unknown kernel {self.kernel!r}; valid: {', '.join(KERNELS)}"
+            )
         if (self.kernel == KERNEL_OTHER) != (self.from_raw is None):
             raise ConfigError(f"metric {self.name!r}: a kernel needs from_raw, and from_raw needs a kernel")
 
@@ -499,7 +501,8 @@ DTW_MAX_CELLS = 1e11
 
 
 def dtw_cells(query_lengths: Any, corpus_lengths: Any, window: int | None) -> float:
-    """Dynamic-programming cells of DTW over all (query, corpus) pairs, with a Sakoe-Chiba band of `window`."""
+    """Dynamic-programming cells of DTW over all (query, corpus) pairs, with a Sakoe-Chiba band of
+    `window`."""
     lq = np.asarray(query_lengths, dtype=np.float64)[:, None]
     lc = np.asarray(corpus_lengths, dtype=np.float64)[None, :]
     full = lq * lc

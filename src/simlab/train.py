@@ -213,11 +213,15 @@ class _Run:
     bar: Any = None
 
     def train(self) -> History:
-        """Run the epochs; on Ctrl-C / SIGTERM keep the best epoch so far (if any); restore the best weights."""
+        """Run the epochs; on Ctrl-C / SIGTERM keep the best epoch so far (if any); restore the best
+        weights."""
         from tqdm.auto import tqdm
 
-        # one bar over the whole training (epochs x batches), its total known once the first epoch's batches are
-        self.bar = tqdm(total=None, desc="training", unit="batch", disable=None if self.cfg.progress else True)
+        # one bar over the whole training (epochs x batches), its total known once the first epoch's batches
+        # are
+        self.bar = tqdm(
+            total=None, desc="training", unit="batch", disable=None if self.cfg.progress else True
+        )
         try:
             for epoch in range(1, self.cfg.epochs + 1):
                 if self.epoch(epoch):
@@ -305,7 +309,9 @@ class _Run:
     def keep_if_best(self, epoch: int, dev: float | None) -> None:
         """Keep the weights (and write the checkpoint) when `dev` improves on the best so far."""
         cfg, best = self.cfg, self.best
-        improved = dev is None or (dev > best + cfg.min_delta if self.maximize else dev < best - cfg.min_delta)
+        improved = dev is None or (
+            dev > best + cfg.min_delta if self.maximize else dev < best - cfg.min_delta
+        )
         if dev is not None and math.isnan(dev):
             improved = self.best_state is None
         if not improved:

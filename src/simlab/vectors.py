@@ -324,7 +324,8 @@ class Vectors:
         return Path(path)
 
     def to_artifact(self, w: ArtifactWriter, prefix: str = "") -> None:
-        """Write the keys and matrix into an open artifact (files named with `prefix`; part of a model's files)."""
+        """Write the keys and matrix into an open artifact (files named with `prefix`; part of a model's
+        files)."""
         arrays = {"matrix": self.matrix}
         if self.counts is not None:
             arrays["counts"] = self.counts
@@ -333,7 +334,8 @@ class Vectors:
 
     @classmethod
     def from_artifact(cls, art: Artifact, prefix: str = "") -> Vectors:
-        """Read Vectors written by :meth:`to_artifact` (the whole artifact, or a model's files with `prefix`)."""
+        """Read Vectors written by :meth:`to_artifact` (the whole artifact, or a model's files with
+        `prefix`)."""
         arrays = art.arrays(f"{prefix}vectors.safetensors", required=("matrix",))
         keys = art.json(f"{prefix}keys.json")
         check_keys(keys, art, f"{prefix}keys.json")

@@ -111,7 +111,7 @@ def _check(dest: Path, old: dict[str, Any], new: dict[str, Any], what: str) -> N
     assert got in (old, new), f"{what}: destination is neither the old nor the new artifact"
 
 
-# -- the objects of every kind (two versions each) -------------------------------------------------------------
+# -- the objects of every kind (two versions each) -----------------------------------------------------------
 def _vectors(v: float) -> Any:
     return simlab.Vectors([f"w{i}" for i in range(50)], np.full((50, 8), v, np.float32) + np.eye(50, 8))
 
@@ -274,7 +274,8 @@ def test_real_sigkill_of_a_saving_process(tmp_path):
     _vectors(0.0).save(dest)
     prog = (
         "import sys, numpy as np, simlab\n"
-        "v = [simlab.Vectors([f'w{i}' for i in range(2000)], np.full((2000, 64), x, np.float32)) for x in (1, 2)]\n"
+        "v = [simlab.Vectors([f'w{i}' for i in range(2000)], np.full((2000, 64), x, np.float32))\n"
+        "     for x in (1, 2)]\n"
         "print('ready', flush=True)\n"
         "i = 0\n"
         "while True:\n"

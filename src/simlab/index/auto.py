@@ -1,12 +1,12 @@
-"""``Index("auto", target_recall=0.95)``: measure the candidate backends on the data, keep the fastest one that
-reaches the target recall.
+"""``Index("auto", target_recall=0.95)``: measure the candidate backends on the data, keep the fastest one
+that reaches the target recall.
 
-At the first search (or save) the auto backend holds out a few hundred of its rows as probe queries and compares
-its candidates on a sample of the others: each is built on the sample and its search setting (``efSearch``,
-``nprobe``, ``leaves_to_search``) is swept upward until recall@k against the exact search reaches the target.
-The fastest candidate at the target (batch queries per second, 1 thread) is built on all rows but the probe
-queries, its setting is raised until the target holds there on the same held-out queries, and the probe rows
-are added last.
+At the first search (or save) the auto backend holds out a few hundred of its rows as probe queries and
+compares its candidates on a sample of the others: each is built on the sample and its search setting
+(``efSearch``, ``nprobe``, ``leaves_to_search``) is swept upward until recall@k against the exact search
+reaches the target. The fastest candidate at the target (batch queries per second, 1 thread) is built on all
+rows but the probe queries, its setting is raised until the target holds there on the same held-out queries,
+and the probe rows are added last.
 The choice, the measured curves and the final recall are saved with the index (``simlab info`` shows them).
 """
 
@@ -154,7 +154,8 @@ def _truth(metric: str, q: np.ndarray, x: np.ndarray, ids: np.ndarray, k: int) -
 
 
 class AutoBackend(Backend):
-    """Measures candidate backends on the data and delegates to the fastest one that meets the target recall."""
+    """Measures candidate backends on the data and delegates to the fastest one that meets the target
+    recall."""
 
     Config = AutoConfig
     name = "auto"
@@ -190,7 +191,8 @@ class AutoBackend(Backend):
         x, ids = np.concatenate(self._x), np.concatenate(self._ids)
         cfg, n = self.config, len(x)
         rng = np.random.default_rng(cfg.seed)
-        # probe queries are held out of every index they measure (stored rows would find themselves: optimistic)
+        # probe queries are held out of every index they measure (stored rows would find themselves:
+        # optimistic)
         n_q = min(cfg.probe_queries, max(1, n // 5))
         held = np.zeros(n, bool)
         held[rng.choice(n, n_q, replace=False)] = True

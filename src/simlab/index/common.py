@@ -11,8 +11,8 @@ from simlab import metrics as M
 from simlab.errors import UnknownNameError
 from simlab.registry import METRICS
 
-#: metrics an index can rank by (aliases of the metrics registry are accepted: cos, ip, inner_product, l2): the
-#: registered metrics whose kernel a search backend computes (inner product or squared L2)
+#: metrics an index can rank by (aliases of the metrics registry are accepted: cos, ip, inner_product, l2):
+#: the registered metrics whose kernel a search backend computes (inner product or squared L2)
 INDEX_METRICS = ("cosine", "dot", "euclidean", "sqeuclidean")
 
 

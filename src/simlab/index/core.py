@@ -31,10 +31,10 @@ class Index:
         metric: ``cosine``, ``dot``, ``euclidean`` or ``sqeuclidean`` (aliases: cos, ip, inner_product, l2).
         dim: vector dimension; taken from the first :meth:`add` when omitted.
         **options: backend options (exact: ``prune``, ``engine``, ``budget_bytes``; faiss: ``factory``,
-            ``efSearch``, ``nprobe``, ``efConstruction``, ``k_factor``, ``train_size``, ``seed``; hnswlib/usearch:
-            ``M``, ``efConstruction``, ``efSearch``, ``threads``; scann: ``leaves``, ``leaves_to_search``,
-            ``reorder``; auto: ``target_recall``, ``k``, ``candidates``, ``sample``). Unknown names raise
-            :class:`ConfigError`.
+            ``efSearch``, ``nprobe``, ``efConstruction``, ``k_factor``, ``train_size``, ``seed``;
+            hnswlib/usearch: ``M``, ``efConstruction``, ``efSearch``, ``threads``; scann: ``leaves``,
+            ``leaves_to_search``, ``reorder``; auto: ``target_recall``, ``k``, ``candidates``, ``sample``).
+            Unknown names raise :class:`ConfigError`.
 
     Example:
         >>> import numpy as np
@@ -72,9 +72,8 @@ class Index:
 
     def __repr__(self) -> str:
         extra = "".join(f", {name}={getattr(self.config, name)!r}" for name in self._cls.shown_options)
-        return (
-            f"Index(backend={self.backend_name!r}{extra}, metric={self.metric!r}, dim={self.dim}, n={len(self)})"
-        )
+        where = f"metric={self.metric!r}, dim={self.dim}, n={len(self)}"
+        return f"Index(backend={self.backend_name!r}{extra}, {where})"
 
     @property
     def keys(self) -> list[Any]:
@@ -133,7 +132,8 @@ class Index:
         return np.ascontiguousarray(arr, dtype=np.float32)
 
     def train(self, vectors: Any) -> Index:
-        """Train an IVF/PQ index on representative vectors ``(n, dim)`` (done automatically by the first add)."""
+        """Train an IVF/PQ index on representative vectors ``(n, dim)`` (done automatically by the first
+        add)."""
         x = self._prepare(vectors, "training vectors")
         self._ensure_backend(x.shape[1])
         self._backend.train(x)
@@ -209,9 +209,9 @@ class Index:
     def compact(self) -> Index:
         """Rebuild without the tombstones that removals leave in indexes that cannot delete (FAISS HNSW).
 
-        Live keys keep their order and saved search settings are kept; the vectors are read back from the index
-        (for compressed storage such as ``HNSW32,PQ16`` the decoded vectors are re-encoded). A no-op when nothing
-        is dead.
+        Live keys keep their order and saved search settings are kept; the vectors are read back from the
+        index (for compressed storage such as ``HNSW32,PQ16`` the decoded vectors are re-encoded). A no-op
+        when nothing is dead.
         """
         if not self.dead:
             return self
@@ -245,7 +245,8 @@ class Index:
         Args:
             queries: ``(q, dim)`` (a batch) or ``(dim,)`` (one query).
             k: neighbours per query (at most the number of indexed keys).
-            **overrides: search settings for this call only, e.g. ``efSearch=256`` (HNSW), ``nprobe=32`` (IVF).
+            **overrides: search settings for this call only, e.g. ``efSearch=256`` (HNSW), ``nprobe=32``
+                (IVF).
 
         Returns:
             :class:`Hits`: for a batch, ``keys`` is a list of q lists and ``scores`` is ``(q, k)``; for one
@@ -283,7 +284,8 @@ class Index:
         return np.asarray(self._backend.reconstruct(self._id_of[key]), dtype=np.float32)
 
     def most_similar(self, query: Any, k: int = 10, exclude_query: bool = True, **overrides: Any) -> Hits:
-        """Neighbours of a stored key (itself excluded) or of a ``(dim,)`` vector, as one-query :class:`Hits`."""
+        """Neighbours of a stored key (itself excluded) or of a ``(dim,)`` vector, as one-query
+        :class:`Hits`."""
         if isinstance(query, np.ndarray) or hasattr(query, "detach"):
             return self.search(np.asarray(query, np.float32).reshape(-1), k, **overrides)
         vec = self.vector(query)
@@ -300,7 +302,8 @@ class Index:
     KIND = "index"
 
     def get_params(self) -> dict[str, Any]:
-        """The manifest's config: backend, metric, dim, options, saved settings, count and the backend's plan."""
+        """The manifest's config: backend, metric, dim, options, saved settings, count and the backend's
+        plan."""
         cfg: dict[str, Any] = {
             "backend": self.backend_name,
             "metric": self.metric,

@@ -20,8 +20,8 @@ class ExactConfig:
 
     Attributes:
         budget_bytes: memory budget of one block of scores during search (see :func:`simlab.metrics.topk`).
-        prune: ``"auto"`` (default): group the rows by k-means and keep pruning only where a probe at the first
-            search finds it faster than the plain scan (batch and one at a time decided separately);
+        prune: ``"auto"`` (default): group the rows by k-means and keep pruning only where a probe at the
+            first search finds it faster than the plain scan (batch and one at a time decided separately);
             ``True``: always prune; ``False``: never (results are exact in every case).
         prune_min: never group fewer rows than this (smaller groups than ~64 rows cannot skip anything).
         engine: plain-scan engine: ``"auto"`` (the fastest on the probe), ``"numpy"``, ``"faiss"`` or
@@ -51,15 +51,16 @@ class ExactBackend(Backend):
     ``q.x - |x|^2 / 2`` is ranking by distance); the returned distances are then recomputed exactly.
 
     Plan (decided from the data, :func:`simlab.index.scan.probe_plan`): at the first search after the rows
-    changed by more than 20%, a probe of stored rows used as queries times the plain scan engines and the pruned
-    search, batch and one at a time, and each mode keeps the fastest; the plan is saved and shown by
+    changed by more than 20%, a probe of stored rows used as queries times the plain scan engines and the
+    pruned search, batch and one at a time, and each mode keeps the fastest; the plan is saved and shown by
     ``simlab info``.
 
-    Pruning (exact): the rows are grouped by k-means (about 3,000 per group) and stored group by group; a group with centre ``c`` and radius ``r`` cannot hold a row scoring more than
-    ``q.c + |q| r`` (Cauchy-Schwarz). Each query scans its groups in decreasing order of that bound and stops
-    when the bound falls below its current k-th best score; queries that scan the same group share one GEMM.
-    On clustered data (real embeddings) this scans a small share of the rows; on structureless data it
-    degrades to a full scan. Ties are broken by insertion order.
+    Pruning (exact): the rows are grouped by k-means (about 3,000 per group) and stored group by group; a
+    group with centre ``c`` and radius ``r`` cannot hold a row scoring more than ``q.c + |q| r``
+    (Cauchy-Schwarz). Each query scans its groups in decreasing order of that bound and stops when the bound
+    falls below its current k-th best score; queries that scan the same group share one GEMM. On clustered
+    data (real embeddings) this scans a small share of the rows; on structureless data it degrades to a full
+    scan. Ties are broken by insertion order.
     """
 
     Config = ExactConfig
@@ -185,7 +186,8 @@ class ExactBackend(Backend):
         return self.plan
 
     def query_rows(self, q: np.ndarray) -> np.ndarray:
-        """Queries ``(nq, dim)`` in the stored rows' space (Euclidean: a trailing 1 for the ``-|x|^2/2`` column)."""
+        """Queries ``(nq, dim)`` in the stored rows' space (Euclidean: a trailing 1 for the ``-|x|^2/2``
+        column)."""
         if not self._l2:
             return np.ascontiguousarray(q, dtype=np.float32)
         return np.hstack([q, np.ones((len(q), 1), np.float32)])

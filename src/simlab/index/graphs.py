@@ -13,7 +13,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -48,7 +48,7 @@ class _GraphBase(Backend):
     Config = GraphConfig
     family = "graph"
     overridable = ("efSearch",)
-    candidate_options = {"threads": 1}
+    candidate_options: ClassVar[dict[str, Any]] = {"threads": 1}
 
     def __init__(self, dim: int, metric: str, config: GraphConfig) -> None:
         super().__init__(dim, metric, config)
@@ -171,7 +171,8 @@ class HnswlibBackend(_GraphBase):
 
 
 class UsearchBackend(_GraphBase):
-    """usearch's HNSW graph (``connectivity`` = M = 16, ``expansion_add`` = 128, ``expansion_search`` = 64)."""
+    """usearch's HNSW graph (``connectivity`` = M = 16, ``expansion_add`` = 128, ``expansion_search`` =
+    64)."""
 
     name = "usearch"
 

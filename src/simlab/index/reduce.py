@@ -211,12 +211,13 @@ def product_quantize(
 ) -> Index:
     """A FAISS product-quantised index of `vectors` (``PQ{m}x{nbits}``, or ``IVF{nlist},PQ{m}x{nbits}``).
 
-    Each vector is split into `m` sub-vectors, each replaced by the nearest of ``2**nbits`` centroids learned by
-    k-means on the data (Jégou, Douze & Schmid 2011, "Product quantization for nearest neighbor search"):
+    Each vector is split into `m` sub-vectors, each replaced by the nearest of ``2**nbits`` centroids learned
+    by k-means on the data (Jégou, Douze & Schmid 2011, "Product quantization for nearest neighbor search"):
     ``m * nbits / 8`` bytes per vector instead of ``4 * dim``.
 
     Args:
-        vectors: a :class:`Vectors` (keys kept) or an ``(n, d)`` array (keys ``0..n-1``); `d` divisible by `m`.
+        vectors: a :class:`Vectors` (keys kept) or an ``(n, d)`` array (keys ``0..n-1``); `d` divisible by
+            `m`.
         m: sub-quantizers (bytes per vector for nbits=8).
         nbits: bits per sub-quantizer code.
         metric: ranking metric.

@@ -70,7 +70,8 @@ def faiss_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple
 
 
 def partition_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple[np.ndarray, np.ndarray]:
-    """One GEMV/GEMM over all rows and ``np.argpartition``: the fewest calls, for single queries on small sets."""
+    """One GEMV/GEMM over all rows and ``np.argpartition``: the fewest calls, for single queries on small
+    sets."""
     s = q @ c.T
     n = s.shape[1]
     if k < n:

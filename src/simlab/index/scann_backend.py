@@ -1,4 +1,5 @@
-"""ScaNN backend: a k-means tree + anisotropic quantisation (``score_ah``) + exact re-ranking, from Google's scann.
+"""ScaNN backend: a k-means tree + anisotropic quantisation (``score_ah``) + exact re-ranking, from Google's
+scann.
 
 ScaNN is imported lazily (``pip install 'simlab[scann]'``). Its searcher is built from the stored rows at the
 first search after a change (adds and removals mark it stale) and again after loading: the artifact holds the
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class ScannBackend(Backend):
     name = "scann"
     family = "scann"
     overridable = _SETTINGS
-    candidate_options = {"threads": 1}
+    candidate_options: ClassVar[dict[str, Any]] = {"threads": 1}
 
     def __init__(self, dim: int, metric: str, config: ScannConfig) -> None:
         from simlab._deps import require

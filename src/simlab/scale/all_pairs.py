@@ -1,12 +1,12 @@
 """All-pairs graph edit distance, partitioned into chunks of pairs that run on any engine and resume.
 
-The pairs (all unordered pairs ``i < j`` of a collection, in row order, or a given list) are cut into chunks of
-`chunk` pairs. Task ``c`` computes chunk ``c`` with :func:`simlab.graph.editpath.edit_path_search` (upper bounds;
-a pair's result depends on its two graphs only, never on the chunk) or :func:`simlab.graph.ged.exact_ged`
-(branch and bound with a timeout) and writes ``OUT.parts/part-NNNNN.tsv`` atomically. When every chunk is
-there, the parts are concatenated in order into ``OUT`` (the GED TSV of ``simlab ged``: ``id_a id_b ged
-exact``). An interrupted job rerun with the same settings computes only the missing chunks; a finished one
-returns at once.
+The pairs (all unordered pairs ``i < j`` of a collection, in row order, or a given list) are cut into chunks
+of `chunk` pairs. Task ``c`` computes chunk ``c`` with :func:`simlab.graph.editpath.edit_path_search` (upper
+bounds; a pair's result depends on its two graphs only, never on the chunk) or
+:func:`simlab.graph.ged.exact_ged` (branch and bound with a timeout) and writes ``OUT.parts/part-NNNNN.tsv``
+atomically. When every chunk is there, the parts are concatenated in order into ``OUT`` (the GED TSV of
+``simlab ged``: ``id_a id_b ged exact``). An interrupted job rerun with the same settings computes only the
+missing chunks; a finished one returns at once.
 
 Exact GED is identical on every engine when each search finishes within `timeout`; a search cut by the timeout
 keeps the best path found so far, which depends on the machine's speed (such rows have ``exact = 0``).

@@ -1,4 +1,5 @@
-"""Streaming batch embedding: text rows in (text/JSONL/TSV/CSV/Parquet), Parquet shards of ``id`` + ``vector`` out.
+"""Streaming batch embedding: text rows in (text/JSONL/TSV/CSV/Parquet), Parquet shards of ``id`` + ``vector``
+out.
 
 The driver cuts the input into shards (:mod:`simlab.scale.sources`) and never reads the corpus. Each shard is
 embedded by one task and written as ``OUT/part-NNNNN.parquet`` (atomically; an existing part is kept, so an
@@ -63,14 +64,15 @@ class EmbedResult:
 
 
 def read_vectors(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``(ids, (n, dim) float32)`` of a Parquet vector set (a directory of parts or one file), in part order."""
+    """``(ids, (n, dim) float32)`` of a Parquet vector set (a directory of parts or one file), in part
+    order."""
     from simlab.scale.sources import VectorSource
 
     src = VectorSource(path)
     return src.read(0, src.n)
 
 
-# -- the model inside a task --------------------------------------------------------------------------------------
+# -- the model inside a task ---------------------------------------------------------------------------------
 
 
 def pack_model(model: Any) -> dict[str, bytes]:
@@ -244,7 +246,7 @@ def _py(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-# -- the job ----------------------------------------------------------------------------------------------------
+# -- the job -------------------------------------------------------------------------------------------------
 
 
 def embed(
@@ -276,8 +278,9 @@ def embed(
         id_field: field/column with document ids (default ``"<file name>:<line>"``, as TextCorpus).
         format: ``auto`` (from each file's suffix), text, jsonl, tsv, csv or parquet.
         batch_size: rows encoded per call of the model.
-        shard_bytes, shard_rows: target shard size (bytes of uncompressed text, rows of Parquet); by default 1/32
-            of the input, at most 16 MiB / 50,000 rows (from the input alone, so every engine has the same plan).
+        shard_bytes, shard_rows: target shard size (bytes of uncompressed text, rows of Parquet); by default
+            1/32 of the input, at most 16 MiB / 50,000 rows (from the input alone, so every engine has the
+            same plan).
         progress: tqdm bar in rows (None: on a terminal only).
         overwrite: replace the output of a different job in `out` instead of refusing.
 

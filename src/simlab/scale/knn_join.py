@@ -2,13 +2,14 @@
 
 Plan (fixed by the inputs and settings, never by the engine or the number of CPUs): B is cut into shards of
 `shard_rows` rows and A into blocks of `block_rows` rows. A search task takes B's shard ``j`` and searches A's
-blocks in it with a simlab :class:`~simlab.index.Index` (``exact``, or FAISS ``HNSW32`` for ``method="hnsw"``),
-writing each block's per-shard top k to ``OUT/_partials/``. A task is one shard with a group of blocks, so an
-index is built once per task; shards get several groups only when there are fewer shards than CPUs. Merge task ``i`` keeps the k best of block ``i`` over all shards (ties: the
-lower position in B first, as :func:`simlab.metrics.topk`) and writes ``OUT/part-NNNNN.parquet`` with columns
-``id`` (A's id), ``neighbors`` (B's ids) and ``scores`` (similarities, higher = more similar; Euclidean scores
-are negated distances). A and B are each read by the tasks themselves (a shared filesystem or object store:
-"broadcast" through storage), never gathered on the driver.
+blocks in it with a simlab :class:`~simlab.index.Index` (``exact``, or FAISS ``HNSW32`` for
+``method="hnsw"``), writing each block's per-shard top k to ``OUT/_partials/``. A task is one shard with a
+group of blocks, so an index is built once per task; shards get several groups only when there are fewer
+shards than CPUs. Merge task ``i`` keeps the k best of block ``i`` over all shards (ties: the lower position
+in B first, as :func:`simlab.metrics.topk`) and writes ``OUT/part-NNNNN.parquet`` with columns ``id`` (A's
+id), ``neighbors`` (B's ids) and ``scores`` (similarities, higher = more similar; Euclidean scores are negated
+distances). A and B are each read by the tasks themselves (a shared filesystem or object store: "broadcast"
+through storage), never gathered on the driver.
 
 Exact joins are exact: the merge of exact per-shard top-k lists is the exact top k. HNSW indexes are built on
 one thread so that the same plan gives the same graph, and so the same results, on every engine.
@@ -54,7 +55,8 @@ class JoinResult:
         return self.rows / self.seconds if self.seconds > 0 else float("nan")
 
     def read(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(ids (n,), neighbors (n, k), scores (n, k))`` of the whole result (small joins: held in memory)."""
+        """``(ids (n,), neighbors (n, k), scores (n, k))`` of the whole result (small joins: held in
+        memory)."""
         return read_join(self.path)
 
 
@@ -91,7 +93,7 @@ def _fixed(values: np.ndarray, k: int) -> Any:
     return pa.FixedSizeListArray.from_arrays(arr, k)
 
 
-# -- tasks --------------------------------------------------------------------------------------------------------
+# -- tasks ---------------------------------------------------------------------------------------------------
 
 
 def _shard_index(
@@ -145,7 +147,8 @@ def search_task(
 ) -> tuple[int, int]:
     """Top k of A's blocks ``task[1]`` in B's shard ``task[0]`` -> ``out/_partials/s{j}-b{i}.parquet``.
 
-    A partial file that exists already (an earlier attempt or run) is kept. Returns ``(rows searched, blocks)``.
+    A partial file that exists already (an earlier attempt or run) is kept. Returns ``(rows searched,
+    blocks)``.
     """
     j, todo = task
     fs, base = filesystem(out)
@@ -224,15 +227,16 @@ def merge_task(i: int, a: str, out: str, k: int, n_shards: int, blocks: list[tup
     return len(ids)
 
 
-# -- the job ------------------------------------------------------------------------------------------------------
+# -- the job -------------------------------------------------------------------------------------------------
 
 
 def search_tasks(n_shards: int, n_blocks: int, cpus: int) -> list[tuple[int, list[int]]]:
     """Search tasks ``(shard, blocks)``: each shard's blocks in as few groups as keep `cpus` workers busy.
 
-    A task loads (or builds) its shard's index once for all its blocks. The grouping changes neither the partial
-    files nor the result (each partial is one deterministic (shard, block) search); it only trades index builds
-    for parallelism: with fewer shards than CPUs, a shard's blocks are spread over several workers.
+    A task loads (or builds) its shard's index once for all its blocks. The grouping changes neither the
+    partial files nor the result (each partial is one deterministic (shard, block) search); it only trades
+    index builds for parallelism: with fewer shards than CPUs, a shard's blocks are spread over several
+    workers.
     """
     groups = max(1, min(n_blocks, -(-cpus // n_shards)))
     return [(j, list(range(g, n_blocks, groups))) for j in range(n_shards) for g in range(groups)]
@@ -263,8 +267,8 @@ def join(
     """k-NN join of two vector sets, written as Parquet parts.
 
     Args:
-        a: the queries: Parquet (``id`` + ``vector``, e.g. from :func:`simlab.scale.embed`), ``.npy`` or a simlab
-            Vectors artifact.
+        a: the queries: Parquet (``id`` + ``vector``, e.g. from :func:`simlab.scale.embed`), ``.npy`` or a
+            simlab Vectors artifact.
         b: the collection searched, same forms.
         k: neighbours per vector of A (at most ``len(B)``).
         out: output directory (local path or URI).
