@@ -21,7 +21,151 @@ from simlab.vectors import Hits
 log = logging.getLogger(__name__)
 
 
-class Index:
+class KeyTable:
+    """The keys of an index and their int64 ids (the position at insertion; a removed key leaves ``None``).
+
+    Args:
+        keys: saved keys, ``None`` where one was removed.
+    """
+
+    def __init__(self, keys: Iterable[Any] = ()) -> None:
+        self.key_of: list[Any] = list(keys)  # id -> key (None once removed)
+        self.id_of: dict[Any, int] = {key: i for i, key in enumerate(self.key_of) if key is not None}
+        self._arr: np.ndarray | None = None  # key_of as an object array, plus None for id -1
+
+    def __len__(self) -> int:
+        return len(self.id_of)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return key in self.id_of
+        except TypeError:
+            return False
+
+    @property
+    def keys(self) -> list[Any]:
+        """Keys in insertion order (removed ones left out)."""
+        if len(self.id_of) != len(self.key_of):
+            return [k for k in self.key_of if k is not None]
+        return list(self.key_of)
+
+    def check_new(self, keys: list[Any]) -> None:
+        """Raise :class:`DataError` for a None key, a duplicate or a key already present."""
+        seen: set[Any] = set()
+        for key in keys:
+            if key is None:
+                raise DataError("None cannot be a key")
+            if key in self.id_of or key in seen:
+                raise DataError(f"key {key!r} is already in the index (remove it first)")
+            seen.add(key)
+
+    def append(self, keys: list[Any]) -> np.ndarray:
+        """Give `keys` the next ids; returns them."""
+        start = len(self.key_of)
+        self.key_of.extend(keys)
+        self.id_of.update(zip(keys, range(start, start + len(keys)), strict=True))
+        self._arr = None
+        return np.arange(start, start + len(keys), dtype=np.int64)
+
+    def drop(self, keys: list[Any]) -> np.ndarray:
+        """Forget `keys` (all known); returns their ids, sorted."""
+        ids = np.array(sorted({self.id_of[key] for key in keys}), dtype=np.int64)
+        for key in keys:
+            i = self.id_of.pop(key, None)
+            if i is not None:
+                self.key_of[i] = None
+        self._arr = None
+        return ids
+
+    def lookup(self, ids: np.ndarray) -> list[Any]:
+        """Keys of an id array (any shape); id -1 gives ``None``."""
+        if self._arr is None:
+            arr = np.empty(len(self.key_of) + 1, dtype=object)  # last slot: None for id -1
+            arr[:-1] = np.fromiter(self.key_of, dtype=object, count=len(self.key_of))
+            self._arr = arr
+        return self._arr[ids].tolist()
+
+
+class IndexArtifact:
+    """The persistence protocol of :class:`Index` (the same method names as :class:`simlab.model.Model`):
+    ``get_params`` (the manifest's config), ``to_artifact`` / ``from_artifact``, ``save`` / ``load``."""
+
+    backend_name: str
+    metric: str
+    dim: int | None
+    options: dict[str, Any]
+    settings: dict[str, Any]
+    nbytes: int
+    config: Any
+    _backend: Any
+    _cls: Any
+    _keys: KeyTable
+
+    def __len__(self) -> int:  # pragma: no cover - Index implements it
+        raise NotImplementedError
+
+    KIND = "index"
+
+    def get_params(self) -> dict[str, Any]:
+        """The manifest's config: backend, metric, dim, options, saved settings, count and the backend's
+        plan."""
+        cfg: dict[str, Any] = {
+            "backend": self.backend_name,
+            "metric": self.metric,
+            "dim": self.dim,
+            "options": self.options,
+            "settings": self.settings,
+            "count": len(self),
+        }
+        plan = self._backend.plan if self._backend is not None else None
+        if plan:  # how the backend chose to search (exact: scan engine, pruning, skip rate; auto: the choice)
+            cfg["plan"] = plan
+        return cfg
+
+    def to_artifact(self, writer: ArtifactWriter) -> None:
+        """Write the keys and the backend's files into an open artifact (the manifest comes from
+        :meth:`get_params`)."""
+        writer.save_json("keys.json", self._keys.key_of)
+        if self._backend is not None:
+            self._backend.to_files(writer)
+        writer.metrics["nbytes"] = self.nbytes
+
+    def save(self, path: str | Path) -> Path:
+        """Save as an artifact directory (config, saved search settings, keys, backend data), atomically."""
+        with ArtifactWriter(path, self.KIND, self.get_params()) as w:
+            self.to_artifact(w)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Any:
+        """Load an index saved with :meth:`save` (checksums verified, nothing unpickled)."""
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
+
+    @classmethod
+    def from_artifact(cls, artifact: Artifact) -> Any:
+        """Rebuild an index from a verified ``index`` artifact."""
+        art, c = artifact, artifact.config
+        try:
+            idx = cls(c["backend"], c["metric"], None, **(c.get("options") or {}))
+            dim = c.get("dim")
+        except KeyError as exc:
+            raise SimlabError(f"{art.path}: index manifest lacks {exc}") from None
+        keys = art.json("keys.json")
+        if not isinstance(keys, list):
+            raise SimlabError(f"{art.path}: keys.json is not a list")
+        if dim is not None:
+            idx.dim = int(dim)
+            idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config, c.get("settings"))
+        if not all(k is None or (isinstance(k, str | int) and not isinstance(k, bool)) for k in keys):
+            raise SimlabError(f"{art.path}/keys.json: keys must be strings, integers or null")
+        top = idx._backend.id_bound() if idx._backend is not None else 0
+        if top > len(keys):
+            raise SimlabError(f"{art.path}/keys.json: {len(keys)} keys for {top} stored vectors (truncated?)")
+        idx._keys = KeyTable(keys)
+        return idx
+
+
+class Index(IndexArtifact):
     """Keys + vectors searchable by similarity, over a registered backend.
 
     Args:
@@ -56,19 +200,14 @@ class Index:
             raise ConfigError(f"dim must be a positive integer, got {dim!r}")
         self.dim: int | None = None if dim is None else int(dim)
         self._backend: Any = None if dim is None else self._cls(self.dim, self.metric, self.config)
-        self._key_of: list[Any] = []  # id -> key (None once removed)
-        self._id_of: dict[Any, int] = {}
-        self._key_arr: np.ndarray | None = None
+        self._keys = KeyTable()
 
     # -- basics --------------------------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._id_of)
+        return len(self._keys)
 
     def __contains__(self, key: object) -> bool:
-        try:
-            return key in self._id_of
-        except TypeError:
-            return False
+        return key in self._keys
 
     def __repr__(self) -> str:
         extra = "".join(f", {name}={getattr(self.config, name)!r}" for name in self._cls.shown_options)
@@ -78,11 +217,7 @@ class Index:
     @property
     def keys(self) -> list[Any]:
         """Keys in insertion order (removed ones left out)."""
-        return (
-            [k for k in self._key_of if k is not None]
-            if len(self._id_of) != len(self._key_of)
-            else list(self._key_of)
-        )
+        return self._keys.keys
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -163,20 +298,11 @@ class Index:
             raise DimensionError(f"{len(keys)} keys but {x.shape[0]} vectors")
         if not keys:
             return self
-        seen: set[Any] = set()
-        for key in keys:
-            if key is None:
-                raise DataError("None cannot be a key")
-            if key in self._id_of or key in seen:
-                raise DataError(f"key {key!r} is already in the index (remove it first)")
-            seen.add(key)
+        self._keys.check_new(keys)
         self._ensure_backend(x.shape[1])
-        start = len(self._key_of)
-        ids = np.arange(start, start + len(keys), dtype=np.int64)
-        self._backend.add(x, ids)
-        self._key_of.extend(keys)
-        self._id_of.update(zip(keys, range(start, start + len(keys)), strict=True))
-        self._key_arr = None
+        start = len(self._keys.key_of)
+        self._backend.add(x, np.arange(start, start + len(keys), dtype=np.int64))
+        self._keys.append(keys)
         return self
 
     def remove(self, keys: Iterable[Any]) -> Index:
@@ -191,14 +317,9 @@ class Index:
                 raise UnknownKeyError(
                     f"cannot remove unknown key {key!r} (not among the {len(self)} indexed keys)"
                 )
-        ids = np.array(sorted({self._id_of[key] for key in keys}), dtype=np.int64)
-        if len(ids):
-            self._backend.remove(ids)
-            for key in keys:
-                i = self._id_of.pop(key, None)
-                if i is not None:
-                    self._key_of[i] = None
-            self._key_arr = None
+        if keys:
+            self._backend.remove(np.array(sorted({self._keys.id_of[key] for key in keys}), dtype=np.int64))
+            self._keys.drop(keys)
         return self
 
     @property
@@ -216,29 +337,17 @@ class Index:
         if not self.dead:
             return self
         keys = self.keys
-        x = self._backend.reconstruct_many(np.array([self._id_of[k] for k in keys], np.int64))
+        x = self._backend.reconstruct_many(np.array([self._keys.id_of[k] for k in keys], np.int64))
         settings = self.settings
         fresh = Index(self.backend_name, self.metric, dim=self.dim, **self.options)
         if keys:
             fresh.add(keys, x)
         if settings:
             fresh.set(**settings)
-        self._backend, self._key_of, self._id_of, self._key_arr = (
-            fresh._backend,
-            fresh._key_of,
-            fresh._id_of,
-            None,
-        )
+        self._backend, self._keys = fresh._backend, fresh._keys
         return self
 
     # -- search --------------------------------------------------------------------------------------------
-    def _keys_array(self) -> np.ndarray:
-        if self._key_arr is None:
-            arr = np.empty(len(self._key_of) + 1, dtype=object)  # last slot: None for id -1
-            arr[:-1] = np.fromiter(self._key_of, dtype=object, count=len(self._key_of))
-            self._key_arr = arr
-        return self._key_arr
-
     def search(self, queries: Any, k: int = 10, **overrides: Any) -> Hits:
         """The k most similar indexed keys of each query.
 
@@ -271,8 +380,8 @@ class Index:
         missing = ids < 0
         if missing.any():
             scores = np.where(missing, -np.inf, scores).astype(np.float32)
-            ids = np.where(missing, len(self._key_of), ids)
-        keys = self._keys_array()[ids].tolist()
+            ids = np.where(missing, len(self._keys.key_of), ids)
+        keys = self._keys.lookup(ids)
         if single:
             return Hits(keys[0], scores[0])
         return Hits(keys, scores)
@@ -281,7 +390,7 @@ class Index:
         """The stored vector of `key` ``(dim,)`` (unit length for cosine; decoded, so lossy, for PQ)."""
         if key not in self:
             raise UnknownKeyError(f"unknown key {key!r} (not among the {len(self)} indexed keys)")
-        return np.asarray(self._backend.reconstruct(self._id_of[key]), dtype=np.float32)
+        return np.asarray(self._backend.reconstruct(self._keys.id_of[key]), dtype=np.float32)
 
     def most_similar(self, query: Any, k: int = 10, exclude_query: bool = True, **overrides: Any) -> Hits:
         """Neighbours of a stored key (itself excluded) or of a ``(dim,)`` vector, as one-query
@@ -297,68 +406,6 @@ class Index:
             if not (exclude_query and kk == query)
         ][:k]
         return Hits([p[0] for p in pairs], np.array([p[1] for p in pairs], np.float32))
-
-    # -- persistence ---------------------------------------------------------------------------------------
-    KIND = "index"
-
-    def get_params(self) -> dict[str, Any]:
-        """The manifest's config: backend, metric, dim, options, saved settings, count and the backend's
-        plan."""
-        cfg: dict[str, Any] = {
-            "backend": self.backend_name,
-            "metric": self.metric,
-            "dim": self.dim,
-            "options": self.options,
-            "settings": self.settings,
-            "count": len(self),
-        }
-        plan = self._backend.plan if self._backend is not None else None
-        if plan:  # how the backend chose to search (exact: scan engine, pruning, skip rate; auto: the choice)
-            cfg["plan"] = plan
-        return cfg
-
-    def to_artifact(self, writer: ArtifactWriter) -> None:
-        """Write the keys and the backend's files into an open artifact (the manifest comes from
-        :meth:`get_params`)."""
-        writer.save_json("keys.json", self._key_of)
-        if self._backend is not None:
-            self._backend.to_files(writer)
-        writer.metrics["nbytes"] = self.nbytes
-
-    def save(self, path: str | Path) -> Path:
-        """Save as an artifact directory (config, saved search settings, keys, backend data), atomically."""
-        with ArtifactWriter(path, self.KIND, self.get_params()) as w:
-            self.to_artifact(w)
-        return Path(path)
-
-    @classmethod
-    def load(cls, path: str | Path) -> Index:
-        """Load an index saved with :meth:`save` (checksums verified, nothing unpickled)."""
-        return cls.from_artifact(Artifact(path, kind=cls.KIND))
-
-    @classmethod
-    def from_artifact(cls, artifact: Artifact) -> Index:
-        """Rebuild an index from a verified ``index`` artifact."""
-        art, c = artifact, artifact.config
-        try:
-            idx = cls(c["backend"], c["metric"], None, **(c.get("options") or {}))
-            dim = c.get("dim")
-        except KeyError as exc:
-            raise SimlabError(f"{art.path}: index manifest lacks {exc}") from None
-        keys = art.json("keys.json")
-        if not isinstance(keys, list):
-            raise SimlabError(f"{art.path}: keys.json is not a list")
-        if dim is not None:
-            idx.dim = int(dim)
-            idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config, c.get("settings"))
-        if not all(k is None or (isinstance(k, str | int) and not isinstance(k, bool)) for k in keys):
-            raise SimlabError(f"{art.path}/keys.json: keys must be strings, integers or null")
-        top = idx._backend.id_bound() if idx._backend is not None else 0
-        if top > len(keys):
-            raise SimlabError(f"{art.path}/keys.json: {len(keys)} keys for {top} stored vectors (truncated?)")
-        idx._key_of = keys
-        idx._id_of = {key: i for i, key in enumerate(keys) if key is not None}
-        return idx
 
     @classmethod
     def from_vectors(
