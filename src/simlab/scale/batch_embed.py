@@ -179,9 +179,8 @@ def embed_shard(
     s = TextShard(**shard)
     fs, base = filesystem(out)
     path = f"{base}/part-{s.index:05d}.parquet"
-    if (
-        fs.get_file_info(path).size is not None
-    ):  # written by an earlier attempt or run: same plan, same content
+    # written by an earlier attempt or run: same plan, same content
+    if fs.get_file_info(path).size is not None:
         with fs.open_input_file(path) as fh:
             md = pq.ParquetFile(fh).metadata
         meta = md.metadata or {}
@@ -308,30 +307,49 @@ def embed(
         job = JobDir(out, plan, overwrite)
         if job.done:
             return EmbedResult(str(out), seconds=0.0, engine=eng.name, **_counts(job.done))
-        from tqdm.auto import tqdm
-
-        bar = tqdm(desc="embed", unit="row", disable={True: False, False: True}.get(progress))  # type: ignore[arg-type]
-        with bar:
-            if eng.is_ray:
-                results = _run_ray(ray, eng, files, shards, out, field, id_field, batch_size, bar)
-            else:
-                enc = batch_encoder(_load(model) if isinstance(model, str | os.PathLike) else model)
-                results = [
-                    embed_shard(s.to_dict(), enc, str(out), field, id_field, batch_size, bar.update)
-                    for s in shards
-                ]
-        summary = {
-            "rows": sum(r["rows"] for r in results),
-            "skipped": sum(r["skipped"] for r in results),
-            "dim": max((r["dim"] for r in results), default=0),
-            "shards": len(shards),
-        }
-        if summary["rows"] == 0:
-            raise DataError("no document with a known word", ", ".join(inputs))
-        if summary["skipped"]:
-            log.warning("%d document(s) without a known word were left out", summary["skipped"])
+        run = (field, id_field, batch_size)
+        results = _embed_shards(eng, ray, model, files, shards, str(out), run, progress)
+        summary = _summary(results, len(shards), inputs)
         job.finish(summary)
     return EmbedResult(str(out), seconds=time.perf_counter() - t0, engine=eng.name, **_counts(summary))
+
+
+def _embed_shards(
+    eng: E.Engine,
+    ray: Any,
+    model: Any,
+    files: Any,
+    shards: list[TextShard],
+    out: str,
+    run: tuple[str | int, str | None, int],
+    progress: bool | None,
+) -> list[dict[str, Any]]:
+    """Embed every shard (Ray Data actors on a Ray engine, else here); ``run`` is (field, id_field,
+    batch_size). Returns the shards' counts."""
+    from tqdm.auto import tqdm
+
+    field, id_field, batch_size = run
+    disable = {True: False, False: True}.get(progress)  # type: ignore[arg-type]
+    with tqdm(desc="embed", unit="row", disable=disable) as bar:
+        if eng.is_ray:
+            return _run_ray(ray, eng, files, shards, out, field, id_field, batch_size, bar)
+        enc = batch_encoder(_load(model) if isinstance(model, str | os.PathLike) else model)
+        return [embed_shard(s.to_dict(), enc, out, field, id_field, batch_size, bar.update) for s in shards]
+
+
+def _summary(results: list[dict[str, Any]], n_shards: int, inputs: list[str]) -> dict[str, Any]:
+    """The job's counts from its shards' results (an output without a single row is an error)."""
+    summary = {
+        "rows": sum(r["rows"] for r in results),
+        "skipped": sum(r["skipped"] for r in results),
+        "dim": max((r["dim"] for r in results), default=0),
+        "shards": n_shards,
+    }
+    if summary["rows"] == 0:
+        raise DataError("no document with a known word", ", ".join(inputs))
+    if summary["skipped"]:
+        log.warning("%d document(s) without a known word were left out", summary["skipped"])
+    return summary
 
 
 def _counts(summary: dict[str, Any]) -> dict[str, int]:

@@ -286,9 +286,37 @@ def join(
     Returns:
         :class:`JoinResult`; ``read()`` gives ``(ids, neighbors, scores)``.
     """
+    eng = E.resolve(engine, address, cpus)
+    plan = _join_plan(a, b, k, metric, method, block_rows, shard_rows, index_options, search_options)
+    outp, shards, blocks = _abs(out), plan["shards"], plan["blocks"]
+    job = JobDir(outp, plan, overwrite)
+    k_out = min(k, plan["nb"])
+    if job.done:
+        return JoinResult(outp, plan["na"], k_out, len(shards), len(blocks), 0.0, eng.name)
+    job.fs.create_dir(join_path(job.path, "_partials"), recursive=True)
+    t0 = time.perf_counter()
+    _run_join(eng, plan, outp, progress)
+    job.fs.delete_dir(join_path(job.path, "_partials"))
+    secs = time.perf_counter() - t0
+    res = JoinResult(outp, plan["na"], k_out, len(shards), len(blocks), secs, eng.name)
+    job.finish({"rows": res.rows, "k": res.k, "seconds": res.seconds, "engine": eng.name})
+    return res
+
+
+def _join_plan(
+    a: str | os.PathLike[str],
+    b: str | os.PathLike[str],
+    k: int,
+    metric: str,
+    method: str,
+    block_rows: int | None,
+    shard_rows: int,
+    index_options: dict[str, Any] | None,
+    search_options: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The join's plan (checked arguments, the shards of B and the blocks of A), as saved in its job file."""
     from simlab.index.common import resolve_metric
 
-    eng = E.resolve(engine, address, cpus)
     if method not in METHODS:
         raise ConfigError(f"unknown join method {method!r}; valid: {', '.join(METHODS)}")
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -303,9 +331,7 @@ def join(
 
         raise DimensionError(f"A has dimension {sa.dim}, B has dimension {sb.dim}")
     block_rows = block_rows or min(BLOCK_ROWS, max(1024, -(-sa.n // 16)))
-    shards, blocks = _ranges(sb.n, shard_rows), _ranges(sa.n, block_rows)
-    opts, sopts = dict(index_options or {}), dict(search_options or {})
-    plan = {
+    return {
         "job": "join",
         "a": pa_,
         "b": pb_,
@@ -314,45 +340,39 @@ def join(
         "k": k,
         "metric": metric,
         "method": method,
-        "index_options": opts,
-        "search_options": sopts,
-        "shards": shards,
-        "blocks": blocks,
+        "index_options": dict(index_options or {}),
+        "search_options": dict(search_options or {}),
+        "shards": _ranges(sb.n, shard_rows),
+        "blocks": _ranges(sa.n, block_rows),
     }
-    outp = _abs(out)
-    job = JobDir(outp, plan, overwrite)
-    if job.done:
-        return JoinResult(outp, sa.n, min(k, sb.n), len(shards), len(blocks), 0.0, eng.name)
-    job.fs.create_dir(join_path(job.path, "_partials"), recursive=True)
-    t0 = time.perf_counter()
+
+
+def _run_join(eng: E.Engine, plan: dict[str, Any], outp: str, progress: bool | None) -> None:
+    """Run the search tasks, then the merge tasks, of a join plan on `eng`."""
     from tqdm.auto import tqdm
 
+    shards, blocks = plan["shards"], plan["blocks"]
     with (
         E.session(eng) as ray,
         tqdm(
             total=len(shards) * len(blocks) + len(blocks),
             desc="join",
             unit="block",
-            disable={True: False, False: True}.get(progress),
+            disable={True: False, False: True}.get(progress),  # type: ignore[arg-type]
         ) as bar,
-    ):  # type: ignore[arg-type]
+    ):
         tasks = search_tasks(len(shards), len(blocks), E.cluster_cpus(ray, eng) if eng.is_ray else 1)
-        common = {"a": pa_, "out": outp, "k": k, "blocks": blocks}
+        common = {"a": plan["a"], "out": outp, "k": plan["k"], "blocks": blocks}
+        search = {
+            "b": plan["b"],
+            "metric": plan["metric"],
+            "method": plan["method"],
+            "options": plan["index_options"],
+            "search": plan["search_options"],
+            "shards": shards,
+        }
         E.run_tasks(
-            search_task,
-            tasks,
-            eng,
-            ray,
-            on_result=lambda r: bar.update(r[1]),
-            shared={
-                **common,
-                "b": pb_,
-                "metric": metric,
-                "method": method,
-                "options": opts,
-                "search": sopts,
-                "shards": shards,
-            },
+            search_task, tasks, eng, ray, on_result=lambda r: bar.update(r[1]), shared={**common, **search}
         )
         E.run_tasks(
             merge_task,
@@ -362,10 +382,6 @@ def join(
             on_result=lambda _: bar.update(1),
             shared={**common, "n_shards": len(shards)},
         )
-    job.fs.delete_dir(join_path(job.path, "_partials"))
-    res = JoinResult(outp, sa.n, min(k, sb.n), len(shards), len(blocks), time.perf_counter() - t0, eng.name)
-    job.finish({"rows": res.rows, "k": res.k, "seconds": res.seconds, "engine": eng.name})
-    return res
 
 
 def _abs(p: str | os.PathLike[str] | Sequence[str]) -> str:
