@@ -367,24 +367,16 @@ class Index(IndexArtifact):
             DataError: the index is empty. DimensionError: wrong query dimension. ConfigError: bad k or
             unknown setting names.
         """
-        single = getattr(queries, "ndim", None) == 1 or (
-            isinstance(queries, list | tuple) and np.ndim(queries) == 1
-        )
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-            raise ConfigError(f"k must be a positive integer, got {k!r}")
+        _check_k(k)
         if len(self) == 0:
             raise DataError("cannot search an empty index: add vectors first")
-        q = self._prepare(queries, "queries")
-        k = min(int(k), len(self))
-        ids, scores = self._backend.search(q, k, overrides)
-        missing = ids < 0
-        if missing.any():
-            scores = np.where(missing, -np.inf, scores).astype(np.float32)
-            ids = np.where(missing, len(self._keys.key_of), ids)
+        ids, scores = self._backend.search(
+            self._prepare(queries, "queries"), min(int(k), len(self)), overrides
+        )
+        if (ids < 0).any():  # an approximate index that found fewer than k: key None (id -1), score -inf
+            scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
         keys = self._keys.lookup(ids)
-        if single:
-            return Hits(keys[0], scores[0])
-        return Hits(keys, scores)
+        return Hits(keys[0], scores[0]) if _is_one_query(queries) else Hits(keys, scores)
 
     def vector(self, key: Any) -> np.ndarray:
         """The stored vector of `key` ``(dim,)`` (unit length for cosine; decoded, so lossy, for PQ)."""
@@ -422,6 +414,18 @@ class Index(IndexArtifact):
         """
         idx = cls(backend=backend, metric=metric, dim=vectors.dim, **options)
         return idx.add(vectors.keys, vectors.matrix)
+
+
+def _check_k(k: Any) -> None:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+
+
+def _is_one_query(queries: Any) -> bool:
+    """A ``(dim,)`` vector (array, tensor, list or tuple) rather than a batch."""
+    return getattr(queries, "ndim", None) == 1 or (
+        isinstance(queries, list | tuple) and np.ndim(queries) == 1
+    )
 
 
 def recall_at_k(index: Index, exact_index: Index, queries: Any, k: int = 10, **overrides: Any) -> float:
