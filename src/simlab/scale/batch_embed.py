@@ -118,49 +118,64 @@ def batch_encoder(model: Any) -> Callable[[list[str]], tuple[np.ndarray, np.ndar
     (one word per row). Rows whose text has no known word are not kept.
     """
     if hasattr(model, "infer") and hasattr(model, "encode_texts"):
-        enc = model.encode_texts
-        dim = None
-
-        def run(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-            nonlocal dim
-            try:
-                x = np.asarray(enc(texts), np.float32)
-            except DataError:  # one text without a known word: infer one by one
-                rows = []
-                for t in texts:
-                    try:
-                        rows.append(np.asarray(model.infer(t), np.float32))
-                    except DataError:
-                        rows.append(None)
-                dim = dim or next((len(r) for r in rows if r is not None), 0)
-                x = np.stack([np.full(dim, np.nan, np.float32) if r is None else r for r in rows])
-            dim = x.shape[1]
-            return x, ~np.isnan(x).any(1)
-
-        return run
+        return _DocEncoder(model)
     if hasattr(model, "encode") and not hasattr(model, "lookup"):
-
-        def run_encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-            x = np.asarray(model.encode(texts), np.float32)
-            return x, ~np.isnan(x).any(1)
-
-        return run_encode
+        return _SentenceEncoder(model)
     if hasattr(model, "lookup"):
-
-        def run_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-            words = [t.strip() for t in texts]
-            kept, mat, _ = model.lookup(words)
-            ok = set(kept)
-            keep = np.array([w in ok for w in words], bool)
-            pos = {w: i for i, w in enumerate(kept)}
-            x = np.zeros((len(words), mat.shape[1] if mat.ndim == 2 else 0), np.float32)
-            for i, w in enumerate(words):
-                if w in pos:
-                    x[i] = mat[pos[w]]
-            return x, keep
-
-        return run_words
+        return _WordEncoder(model)
     raise SimlabError(f"a {type(model).__name__} cannot embed text rows (no encode_texts, encode or lookup)")
+
+
+class _DocEncoder:
+    """A document model's ``encode_texts``; a batch with a text of no known word is inferred text by text."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.dim = model, 0
+
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            x = np.asarray(self.model.encode_texts(texts), np.float32)
+        except DataError:  # one text without a known word: infer one by one
+            rows = []
+            for t in texts:
+                try:
+                    rows.append(np.asarray(self.model.infer(t), np.float32))
+                except DataError:
+                    rows.append(None)
+            self.dim = self.dim or next((len(r) for r in rows if r is not None), 0)
+            x = np.stack([np.full(self.dim, np.nan, np.float32) if r is None else r for r in rows])
+        self.dim = x.shape[1]
+        return x, ~np.isnan(x).any(1)
+
+
+class _SentenceEncoder:
+    """A sentence encoder's ``encode``; rows with NaN (no known token) are not kept."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(self.model.encode(texts), np.float32)
+        return x, ~np.isnan(x).any(1)
+
+
+class _WordEncoder:
+    """A word model's ``lookup``: one word per row; unknown words are not kept."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        words = [t.strip() for t in texts]
+        kept, mat, _ = self.model.lookup(words)
+        ok = set(kept)
+        keep = np.array([w in ok for w in words], bool)
+        pos = {w: i for i, w in enumerate(kept)}
+        x = np.zeros((len(words), mat.shape[1] if mat.ndim == 2 else 0), np.float32)
+        for i, w in enumerate(words):
+            if w in pos:
+                x[i] = mat[pos[w]]
+        return x, keep
 
 
 def embed_shard(
