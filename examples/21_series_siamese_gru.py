@@ -46,7 +46,7 @@ def main(out: Path) -> dict[str, float]:
     assert np.array_equal(again.encode(test.series[:10]), model.encode(test.series[:10]))
     # the embeddings go into the core Index like any other vectors
     vecs = again.embed(train.series)
-    index = vecs.to_index(metric="cosine")
+    index = simlab.Index.from_vectors(vecs, metric="cosine")
     hits = index.search(again.encode(test.series[:3]), k=3)
     print("nearest training series of 3 test series:", hits.keys)
     return acc

@@ -33,7 +33,7 @@ def main(out: Path) -> dict[str, float]:
     report = evaluate(bi, f"ged:{out / 'ged.tsv'}", graphs=out / "graphs.jsonl")
     print(report.to_table())
     # 5. search: vectors into the core index, and re-ranking by the pair model
-    index = bi.vectors.to_index(metric="euclidean")
+    index = simlab.Index.from_vectors(bi.vectors, metric="euclidean")
     print("bi-encoder:", bi.most_similar("g0", k=5, index=index).to_list())
     print("re-ranked: ", bi.most_similar("g0", k=5, rerank=pair, candidates=10).to_list())
     # 6. save and reload: identical outputs

@@ -103,7 +103,7 @@ def test_renamed_kinds_keep_loading_under_their_old_names(tmp_path):
     import numpy as np
 
     from simlab.artifacts import artifact_kind, check_out, load
-    from simlab.reduce import RandomProjection
+    from simlab.index.reduce import RandomProjection
 
     rp = RandomProjection(4, seed=0).fit(np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32))
     rp.save(tmp_path / "rp")

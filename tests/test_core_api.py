@@ -51,7 +51,8 @@ def test_import_simlab_is_light():
 def test_cli_help_and_list_are_light():
     code = (
         "import sys\nfrom simlab.cli import main\n"
-        "for argv in (['--help'], ['list', 'losses'], ['list', 'encoders'], ['list', 'evaluators'], ['list', 'kinds']):\n"
+        "for argv in (['--help'], ['list', 'losses'], ['list', 'encoders'], ['list', 'evaluators'],\n"
+        "             ['list', 'kinds']):\n"
         "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
     )
     assert _loaded_after(code) == []

@@ -222,7 +222,7 @@ def test_interrupt_before_any_epoch_saves_nothing(karate, tmp_path, capsys, monk
     def stop(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(T, "_epochs", stop)
+    monkeypatch.setattr(T._Run, "epoch", stop)
     code, _, err = cli(["train", "nodes", karate, "--out", tmp_path / "n", "--set", "epochs=5"], capsys)
     assert code == 130 and err.strip() == "interrupted" and not (tmp_path / "n").exists()
 

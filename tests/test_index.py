@@ -56,7 +56,10 @@ def brute(x, q, k, metric):
 
 
 def test_import_is_light():
-    code = "import simlab, sys; simlab.Index; import simlab.index; assert 'faiss' not in sys.modules, 'faiss loaded'"
+    code = (
+        "import simlab, sys; simlab.Index; import simlab.index; "
+        "assert 'faiss' not in sys.modules, 'faiss loaded'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -338,7 +341,7 @@ def test_vectors_integration(data):
     from simlab.vectors import Vectors
 
     v = Vectors(keys, x)
-    idx = v.to_index("faiss", "cosine", factory="HNSW32")
+    idx = Index.from_vectors(v, "faiss", "cosine", factory="HNSW32")
     a = v.most_similar("w7", k=5)
     b = v.most_similar("w7", k=5, index=idx)
     assert len(set(a.keys) & set(b.keys)) >= 4
@@ -367,3 +370,31 @@ def test_demo_section(tmp_path):
     exact = next(r for r in sec.rows if r["index"].startswith("exact"))
     assert exact["recall@10"] == 1.0
     assert (tmp_path / "report.html").exists()
+
+
+def test_backends_declare_what_the_index_reads():
+    from simlab.index.common import Backend
+
+    for name in ("exact", "auto", "hnswlib", "usearch", "faiss", "scann"):
+        cls = INDEXES.get(name)
+        assert issubclass(cls, Backend), name
+        assert cls.metrics and all(m in M.METRICS for m in cls.metrics), name
+        assert all(M.get_metric(m).kernel in (M.KERNEL_IP, M.KERNEL_L2) for m in cls.metrics), name
+        assert isinstance(cls.shown_options, tuple) and isinstance(dict(cls.candidate_options), dict)
+    assert INDEXES.get("exact").normalizes_rows and INDEXES.get("exact").overridable == ()
+    assert INDEXES.get("hnswlib").overridable == ("efSearch",)
+    assert INDEXES.get("faiss").shown_options == ("factory",)
+    with pytest.raises(UnknownNameError, match="sqeuclidean"):
+        Index("exact", metric="manhattan")
+
+
+def test_index_from_vectors_equals_an_index_built_by_hand():
+    from simlab.vectors import Vectors
+
+    rng = np.random.default_rng(5)
+    v = Vectors([f"k{i}" for i in range(40)], rng.normal(size=(40, 6)).astype(np.float32))
+    a = Index.from_vectors(v, metric="euclidean")
+    b = Index("exact", "euclidean", dim=6).add(v.keys, v.matrix)
+    q = rng.normal(size=(3, 6)).astype(np.float32)
+    assert a.search(q, 5).keys == b.search(q, 5).keys and a.metric == "euclidean" and len(a) == 40
+    assert v.most_similar("k1", k=4, index=a).keys == v.most_similar("k1", k=4, metric="euclidean").keys

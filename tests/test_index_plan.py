@@ -1,4 +1,5 @@
-"""The exact index's plan (scan engine, pruning) is decided from the data, saved, shown; results stay exact."""
+"""The exact index's plan (scan engine, pruning) is decided from the data, saved, shown; results stay
+exact."""
 
 from __future__ import annotations
 

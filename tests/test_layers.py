@@ -1,8 +1,8 @@
-"""The layers hold: the import graph of ``src/simlab`` (built with ``ast``) has no cycle, the core imports no engine
-or application module, and engines import no application module.
+"""The layers hold: the import graph of ``src/simlab`` (built with ``ast``) has no cycle, the core imports no
+engine or application module, and engines import no application module.
 
-Layers (docs/architecture.md): core < engines < applications. Imports inside functions count too: a lazy import
-still couples the modules; only registry strings (``"module:attr"``) are outside the graph, by design.
+Layers (docs/architecture.md): core < engines < applications. Imports inside functions count too: a lazy
+import still couples the modules; only registry strings (``"module:attr"``) are outside the graph, by design.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ CORE = {
     "registry",
     "vectors",
 }
-ENGINES = {"index", "text", "sequence", "graph", "losses", "train", "fusion", "scale", "reduce"}
+ENGINES = {"index", "text", "sequence", "graph", "losses", "train", "fusion", "scale"}
 APPS = {"cli", "demo", "service", "client", "__main__"}
 
 

@@ -167,3 +167,48 @@ def test_topk_k_larger_than_corpus_and_bad_k(rng):
     np.testing.assert_array_equal(idx[:, 0], np.arange(4))
     with pytest.raises(ConfigError):
         M.topk(c, c, 0)
+
+
+def test_metrics_declare_normalisation_kernel_and_raw_mapping():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(5, 6)).astype(np.float32), rng.normal(size=(7, 6)).astype(np.float32)
+    assert M.get_metric("cosine").normalizes and not M.get_metric("dot").normalizes
+    kernels = {n: M.get_metric(n).kernel for n in ("cosine", "dot", "euclidean", "sqeuclidean", "manhattan")}
+    assert kernels == {
+        "cosine": M.KERNEL_IP,
+        "dot": M.KERNEL_IP,
+        "euclidean": M.KERNEL_L2,
+        "sqeuclidean": M.KERNEL_L2,
+        "manhattan": M.KERNEL_L1,
+    }
+    assert M.get_metric("dtw").kernel == M.KERNEL_OTHER and M.get_metric("dtw").from_raw is None
+    # the raw kernel value mapped by from_raw is the metric's similarity
+    for name in ("cosine", "dot", "euclidean", "sqeuclidean", "manhattan"):
+        m = M.get_metric(name)
+        x, y = (M.l2_normalize(a), M.l2_normalize(b)) if m.normalizes else (a, b)
+        raw = {
+            M.KERNEL_IP: x @ y.T,
+            M.KERNEL_L2: ((x[:, None] - y[None]) ** 2).sum(-1),
+            M.KERNEL_L1: np.abs(x[:, None] - y[None]).sum(-1),
+        }[m.kernel]
+        np.testing.assert_allclose(m.score_raw(raw), M.pairwise(a, b, name), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ConfigError, match="has no search kernel"):
+        M.get_metric("jaccard").score_raw(np.zeros(2))
+
+
+def test_a_metric_declares_kernel_and_mapping_together():
+    with pytest.raises(ConfigError, match="needs from_raw"):
+        M.Metric(
+            "x", M.get_metric("dot").pairwise, M.get_metric("dot").rowwise, None, None, kernel=M.KERNEL_IP
+        )
+    with pytest.raises(ConfigError, match="unknown kernel"):
+        M.Metric("x", M.get_metric("dot").pairwise, M.get_metric("dot").rowwise, None, None, kernel="cos")
+
+
+def test_topk_on_prenormalised_rows_ranks_by_the_plain_kernel():
+    rng = np.random.default_rng(4)
+    c = M.l2_normalize(rng.normal(size=(300, 8)).astype(np.float32))
+    q = M.l2_normalize(rng.normal(size=(5, 8)).astype(np.float32))
+    i1, _ = M.topk(q, c, 7, "cosine", corpus_prepared=True, normalized=True)
+    i2, _ = M.topk(q, c, 7, "dot", corpus_prepared=True)
+    np.testing.assert_array_equal(i1, i2)

@@ -8,7 +8,7 @@ import pytest
 import simlab
 from simlab.errors import ConfigError, DimensionError, NotFittedError
 from simlab.index import Index
-from simlab.reduce import (
+from simlab.index.reduce import (
     PCA,
     RandomProjection,
     compression_ratio,

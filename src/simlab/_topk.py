@@ -1,10 +1,10 @@
 """The exact top-k inner-product scan behind :func:`simlab.metrics.topk` and the exact index (numpy only).
 
 Scores are computed one BLAS GEMM per block (``Q_block @ C_block.T`` written into a reused buffer). The
-running k-th best score of each query is a threshold; each block is cut into 256-column strips whose maxima are
-compared with it, and only the strips that beat it are compared element by element, so after the first blocks
-the selection costs about one ``max`` pass over the scores (a tenth of the GEMM at 100 dimensions). Exact: ties
-keep the lower index (blocks come in index order, later entries must be strictly greater).
+running k-th best score of each query is a threshold; each block is cut into 256-column strips whose maxima
+are compared with it, and only the strips that beat it are compared element by element, so after the first
+blocks the selection costs about one ``max`` pass over the scores (a tenth of the GEMM at 100 dimensions).
+Exact: ties keep the lower index (blocks come in index order, later entries must be strictly greater).
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def dot_topk(
 
     Args:
         Q: ``(q, d)`` float32 queries.
-        C: ``(n, d)`` float32 rows (any strides BLAS accepts, e.g. the transpose of a C-contiguous ``(d, n)``).
+        C: ``(n, d)`` float32 rows (any strides BLAS accepts, e.g. the transpose of a C-contiguous ``(d,
+            n)``).
         k: neighbours (``1 <= k <= n``).
         budget_elems: most scores held in one block.
         col_scale, col_bias: optional ``(n,)`` float32 per-row factors (cosine over raw rows, L2 ranking).
@@ -102,26 +103,35 @@ def dot_topk(
                 s[:, :w] *= col_scale[cs:ce]
             if col_bias is not None:
                 s[:, :w] += col_bias[cs:ce]
-            ns = wp // STRIP
-            s3 = s.reshape(
-                nb, STRIP, ns
-            )  # strip b = columns b, b + ns, b + 2 ns ... (a fast middle-axis max)
-            mx = s3.max(
-                axis=1
-            )  # (nb, ns) strip maxima: real scores, so the k-th largest bounds the k-th best
-            lo = np.nextafter(thr, np.float32(np.inf)).astype(np.float32)  # ">= lo" is "> thr": ties stay
-            if ns > k:
-                lo = np.maximum(lo, np.partition(mx, ns - k, axis=1)[:, ns - k])
-            hr, hb = np.nonzero(mx >= lo[:, None])
-            if not len(hr):
-                continue
-            strips = s3[hr, :, hb]
-            pr, pc = np.nonzero(strips >= lo[hr][:, None])
-            if not len(pr):
-                continue
-            rows = hr[pr]
-            changed = _merge(best_s, best_i, rows, cs + pc * ns + hb[pr], strips[pr, pc], k)
-            thr[changed] = best_s[changed, k - 1]
+            found = _candidates(s, thr, k)
+            if found is not None:
+                rows, cols, vals = found
+                changed = _merge(best_s, best_i, rows, cs + cols, vals, k)
+                thr[changed] = best_s[changed, k - 1]
         out_s[qs : qs + nb] = best_s
         out_i[qs : qs + nb] = best_i
     return out_i, out_s
+
+
+def _candidates(s: np.ndarray, thr: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The scores of one block ``(nb, wp)`` (wp a multiple of STRIP) that may enter each query's top k:
+    ``(query rows, block columns, scores)``, or None when none can.
+
+    The block is read as STRIP-wide strips (strip b = columns b, b + ns, b + 2 ns ...: a fast middle-axis
+    max); the strip maxima are real scores, so their k-th largest bounds the k-th best.
+    """
+    nb, wp = s.shape
+    ns = wp // STRIP
+    s3 = s.reshape(nb, STRIP, ns)
+    mx = s3.max(axis=1)  # (nb, ns) strip maxima
+    lo = np.nextafter(thr, np.float32(np.inf)).astype(np.float32)  # ">= lo" is "> thr": ties stay
+    if ns > k:
+        lo = np.maximum(lo, np.partition(mx, ns - k, axis=1)[:, ns - k])
+    hr, hb = np.nonzero(mx >= lo[:, None])
+    if not len(hr):
+        return None
+    strips = s3[hr, :, hb]
+    pr, pc = np.nonzero(strips >= lo[hr][:, None])
+    if not len(pr):
+        return None
+    return hr[pr], pc * ns + hb[pr], strips[pr, pc]

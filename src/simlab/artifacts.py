@@ -85,7 +85,7 @@ def _os_error(exc: OSError, what: str) -> ArtifactError:
     return ArtifactError(f"{what}: cannot write ({reason}); any existing artifact there is unchanged")
 
 
-# -- file-system primitives -----------------------------------------------------------------------------------
+# -- file-system primitives ----------------------------------------------------------------------------------
 def _umask() -> int:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -138,8 +138,8 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-# lock path + thread -> (fd, thread id, inode) of the locks this process holds: a save interrupted (Ctrl-C) at any line
-# may leave its descriptor open; the next save of that path from the same thread closes it
+# lock path + thread -> (fd, thread id, inode) of the locks this process holds: a save interrupted (Ctrl-C) at
+# any line may leave its descriptor open; the next save of that path from the same thread closes it
 _HELD: dict[str, tuple[int, int, int]] = {}
 
 
@@ -244,7 +244,7 @@ def _clean_leftovers(path: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-# -- what may be written where ---------------------------------------------------------------------------------
+# -- what may be written where -------------------------------------------------------------------------------
 def canonical_kind(kind: str) -> str:
     """The registered name of an artifact kind (kinds renamed since keep loading under their old names)."""
     from simlab.registry import KINDS
@@ -496,7 +496,7 @@ class ArtifactWriter:
             self._lock.release()
 
 
-# -- reading -----------------------------------------------------------------------------------------------------
+# -- reading -------------------------------------------------------------------------------------------------
 def _validate_manifest(man: Any, where: str) -> dict[str, Any]:
     """Check the manifest's schema (types, ranges, version) before anything else is read."""
 

@@ -139,10 +139,12 @@ def parse_spec(text: str, schemes: Iterable[str] | None = None) -> tuple[str, st
 
     Args:
         text: the spec as typed.
-        schemes: the schemes the caller knows; a prefix not among them is not a scheme (e.g. a path with a colon).
+        schemes: the schemes the caller knows; a prefix not among them is not a scheme (e.g. a path with a
+            colon).
 
     Returns:
-        ``(scheme, arg)`` with the scheme lower-cased, or ``("", text)`` when `text` has no known scheme prefix.
+        ``(scheme, arg)`` with the scheme lower-cased, or ``("", text)`` when `text` has no known scheme
+        prefix.
     """
     head, sep, rest = text.partition(":")
     scheme = head.strip().lower()

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from simlab.config import parse_spec
 from simlab.registry import EVALUATORS
 
 
@@ -99,9 +100,9 @@ def resolve_evaluator(target: str) -> tuple[Any, str]:
     """
     if target in EVALUATORS:
         return EVALUATORS.get(target), ""
-    prefix, sep, rest = target.partition(":")
-    if sep and prefix in EVALUATORS:
-        return EVALUATORS.get(prefix), rest
+    scheme, rest = parse_spec(target)
+    if scheme and scheme in EVALUATORS:
+        return EVALUATORS.get(scheme), rest
     if Path(target).exists() and "pairs-file" in EVALUATORS:
         return EVALUATORS.get("pairs-file"), target
     return EVALUATORS.get(target), ""  # raises UnknownNameError listing the valid names

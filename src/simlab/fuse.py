@@ -5,16 +5,16 @@ learned + classical distances). Core layer: numpy only.
 
 Three ways to fuse ``V`` views:
 
-- **late (score) fusion** -- :class:`ScoreFusion`: each view's scores are standardised with statistics measured on
-  a validation sample, then combined as ``s = sum_v w_v * (s_v - mu_v) / sd_v`` with ``w >= 0, sum w = 1``.
-  Weights are chosen by :meth:`ScoreFusion.fit` to maximise any objective on validation data (Pearson with human
-  ratings, AUC of same/different pairs, 1-NN accuracy...). A missing view (NaN score) is dropped and the weights
-  of the present views are renormalised.
+- **late (score) fusion** -- :class:`ScoreFusion`: each view's scores are standardised with statistics
+  measured on a validation sample, then combined as ``s = sum_v w_v * (s_v - mu_v) / sd_v`` with ``w >= 0, sum
+  w = 1``. Weights are chosen by :meth:`ScoreFusion.fit` to maximise any objective on validation data (Pearson
+  with human ratings, AUC of same/different pairs, 1-NN accuracy...). A missing view (NaN score) is dropped
+  and the weights of the present views are renormalised.
 - **rank fusion** -- :func:`reciprocal_rank_fusion` (Cormack et al., SIGIR 2009): ``score(d) = sum_v w_v /
   (c + rank_v(d))`` over ranked result lists; needs no score calibration, the usual choice for search.
-- **early fusion** -- :func:`concat_views`: each view L2-normalised and scaled by ``sqrt(w_v)``, so the cosine (or
-  dot) of two concatenated vectors is exactly ``sum_v w_v cos_v``; a missing view is a zero block and the weights
-  of the present views are renormalised.
+- **early fusion** -- :func:`concat_views`: each view L2-normalised and scaled by ``sqrt(w_v)``, so the cosine
+  (or dot) of two concatenated vectors is exactly ``sum_v w_v cos_v``; a missing view is a zero block and the
+  weights of the present views are renormalised.
 
 The fitted state is a small JSON-serialisable dict (:meth:`ScoreFusion.to_dict`) stored in a model's manifest.
 """
@@ -75,8 +75,8 @@ def search_weights(
         max_grid: largest grid searched exhaustively.
 
     Returns:
-        ``(weights (V,), best objective, curve)``, the curve being ``[{"weights": [...], "objective": x}]`` of the
-        candidates tried (for reports).
+        ``(weights (V,), best objective, curve)``, the curve being ``[{"weights": [...], "objective": x}]`` of
+        the candidates tried (for reports).
     """
     n_views = scores.shape[1]
     equal = np.full(n_views, 1.0 / n_views)
@@ -131,7 +131,8 @@ class ScoreFusion:
         validation: objective of each single view and of the fusion on the validation data, if fitted.
 
     Example:
-        >>> f = ScoreFusion(["sparse", "dense"]).fit(val_scores, lambda s: pearson(s, human))  # doctest: +SKIP
+        >>> f = ScoreFusion(["sparse", "dense"]).fit(val_scores, lambda s: pearson(s, human))  # doctest:
+        +SKIP
         >>> fused = f.combine(test_scores)  # (n, 2) -> (n,)  # doctest: +SKIP
     """
 
@@ -180,11 +181,11 @@ class ScoreFusion:
         """Measure per-view statistics and choose the weights on validation data.
 
         Args:
-            scores: ``(n, V)`` raw scores of the validation items under each view (NaN = view missing; rows with
-                a missing view are used for the statistics of the present views only, and left out of the weight
-                search).
-            objective: fused scores ``(n_complete,)`` -> number, higher is better (it sees the complete rows in
-                order, so it must close over targets aligned with them: use :meth:`complete_rows`).
+            scores: ``(n, V)`` raw scores of the validation items under each view (NaN = view missing; rows
+                with a missing view are used for the statistics of the present views only, and left out of the
+                weight search).
+            objective: fused scores ``(n_complete,)`` -> number, higher is better (it sees the complete rows
+                in order, so it must close over targets aligned with them: use :meth:`complete_rows`).
             objective_name: recorded in the manifest.
             step: weight grid step.
 
@@ -211,15 +212,16 @@ class ScoreFusion:
 
     @staticmethod
     def complete_rows(scores: Any) -> np.ndarray:
-        """Boolean mask ``(n,)`` of the rows with every view present (what :meth:`fit` hands to the objective)."""
+        """Boolean mask ``(n,)`` of the rows with every view present (what :meth:`fit` hands to the
+        objective)."""
         s = np.asarray(scores, dtype=np.float64)
         return ~np.isnan(s).any(axis=1)
 
     def combine(self, scores: Any) -> np.ndarray:
         """Fused scores ``(n,)`` from raw per-view scores ``(n, V)``.
 
-        A NaN marks a missing view: its weight is dropped and the present weights renormalised. A row with every
-        view missing gives NaN.
+        A NaN marks a missing view: its weight is dropped and the present weights renormalised. A row with
+        every view missing gives NaN.
         """
         z = self.standardize(scores)
         w = np.asarray(self.weights)[None, :] * ~np.isnan(z)
@@ -295,7 +297,8 @@ def concat_views(
     Args:
         matrices: ``V`` arrays of shapes ``(n, d_v)`` (same `n`); a row of zeros or NaN is a missing view.
         weights: per-view weights (normalised; ``None`` = equal).
-        present: optional ``(n, V)`` boolean mask of present views (default: rows that are non-zero and finite).
+        present: optional ``(n, V)`` boolean mask of present views (default: rows that are non-zero and
+            finite).
 
     Returns:
         ``(n, sum d_v)`` float32.

@@ -133,9 +133,17 @@ def _row_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1), 1.0).astype(a.dtype)
 
 
+#: kernels a metric can declare (:attr:`Metric.kernel`): what a search backend computes for it
+KERNEL_IP = "inner_product"  # raw score = inner product (of unit rows when the metric normalizes)
+KERNEL_L2 = "l2"  # raw score = squared L2 distance
+KERNEL_L1 = "l1"  # raw score = L1 distance
+KERNEL_OTHER = "other"  # no BLAS-friendly kernel: scored by ``pairwise`` only
+KERNELS = (KERNEL_IP, KERNEL_L2, KERNEL_L1, KERNEL_OTHER)
+
+
 @dataclass(frozen=True)
 class Metric:
-    """A registered similarity.
+    """A registered similarity, with the capabilities search engines read instead of its name.
 
     Attributes:
         name: registry name.
@@ -144,6 +152,12 @@ class Metric:
         distance_name: the distance this similarity is derived from, if any.
         to_distance: maps a similarity to that distance (``None`` when the metric has none, e.g. dot).
         description: one line for ``simlab list metrics``.
+        normalizes: inputs are scaled to unit L2 norm first (cosine-like): an index stores unit rows.
+        kernel: what a search backend computes: :data:`KERNEL_IP` (inner product), :data:`KERNEL_L2` (squared
+            L2 distance), :data:`KERNEL_L1` (L1 distance) or :data:`KERNEL_OTHER` (``pairwise`` only).
+        from_raw: maps the kernel's raw value (an inner product, a squared L2 or an L1 distance) to this
+            metric's similarity (higher = more similar; ``to_distance`` of it is the distance). ``None`` when
+            the metric has no kernel.
     """
 
     name: str
@@ -152,10 +166,43 @@ class Metric:
     distance_name: str | None
     to_distance: Callable[[np.ndarray], np.ndarray] | None
     description: str = ""
+    normalizes: bool = False
+    kernel: str = KERNEL_OTHER
+    from_raw: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kernel not in KERNELS:
+            raise ConfigError(
+                f"metric {self.name!r}: unknown kernel {self.kernel!r}; valid: {', '.join(KERNELS)}"
+            )
+        if (self.kernel == KERNEL_OTHER) != (self.from_raw is None):
+            raise ConfigError(f"metric {self.name!r}: a kernel needs from_raw, and from_raw needs a kernel")
 
     @property
     def __doc__(self) -> str:  # type: ignore[override]  # used by the registry's one-line help
         return self.description
+
+    def score_raw(self, raw: np.ndarray) -> np.ndarray:
+        """Raw kernel values -> similarities (see :attr:`from_raw`)."""
+        if self.from_raw is None:
+            raise ConfigError(f"metric {self.name!r} has no search kernel")
+        return self.from_raw(raw)
+
+
+def _clip_unit(raw: np.ndarray) -> np.ndarray:
+    return np.clip(raw, -1.0, 1.0)
+
+
+def _neg_sqrt(raw: np.ndarray) -> np.ndarray:
+    return -np.sqrt(np.maximum(raw, 0))
+
+
+def _neg_clamped(raw: np.ndarray) -> np.ndarray:
+    return -np.maximum(raw, 0)
+
+
+def _identity(raw: np.ndarray) -> np.ndarray:
+    return raw
 
 
 def _reg(m: Metric, aliases: tuple[str, ...] = ()) -> None:
@@ -170,11 +217,23 @@ _reg(
         "cosine",
         lambda s: 1.0 - s,
         "cosine similarity in [-1, 1]; 0 for a zero vector; distance = 1 - similarity",
+        normalizes=True,
+        kernel=KERNEL_IP,
+        from_raw=_clip_unit,
     ),
     aliases=("cos",),
 )
 _reg(
-    Metric("dot", _dot, lambda a, b: (a * b).sum(1), None, None, "inner product (no distance)"),
+    Metric(
+        "dot",
+        _dot,
+        lambda a, b: (a * b).sum(1),
+        None,
+        None,
+        "inner product (no distance)",
+        kernel=KERNEL_IP,
+        from_raw=_identity,
+    ),
     aliases=("inner_product", "ip"),
 )
 _reg(
@@ -185,6 +244,8 @@ _reg(
         "euclidean",
         lambda s: -s,
         "negated Euclidean (L2) distance",
+        kernel=KERNEL_L2,
+        from_raw=_neg_sqrt,
     ),
     aliases=("l2",),
 )
@@ -196,6 +257,8 @@ _reg(
         "sqeuclidean",
         lambda s: -s,
         "negated squared Euclidean distance",
+        kernel=KERNEL_L2,
+        from_raw=_neg_clamped,
     )
 )
 _reg(
@@ -206,6 +269,8 @@ _reg(
         "manhattan",
         lambda s: -s,
         "negated Manhattan (L1, cityblock) distance",
+        kernel=KERNEL_L1,
+        from_raw=_neg_clamped,
     ),
     aliases=("l1", "cityblock"),
 )
@@ -316,6 +381,7 @@ def topk(
     *,
     budget_bytes: int = DEFAULT_BUDGET,
     corpus_prepared: bool = False,
+    normalized: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k most similar corpus rows for each query, computed in blocks.
 
@@ -328,6 +394,8 @@ def topk(
         metric: similarity to rank by.
         budget_bytes: memory budget of one score block.
         corpus_prepared: the corpus is already validated float32 (skips a copy/check; used by indexes).
+        normalized: queries and corpus are already unit rows (a metric that normalizes then ranks by the plain
+            kernel, without normalising again).
 
     Returns:
         ``(indices, scores)``, both ``(q, k)``, sorted by decreasing similarity (ties by lower index).
@@ -338,42 +406,40 @@ def topk(
     _check_dims(Q, C)
     if k < 1:
         raise ConfigError(f"k must be >= 1, got {k}")
-    n = C.shape[0]
+    n, nq = C.shape[0], Q.shape[0]
     k = min(k, n)
-    nq = Q.shape[0]
-    out_i = np.zeros((nq, k), dtype=np.int64)
-    out_s = np.zeros((nq, k), dtype=np.float32)
     if n == 0 or nq == 0:
-        return out_i[:, :0], out_s[:, :0]
-    name = m.name
-    l2 = name in ("euclidean", "sqeuclidean")
-    if l2 or name in ("cosine", "dot"):
-        # one BLAS GEMM per cache-sized block and a running k-th-best threshold (simlab._topk): exact, ties by
-        # lower index. Cosine ranks by q.c / |c| over unit queries; Euclidean by q.c - |c|^2 / 2.
-        from simlab._topk import dot_topk
-
-        if name == "cosine":
-            Q = l2_normalize(Q).astype(np.float32, copy=False)
-        scale = bias = None
-        if name == "cosine":
-            cn = np.sqrt(np.einsum("ij,ij->i", C, C))
-            cn[cn == 0] = 1
-            scale = (1.0 / cn).astype(np.float32)
-        elif l2:
-            bias = (-0.5 * np.einsum("ij,ij->i", C, C)).astype(np.float32)
-        elems = max(1, min(budget_bytes // 4, 1 << 21 if nq == 1 else 1 << 20))
-        out_i, out_s = dot_topk(Q, C, k, budget_elems=elems, col_scale=scale, col_bias=bias)
-        if l2:  # exact distances of the winners (no cancellation error), re-sorted
-            diff = C[out_i] - Q[:, None, :]
-            d2 = np.einsum("qkd,qkd->qk", diff, diff)
-            sc = -np.sqrt(d2) if name == "euclidean" else -d2
-            order = np.lexsort((out_i, -sc), axis=1)
-            out_i = np.take_along_axis(out_i, order, 1)
-            out_s = np.take_along_axis(sc, order, 1).astype(np.float32)
-        elif name == "cosine":
-            np.clip(out_s, -1.0, 1.0, out=out_s)
-        return out_i, out_s
+        return np.zeros((nq, 0), dtype=np.int64), np.zeros((nq, 0), dtype=np.float32)
+    if m.kernel in (KERNEL_IP, KERNEL_L2):
+        return _topk_gemm(m, Q, C, k, budget_bytes, normalized)
     return _topk_pairwise(m, Q, C, k, budget_bytes)
+
+
+def _topk_gemm(
+    m: Metric, Q: np.ndarray, C: np.ndarray, k: int, budget_bytes: int, normalized: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top k of an inner-product or L2 kernel metric: one BLAS GEMM per cache-sized block and a running
+    k-th-best threshold (:mod:`simlab._topk`); exact, ties by lower index. A normalizing metric ranks by
+    ``q.c / |c|`` over unit queries; an L2 kernel by ``q.c - |c|^2 / 2``."""
+    from simlab._topk import dot_topk
+
+    scale = bias = None
+    if m.normalizes and not normalized:
+        Q = l2_normalize(Q).astype(np.float32, copy=False)
+        cn = np.sqrt(np.einsum("ij,ij->i", C, C))
+        cn[cn == 0] = 1
+        scale = (1.0 / cn).astype(np.float32)
+    if m.kernel == KERNEL_L2:
+        bias = (-0.5 * np.einsum("ij,ij->i", C, C)).astype(np.float32)
+    elems = max(1, min(budget_bytes // 4, 1 << 21 if len(Q) == 1 else 1 << 20))
+    out_i, out_s = dot_topk(Q, C, k, budget_elems=elems, col_scale=scale, col_bias=bias)
+    if m.kernel != KERNEL_L2:
+        return out_i, np.asarray(m.score_raw(out_s), dtype=np.float32)
+    # exact distances of the winners (no cancellation error), re-sorted
+    diff = C[out_i] - Q[:, None, :]
+    sc = m.score_raw(np.einsum("qkd,qkd->qk", diff, diff))
+    order = np.lexsort((out_i, -sc), axis=1)
+    return np.take_along_axis(out_i, order, 1), np.take_along_axis(sc, order, 1).astype(np.float32)
 
 
 def _topk_pairwise(
@@ -435,7 +501,8 @@ DTW_MAX_CELLS = 1e11
 
 
 def dtw_cells(query_lengths: Any, corpus_lengths: Any, window: int | None) -> float:
-    """Dynamic-programming cells of DTW over all (query, corpus) pairs, with a Sakoe-Chiba band of `window`."""
+    """Dynamic-programming cells of DTW over all (query, corpus) pairs, with a Sakoe-Chiba band of
+    `window`."""
     lq = np.asarray(query_lengths, dtype=np.float64)[:, None]
     lc = np.asarray(corpus_lengths, dtype=np.float64)[None, :]
     full = lq * lc

@@ -1,19 +1,20 @@
 """The model contract: every model family (word/doc vectors, sparse and hybrid text, Siamese sequences, graph
 bi-encoders and pair models, node embeddings, edit-path scorers, fused views) lives in the same house.
 
-Core layer: numpy, the standard library and simlab's core only. torch is never imported here; where a rule needs
-it (device, threads) it is used only if the model's family has already imported it.
+Core layer: numpy, the standard library and simlab's core only. torch is never imported here; where a rule
+needs it (device, threads) it is used only if the model's family has already imported it.
 
 What the base gives every family (see docs/contributing.md, "add a model family"):
 
-- **Config, one way**: a frozen dataclass ``Config`` per family; ``Family(config, **overrides)`` where ``config``
-  is ``None``, a ``Config`` or a mapping (a saved manifest), validated once by :func:`build_config`: unknown keys
-  are rejected with the valid names. Optimisation settings are one composed :class:`TrainConfig` field named
-  ``train``; a flat key of it (``epochs=5``) or a dotted one (``train.epochs=5``) is routed into it.
+- **Config, one way**: a frozen dataclass ``Config`` per family; ``Family(config, **overrides)`` where
+  ``config`` is ``None``, a ``Config`` or a mapping (a saved manifest), validated once by
+  :func:`build_config`: unknown keys are rejected with the valid names. Optimisation settings are one composed
+  :class:`TrainConfig` field named ``train``; a flat key of it (``epochs=5``) or a dotted one
+  (``train.epochs=5``) is routed into it.
 - **Device, one rule**: a model's device is where its weights are (:attr:`Model.device`); :meth:`Model.to`
   moves them; loading puts them on ``device="auto"`` resolved on *this* machine, never on the saved string.
-- **Threads, one rule**: :func:`thread_limit` sets torch's and BLAS' thread counts for the duration of a call and
-  restores them; nothing changes the process-wide setting as a side effect.
+- **Threads, one rule**: :func:`thread_limit` sets torch's and BLAS' thread counts for the duration of a call
+  and restores them; nothing changes the process-wide setting as a side effect.
 - **Persistence, public**: ``to_artifact(writer)`` / ``from_artifact(artifact)``; :meth:`Model.save` and
   :meth:`Model.load` are written once here; :func:`simlab.load` uses ``from_artifact`` only.
 - **Capabilities, declared**: ``CAPABILITIES`` names what the model can do (:data:`CAPABILITY_NAMES`); callers
@@ -35,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+import numpy as np
+
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.config import from_dict, to_dict
 from simlab.errors import ConfigError, NotFittedError
@@ -43,8 +46,8 @@ M = TypeVar("M", bound="Model")
 C = TypeVar("C")
 
 #: What a model can declare in ``CAPABILITIES``:
-#: ``embeds`` - ``encode(items) -> (n, dim)`` and ``embed(items, keys) -> Vectors`` (``embed_file`` for files);
-#: ``scores_pairs`` - ``similarity(a, b) -> float`` and ``score_pairs(A, B) -> (n,)``;
+#: ``embeds`` - ``encode(items) -> (n, dim)`` and ``embed(items, keys) -> Vectors`` (``embed_file`` for
+#: files); ``scores_pairs`` - ``similarity(a, b) -> float`` and ``score_pairs(A, B) -> (n,)``;
 #: ``searches`` - ``most_similar(query, k) -> Hits`` over the model's collection;
 #: ``reranks`` - ``rerank(query, hits) -> Hits`` refines a first-stage search (e.g. graph edit paths);
 #: ``words`` - word lookup: ``lookup(words)``, analogies and ``doesnt_match`` on word vectors;
@@ -64,11 +67,11 @@ def can(obj: Any, capability: str) -> bool:
     return capability in capabilities(obj)
 
 
-# -- config ------------------------------------------------------------------------------------------------------
+# -- config --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings of the shared training loop (:func:`simlab.train.fit`), composed into every trained
-    family's config as its ``train`` field.
+    """Optimisation settings of the shared training loop (:func:`simlab.train.fit`), composed into every
+    trained family's config as its ``train`` field.
 
     Attributes:
         epochs: maximum number of epochs.
@@ -191,9 +194,10 @@ def config_dict(config: Any) -> dict[str, Any]:
     return to_dict(config)
 
 
-# -- device and threads --------------------------------------------------------------------------------------------
+# -- device and threads --------------------------------------------------------------------------------------
 def resolve_device(device: Any = "auto") -> Any:
-    """``"auto"`` -> CUDA when available on this machine, else CPU; anything else is checked (a ``torch.device``).
+    """``"auto"`` -> CUDA when available on this machine, else CPU; anything else is checked (a
+    ``torch.device``).
 
     Only for families that use torch (imports it on call).
     """
@@ -245,14 +249,14 @@ def thread_limit(n: int | None) -> Iterator[None]:
                 torch.set_num_threads(old)
 
 
-# -- the base class ------------------------------------------------------------------------------------------------
+# -- the base class ------------------------------------------------------------------------------------------
 class Model:
     """Base of every model family.
 
-    A family sets ``KIND`` (its artifact kind, registered in :data:`simlab.registry.KINDS`), ``Config`` (a frozen
-    dataclass) and ``CAPABILITIES``; implements :meth:`to_artifact` / :meth:`from_artifact`; lists its torch
-    modules in :meth:`torch_modules` when it has weights; and implements the methods its capabilities promise
-    (``encode``/``embed``, ``similarity``/``score_pairs``, ``rerank``...).
+    A family sets ``KIND`` (its artifact kind, registered in :data:`simlab.registry.KINDS`), ``Config`` (a
+    frozen dataclass) and ``CAPABILITIES``; implements :meth:`to_artifact` / :meth:`from_artifact`; lists its
+    torch modules in :meth:`torch_modules` when it has weights; and implements the methods its capabilities
+    promise (``encode``/``embed``, ``similarity``/``score_pairs``, ``rerank``...).
 
     Attributes:
         config: the frozen, validated config.
@@ -313,7 +317,8 @@ class Model:
 
     # persistence
     def to_artifact(self, writer: ArtifactWriter) -> None:
-        """Write the model's files into an open artifact (the manifest's config is written by :meth:`save`)."""
+        """Write the model's files into an open artifact (the manifest's config is written by
+        :meth:`save`)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement to_artifact")
 
     @classmethod
@@ -338,7 +343,8 @@ class Model:
 
     # collection
     def attach_index(self: M, index: Any) -> M:
-        """Search the collection through `index` (an :class:`simlab.index.Index` built over it). Returns self."""
+        """Search the collection through `index` (an :class:`simlab.index.Index` built over it). Returns
+        self."""
         self._index = index
         return self
 
@@ -348,18 +354,22 @@ class Model:
             raise NotFittedError(f"{type(self).__name__} has no collection; index items first")
         return self.collection
 
+    def collection_metric(self) -> str:
+        """The metric the collection is searched by without an index (families with a ``metric`` setting
+        override)."""
+        return "cosine"
+
     def most_similar(self, query: Any, k: int = 10) -> Any:
-        """The `k` collection items most similar to `query`: a key of the collection, or a raw item the model
-        embeds (``embeds`` capability). Returns :class:`~simlab.vectors.Hits`."""
+        """The `k` collection items most similar to `query`: a key of the collection (itself left out), or a
+        raw item the model embeds (``embeds`` capability). Returns :class:`~simlab.vectors.Hits`."""
         vecs = self.collection_vectors()
-        if _is_key(vecs, query):
-            return vecs.most_similar(query, k=k, indexer=self._index)
-        if "embeds" not in capabilities(self):
-            raise NotFittedError(
-                f"{query!r} is not in the collection and {type(self).__name__} cannot embed items"
-            )
-        vec = self.encode([query])[0]  # type: ignore[attr-defined]
-        return vecs.most_similar(vec, k=k, indexer=self._index)
+        if not _is_key(vecs, query):
+            if "embeds" not in capabilities(self):
+                raise NotFittedError(
+                    f"{query!r} is not in the collection and {type(self).__name__} cannot embed items"
+                )
+            query = np.asarray(self.encode([query])[0], dtype=np.float32)  # type: ignore[attr-defined]
+        return vecs.most_similar(query, k=k, metric=self.collection_metric(), index=self._index)
 
 
 def _is_key(vecs: Any, query: Any) -> bool:

@@ -151,7 +151,7 @@ def fit(
         model: the model (moved to the configured device).
         batches: ``epoch -> iterable of Batch``; called once per epoch (so sampling can change per epoch).
         step: ``(model, batch) -> (loss, items)``, e.g. :func:`siamese_step`.
-        config: optimisation settings.
+        config: optimisation settings (``threads`` holds for this call only, see :func:`thread_limit`).
         dev_metric: ``model -> float`` evaluated after each epoch in eval mode (early stopping and best
             checkpoint); without it the last epoch is kept.
         maximize: whether a larger dev metric is better.
@@ -166,146 +166,163 @@ def fit(
     cfg = config or TrainConfig()
     if data_kind is not None and loss is not None:
         check_compatible(loss, data_kind)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
-    model.to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
-        raise ConfigError("the model has no trainable parameters")
+    with thread_limit(cfg.threads):
+        seed_everything(cfg.seed)
+        device = resolve_device(cfg.device)
+        model.to(device)
+        params = [p for p in model.parameters() if p.requires_grad]
+        if not params:
+            raise ConfigError("the model has no trainable parameters")
+        run = _Run(model, batches, step, cfg, make_optimizer(params, cfg), params, device)
+        run.dev_metric, run.maximize, run.checkpoint = dev_metric, maximize, checkpoint
+        run.callbacks, run.unit = list(callbacks), unit
+        run.best = -math.inf if maximize else math.inf
+        return run.train()
+
+
+def make_optimizer(params: list[Any], cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The optimizer `cfg` names (``adam``, ``adamw`` or ``sgd`` with momentum 0.9) over `params`."""
     if cfg.optimizer == "sgd":
-        opt: torch.optim.Optimizer = torch.optim.SGD(
-            params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay
-        )
-    elif cfg.optimizer == "adamw":
-        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    else:
-        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-    from tqdm.auto import tqdm
-
-    hist = History()
-    state: dict[str, Any] = {"best_state": None, "best": -math.inf if maximize else math.inf, "bad_epochs": 0}
-    # one bar over the whole training (epochs x batches), its total known once the first epoch's batches are
-    bar = tqdm(total=None, desc="training", unit="batch", disable=None if cfg.progress else True)
-    try:
-        _epochs(
-            model,
-            batches,
-            step,
-            cfg,
-            opt,
-            params,
-            device,
-            dev_metric,
-            maximize,
-            checkpoint,
-            callbacks,
-            unit,
-            hist,
-            state,
-            bar,
-        )
-    except KeyboardInterrupt as exc:  # Ctrl-C / SIGTERM: keep the best epoch so far, if there is one
-        if state["best_state"] is None:
-            raise
-        hist.interrupted = "terminated" if type(exc).__name__ == "Terminated" else "interrupted"
-        log.warning(
-            "training %s after %d epochs; keeping the best epoch so far (%s)",
-            hist.interrupted,
-            len(hist.epochs),
-            hist.best_epoch,
-        )
-    finally:
-        bar.close()
-    if state["best_state"] is not None:
-        model.load_state_dict(state["best_state"])
-    model.eval()
-    return hist
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def _epochs(
-    model: nn.Module,
-    batches: Callable[[int], Iterable[Batch]],
-    step: Callable[[nn.Module, Batch], tuple[Tensor, int]],
-    cfg: TrainConfig,
-    opt: torch.optim.Optimizer,
-    params: list[Any],
-    device: torch.device,
-    dev_metric: Callable[[nn.Module], float] | None,
-    maximize: bool,
-    checkpoint: str | Path | None,
-    callbacks: Iterable[Callable[[EpochLog], bool | None]],
-    unit: str,
-    hist: History,
-    state: dict[str, Any],
-    bar: Any,
-) -> None:
-    """The epoch loop of :func:`fit`; the best weights so far live in ``state["best_state"]``."""
+@dataclass
+class _Run:
+    """The state of one :func:`fit` call: the epoch loop, the best weights so far and the progress bar."""
+
+    model: nn.Module
+    batches: Callable[[int], Iterable[Batch]]
+    step: Callable[[nn.Module, Batch], tuple[Tensor, int]]
+    cfg: TrainConfig
+    opt: torch.optim.Optimizer
+    params: list[Any]
+    device: torch.device
+    dev_metric: Callable[[nn.Module], float] | None = None
+    maximize: bool = True
+    checkpoint: str | Path | None = None
+    callbacks: list[Callable[[EpochLog], bool | None]] = field(default_factory=list)
+    unit: str = "items"
+    hist: History = field(default_factory=History)
+    best: float = -math.inf
+    best_state: dict[str, Tensor] | None = None
+    bad_epochs: int = 0
     last_dev: float | None = None
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
+    bar: Any = None
+
+    def train(self) -> History:
+        """Run the epochs; on Ctrl-C / SIGTERM keep the best epoch so far (if any); restore the best
+        weights."""
+        from tqdm.auto import tqdm
+
+        # one bar over the whole training (epochs x batches), its total known once the first epoch's batches
+        # are
+        self.bar = tqdm(
+            total=None, desc="training", unit="batch", disable=None if self.cfg.progress else True
+        )
+        try:
+            for epoch in range(1, self.cfg.epochs + 1):
+                if self.epoch(epoch):
+                    self.hist.stopped_early = epoch < self.cfg.epochs
+                    break
+        except KeyboardInterrupt as exc:
+            if self.best_state is None:
+                raise
+            self.hist.interrupted = "terminated" if type(exc).__name__ == "Terminated" else "interrupted"
+            log.warning(
+                "training %s after %d epochs; keeping the best epoch so far (%s)",
+                self.hist.interrupted,
+                len(self.hist.epochs),
+                self.hist.best_epoch,
+            )
+        finally:
+            self.bar.close()
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        self.model.eval()
+        return self.hist
+
+    def epoch(self, epoch: int) -> bool:
+        """Train one epoch, evaluate, keep the best weights; returns whether to stop."""
         t0 = time.perf_counter()
+        total, n_items = self.train_epoch(epoch, t0)
+        secs = time.perf_counter() - t0
+        dev = None
+        if self.dev_metric is not None:
+            self.model.eval()
+            with torch.no_grad():
+                dev = float(self.dev_metric(self.model))
+            self.last_dev = dev
+        entry = EpochLog(epoch, total / max(n_items, 1), dev, n_items / max(secs, 1e-9), secs)
+        self.hist.epochs.append(entry)
+        log.info("epoch %d loss %.4f dev %s %.0f items/s", epoch, entry.loss, dev, entry.items_per_s)
+        self.keep_if_best(epoch, dev)
+        stop = any(bool(cb(entry)) for cb in self.callbacks)
+        patience = self.cfg.patience
+        return stop or (patience is not None and dev is not None and self.bad_epochs >= patience)
+
+    def train_epoch(self, epoch: int, t0: float) -> tuple[float, int]:
+        """One pass over the epoch's batches; returns (summed loss x items, items)."""
+        cfg, bar = self.cfg, self.bar
+        self.model.train()
         total, n_items, n_steps = 0.0, 0, 0
-        epoch_batches = batches(epoch)
+        epoch_batches = self.batches(epoch)
         if bar.total is None and hasattr(epoch_batches, "__len__"):
             bar.total = cfg.epochs * len(epoch_batches)  # type: ignore[arg-type]
             bar.refresh()
         for batch in epoch_batches:
-            batch = batch.to(device) if isinstance(batch, Batch) else to_device(batch, device)
-            opt.zero_grad(set_to_none=True)
-            value, items = step(model, batch)
-            if not torch.isfinite(value):
-                bar.close()
-                raise DataError(f"training diverged: loss is {value.item()} at epoch {epoch} (lower lr?)")
-            value.backward()
-            if cfg.grad_clip:
-                nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-            opt.step()
-            total += float(value.detach()) * items
+            items, value = self.train_step(batch, epoch)
+            total += value * items
             n_items += items
             n_steps += 1
             rate = n_items / max(time.perf_counter() - t0, 1e-9)
             post = {
                 "epoch": f"{epoch}/{cfg.epochs}",
                 "loss": f"{total / max(n_items, 1):.4f}",
-                f"{unit}/s": f"{rate:,.0f}",
+                f"{self.unit}/s": f"{rate:,.0f}",
             }
-            if last_dev is not None:
-                post["dev"] = f"{last_dev:.4f}"
+            if self.last_dev is not None:
+                post["dev"] = f"{self.last_dev:.4f}"
             bar.set_postfix(post, refresh=False)
             bar.update(1)
         if n_steps == 0:
             bar.close()
             raise DataError(f"no training batches in epoch {epoch} (empty data?)")
-        secs = time.perf_counter() - t0
-        dev = None
-        if dev_metric is not None:
-            model.eval()
-            with torch.no_grad():
-                dev = float(dev_metric(model))
-            last_dev = dev
-        entry = EpochLog(epoch, total / max(n_items, 1), dev, n_items / max(secs, 1e-9), secs)
-        hist.epochs.append(entry)
-        log.info("epoch %d loss %.4f dev %s %.0f items/s", epoch, entry.loss, dev, entry.items_per_s)
-        best = state["best"]
-        improved = dev is None or (dev > best + cfg.min_delta if maximize else dev < best - cfg.min_delta)
+        return total, n_items
+
+    def train_step(self, batch: Any, epoch: int) -> tuple[int, float]:
+        """One optimisation step; returns (items, loss)."""
+        batch = batch.to(self.device) if isinstance(batch, Batch) else to_device(batch, self.device)
+        self.opt.zero_grad(set_to_none=True)
+        value, items = self.step(self.model, batch)
+        if not torch.isfinite(value):
+            self.bar.close()
+            raise DataError(f"training diverged: loss is {value.item()} at epoch {epoch} (lower lr?)")
+        value.backward()
+        if self.cfg.grad_clip:
+            nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip)
+        self.opt.step()
+        return items, float(value.detach())
+
+    def keep_if_best(self, epoch: int, dev: float | None) -> None:
+        """Keep the weights (and write the checkpoint) when `dev` improves on the best so far."""
+        cfg, best = self.cfg, self.best
+        improved = dev is None or (
+            dev > best + cfg.min_delta if self.maximize else dev < best - cfg.min_delta
+        )
         if dev is not None and math.isnan(dev):
-            improved = state["best_state"] is None
-        if improved:
-            state["best"] = dev if dev is not None else best
-            hist.best_epoch, hist.best_dev = epoch, dev
-            state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            state["bad_epochs"] = 0
-            if checkpoint is not None:
-                save_state(checkpoint, state["best_state"])
-        else:
-            state["bad_epochs"] += 1
-        stop = any(bool(cb(entry)) for cb in callbacks)
-        if stop or (cfg.patience is not None and dev is not None and state["bad_epochs"] >= cfg.patience):
-            hist.stopped_early = epoch < cfg.epochs
-            break
+            improved = self.best_state is None
+        if not improved:
+            self.bad_epochs += 1
+            return
+        self.best = dev if dev is not None else best
+        self.hist.best_epoch, self.hist.best_dev = epoch, dev
+        self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.bad_epochs = 0
+        if self.checkpoint is not None:
+            save_state(self.checkpoint, self.best_state)
 
 
 #: the one thread rule (simlab.model.thread_limit), under the name the training code has always used

@@ -54,7 +54,187 @@ class Hits:
         return [(k, float(s)) for k, s in zip(self.keys, self.scores, strict=True)]
 
 
-class Vectors:
+class WordAlgebra:
+    """Analogies and odd-one-out over unit vectors (the word-vector operations of :class:`Vectors`)."""
+
+    _keys: list[Any]
+    matrix: np.ndarray
+    norms: np.ndarray
+
+    def index_of(self, key: Key) -> int:  # pragma: no cover - Vectors implements it
+        raise NotImplementedError
+
+    def __len__(self) -> int:  # pragma: no cover - Vectors implements it
+        raise NotImplementedError
+
+    def _unit(self, rows: np.ndarray | slice) -> np.ndarray:
+        n = self.norms[rows]
+        n = np.where(n == 0, 1, n)
+        return self.matrix[rows] / n[..., None]
+
+    def analogy(
+        self, a: Key, b: Key, c: Key, k: int = 1, method: str = "3cosadd", restrict: int | None = None
+    ) -> Hits:
+        """Solve "a is to b as c is to ?".
+
+        3CosAdd: argmax cos(x, b - a + c) over unit vectors (Mikolov et al. 2013).
+        3CosMul: argmax cos'(x,b) cos'(x,c) / (cos'(x,a) + 1e-3) with cos' = (cos + 1) / 2
+        (Levy & Goldberg 2014). The question words are excluded.
+        """
+        rows = [self.index_of(x) for x in (a, b, c)]
+        pred = self._analogy_scores(np.array([rows]), method, restrict)[0]
+        pred[rows] = -np.inf
+        order = np.argsort(-pred, kind="stable")[:k]
+        return Hits([self._keys[i] for i in order], pred[order].astype(np.float32))
+
+    def analogy_batch(
+        self, questions: np.ndarray, method: str = "3cosadd", restrict: int | None = None, batch: int = 256
+    ) -> np.ndarray:
+        """Best answer row for each question.
+
+        Args:
+            questions: ``(q, 3)`` int rows ``(a, b, c)`` for "a : b :: c : ?".
+            method: ``"3cosadd"`` or ``"3cosmul"``.
+            restrict: candidates are the first `restrict` rows only.
+
+        Returns:
+            ``(q,)`` int64 predicted rows (question words excluded).
+        """
+        questions = np.asarray(questions, dtype=np.int64).reshape(-1, 3)
+        out = np.empty(len(questions), dtype=np.int64)
+        for s in range(0, len(questions), batch):
+            qs = questions[s : s + batch]
+            scores = self._analogy_scores(qs, method, restrict)
+            np.put_along_axis(scores, np.where(qs < scores.shape[1], qs, 0), -np.inf, axis=1)
+            out[s : s + batch] = scores.argmax(1)
+        return out
+
+    def _analogy_scores(self, qs: np.ndarray, method: str, restrict: int | None) -> np.ndarray:
+        n = len(self) if restrict is None else min(restrict, len(self))
+        cand = slice(0, n)
+        norms = np.where(self.norms[cand] == 0, 1, self.norms[cand])
+        ua, ub, uc = (self._unit(qs[:, j]) for j in range(3))
+        if method.lower() == "3cosadd":
+            target = ub - ua + uc
+            return (target @ self.matrix[cand].T) / norms[None, :]
+        if method.lower() == "3cosmul":
+            cos = [((u @ self.matrix[cand].T) / norms[None, :] + 1) / 2 for u in (ua, ub, uc)]
+            return cos[1] * cos[2] / (cos[0] + 1e-3)
+        raise ConfigError(f"unknown analogy method {method!r}; valid: 3cosadd, 3cosmul")
+
+    def doesnt_match(self, keys: Sequence[Key]) -> Key:
+        """The key furthest (cosine) from the mean of the unit vectors of `keys`."""
+        if len(keys) < 2:
+            raise DataError("doesnt_match needs at least two keys")
+        rows = np.array([self.index_of(x) for x in keys])
+        units = self._unit(rows)
+        mean = units.mean(0)
+        return keys[int(np.argmin(units @ mean))]
+
+
+class Word2VecFormat:
+    """The word2vec text and binary formats (``.vec``, ``.txt``, ``.bin``; GloVe's headerless text) of
+    :class:`Vectors`, readable and writable by gensim."""
+
+    _keys: list[Any]
+    matrix: np.ndarray
+    dim: int
+
+    def __len__(self) -> int:  # pragma: no cover - Vectors implements it
+        raise NotImplementedError
+
+    def save_word2vec_format(self, path: str | Path, binary: bool = False) -> None:
+        """Write the word2vec text (or binary) format, readable by gensim's ``load_word2vec_format``."""
+        bad = next(
+            (k for k in self._keys if not isinstance(k, str) or not k or any(c.isspace() for c in k)), None
+        )
+        if bad is not None:
+            raise DataError(
+                f"key {bad!r} cannot be written in word2vec format (empty, non-string or whitespace)"
+            )
+        p = Path(path)
+        tmp = p.with_name(p.name + ".tmp")
+        with tmp.open("wb") as f:
+            f.write(f"{len(self)} {self.dim}\n".encode())
+            if binary:
+                for key, row in zip(self._keys, self.matrix, strict=True):
+                    f.write(key.encode("utf-8") + b" " + row.astype("<f4").tobytes() + b"\n")
+            else:
+                for key, row in zip(self._keys, self.matrix, strict=True):
+                    f.write((key + " " + " ".join(f"{x:.6g}" for x in row) + "\n").encode("utf-8"))
+        tmp.replace(p)
+
+    @classmethod
+    def load_word2vec_format(
+        cls, path: str | Path, binary: bool | None = None, limit: int | None = None
+    ) -> Vectors:
+        """Read the word2vec text or binary format (``.vec``, ``.txt``, ``.bin``).
+
+        Args:
+            path: the file.
+            binary: binary format; guessed from a ``.bin`` suffix when None.
+            limit: read only the first `limit` vectors.
+
+        Raises:
+            DataError: naming the file and line of a malformed entry.
+        """
+        p = Path(path)
+        if binary is None:
+            binary = p.suffix == ".bin"
+        if limit is not None and limit < 0:
+            raise ConfigError(f"limit must be >= 0, got {limit}")
+        try:
+            f = p.open("rb")
+            size = os.fstat(f.fileno()).st_size
+        except IsADirectoryError:
+            raise DataError("is a directory, expected a word2vec file", p) from None
+        except OSError as exc:
+            raise DataError(f"cannot open ({exc.strerror})", p) from None
+        with f:
+            first = f.readline(1 << 20)
+            header = first.split()
+            try:
+                if len(header) != 2:
+                    raise ValueError
+                n, dim = int(header[0]), int(header[1])
+            except (IndexError, ValueError):
+                if binary or len(header) < 2:
+                    raise DataError("header must be '<count> <dim>'", p, 1) from None
+                return cls._read_headerless(p, first, f, limit)  # GloVe: no header line
+            _check_header(p, n, dim, size, binary)
+            if limit is not None:
+                n = min(n, limit)
+            keys: list[str] = []
+            mat = np.empty((n, dim), dtype=np.float32)
+            for i in range(n):
+                if binary:
+                    keys.append(_read_binary_entry(f, p, mat, i, n, dim))
+                else:
+                    keys.append(_parse_text_entry(f.readline(), p, mat, i, n, dim, i + 2))
+        if not np.isfinite(mat).all():
+            raise DataError("contains NaN or infinite values", p)
+        return cls(keys, mat)
+
+    @classmethod
+    def _read_headerless(cls, p: Path, first: bytes, f: Any, limit: int | None) -> Vectors:
+        """The word2vec text format without its header line (GloVe): ``word x1 ... xd`` per line."""
+        dim = len([x for x in first.rstrip(b"\r\n").split(b" ") if x]) - 1
+        keys: list[str] = []
+        rows: list[np.ndarray] = []
+        line, line_no = first, 1
+        while line and (limit is None or len(keys) < limit):
+            if line.strip():
+                one = np.empty((1, dim), np.float32)
+                keys.append(_parse_text_entry(line, p, one, 0, 1, dim, line_no))
+                rows.append(one[0])
+            line, line_no = f.readline(), line_no + 1
+        mat = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
+        if not np.isfinite(mat).all():
+            raise DataError("contains NaN or infinite values", p)
+        return cls(keys, mat)
+
+
+class Vectors(WordAlgebra, Word2VecFormat):
     """Keys with one float32 vector each.
 
     Args:
@@ -167,6 +347,29 @@ class Vectors:
         i = self.index_of(q)
         return self.matrix[i], [i]
 
+    def _compose(
+        self, query: Any, positive: Sequence[Any], negative: Sequence[Any]
+    ) -> tuple[np.ndarray, list[int]]:
+        """The query vector of :meth:`most_similar` and the rows it is made of: the query itself, or the mean
+        of the unit `positive` vectors, the negated unit `negative` ones and the unit query (3CosAdd)."""
+        if not (positive or negative):
+            if query is None:
+                raise ConfigError("most_similar needs a query or positive/negative keys")
+            return self._as_vector(query)
+        exclude: list[int] = []
+        terms = []
+        for sign, items in ((1.0, positive), (-1.0, negative)):
+            for x in items:
+                v, ex = self._as_vector(x)
+                n = np.linalg.norm(v)
+                terms.append(sign * (v / n if n else v))
+                exclude += ex
+        if query is not None:
+            v, ex = self._as_vector(query)
+            terms.append(v / (np.linalg.norm(v) or 1))
+            exclude += ex
+        return np.mean(terms, axis=0), exclude
+
     def similarity(self, a: Any, b: Any, metric: str = "cosine") -> float:
         """Similarity of two keys or vectors (higher = more similar)."""
         va, _ = self._as_vector(a)
@@ -208,24 +411,7 @@ class Vectors:
         """
         if len(self) == 0:
             raise DataError("most_similar on empty vectors")
-        exclude: list[int] = []
-        if positive or negative:
-            terms = []
-            for sign, items in ((1.0, positive), (-1.0, negative)):
-                for x in items:
-                    v, ex = self._as_vector(x)
-                    n = np.linalg.norm(v)
-                    terms.append(sign * (v / n if n else v))
-                    exclude += ex
-            if query is not None:
-                v, ex = self._as_vector(query)
-                terms.append(v / (np.linalg.norm(v) or 1))
-                exclude += ex
-            vec = np.mean(terms, axis=0)
-        elif query is None:
-            raise ConfigError("most_similar needs a query or positive/negative keys")
-        else:
-            vec, exclude = self._as_vector(query)
+        vec, exclude = self._compose(query, positive, negative)
         if not exclude_query:
             exclude = []
         want = k + len(set(exclude))
@@ -241,70 +427,6 @@ class Vectors:
         keep = [j for j in range(idx.shape[1]) if idx[0, j] not in ex][:k]
         return Hits([self._keys[idx[0, j]] for j in keep], sc[0, keep])
 
-    def _unit(self, rows: np.ndarray | slice) -> np.ndarray:
-        n = self.norms[rows]
-        n = np.where(n == 0, 1, n)
-        return self.matrix[rows] / n[..., None]
-
-    def analogy(
-        self, a: Key, b: Key, c: Key, k: int = 1, method: str = "3cosadd", restrict: int | None = None
-    ) -> Hits:
-        """Solve "a is to b as c is to ?".
-
-        3CosAdd: argmax cos(x, b - a + c) over unit vectors (Mikolov et al. 2013).
-        3CosMul: argmax cos'(x,b) cos'(x,c) / (cos'(x,a) + 1e-3) with cos' = (cos + 1) / 2
-        (Levy & Goldberg 2014). The question words are excluded.
-        """
-        rows = [self.index_of(x) for x in (a, b, c)]
-        pred = self._analogy_scores(np.array([rows]), method, restrict)[0]
-        pred[rows] = -np.inf
-        order = np.argsort(-pred, kind="stable")[:k]
-        return Hits([self._keys[i] for i in order], pred[order].astype(np.float32))
-
-    def analogy_batch(
-        self, questions: np.ndarray, method: str = "3cosadd", restrict: int | None = None, batch: int = 256
-    ) -> np.ndarray:
-        """Best answer row for each question.
-
-        Args:
-            questions: ``(q, 3)`` int rows ``(a, b, c)`` for "a : b :: c : ?".
-            method: ``"3cosadd"`` or ``"3cosmul"``.
-            restrict: candidates are the first `restrict` rows only.
-
-        Returns:
-            ``(q,)`` int64 predicted rows (question words excluded).
-        """
-        questions = np.asarray(questions, dtype=np.int64).reshape(-1, 3)
-        out = np.empty(len(questions), dtype=np.int64)
-        for s in range(0, len(questions), batch):
-            qs = questions[s : s + batch]
-            scores = self._analogy_scores(qs, method, restrict)
-            np.put_along_axis(scores, np.where(qs < scores.shape[1], qs, 0), -np.inf, axis=1)
-            out[s : s + batch] = scores.argmax(1)
-        return out
-
-    def _analogy_scores(self, qs: np.ndarray, method: str, restrict: int | None) -> np.ndarray:
-        n = len(self) if restrict is None else min(restrict, len(self))
-        cand = slice(0, n)
-        norms = np.where(self.norms[cand] == 0, 1, self.norms[cand])
-        ua, ub, uc = (self._unit(qs[:, j]) for j in range(3))
-        if method.lower() == "3cosadd":
-            target = ub - ua + uc
-            return (target @ self.matrix[cand].T) / norms[None, :]
-        if method.lower() == "3cosmul":
-            cos = [((u @ self.matrix[cand].T) / norms[None, :] + 1) / 2 for u in (ua, ub, uc)]
-            return cos[1] * cos[2] / (cos[0] + 1e-3)
-        raise ConfigError(f"unknown analogy method {method!r}; valid: 3cosadd, 3cosmul")
-
-    def doesnt_match(self, keys: Sequence[Key]) -> Key:
-        """The key furthest (cosine) from the mean of the unit vectors of `keys`."""
-        if len(keys) < 2:
-            raise DataError("doesnt_match needs at least two keys")
-        rows = np.array([self.index_of(x) for x in keys])
-        units = self._unit(rows)
-        mean = units.mean(0)
-        return keys[int(np.argmin(units @ mean))]
-
     # -- transforms ------------------------------------------------------------------------------------------
     def normalized(self) -> Vectors:
         """A copy with unit-norm rows (zero rows stay zero)."""
@@ -316,12 +438,6 @@ class Vectors:
         rows = [self.index_of(k) for k in ks]
         return Vectors(ks, self.matrix[rows], None if self.counts is None else self.counts[rows])
 
-    def to_index(self, backend: str = "exact", metric: str = "cosine", **options: Any) -> Any:
-        """Build an :class:`simlab.Index` over these vectors."""
-        from simlab.index import Index
-
-        return Index(backend=backend, metric=metric, dim=self.dim, **options).add(self._keys, self.matrix)
-
     # -- persistence -----------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Save as an artifact directory (``keys.json`` + ``vectors.safetensors``), atomically."""
@@ -330,7 +446,8 @@ class Vectors:
         return Path(path)
 
     def to_artifact(self, w: ArtifactWriter, prefix: str = "") -> None:
-        """Write the keys and matrix into an open artifact (files named with `prefix`; part of a model's files)."""
+        """Write the keys and matrix into an open artifact (files named with `prefix`; part of a model's
+        files)."""
         arrays = {"matrix": self.matrix}
         if self.counts is not None:
             arrays["counts"] = self.counts
@@ -339,7 +456,8 @@ class Vectors:
 
     @classmethod
     def from_artifact(cls, art: Artifact, prefix: str = "") -> Vectors:
-        """Read Vectors written by :meth:`to_artifact` (the whole artifact, or a model's files with `prefix`)."""
+        """Read Vectors written by :meth:`to_artifact` (the whole artifact, or a model's files with
+        `prefix`)."""
         arrays = art.arrays(f"{prefix}vectors.safetensors", required=("matrix",))
         keys = art.json(f"{prefix}keys.json")
         check_keys(keys, art, f"{prefix}keys.json")
@@ -359,96 +477,6 @@ class Vectors:
     def load(cls, path: str | Path) -> Vectors:
         """Load vectors saved with :meth:`save` (checksums verified, nothing unpickled)."""
         return cls.from_artifact(Artifact(path, kind="vectors"))
-
-    def save_word2vec_format(self, path: str | Path, binary: bool = False) -> None:
-        """Write the word2vec text (or binary) format, readable by gensim's ``load_word2vec_format``."""
-        bad = next(
-            (k for k in self._keys if not isinstance(k, str) or not k or any(c.isspace() for c in k)), None
-        )
-        if bad is not None:
-            raise DataError(
-                f"key {bad!r} cannot be written in word2vec format (empty, non-string or whitespace)"
-            )
-        p = Path(path)
-        tmp = p.with_name(p.name + ".tmp")
-        with tmp.open("wb") as f:
-            f.write(f"{len(self)} {self.dim}\n".encode())
-            if binary:
-                for key, row in zip(self._keys, self.matrix, strict=True):
-                    f.write(key.encode("utf-8") + b" " + row.astype("<f4").tobytes() + b"\n")
-            else:
-                for key, row in zip(self._keys, self.matrix, strict=True):
-                    f.write((key + " " + " ".join(f"{x:.6g}" for x in row) + "\n").encode("utf-8"))
-        tmp.replace(p)
-
-    @classmethod
-    def load_word2vec_format(
-        cls, path: str | Path, binary: bool | None = None, limit: int | None = None
-    ) -> Vectors:
-        """Read the word2vec text or binary format (``.vec``, ``.txt``, ``.bin``).
-
-        Args:
-            path: the file.
-            binary: binary format; guessed from a ``.bin`` suffix when None.
-            limit: read only the first `limit` vectors.
-
-        Raises:
-            DataError: naming the file and line of a malformed entry.
-        """
-        p = Path(path)
-        if binary is None:
-            binary = p.suffix == ".bin"
-        if limit is not None and limit < 0:
-            raise ConfigError(f"limit must be >= 0, got {limit}")
-        try:
-            f = p.open("rb")
-            size = os.fstat(f.fileno()).st_size
-        except IsADirectoryError:
-            raise DataError("is a directory, expected a word2vec file", p) from None
-        except OSError as exc:
-            raise DataError(f"cannot open ({exc.strerror})", p) from None
-        with f:
-            first = f.readline(1 << 20)
-            header = first.split()
-            try:
-                if len(header) != 2:
-                    raise ValueError
-                n, dim = int(header[0]), int(header[1])
-            except (IndexError, ValueError):
-                if binary or len(header) < 2:
-                    raise DataError("header must be '<count> <dim>'", p, 1) from None
-                return cls._read_headerless(p, first, f, limit)  # GloVe: no header line
-            _check_header(p, n, dim, size, binary)
-            if limit is not None:
-                n = min(n, limit)
-            keys: list[str] = []
-            mat = np.empty((n, dim), dtype=np.float32)
-            for i in range(n):
-                if binary:
-                    keys.append(_read_binary_entry(f, p, mat, i, n, dim))
-                else:
-                    keys.append(_parse_text_entry(f.readline(), p, mat, i, n, dim, i + 2))
-        if not np.isfinite(mat).all():
-            raise DataError("contains NaN or infinite values", p)
-        return cls(keys, mat)
-
-    @classmethod
-    def _read_headerless(cls, p: Path, first: bytes, f: Any, limit: int | None) -> Vectors:
-        """The word2vec text format without its header line (GloVe): ``word x1 ... xd`` per line."""
-        dim = len([x for x in first.rstrip(b"\r\n").split(b" ") if x]) - 1
-        keys: list[str] = []
-        rows: list[np.ndarray] = []
-        line, line_no = first, 1
-        while line and (limit is None or len(keys) < limit):
-            if line.strip():
-                one = np.empty((1, dim), np.float32)
-                keys.append(_parse_text_entry(line, p, one, 0, 1, dim, line_no))
-                rows.append(one[0])
-            line, line_no = f.readline(), line_no + 1
-        mat = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
-        if not np.isfinite(mat).all():
-            raise DataError("contains NaN or infinite values", p)
-        return cls(keys, mat)
 
 
 def check_keys(keys: Any, art: Artifact, name: str) -> None:

@@ -76,7 +76,8 @@ NASTY = [
 
 @st.composite
 def mutated(draw: Any, seed: bytes) -> bytes:
-    """`seed` with 1-6 random edits: flip a byte, delete a range, insert a nasty token, truncate, duplicate."""
+    """`seed` with 1-6 random edits: flip a byte, delete a range, insert a nasty token, truncate,
+    duplicate."""
     data = bytearray(seed)
     for _ in range(draw(st.integers(1, 6))):
         op = draw(st.sampled_from(["flip", "delete", "insert", "truncate", "dup", "random"]))

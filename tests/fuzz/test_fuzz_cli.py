@@ -1,4 +1,5 @@
-"""The CLI run on mutated and random inputs exits 0, 1 or 2 with one line and no traceback (issue 9, item 7)."""
+"""The CLI run on mutated and random inputs exits 0, 1 or 2 with one line and no traceback (issue 9, item
+7)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ def _commands(name: str, f: Path, d: Path) -> list[list[str]]:
     if stem == "ged":
         g = d / "g.jsonl"
         g.write_text(
-            '{"id": "g1", "nodes": [{"id": 0}], "links": []}\n{"id": "g2", "nodes": [{"id": 0}], "links": []}\n'
+            '{"id": "g1", "nodes": [{"id": 0}], "links": []}\n'
+            '{"id": "g2", "nodes": [{"id": 0}], "links": []}\n'
         )
         return [["ged", str(g), "--out", str(f), "--workers", "1", "--timeout", "1"]]
     if stem in ("ucr", "series"):

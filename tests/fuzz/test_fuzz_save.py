@@ -111,17 +111,19 @@ def _check(dest: Path, old: dict[str, Any], new: dict[str, Any], what: str) -> N
     assert got in (old, new), f"{what}: destination is neither the old nor the new artifact"
 
 
-# -- the objects of every kind (two versions each) -------------------------------------------------------------
+# -- the objects of every kind (two versions each) -----------------------------------------------------------
 def _vectors(v: float) -> Any:
     return simlab.Vectors([f"w{i}" for i in range(50)], np.full((50, 8), v, np.float32) + np.eye(50, 8))
 
 
 def _index(v: float) -> Any:
-    return _vectors(v).to_index()
+    from simlab.index import Index
+
+    return Index.from_vectors(_vectors(v))
 
 
 def _pca(v: float) -> Any:
-    from simlab.reduce import PCA
+    from simlab.index.reduce import PCA
 
     return PCA(2).fit(np.random.default_rng(int(v)).normal(size=(30, 6)))
 
@@ -175,14 +177,16 @@ def _graph(v: float) -> Any:
 
 
 def _projection(v: float) -> Any:
-    from simlab.reduce import RandomProjection
+    from simlab.index.reduce import RandomProjection
 
     return RandomProjection(4, seed=int(v)).fit(np.random.default_rng(0).normal(size=(10, 8)))
 
 
 def _faiss_index(v: float) -> Any:
     pytest.importorskip("faiss")
-    return _vectors(v).to_index("faiss", factory="Flat")
+    from simlab.index import Index
+
+    return Index.from_vectors(_vectors(v), "faiss", factory="Flat")
 
 
 def _fasttext(v: float) -> Any:
@@ -270,7 +274,8 @@ def test_real_sigkill_of_a_saving_process(tmp_path):
     _vectors(0.0).save(dest)
     prog = (
         "import sys, numpy as np, simlab\n"
-        "v = [simlab.Vectors([f'w{i}' for i in range(2000)], np.full((2000, 64), x, np.float32)) for x in (1, 2)]\n"
+        "v = [simlab.Vectors([f'w{i}' for i in range(2000)], np.full((2000, 64), x, np.float32))\n"
+        "     for x in (1, 2)]\n"
         "print('ready', flush=True)\n"
         "i = 0\n"
         "while True:\n"

@@ -110,7 +110,7 @@ def test_most_similar_rerank_and_index(trained, ged_data):
     hits_g = bi.most_similar(gs[ged_data["test_ids"][1]], k=3)
     assert len(hits_g) == 3
     # the same ranking through the core Index (euclidean metric) as through the exact scan
-    index = bi.vectors.to_index(metric="euclidean")
+    index = simlab.Index.from_vectors(bi.vectors, metric="euclidean")
     assert bi.most_similar(q, k=5, index=index).keys == hits.keys
     rr = bi.most_similar(q, k=3, rerank=pair, candidates=10, blend=0.0)
     assert len(rr) == 3 and q not in rr.keys

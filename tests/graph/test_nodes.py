@@ -23,7 +23,7 @@ def test_node_embeddings_separate_communities(tmp_path):
     assert len(v) == 60
     hits = m.most_similar(0, k=10)
     assert sum(h < 30 for h in hits.keys) >= 8  # neighbours from the same community
-    idx = v.to_index()
+    idx = simlab.Index.from_vectors(v)
     assert idx.search(v[[0]], k=3).keys[0][0] == 0
     assert m.most_similar(0, k=10, index=idx).keys == hits.keys
     lp = m.link_prediction()

@@ -114,7 +114,8 @@ def test_join_ray_equals_local(vector_sets, tmp_path, metric, method):
 @pytest.fixture(scope="module")
 def ged_local(graphs, tmp_path_factory):
     """GED TSVs of the local engine (the reference): editpath and exact. The exact searches take milliseconds;
-    a generous timeout keeps every one of them proven (a search cut by its timeout depends on machine load)."""
+    a generous timeout keeps every one of them proven (a search cut by its timeout depends on machine
+    load)."""
     from simlab.scale import pairs
 
     d = tmp_path_factory.mktemp("ged")

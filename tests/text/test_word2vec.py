@@ -221,7 +221,7 @@ def test_generic_evaluate_and_pairs_file(w2v_small, tmp_path):
 def test_index_plugs_in(w2v_small):
     pytest.importorskip("simlab.index")
     exact = w2v_small.most_similar("government", k=5)
-    idx = w2v_small.vectors.to_index()
+    idx = simlab.Index.from_vectors(w2v_small.vectors)
     assert len(idx) == len(w2v_small) if hasattr(idx, "__len__") else True
     w2v_small.use_index("exact")
     try:

@@ -96,7 +96,7 @@ def _index_rows(
 
 def _pca_row(keys: list[str], x: np.ndarray, dim: int, nq: int) -> dict[str, Any]:
     """Exact search on the first dim/2 PCA components: the share of Euclidean neighbours that survive."""
-    from simlab.reduce import PCA, neighbour_recall
+    from simlab.index.reduce import PCA, neighbour_recall
     from simlab.vectors import Vectors
 
     vecs = Vectors(keys, x)

@@ -77,7 +77,7 @@ def fit_arrays(
     if cfg.method in ("early", "late"):
         _choose_weights(m, mats, present, keys, labels, pairs)
         if cfg.method == "early" and cfg.pca:
-            from simlab.reduce import PCA
+            from simlab.index.reduce import PCA
 
             if not keys:
                 raise ConfigError("pca needs the items to fit on")

@@ -3,7 +3,7 @@
 Methods (``FusionConfig.method``), all built on the one combiner :mod:`simlab.fuse`:
 
 - ``early`` -- per-view L2 normalisation and weighted concatenation (:func:`simlab.fuse.concat_views`),
-  optional PCA (:class:`simlab.reduce.PCA`). Weights: given, equal, or chosen on labelled items by
+  optional PCA (:class:`simlab.index.reduce.PCA`). Weights: given, equal, or chosen on labelled items by
   leave-one-out 1-NN accuracy (or on pairs by AUC / Spearman).
 - ``late`` -- per-view cosines standardised and combined by :class:`simlab.fuse.ScoreFusion` (weights chosen
   the same way); ``search="rrf"`` ranks by :func:`simlab.fuse.reciprocal_rank_fusion` of the views' rankings.

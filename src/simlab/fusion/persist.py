@@ -63,7 +63,7 @@ def read_model(cls: Any, art: Artifact) -> Any:
 
 
 def _read_pca(art: Artifact) -> Any:
-    from simlab.reduce import PCA
+    from simlab.index.reduce import PCA
 
     arr = art.arrays("pca.safetensors")
     pca = PCA(int(arr["components"].shape[0]))

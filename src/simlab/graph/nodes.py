@@ -9,7 +9,7 @@ are positives, uniformly sampled node pairs are negatives::
 Before training, ``test_share`` of the edges (and as many non-edges) are held out and saved with the model,
 so :func:`evaluate_link_prediction` measures AUC / AP on edges the model never saw; ``val_share`` more are
 used for early stopping. Node vectors are a :class:`simlab.Vectors` (``most_similar`` by cosine, or through
-``model.vectors.to_index()``).
+``Index.from_vectors(model.vectors)``).
 """
 
 from __future__ import annotations
@@ -478,7 +478,7 @@ class NodeEmbedder(Model):
 
     def most_similar(self, query: Hashable, k: int = 10, *, index: Index | None = None) -> Hits:
         """The k nodes most similar (cosine) to a node key; `index`: an optional ``simlab.Index`` built with
-        ``model.vectors.to_index(...)`` to search instead of the exact scan (default: the attached one)."""
+        ``Index.from_vectors(model.vectors, ...)`` to search instead of the exact scan (default: the attached one)."""
         v = self.vectors
         return v.most_similar(v.key_like(query), k=k, index=index if index is not None else self._index)
 

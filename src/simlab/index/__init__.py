@@ -14,11 +14,11 @@ are *negated* distances.
 Backends are registered in :data:`simlab.registry.INDEXES` (``exact``, ``faiss``). A backend is a class with a
 nested frozen dataclass ``Config`` (its options) and the small interface of :class:`ExactBackend`.
 
-FAISS is imported lazily (``simlab._deps.require("faiss")``); importing this module never loads it. When simlab
-loads FAISS it lowers ``faiss.cvar.distance_compute_blas_threshold`` to :data:`FAISS_BLAS_THRESHOLD`: with the
-default of faiss-cpu 1.15, any batch smaller than the threshold takes a non-BLAS path that rescans the database
-once per query (about 19x slower for batches of a few hundred queries on a flat index or an IVF coarse
-quantizer). This is a process-wide FAISS setting.
+FAISS is imported lazily (``simlab._deps.require("faiss")``); importing this module never loads it. When
+simlab loads FAISS it lowers ``faiss.cvar.distance_compute_blas_threshold`` to :data:`FAISS_BLAS_THRESHOLD`:
+with the default of faiss-cpu 1.15, any batch smaller than the threshold takes a non-BLAS path that rescans
+the database once per query (about 19x slower for batches of a few hundred queries on a flat index or an IVF
+coarse quantizer). This is a process-wide FAISS setting.
 """
 
 from __future__ import annotations
@@ -76,10 +76,10 @@ KINDS.register(
     "simlab.index:Index",
     help="nearest-neighbour index (exact, faiss, hnswlib, usearch, scann, auto)",
 )
-KINDS.register("pca", "simlab.reduce:PCA", help="PCA dimensionality reduction")
+KINDS.register("pca", "simlab.index.reduce:PCA", help="PCA dimensionality reduction")
 KINDS.register(
     "random-projection",
-    "simlab.reduce:RandomProjection",
+    "simlab.index.reduce:RandomProjection",
     aliases=("random_projection",),
     help="Gaussian random projection",
 )

@@ -1,12 +1,12 @@
-"""``Index("auto", target_recall=0.95)``: measure the candidate backends on the data, keep the fastest one that
-reaches the target recall.
+"""``Index("auto", target_recall=0.95)``: measure the candidate backends on the data, keep the fastest one
+that reaches the target recall.
 
-At the first search (or save) the auto backend holds out a few hundred of its rows as probe queries and compares
-its candidates on a sample of the others: each is built on the sample and its search setting (``efSearch``,
-``nprobe``, ``leaves_to_search``) is swept upward until recall@k against the exact search reaches the target.
-The fastest candidate at the target (batch queries per second, 1 thread) is built on all rows but the probe
-queries, its setting is raised until the target holds there on the same held-out queries, and the probe rows
-are added last.
+At the first search (or save) the auto backend holds out a few hundred of its rows as probe queries and
+compares its candidates on a sample of the others: each is built on the sample and its search setting
+(``efSearch``, ``nprobe``, ``leaves_to_search``) is swept upward until recall@k against the exact search
+reaches the target. The fastest candidate at the target (batch queries per second, 1 thread) is built on all
+rows but the probe queries, its setting is raised until the target holds there on the same held-out queries,
+and the probe rows are added last.
 The choice, the measured curves and the final recall are saved with the index (``simlab info`` shows them).
 """
 
@@ -23,6 +23,7 @@ import numpy as np
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.config import from_dict
 from simlab.errors import ConfigError, NotFittedError
+from simlab.index.common import Backend
 from simlab.registry import INDEXES
 
 log = logging.getLogger(__name__)
@@ -93,9 +94,7 @@ class AutoConfig:
 
 def _make(backend: str, dim: int, metric: str, options: Mapping[str, Any]) -> Any:
     cls = INDEXES.get(backend)
-    opts = dict(options)
-    if backend in ("hnswlib", "usearch", "scann"):
-        opts.setdefault("threads", 1)
+    opts = {**cls.candidate_options, **options}
     return cls(dim, metric, from_dict(cls.Config, opts))
 
 
@@ -147,32 +146,28 @@ def sweep(
 
 
 def _truth(metric: str, q: np.ndarray, x: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
-    """Exact top-k ids (rows already normalised for cosine by the Index)."""
+    """Exact top-k ids (rows already normalised by the Index for a normalizing metric)."""
     from simlab import metrics as M
 
-    name = {"cosine": "dot"}.get(metric, metric)
-    pos, _ = M.topk(q, x, k, name, corpus_prepared=True)
+    pos, _ = M.topk(q, x, k, metric, corpus_prepared=True, normalized=True)
     return ids[pos]
 
 
-class AutoBackend:
-    """Measures candidate backends on the data and delegates to the fastest one that meets the target recall."""
+class AutoBackend(Backend):
+    """Measures candidate backends on the data and delegates to the fastest one that meets the target
+    recall."""
 
     Config = AutoConfig
     name = "auto"
-    is_trained = True
 
     def __init__(self, dim: int, metric: str, config: AutoConfig) -> None:
-        self.dim, self.metric, self.config = dim, metric, config
+        super().__init__(dim, metric, config)
         self._x: list[np.ndarray] = []
         self._ids: list[np.ndarray] = []
         self.inner: Any = None
         self.plan: dict[str, Any] | None = None
 
     # -- rows before the choice ------------------------------------------------------------------------
-    def train(self, x: np.ndarray) -> None:
-        """Nothing to train (the chosen backend trains when built)."""
-
     def add(self, x: np.ndarray, ids: np.ndarray) -> None:
         if self.inner is not None:
             self.inner.add(x, ids)
@@ -196,7 +191,8 @@ class AutoBackend:
         x, ids = np.concatenate(self._x), np.concatenate(self._ids)
         cfg, n = self.config, len(x)
         rng = np.random.default_rng(cfg.seed)
-        # probe queries are held out of every index they measure (stored rows would find themselves: optimistic)
+        # probe queries are held out of every index they measure (stored rows would find themselves:
+        # optimistic)
         n_q = min(cfg.probe_queries, max(1, n // 5))
         held = np.zeros(n, bool)
         held[rng.choice(n, n_q, replace=False)] = True
@@ -307,22 +303,21 @@ class AutoBackend:
 
     @property
     def settings(self) -> dict[str, Any]:
-        return dict(getattr(self.inner, "settings", {}) or {}) if self.inner is not None else {}
+        return dict(self.inner.settings) if self.inner is not None else {}
 
-    @property
+    @property  # type: ignore[override]
     def overridable(self) -> tuple[str, ...]:
-        from simlab.index.faiss_backend import _OVERRIDABLE
-
-        inner = self._ready()
-        own = getattr(inner, "overridable", None)
-        return tuple(own) if own is not None else _OVERRIDABLE.get(getattr(inner, "family", "other"), ())
+        return tuple(self._ready().overridable)
 
     def _apply(self, name: str, value: Any) -> None:
         self._ready()._apply(name, value)
 
-    @property
+    @property  # type: ignore[override]
     def dead(self) -> int:
-        return int(getattr(self.inner, "dead", 0)) if self.inner is not None else 0
+        return int(self.inner.dead) if self.inner is not None else 0
+
+    def id_bound(self) -> int:
+        return self.inner.id_bound() if self.inner is not None else 0
 
     def reconstruct(self, ident: int) -> np.ndarray:
         if self.inner is None:
@@ -333,14 +328,7 @@ class AutoBackend:
         return self._ready().reconstruct(ident)
 
     def reconstruct_many(self, ids: np.ndarray) -> np.ndarray:
-        inner = self._ready()
-        if hasattr(inner, "reconstruct_many"):
-            return inner.reconstruct_many(ids)
-        return (
-            np.stack([inner.reconstruct(int(i)) for i in ids])
-            if len(ids)
-            else np.zeros((0, self.dim), np.float32)
-        )
+        return self._ready().reconstruct_many(ids)
 
     @property
     def nbytes(self) -> int:
@@ -368,8 +356,6 @@ class AutoBackend:
             return b
         b.plan = art.json("auto_plan.json")
         inner_cls = INDEXES.get(b.plan["backend"])
-        opts = dict(b.plan["options"])
-        if b.plan["backend"] in ("hnswlib", "usearch", "scann"):
-            opts.setdefault("threads", 1)
+        opts = {**inner_cls.candidate_options, **b.plan["options"]}
         b.inner = inner_cls.from_files(art, dim, metric, from_dict(inner_cls.Config, opts), settings)
         return b

@@ -15,14 +15,157 @@ from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.config import from_dict
 from simlab.errors import ConfigError, DataError, DimensionError, NotFittedError, SimlabError, UnknownKeyError
 from simlab.index.common import resolve_metric
-from simlab.index.faiss_backend import _OVERRIDABLE
 from simlab.registry import INDEXES
 from simlab.vectors import Hits
 
 log = logging.getLogger(__name__)
 
 
-class Index:
+class KeyTable:
+    """The keys of an index and their int64 ids (the position at insertion; a removed key leaves ``None``).
+
+    Args:
+        keys: saved keys, ``None`` where one was removed.
+    """
+
+    def __init__(self, keys: Iterable[Any] = ()) -> None:
+        self.key_of: list[Any] = list(keys)  # id -> key (None once removed)
+        self.id_of: dict[Any, int] = {key: i for i, key in enumerate(self.key_of) if key is not None}
+        self._arr: np.ndarray | None = None  # key_of as an object array, plus None for id -1
+
+    def __len__(self) -> int:
+        return len(self.id_of)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return key in self.id_of
+        except TypeError:
+            return False
+
+    @property
+    def keys(self) -> list[Any]:
+        """Keys in insertion order (removed ones left out)."""
+        if len(self.id_of) != len(self.key_of):
+            return [k for k in self.key_of if k is not None]
+        return list(self.key_of)
+
+    def check_new(self, keys: list[Any]) -> None:
+        """Raise :class:`DataError` for a None key, a duplicate or a key already present."""
+        seen: set[Any] = set()
+        for key in keys:
+            if key is None:
+                raise DataError("None cannot be a key")
+            if key in self.id_of or key in seen:
+                raise DataError(f"key {key!r} is already in the index (remove it first)")
+            seen.add(key)
+
+    def append(self, keys: list[Any]) -> np.ndarray:
+        """Give `keys` the next ids; returns them."""
+        start = len(self.key_of)
+        self.key_of.extend(keys)
+        self.id_of.update(zip(keys, range(start, start + len(keys)), strict=True))
+        self._arr = None
+        return np.arange(start, start + len(keys), dtype=np.int64)
+
+    def drop(self, keys: list[Any]) -> np.ndarray:
+        """Forget `keys` (all known); returns their ids, sorted."""
+        ids = np.array(sorted({self.id_of[key] for key in keys}), dtype=np.int64)
+        for key in keys:
+            i = self.id_of.pop(key, None)
+            if i is not None:
+                self.key_of[i] = None
+        self._arr = None
+        return ids
+
+    def lookup(self, ids: np.ndarray) -> list[Any]:
+        """Keys of an id array (any shape); id -1 gives ``None``."""
+        if self._arr is None:
+            arr = np.empty(len(self.key_of) + 1, dtype=object)  # last slot: None for id -1
+            arr[:-1] = np.fromiter(self.key_of, dtype=object, count=len(self.key_of))
+            self._arr = arr
+        return self._arr[ids].tolist()
+
+
+class IndexArtifact:
+    """The persistence protocol of :class:`Index` (the same method names as :class:`simlab.model.Model`):
+    ``get_params`` (the manifest's config), ``to_artifact`` / ``from_artifact``, ``save`` / ``load``."""
+
+    backend_name: str
+    metric: str
+    dim: int | None
+    options: dict[str, Any]
+    settings: dict[str, Any]
+    nbytes: int
+    config: Any
+    _backend: Any
+    _cls: Any
+    _keys: KeyTable
+
+    def __len__(self) -> int:  # pragma: no cover - Index implements it
+        raise NotImplementedError
+
+    KIND = "index"
+
+    def get_params(self) -> dict[str, Any]:
+        """The manifest's config: backend, metric, dim, options, saved settings, count and the backend's
+        plan."""
+        cfg: dict[str, Any] = {
+            "backend": self.backend_name,
+            "metric": self.metric,
+            "dim": self.dim,
+            "options": self.options,
+            "settings": self.settings,
+            "count": len(self),
+        }
+        plan = self._backend.plan if self._backend is not None else None
+        if plan:  # how the backend chose to search (exact: scan engine, pruning, skip rate; auto: the choice)
+            cfg["plan"] = plan
+        return cfg
+
+    def to_artifact(self, writer: ArtifactWriter) -> None:
+        """Write the keys and the backend's files into an open artifact (the manifest comes from
+        :meth:`get_params`)."""
+        writer.save_json("keys.json", self._keys.key_of)
+        if self._backend is not None:
+            self._backend.to_files(writer)
+        writer.metrics["nbytes"] = self.nbytes
+
+    def save(self, path: str | Path) -> Path:
+        """Save as an artifact directory (config, saved search settings, keys, backend data), atomically."""
+        with ArtifactWriter(path, self.KIND, self.get_params()) as w:
+            self.to_artifact(w)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Any:
+        """Load an index saved with :meth:`save` (checksums verified, nothing unpickled)."""
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
+
+    @classmethod
+    def from_artifact(cls, artifact: Artifact) -> Any:
+        """Rebuild an index from a verified ``index`` artifact."""
+        art, c = artifact, artifact.config
+        try:
+            idx = cls(c["backend"], c["metric"], None, **(c.get("options") or {}))
+            dim = c.get("dim")
+        except KeyError as exc:
+            raise SimlabError(f"{art.path}: index manifest lacks {exc}") from None
+        keys = art.json("keys.json")
+        if not isinstance(keys, list):
+            raise SimlabError(f"{art.path}: keys.json is not a list")
+        if dim is not None:
+            idx.dim = int(dim)
+            idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config, c.get("settings"))
+        if not all(k is None or (isinstance(k, str | int) and not isinstance(k, bool)) for k in keys):
+            raise SimlabError(f"{art.path}/keys.json: keys must be strings, integers or null")
+        top = idx._backend.id_bound() if idx._backend is not None else 0
+        if top > len(keys):
+            raise SimlabError(f"{art.path}/keys.json: {len(keys)} keys for {top} stored vectors (truncated?)")
+        idx._keys = KeyTable(keys)
+        return idx
+
+
+class Index(IndexArtifact):
     """Keys + vectors searchable by similarity, over a registered backend.
 
     Args:
@@ -32,10 +175,10 @@ class Index:
         metric: ``cosine``, ``dot``, ``euclidean`` or ``sqeuclidean`` (aliases: cos, ip, inner_product, l2).
         dim: vector dimension; taken from the first :meth:`add` when omitted.
         **options: backend options (exact: ``prune``, ``engine``, ``budget_bytes``; faiss: ``factory``,
-            ``efSearch``, ``nprobe``, ``efConstruction``, ``k_factor``, ``train_size``, ``seed``; hnswlib/usearch:
-            ``M``, ``efConstruction``, ``efSearch``, ``threads``; scann: ``leaves``, ``leaves_to_search``,
-            ``reorder``; auto: ``target_recall``, ``k``, ``candidates``, ``sample``). Unknown names raise
-            :class:`ConfigError`.
+            ``efSearch``, ``nprobe``, ``efConstruction``, ``k_factor``, ``train_size``, ``seed``;
+            hnswlib/usearch: ``M``, ``efConstruction``, ``efSearch``, ``threads``; scann: ``leaves``,
+            ``leaves_to_search``, ``reorder``; auto: ``target_recall``, ``k``, ``candidates``, ``sample``).
+            Unknown names raise :class:`ConfigError`.
 
     Example:
         >>> import numpy as np
@@ -49,44 +192,37 @@ class Index:
     ) -> None:
         self.backend_name = INDEXES.canonical(backend)
         self._cls = INDEXES.get(self.backend_name)
-        self.metric = resolve_metric(metric)
+        self.metric = resolve_metric(metric, self._cls.metrics)
+        self.spec = M.get_metric(self.metric)
         self.config = from_dict(self._cls.Config, options)
         self.options = {k: v for k, v in dataclasses.asdict(self.config).items()}
         if dim is not None and (not isinstance(dim, int | np.integer) or dim < 1):
             raise ConfigError(f"dim must be a positive integer, got {dim!r}")
         self.dim: int | None = None if dim is None else int(dim)
         self._backend: Any = None if dim is None else self._cls(self.dim, self.metric, self.config)
-        self._key_of: list[Any] = []  # id -> key (None once removed)
-        self._id_of: dict[Any, int] = {}
-        self._key_arr: np.ndarray | None = None
+        self._keys = KeyTable()
 
     # -- basics --------------------------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._id_of)
+        return len(self._keys)
 
     def __contains__(self, key: object) -> bool:
-        try:
-            return key in self._id_of
-        except TypeError:
-            return False
+        return key in self._keys
 
     def __repr__(self) -> str:
-        extra = f", factory={self.config.factory!r}" if self.backend_name == "faiss" else ""
-        return f"Index(backend={self.backend_name!r}{extra}, metric={self.metric!r}, dim={self.dim}, n={len(self)})"
+        extra = "".join(f", {name}={getattr(self.config, name)!r}" for name in self._cls.shown_options)
+        where = f"metric={self.metric!r}, dim={self.dim}, n={len(self)}"
+        return f"Index(backend={self.backend_name!r}{extra}, {where})"
 
     @property
     def keys(self) -> list[Any]:
         """Keys in insertion order (removed ones left out)."""
-        return (
-            [k for k in self._key_of if k is not None]
-            if len(self._id_of) != len(self._key_of)
-            else list(self._key_of)
-        )
+        return self._keys.keys
 
     @property
     def settings(self) -> dict[str, Any]:
         """The saved search settings (e.g. ``{"efSearch": 64}``); per-call overrides do not change them."""
-        return dict(getattr(self._backend, "settings", {}) or {}) if self._backend is not None else {}
+        return dict(self._backend.settings) if self._backend is not None else {}
 
     @property
     def is_trained(self) -> bool:
@@ -101,9 +237,7 @@ class Index:
     def set(self, **settings: Any) -> Index:
         """Change saved search settings, e.g. ``idx.set(efSearch=128)`` or ``idx.set(nprobe=32)``."""
         self._ensure_backend(None)
-        valid = getattr(self._backend, "overridable", None)
-        if valid is None:
-            valid = _OVERRIDABLE.get(getattr(self._backend, "family", "other"), ())
+        valid = self._backend.overridable
         for name, value in settings.items():
             if name not in valid:
                 raise ConfigError(
@@ -126,14 +260,15 @@ class Index:
         arr = M.as_matrix(x, np.float32, name)
         if self.dim is not None and arr.shape[1] != self.dim:
             raise DimensionError(f"{name} have dimension {arr.shape[1]}, the index has dimension {self.dim}")
-        if normalize and self.metric == "cosine":  # as M.l2_normalize, with a cheaper norm (einsum)
+        if normalize and self.spec.normalizes:  # as M.l2_normalize, with a cheaper norm (einsum)
             norms = np.sqrt(np.einsum("ij,ij->i", arr, arr))
             norms[norms == 0] = 1
             arr = arr / norms[:, None]
         return np.ascontiguousarray(arr, dtype=np.float32)
 
     def train(self, vectors: Any) -> Index:
-        """Train an IVF/PQ index on representative vectors ``(n, dim)`` (done automatically by the first add)."""
+        """Train an IVF/PQ index on representative vectors ``(n, dim)`` (done automatically by the first
+        add)."""
         x = self._prepare(vectors, "training vectors")
         self._ensure_backend(x.shape[1])
         self._backend.train(x)
@@ -154,9 +289,8 @@ class Index:
             DimensionError: wrong dimension or a key count that does not match the rows.
         """
         keys = list(keys)
-        own_norm = bool(getattr(self._cls, "normalizes", False))
         x = (
-            self._prepare(vectors, "vectors", normalize=not own_norm)
+            self._prepare(vectors, "vectors", normalize=not self._cls.normalizes_rows)
             if len(keys)
             else np.zeros((0, self.dim or 0), np.float32)
         )
@@ -164,20 +298,11 @@ class Index:
             raise DimensionError(f"{len(keys)} keys but {x.shape[0]} vectors")
         if not keys:
             return self
-        seen: set[Any] = set()
-        for key in keys:
-            if key is None:
-                raise DataError("None cannot be a key")
-            if key in self._id_of or key in seen:
-                raise DataError(f"key {key!r} is already in the index (remove it first)")
-            seen.add(key)
+        self._keys.check_new(keys)
         self._ensure_backend(x.shape[1])
-        start = len(self._key_of)
-        ids = np.arange(start, start + len(keys), dtype=np.int64)
-        self._backend.add(x, ids)
-        self._key_of.extend(keys)
-        self._id_of.update(zip(keys, range(start, start + len(keys)), strict=True))
-        self._key_arr = None
+        start = len(self._keys.key_of)
+        self._backend.add(x, np.arange(start, start + len(keys), dtype=np.int64))
+        self._keys.append(keys)
         return self
 
     def remove(self, keys: Iterable[Any]) -> Index:
@@ -192,61 +317,45 @@ class Index:
                 raise UnknownKeyError(
                     f"cannot remove unknown key {key!r} (not among the {len(self)} indexed keys)"
                 )
-        ids = np.array(sorted({self._id_of[key] for key in keys}), dtype=np.int64)
-        if len(ids):
-            self._backend.remove(ids)
-            for key in keys:
-                i = self._id_of.pop(key, None)
-                if i is not None:
-                    self._key_of[i] = None
-            self._key_arr = None
+        if keys:
+            self._backend.remove(np.array(sorted({self._keys.id_of[key] for key in keys}), dtype=np.int64))
+            self._keys.drop(keys)
         return self
 
     @property
     def dead(self) -> int:
         """Removed vectors the backend still holds (FAISS HNSW tombstones; 0 for the other backends)."""
-        return int(getattr(self._backend, "dead", 0)) if self._backend is not None else 0
+        return int(self._backend.dead) if self._backend is not None else 0
 
     def compact(self) -> Index:
         """Rebuild without the tombstones that removals leave in indexes that cannot delete (FAISS HNSW).
 
-        Live keys keep their order and saved search settings are kept; the vectors are read back from the index
-        (for compressed storage such as ``HNSW32,PQ16`` the decoded vectors are re-encoded). A no-op when nothing
-        is dead.
+        Live keys keep their order and saved search settings are kept; the vectors are read back from the
+        index (for compressed storage such as ``HNSW32,PQ16`` the decoded vectors are re-encoded). A no-op
+        when nothing is dead.
         """
         if not self.dead:
             return self
         keys = self.keys
-        x = self._backend.reconstruct_many(np.array([self._id_of[k] for k in keys], np.int64))
-        settings = dict(getattr(self._backend, "settings", {}))
+        x = self._backend.reconstruct_many(np.array([self._keys.id_of[k] for k in keys], np.int64))
+        settings = self.settings
         fresh = Index(self.backend_name, self.metric, dim=self.dim, **self.options)
         if keys:
             fresh.add(keys, x)
         if settings:
             fresh.set(**settings)
-        self._backend, self._key_of, self._id_of, self._key_arr = (
-            fresh._backend,
-            fresh._key_of,
-            fresh._id_of,
-            None,
-        )
+        self._backend, self._keys = fresh._backend, fresh._keys
         return self
 
     # -- search --------------------------------------------------------------------------------------------
-    def _keys_array(self) -> np.ndarray:
-        if self._key_arr is None:
-            arr = np.empty(len(self._key_of) + 1, dtype=object)  # last slot: None for id -1
-            arr[:-1] = np.fromiter(self._key_of, dtype=object, count=len(self._key_of))
-            self._key_arr = arr
-        return self._key_arr
-
     def search(self, queries: Any, k: int = 10, **overrides: Any) -> Hits:
         """The k most similar indexed keys of each query.
 
         Args:
             queries: ``(q, dim)`` (a batch) or ``(dim,)`` (one query).
             k: neighbours per query (at most the number of indexed keys).
-            **overrides: search settings for this call only, e.g. ``efSearch=256`` (HNSW), ``nprobe=32`` (IVF).
+            **overrides: search settings for this call only, e.g. ``efSearch=256`` (HNSW), ``nprobe=32``
+                (IVF).
 
         Returns:
             :class:`Hits`: for a batch, ``keys`` is a list of q lists and ``scores`` is ``(q, k)``; for one
@@ -258,33 +367,26 @@ class Index:
             DataError: the index is empty. DimensionError: wrong query dimension. ConfigError: bad k or
             unknown setting names.
         """
-        single = getattr(queries, "ndim", None) == 1 or (
-            isinstance(queries, list | tuple) and np.ndim(queries) == 1
-        )
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-            raise ConfigError(f"k must be a positive integer, got {k!r}")
+        _check_k(k)
         if len(self) == 0:
             raise DataError("cannot search an empty index: add vectors first")
-        q = self._prepare(queries, "queries")
-        k = min(int(k), len(self))
-        ids, scores = self._backend.search(q, k, overrides)
-        missing = ids < 0
-        if missing.any():
-            scores = np.where(missing, -np.inf, scores).astype(np.float32)
-            ids = np.where(missing, len(self._key_of), ids)
-        keys = self._keys_array()[ids].tolist()
-        if single:
-            return Hits(keys[0], scores[0])
-        return Hits(keys, scores)
+        ids, scores = self._backend.search(
+            self._prepare(queries, "queries"), min(int(k), len(self)), overrides
+        )
+        if (ids < 0).any():  # an approximate index that found fewer than k: key None (id -1), score -inf
+            scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
+        keys = self._keys.lookup(ids)
+        return Hits(keys[0], scores[0]) if _is_one_query(queries) else Hits(keys, scores)
 
     def vector(self, key: Any) -> np.ndarray:
         """The stored vector of `key` ``(dim,)`` (unit length for cosine; decoded, so lossy, for PQ)."""
         if key not in self:
             raise UnknownKeyError(f"unknown key {key!r} (not among the {len(self)} indexed keys)")
-        return np.asarray(self._backend.reconstruct(self._id_of[key]), dtype=np.float32)
+        return np.asarray(self._backend.reconstruct(self._keys.id_of[key]), dtype=np.float32)
 
     def most_similar(self, query: Any, k: int = 10, exclude_query: bool = True, **overrides: Any) -> Hits:
-        """Neighbours of a stored key (itself excluded) or of a ``(dim,)`` vector, as one-query :class:`Hits`."""
+        """Neighbours of a stored key (itself excluded) or of a ``(dim,)`` vector, as one-query
+        :class:`Hits`."""
         if isinstance(query, np.ndarray) or hasattr(query, "detach"):
             return self.search(np.asarray(query, np.float32).reshape(-1), k, **overrides)
         vec = self.vector(query)
@@ -297,61 +399,33 @@ class Index:
         ][:k]
         return Hits([p[0] for p in pairs], np.array([p[1] for p in pairs], np.float32))
 
-    # -- persistence ---------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Save as an artifact directory (config, saved search settings, keys, backend data), atomically."""
-        cfg = {
-            "backend": self.backend_name,
-            "metric": self.metric,
-            "dim": self.dim,
-            "options": self.options,
-            "settings": self.settings,
-            "count": len(self),
-        }
-        plan = getattr(self._backend, "plan", None)
-        if plan:  # how the backend chose to search (exact: scan engine, pruning, skip rate; auto: the choice)
-            cfg["plan"] = plan
-        with ArtifactWriter(path, "index", cfg) as w:
-            w.save_json("keys.json", self._key_of)
-            if self._backend is not None:
-                self._backend.to_files(w)
-            w.metrics["nbytes"] = self.nbytes
-        return Path(path)
-
     @classmethod
-    def load(cls, path: str | Path) -> Index:
-        """Load an index saved with :meth:`save` (checksums verified, nothing unpickled)."""
-        return cls.from_artifact(Artifact(path, kind="index"))
+    def from_vectors(
+        cls, vectors: Any, backend: str = "exact", metric: str = "cosine", **options: Any
+    ) -> Index:
+        """An index over a :class:`~simlab.vectors.Vectors` (its keys and matrix), e.g. to pass to
+        ``vectors.most_similar(..., index=)``.
 
-    @classmethod
-    def from_artifact(cls, art: Artifact) -> Index:
-        c = art.config
-        try:
-            idx = cls(c["backend"], c["metric"], None, **(c.get("options") or {}))
-            dim = c.get("dim")
-        except KeyError as exc:
-            raise SimlabError(f"{art.path}: index manifest lacks {exc}") from None
-        keys = art.json("keys.json")
-        if not isinstance(keys, list):
-            raise SimlabError(f"{art.path}: keys.json is not a list")
-        if dim is not None:
-            idx.dim = int(dim)
-            idx._backend = idx._cls.from_files(art, idx.dim, idx.metric, idx.config, c.get("settings"))
-        if not all(k is None or (isinstance(k, str | int) and not isinstance(k, bool)) for k in keys):
-            raise SimlabError(f"{art.path}/keys.json: keys must be strings, integers or null")
-        ids = getattr(idx._backend, "_ids", None)
-        if ids is not None:
-            ids = ids[: getattr(idx._backend, "_n", len(ids))]
-        top = (
-            int(ids.max()) + 1
-            if ids is not None and len(ids)
-            else int(getattr(idx._backend, "ntotal", 0) or 0)
-        )
-        if top > len(keys):
-            raise SimlabError(f"{art.path}/keys.json: {len(keys)} keys for {top} stored vectors (truncated?)")
-        idx._key_of = keys
-        idx._id_of = {key: i for i, key in enumerate(keys) if key is not None}
-        return idx
+        Args:
+            vectors: the Vectors to index.
+            backend: a registered backend (see the class).
+            metric: the ranking metric.
+            **options: backend options.
+        """
+        idx = cls(backend=backend, metric=metric, dim=vectors.dim, **options)
+        return idx.add(vectors.keys, vectors.matrix)
+
+
+def _check_k(k: Any) -> None:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+
+
+def _is_one_query(queries: Any) -> bool:
+    """A ``(dim,)`` vector (array, tensor, list or tuple) rather than a batch."""
+    return getattr(queries, "ndim", None) == 1 or (
+        isinstance(queries, list | tuple) and np.ndim(queries) == 1
+    )
 
 
 def recall_at_k(index: Index, exact_index: Index, queries: Any, k: int = 10, **overrides: Any) -> float:

@@ -11,7 +11,7 @@ import numpy as np
 from simlab import metrics as M
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError
-from simlab.index.common import _check_positive, _to_score
+from simlab.index.common import Backend, _check_positive
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,8 +20,8 @@ class ExactConfig:
 
     Attributes:
         budget_bytes: memory budget of one block of scores during search (see :func:`simlab.metrics.topk`).
-        prune: ``"auto"`` (default): group the rows by k-means and keep pruning only where a probe at the first
-            search finds it faster than the plain scan (batch and one at a time decided separately);
+        prune: ``"auto"`` (default): group the rows by k-means and keep pruning only where a probe at the
+            first search finds it faster than the plain scan (batch and one at a time decided separately);
             ``True``: always prune; ``False``: never (results are exact in every case).
         prune_min: never group fewer rows than this (smaller groups than ~64 rows cannot skip anything).
         engine: plain-scan engine: ``"auto"`` (the fastest on the probe), ``"numpy"``, ``"faiss"`` or
@@ -43,7 +43,7 @@ class ExactConfig:
             raise ValueError(f"engine must be 'auto', 'numpy', 'faiss' or 'partition', got {self.engine!r}")
 
 
-class ExactBackend:
+class ExactBackend(Backend):
     """Exact search: BLAS inner products with chunked top-k selection (:func:`simlab.metrics.topk`).
 
     The reference every other backend is measured against. Every metric is an inner-product search over the
@@ -51,15 +51,16 @@ class ExactBackend:
     ``q.x - |x|^2 / 2`` is ranking by distance); the returned distances are then recomputed exactly.
 
     Plan (decided from the data, :func:`simlab.index.scan.probe_plan`): at the first search after the rows
-    changed by more than 20%, a probe of stored rows used as queries times the plain scan engines and the pruned
-    search, batch and one at a time, and each mode keeps the fastest; the plan is saved and shown by
+    changed by more than 20%, a probe of stored rows used as queries times the plain scan engines and the
+    pruned search, batch and one at a time, and each mode keeps the fastest; the plan is saved and shown by
     ``simlab info``.
 
-    Pruning (exact): the rows are grouped by k-means (about 3,000 per group) and stored group by group; a group with centre ``c`` and radius ``r`` cannot hold a row scoring more than
-    ``q.c + |q| r`` (Cauchy-Schwarz). Each query scans its groups in decreasing order of that bound and stops
-    when the bound falls below its current k-th best score; queries that scan the same group share one GEMM.
-    On clustered data (real embeddings) this scans a small share of the rows; on structureless data it
-    degrades to a full scan. Ties are broken by insertion order.
+    Pruning (exact): the rows are grouped by k-means (about 3,000 per group) and stored group by group; a
+    group with centre ``c`` and radius ``r`` cannot hold a row scoring more than ``q.c + |q| r``
+    (Cauchy-Schwarz). Each query scans its groups in decreasing order of that bound and stops when the bound
+    falls below its current k-th best score; queries that scan the same group share one GEMM. On clustered
+    data (real embeddings) this scans a small share of the rows; on structureless data it degrades to a full
+    scan. Ties are broken by insertion order.
     """
 
     Config = ExactConfig
@@ -67,8 +68,7 @@ class ExactBackend:
     group_size = 3000
 
     def __init__(self, dim: int, metric: str, config: ExactConfig) -> None:
-        self.dim, self.metric, self.config = dim, metric, config
-        self._l2 = metric in ("euclidean", "sqeuclidean")
+        super().__init__(dim, metric, config)
         width = dim + 1 if self._l2 else dim
         # storage is column-major: self._bt is (width, capacity) C-contiguous and self._buf its (capacity,
         # width) transposed view; one-query scans (GEMV) stream about 30% faster in this layout
@@ -83,18 +83,14 @@ class ExactBackend:
         self.last_scanned = 1.0  # share of (query, row) pairs the last search scored (pruning statistics)
         self.plan: dict[str, Any] | None = None  # see simlab.index.scan.probe_plan
 
-    is_trained = True
     settings: ClassVar[dict[str, Any]] = {}
-
-    def train(self, x: np.ndarray) -> None:
-        """Nothing to train."""
 
     #: the Index passes raw (validated) vectors; this backend normalises (cosine) chunk by chunk into its
     #: storage, so adding never holds a second full copy
-    normalizes = True
+    normalizes_rows = True
 
     def add(self, x: np.ndarray, ids: np.ndarray) -> None:
-        self._append(x, ids, normalize=self.metric == "cosine")
+        self._append(x, ids, normalize=self.spec.normalizes)
 
     def _append(self, x: np.ndarray, ids: np.ndarray, normalize: bool) -> None:
         need = self._n + len(x)
@@ -136,38 +132,7 @@ class ExactBackend:
     # -- pruning structure ---------------------------------------------------------------------------------
     def _group(self) -> None:
         """k-means groups of the stored rows; rows are reordered group by group (stable: insertion order)."""
-        n = self._n
-        x = self._buf[:n]
-        m = int(min(512, max(8, n // self.group_size)))
-        rng = np.random.default_rng(self.config.seed)
-        sample = x[np.sort(rng.choice(n, min(n, 40 * m), replace=False))]
-        cent = sample[rng.choice(len(sample), m, replace=False)].copy()
-        for _ in range(8):  # Lloyd iterations on the sample
-            lab = np.argmax(sample @ cent.T - 0.5 * (cent * cent).sum(1)[None, :], axis=1)
-            sums = np.zeros_like(cent, dtype=np.float64)
-            np.add.at(sums, lab, sample)
-            cnt = np.bincount(lab, minlength=m)
-            nz = cnt > 0
-            cent[nz] = (sums[nz] / cnt[nz, None]).astype(np.float32)
-        labels = np.empty(n, dtype=np.int64)
-        half = 0.5 * (cent * cent).sum(1)[None, :]
-        for s in range(0, n, 65536):
-            labels[s : s + 65536] = np.argmax(x[s : s + 65536] @ cent.T - half, axis=1)
-        used, labels = np.unique(labels, return_inverse=True)
-        cent = cent[used]
-        order = np.argsort(labels, kind="stable")
-        for i in range(self._bt.shape[0]):  # permute one coordinate at a time: no full temporary copy
-            self._bt[i, :n] = self._bt[i, :n][order]
-        self._ids[:n] = self._ids[:n][order]
-        labels = labels[order].astype(np.int32)
-        # exact centres of the full groups, and radii around them
-        offs = np.searchsorted(labels, np.arange(len(used) + 1))
-        rad = np.zeros(len(used))
-        for j in range(len(used)):
-            block = self._buf[offs[j] : offs[j + 1]]
-            cent[j] = block.mean(0, dtype=np.float64)
-            rad[j] = np.sqrt(((block - cent[j]) ** 2).sum(1, dtype=np.float64).max())
-        self._cent, self._rad, self._labels, self._n_grouped = cent, rad, labels, n
+        group_rows(self)
 
     def may_prune(self) -> bool:
         """Whether pruning may be used at all (the option allows it and there are enough rows to group)."""
@@ -190,7 +155,8 @@ class ExactBackend:
         return self.plan
 
     def query_rows(self, q: np.ndarray) -> np.ndarray:
-        """Queries ``(nq, dim)`` in the stored rows' space (Euclidean: a trailing 1 for the ``-|x|^2/2`` column)."""
+        """Queries ``(nq, dim)`` in the stored rows' space (Euclidean: a trailing 1 for the ``-|x|^2/2``
+        column)."""
         if not self._l2:
             return np.ascontiguousarray(q, dtype=np.float32)
         return np.hstack([q, np.ones((len(q), 1), np.float32)])
@@ -202,68 +168,7 @@ class ExactBackend:
 
     def _search_pruned(self, q: np.ndarray, k: int, engine: str = "numpy") -> tuple[np.ndarray, np.ndarray]:
         """Rows ``(nq, k)`` and inner products of the exact top k, scanning only groups that can qualify."""
-        nq, big = len(q), np.iinfo(np.int64).max
-        best_s = np.full((nq, k), -np.inf, dtype=np.float32)
-        best_r = np.zeros((nq, k), dtype=np.int64)
-        best_id = np.full((nq, k), big, dtype=np.int64)
-
-        def merge(sel: np.ndarray, rows: np.ndarray, sc: np.ndarray) -> None:
-            cs = np.concatenate([best_s[sel], sc], axis=1)
-            cr = np.concatenate([best_r[sel], rows], axis=1)
-            ci = np.concatenate([best_id[sel], self._ids[rows]], axis=1)
-            o = np.lexsort((ci, -cs), axis=1)[:, :k]
-            best_s[sel] = np.take_along_axis(cs, o, 1)
-            best_r[sel] = np.take_along_axis(cr, o, 1)
-            best_id[sel] = np.take_along_axis(ci, o, 1)
-
-        scanned = 0
-        ng = self._n_grouped
-        if ng < self._n:  # the tail added since grouping: scanned for every query
-            rows, sc = self._scan(q, slice(ng, self._n), min(k, self._n - ng), engine)
-            merge(np.arange(nq), rows + ng, sc)
-        offs = np.searchsorted(self._labels[:ng], np.arange(len(self._cent) + 1))
-        qn = np.linalg.norm(q, axis=1).astype(np.float64)
-        cn = np.linalg.norm(self._cent, axis=1).astype(np.float64)
-        ub = q.astype(np.float64) @ self._cent.T.astype(np.float64) + qn[:, None] * self._rad[None, :]
-        ub += 1e-4 * qn[:, None] * (cn + self._rad)[None, :] + 1e-30  # margin for float32 rounding
-        order = np.argsort(-ub, axis=1)
-        active = np.ones(nq, dtype=bool)
-        allq = np.arange(nq)
-        for r in range(order.shape[1]):
-            j = order[:, r]
-            # ub[:, order] decreases along r and the k-th best only rises: an inactive query stays inactive
-            active &= ub[allq, j] >= best_s[:, k - 1]
-            qa = np.flatnonzero(active)
-            if not len(qa):
-                break
-            jj = j[qa]
-            srt = np.argsort(jj, kind="stable")
-            qa, jj = qa[srt], jj[srt]
-            groups, starts = np.unique(jj, return_index=True)
-            ends = np.append(starts[1:], len(jj))
-            for g, a, b in zip(groups, starts, ends, strict=True):
-                lo, hi = int(offs[g]), int(offs[g + 1])
-                if hi <= lo:
-                    continue
-                sel = qa[a:b]
-                scanned += len(sel) * (hi - lo)
-                rows, sc = self._scan(q[sel], slice(lo, hi), min(k, hi - lo), engine)
-                merge(sel, rows + lo, sc)
-            if r == 0:
-                # queries whose bounds leave more than half of the groups open gain nothing from pruning:
-                # one plain blocked scan is cheaper than many small GEMMs
-                dense = np.flatnonzero((ub >= best_s[:, k - 1][:, None]).mean(1) > 0.5)
-                if len(dense):
-                    scanned += len(dense) * self._n
-                    rows, sc = self._scan(q[dense], slice(0, self._n), k, engine)
-                    ids = self._ids[rows]
-                    o = np.lexsort((ids, -sc), axis=1)
-                    best_s[dense] = np.take_along_axis(sc, o, 1)
-                    best_r[dense] = np.take_along_axis(rows, o, 1)
-                    best_id[dense] = np.take_along_axis(ids, o, 1)
-                    active[dense] = False
-        self.last_scanned = (scanned + nq * (self._n - ng)) / max(1, nq * self._n)
-        return best_r, best_s
+        return search_pruned(self, q, k, engine)
 
     # -- search --------------------------------------------------------------------------------------------
     def search(self, q: np.ndarray, k: int, overrides: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -286,7 +191,10 @@ class ExactBackend:
         else:
             order = np.lexsort((ids, -raw), axis=1)  # ties by insertion order
         at = np.arange(len(q))[:, None]
-        return ids[at, order], _to_score(self.metric, raw[at, order]).astype(np.float32, copy=False)
+        return ids[at, order], self._score(raw[at, order]).astype(np.float32, copy=False)
+
+    def id_bound(self) -> int:
+        return int(self._ids[: self._n].max()) + 1 if self._n else 0
 
     def reconstruct(self, ident: int) -> np.ndarray:
         row = np.flatnonzero(self._ids[: self._n] == ident)
@@ -330,3 +238,137 @@ class ExactBackend:
         if "exact_plan.json" in art.files:
             b.plan = art.json("exact_plan.json")
         return b
+
+
+# -- pruning: k-means groups with radii; the search skips the groups that cannot qualify ---------------
+def _kmeans(sample: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
+    """``m`` centres from 8 Lloyd iterations on `sample` (seeded by `rng`)."""
+    cent = sample[rng.choice(len(sample), m, replace=False)].copy()
+    for _ in range(8):
+        lab = np.argmax(sample @ cent.T - 0.5 * (cent * cent).sum(1)[None, :], axis=1)
+        sums = np.zeros_like(cent, dtype=np.float64)
+        np.add.at(sums, lab, sample)
+        cnt = np.bincount(lab, minlength=m)
+        nz = cnt > 0
+        cent[nz] = (sums[nz] / cnt[nz, None]).astype(np.float32)
+    return cent
+
+
+def group_rows(b: ExactBackend) -> None:
+    """Group the stored rows of `b` by k-means (about ``group_size`` rows each), reorder them group by group
+    (stable: insertion order within a group) and keep each group's exact centre and radius."""
+    n = b._n
+    x = b._buf[:n]
+    m = int(min(512, max(8, n // b.group_size)))
+    rng = np.random.default_rng(b.config.seed)
+    cent = _kmeans(x[np.sort(rng.choice(n, min(n, 40 * m), replace=False))], m, rng)
+    labels = np.empty(n, dtype=np.int64)
+    half = 0.5 * (cent * cent).sum(1)[None, :]
+    for s in range(0, n, 65536):
+        labels[s : s + 65536] = np.argmax(x[s : s + 65536] @ cent.T - half, axis=1)
+    used, labels = np.unique(labels, return_inverse=True)
+    cent = cent[used]
+    order = np.argsort(labels, kind="stable")
+    for i in range(b._bt.shape[0]):  # permute one coordinate at a time: no full temporary copy
+        b._bt[i, :n] = b._bt[i, :n][order]
+    b._ids[:n] = b._ids[:n][order]
+    labels = labels[order].astype(np.int32)
+    # exact centres of the full groups, and radii around them
+    offs = np.searchsorted(labels, np.arange(len(used) + 1))
+    rad = np.zeros(len(used))
+    for j in range(len(used)):
+        block = b._buf[offs[j] : offs[j + 1]]
+        cent[j] = block.mean(0, dtype=np.float64)
+        rad[j] = np.sqrt(((block - cent[j]) ** 2).sum(1, dtype=np.float64).max())
+    b._cent, b._rad, b._labels, b._n_grouped = cent, rad, labels, n
+
+
+class _Best:
+    """The running top k of each query: scores, stored rows and ids (ties broken by the lower id)."""
+
+    def __init__(self, nq: int, k: int) -> None:
+        self.k = k
+        self.s = np.full((nq, k), -np.inf, dtype=np.float32)
+        self.r = np.zeros((nq, k), dtype=np.int64)
+        self.id = np.full((nq, k), np.iinfo(np.int64).max, dtype=np.int64)
+
+    def merge(self, sel: np.ndarray, rows: np.ndarray, sc: np.ndarray, ids: np.ndarray) -> None:
+        """Merge candidates ``(len(sel), c)`` into the top k of the queries `sel`."""
+        cs = np.concatenate([self.s[sel], sc], axis=1)
+        cr = np.concatenate([self.r[sel], rows], axis=1)
+        ci = np.concatenate([self.id[sel], ids], axis=1)
+        self.put(sel, cs, cr, ci, np.lexsort((ci, -cs), axis=1)[:, : self.k])
+
+    def put(self, sel: np.ndarray, sc: np.ndarray, rows: np.ndarray, ids: np.ndarray, o: np.ndarray) -> None:
+        self.s[sel] = np.take_along_axis(sc, o, 1)
+        self.r[sel] = np.take_along_axis(rows, o, 1)
+        self.id[sel] = np.take_along_axis(ids, o, 1)
+
+
+def search_pruned(
+    b: ExactBackend, q: np.ndarray, k: int, engine: str = "numpy"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``(nq, k)`` and inner products of the exact top k over the rows of `b`, scanning only the groups
+    whose bound can still beat a query's k-th best; the share of rows scored goes to ``b.last_scanned``."""
+    nq, ng = len(q), b._n_grouped
+    best = _Best(nq, k)
+    scanned = 0
+    if ng < b._n:  # the tail added since grouping: scanned for every query
+        rows, sc = b._scan(q, slice(ng, b._n), min(k, b._n - ng), engine)
+        best.merge(np.arange(nq), rows + ng, sc, b._ids[rows + ng])
+    offs = np.searchsorted(b._labels[:ng], np.arange(len(b._cent) + 1))
+    qn = np.linalg.norm(q, axis=1).astype(np.float64)
+    cn = np.linalg.norm(b._cent, axis=1).astype(np.float64)
+    ub = q.astype(np.float64) @ b._cent.T.astype(np.float64) + qn[:, None] * b._rad[None, :]
+    ub += 1e-4 * qn[:, None] * (cn + b._rad)[None, :] + 1e-30  # margin for float32 rounding
+    order = np.argsort(-ub, axis=1)
+    active = np.ones(nq, dtype=bool)
+    allq = np.arange(nq)
+    for r in range(order.shape[1]):
+        j = order[:, r]
+        # ub[:, order] decreases along r and the k-th best only rises: an inactive query stays inactive
+        active &= ub[allq, j] >= best.s[:, k - 1]
+        qa = np.flatnonzero(active)
+        if not len(qa):
+            break
+        scanned += _scan_groups(b, q, qa, j[qa], offs, best, engine)
+        if r == 0:
+            scanned += _scan_dense(b, q, ub, best, active, engine)
+    b.last_scanned = (scanned + nq * (b._n - ng)) / max(1, nq * b._n)
+    return best.r, best.s
+
+
+def _scan_groups(
+    b: ExactBackend, q: np.ndarray, qa: np.ndarray, jj: np.ndarray, offs: np.ndarray, best: _Best, engine: str
+) -> int:
+    """Score the queries `qa` against their groups `jj` (queries of one group share one GEMM); returns the
+    (query, row) pairs scored."""
+    srt = np.argsort(jj, kind="stable")
+    qa, jj = qa[srt], jj[srt]
+    groups, starts = np.unique(jj, return_index=True)
+    ends = np.append(starts[1:], len(jj))
+    scanned = 0
+    for g, a, e in zip(groups, starts, ends, strict=True):
+        lo, hi = int(offs[g]), int(offs[g + 1])
+        if hi <= lo:
+            continue
+        sel = qa[a:e]
+        scanned += len(sel) * (hi - lo)
+        rows, sc = b._scan(q[sel], slice(lo, hi), min(best.k, hi - lo), engine)
+        best.merge(sel, rows + lo, sc, b._ids[rows + lo])
+    return scanned
+
+
+def _scan_dense(
+    b: ExactBackend, q: np.ndarray, ub: np.ndarray, best: _Best, active: np.ndarray, engine: str
+) -> int:
+    """Queries whose bounds leave more than half of the groups open gain nothing from pruning: one plain
+    blocked scan is cheaper than many small GEMMs. Returns the (query, row) pairs scored."""
+    dense = np.flatnonzero((ub >= best.s[:, best.k - 1][:, None]).mean(1) > 0.5)
+    if not len(dense):
+        return 0
+    rows, sc = b._scan(q[dense], slice(0, b._n), best.k, engine)
+    ids = b._ids[rows]
+    best.put(dense, sc, rows, ids, np.lexsort((ids, -sc), axis=1))
+    active[dense] = False
+    return len(dense) * b._n

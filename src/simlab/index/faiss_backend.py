@@ -16,7 +16,7 @@ import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, DataError, SimlabError
-from simlab.index.common import _check_positive, _to_score
+from simlab.index.common import Backend, _check_positive
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _faiss_msg(exc: BaseException) -> str:
 _OVERRIDABLE = {"hnsw": ("efSearch",), "ivf": ("nprobe",), "ivf_refine": ("nprobe", "k_factor"), "other": ()}
 
 
-class FaissBackend:
+class FaissBackend(Backend):
     """Any FAISS index built from a factory string, with simlab keys, removal, saved search settings.
 
     Ids: vectors get int64 ids; index types that store ids (IVF) get them directly, the others are wrapped in
@@ -91,11 +91,12 @@ class FaissBackend:
 
     Config = FaissConfig
     name = "faiss"
+    shown_options = ("factory",)
 
     def __init__(self, dim: int, metric: str, config: FaissConfig) -> None:
         faiss = _faiss()
-        self.dim, self.metric, self.config = dim, metric, config
-        ftype = faiss.METRIC_L2 if metric in ("euclidean", "sqeuclidean") else faiss.METRIC_INNER_PRODUCT
+        super().__init__(dim, metric, config)
+        ftype = faiss.METRIC_L2 if self._l2 else faiss.METRIC_INNER_PRODUCT
         try:
             self._raw = faiss.index_factory(dim, config.factory, ftype)
         except RuntimeError as exc:
@@ -131,6 +132,7 @@ class FaissBackend:
             self._apply("nprobe", int(config.nprobe or min(ivf.nlist, 16)))
         elif config.nprobe is not None:
             raise ConfigError(f"nprobe applies to IVF indexes, not {config.factory!r}")
+        self.overridable = _OVERRIDABLE[self.family]
 
     @staticmethod
     def _unwrap(index: Any) -> Any:
@@ -221,46 +223,8 @@ class FaissBackend:
         except RuntimeError:  # HNSW & co cannot remove: tombstones, filtered at search time
             self._tomb = np.union1d(self._tomb, ids)
 
-    def _params(self, overrides: Mapping[str, Any]) -> Any:
-        faiss = _faiss()
-        valid = _OVERRIDABLE[self.family]
-        bad = sorted(set(overrides) - set(valid))
-        if bad:
-            raise ConfigError(
-                f"unknown search setting(s) {', '.join(bad)} for faiss index {self.config.factory!r};"
-                f" valid: {', '.join(valid) or '(none)'}"
-            )
-        if not overrides and not len(self._tomb):
-            return None
-        sel = None
-        if len(self._tomb):
-            batch = faiss.IDSelectorBatch(self._tomb)
-            sel = faiss.IDSelectorNot(batch)
-            sel._keep = batch  # keep the inner selector alive
-        try:
-            vals = {**self.settings, **{k: int(v) for k, v in overrides.items()}}
-        except (TypeError, ValueError):
-            raise ConfigError(f"search settings must be integers, got {dict(overrides)}") from None
-        if self.family == "hnsw":
-            p = faiss.SearchParametersHNSW(efSearch=int(vals["efSearch"]))
-        elif self.family in ("ivf", "ivf_refine"):
-            ivf = faiss.extract_index_ivf(self._raw)
-            p = faiss.SearchParametersIVF(nprobe=int(vals["nprobe"]), max_codes=int(ivf.max_codes))
-            if self.family == "ivf_refine":
-                base = p
-                p = faiss.IndexRefineSearchParameters(
-                    k_factor=float(vals["k_factor"]), base_index_params=base
-                )
-                p._keep_base = base
-        else:
-            p = faiss.SearchParameters()
-        if sel is not None:
-            p.sel = sel
-            p._keep = sel
-        return p
-
     def search(self, q: np.ndarray, k: int, overrides: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-        params = self._params(overrides)
+        params = _search_params(self, overrides)
         try:
             if params is None:
                 raw, ids = self._index.search(q, k)
@@ -271,28 +235,10 @@ class FaissBackend:
                     if not len(self._tomb):
                         raise
                     # this index type takes no selector: over-fetch and filter the tombstones
-                    raw, ids = self._search_filtered(q, k, overrides)
+                    raw, ids = _search_filtered(self, q, k, overrides)
         except RuntimeError as exc:
             raise SimlabError(f"faiss search failed: {_faiss_msg(exc)}") from None
-        return ids, _to_score(self.metric, raw).astype(np.float32, copy=False)
-
-    def _search_filtered(
-        self, q: np.ndarray, k: int, overrides: Mapping[str, Any]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        faiss = _faiss()
-        old = {name: self.settings[name] for name in overrides}
-        with self._lock:
-            for name, v in overrides.items():
-                faiss.ParameterSpace().set_index_parameter(self._raw, name, int(v))
-            try:
-                raw, ids = self._index.search(q, min(k + len(self._tomb), self.ntotal))
-            finally:
-                for name, v in old.items():
-                    faiss.ParameterSpace().set_index_parameter(self._raw, name, v)
-        dead = np.isin(ids, self._tomb)
-        order = np.argsort(dead, axis=1, kind="stable")[:, :k]
-        ids = np.where(np.take_along_axis(dead, order, 1), -1, np.take_along_axis(ids, order, 1))
-        return np.take_along_axis(raw, order, 1), ids
+        return ids, self._score(raw).astype(np.float32, copy=False)
 
     @property
     def dead(self) -> int:
@@ -318,6 +264,9 @@ class FaissBackend:
             if len(ids)
             else np.zeros((0, self.dim), np.float32)
         )
+
+    def id_bound(self) -> int:
+        return self.ntotal
 
     def reconstruct(self, ident: int) -> np.ndarray:
         faiss = _faiss()
@@ -410,3 +359,62 @@ def _quiet_clustering(raw: Any, core: Any, n: int, factory: str) -> None:
             MIN_POINTS_PER_CENTROID,
             max(ks),
         )
+
+
+def _search_params(b: FaissBackend, overrides: Mapping[str, Any]) -> Any:
+    """FAISS search parameters for one call: the saved settings with `overrides`, and a selector that skips
+    tombstones (None when neither is needed)."""
+    faiss = _faiss()
+    valid = b.overridable
+    bad = sorted(set(overrides) - set(valid))
+    if bad:
+        raise ConfigError(
+            f"unknown search setting(s) {', '.join(bad)} for faiss index {b.config.factory!r};"
+            f" valid: {', '.join(valid) or '(none)'}"
+        )
+    if not overrides and not len(b._tomb):
+        return None
+    sel = None
+    if len(b._tomb):
+        batch = faiss.IDSelectorBatch(b._tomb)
+        sel = faiss.IDSelectorNot(batch)
+        sel._keep = batch  # keep the inner selector alive
+    try:
+        vals = {**b.settings, **{k: int(v) for k, v in overrides.items()}}
+    except (TypeError, ValueError):
+        raise ConfigError(f"search settings must be integers, got {dict(overrides)}") from None
+    if b.family == "hnsw":
+        p = faiss.SearchParametersHNSW(efSearch=int(vals["efSearch"]))
+    elif b.family in ("ivf", "ivf_refine"):
+        ivf = faiss.extract_index_ivf(b._raw)
+        p = faiss.SearchParametersIVF(nprobe=int(vals["nprobe"]), max_codes=int(ivf.max_codes))
+        if b.family == "ivf_refine":
+            base = p
+            p = faiss.IndexRefineSearchParameters(k_factor=float(vals["k_factor"]), base_index_params=base)
+            p._keep_base = base
+    else:
+        p = faiss.SearchParameters()
+    if sel is not None:
+        p.sel = sel
+        p._keep = sel
+    return p
+
+
+def _search_filtered(
+    b: FaissBackend, q: np.ndarray, k: int, overrides: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Search an index type that takes no selector: over-fetch by the tombstone count and filter them."""
+    faiss = _faiss()
+    old = {name: b.settings[name] for name in overrides}
+    with b._lock:
+        for name, v in overrides.items():
+            faiss.ParameterSpace().set_index_parameter(b._raw, name, int(v))
+        try:
+            raw, ids = b._index.search(q, min(k + len(b._tomb), b.ntotal))
+        finally:
+            for name, v in old.items():
+                faiss.ParameterSpace().set_index_parameter(b._raw, name, v)
+    dead = np.isin(ids, b._tomb)
+    order = np.argsort(dead, axis=1, kind="stable")[:, :k]
+    ids = np.where(np.take_along_axis(dead, order, 1), -1, np.take_along_axis(ids, order, 1))
+    return np.take_along_axis(raw, order, 1), ids

@@ -13,13 +13,13 @@ import os
 import tempfile
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError
-from simlab.index.common import _check_positive, _to_score
+from simlab.index.common import Backend, _check_positive
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,21 +44,17 @@ class GraphConfig:
         _check_positive(self, ("M", "efConstruction", "efSearch", "threads"))
 
 
-class _GraphBase:
+class _GraphBase(Backend):
     Config = GraphConfig
-    is_trained = True
     family = "graph"
     overridable = ("efSearch",)
+    candidate_options: ClassVar[dict[str, Any]] = {"threads": 1}
 
     def __init__(self, dim: int, metric: str, config: GraphConfig) -> None:
-        self.dim, self.metric, self.config = dim, metric, config
-        self._l2 = metric in ("euclidean", "sqeuclidean")
+        super().__init__(dim, metric, config)
         self.settings: dict[str, Any] = {"efSearch": int(config.efSearch)}
         self._lock = threading.Lock()
         self._threads = int(config.threads or 1)
-
-    def train(self, x: np.ndarray) -> None:
-        """Nothing to train."""
 
     def _apply(self, name: str, value: Any) -> None:
         if name != "efSearch":
@@ -74,13 +70,6 @@ class _GraphBase:
     def _raw(self, dist: np.ndarray) -> np.ndarray:
         """Library distances -> simlab raw values (inner products, or squared L2 distances)."""
         return dist if self._l2 else 1.0 - dist
-
-    def reconstruct_many(self, ids: np.ndarray) -> np.ndarray:
-        return (
-            np.stack([self.reconstruct(int(i)) for i in ids]).astype(np.float32)
-            if len(ids)
-            else np.zeros((0, self.dim), np.float32)
-        )
 
 
 class HnswlibBackend(_GraphBase):
@@ -128,7 +117,7 @@ class HnswlibBackend(_GraphBase):
                 labels, dist = self._padded(q, k)
             finally:
                 self._h.set_ef(self.settings["efSearch"])
-        return labels.astype(np.int64), _to_score(self.metric, self._raw(dist)).astype(np.float32)
+        return labels.astype(np.int64), self._score(self._raw(dist)).astype(np.float32)
 
     def _padded(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         labels = np.full((len(q), k), -1, np.int64)
@@ -182,7 +171,8 @@ class HnswlibBackend(_GraphBase):
 
 
 class UsearchBackend(_GraphBase):
-    """usearch's HNSW graph (``connectivity`` = M = 16, ``expansion_add`` = 128, ``expansion_search`` = 64)."""
+    """usearch's HNSW graph (``connectivity`` = M = 16, ``expansion_add`` = 128, ``expansion_search`` =
+    64)."""
 
     name = "usearch"
 
@@ -231,7 +221,7 @@ class UsearchBackend(_GraphBase):
         missing = np.arange(k)[None, :] >= counts[:, None]
         keys = np.where(missing, -1, keys[:, :k])
         raw = np.where(missing, np.inf if self._l2 else -np.inf, self._raw(dist[:, :k]))
-        return keys, _to_score(self.metric, raw).astype(np.float32)
+        return keys, self._score(raw).astype(np.float32)
 
     def _apply(self, name: str, value: Any) -> None:
         super()._apply(name, value)

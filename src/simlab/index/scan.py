@@ -70,7 +70,8 @@ def faiss_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple
 
 
 def partition_scan(q: np.ndarray, c: np.ndarray, k: int, budget_bytes: int) -> tuple[np.ndarray, np.ndarray]:
-    """One GEMV/GEMM over all rows and ``np.argpartition``: the fewest calls, for single queries on small sets."""
+    """One GEMV/GEMM over all rows and ``np.argpartition``: the fewest calls, for single queries on small
+    sets."""
     s = q @ c.T
     n = s.shape[1]
     if k < n:
@@ -158,28 +159,42 @@ def probe_plan(backend: Any, k: int = 10) -> dict[str, Any]:
         for e in engines + (["partition"] if cfg.engine == "auto" else [])
     }
     secs["single"] = _interleaved(single_fns)
-
-    def fastest(d: dict[str, float]) -> str:  # FAISS's heaps unless another is clearly faster (timing noise)
-        best = min((e for e in d if e != "pruned"), key=d.get)
-        ref = "faiss" if "faiss" in d else best
-        return best if d[best] < PRUNE_MARGIN * d[ref] else ref
-
     plan: dict[str, Any] = {
-        "engine": {m: fastest(secs[m]) for m in secs},
+        "engine": {m: _fastest(secs[m]) for m in secs},
         "prune": {"batch": False, "single": False},
         "skip_rate": None,
         "rows": n,
         "probe_queries": len(q),
     }
     if backend.may_prune():
-        backend._group()
-        secs["batch"]["pruned"] = _best_time(lambda: backend._search_pruned(q, k, plan["engine"]["batch"]))
-        plan["skip_rate"] = max(0.0, 1.0 - backend.last_scanned)
-        secs["single"]["pruned"] = _best_time(
-            lambda: [backend._search_pruned(row[None], k, plan["engine"]["single"]) for row in single]
-        )
-        for m in ("batch", "single"):
-            best_plain = min(v for e, v in secs[m].items() if e != "pruned")
-            plan["prune"][m] = cfg.prune is True or secs[m]["pruned"] < PRUNE_MARGIN * best_plain
+        _probe_pruning(backend, q, single, k, plan, secs)
     plan["seconds"] = {m: {e: round(v, 6) for e, v in d.items()} for m, d in secs.items()}
     return plan
+
+
+def _fastest(d: dict[str, float]) -> str:
+    """The fastest plain engine of one mode: FAISS's heaps unless another is clearly faster (timing noise)."""
+    best = min((e for e in d if e != "pruned"), key=d.get)
+    ref = "faiss" if "faiss" in d else best
+    return best if d[best] < PRUNE_MARGIN * d[ref] else ref
+
+
+def _probe_pruning(
+    backend: Any,
+    q: np.ndarray,
+    single: np.ndarray,
+    k: int,
+    plan: dict[str, Any],
+    secs: dict[str, dict[str, float]],
+) -> None:
+    """Group the rows, time the pruned search (batch and one at a time) and keep it in `plan` where it beats
+    the plain scan by :data:`PRUNE_MARGIN` (or the ``prune=True`` option asks for it)."""
+    backend._group()
+    secs["batch"]["pruned"] = _best_time(lambda: backend._search_pruned(q, k, plan["engine"]["batch"]))
+    plan["skip_rate"] = max(0.0, 1.0 - backend.last_scanned)
+    secs["single"]["pruned"] = _best_time(
+        lambda: [backend._search_pruned(row[None], k, plan["engine"]["single"]) for row in single]
+    )
+    for m in ("batch", "single"):
+        best_plain = min(v for e, v in secs[m].items() if e != "pruned")
+        plan["prune"][m] = backend.config.prune is True or secs[m]["pruned"] < PRUNE_MARGIN * best_plain

@@ -1,4 +1,5 @@
-"""ScaNN backend: a k-means tree + anisotropic quantisation (``score_ah``) + exact re-ranking, from Google's scann.
+"""ScaNN backend: a k-means tree + anisotropic quantisation (``score_ah``) + exact re-ranking, from Google's
+scann.
 
 ScaNN is imported lazily (``pip install 'simlab[scann]'``). Its searcher is built from the stored rows at the
 first search after a change (adds and removals mark it stale) and again after loading: the artifact holds the
@@ -11,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError
-from simlab.index.common import _check_positive, _to_score
+from simlab.index.common import Backend, _check_positive
 
 _SETTINGS = ("leaves_to_search", "reorder")
 
@@ -50,22 +51,20 @@ class ScannConfig:
         )
 
 
-class ScannBackend:
+class ScannBackend(Backend):
     """ScaNN searcher over the stored rows (rebuilt lazily after changes)."""
 
     Config = ScannConfig
     name = "scann"
     family = "scann"
     overridable = _SETTINGS
-    is_trained = True
-    dead = 0
+    candidate_options: ClassVar[dict[str, Any]] = {"threads": 1}
 
     def __init__(self, dim: int, metric: str, config: ScannConfig) -> None:
         from simlab._deps import require
 
         self._scann = require("scann")
-        self.dim, self.metric, self.config = dim, metric, config
-        self._l2 = metric in ("euclidean", "sqeuclidean")
+        super().__init__(dim, metric, config)
         self._x = np.zeros((0, dim), np.float32)
         self._ids = np.zeros(0, np.int64)
         self._searcher: Any = None
@@ -135,7 +134,10 @@ class ScannBackend:
         pos = np.asarray(pos, np.int64)
         dist = np.asarray(dist, np.float32)
         ids = np.where(pos >= 0, self._ids[np.clip(pos, 0, None)], -1)
-        return ids, _to_score(self.metric, dist).astype(np.float32)
+        return ids, self._score(dist).astype(np.float32)
+
+    def id_bound(self) -> int:
+        return int(self._ids.max()) + 1 if len(self._ids) else 0
 
     def reconstruct(self, ident: int) -> np.ndarray:
         return self._x[int(np.flatnonzero(self._ids == ident)[0])].copy()

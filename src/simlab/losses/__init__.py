@@ -23,7 +23,10 @@ LOSSES.register("cosent", f"{_M}:CoSENTLoss", help="CoSENT ranking loss on score
 LOSSES.register(
     "triplet",
     f"{_M}:TripletLoss",
-    help="triplet margin loss on labelled data; the Siamese model mines batch-all (loss_options mining=hard: batch-hard)",
+    help=(
+        "triplet margin loss on labelled data; the Siamese model mines batch-all "
+        "(loss_options mining=hard: batch-hard)"
+    ),
 )
 LOSSES.register(
     "infonce",

@@ -99,9 +99,9 @@ class TripletLoss(Loss):
 
     On ``triplets`` it uses the given triplets. On ``labelled`` data it forms triplets inside the batch:
     ``mining="all"`` (default, "batch-all") averages the loss over every (anchor, positive, negative) triplet
-    that violates the margin; ``mining="hard"`` ("batch-hard", Hermans et al. 2017) keeps, per anchor, only the
-    hardest positive and hardest negative. Batch-hard from a randomly initialised recurrent encoder tends to
-    collapse: mean-pooled states start out nearly parallel (all cosine distances ~1e-4), and pulling the
+    that violates the margin; ``mining="hard"`` ("batch-hard", Hermans et al. 2017) keeps, per anchor, only
+    the hardest positive and hardest negative. Batch-hard from a randomly initialised recurrent encoder tends
+    to collapse: mean-pooled states start out nearly parallel (all cosine distances ~1e-4), and pulling the
     farthest positive in shrinks every distance to a constant embedding, where the loss sits at the margin
     with zero gradient (seen on GunPoint at batch sizes 8 and 32, with every distance and a soft margin). Use
     it to fine-tune an encoder that already separates the classes.

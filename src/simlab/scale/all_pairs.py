@@ -1,12 +1,12 @@
 """All-pairs graph edit distance, partitioned into chunks of pairs that run on any engine and resume.
 
-The pairs (all unordered pairs ``i < j`` of a collection, in row order, or a given list) are cut into chunks of
-`chunk` pairs. Task ``c`` computes chunk ``c`` with :func:`simlab.graph.editpath.edit_path_search` (upper bounds;
-a pair's result depends on its two graphs only, never on the chunk) or :func:`simlab.graph.ged.exact_ged`
-(branch and bound with a timeout) and writes ``OUT.parts/part-NNNNN.tsv`` atomically. When every chunk is
-there, the parts are concatenated in order into ``OUT`` (the GED TSV of ``simlab ged``: ``id_a id_b ged
-exact``). An interrupted job rerun with the same settings computes only the missing chunks; a finished one
-returns at once.
+The pairs (all unordered pairs ``i < j`` of a collection, in row order, or a given list) are cut into chunks
+of `chunk` pairs. Task ``c`` computes chunk ``c`` with :func:`simlab.graph.editpath.edit_path_search` (upper
+bounds; a pair's result depends on its two graphs only, never on the chunk) or
+:func:`simlab.graph.ged.exact_ged` (branch and bound with a timeout) and writes ``OUT.parts/part-NNNNN.tsv``
+atomically. When every chunk is there, the parts are concatenated in order into ``OUT`` (the GED TSV of
+``simlab ged``: ``id_a id_b ged exact``). An interrupted job rerun with the same settings computes only the
+missing chunks; a finished one returns at once.
 
 Exact GED is identical on every engine when each search finishes within `timeout`; a search cut by the timeout
 keeps the best path found so far, which depends on the machine's speed (such rows have ``exact = 0``).
@@ -151,6 +151,33 @@ def pairs(
     if method == "exact" and (timeout is None or timeout <= 0):
         raise ConfigError(f"timeout must be > 0, got {timeout}")
     gs = GraphSet.coerce(graphs)
+    plan, total, listed = _pairs_plan(gs, method, pairs, chunk, restarts, timeout, label_attr)
+    outp, n_chunks = Path(out).absolute(), len(plan["chunks"])
+    job = JobDir(str(outp) + ".parts", plan, overwrite)
+    done = job.done
+    if done and outp.is_file():
+        return PairsResult(str(outp), done["pairs"], done["exact"], n_chunks, 0.0, eng.name)
+    t0 = time.perf_counter()
+    shared = {"graphs": gs, "out": job.path, "method": method, "chunks": plan["chunks"], "listed": listed}
+    res = _run_pairs(eng, {**shared, "options": plan["options"]}, total, progress)
+    _concat(job, n_chunks, outp)
+    n_exact = sum(e for _, e in res)
+    for c in range(n_chunks):
+        job.fs.delete_file(job.shard(c, ".tsv"))
+    job.finish({"pairs": total, "exact": n_exact})
+    return PairsResult(str(outp), total, n_exact, n_chunks, time.perf_counter() - t0, eng.name)
+
+
+def _pairs_plan(
+    gs: Any,
+    method: str,
+    pairs: Sequence[tuple[Any, Any]] | None,
+    chunk: int | None,
+    restarts: int,
+    timeout: float,
+    label_attr: str | None,
+) -> tuple[dict[str, Any], int, Any]:
+    """The job's plan (saved in its job file), the number of pairs and the listed pair positions (or None)."""
     if pairs is None:
         total, listed = len(gs) * (len(gs) - 1) // 2, None
     else:
@@ -160,55 +187,43 @@ def pairs(
     step = chunk or CHUNK[method]
     if step < 1:
         raise ConfigError(f"chunk must be >= 1, got {step}")
-    chunks = [(s, min(total, s + step)) for s in range(0, total, step)]
     options: dict[str, Any] = (
         {"restarts": restarts, "label_attr": label_attr}
         if method == "editpath"
         else {"timeout": timeout, "label_attr": label_attr}
     )
-    outp = Path(out).absolute()
     plan = {
         "job": "pairs",
         "graphs": _fingerprint(gs),
         "method": method,
         "options": options,
-        "chunks": chunks,
+        "chunks": [(s, min(total, s + step)) for s in range(0, total, step)],
         "pairs": None if listed is None else _digest(listed),
     }
-    job = JobDir(str(outp) + ".parts", plan, overwrite)
-    done = job.done
-    if done and outp.is_file():
-        return PairsResult(str(outp), done["pairs"], done["exact"], len(chunks), 0.0, eng.name)
-    t0 = time.perf_counter()
+    return plan, total, listed
+
+
+def _run_pairs(eng: E.Engine, shared: dict[str, Any], total: int, progress: bool | None) -> list[Any]:
+    """Run one :func:`pairs_task` per chunk on `eng`; returns their ``(pairs, exact)``."""
     from tqdm.auto import tqdm
 
     with (
         E.session(eng) as ray,
         tqdm(
-            total=total, desc=f"GED ({method})", unit="pair", disable={True: False, False: True}.get(progress)
+            total=total,
+            desc=f"GED ({shared['method']})",
+            unit="pair",
+            disable={True: False, False: True}.get(progress),  # type: ignore[arg-type]
         ) as bar,
-    ):  # type: ignore[arg-type]
-        res = E.run_tasks(
+    ):
+        return E.run_tasks(
             pairs_task,
-            list(range(len(chunks))),
+            list(range(len(shared["chunks"]))),
             eng,
             ray,
             on_result=lambda r: bar.update(r[0]),
-            shared={
-                "graphs": gs,
-                "out": job.path,
-                "method": method,
-                "chunks": chunks,
-                "listed": listed,
-                "options": options,
-            },
+            shared=shared,
         )
-    _concat(job, len(chunks), outp)
-    n_exact = sum(e for _, e in res)
-    for c in range(len(chunks)):
-        job.fs.delete_file(job.shard(c, ".tsv"))
-    job.finish({"pairs": total, "exact": n_exact})
-    return PairsResult(str(outp), total, n_exact, len(chunks), time.perf_counter() - t0, eng.name)
 
 
 def _concat(job: JobDir, n: int, out: Path) -> None:

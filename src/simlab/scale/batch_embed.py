@@ -1,4 +1,5 @@
-"""Streaming batch embedding: text rows in (text/JSONL/TSV/CSV/Parquet), Parquet shards of ``id`` + ``vector`` out.
+"""Streaming batch embedding: text rows in (text/JSONL/TSV/CSV/Parquet), Parquet shards of ``id`` + ``vector``
+out.
 
 The driver cuts the input into shards (:mod:`simlab.scale.sources`) and never reads the corpus. Each shard is
 embedded by one task and written as ``OUT/part-NNNNN.parquet`` (atomically; an existing part is kept, so an
@@ -63,14 +64,15 @@ class EmbedResult:
 
 
 def read_vectors(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``(ids, (n, dim) float32)`` of a Parquet vector set (a directory of parts or one file), in part order."""
+    """``(ids, (n, dim) float32)`` of a Parquet vector set (a directory of parts or one file), in part
+    order."""
     from simlab.scale.sources import VectorSource
 
     src = VectorSource(path)
     return src.read(0, src.n)
 
 
-# -- the model inside a task --------------------------------------------------------------------------------------
+# -- the model inside a task ---------------------------------------------------------------------------------
 
 
 def pack_model(model: Any) -> dict[str, bytes]:
@@ -116,49 +118,64 @@ def batch_encoder(model: Any) -> Callable[[list[str]], tuple[np.ndarray, np.ndar
     (one word per row). Rows whose text has no known word are not kept.
     """
     if hasattr(model, "infer") and hasattr(model, "encode_texts"):
-        enc = model.encode_texts
-        dim = None
-
-        def run(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-            nonlocal dim
-            try:
-                x = np.asarray(enc(texts), np.float32)
-            except DataError:  # one text without a known word: infer one by one
-                rows = []
-                for t in texts:
-                    try:
-                        rows.append(np.asarray(model.infer(t), np.float32))
-                    except DataError:
-                        rows.append(None)
-                dim = dim or next((len(r) for r in rows if r is not None), 0)
-                x = np.stack([np.full(dim, np.nan, np.float32) if r is None else r for r in rows])
-            dim = x.shape[1]
-            return x, ~np.isnan(x).any(1)
-
-        return run
+        return _DocEncoder(model)
     if hasattr(model, "encode") and not hasattr(model, "lookup"):
-
-        def run_encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-            x = np.asarray(model.encode(texts), np.float32)
-            return x, ~np.isnan(x).any(1)
-
-        return run_encode
+        return _SentenceEncoder(model)
     if hasattr(model, "lookup"):
-
-        def run_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-            words = [t.strip() for t in texts]
-            kept, mat, _ = model.lookup(words)
-            ok = set(kept)
-            keep = np.array([w in ok for w in words], bool)
-            pos = {w: i for i, w in enumerate(kept)}
-            x = np.zeros((len(words), mat.shape[1] if mat.ndim == 2 else 0), np.float32)
-            for i, w in enumerate(words):
-                if w in pos:
-                    x[i] = mat[pos[w]]
-            return x, keep
-
-        return run_words
+        return _WordEncoder(model)
     raise SimlabError(f"a {type(model).__name__} cannot embed text rows (no encode_texts, encode or lookup)")
+
+
+class _DocEncoder:
+    """A document model's ``encode_texts``; a batch with a text of no known word is inferred text by text."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.dim = model, 0
+
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            x = np.asarray(self.model.encode_texts(texts), np.float32)
+        except DataError:  # one text without a known word: infer one by one
+            rows = []
+            for t in texts:
+                try:
+                    rows.append(np.asarray(self.model.infer(t), np.float32))
+                except DataError:
+                    rows.append(None)
+            self.dim = self.dim or next((len(r) for r in rows if r is not None), 0)
+            x = np.stack([np.full(self.dim, np.nan, np.float32) if r is None else r for r in rows])
+        self.dim = x.shape[1]
+        return x, ~np.isnan(x).any(1)
+
+
+class _SentenceEncoder:
+    """A sentence encoder's ``encode``; rows with NaN (no known token) are not kept."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(self.model.encode(texts), np.float32)
+        return x, ~np.isnan(x).any(1)
+
+
+class _WordEncoder:
+    """A word model's ``lookup``: one word per row; unknown words are not kept."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        words = [t.strip() for t in texts]
+        kept, mat, _ = self.model.lookup(words)
+        ok = set(kept)
+        keep = np.array([w in ok for w in words], bool)
+        pos = {w: i for i, w in enumerate(kept)}
+        x = np.zeros((len(words), mat.shape[1] if mat.ndim == 2 else 0), np.float32)
+        for i, w in enumerate(words):
+            if w in pos:
+                x[i] = mat[pos[w]]
+        return x, keep
 
 
 def embed_shard(
@@ -177,9 +194,8 @@ def embed_shard(
     s = TextShard(**shard)
     fs, base = filesystem(out)
     path = f"{base}/part-{s.index:05d}.parquet"
-    if (
-        fs.get_file_info(path).size is not None
-    ):  # written by an earlier attempt or run: same plan, same content
+    # written by an earlier attempt or run: same plan, same content
+    if fs.get_file_info(path).size is not None:
         with fs.open_input_file(path) as fh:
             md = pq.ParquetFile(fh).metadata
         meta = md.metadata or {}
@@ -244,7 +260,7 @@ def _py(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-# -- the job ----------------------------------------------------------------------------------------------------
+# -- the job -------------------------------------------------------------------------------------------------
 
 
 def embed(
@@ -276,8 +292,9 @@ def embed(
         id_field: field/column with document ids (default ``"<file name>:<line>"``, as TextCorpus).
         format: ``auto`` (from each file's suffix), text, jsonl, tsv, csv or parquet.
         batch_size: rows encoded per call of the model.
-        shard_bytes, shard_rows: target shard size (bytes of uncompressed text, rows of Parquet); by default 1/32
-            of the input, at most 16 MiB / 50,000 rows (from the input alone, so every engine has the same plan).
+        shard_bytes, shard_rows: target shard size (bytes of uncompressed text, rows of Parquet); by default
+            1/32 of the input, at most 16 MiB / 50,000 rows (from the input alone, so every engine has the
+            same plan).
         progress: tqdm bar in rows (None: on a terminal only).
         overwrite: replace the output of a different job in `out` instead of refusing.
 
@@ -305,30 +322,49 @@ def embed(
         job = JobDir(out, plan, overwrite)
         if job.done:
             return EmbedResult(str(out), seconds=0.0, engine=eng.name, **_counts(job.done))
-        from tqdm.auto import tqdm
-
-        bar = tqdm(desc="embed", unit="row", disable={True: False, False: True}.get(progress))  # type: ignore[arg-type]
-        with bar:
-            if eng.is_ray:
-                results = _run_ray(ray, eng, files, shards, out, field, id_field, batch_size, bar)
-            else:
-                enc = batch_encoder(_load(model) if isinstance(model, str | os.PathLike) else model)
-                results = [
-                    embed_shard(s.to_dict(), enc, str(out), field, id_field, batch_size, bar.update)
-                    for s in shards
-                ]
-        summary = {
-            "rows": sum(r["rows"] for r in results),
-            "skipped": sum(r["skipped"] for r in results),
-            "dim": max((r["dim"] for r in results), default=0),
-            "shards": len(shards),
-        }
-        if summary["rows"] == 0:
-            raise DataError("no document with a known word", ", ".join(inputs))
-        if summary["skipped"]:
-            log.warning("%d document(s) without a known word were left out", summary["skipped"])
+        run = (field, id_field, batch_size)
+        results = _embed_shards(eng, ray, model, files, shards, str(out), run, progress)
+        summary = _summary(results, len(shards), inputs)
         job.finish(summary)
     return EmbedResult(str(out), seconds=time.perf_counter() - t0, engine=eng.name, **_counts(summary))
+
+
+def _embed_shards(
+    eng: E.Engine,
+    ray: Any,
+    model: Any,
+    files: Any,
+    shards: list[TextShard],
+    out: str,
+    run: tuple[str | int, str | None, int],
+    progress: bool | None,
+) -> list[dict[str, Any]]:
+    """Embed every shard (Ray Data actors on a Ray engine, else here); ``run`` is (field, id_field,
+    batch_size). Returns the shards' counts."""
+    from tqdm.auto import tqdm
+
+    field, id_field, batch_size = run
+    disable = {True: False, False: True}.get(progress)  # type: ignore[arg-type]
+    with tqdm(desc="embed", unit="row", disable=disable) as bar:
+        if eng.is_ray:
+            return _run_ray(ray, eng, files, shards, out, field, id_field, batch_size, bar)
+        enc = batch_encoder(_load(model) if isinstance(model, str | os.PathLike) else model)
+        return [embed_shard(s.to_dict(), enc, out, field, id_field, batch_size, bar.update) for s in shards]
+
+
+def _summary(results: list[dict[str, Any]], n_shards: int, inputs: list[str]) -> dict[str, Any]:
+    """The job's counts from its shards' results (an output without a single row is an error)."""
+    summary = {
+        "rows": sum(r["rows"] for r in results),
+        "skipped": sum(r["skipped"] for r in results),
+        "dim": max((r["dim"] for r in results), default=0),
+        "shards": n_shards,
+    }
+    if summary["rows"] == 0:
+        raise DataError("no document with a known word", ", ".join(inputs))
+    if summary["skipped"]:
+        log.warning("%d document(s) without a known word were left out", summary["skipped"])
+    return summary
 
 
 def _counts(summary: dict[str, Any]) -> dict[str, int]:

@@ -2,13 +2,14 @@
 
 Plan (fixed by the inputs and settings, never by the engine or the number of CPUs): B is cut into shards of
 `shard_rows` rows and A into blocks of `block_rows` rows. A search task takes B's shard ``j`` and searches A's
-blocks in it with a simlab :class:`~simlab.index.Index` (``exact``, or FAISS ``HNSW32`` for ``method="hnsw"``),
-writing each block's per-shard top k to ``OUT/_partials/``. A task is one shard with a group of blocks, so an
-index is built once per task; shards get several groups only when there are fewer shards than CPUs. Merge task ``i`` keeps the k best of block ``i`` over all shards (ties: the
-lower position in B first, as :func:`simlab.metrics.topk`) and writes ``OUT/part-NNNNN.parquet`` with columns
-``id`` (A's id), ``neighbors`` (B's ids) and ``scores`` (similarities, higher = more similar; Euclidean scores
-are negated distances). A and B are each read by the tasks themselves (a shared filesystem or object store:
-"broadcast" through storage), never gathered on the driver.
+blocks in it with a simlab :class:`~simlab.index.Index` (``exact``, or FAISS ``HNSW32`` for
+``method="hnsw"``), writing each block's per-shard top k to ``OUT/_partials/``. A task is one shard with a
+group of blocks, so an index is built once per task; shards get several groups only when there are fewer
+shards than CPUs. Merge task ``i`` keeps the k best of block ``i`` over all shards (ties: the lower position
+in B first, as :func:`simlab.metrics.topk`) and writes ``OUT/part-NNNNN.parquet`` with columns ``id`` (A's
+id), ``neighbors`` (B's ids) and ``scores`` (similarities, higher = more similar; Euclidean scores are negated
+distances). A and B are each read by the tasks themselves (a shared filesystem or object store: "broadcast"
+through storage), never gathered on the driver.
 
 Exact joins are exact: the merge of exact per-shard top-k lists is the exact top k. HNSW indexes are built on
 one thread so that the same plan gives the same graph, and so the same results, on every engine.
@@ -54,7 +55,8 @@ class JoinResult:
         return self.rows / self.seconds if self.seconds > 0 else float("nan")
 
     def read(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(ids (n,), neighbors (n, k), scores (n, k))`` of the whole result (small joins: held in memory)."""
+        """``(ids (n,), neighbors (n, k), scores (n, k))`` of the whole result (small joins: held in
+        memory)."""
         return read_join(self.path)
 
 
@@ -91,7 +93,7 @@ def _fixed(values: np.ndarray, k: int) -> Any:
     return pa.FixedSizeListArray.from_arrays(arr, k)
 
 
-# -- tasks --------------------------------------------------------------------------------------------------------
+# -- tasks ---------------------------------------------------------------------------------------------------
 
 
 def _shard_index(
@@ -145,7 +147,8 @@ def search_task(
 ) -> tuple[int, int]:
     """Top k of A's blocks ``task[1]`` in B's shard ``task[0]`` -> ``out/_partials/s{j}-b{i}.parquet``.
 
-    A partial file that exists already (an earlier attempt or run) is kept. Returns ``(rows searched, blocks)``.
+    A partial file that exists already (an earlier attempt or run) is kept. Returns ``(rows searched,
+    blocks)``.
     """
     j, todo = task
     fs, base = filesystem(out)
@@ -224,15 +227,16 @@ def merge_task(i: int, a: str, out: str, k: int, n_shards: int, blocks: list[tup
     return len(ids)
 
 
-# -- the job ------------------------------------------------------------------------------------------------------
+# -- the job -------------------------------------------------------------------------------------------------
 
 
 def search_tasks(n_shards: int, n_blocks: int, cpus: int) -> list[tuple[int, list[int]]]:
     """Search tasks ``(shard, blocks)``: each shard's blocks in as few groups as keep `cpus` workers busy.
 
-    A task loads (or builds) its shard's index once for all its blocks. The grouping changes neither the partial
-    files nor the result (each partial is one deterministic (shard, block) search); it only trades index builds
-    for parallelism: with fewer shards than CPUs, a shard's blocks are spread over several workers.
+    A task loads (or builds) its shard's index once for all its blocks. The grouping changes neither the
+    partial files nor the result (each partial is one deterministic (shard, block) search); it only trades
+    index builds for parallelism: with fewer shards than CPUs, a shard's blocks are spread over several
+    workers.
     """
     groups = max(1, min(n_blocks, -(-cpus // n_shards)))
     return [(j, list(range(g, n_blocks, groups))) for j in range(n_shards) for g in range(groups)]
@@ -263,8 +267,8 @@ def join(
     """k-NN join of two vector sets, written as Parquet parts.
 
     Args:
-        a: the queries: Parquet (``id`` + ``vector``, e.g. from :func:`simlab.scale.embed`), ``.npy`` or a simlab
-            Vectors artifact.
+        a: the queries: Parquet (``id`` + ``vector``, e.g. from :func:`simlab.scale.embed`), ``.npy`` or a
+            simlab Vectors artifact.
         b: the collection searched, same forms.
         k: neighbours per vector of A (at most ``len(B)``).
         out: output directory (local path or URI).
@@ -282,9 +286,37 @@ def join(
     Returns:
         :class:`JoinResult`; ``read()`` gives ``(ids, neighbors, scores)``.
     """
+    eng = E.resolve(engine, address, cpus)
+    plan = _join_plan(a, b, k, metric, method, block_rows, shard_rows, index_options, search_options)
+    outp, shards, blocks = _abs(out), plan["shards"], plan["blocks"]
+    job = JobDir(outp, plan, overwrite)
+    k_out = min(k, plan["nb"])
+    if job.done:
+        return JoinResult(outp, plan["na"], k_out, len(shards), len(blocks), 0.0, eng.name)
+    job.fs.create_dir(join_path(job.path, "_partials"), recursive=True)
+    t0 = time.perf_counter()
+    _run_join(eng, plan, outp, progress)
+    job.fs.delete_dir(join_path(job.path, "_partials"))
+    secs = time.perf_counter() - t0
+    res = JoinResult(outp, plan["na"], k_out, len(shards), len(blocks), secs, eng.name)
+    job.finish({"rows": res.rows, "k": res.k, "seconds": res.seconds, "engine": eng.name})
+    return res
+
+
+def _join_plan(
+    a: str | os.PathLike[str],
+    b: str | os.PathLike[str],
+    k: int,
+    metric: str,
+    method: str,
+    block_rows: int | None,
+    shard_rows: int,
+    index_options: dict[str, Any] | None,
+    search_options: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The join's plan (checked arguments, the shards of B and the blocks of A), as saved in its job file."""
     from simlab.index.common import resolve_metric
 
-    eng = E.resolve(engine, address, cpus)
     if method not in METHODS:
         raise ConfigError(f"unknown join method {method!r}; valid: {', '.join(METHODS)}")
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -299,9 +331,7 @@ def join(
 
         raise DimensionError(f"A has dimension {sa.dim}, B has dimension {sb.dim}")
     block_rows = block_rows or min(BLOCK_ROWS, max(1024, -(-sa.n // 16)))
-    shards, blocks = _ranges(sb.n, shard_rows), _ranges(sa.n, block_rows)
-    opts, sopts = dict(index_options or {}), dict(search_options or {})
-    plan = {
+    return {
         "job": "join",
         "a": pa_,
         "b": pb_,
@@ -310,45 +340,39 @@ def join(
         "k": k,
         "metric": metric,
         "method": method,
-        "index_options": opts,
-        "search_options": sopts,
-        "shards": shards,
-        "blocks": blocks,
+        "index_options": dict(index_options or {}),
+        "search_options": dict(search_options or {}),
+        "shards": _ranges(sb.n, shard_rows),
+        "blocks": _ranges(sa.n, block_rows),
     }
-    outp = _abs(out)
-    job = JobDir(outp, plan, overwrite)
-    if job.done:
-        return JoinResult(outp, sa.n, min(k, sb.n), len(shards), len(blocks), 0.0, eng.name)
-    job.fs.create_dir(join_path(job.path, "_partials"), recursive=True)
-    t0 = time.perf_counter()
+
+
+def _run_join(eng: E.Engine, plan: dict[str, Any], outp: str, progress: bool | None) -> None:
+    """Run the search tasks, then the merge tasks, of a join plan on `eng`."""
     from tqdm.auto import tqdm
 
+    shards, blocks = plan["shards"], plan["blocks"]
     with (
         E.session(eng) as ray,
         tqdm(
             total=len(shards) * len(blocks) + len(blocks),
             desc="join",
             unit="block",
-            disable={True: False, False: True}.get(progress),
+            disable={True: False, False: True}.get(progress),  # type: ignore[arg-type]
         ) as bar,
-    ):  # type: ignore[arg-type]
+    ):
         tasks = search_tasks(len(shards), len(blocks), E.cluster_cpus(ray, eng) if eng.is_ray else 1)
-        common = {"a": pa_, "out": outp, "k": k, "blocks": blocks}
+        common = {"a": plan["a"], "out": outp, "k": plan["k"], "blocks": blocks}
+        search = {
+            "b": plan["b"],
+            "metric": plan["metric"],
+            "method": plan["method"],
+            "options": plan["index_options"],
+            "search": plan["search_options"],
+            "shards": shards,
+        }
         E.run_tasks(
-            search_task,
-            tasks,
-            eng,
-            ray,
-            on_result=lambda r: bar.update(r[1]),
-            shared={
-                **common,
-                "b": pb_,
-                "metric": metric,
-                "method": method,
-                "options": opts,
-                "search": sopts,
-                "shards": shards,
-            },
+            search_task, tasks, eng, ray, on_result=lambda r: bar.update(r[1]), shared={**common, **search}
         )
         E.run_tasks(
             merge_task,
@@ -358,10 +382,6 @@ def join(
             on_result=lambda _: bar.update(1),
             shared={**common, "n_shards": len(shards)},
         )
-    job.fs.delete_dir(join_path(job.path, "_partials"))
-    res = JoinResult(outp, sa.n, min(k, sb.n), len(shards), len(blocks), time.perf_counter() - t0, eng.name)
-    job.finish({"rows": res.rows, "k": res.k, "seconds": res.seconds, "engine": eng.name})
-    return res
 
 
 def _abs(p: str | os.PathLike[str] | Sequence[str]) -> str:

@@ -6,8 +6,8 @@ into shards; each task reads its own shard.
 Text shards: an uncompressed text/JSONL/TSV file is cut into byte ranges (a line belongs to the range holding
 its first byte, as Hadoop's text splits); a Parquet file into groups of row groups; a gzip or CSV file is one
 shard (gzip cannot be entered in the middle, and CSV fields may span lines). Document ids are the ones
-:class:`simlab.text.TextCorpus` gives (``"<file name>:<line>"``, or ``"<file name>:<row>"`` for Parquet, 1-based),
-or the values of an id field/column.
+:class:`simlab.text.TextCorpus` gives (``"<file name>:<line>"``, or ``"<file name>:<row>"`` for Parquet,
+1-based), or the values of an id field/column.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def plan_text(
         inputs: files or directories (local paths or URIs).
         fmt: ``auto`` (from each file's suffix) or one of :data:`TEXT_FORMATS`.
         shard_bytes: bytes of uncompressed text per shard (default: 1/32 of the text, within 256 KiB..16 MiB).
-        shard_rows: rows of Parquet per shard (default: 1/32 of the rows, within 1,000..50,000; whole row groups).
+        shard_rows: rows of Parquet per shard (default: 1/32 of the rows, within 1,000..50,000; whole row
+            groups).
 
     The defaults depend on the input only (never on the engine), so a job's plan is the same everywhere.
 
@@ -333,7 +334,7 @@ def _parquet_rows(
             yield ids, ["" if t is None else str(t) for t in texts]
 
 
-# -- vector sets ------------------------------------------------------------------------------------------------
+# -- vector sets ---------------------------------------------------------------------------------------------
 
 
 class VectorSource:

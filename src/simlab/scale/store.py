@@ -1,10 +1,11 @@
 """Where job outputs live: local or shared-filesystem paths and object-store URIs (``s3://``, ``gs://``,
-``hdfs://`` ...) through ``pyarrow.fs``, with atomic, idempotent shard files and a plan that makes jobs resumable.
+``hdfs://`` ...) through ``pyarrow.fs``, with atomic, idempotent shard files and a plan that makes jobs
+resumable.
 
-A job directory holds ``part-NNNNN.*`` shard files, ``_plan.json`` (what the job computes; a rerun with another
-plan refuses to mix shards) and, once every shard is written, ``_done.json`` (a summary). A shard is written to
-a temporary name and moved into place, so a reader never sees half a shard, and its name and content depend
-only on the plan: a retried or repeated task writes the same file again.
+A job directory holds ``part-NNNNN.*`` shard files, ``_plan.json`` (what the job computes; a rerun with
+another plan refuses to mix shards) and, once every shard is written, ``_done.json`` (a summary). A shard is
+written to a temporary name and moved into place, so a reader never sees half a shard, and its name and
+content depend only on the plan: a retried or repeated task writes the same file again.
 """
 
 from __future__ import annotations

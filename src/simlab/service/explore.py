@@ -20,7 +20,7 @@ def _xy(x: np.ndarray, method: str) -> np.ndarray:
         import umap
 
         return np.asarray(umap.UMAP(n_components=2, random_state=0).fit_transform(x), np.float32)
-    from simlab.reduce import PCA
+    from simlab.index.reduce import PCA
 
     if len(x) < 2 or x.shape[1] < 2:
         return np.zeros((len(x), 2), np.float32) if x.shape[1] < 2 else np.pad(x[:, :2], ((0, 0), (0, 0)))

@@ -233,8 +233,12 @@ class WordModel(PairsBySimilarity, Model):
     def use_index(self, backend: str | None = "faiss", **options: Any) -> Any:
         """Build an :class:`simlab.Index` over the vocabulary (e.g. FAISS HNSW for big vocabularies) that
         :meth:`most_similar` then searches instead of scanning; ``use_index(None)`` goes back to exact."""
+        from simlab.index import Index
+
         self.check_fitted()
-        self._index = None if backend is None else self.vectors.to_index(backend=backend, **options)
+        self._index = (
+            None if backend is None else Index.from_vectors(self.vectors, backend=backend, **options)
+        )
         return self._index
 
     def most_similar(  # type: ignore[override]

@@ -18,7 +18,7 @@ import numpy as np
 from simlab import metrics as M
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, DataError, DimensionError, NotFittedError
-from simlab.index import Index, recall_at_k
+from simlab.index.core import Index, recall_at_k
 from simlab.vectors import Vectors
 
 __all__ = [
@@ -46,7 +46,7 @@ def _wrap(vectors: Any, out: np.ndarray) -> Any:
 class _Projection:
     """Shared transform/persistence of linear projections ``y = (x - mean) @ components.T``."""
 
-    kind = ""
+    KIND = ""
     components: np.ndarray | None
     mean: np.ndarray | None
 
@@ -83,13 +83,23 @@ class _Projection:
     def _config(self) -> dict[str, Any]:
         return {"dim": self.dim}
 
+    def get_params(self) -> dict[str, Any]:
+        """The manifest's config (``dim``, and ``seed`` for a random projection)."""
+        return self._config()
+
+    def to_artifact(self, writer: ArtifactWriter) -> None:
+        """Write the fitted projection (``projection.safetensors``) into an open artifact."""
+        if self.components is None or self.mean is None:
+            raise NotFittedError(f"{type(self).__name__} is not fitted")
+        arrays = {"components": self.components, "mean": self.mean, **self._extra_arrays()}
+        writer.save_arrays("projection.safetensors", arrays)
+
     def save(self, path: str | Path) -> Path:
         """Save as an artifact directory (``projection.safetensors``)."""
         if self.components is None or self.mean is None:
             raise NotFittedError(f"{type(self).__name__} is not fitted")
-        arrays = {"components": self.components, "mean": self.mean, **self._extra_arrays()}
-        with ArtifactWriter(path, self.kind, self._config()) as w:
-            w.save_arrays("projection.safetensors", arrays)
+        with ArtifactWriter(path, self.KIND, self.get_params()) as w:
+            self.to_artifact(w)
         return Path(path)
 
     def _extra_arrays(self) -> dict[str, np.ndarray]:
@@ -98,12 +108,13 @@ class _Projection:
     @classmethod
     def load(cls, path: str | Path) -> Any:
         """Load a projection saved with :meth:`save`."""
-        return cls.from_artifact(Artifact(path, kind=cls.kind))
+        return cls.from_artifact(Artifact(path, kind=cls.KIND))
 
     @classmethod
-    def from_artifact(cls, art: Artifact) -> Any:
-        obj = cls(**art.config)
-        arr = art.arrays("projection.safetensors")
+    def from_artifact(cls, artifact: Artifact) -> Any:
+        """Rebuild the projection from a verified artifact of its kind."""
+        obj = cls(**artifact.config)
+        arr = artifact.arrays("projection.safetensors")
         obj.components, obj.mean = arr["components"], arr["mean"]
         obj._set_extra(arr)
         return obj
@@ -126,7 +137,7 @@ class PCA(_Projection):
         explained_variance_ratio: ``(dim,)`` share of the total variance kept by each component.
     """
 
-    kind = "pca"
+    KIND = kind = "pca"
 
     def __init__(self, dim: int = 2) -> None:
         super().__init__(dim)
@@ -171,7 +182,7 @@ class RandomProjection(_Projection):
         seed: seed of the random matrix.
     """
 
-    kind = "random-projection"
+    KIND = kind = "random-projection"
 
     def __init__(self, dim: int = 32, seed: int = 0) -> None:
         super().__init__(dim)
@@ -200,12 +211,13 @@ def product_quantize(
 ) -> Index:
     """A FAISS product-quantised index of `vectors` (``PQ{m}x{nbits}``, or ``IVF{nlist},PQ{m}x{nbits}``).
 
-    Each vector is split into `m` sub-vectors, each replaced by the nearest of ``2**nbits`` centroids learned by
-    k-means on the data (Jégou, Douze & Schmid 2011, "Product quantization for nearest neighbor search"):
+    Each vector is split into `m` sub-vectors, each replaced by the nearest of ``2**nbits`` centroids learned
+    by k-means on the data (Jégou, Douze & Schmid 2011, "Product quantization for nearest neighbor search"):
     ``m * nbits / 8`` bytes per vector instead of ``4 * dim``.
 
     Args:
-        vectors: a :class:`Vectors` (keys kept) or an ``(n, d)`` array (keys ``0..n-1``); `d` divisible by `m`.
+        vectors: a :class:`Vectors` (keys kept) or an ``(n, d)`` array (keys ``0..n-1``); `d` divisible by
+            `m`.
         m: sub-quantizers (bytes per vector for nbits=8).
         nbits: bits per sub-quantizer code.
         metric: ranking metric.
