@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 import simlab
-from simlab.graph.datasets import make_graphs
 from simlab.evaluate import evaluate
+from simlab.graph.datasets import make_graphs
 from simlab.graph.ged import compute_ged
 from simlab.graph.models import GraphBiEncoder, GraphPairModel
 

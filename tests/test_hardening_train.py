@@ -24,7 +24,9 @@ def cli(argv, capsys):
 
 
 def config_of(path):
-    return json.loads((path / "simlab.json").read_text())["config"]
+    """The saved config with the composed training settings (``train``) flattened in."""
+    config = json.loads((path / "simlab.json").read_text())["config"]
+    return {**config, **config.get("train", {})}
 
 
 @pytest.fixture

@@ -53,8 +53,8 @@ def require(module: str) -> ModuleType:
 def lazy_attributes(module: str, table: dict[str, str]) -> Callable[[str], Any]:
     """A module ``__getattr__`` resolving ``name -> "package.module:attr"`` entries on first access.
 
-    Lets a subpackage export its classes (``from simlab.graph import GraphBiEncoder``) without importing torch,
-    gensim or networkx when the subpackage itself is imported.
+    Lets a subpackage export its classes (``from simlab.graph import GraphBiEncoder``) without importing
+    torch, gensim or networkx when the subpackage itself is imported.
     """
 
     def __getattr__(name: str) -> Any:

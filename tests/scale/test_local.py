@@ -159,7 +159,7 @@ def test_pairs_editpath_equals_one_process_and_resumes(graphs, tmp_path):
 
     out = tmp_path / "ged.tsv"
     res = pairs(graphs, out, method="editpath", chunk=64)
-    ref = edit_path_table(graphs, restarts=8)
+    ref = edit_path_table(graphs)  # the one default (DEFAULT_RESTARTS), as scale.pairs uses
     t = res.table()
     assert res.pairs == 435 and res.chunks == 7
     assert (t.a, t.b) == (ref.a, ref.b)

@@ -48,7 +48,8 @@ class PropagationConfig:
         alpha: restart probability (0: SGC, > 0: APPNP).
         dim: size of the spectral embedding (``view="structure"``), and of the PCA of the propagated features
             when `pca` is set.
-        pca: reduce the propagated features to `dim` with :class:`simlab.index.reduce.PCA` (for a compact index).
+        pca: reduce the propagated features to `dim` with :class:`simlab.index.reduce.PCA` (for a compact
+            index).
         hidden: DGI's hidden units (``view="dgi"``; the paper's 512).
         train: DGI's training (:class:`~simlab.model.TrainConfig`; flat keys such as ``epochs=50`` are routed
             into it): the paper's Adam 0.001 and patience 20, 300 epochs at most, seed 0, one thread.

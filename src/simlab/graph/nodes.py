@@ -478,7 +478,8 @@ class NodeEmbedder(Model):
 
     def most_similar(self, query: Hashable, k: int = 10, *, index: Index | None = None) -> Hits:
         """The k nodes most similar (cosine) to a node key; `index`: an optional ``simlab.Index`` built with
-        ``Index.from_vectors(model.vectors, ...)`` to search instead of the exact scan (default: the attached one)."""
+        ``Index.from_vectors(model.vectors, ...)`` to search instead of the exact scan (default: the attached
+        one)."""
         v = self.vectors
         return v.most_similar(v.key_like(query), k=k, index=index if index is not None else self._index)
 

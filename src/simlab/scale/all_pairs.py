@@ -118,7 +118,7 @@ def pairs(
     address: str | None = None,
     cpus: int | None = None,
     chunk: int | None = None,
-    restarts: int = 8,
+    restarts: int | None = None,
     timeout: float = 10.0,
     label_attr: str | None = "auto",
     progress: bool | None = None,
@@ -135,7 +135,8 @@ def pairs(
         engine, address, cpus: where the tasks run (see :class:`simlab.scale.Engine`).
         chunk: pairs per task (default 4096 for editpath, 128 for exact). Part of the plan: results do not
             depend on it, but a job resumes only with the same value.
-        restarts: random restarts of the edit-path search. timeout: seconds per pair of the exact search.
+        restarts: random restarts of the edit-path search (None: the library's default,
+            ``simlab.graph.editpath.DEFAULT_RESTARTS``). timeout: seconds per pair of the exact search.
         label_attr: node label attribute (``"auto"``, a name, or None for structure only).
         progress: tqdm bar in pairs (None: on a terminal only).
         overwrite: replace a different job's chunks instead of refusing.
@@ -151,6 +152,10 @@ def pairs(
     if method == "exact" and (timeout is None or timeout <= 0):
         raise ConfigError(f"timeout must be > 0, got {timeout}")
     gs = GraphSet.coerce(graphs)
+    if restarts is None:
+        from simlab.graph.editpath import DEFAULT_RESTARTS
+
+        restarts = DEFAULT_RESTARTS
     plan, total, listed = _pairs_plan(gs, method, pairs, chunk, restarts, timeout, label_attr)
     outp, n_chunks = Path(out).absolute(), len(plan["chunks"])
     job = JobDir(str(outp) + ".parts", plan, overwrite)
