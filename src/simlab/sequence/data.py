@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from simlab.config import parse_spec
 from simlab.errors import DataError, DimensionError, UnknownNameError
 from simlab.paths import read_text
 
@@ -351,8 +352,9 @@ def read_series(spec: str | Path) -> SeriesDataset:
     """``ucr:NAME`` (train split), ``ucr:NAME/test``, a ``.ts`` file, a UCR TSV file or a ``.npy`` array
     (``(n, length)`` or ``(n, length, channels)``; class labels from ``NAME_labels.npy`` beside it, if any)."""
     s = str(spec)
-    if s.lower().startswith("ucr:"):
-        name, _, split = s[4:].partition("/")
+    scheme, arg = parse_spec(s, ("ucr",))
+    if scheme == "ucr":
+        name, _, split = arg.partition("/")
         return load_ucr(name, split or "train")
     p = Path(s)
     if not p.exists():
@@ -654,3 +656,21 @@ class LabelledTexts:
 
     def subset(self, idx: Sequence[int] | np.ndarray) -> LabelledTexts:
         return LabelledTexts([self.texts[i] for i in idx], self.labels[np.asarray(idx, int)], self.name)
+
+
+def items_of(data: Any) -> list[Any]:
+    """The items of a training data set (pairs: both sides; triplets: the anchors)."""
+    if isinstance(data, SeriesDataset):
+        return data.series
+    if isinstance(data, LabelledTexts):
+        return data.texts
+    if isinstance(data, PairDataset):
+        return list(data.a) + list(data.b)
+    if isinstance(data, Triplets):
+        return list(data.anchor)
+    raise DataError(f"unsupported data {type(data).__name__}")
+
+
+def labels_of(data: Any) -> Any:
+    """The class labels of a collection (None for pairs, triplets or an unlabelled collection)."""
+    return getattr(data, "labels", None)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from simlab.config import parse_spec
 from simlab.errors import ConfigError, DataError
 from simlab.evaluate import Report, pearson, spearman
 from simlab.sequence import data as D
@@ -287,9 +288,10 @@ def eval_retrieval(model: Any, target: str, k: int = 10, **_: Any) -> Report:
     ``retrieval:sick`` / ``retrieval:stsb``: test pairs with score >= 4 (of 5); sentence A queries all
     B sentences of the test split; relevant = its own partner.
     """
-    if target.lower().startswith("ucr:"):
+    scheme, name = parse_spec(target, ("ucr",))
+    if scheme == "ucr":
         _need(model, "series", f"retrieval:{target}")
-        train, test = D.load_ucr(target[4:], "train"), D.load_ucr(target[4:], "test")
+        train, test = D.load_ucr(name, "train"), D.load_ucr(name, "test")
         ce, qe = model.encode(train.series), model.encode(test.series)
         keys = list(range(len(train)))
         res = _search(model, qe, keys, ce, k)
@@ -321,8 +323,9 @@ def eval_retrieval(model: Any, target: str, k: int = 10, **_: Any) -> Report:
 
 def ucr_seeds(name: str, config: dict[str, Any], seeds: tuple[int, ...] = (0, 1, 2)) -> dict[str, Any]:
     """Train one model per seed on a UCR/UEA training split and report 1-NN test accuracy mean and spread."""
-    from simlab.sequence.model import SiameseModel
+    from simlab.registry import MODELS
 
+    SiameseModel = MODELS.get("siamese")  # through the registry: the model module imports this one
     if len(seeds) < 1:
         raise DataError("need at least one seed")
     train, test = D.load_ucr(name, "train"), D.load_ucr(name, "test")

@@ -93,6 +93,19 @@ class Selection:
     def from_dict(cls, d: dict[str, Any]) -> Selection:
         return cls(**d)
 
+    def distances(self, queries: list[np.ndarray], corpus: list[np.ndarray], learned: Any) -> np.ndarray:
+        """``(q, n)`` distances of this similarity; `learned` is ``(queries, corpus) -> distances`` of the
+        encoder (called only when the similarity uses it)."""
+        from simlab.sequence import classical
+
+        parts = {
+            k: learned(queries, corpus)
+            if k == "learned"
+            else classical.distances(queries, corpus, k, self.length)
+            for k in self.components
+        }
+        return self.combine(parts)
+
     def combine(self, dists: dict[str, np.ndarray]) -> np.ndarray:
         """The shipped distance from its components' distances (any equal shapes)."""
         if self.choice != "blend":
@@ -216,7 +229,7 @@ def affordable(
 
 
 def choose(model: Any, plan: tuple[str, Any, Any], full: Any) -> Selection:
-    """Measure the candidates on the validation split of `plan` (see ``SiameseModel._fallback_plan``) and
+    """Measure the candidates on the validation split of `plan` (see :func:`simlab.sequence.training.fallback_plan`) and
     return the :class:`Selection`.
 
     Two stages, both on training data only: (1) the classical distance (Euclidean, DTW full, DTW 10%) by
