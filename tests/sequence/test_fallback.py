@@ -1,4 +1,5 @@
-"""Baseline-aware series similarity: classical metrics, the fallback choice, knn: evaluation, speed helpers."""
+"""Baseline-aware series similarity: classical metrics, the fallback choice, knn: evaluation, speed
+helpers."""
 
 from __future__ import annotations
 
@@ -179,8 +180,8 @@ def test_downsample_auto_threads_restored_and_one_bar(monkeypatch):
     import torch
     import tqdm.auto
 
-    from simlab.sequence.model import SiameseConfig as C
     from simlab.sequence.featurizers import resolve_downsample
+    from simlab.sequence.model import SiameseConfig as C
 
     lens = [np.zeros((n, 1)) for n in (2000, 2000, 1800)]
     assert resolve_downsample(C(), lens) == 32 and resolve_downsample(C(downsample=3), lens) == 3

@@ -31,7 +31,7 @@ from simlab.config import parse_spec
 from simlab.errors import DataError, DimensionError, UnknownNameError
 from simlab.paths import read_text
 
-# -- series ----------------------------------------------------------------------------------------------------
+# -- series --------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -160,7 +160,8 @@ def as_series_list(x: Any) -> list[np.ndarray]:
 
 
 def parse_series_text(text: str) -> np.ndarray:
-    """``"1,2,3"`` (univariate) or ``"1,2,3:4,5,6"`` (channels separated by ``:``); ``?``/``nan`` = missing."""
+    """``"1,2,3"`` (univariate) or ``"1,2,3:4,5,6"`` (channels separated by ``:``); ``?``/``nan`` =
+    missing."""
     chans = [c for c in text.strip().split(":")]
     rows = []
     for c in chans:
@@ -200,7 +201,8 @@ def aeon_data_dir() -> Path | None:
 
 
 def _ucr_dirs() -> dict[str, Path]:
-    """Dataset name -> folder, from sktime's wheel, then aeon's (when installed) for the names sktime lacks."""
+    """Dataset name -> folder, from sktime's wheel, then aeon's (when installed) for the names sktime
+    lacks."""
     out: dict[str, Path] = {}
     for root in (sktime_data_dir(), aeon_data_dir()):
         if root is None:
@@ -324,7 +326,8 @@ def _dataset(series: list[np.ndarray], labels: list[str] | None, name: str, path
 
 
 def read_npy(path: str | Path) -> np.ndarray:
-    """A numeric ``.npy`` array (never pickled objects), or a one-line DataError (truncated, not .npy, ...)."""
+    """A numeric ``.npy`` array (never pickled objects), or a one-line DataError (truncated, not .npy,
+    ...)."""
     p = Path(path)
     try:
         arr = np.load(p, allow_pickle=False)
@@ -350,7 +353,8 @@ def read_npy_labels(path: Path) -> np.ndarray:
 
 def read_series(spec: str | Path) -> SeriesDataset:
     """``ucr:NAME`` (train split), ``ucr:NAME/test``, a ``.ts`` file, a UCR TSV file or a ``.npy`` array
-    (``(n, length)`` or ``(n, length, channels)``; class labels from ``NAME_labels.npy`` beside it, if any)."""
+    (``(n, length)`` or ``(n, length, channels)``; class labels from ``NAME_labels.npy`` beside it, if
+    any)."""
     s = str(spec)
     scheme, arg = parse_spec(s, ("ucr",))
     if scheme == "ucr":
@@ -368,7 +372,7 @@ def read_series(spec: str | Path) -> SeriesDataset:
     return read_ucr_tsv(p)
 
 
-# -- sentence pairs --------------------------------------------------------------------------------------------
+# -- sentence pairs ------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -432,7 +436,8 @@ def _open_lines(path: Path) -> list[str]:
 
 def read_sick(path: str | Path) -> PairDataset:
     """Read a SICK file: tab-separated with a header naming ``sentence_A``, ``sentence_B``,
-    ``relatedness_score`` and ``entailment_judgment`` (or ``entailment_label``; the full ``SICK.txt`` works too).
+    ``relatedness_score`` and ``entailment_judgment`` (or ``entailment_label``; the full ``SICK.txt``
+    works too).
 
     Returns pairs with `score` = relatedness in [1, 5] and `label` = the entailment class.
     """
@@ -586,7 +591,7 @@ def is_pairs_file(path: str | Path) -> bool:
     return numeric < len(fields) - 1 or len(fields) < 3
 
 
-# -- text ------------------------------------------------------------------------------------------------------
+# -- text ----------------------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[\w']+|[^\w\s]", re.UNICODE)
 

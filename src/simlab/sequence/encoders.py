@@ -324,9 +324,9 @@ def collate_ids(ids: list[list[int]]) -> dict[str, Tensor]:
 
 
 def encode_prepared(net: SiameseNet, featurizer: Any, prepared: Any, batch_size: int = 1024) -> Tensor:
-    """``(n, dim)`` float CPU embeddings of items prepared by a featurizer (:mod:`simlab.sequence.featurizers`),
-    in eval mode (the net's mode is restored): one stacked pass per chunk when all have one length, else
-    length-sorted padded batches."""
+    """``(n, dim)`` float CPU embeddings of items prepared by a featurizer
+    (:mod:`simlab.sequence.featurizers`), in eval mode (the net's mode is restored): one stacked pass per
+    chunk when all have one length, else length-sorted padded batches."""
     dev = next(net.parameters()).device
     was_training = net.training
     net.eval()

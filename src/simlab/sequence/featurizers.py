@@ -55,8 +55,9 @@ def is_single_series(x: Any) -> bool:
 
 
 def stack_equal(items: Any) -> np.ndarray | None:
-    """A list of equal-shape 1-D/2-D float arrays as one ``(n, length, channels)`` float32 array, checked like
-    :func:`simlab.sequence.data.as_series` (non-empty, not all-NaN); None when the fast path does not apply."""
+    """A list of equal-shape 1-D/2-D float arrays as one ``(n, length, channels)`` float32 array, checked
+    like :func:`simlab.sequence.data.as_series` (non-empty, not all-NaN); None when the fast path does not
+    apply."""
     if not isinstance(items, list) or not items:
         return None
     first = items[0]
@@ -81,7 +82,8 @@ class SeriesFeaturizer:
     Attributes:
         channels: input channels (fixed by the training data).
         normalize: ``global``, ``series`` or ``none`` (see :class:`~simlab.sequence.encoders.SeriesFrontend`).
-        mask_channel: observed-indicator channels are appended (the training data had NaN, or the config said).
+        mask_channel: observed-indicator channels are appended (the training data had NaN, or the config
+            said so).
         downsample: steps averaged into one before the recurrence.
     """
 
@@ -155,7 +157,7 @@ class SeriesFeaturizer:
         return D.as_series_list(items)
 
     def stack(self, prepared: Any) -> np.ndarray | None:
-        """Prepared items as one ``(n, len, C)`` array when they all have one length (no padding), else None."""
+        """Prepared items as one ``(n, len, C)`` array when all have one length (no padding), else None."""
         if isinstance(prepared, np.ndarray):
             return prepared
         return np.stack(prepared) if len({p.shape for p in prepared}) == 1 else None

@@ -35,10 +35,10 @@ from simlab.vectors import Vectors
 log = logging.getLogger(__name__)
 
 KIND = "sequence-siamese"
-#: defaults of the settings left at None / "auto", by modality. Series: the default recipe ("triplet": batch-all
-#: triplets, no augmentation), chosen among candidate recipes by mean rank over the UCR/UEA + synthetic suite
-#: (tied with "infonce-aug" at 1.50; mean accuracy 0.809 vs 0.795 broke the tie; never per dataset;
-#: benchmarks/bench_sequence_suite.py); text: the MaLSTM-style settings of before.
+#: defaults of the settings left at None / "auto", by modality. Series: the default recipe ("triplet":
+#: batch-all triplets, no augmentation), chosen among candidate recipes by mean rank over the UCR/UEA +
+#: synthetic suite (tied with "infonce-aug" at 1.50; mean accuracy 0.809 vs 0.795 broke the tie; never per
+#: dataset; benchmarks/bench_sequence_suite.py); text: the MaLSTM-style settings of before.
 MODALITY_DEFAULTS: dict[str, dict[str, Any]] = {
     "series": {
         "bidirectional": True,
@@ -81,9 +81,10 @@ class SiameseConfig:
     Attributes:
         modality: ``auto`` (from the data), ``series`` or ``text``.
         encoder: recurrent cell, ``rnn``, ``lstm`` or ``gru``.
-        hidden / layers / bidirectional / dropout / pooling: see :class:`~simlab.sequence.encoders.RNNEncoder`;
-            ``bidirectional=None`` and ``pooling="auto"`` take the modality's default (series: bidirectional,
-            mean pooling; text: unidirectional, last state; :data:`MODALITY_DEFAULTS`).
+        hidden / layers / bidirectional / dropout / pooling: see
+            :class:`~simlab.sequence.encoders.RNNEncoder`; ``bidirectional=None`` and ``pooling="auto"``
+            take the modality's default (series: bidirectional, mean pooling; text: unidirectional, last
+            state; :data:`MODALITY_DEFAULTS`).
         head: ``cosine``, ``malstm`` (``exp(-||a-b||_1)``) or ``learned`` (MLP on ``[|a-b|, a*b]``).
         loss: a registered loss (``simlab list losses``) or ``auto``: ``mse`` for scored pairs with a
             malstm/learned head, ``cosent`` for scored pairs with a cosine head, ``contrastive`` for binary
@@ -323,7 +324,7 @@ class SiameseModel(SimilaritySearch, Model):
             return E.encode_prepared(self.net, self.featurizer, prepared, batch_size)
 
     def embed(self, items: Any, keys: Sequence[Any] | None = None) -> Vectors:
-        """Embed items into a :class:`simlab.Vectors` (keys default to the sentences, or 0..n-1 for series)."""
+        """Embed items into a :class:`simlab.Vectors` (keys: the sentences, or 0..n-1 for series)."""
         self.check_fitted()
         items = self.featurizer.batch_of(items)
         if keys is None:
@@ -388,8 +389,8 @@ class SiameseModel(SimilaritySearch, Model):
         """Train the encoder (continues training when already fitted).
 
         Args:
-            data: a labelled series collection (:class:`SeriesDataset`, ``(X, y)``, ``"ucr:NAME"``, a ``.ts`` /
-                UCR TSV file), labelled sentences ``(texts, labels)``, sentence or series pairs
+            data: a labelled series collection (:class:`SeriesDataset`, ``(X, y)``, ``"ucr:NAME"``, a
+                ``.ts`` / UCR TSV file), labelled sentences ``(texts, labels)``, sentence or series pairs
                 (:class:`PairDataset`, a SICK / STS-B / pairs TSV/CSV file), or :class:`Triplets`.
             dev: data of the same kind for early stopping and best-checkpoint selection (optional).
             vectors: word vectors for text (overrides the constructor's).

@@ -1,9 +1,10 @@
 """Similarity and search of a Siamese model: the similarity it ships and the collection it searches.
 
 The similarity is the head over embeddings, or, for a series model whose fallback chose one
-(:mod:`simlab.sequence.fallback`), a classical or blended distance over the raw series. :class:`SimilaritySearch`
-holds these methods for :class:`~simlab.sequence.model.SiameseModel`; the ranking functions are
-:func:`head_search` (embeddings, by the head) and :func:`series_search` (raw series, by the shipped distance).
+(:mod:`simlab.sequence.fallback`), a classical or blended distance over the raw series.
+:class:`SimilaritySearch` holds these methods for :class:`~simlab.sequence.model.SiameseModel`; the ranking
+functions are :func:`head_search` (embeddings, by the head) and :func:`series_search` (raw series, by the
+shipped distance).
 """
 
 from __future__ import annotations

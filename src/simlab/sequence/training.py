@@ -1,5 +1,5 @@
-"""What a Siamese model trains on and how: training data from any accepted form, the data kind, the loss and the
-batch kind it needs, a stratified dev split, the dev metric and the fallback's validation plan.
+"""What a Siamese model trains on and how: training data from any accepted form, the data kind, the loss and
+the batch kind it needs, a stratified dev split, the dev metric and the fallback's validation plan.
 
 These are the decisions :meth:`simlab.sequence.model.SiameseModel.fit` makes before it calls the one training
 loop (:func:`simlab.train.fit`) on the batches of :mod:`simlab.sequence.batching`.
