@@ -124,3 +124,16 @@ def test_batches_are_one_function_per_kind_and_seeded():
     pairs = PairDataset(list(x[:10]), list(x[10:]), np.linspace(1, 5, 10))
     got = B.epoch_batches(feed, pairs, "scored_pairs", score_range=(1.0, 5.0))(1)
     assert sum(b.size for b in got) == 10 and set(got[0].targets) == {"score", "label"}
+
+
+def test_most_similar_through_an_attached_index():
+    from simlab.index import Index
+
+    x, y = _series()
+    m = SiameseModel(TINY).fit((x, y))
+    plain = m.most_similar(3, k=4)
+    coll = m.collection
+    m.attach_index(Index(backend="exact", metric="cosine", dim=coll.dim).add(coll.keys, coll.matrix))
+    via = m.most_similar(3, k=4)
+    assert via.keys == plain.keys and 3 not in via.keys
+    np.testing.assert_allclose(via.scores, plain.scores, atol=1e-5)

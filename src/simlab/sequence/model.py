@@ -224,14 +224,12 @@ class SiameseModel(SimilaritySearch, Model):
     Hadsell et al. 2006 (contrastive); Hermans et al. 2017 (batch-hard triplets).
 
     Args:
-        config: a :class:`SiameseConfig` or a dict; keyword arguments override it (``epochs=5`` goes to
-            ``train``).
+        config: a :class:`SiameseConfig` or a dict; keyword arguments override it (``epochs=5``: ``train``).
         vectors: word vectors (a :class:`simlab.Vectors` or an artifact path) for text.
 
     Attributes:
-        featurizer: the series or text featurizer (:mod:`simlab.sequence.featurizers`), set by fitting;
-            ``modality``, ``channels``, ``vocab``, ``mask_channel`` and ``downsample`` read from it.
-        selection: the similarity the fallback shipped (:class:`~simlab.sequence.fallback.Selection`) or None.
+        featurizer: the series or text featurizer chosen by the first fit (:mod:`simlab.sequence.featurizers`;
+            ``modality``, ``channels``, ``vocab``, ``mask_channel`` and ``downsample`` are read from it).
     """
 
     KIND: ClassVar[str] = KIND
@@ -265,9 +263,9 @@ class SiameseModel(SimilaritySearch, Model):
         return super().build_config(config, **overrides)
 
     def __repr__(self) -> str:
-        c, state = self.config, "fitted" if self.net is not None else "unfitted"
+        c, fitted = self.config, "fitted" if self.net is not None else "unfitted"
         where = self.modality or c.modality
-        return f"SiameseModel({c.encoder}, hidden={c.hidden}, head={c.head}, {where}, {state})"
+        return f"SiameseModel({c.encoder}, hidden={c.hidden}, head={c.head}, {where}, {fitted})"
 
     @property
     def dim(self) -> int:
