@@ -1,4 +1,5 @@
-"""Baseline-aware series similarity: classical metrics, the fallback choice, knn: evaluation, speed helpers."""
+"""Baseline-aware series similarity: classical metrics, the fallback choice, knn: evaluation, speed
+helpers."""
 
 from __future__ import annotations
 
@@ -179,12 +180,12 @@ def test_downsample_auto_threads_restored_and_one_bar(monkeypatch):
     import torch
     import tqdm.auto
 
+    from simlab.sequence.featurizers import resolve_downsample
     from simlab.sequence.model import SiameseConfig as C
-    from simlab.sequence.model import _resolve_downsample
 
     lens = [np.zeros((n, 1)) for n in (2000, 2000, 1800)]
-    assert _resolve_downsample(C(), lens) == 32 and _resolve_downsample(C(downsample=3), lens) == 3
-    assert _resolve_downsample(C(), [np.zeros((24, 1))]) == 1
+    assert resolve_downsample(C(), lens) == 32 and resolve_downsample(C(downsample=3), lens) == 3
+    assert resolve_downsample(C(), [np.zeros((24, 1))]) == 1
     bars = []
     real = tqdm.auto.tqdm
 

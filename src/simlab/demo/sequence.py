@@ -4,6 +4,7 @@ DTW, and a 2-D PCA scatter of the learned test embeddings coloured by class."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -13,19 +14,8 @@ TITLE = "Sequences: Siamese GRU on GunPoint (UCR)"
 
 
 def run(ctx: DemoContext) -> Section:
-    import torch
-
-    prev_threads = torch.get_num_threads()
-    try:
-        return _run(ctx)
-    finally:
-        torch.set_num_threads(prev_threads)
-
-
-def _run(ctx: DemoContext) -> Section:
-    from simlab.demo.report import pca_2d, scatter_2d, training_curve
+    """Train, evaluate and plot; the model sets its one thread for each call and restores it."""
     from simlab.sequence import data as D
-    from simlab.sequence import evaluation as V
     from simlab.sequence.model import SiameseModel
 
     train, test = D.load_ucr("GunPoint", "train"), D.load_ucr("GunPoint", "test")
@@ -49,17 +39,35 @@ def _run(ctx: DemoContext) -> Section:
     model = SiameseModel(cfg).fit(train)
     t_fit = time.perf_counter() - t0
     model.save(ctx.out / "sequence_gunpoint_gru")
-    t0 = time.perf_counter()
-    acc = float(np.mean(V.learned_1nn(model, train, test) == test.labels))
-    t_model = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    acc_ed = float(np.mean(V.euclidean_1nn(train, test) == test.labels))
-    t_ed = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    acc_dtw = float(np.mean(V.dtw_1nn(train, test) == test.labels))
-    t_dtw = time.perf_counter() - t0
     sel = model.selection
-    rows = [
+    text = (
+        "A bidirectional GRU (hidden 64, mean pooling over windows of 5 steps) is trained with a "
+        f"contrastive loss on class-balanced pairs of the {len(train)} GunPoint training series "
+        "(jitter/scaling/time-warp augmentation); its "
+        f"embeddings classify the {len(test)} test series by 1-NN (cosine). With fallback auto the model "
+        "ships the similarity that validated best on a hold-out of the training series "
+        f"({sel.describe() if sel else 'learned'})."
+    )
+    if ctx.quick:
+        text += " Quick mode: 3 short epochs, so the learned accuracy is not representative."
+    return Section(TITLE, _rows(model, train, test, t_fit), text, _figures(model, test))
+
+
+def _timed(fn: Any) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    acc = float(fn())
+    return acc, time.perf_counter() - t0
+
+
+def _rows(model: Any, train: Any, test: Any, t_fit: float) -> list[dict[str, Any]]:
+    """1-NN accuracy and query time of the model's similarity, Euclidean and DTW on the test split."""
+    from simlab.sequence import evaluation as V
+
+    acc, t_model = _timed(lambda: np.mean(V.learned_1nn(model, train, test) == test.labels))
+    acc_ed, t_ed = _timed(lambda: np.mean(V.euclidean_1nn(train, test) == test.labels))
+    acc_dtw, t_dtw = _timed(lambda: np.mean(V.dtw_1nn(train, test) == test.labels))
+    sel = model.selection
+    return [
         {
             "method": f"1-NN Siamese GRU, fallback auto: {sel.name if sel else 'learned'}",
             "accuracy": acc,
@@ -74,6 +82,12 @@ def _run(ctx: DemoContext) -> Section:
             "train_seconds": None,
         },
     ]
+
+
+def _figures(model: Any, test: Any) -> list[tuple[str, bytes]]:
+    """A PCA scatter of the test embeddings by class, and the training curve."""
+    from simlab.demo.report import pca_2d, scatter_2d, training_curve
+
     pts, xl, yl = pca_2d(model.encode(test.series))
     png = scatter_2d(
         pts,
@@ -86,14 +100,4 @@ def _run(ctx: DemoContext) -> Section:
     curve = training_curve(model.history, "Siamese GRU on GunPoint: training")
     if curve is not None:
         figures.append(("Training curve of the Siamese GRU (contrastive loss per epoch)", curve))
-    text = (
-        f"A bidirectional GRU (hidden 64, mean pooling over windows of 5 steps) is trained with a contrastive "
-        f"loss on class-balanced pairs of the {len(train)} GunPoint training series (jitter/scaling/time-warp "
-        "augmentation); its "
-        f"embeddings classify the {len(test)} test series by 1-NN (cosine). With fallback auto the model "
-        "ships the similarity that validated best on a hold-out of the training series "
-        f"({sel.describe() if sel else 'learned'})."
-    )
-    if ctx.quick:
-        text += " Quick mode: 3 short epochs, so the learned accuracy is not representative."
-    return Section(TITLE, rows, text, figures)
+    return figures

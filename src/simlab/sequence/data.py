@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from simlab.config import parse_spec
 from simlab.errors import DataError, DimensionError, UnknownNameError
 from simlab.paths import read_text
 
-# -- series ----------------------------------------------------------------------------------------------------
+# -- series --------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -159,7 +160,8 @@ def as_series_list(x: Any) -> list[np.ndarray]:
 
 
 def parse_series_text(text: str) -> np.ndarray:
-    """``"1,2,3"`` (univariate) or ``"1,2,3:4,5,6"`` (channels separated by ``:``); ``?``/``nan`` = missing."""
+    """``"1,2,3"`` (univariate) or ``"1,2,3:4,5,6"`` (channels separated by ``:``); ``?``/``nan`` =
+    missing."""
     chans = [c for c in text.strip().split(":")]
     rows = []
     for c in chans:
@@ -199,7 +201,8 @@ def aeon_data_dir() -> Path | None:
 
 
 def _ucr_dirs() -> dict[str, Path]:
-    """Dataset name -> folder, from sktime's wheel, then aeon's (when installed) for the names sktime lacks."""
+    """Dataset name -> folder, from sktime's wheel, then aeon's (when installed) for the names sktime
+    lacks."""
     out: dict[str, Path] = {}
     for root in (sktime_data_dir(), aeon_data_dir()):
         if root is None:
@@ -323,7 +326,8 @@ def _dataset(series: list[np.ndarray], labels: list[str] | None, name: str, path
 
 
 def read_npy(path: str | Path) -> np.ndarray:
-    """A numeric ``.npy`` array (never pickled objects), or a one-line DataError (truncated, not .npy, ...)."""
+    """A numeric ``.npy`` array (never pickled objects), or a one-line DataError (truncated, not .npy,
+    ...)."""
     p = Path(path)
     try:
         arr = np.load(p, allow_pickle=False)
@@ -349,10 +353,12 @@ def read_npy_labels(path: Path) -> np.ndarray:
 
 def read_series(spec: str | Path) -> SeriesDataset:
     """``ucr:NAME`` (train split), ``ucr:NAME/test``, a ``.ts`` file, a UCR TSV file or a ``.npy`` array
-    (``(n, length)`` or ``(n, length, channels)``; class labels from ``NAME_labels.npy`` beside it, if any)."""
+    (``(n, length)`` or ``(n, length, channels)``; class labels from ``NAME_labels.npy`` beside it, if
+    any)."""
     s = str(spec)
-    if s.lower().startswith("ucr:"):
-        name, _, split = s[4:].partition("/")
+    scheme, arg = parse_spec(s, ("ucr",))
+    if scheme == "ucr":
+        name, _, split = arg.partition("/")
         return load_ucr(name, split or "train")
     p = Path(s)
     if not p.exists():
@@ -366,7 +372,7 @@ def read_series(spec: str | Path) -> SeriesDataset:
     return read_ucr_tsv(p)
 
 
-# -- sentence pairs --------------------------------------------------------------------------------------------
+# -- sentence pairs ------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -430,7 +436,8 @@ def _open_lines(path: Path) -> list[str]:
 
 def read_sick(path: str | Path) -> PairDataset:
     """Read a SICK file: tab-separated with a header naming ``sentence_A``, ``sentence_B``,
-    ``relatedness_score`` and ``entailment_judgment`` (or ``entailment_label``; the full ``SICK.txt`` works too).
+    ``relatedness_score`` and ``entailment_judgment`` (or ``entailment_label``; the full ``SICK.txt``
+    works too).
 
     Returns pairs with `score` = relatedness in [1, 5] and `label` = the entailment class.
     """
@@ -584,7 +591,7 @@ def is_pairs_file(path: str | Path) -> bool:
     return numeric < len(fields) - 1 or len(fields) < 3
 
 
-# -- text ------------------------------------------------------------------------------------------------------
+# -- text ----------------------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[\w']+|[^\w\s]", re.UNICODE)
 
@@ -654,3 +661,21 @@ class LabelledTexts:
 
     def subset(self, idx: Sequence[int] | np.ndarray) -> LabelledTexts:
         return LabelledTexts([self.texts[i] for i in idx], self.labels[np.asarray(idx, int)], self.name)
+
+
+def items_of(data: Any) -> list[Any]:
+    """The items of a training data set (pairs: both sides; triplets: the anchors)."""
+    if isinstance(data, SeriesDataset):
+        return data.series
+    if isinstance(data, LabelledTexts):
+        return data.texts
+    if isinstance(data, PairDataset):
+        return list(data.a) + list(data.b)
+    if isinstance(data, Triplets):
+        return list(data.anchor)
+    raise DataError(f"unsupported data {type(data).__name__}")
+
+
+def labels_of(data: Any) -> Any:
+    """The class labels of a collection (None for pairs, triplets or an unlabelled collection)."""
+    return getattr(data, "labels", None)

@@ -321,3 +321,35 @@ def collate_ids(ids: list[list[int]]) -> dict[str, Tensor]:
     for i, s in enumerate(ids):
         x[i, : len(s)] = s
     return {"x": torch.from_numpy(x), "lengths": torch.from_numpy(lens.astype(np.int64))}
+
+
+def encode_prepared(net: SiameseNet, featurizer: Any, prepared: Any, batch_size: int = 1024) -> Tensor:
+    """``(n, dim)`` float CPU embeddings of items prepared by a featurizer
+    (:mod:`simlab.sequence.featurizers`), in eval mode (the net's mode is restored): one stacked pass per
+    chunk when all have one length, else length-sorted padded batches."""
+    dev = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    stacked = featurizer.stack(prepared)
+    if stacked is not None:
+        # equal lengths: stack directly (no NaN padding, sorting or scatter); the encoder skips packing and
+        # masks when nothing is padded
+        x = torch.from_numpy(stacked).to(dev)
+        lengths = torch.full((len(x),), x.shape[1], dtype=torch.int64, device=dev)
+        with torch.inference_mode():
+            parts = [
+                net.encode({"x": x[s : s + batch_size], "lengths": lengths[s : s + batch_size]}).float().cpu()
+                for s in range(0, len(x), batch_size)
+            ]
+            out = torch.cat(parts)
+        net.train(was_training)
+        return out.clone()  # a normal tensor (inference tensors cannot enter autograd later)
+    order = np.argsort([len(p) for p in prepared], kind="stable")
+    out = torch.empty(len(prepared), net.dim)
+    with torch.inference_mode():
+        for s in range(0, len(order), batch_size):
+            idx = order[s : s + batch_size]
+            inp = {k: v.to(dev) for k, v in featurizer.collate([prepared[i] for i in idx]).items()}
+            out[torch.as_tensor(idx)] = net.encode(inp).float().cpu()
+    net.train(was_training)
+    return out

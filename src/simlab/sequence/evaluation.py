@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from simlab.config import parse_spec
 from simlab.errors import ConfigError, DataError
 from simlab.evaluate import Report, pearson, spearman
 from simlab.sequence import data as D
@@ -20,7 +21,7 @@ from simlab.sequence import data as D
 log = logging.getLogger(__name__)
 
 
-# -- sentence relatedness --------------------------------------------------------------------------------------
+# -- sentence relatedness ------------------------------------------------------------------------------------
 
 
 def pair_scores(model: Any, a: list[Any], b: list[Any]) -> np.ndarray:
@@ -74,7 +75,8 @@ def _shared_file(dataset: str, filename: str, path: Any) -> Path:
 def eval_sick(model: Any, target: str = "", path: Any = None, split: str = "test", **_: Any) -> Report:
     """SICK relatedness (SemEval-2014 Task 1) on the test split (4,927 pairs) by default.
 
-    Pearson (primary), Spearman and MSE on the [1, 5] scale (a model trained on SICK maps its head back to it).
+    Pearson (primary), Spearman and MSE on the [1, 5] scale (a model trained on SICK maps its head back to
+    it).
     `target` or `split` may be ``train``, ``trial`` or ``test``; `path` points to a SICK file directly.
     """
     split = target or split
@@ -105,7 +107,7 @@ def eval_pairs(model: Any, target: str, **_: Any) -> Report:
     return relatedness_report(model, D.read_any(target), f"pairs:{target}")
 
 
-# -- series: 1-NN classification ------------------------------------------------------------------------------
+# -- series: 1-NN classification -----------------------------------------------------------------------------
 
 
 def impute(s: np.ndarray) -> np.ndarray:
@@ -133,8 +135,8 @@ def euclidean_1nn(train: D.SeriesDataset, test: D.SeriesDataset) -> np.ndarray:
 def dtw_distances(
     train: D.SeriesDataset, test: D.SeriesDataset, window: float | int | None = None
 ) -> np.ndarray:
-    """``(n_test, n_train)`` DTW distances of z-normalised series (dtaidistance's C implementation, full window
-    by default; `window` in steps or as a share of the length)."""
+    """``(n_test, n_train)`` DTW distances of z-normalised series (dtaidistance's C implementation, full
+    window by default; `window` in steps or as a share of the length)."""
     from simlab.metrics import dtw_distance_matrix
     from simlab.sequence.classical import prepare
 
@@ -243,7 +245,7 @@ def eval_knn(
     return knn_report(model, tr, te, f"knn:{Path(target).name}", dtw, euclidean)
 
 
-# -- retrieval -------------------------------------------------------------------------------------------------
+# -- retrieval -----------------------------------------------------------------------------------------------
 
 
 def retrieval_metrics(ranked_relevance: np.ndarray, ks: tuple[int, ...] = (1, 5, 10)) -> dict[str, float]:
@@ -287,9 +289,10 @@ def eval_retrieval(model: Any, target: str, k: int = 10, **_: Any) -> Report:
     ``retrieval:sick`` / ``retrieval:stsb``: test pairs with score >= 4 (of 5); sentence A queries all
     B sentences of the test split; relevant = its own partner.
     """
-    if target.lower().startswith("ucr:"):
+    scheme, name = parse_spec(target, ("ucr",))
+    if scheme == "ucr":
         _need(model, "series", f"retrieval:{target}")
-        train, test = D.load_ucr(target[4:], "train"), D.load_ucr(target[4:], "test")
+        train, test = D.load_ucr(name, "train"), D.load_ucr(name, "test")
         ce, qe = model.encode(train.series), model.encode(test.series)
         keys = list(range(len(train)))
         res = _search(model, qe, keys, ce, k)
@@ -316,13 +319,14 @@ def eval_retrieval(model: Any, target: str, k: int = 10, **_: Any) -> Report:
     return Report(f"retrieval:{target}", "mrr", retrieval_metrics(rel, ks), {"queries": n_q, "k": k})
 
 
-# -- several seeds -----------------------------------------------------------------------------------------------
+# -- several seeds -------------------------------------------------------------------------------------------
 
 
 def ucr_seeds(name: str, config: dict[str, Any], seeds: tuple[int, ...] = (0, 1, 2)) -> dict[str, Any]:
     """Train one model per seed on a UCR/UEA training split and report 1-NN test accuracy mean and spread."""
-    from simlab.sequence.model import SiameseModel
+    from simlab.registry import MODELS
 
+    SiameseModel = MODELS.get("siamese")  # through the registry: the model module imports this one
     if len(seeds) < 1:
         raise DataError("need at least one seed")
     train, test = D.load_ucr(name, "train"), D.load_ucr(name, "test")

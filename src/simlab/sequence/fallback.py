@@ -31,7 +31,8 @@ ORDER = ("euclidean", "dtw10", "dtw", "learned")
 WEIGHTS = (0.25, 0.5, 0.75)
 #: a training split is "tiny" (leave-one-out over it, no learned candidate) below these sizes
 MIN_ITEMS, MIN_PER_CLASS = 30, 5
-#: leave-one-out over the training split for the classical choice up to this many DTW cells (a few seconds in C on an idle core); the hold-out skips a DTW above it
+#: leave-one-out over the training split for the classical choice up to this many DTW cells (a few seconds in
+#: C on an idle core); the hold-out skips a DTW above it
 MAX_LOO_CELLS = 2e9
 
 
@@ -93,6 +94,19 @@ class Selection:
     def from_dict(cls, d: dict[str, Any]) -> Selection:
         return cls(**d)
 
+    def distances(self, queries: list[np.ndarray], corpus: list[np.ndarray], learned: Any) -> np.ndarray:
+        """``(q, n)`` distances of this similarity; `learned` is ``(queries, corpus) -> distances`` of the
+        encoder (called only when the similarity uses it)."""
+        from simlab.sequence import classical
+
+        parts = {
+            k: learned(queries, corpus)
+            if k == "learned"
+            else classical.distances(queries, corpus, k, self.length)
+            for k in self.components
+        }
+        return self.combine(parts)
+
     def combine(self, dists: dict[str, np.ndarray]) -> np.ndarray:
         """The shipped distance from its components' distances (any equal shapes)."""
         if self.choice != "blend":
@@ -105,8 +119,8 @@ class Selection:
 
 
 def holdout_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Stratified ``(fit_rows, val_rows)``: `fraction` of every class (at least 1) held out; None when the split
-    is tiny (fewer than 30 items or a class with fewer than 5), where leave-one-out is used instead."""
+    """Stratified ``(fit_rows, val_rows)``: `fraction` of every class (at least 1) held out; None when the
+    split is tiny (fewer than 30 items or a class with fewer than 5), where leave-one-out is used instead."""
     labels = np.asarray(labels)
     classes, counts = np.unique(labels, return_counts=True)
     if len(labels) < MIN_ITEMS or counts.min() < MIN_PER_CLASS:
@@ -184,8 +198,9 @@ def select(
 
 
 def classical_loo(full: Any, max_cells: float = MAX_LOO_CELLS) -> tuple[str, dict[str, float]] | None:
-    """The best classical distance by leave-one-out 1-NN over the whole training split (accuracy, then margin,
-    then :data:`ORDER`), with every classical accuracy; None when full DTW over it would exceed `max_cells`."""
+    """The best classical distance by leave-one-out 1-NN over the whole training split (accuracy, then
+    margin, then :data:`ORDER`), with every classical accuracy; None when full DTW over it would exceed
+    `max_cells`."""
     from simlab.sequence import classical
 
     total = float(full.lengths.astype(np.float64).sum())
@@ -216,8 +231,8 @@ def affordable(
 
 
 def choose(model: Any, plan: tuple[str, Any, Any], full: Any) -> Selection:
-    """Measure the candidates on the validation split of `plan` (see ``SiameseModel._fallback_plan``) and
-    return the :class:`Selection`.
+    """Measure the candidates on the validation split of `plan` (see
+    :func:`simlab.sequence.training.fallback_plan`) and return the :class:`Selection`.
 
     Two stages, both on training data only: (1) the classical distance (Euclidean, DTW full, DTW 10%) by
     leave-one-out 1-NN over the whole training split (more queries, less noise; the hold-out instead when

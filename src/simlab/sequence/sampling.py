@@ -11,7 +11,7 @@ import numpy as np
 
 from simlab.errors import ConfigError, DataError
 
-# -- labelled collections --------------------------------------------------------------------------------------
+# -- labelled collections ------------------------------------------------------------------------------------
 
 
 class ClassIndex:
@@ -110,7 +110,7 @@ def balanced_batches(
     return out
 
 
-# -- augmentations ---------------------------------------------------------------------------------------------
+# -- augmentations -------------------------------------------------------------------------------------------
 
 
 def jitter(x: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
