@@ -10,8 +10,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent / "src" / "simlab"
 
 #: top-level modules/packages of each layer (anything not listed is an error, so new modules get a layer)
@@ -145,12 +143,10 @@ def test_every_module_has_a_layer() -> None:
         _layer(mod)
 
 
-@pytest.mark.xfail(reason="issue 10 in progress: removed once every area is merged", strict=False)
 def test_no_import_cycles() -> None:
     assert import_cycles() == []
 
 
-@pytest.mark.xfail(reason="issue 10 in progress: removed once every area is merged", strict=False)
 def test_lower_layers_never_import_higher_ones() -> None:
     order = {"core": 0, "engine": 1, "app": 2}
     # the package facade (``simlab/__init__``) re-exports ``simlab.Index`` lazily, on first attribute access

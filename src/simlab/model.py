@@ -56,8 +56,10 @@ CAPABILITY_NAMES = ("embeds", "scores_pairs", "searches", "reranks", "words", "t
 
 
 def capabilities(obj: Any) -> frozenset[str]:
-    """The capabilities an object declares (its class's ``CAPABILITIES``; empty when it declares none)."""
-    return frozenset(getattr(type(obj), "CAPABILITIES", ()) or ())
+    """The capabilities an object declares: its ``CAPABILITIES`` (the class's declaration, or the instance's
+    when it refines it, e.g. a document model answering as the model it chose); empty when it declares
+    none."""
+    return frozenset(getattr(obj, "CAPABILITIES", ()) or ())
 
 
 def can(obj: Any, capability: str) -> bool:
@@ -266,6 +268,8 @@ class Model:
     KIND: ClassVar[str] = ""
     Config: ClassVar[type] = type(None)
     CAPABILITIES: ClassVar[frozenset[str]] = frozenset()
+    #: the attribute holding the searchable Vectors (word and document models keep theirs in ``vectors``)
+    COLLECTION_ATTR: ClassVar[str] = "collection"
 
     config: Any
     collection: Any = None
@@ -350,9 +354,10 @@ class Model:
 
     def collection_vectors(self) -> Any:
         """The collection as Vectors (raises :class:`NotFittedError` when there is none)."""
-        if self.collection is None:
+        coll = getattr(self, self.COLLECTION_ATTR)
+        if coll is None:
             raise NotFittedError(f"{type(self).__name__} has no collection; index items first")
-        return self.collection
+        return coll
 
     def collection_metric(self) -> str:
         """The metric the collection is searched by without an index (families with a ``metric`` setting

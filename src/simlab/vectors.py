@@ -246,6 +246,9 @@ class Vectors(WordAlgebra, Word2VecFormat):
         DataError: duplicate keys, NaN/inf values, or a key count that does not match the rows.
     """
 
+    #: what the CLI and the service may ask (:func:`simlab.model.capabilities`): keys and raw vectors
+    CAPABILITIES = frozenset({"searches", "scores_pairs"})
+
     def __init__(self, keys: Iterable[Key], matrix: Any, counts: Any | None = None) -> None:
         self._keys: list[Any] = list(keys)
         mat = (

@@ -79,16 +79,10 @@ def kind_of(obj: Any) -> str:
 
 # -- capabilities --------------------------------------------------------------------------------------------
 def caps(obj: Any) -> frozenset[str]:
-    """The capabilities `obj` declares (:func:`simlab.model.capabilities`); see :data:`FALLBACK_CAPS`."""
+    """The capabilities `obj` declares (:func:`simlab.model.capabilities`)."""
     from simlab.model import capabilities
 
-    declared = capabilities(obj)
-    if declared:
-        return declared
-    kind = kind_of(obj)
-    if kind == "docs":  # the document model answers as the model it chose
-        return caps(obj.model)
-    return FALLBACK_CAPS.get(kind, frozenset())
+    return capabilities(obj)
 
 
 def can(obj: Any, capability: str) -> bool:
@@ -103,17 +97,19 @@ def can(obj: Any, capability: str) -> bool:
 def vectors_of(obj: Any) -> Any:
     """The searchable vectors of a loaded artifact: Vectors itself, or a model's Vectors collection; None when
     it has none."""
+    from simlab.errors import NotFittedError
     from simlab.model import Model
     from simlab.vectors import Vectors
 
     if isinstance(obj, Vectors):
         return obj
-    coll = obj.collection if isinstance(obj, Model) else None
-    if isinstance(coll, Vectors):
-        return coll
-    if kind_of(obj) in FALLBACK_VECTORS:
-        return obj.vectors
-    return None
+    if not isinstance(obj, Model) or "searches" not in caps(obj):
+        return None
+    try:
+        coll = obj.collection_vectors()
+    except NotFittedError:
+        return None
+    return coll if isinstance(coll, Vectors) else None
 
 
 def keys_of(obj: Any) -> Any:
@@ -135,35 +131,6 @@ def _is_model(obj: Any) -> bool:
     from simlab.model import Model
 
     return isinstance(obj, Model)
-
-
-# Transitional (issue 10): what each kind could do before its family declared CAPABILITIES on
-# simlab.model.Model, and the kinds whose searchable vectors are ``.vectors``. Delete both tables (and their
-# two uses above) once every family declares CAPABILITIES and keeps its Vectors in ``collection``; Vectors and
-# Index (core types, not models) then need their own ``CAPABILITIES`` class attribute.
-_WORDS = frozenset({"embeds", "scores_pairs", "searches", "words"})
-_DOCS = frozenset({"embeds", "scores_pairs", "searches", "texts"})
-FALLBACK_CAPS: dict[str, frozenset[str]] = {
-    "vectors": frozenset({"searches", "scores_pairs"}),
-    "index": frozenset({"searches"}),
-    "sparse-vectors": frozenset({"searches", "scores_pairs"}),
-    "word2vec": _WORDS,
-    "fasttext": _WORDS,
-    "doc2vec": _DOCS,
-    "sif": _DOCS,
-    "tfidf": _DOCS,
-    "bm25": _DOCS,
-    "lsi": _DOCS,
-    "hybrid": frozenset({"scores_pairs", "searches", "texts"}),
-    "sequence-siamese": _DOCS,
-    "graph-biencoder": frozenset({"embeds", "scores_pairs", "searches"}),
-    "graph-pair": frozenset({"embeds", "scores_pairs", "searches", "reranks"}),
-    "graph-nodes": frozenset({"embeds", "scores_pairs", "searches"}),
-    "fusion": frozenset({"scores_pairs", "searches"}),
-    "fusion-nodes": frozenset({"scores_pairs", "searches"}),
-}
-FALLBACK_VECTORS = ("word2vec", "fasttext", "doc2vec", "graph-biencoder", "graph-pair", "graph-nodes")
-FALLBACK_VECTORS += ("fusion", "fusion-nodes")
 
 
 # -- messages ------------------------------------------------------------------------------------------------

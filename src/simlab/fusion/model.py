@@ -107,6 +107,7 @@ class FusedModel(Model):
     kind = KIND  # the name before the model contract
     Config = FusionConfig
     CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches"})
+    COLLECTION_ATTR = "vectors"
 
     def __init__(
         self,

@@ -137,6 +137,7 @@ class PropagatedNodes(Model):
     kind = KIND  # the name before the model contract
     Config = PropagationConfig
     CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches"})
+    COLLECTION_ATTR = "vectors"
 
     def __init__(self, config: PropagationConfig | dict[str, Any] | None = None, /, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)

@@ -187,6 +187,9 @@ class Index(IndexArtifact):
         [['a']]
     """
 
+    #: what the CLI and the service may ask (:func:`simlab.model.capabilities`)
+    CAPABILITIES = frozenset({"searches"})
+
     def __init__(
         self, backend: str = "exact", metric: str = "cosine", dim: int | None = None, **options: Any
     ) -> None:

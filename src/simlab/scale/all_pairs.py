@@ -152,10 +152,6 @@ def pairs(
     if method == "exact" and (timeout is None or timeout <= 0):
         raise ConfigError(f"timeout must be > 0, got {timeout}")
     gs = GraphSet.coerce(graphs)
-    if restarts is None:
-        from simlab.graph.editpath import DEFAULT_RESTARTS
-
-        restarts = DEFAULT_RESTARTS
     plan, total, listed = _pairs_plan(gs, method, pairs, chunk, restarts, timeout, label_attr)
     outp, n_chunks = Path(out).absolute(), len(plan["chunks"])
     job = JobDir(str(outp) + ".parts", plan, overwrite)
@@ -178,7 +174,7 @@ def _pairs_plan(
     method: str,
     pairs: Sequence[tuple[Any, Any]] | None,
     chunk: int | None,
-    restarts: int,
+    restarts: int | None,
     timeout: float,
     label_attr: str | None,
 ) -> tuple[dict[str, Any], int, Any]:
@@ -192,6 +188,10 @@ def _pairs_plan(
     step = chunk or CHUNK[method]
     if step < 1:
         raise ConfigError(f"chunk must be >= 1, got {step}")
+    if restarts is None and method == "editpath":
+        from simlab.graph.editpath import DEFAULT_RESTARTS
+
+        restarts = DEFAULT_RESTARTS
     options: dict[str, Any] = (
         {"restarts": restarts, "label_attr": label_attr}
         if method == "editpath"

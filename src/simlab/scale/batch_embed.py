@@ -79,8 +79,12 @@ def pack_model(model: Any) -> dict[str, bytes]:
     """The files of a model artifact (a path, or a model object saved to a temporary directory) as bytes."""
     tmp = None
     if not isinstance(model, str | os.PathLike):
-        if not hasattr(model, "save"):
-            raise SimlabError(f"a {type(model).__name__} cannot be shipped to workers (it has no save())")
+        from simlab.model import Model
+
+        if not isinstance(model, Model):
+            raise SimlabError(
+                f"a {type(model).__name__} cannot be shipped to workers (it is not a simlab model)"
+            )
         tmp = tempfile.mkdtemp(prefix="simlab-model-")
         model.save(os.path.join(tmp, "model"))
         model = os.path.join(tmp, "model")
@@ -114,16 +118,21 @@ def unpack_model(files: dict[str, bytes]) -> Any:
 def batch_encoder(model: Any) -> Callable[[list[str]], tuple[np.ndarray, np.ndarray]]:
     """``texts -> ((m, dim) float32, (m,) bool kept)`` for a document, sentence or word model.
 
-    Uses ``encode_texts`` (Doc2Vec, SIF), ``encode`` (sentence encoders) or, for word models, ``lookup``
-    (one word per row). Rows whose text has no known word are not kept.
+    Chosen by declared capabilities (:func:`simlab.model.capabilities`): word models (``words``) look up one
+    word per row; a document model with batched inference (``embeds`` + ``texts`` and ``encode_texts``:
+    Doc2Vec) infers a batch at once; other encoders (``embeds``: SIF, LSI, TF-IDF, Siamese) use ``encode``.
+    Rows whose text has no known word are not kept.
     """
-    if hasattr(model, "infer") and hasattr(model, "encode_texts"):
-        return _DocEncoder(model)
-    if hasattr(model, "encode") and not hasattr(model, "lookup"):
-        return _SentenceEncoder(model)
-    if hasattr(model, "lookup"):
+    from simlab.model import capabilities
+
+    has = capabilities(model)
+    if "words" in has:
         return _WordEncoder(model)
-    raise SimlabError(f"a {type(model).__name__} cannot embed text rows (no encode_texts, encode or lookup)")
+    if {"embeds", "texts"} <= has and callable(getattr(model, "encode_texts", None)):
+        return _DocEncoder(model)
+    if "embeds" in has:
+        return _SentenceEncoder(model)
+    raise SimlabError(f"a {type(model).__name__} cannot embed text rows (it declares no 'embeds' capability)")
 
 
 class _DocEncoder:

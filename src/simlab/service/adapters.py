@@ -214,8 +214,8 @@ def _siamese(m: ServedModel, model: Any) -> None:
 
 
 def _graph_model(m: ServedModel, model: Any) -> None:
-    from simlab.cli.models import can
     from simlab.graph.io import GraphSet
+    from simlab.model import can
 
     # the pair model re-ranks and scores pairs; the bi-encoder embeds, and its search can be re-ranked
     biencoder = not can(model, "reranks")

@@ -55,6 +55,7 @@ class WordModel(PairsBySimilarity, Model):
     """
 
     CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "words"})
+    COLLECTION_ATTR = "vectors"
     #: whether unseen words get a vector from character n-grams (``oov="subword"``; then ``_oov_vector``)
     has_subwords: ClassVar[bool] = False
 

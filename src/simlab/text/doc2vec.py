@@ -102,6 +102,7 @@ class Doc2Vec(PairsBySimilarity, Model):
     KIND = "doc2vec"
     Config = Doc2VecConfig
     CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "texts"})
+    COLLECTION_ATTR = "vectors"
 
     def __init__(self, config: Any = None, /, **overrides: Any) -> None:
         super().__init__(config, **overrides)

@@ -26,7 +26,7 @@ import numpy as np
 
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError, DataError, NotFittedError, UnknownKeyError
-from simlab.model import Model
+from simlab.model import Model, capabilities
 from simlab.text._pairs import PairsBySimilarity
 from simlab.vectors import Hits
 
@@ -493,8 +493,14 @@ class DocumentModel(PairsBySimilarity, Model):
 
         return make_tokenizer(self.config.tokenizer)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "model":  # it can do what the chosen model can do
+            chosen = frozenset() if value is None else capabilities(value)
+            super().__setattr__("CAPABILITIES", type(self).CAPABILITIES | chosen)
+
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name in ("model", "choice", "selection", "config"):
+        if name.startswith("_") or name in ("model", "choice", "selection", "config", "CAPABILITIES"):
             raise AttributeError(name)
         if self.__dict__.get("model") is None:
             raise NotFittedError("this DocumentModel is not fitted; call fit(corpus) or simlab.load(path)")

@@ -71,6 +71,7 @@ class LSI(PairsBySimilarity, Model):
     KIND = "lsi"
     Config = LsiConfig
     CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "texts"})
+    COLLECTION_ATTR = "vectors"
 
     def __init__(self, config: Any = None, /, **overrides: Any) -> None:
         from simlab.text.sparse import Tfidf

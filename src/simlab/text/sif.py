@@ -74,6 +74,7 @@ class SIF(PairsBySimilarity, Model):
     KIND = "sif"
     Config = SifConfig
     CAPABILITIES = frozenset({"embeds", "scores_pairs", "searches", "texts"})
+    COLLECTION_ATTR = "vectors"
 
     def __init__(
         self, words: Any = None, config: Any = None, /, *, tokenizer: Any = None, **overrides: Any

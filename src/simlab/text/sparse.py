@@ -140,6 +140,7 @@ class SparseVectors:
     """
 
     KIND = "sparse-vectors"
+    CAPABILITIES = frozenset({"searches", "scores_pairs"})
 
     def __init__(self, keys: Sequence[Any], matrix: Any, terms: Sequence[str] | None = None) -> None:
         self.keys = list(keys)
