@@ -341,13 +341,16 @@ def test_messages_say_what_the_model_can_do(cli, words, capsys):
 
 def test_the_cli_asks_declared_capabilities(words):
     """What a command may ask of a model comes from its declared CAPABILITIES (simlab.model), not from probing
-    its attributes; kinds whose family declares none yet use the transitional table of simlab.cli.models."""
+    its attributes; every registered artifact kind declares what it can do."""
     import dataclasses
 
-    from simlab.cli.models import FALLBACK_CAPS, can, can_do, caps
+    from simlab.cli.models import can, can_do, caps
     from simlab.model import CAPABILITY_NAMES, Model
+    from simlab.registry import KINDS
 
-    assert all(c <= set(CAPABILITY_NAMES) for c in FALLBACK_CAPS.values())
+    for kind in KINDS.names():
+        declared = getattr(KINDS.get(kind), "CAPABILITIES", None)
+        assert declared is not None and set(declared) <= set(CAPABILITY_NAMES), kind
 
     @dataclasses.dataclass(frozen=True)
     class NoSettings:
