@@ -47,7 +47,7 @@ class _Projection:
     """Shared transform/persistence of linear projections ``y = (x - mean) @ components.T``."""
 
     KIND = ""
-    #: a projection transforms vectors; it answers none of the queries of :data:`simlab.model.CAPABILITY_NAMES`
+    #: a projection transforms vectors: none of :data:`simlab.model.CAPABILITY_NAMES`
     CAPABILITIES: frozenset[str] = frozenset()
     components: np.ndarray | None
     mean: np.ndarray | None
