@@ -40,7 +40,7 @@ from simlab.cli.common import (
     run_evaluation,
     thread_scope,
 )
-from simlab.cli.models import can, check_capable, kind_of, load_model_or_vectors
+from simlab.cli.models import can, check_capable, load_model_or_vectors
 
 #: random restarts of the edit-path search when none are given: the library's default
 #: (``simlab.graph.editpath.EditPathConfig.restarts``; a test keeps the two equal)
@@ -421,9 +421,10 @@ def rerank_cmd(
     """
     from simlab.artifacts import load
     from simlab.errors import ConfigError
+    from simlab.graph.models import GraphBiEncoder
 
     bi = load(biencoder)
-    if kind_of(bi) != "graph-biencoder":  # its most_similar takes a re-ranker
+    if not isinstance(bi, GraphBiEncoder):  # its most_similar takes a re-ranker
         raise ConfigError(
             f"{biencoder}: a {type(bi).__name__} is not a graph bi-encoder (simlab train graph)"
         )

@@ -111,9 +111,9 @@ def build(
         "settings": idx.settings,
         "nbytes": idx.nbytes,
         "build_seconds": seconds,
-        **({"factory": idx.config.factory} if idx.backend_name == "faiss" else {}),
+        **idx.declared["shown"],
     }
-    what = f"faiss {idx.config.factory}" if idx.backend_name == "faiss" else idx.backend_name
+    what = " ".join([idx.backend_name, *map(str, idx.declared["shown"].values())])
     line = f"indexed {len(idx)} vectors of dim {idx.dim} ({what}, {idx.metric}) in {seconds:.2f}s -> {out}"
     emit("index build", summary, as_json, lambda: typer.echo(line))
 
@@ -122,7 +122,7 @@ def _add_all(idx: Any, vecs: Any, backend: str, quiet: bool) -> None:
     """Add `vecs` to a new index in batches of 50,000 under a progress bar."""
     with progress(f"index build ({backend})", total=len(vecs), unit="vec", quiet=quiet) as bar:
         keys, mat, step = vecs.keys, vecs.matrix, 50_000
-        if len(keys) > step and backend == "faiss":
+        if len(keys) > step and idx.declared["learns"]:
             idx.train(mat)  # IVF/PQ learn from every vector (up to train_size), not the first batch
         for i in range(0, len(keys), step):
             idx.add(keys[i : i + step], mat[i : i + step])
@@ -176,7 +176,7 @@ def remove(
     resolved = [int(k) if k not in idx and k.lstrip("-").isdigit() and int(k) in idx else k for k in names]
     before = len(idx)
     idx.remove(resolved)
-    if idx.dead and idx.backend_name != "auto":
+    if idx.dead and idx.declared["compactable"]:
         idx.compact()  # graph indexes that cannot delete: rebuild without the tombstones
     _save_update(idx, index, out, {"removed": before - len(idx)}, as_json, "index remove")
 

@@ -160,6 +160,8 @@ class AutoBackend(Backend):
     Config = AutoConfig
     name = "auto"
 
+    compactable = False
+
     def __init__(self, dim: int, metric: str, config: AutoConfig) -> None:
         super().__init__(dim, metric, config)
         self._x: list[np.ndarray] = []

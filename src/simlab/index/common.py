@@ -40,10 +40,6 @@ def to_score(metric: str | M.Metric, raw: np.ndarray) -> np.ndarray:
     return M.get_metric(metric).score_raw(raw)
 
 
-#: the old private name (the service's live index still uses it)
-_to_score = to_score
-
-
 class Backend:
     """What every index backend declares (class attributes) and the small interface :class:`~simlab.Index`
     uses: ``train``, ``add``, ``remove``, ``search(q, k, overrides) -> (ids, scores)``, ``reconstruct``,
@@ -59,6 +55,9 @@ class Backend:
             passes them unnormalised).
         shown_options: options shown in the Index's ``repr``.
         candidate_options: options the auto backend sets when it builds this backend as a candidate.
+        learns: the backend learns from data before adding (IVF/PQ): bulk builds train on every vector first.
+        compactable: :meth:`Index.compact` can rebuild it with the same settings (the auto backend cannot: a
+            rebuild would re-run its measurements).
         spec: the :class:`~simlab.metrics.Metric` ranked by (its kernel, normalisation and raw-score mapping).
     """
 
@@ -69,6 +68,8 @@ class Backend:
     normalizes_rows: ClassVar[bool] = False
     shown_options: ClassVar[tuple[str, ...]] = ()
     candidate_options: ClassVar[Mapping[str, Any]] = {}
+    learns: ClassVar[bool] = False
+    compactable: ClassVar[bool] = True
     is_trained: bool = True
     dead: int = 0
     plan: dict[str, Any] | None = None

@@ -228,6 +228,13 @@ class Index(IndexArtifact):
         return dict(self._backend.settings) if self._backend is not None else {}
 
     @property
+    def declared(self) -> dict[str, Any]:
+        """What the backend declares (:class:`~simlab.index.common.Backend`): ``learns``, ``compactable`` and
+        its shown options with their values (e.g. FAISS's ``factory``)."""
+        shown = {name: getattr(self.config, name) for name in self._cls.shown_options}
+        return {"learns": self._cls.learns, "compactable": self._cls.compactable, "shown": shown}
+
+    @property
     def is_trained(self) -> bool:
         """False for an IVF/PQ index that has not seen training data yet."""
         return self._backend is not None and bool(self._backend.is_trained)

@@ -92,6 +92,7 @@ class FaissBackend(Backend):
     Config = FaissConfig
     name = "faiss"
     shown_options = ("factory",)
+    learns = True
 
     def __init__(self, dim: int, metric: str, config: FaissConfig) -> None:
         faiss = _faiss()

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from simlab.errors import ConfigError, DataError, DimensionError, SimlabError, UnknownKeyError
-from simlab.index.common import resolve_metric
+from simlab.index.common import INDEX_METRICS, resolve_metric
+from simlab.metrics import get_metric
 from simlab.service.adapters import ServedModel
 from simlab.service.live_index import LiveIndex, clean_snapshots, load_snapshot, save_snapshot
 from simlab.service.store import Store
@@ -160,7 +161,7 @@ class Collection:
             )
         if not np.isfinite(x).all():
             raise DataError("vectors must be finite")
-        if self.live.metric == "cosine" and (np.linalg.norm(x, axis=1) == 0).any():
+        if get_metric(self.live.metric).normalizes and (np.linalg.norm(x, axis=1) == 0).any():
             raise DataError("a zero vector has no cosine similarity")
         return x
 
@@ -394,10 +395,7 @@ class Collections:
                 raise ConfigError(
                     f"model {model!r} cannot embed raw items; bind the collection to a dim instead"
                 )
-            dim, metric = (
-                m.dim,
-                m.metric if m.metric in ("cosine", "dot", "euclidean", "sqeuclidean") else "cosine",
-            )
+            dim, metric = (m.dim, m.metric if m.metric in INDEX_METRICS else "cosine")
         if not isinstance(dim, int) or not 1 <= dim <= max_dim:
             raise DataError(f"dim must be an integer in [1, {max_dim}], got {dim!r}")
         metric = resolve_metric(metric)

@@ -29,7 +29,7 @@ import numpy as np
 
 from simlab import metrics as M
 from simlab.index import Index
-from simlab.index.common import _to_score
+from simlab.index.common import to_score
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class LiveIndex:
 
     def _prep(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, np.float32)
-        return M.l2_normalize(x).astype(np.float32) if self.metric == "cosine" else x
+        return M.l2_normalize(x).astype(np.float32) if M.get_metric(self.metric).normalizes else x
 
     def apply_upsert(self, ids: list[str], x: np.ndarray, metadata: list[dict[str, Any]], seq: int) -> None:
         """Make a committed upsert batch searchable."""
@@ -210,7 +210,7 @@ class LiveIndex:
             raw = (qq * qq).sum(1)[:, None] - 2 * qq @ x.T + (x * x).sum(1)[None, :]
         else:
             raw = qq @ x.T
-        scores = _to_score(self.metric, raw)
+        scores = to_score(self.metric, raw)
         kk = min(k, len(rows))
         top = np.argsort(-scores, axis=1, kind="stable")[:, :kk]
         return [[(self.dkeys[rows[j]], float(scores[i, j])) for j in top[i]] for i in range(len(q))]
