@@ -111,16 +111,6 @@ def _interleaved(fns: dict[str, Callable[[], Any]], rounds: int = 3) -> dict[str
     return best
 
 
-def _best_time(fn: Callable[[], Any], repeat: int = 2) -> float:
-    fn()  # warm-up (caches, lazy imports)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def probe_plan(backend: Any, k: int = 10) -> dict[str, Any]:
     """Time every scan engine and (when the backend may prune) the pruned search; return the plan.
 
@@ -188,13 +178,29 @@ def _probe_pruning(
     secs: dict[str, dict[str, float]],
 ) -> None:
     """Group the rows, time the pruned search (batch and one at a time) and keep it in `plan` where it beats
-    the plain scan by :data:`PRUNE_MARGIN` (or the ``prune=True`` option asks for it)."""
+    the plain scan by :data:`PRUNE_MARGIN` (or the ``prune=True`` option asks for it).
+
+    The pruned search is timed in turn with the fastest plain engine of the same mode (best of 3 rounds each),
+    so a busy moment of the machine slows both alike and cannot flip the decision.
+    """
     backend._group()
-    secs["batch"]["pruned"] = _best_time(lambda: backend._search_pruned(q, k, plan["engine"]["batch"]))
-    plan["skip_rate"] = max(0.0, 1.0 - backend.last_scanned)
-    secs["single"]["pruned"] = _best_time(
-        lambda: [backend._search_pruned(row[None], k, plan["engine"]["single"]) for row in single]
+    corpus, budget = backend._buf[: backend._n], backend.config.budget_bytes
+    batch_eng, single_eng = plan["engine"]["batch"], plan["engine"]["single"]
+    both = _interleaved(
+        {
+            "plain": lambda: SCANS[batch_eng](q, corpus, k, budget),
+            "pruned": lambda: backend._search_pruned(q, k, batch_eng),
+        }
     )
+    secs["batch"]["pruned"], secs["batch"][batch_eng] = both["pruned"], both["plain"]
+    plan["skip_rate"] = max(0.0, 1.0 - backend.last_scanned)
+    both = _interleaved(
+        {
+            "plain": lambda: [SCANS[single_eng](row[None], corpus, k, budget) for row in single],
+            "pruned": lambda: [backend._search_pruned(row[None], k, single_eng) for row in single],
+        }
+    )
+    secs["single"]["pruned"], secs["single"][single_eng] = both["pruned"], both["plain"]
     for m in ("batch", "single"):
-        best_plain = min(v for e, v in secs[m].items() if e != "pruned")
+        best_plain = secs[m][plan["engine"][m]]
         plan["prune"][m] = backend.config.prune is True or secs[m]["pruned"] < PRUNE_MARGIN * best_plain
