@@ -41,7 +41,10 @@ def test_every_method_beats_each_view(csbm, single, method, kw, tmp_path):
     assert acc > max(single.values()) + 0.03, (method, kw, acc, single)
     # every verb, and the round trip through simlab.load
     assert len(m.most_similar(0, k=5)) == 5 and 0 not in m.most_similar(0, k=5).keys
-    assert -1.0001 <= m.similarity(0, 1) <= 1.0001
+    if method == "late":  # a weighted mean of standardised per-view scores: not bounded by 1
+        assert np.isfinite(m.similarity(0, 1))
+    else:
+        assert -1.0001 <= m.similarity(0, 1) <= 1.0001
     assert m.encode([0, 1, 2]).shape[0] == 3
     m.save(tmp_path / "m")
     m2 = simlab.load(tmp_path / "m")

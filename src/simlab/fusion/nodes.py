@@ -70,8 +70,8 @@ class PropagationConfig:
             raise ConfigError("need k >= 0, 0 <= alpha < 1 and dim >= 1")
 
 
-def normalized_adjacency(edge_index: np.ndarray, n: int) -> Any:
-    """``D^{-1/2} (A + I) D^{-1/2}`` as a scipy CSR matrix (edges taken as undirected)."""
+def _adjacency(edge_index: np.ndarray, n: int) -> Any:
+    """``A + I`` as a scipy CSR matrix (edges taken as undirected, no duplicate edges)."""
     import scipy.sparse as sp
 
     ei = np.asarray(edge_index, np.int64)
@@ -81,9 +81,15 @@ def normalized_adjacency(edge_index: np.ndarray, n: int) -> Any:
     a = ((a + a.T) > 0).astype(np.float64)
     a.setdiag(0)
     a.eliminate_zeros()
-    a = a + sp.eye(n, format="csr")
-    d = np.asarray(a.sum(1)).ravel()
-    dm = sp.diags(1.0 / np.sqrt(d))
+    return a + sp.eye(n, format="csr")
+
+
+def normalized_adjacency(edge_index: np.ndarray, n: int) -> Any:
+    """``D^{-1/2} (A + I) D^{-1/2}`` as a scipy CSR matrix (edges taken as undirected)."""
+    import scipy.sparse as sp
+
+    a = _adjacency(edge_index, n)
+    dm = sp.diags(1.0 / np.sqrt(np.asarray(a.sum(1)).ravel()))
     return (dm @ a @ dm).tocsr()
 
 
@@ -105,17 +111,32 @@ def propagate(x: np.ndarray, edge_index: np.ndarray, k: int = 2, alpha: float = 
 
 
 def spectral_embedding(edge_index: np.ndarray, n: int, dim: int = 64) -> np.ndarray:
-    """The top-`dim` eigenvectors of Â (largest eigenvalues), ``(n, dim)``: structure only.
+    """The top-`dim` eigenvectors of the regularised normalised adjacency, ``(n, dim)``: structure only.
 
-    A graph with several connected components has a repeated top eigenvalue (1, once per component); the basis
-    chosen inside that eigenspace then depends on the eigensolver.
+    ``D_t^{-1/2} (A + I + t/n 11^T) D_t^{-1/2}`` with ``D_t = D + t I`` and ``t`` the mean degree (regularised
+    spectral clustering, Qin & Rohe 2013). Without the ``t/n 11^T`` term a graph with several connected
+    components has a repeated top eigenvalue (1, once per component: CiteSeer has 438), and the basis the
+    eigensolver picks inside that eigenspace changes from run to run; the regulariser joins the components, so
+    the embedding is well defined (the same on every run).
     """
-    from scipy.sparse.linalg import eigsh
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import LinearOperator, eigsh
 
     dim = min(dim, n - 2)
-    a = normalized_adjacency(edge_index, n)
+    a = _adjacency(edge_index, n)
+    deg = np.asarray(a.sum(1)).ravel()
+    tau = float(deg.mean())
+    scale = 1.0 / np.sqrt(deg + tau)
+    a_s = (sp.diags(scale) @ a @ sp.diags(scale)).tocsr()
+
+    def matvec(v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v).reshape(n, -1)
+        return a_s @ v + (tau / n) * np.outer(scale, scale @ v)
+
+    op = LinearOperator((n, n), matvec=matvec, matmat=matvec, dtype=np.float64)
     v0 = np.full(n, 1.0 / np.sqrt(n))  # deterministic start
-    _, vecs = eigsh(a, k=dim, which="LA", v0=v0)
+    _, vecs = eigsh(op, k=dim, which="LA", v0=v0)
+    vecs = vecs[:, ::-1]  # largest eigenvalue first
     signs = np.sign(vecs[np.abs(vecs).argmax(0), np.arange(vecs.shape[1])])
     return (vecs * np.where(signs == 0, 1, signs)).astype(np.float32)
 
