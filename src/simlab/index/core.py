@@ -187,8 +187,7 @@ class Index(IndexArtifact):
         [['a']]
     """
 
-    #: what the CLI and the service may ask (:func:`simlab.model.capabilities`)
-    CAPABILITIES = frozenset({"searches"})
+    CAPABILITIES = frozenset({"searches"})  #: for the CLI and the service (simlab.model.capabilities)
 
     def __init__(
         self, backend: str = "exact", metric: str = "cosine", dim: int | None = None, **options: Any
@@ -213,7 +212,7 @@ class Index(IndexArtifact):
         return key in self._keys
 
     def __repr__(self) -> str:
-        extra = "".join(f", {name}={getattr(self.config, name)!r}" for name in self._cls.shown_options)
+        extra = "".join(f", {name}={value!r}" for name, value in self.declared["shown"].items())
         where = f"metric={self.metric!r}, dim={self.dim}, n={len(self)}"
         return f"Index(backend={self.backend_name!r}{extra}, {where})"
 
@@ -229,8 +228,8 @@ class Index(IndexArtifact):
 
     @property
     def declared(self) -> dict[str, Any]:
-        """What the backend declares (:class:`~simlab.index.common.Backend`): ``learns``, ``compactable`` and
-        its shown options with their values (e.g. FAISS's ``factory``)."""
+        """What the backend declares (:class:`~simlab.index.common.Backend`): ``learns``, ``compactable``,
+        ``shown`` (its shown options and their values, e.g. FAISS's ``factory``)."""
         shown = {name: getattr(self.config, name) for name in self._cls.shown_options}
         return {"learns": self._cls.learns, "compactable": self._cls.compactable, "shown": shown}
 
