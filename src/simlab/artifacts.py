@@ -613,6 +613,23 @@ class Artifact:
             )
         return p
 
+    def nested(self, name: str) -> Path:
+        """The directory of an artifact nested in this one (a model saved inside a model, e.g. ``model/``).
+
+        A plain relative name of a real directory directly inside the artifact (no link); its own
+        ``simlab.json`` lists and verifies its files when it is loaded.
+        """
+        where = f"{self.path}/{name}"
+        if not _plain_name(name) or "/" in name:
+            raise ArtifactError(f"{where}: not a plain name of a nested artifact")
+        try:
+            st = os.lstat(self._root / name)
+        except FileNotFoundError:
+            raise ArtifactError(f"{where}: nested artifact missing") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise ArtifactError(f"{where}: a nested artifact must be a plain directory (not a link)")
+        return self._root / name
+
     def verify(self) -> None:
         """Check every listed file exists with the recorded size and sha256."""
         for name, info in self.files.items():

@@ -129,9 +129,32 @@ def test_calls_restore_the_thread_setting(trained, nodes, ged_data):
         torch.set_num_threads(before)
 
 
-def test_scorer_has_no_artifact(tmp_path):
-    with pytest.raises(NotImplementedError):
-        EditPathScorer().save(tmp_path / "s")
+def test_scorer_round_trips_with_its_model_or_collection(trained, ged_data, tmp_path):
+    import os
+
+    import simlab
+    from simlab.errors import ArtifactError, NotFittedError
+
+    with pytest.raises(NotFittedError):  # nothing to search or refine: nothing saved
+        EditPathScorer().save(tmp_path / "empty")
+    assert not (tmp_path / "empty").exists()
+    gs = ged_data["graphs"]
+    alone = EditPathScorer(restarts=2).fit(gs)
+    refined = EditPathScorer(trained["pair"], restarts=2, blend=0.5)
+    for name, scorer in (("alone", alone), ("refined", refined)):
+        scorer.save(tmp_path / name)
+        back = simlab.load(tmp_path / name)
+        assert type(back) is EditPathScorer and back.config == scorer.config
+        assert (back.model is None) == (scorer.model is None)
+        query = scorer.collection.ids[0]
+        want, got = scorer.most_similar(query, k=5), back.most_similar(query, k=5)
+        assert got.keys == want.keys
+        np.testing.assert_allclose(got.scores, want.scores, atol=1e-6)
+    # the nested model must be a real directory inside the artifact, never a link out of it
+    os.rename(tmp_path / "refined" / "model", tmp_path / "elsewhere")
+    os.symlink(tmp_path / "elsewhere", tmp_path / "refined" / "model")
+    with pytest.raises(ArtifactError, match="link"):
+        simlab.load(tmp_path / "refined")
 
 
 def test_make_graphs_moved_to_datasets():

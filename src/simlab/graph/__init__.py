@@ -43,6 +43,11 @@ KINDS.register(
 )
 KINDS.register("graph-pair", "simlab.graph.models:GraphPairModel", help="SimGNN-style graph pair model (GED)")
 KINDS.register("graph-nodes", "simlab.graph.nodes:NodeEmbedder", help="GNN node embeddings (link prediction)")
+KINDS.register(
+    "graph-editpath",
+    "simlab.graph.refine:EditPathScorer",
+    help="edit-path GED similarity (re-ranks a graph model)",
+)
 
 MODELS.register(
     "graph-biencoder",

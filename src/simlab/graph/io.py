@@ -385,3 +385,13 @@ def _alt_key(gid: Any) -> Any:
     if isinstance(gid, int):
         return str(gid)
     return None
+
+
+def collection_text(gs: GraphSet) -> str:
+    """The collection as JSON lines with every node attribute (numeric features included)."""
+    lines = []
+    for gid, g in zip(gs.ids, gs.graphs, strict=True):
+        nodes = [{"id": n, **{k: v for k, v in d.items() if k != "id"}} for n, d in g.nodes(data=True)]
+        edges = [{"source": u, "target": v} for u, v in g.edges()]
+        lines.append(json.dumps({"id": gid, "nodes": nodes, "edges": edges}, default=str))
+    return "\n".join(lines) + "\n"

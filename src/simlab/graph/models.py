@@ -28,7 +28,6 @@ They implement ``fit(graphs, ged) -> self``, ``encode``, ``similarity``, ``most_
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
@@ -44,7 +43,7 @@ from simlab.evaluate import Report
 from simlab.graph.config import GraphModelConfig, PairModelConfig
 from simlab.graph.features import Featurizer, GraphStore
 from simlab.graph.ged import GEDTable
-from simlab.graph.io import GraphSet, GraphsLike
+from simlab.graph.io import GraphSet, GraphsLike, collection_text
 from simlab.graph.nets import (
     CHUNK_GRAPHS,
     BiNet,
@@ -145,16 +144,6 @@ def _top(collection: GraphSet, cand: np.ndarray, scores: np.ndarray, exclude: in
     cand, scores = cand[keep], scores[keep]
     order = np.lexsort((cand, -scores))[:k]
     return Hits([collection.ids[int(i)] for i in cand[order]], scores[order].astype(np.float32))
-
-
-def _collection_text(gs: GraphSet) -> str:
-    """The collection as JSON lines with every node attribute (numeric features included)."""
-    lines = []
-    for gid, g in zip(gs.ids, gs.graphs, strict=True):
-        nodes = [{"id": n, **{k: v for k, v in d.items() if k != "id"}} for n, d in g.nodes(data=True)]
-        edges = [{"source": u, "target": v} for u, v in g.edges()]
-        lines.append(json.dumps({"id": gid, "nodes": nodes, "edges": edges}, default=str))
-    return "\n".join(lines) + "\n"
 
 
 # -- the shared model ----------------------------------------------------------------------------------------
@@ -387,7 +376,7 @@ class GraphNetModel(Model):
         writer.save_json("featurizer.json", feat.to_dict())
         writer.save_json("history.json", self.history)
         if self.collection is not None:
-            writer.save_text("collection.jsonl", _collection_text(self.collection))
+            writer.save_text("collection.jsonl", collection_text(self.collection))
 
     @classmethod
     def from_artifact(cls, artifact: Artifact) -> GraphNetModel:

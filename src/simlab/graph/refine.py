@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, ClassVar
 import networkx as nx
 import numpy as np
 
-from simlab.errors import ConfigError, NotFittedError
+from simlab.artifacts import Artifact, ArtifactWriter
+from simlab.errors import ArtifactError, ConfigError, NotFittedError
 from simlab.evaluate import Report
 from simlab.graph.editpath import EditPathConfig, EditPaths, edit_path_search
-from simlab.graph.io import GraphSet, GraphsLike
+from simlab.graph.io import GraphSet, GraphsLike, collection_text
 from simlab.model import Model
 from simlab.vectors import Hits
 
@@ -81,7 +82,8 @@ class ScorerConfig:
 class EditPathScorer(Model):
     """Graph similarity exp(-nGED) from edit-path search, optionally blended with a learned model.
 
-    It learns nothing and has no artifact: rebuild it from its config (and the model it refines).
+    It learns nothing; its artifact holds its config and the model it refines (nested as ``model/``) or,
+    without a model, its collection.
 
     Example:
         >>> scorer = EditPathScorer(restarts=8).fit(graphs)                    # doctest: +SKIP
@@ -130,6 +132,32 @@ class EditPathScorer(Model):
     def search(self) -> EditPathConfig:
         """The edit-path search settings."""
         return self.config.search
+
+    def check_fitted(self) -> None:
+        if self.model is None and self.collection is None:
+            raise NotFittedError("an EditPathScorer without a model needs a collection: call fit(graphs)")
+
+    def to_artifact(self, writer: ArtifactWriter) -> None:
+        """The refined model nested as ``model/``, else the collection as JSON lines."""
+        if self.model is not None:
+            self.model.save(writer.dir / "model")
+        elif self.collection is not None:
+            writer.save_text("collection.jsonl", collection_text(self.collection))
+
+    @classmethod
+    def from_artifact(cls, artifact: Artifact) -> EditPathScorer:
+        from simlab.artifacts import load
+
+        model = load(artifact.nested("model")) if (artifact.path / "model").is_dir() else None
+        if model is not None:
+            from simlab.graph.models import GraphNetModel  # the nested model has loaded torch already
+
+            if not isinstance(model, GraphNetModel):
+                raise ArtifactError(f"{artifact.path}/model: a {type(model).__name__}, not a graph model")
+        scorer = cls(model, artifact.config)
+        if model is None and "collection.jsonl" in artifact.files:
+            scorer.collection = GraphSet.from_jsonl_text(artifact.text("collection.jsonl"), artifact.path)
+        return scorer
 
     def fit(self, graphs: GraphsLike, ged: object = None) -> EditPathScorer:
         """Set the collection searched by :meth:`most_similar` (nothing is learned; `ged` is accepted and

@@ -613,5 +613,5 @@ class DocumentModel(PairsBySimilarity, Model):
         cfg.pop("selection_objective", None)
         self = cls(cfg)
         self.choice, self.selection = choice, dict(selection)
-        self.model = load(artifact.path / "model")
+        self.model = load(artifact.nested("model"))
         return self
