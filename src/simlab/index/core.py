@@ -266,12 +266,17 @@ class Index(IndexArtifact):
             self._backend = self._cls(self.dim, self.metric, self.config)
 
     def _prepare(self, x: Any, name: str, normalize: bool = True) -> np.ndarray:
-        arr = M.as_matrix(x, np.float32, name)
+        norm = normalize and self.spec.normalizes
+        # normalising: finite norms imply finite values, so the values are only checked when a norm is not
+        arr = M.as_matrix(x, np.float32, name, check_finite=not norm)
         if self.dim is not None and arr.shape[1] != self.dim:
             raise DimensionError(f"{name} have dimension {arr.shape[1]}, the index has dimension {self.dim}")
-        if normalize and self.spec.normalizes:  # as M.l2_normalize, with a cheaper norm (einsum)
+        if norm:  # as M.l2_normalize, with a cheaper norm (einsum)
             norms = np.sqrt(np.einsum("ij,ij->i", arr, arr))
-            norms[norms == 0] = 1
+            if not np.isfinite(norms).all():  # NaN/inf values raise here (or a finite overflow passes)
+                M.as_matrix(arr, np.float32, name)
+            if not norms.all():
+                norms[norms == 0] = 1
             arr = arr / norms[:, None]
         return np.ascontiguousarray(arr, dtype=np.float32)
 
@@ -382,7 +387,7 @@ class Index(IndexArtifact):
         ids, scores = self._backend.search(
             self._prepare(queries, "queries"), min(int(k), len(self)), overrides
         )
-        if (ids < 0).any():  # an approximate index that found fewer than k: key None (id -1), score -inf
+        if getattr(self._backend, "pads", True) and (ids < 0).any():  # an approximate index that found fewer than k: key None (id -1), score -inf
             scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
         keys = self._keys.lookup(ids)
         return Hits(keys[0], scores[0]) if _is_one_query(queries) else Hits(keys, scores)

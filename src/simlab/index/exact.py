@@ -12,6 +12,7 @@ from simlab import metrics as M
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError
 from simlab.index.common import Backend, _check_positive
+from simlab.index.scan import SCANS, probe_plan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,8 +83,10 @@ class ExactBackend(Backend):
         self._rad = np.zeros(0, dtype=np.float64)
         self.last_scanned = 1.0  # share of (query, row) pairs the last search scored (pruning statistics)
         self.plan: dict[str, Any] | None = None  # see simlab.index.scan.probe_plan
+        self._plan_checked: tuple[Any, int, int] | None = None  # (plan, _n, _n_grouped) at the last check
 
     settings: ClassVar[dict[str, Any]] = {}
+    pads = False  # always k results: the Index need not look for id -1
 
     #: the Index passes raw (validated) vectors; this backend normalises (cosine) chunk by chunk into its
     #: storage, so adding never holds a second full copy
@@ -140,9 +143,10 @@ class ExactBackend(Backend):
 
     def _current_plan(self) -> dict[str, Any]:
         """The plan for the stored rows: probed again once the rows changed by more than 20%."""
-        from simlab.index.scan import probe_plan
-
         p = self.plan
+        c = self._plan_checked
+        if p is not None and c is not None and c[0] is p and c[1] == self._n and c[2] == self._n_grouped:
+            return p  # the decision below depends on these only: same as at the last check
         stale = p is None or abs(self._n - p["rows"]) > 0.2 * max(1, p["rows"])
         if (
             not stale
@@ -152,6 +156,7 @@ class ExactBackend(Backend):
             self._group()
         if stale:
             self.plan = probe_plan(self)
+        self._plan_checked = (self.plan, self._n, self._n_grouped)
         return self.plan
 
     def query_rows(self, q: np.ndarray) -> np.ndarray:
@@ -162,8 +167,6 @@ class ExactBackend(Backend):
         return np.hstack([q, np.ones((len(q), 1), np.float32)])
 
     def _scan(self, q: np.ndarray, rows: slice, k: int, engine: str) -> tuple[np.ndarray, np.ndarray]:
-        from simlab.index.scan import SCANS
-
         return SCANS[engine](q, self._buf[rows], k, self.config.budget_bytes)
 
     def _search_pruned(self, q: np.ndarray, k: int, engine: str = "numpy") -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +177,6 @@ class ExactBackend(Backend):
     def search(self, q: np.ndarray, k: int, overrides: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         if overrides:
             raise ConfigError(f"the exact backend has no search settings; got {', '.join(sorted(overrides))}")
-        corpus = self._buf[: self._n]
         qa = self.query_rows(q)
         plan = self._current_plan()
         mode = "single" if len(q) <= 2 else "batch"
@@ -185,9 +187,11 @@ class ExactBackend(Backend):
             rows, raw = self._scan(qa, slice(0, self._n), k, plan["engine"][mode])
         ids = self._ids[rows]
         if self._l2:  # exact distances of the k winners
-            diff = corpus[rows, : self.dim] - q[:, None, :]
+            diff = self._buf[rows, : self.dim] - q[:, None, :]
             raw = np.einsum("qkd,qkd->qk", diff, diff).astype(np.float32)
             order = np.lexsort((ids, raw), axis=1)
+        elif k == 1 or (raw[:, 1:] < raw[:, :-1]).all():  # already in order, no ties: nothing to sort
+            return ids, self._score(raw).astype(np.float32, copy=False)
         else:
             order = np.lexsort((ids, -raw), axis=1)  # ties by insertion order
         at = np.arange(len(q))[:, None]
