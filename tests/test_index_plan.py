@@ -36,19 +36,20 @@ def test_dot_topk_matches_brute_with_ties(nq, scan):
 
 @pytest.mark.parametrize(("n", "nq"), [(3000, 1), (70_000, 1), (3000, 1500), (700, 40)])
 def test_faiss_scan_matches_numpy_scan(n, nq):
-    """The FAISS engine's paths (one GEMV + heap for a query, 1,024-query blocks for a batch, several row
-    blocks) give the numpy scan's rows and scores (no exact ties in Gaussian data)."""
+    """The FAISS engines' paths (one GEMV + heap for a query, 1,024-query blocks for a batch, several row
+    blocks; FAISS's own kNN on row-major rows) give the numpy scan's rows and scores (no exact ties in
+    Gaussian data)."""
     pytest.importorskip("faiss")
-    from simlab.index.scan import SINGLE_BLOCK, faiss_scan, numpy_scan
+    from simlab.index.scan import SINGLE_BLOCK, faiss_scan, knn_scan, numpy_scan
 
     r = np.random.default_rng(3)
-    x = np.asfortranarray(r.normal(size=(n, 8)).astype(np.float32))  # column-major, as the backend stores
+    x = np.asfortranarray(r.normal(size=(n, 8)).astype(np.float32))  # column-major: any layout works
     q = r.normal(size=(nq, 8)).astype(np.float32)
     assert (n > SINGLE_BLOCK) == (n == 70_000)
-    rows, sc = faiss_scan(q, x, 10, 1 << 27)
     ref_rows, ref_sc = numpy_scan(q, x, 10, 1 << 27)
-    np.testing.assert_array_equal(rows, ref_rows)
-    np.testing.assert_allclose(sc, ref_sc, rtol=1e-6, atol=1e-6)
+    for rows, sc in (faiss_scan(q, x, 10, 1 << 27), knn_scan(q, np.ascontiguousarray(x), 10, 1 << 27)):
+        np.testing.assert_array_equal(rows, ref_rows)
+        np.testing.assert_allclose(sc, ref_sc, rtol=1e-6, atol=1e-6)
 
 
 def test_search_fast_paths_keep_results():
@@ -82,7 +83,7 @@ def test_search_fast_paths_keep_results():
     assert len(plain.search(big, 3).keys[0]) == 3
 
 
-@pytest.mark.parametrize("engine", ["numpy", "faiss", "partition"])
+@pytest.mark.parametrize("engine", ["numpy", "faiss", "knn", "partition"])
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_scan_engines_are_exact(engine, metric):
     r = np.random.default_rng(1)
