@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from simlab._topk import dot_topk
+from simlab.errors import DataError
 from simlab.index import Index
 
 
@@ -33,7 +34,56 @@ def test_dot_topk_matches_brute_with_ties(nq, scan):
     np.testing.assert_array_equal(rows, ref_rows)
 
 
-@pytest.mark.parametrize("engine", ["numpy", "faiss", "partition"])
+@pytest.mark.parametrize(("n", "nq"), [(3000, 1), (70_000, 1), (3000, 1500), (700, 40)])
+def test_faiss_scan_matches_numpy_scan(n, nq):
+    """The FAISS engines' paths (one GEMV + heap for a query, 1,024-query blocks for a batch, several row
+    blocks; FAISS's own kNN on row-major rows) give the numpy scan's rows and scores (no exact ties in
+    Gaussian data)."""
+    pytest.importorskip("faiss")
+    from simlab.index.scan import SINGLE_BLOCK, faiss_scan, knn_scan, numpy_scan
+
+    r = np.random.default_rng(3)
+    x = np.asfortranarray(r.normal(size=(n, 8)).astype(np.float32))  # column-major: any layout works
+    q = r.normal(size=(nq, 8)).astype(np.float32)
+    assert (n > SINGLE_BLOCK) == (n == 70_000)
+    ref_rows, ref_sc = numpy_scan(q, x, 10, 1 << 27)
+    for rows, sc in (faiss_scan(q, x, 10, 1 << 27), knn_scan(q, np.ascontiguousarray(x), 10, 1 << 27)):
+        np.testing.assert_array_equal(rows, ref_rows)
+        np.testing.assert_allclose(sc, ref_sc, rtol=1e-6, atol=1e-6)
+
+
+def test_search_fast_paths_keep_results():
+    """A search whose top k has exact ties sorts them by insertion order; one without skips the sort: both
+    give what the full sort gives, batch and one query."""
+    r = np.random.default_rng(4)
+    x = r.integers(-2, 3, size=(2000, 6)).astype(np.float32)  # many exact ties
+    x[1500:] = x[:500]
+    q = r.integers(-2, 3, size=(30, 6)).astype(np.float32)
+    want, want_sc = _brute(x.astype(np.float64), q.astype(np.float64), 10)
+    for engine in ("numpy", "faiss"):  # FAISS's heaps keep any of the rows tied at the k-th place
+        idx = Index("exact", "dot", engine=engine, prune=False).add(range(2000), x)
+        got = idx.search(q, 10)
+        np.testing.assert_array_equal(got.scores, want_sc.astype(np.float32))
+        keys = np.array(got.keys)
+        tied = got.scores[:, 1:] == got.scores[:, :-1]
+        assert (keys[:, 1:][tied] > keys[:, :-1][tied]).all()  # equal scores: insertion order
+        if engine == "numpy":
+            np.testing.assert_array_equal(keys, want)
+        for i in range(5):
+            assert idx.search(q[i], 10).keys == got.keys[i]
+    g = r.normal(size=(2000, 6)).astype(np.float32)
+    plain = Index("exact", "cosine", engine="faiss", prune=False).add(range(2000), g)
+    ref = Index("exact", "cosine", engine="numpy", prune=False).add(range(2000), g)
+    qg = r.normal(size=(30, 6)).astype(np.float32)
+    assert plain.search(qg, 10).keys == ref.search(qg, 10).keys
+    assert plain.search(qg[0], 1).keys == ref.search(qg[0], 1).keys
+    with pytest.raises(DataError, match="NaN"):
+        plain.search(np.full(6, np.nan, np.float32), 3)
+    big = np.full((1, 6), 1e30, np.float32)  # finite values whose squared norm overflows: still searched
+    assert len(plain.search(big, 3).keys[0]) == 3
+
+
+@pytest.mark.parametrize("engine", ["numpy", "faiss", "knn", "partition"])
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_scan_engines_are_exact(engine, metric):
     r = np.random.default_rng(1)

@@ -190,7 +190,7 @@ class Metric:
 
 
 def _clip_unit(raw: np.ndarray) -> np.ndarray:
-    return np.clip(raw, -1.0, 1.0)
+    return np.minimum(np.maximum(raw, -1.0), 1.0)  # np.clip's result, without its Python-level wrapper
 
 
 def _neg_sqrt(raw: np.ndarray) -> np.ndarray:

@@ -16,9 +16,12 @@ from simlab.config import from_dict
 from simlab.errors import ConfigError, DataError, DimensionError, NotFittedError, SimlabError, UnknownKeyError
 from simlab.index.common import resolve_metric
 from simlab.registry import INDEXES
-from simlab.vectors import Hits
+from simlab.vectors import DeferredKeys, Hits
 
 log = logging.getLogger(__name__)
+
+#: batches with more hits than this get their keys looked up at the first read of ``Hits.keys``
+DEFER_KEYS = 256
 
 
 class KeyTable:
@@ -77,13 +80,18 @@ class KeyTable:
         self._arr = None
         return ids
 
-    def lookup(self, ids: np.ndarray) -> list[Any]:
-        """Keys of an id array (any shape); id -1 gives ``None``."""
+    def table(self) -> np.ndarray:
+        """``key_of`` as an object array plus ``None`` for id -1 (replaced, never changed in place, when the
+        keys change: a snapshot)."""
         if self._arr is None:
             arr = np.empty(len(self.key_of) + 1, dtype=object)  # last slot: None for id -1
             arr[:-1] = np.fromiter(self.key_of, dtype=object, count=len(self.key_of))
             self._arr = arr
-        return self._arr[ids].tolist()
+        return self._arr
+
+    def lookup(self, ids: np.ndarray) -> list[Any]:
+        """Keys of an id array (any shape); id -1 gives ``None``."""
+        return self.table()[ids].tolist()
 
 
 class IndexArtifact:
@@ -266,12 +274,17 @@ class Index(IndexArtifact):
             self._backend = self._cls(self.dim, self.metric, self.config)
 
     def _prepare(self, x: Any, name: str, normalize: bool = True) -> np.ndarray:
-        arr = M.as_matrix(x, np.float32, name)
+        norm = normalize and self.spec.normalizes
+        # normalising: finite norms imply finite values, so the values are only checked when a norm is not
+        arr = M.as_matrix(x, np.float32, name, check_finite=not norm)
         if self.dim is not None and arr.shape[1] != self.dim:
             raise DimensionError(f"{name} have dimension {arr.shape[1]}, the index has dimension {self.dim}")
-        if normalize and self.spec.normalizes:  # as M.l2_normalize, with a cheaper norm (einsum)
+        if norm:  # as M.l2_normalize, with a cheaper norm (einsum)
             norms = np.sqrt(np.einsum("ij,ij->i", arr, arr))
-            norms[norms == 0] = 1
+            if not np.isfinite(norms).all():  # NaN/inf values raise here (or a finite overflow passes)
+                M.as_matrix(arr, np.float32, name)
+            if not norms.all():
+                norms[norms == 0] = 1
             arr = arr / norms[:, None]
         return np.ascontiguousarray(arr, dtype=np.float32)
 
@@ -382,10 +395,17 @@ class Index(IndexArtifact):
         ids, scores = self._backend.search(
             self._prepare(queries, "queries"), min(int(k), len(self)), overrides
         )
-        if (ids < 0).any():  # an approximate index that found fewer than k: key None (id -1), score -inf
+        if (
+            getattr(self._backend, "pads", True) and (ids < 0).any()
+        ):  # an approximate index that found fewer than k: key None (id -1), score -inf
             scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
-        keys = self._keys.lookup(ids)
-        return Hits(keys[0], scores[0]) if _is_one_query(queries) else Hits(keys, scores)
+        if _is_one_query(queries):
+            return Hits(self._keys.lookup(ids[0]), scores[0])
+        if ids.size <= DEFER_KEYS:
+            return Hits(self._keys.lookup(ids), scores)
+        # a batch: its keys are looked up at the first read of .keys (one vectorised step; the key table is
+        # snapshotted now, so later adds and removes do not change them)
+        return Hits(DeferredKeys(self._keys.table(), ids), scores)  # type: ignore[arg-type]
 
     def vector(self, key: Any) -> np.ndarray:
         """The stored vector of `key` ``(dim,)`` (unit length for cosine; decoded, so lossy, for PQ)."""

@@ -12,6 +12,7 @@ from simlab import metrics as M
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError
 from simlab.index.common import Backend, _check_positive
+from simlab.index.scan import SCANS, probe_plan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,8 +25,9 @@ class ExactConfig:
             first search finds it faster than the plain scan (batch and one at a time decided separately);
             ``True``: always prune; ``False``: never (results are exact in every case).
         prune_min: never group fewer rows than this (smaller groups than ~64 rows cannot skip anything).
-        engine: plain-scan engine: ``"auto"`` (the fastest on the probe), ``"numpy"``, ``"faiss"`` or
-            ``"partition"`` (one GEMV + ``argpartition``: single queries on small sets).
+        engine: plain-scan engine: ``"auto"`` (the fastest on the probe), ``"numpy"``, ``"faiss"``,
+            ``"knn"`` (FAISS's own brute-force kNN on the rows in place) or ``"partition"`` (one GEMV +
+            ``argpartition``: single queries on small sets).
         seed: seed of the k-means grouping and of the probe sample.
     """
 
@@ -39,8 +41,10 @@ class ExactConfig:
         _check_positive(self, ("budget_bytes", "prune_min"))
         if self.prune not in (True, False, "auto"):
             raise ValueError(f"prune must be true, false or 'auto', got {self.prune!r}")
-        if self.engine not in ("auto", "numpy", "faiss", "partition"):
-            raise ValueError(f"engine must be 'auto', 'numpy', 'faiss' or 'partition', got {self.engine!r}")
+        if self.engine not in ("auto", "numpy", "faiss", "knn", "partition"):
+            raise ValueError(
+                f"engine must be 'auto', 'numpy', 'faiss', 'knn' or 'partition', got {self.engine!r}"
+            )
 
 
 class ExactBackend(Backend):
@@ -70,10 +74,10 @@ class ExactBackend(Backend):
     def __init__(self, dim: int, metric: str, config: ExactConfig) -> None:
         super().__init__(dim, metric, config)
         width = dim + 1 if self._l2 else dim
-        # storage is column-major: self._bt is (width, capacity) C-contiguous and self._buf its (capacity,
-        # width) transposed view; one-query scans (GEMV) stream about 30% faster in this layout
-        self._bt = np.zeros((width, 0), dtype=np.float32)
-        self._buf = self._bt.T
+        # storage is row-major (capacity, width), C-contiguous: the first n rows are one contiguous block that
+        # FAISS's own brute-force kNN (the "knn" engine) reads in place, and batch GEMMs read each row block
+        # contiguously (column-major storage strided every row block by the capacity: ~5% slower batches)
+        self._buf = np.zeros((0, width), dtype=np.float32)
         self._ids = np.zeros(0, dtype=np.int64)
         self._n = 0
         self._n_grouped = 0  # rows [0, _n_grouped) are stored group by group; later rows are a scanned tail
@@ -82,8 +86,10 @@ class ExactBackend(Backend):
         self._rad = np.zeros(0, dtype=np.float64)
         self.last_scanned = 1.0  # share of (query, row) pairs the last search scored (pruning statistics)
         self.plan: dict[str, Any] | None = None  # see simlab.index.scan.probe_plan
+        self._plan_checked: tuple[Any, int, int] | None = None  # (plan, _n, _n_grouped) at the last check
 
     settings: ClassVar[dict[str, Any]] = {}
+    pads = False  # always k results: the Index need not look for id -1
 
     #: the Index passes raw (validated) vectors; this backend normalises (cosine) chunk by chunk into its
     #: storage, so adding never holds a second full copy
@@ -96,9 +102,9 @@ class ExactBackend(Backend):
         need = self._n + len(x)
         if need > len(self._buf):
             cap = max(need, int(len(self._buf) * 1.5), 1024)
-            bt = np.empty((self._bt.shape[0], cap), dtype=np.float32)
-            bt[:, : self._n] = self._bt[:, : self._n]
-            self._bt, self._buf = bt, bt.T
+            buf = np.empty((cap, self._buf.shape[1]), dtype=np.float32)
+            buf[: self._n] = self._buf[: self._n]
+            self._buf = buf
             ids_buf = np.empty(cap, dtype=np.int64)
             ids_buf[: self._n] = self._ids[: self._n]
             self._ids = ids_buf
@@ -115,8 +121,7 @@ class ExactBackend(Backend):
     def remove(self, ids: np.ndarray) -> None:
         keep = ~np.isin(self._ids[: self._n], ids)
         n = int(keep.sum())
-        self._bt = np.ascontiguousarray(self._bt[:, : self._n][:, keep])
-        self._buf = self._bt.T
+        self._buf = np.ascontiguousarray(self._buf[: self._n][keep])
         self._ids = self._ids[: self._n][keep].copy()
         if self._n_grouped:  # groups stay contiguous; radii stay valid upper bounds
             kept = keep[: self._n_grouped]
@@ -140,9 +145,10 @@ class ExactBackend(Backend):
 
     def _current_plan(self) -> dict[str, Any]:
         """The plan for the stored rows: probed again once the rows changed by more than 20%."""
-        from simlab.index.scan import probe_plan
-
         p = self.plan
+        c = self._plan_checked
+        if p is not None and c is not None and c[0] is p and c[1] == self._n and c[2] == self._n_grouped:
+            return p  # the decision below depends on these only: same as at the last check
         stale = p is None or abs(self._n - p["rows"]) > 0.2 * max(1, p["rows"])
         if (
             not stale
@@ -152,6 +158,7 @@ class ExactBackend(Backend):
             self._group()
         if stale:
             self.plan = probe_plan(self)
+        self._plan_checked = (self.plan, self._n, self._n_grouped)
         return self.plan
 
     def query_rows(self, q: np.ndarray) -> np.ndarray:
@@ -162,8 +169,6 @@ class ExactBackend(Backend):
         return np.hstack([q, np.ones((len(q), 1), np.float32)])
 
     def _scan(self, q: np.ndarray, rows: slice, k: int, engine: str) -> tuple[np.ndarray, np.ndarray]:
-        from simlab.index.scan import SCANS
-
         return SCANS[engine](q, self._buf[rows], k, self.config.budget_bytes)
 
     def _search_pruned(self, q: np.ndarray, k: int, engine: str = "numpy") -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +179,6 @@ class ExactBackend(Backend):
     def search(self, q: np.ndarray, k: int, overrides: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         if overrides:
             raise ConfigError(f"the exact backend has no search settings; got {', '.join(sorted(overrides))}")
-        corpus = self._buf[: self._n]
         qa = self.query_rows(q)
         plan = self._current_plan()
         mode = "single" if len(q) <= 2 else "batch"
@@ -185,9 +189,11 @@ class ExactBackend(Backend):
             rows, raw = self._scan(qa, slice(0, self._n), k, plan["engine"][mode])
         ids = self._ids[rows]
         if self._l2:  # exact distances of the k winners
-            diff = corpus[rows, : self.dim] - q[:, None, :]
+            diff = self._buf[rows, : self.dim] - q[:, None, :]
             raw = np.einsum("qkd,qkd->qk", diff, diff).astype(np.float32)
             order = np.lexsort((ids, raw), axis=1)
+        elif k == 1 or (raw[:, 1:] < raw[:, :-1]).all():  # already in order, no ties: nothing to sort
+            return ids, self._score(raw).astype(np.float32, copy=False)
         else:
             order = np.lexsort((ids, -raw), axis=1)  # ties by insertion order
         at = np.arange(len(q))[:, None]
@@ -269,8 +275,8 @@ def group_rows(b: ExactBackend) -> None:
     used, labels = np.unique(labels, return_inverse=True)
     cent = cent[used]
     order = np.argsort(labels, kind="stable")
-    for i in range(b._bt.shape[0]):  # permute one coordinate at a time: no full temporary copy
-        b._bt[i, :n] = b._bt[i, :n][order]
+    for j in range(0, b._buf.shape[1], 8):  # permute 8 coordinates at a time: no full temporary copy
+        b._buf[:n, j : j + 8] = b._buf[:n, j : j + 8][order]
     b._ids[:n] = b._ids[:n][order]
     labels = labels[order].astype(np.int32)
     # exact centres of the full groups, and radii around them
