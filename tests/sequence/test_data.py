@@ -89,3 +89,11 @@ def test_read_pairs_columns(tmp_path):
         D.read_pairs(p)
     with pytest.raises(DimensionError, match="column a"):
         D.PairDataset(["x", "y"], ["z"], np.ones(2))
+
+
+def test_ts_header_without_class_label_value_is_one_line_error(tmp_path):
+    """A bare ``@classLabel`` (found by the reader fuzz test) is a DataError naming the line, not a crash."""
+    p = tmp_path / "bad.ts"
+    p.write_text("@problemName x\n@classLabel\n@data\n1,2,3:1\n", "utf-8")
+    with pytest.raises(DataError, match=r"bad.ts:2: @classLabel must be followed by true or false"):
+        D.read_series(p)

@@ -251,7 +251,10 @@ def read_ts(path: str | Path, name: str | None = None) -> SeriesDataset:
         if low.startswith("@timestamps") and low.split()[-1] == "true":
             raise DataError("timestamped .ts files are not supported", p, i + 1)
         if low.startswith("@classlabel"):
-            has_label = low.split()[1] == "true"
+            words = low.split()
+            if len(words) < 2 or words[1] not in ("true", "false"):
+                raise DataError("@classLabel must be followed by true or false", p, i + 1)
+            has_label = words[1] == "true"
         if low.startswith("@data"):
             data_start = i + 1
             break
