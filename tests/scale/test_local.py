@@ -260,7 +260,8 @@ def test_code_fingerprint_follows_the_sources(tmp_path):
     import simlab
     from simlab.scale import engine
 
-    assert engine.code_fingerprint().startswith(f"{simlab.__version__}+")
+    assert engine.code_fingerprint().startswith(f"simlab {simlab.__version__}+")
+    assert ", numpy " in engine.code_fingerprint()
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "m.py").write_text("x = 1\n")
     before = engine.source_fingerprint(tmp_path)

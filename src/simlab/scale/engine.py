@@ -133,25 +133,38 @@ _FINGERPRINT: str | None = None
 
 
 def code_fingerprint() -> str:
-    """The simlab code this process runs: ``VERSION+HASH`` of the package's sources, read once per process."""
+    """The code this process computes with: simlab's ``VERSION+HASH`` of its sources, and the versions of the
+    numeric libraries under it (numpy, FAISS), read once per process."""
     global _FINGERPRINT
     if _FINGERPRINT is None:
+        from importlib import metadata
+
         import simlab
 
-        _FINGERPRINT = f"{simlab.__version__}+{source_fingerprint(Path(simlab.__file__).parent)}"
+        def version(dist: str) -> str:
+            try:
+                return metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                return "-"
+
+        code = source_fingerprint(Path(simlab.__file__).parent)
+        _FINGERPRINT = (
+            f"simlab {simlab.__version__}+{code}, numpy {version('numpy')}, faiss {version('faiss-cpu')}"
+        )
     return _FINGERPRINT
 
 
 def check_code(expected: str) -> None:
-    """Raise :class:`SimlabError` when this process (a Ray worker) runs other simlab code than the driver."""
+    """Raise :class:`SimlabError` when this process (a Ray worker) runs other code than the driver."""
     mine = code_fingerprint()
     if mine != expected:
         import simlab
 
         raise SimlabError(
-            f"a Ray worker runs other simlab code ({mine}, from {Path(simlab.__file__).parent}) than the "
-            f"driver ({expected}); its results could differ from the local engine's. Install the same "
-            "simlab on every node (or point PYTHONPATH at the same checkout) and do not change it mid-job"
+            f"a Ray worker runs other simlab code ({mine}; simlab from {Path(simlab.__file__).parent}) than "
+            f"the driver ({expected}); its results could differ from the local engine's. Install the same "
+            "simlab, numpy and FAISS on every node (or point PYTHONPATH at the same checkout) and do not "
+            "change them mid-job"
         )
 
 
