@@ -254,3 +254,17 @@ def test_engine_options():
         Engine("ray", cpus=0)
     with pytest.raises(ConfigError, match="needs engine='ray'"):
         Engine("local", address="auto")
+
+
+def test_code_fingerprint_follows_the_sources(tmp_path):
+    import simlab
+    from simlab.scale import engine
+
+    assert engine.code_fingerprint().startswith(f"simlab {simlab.__version__}+")
+    assert ", numpy " in engine.code_fingerprint()
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "m.py").write_text("x = 1\n")
+    before = engine.source_fingerprint(tmp_path)
+    assert engine.source_fingerprint(tmp_path) == before
+    (tmp_path / "pkg" / "m.py").write_text("x = 2\n")
+    assert engine.source_fingerprint(tmp_path) != before

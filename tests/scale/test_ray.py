@@ -162,6 +162,25 @@ def test_worker_killed_mid_join_same_result(tmp_path):
         np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.parametrize("job", ["join", "embed"])
+def test_worker_running_other_simlab_code_is_refused(vector_sets, d2v, lee, tmp_path, monkeypatch, job):
+    """A worker imports simlab from its own path (an install, the checkout PYTHONPATH names; at a retry, what
+    is on disk then), not from the driver's sys.path: with other code it refuses the task instead of mixing
+    two versions' results (an ulp of difference in a normalisation moves HNSW neighbours)."""
+    from simlab.errors import SimlabError
+    from simlab.scale import embed, engine, join
+
+    monkeypatch.setattr(engine, "_FINGERPRINT", "0.0.0+another-checkout")  # the driver's code differs
+    d = vector_sets["dir"]
+    with pytest.raises(SimlabError, match="other simlab code"):
+        if job == "join":
+            join(
+                d / "a.npy", d / "b.npy", 4, out=tmp_path / "r", engine="ray", block_rows=250, shard_rows=400
+            )
+        else:
+            embed(d2v[1], lee, tmp_path / "r", shard_bytes=25_000, engine="ray")
+
+
 def test_actor_killed_mid_embed_same_result(d2v, lee, tmp_path):
     from simlab.scale import embed
 

@@ -242,10 +242,17 @@ class EmbedActor:
     """Ray Data actor: loads the model once (from bytes in the object store) and embeds whole shards."""
 
     def __init__(
-        self, model_ref: list[Any], out: str, field: str | int, id_field: str | None, batch_size: int
+        self,
+        model_ref: list[Any],
+        out: str,
+        field: str | int,
+        id_field: str | None,
+        batch_size: int,
+        code: str,
     ) -> None:
         import ray
 
+        E.check_code(code)  # the driver's simlab, not another version
         self.encode = batch_encoder(unpack_model(ray.get(model_ref[0])))
         self.out, self.field, self.id_field, self.batch_size = out, field, id_field, batch_size
 
@@ -421,6 +428,7 @@ def _run_ray(
             "field": field,
             "id_field": id_field,
             "batch_size": batch_size,
+            "code": E.code_fingerprint(),
         },
     )
     results = []

@@ -6,16 +6,23 @@ the engine. Each task writes its own shard atomically under a name fixed by the 
 :mod:`simlab.scale.store`), so a task that Ray retries after a worker died rewrites the same file with the
 same content, and a job that was interrupted resumes by skipping the shards already written.
 
+"Same tasks" includes the same code: a Ray worker imports simlab from its own path (the installed package, or
+the checkout that ``PYTHONPATH`` names), not from the driver's ``sys.path``, and a worker started mid-job (a
+retry) imports whatever is on disk then. Every task therefore first compares :func:`code_fingerprint` with the
+driver's and refuses to run other code, instead of silently mixing results of two versions.
+
 Ray is imported only when ``engine="ray"`` is used (``pip install 'simlab[ray]'``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from simlab.errors import ConfigError, SimlabError
@@ -114,6 +121,59 @@ def cluster_cpus(ray: Any, engine: Engine) -> int:
     return max(1, min(total, engine.cpus) if engine.cpus else total)
 
 
+def source_fingerprint(root: str | os.PathLike[str]) -> str:
+    """Hash of the Python sources under `root` (relative names and bytes, in name order)."""
+    base, h = Path(root), hashlib.sha256()
+    for f in sorted(base.rglob("*.py")):
+        h.update(f.relative_to(base).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+_FINGERPRINT: str | None = None
+
+
+def code_fingerprint() -> str:
+    """The code this process computes with: simlab's ``VERSION+HASH`` of its sources, and the versions of the
+    numeric libraries under it (numpy, FAISS), read once per process."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        from importlib import metadata
+
+        import simlab
+
+        def version(dist: str) -> str:
+            try:
+                return metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                return "-"
+
+        code = source_fingerprint(Path(simlab.__file__).parent)
+        _FINGERPRINT = (
+            f"simlab {simlab.__version__}+{code}, numpy {version('numpy')}, faiss {version('faiss-cpu')}"
+        )
+    return _FINGERPRINT
+
+
+def check_code(expected: str) -> None:
+    """Raise :class:`SimlabError` when this process (a Ray worker) runs other code than the driver."""
+    mine = code_fingerprint()
+    if mine != expected:
+        import simlab
+
+        raise SimlabError(
+            f"a Ray worker runs other simlab code ({mine}; simlab from {Path(simlab.__file__).parent}) than "
+            f"the driver ({expected}); its results could differ from the local engine's. Install the same "
+            "simlab, numpy and FAISS on every node (or point PYTHONPATH at the same checkout) and do not "
+            "change them mid-job"
+        )
+
+
+def _checked_task(fn: Callable[..., Any], code: str, task: Any, **shared: Any) -> Any:
+    """``fn(task, **shared)`` on a worker, after :func:`check_code`."""
+    check_code(code)
+    return fn(task, **shared)
+
+
 def run_tasks(
     fn: Callable[..., Any],
     tasks: Sequence[Any],
@@ -137,6 +197,10 @@ def run_tasks(
 
     Returns:
         ``[fn(t, **shared) for t in tasks]``.
+
+    Raises:
+        SimlabError: a task failed, or a Ray worker runs other simlab code than the driver (see
+            :func:`check_code`).
     """
     shared = shared or {}
     if not engine.is_ray:
@@ -147,15 +211,16 @@ def run_tasks(
                 on_result(r)
             out.append(r)
         return out
-    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(fn)
+    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_checked_task).options(name=fn.__name__)
     refs = {name: ray.put(value) for name, value in shared.items()}
+    code = code_fingerprint()
     limit = max_in_flight or 4 * cluster_cpus(ray, engine)
     results: list[Any] = [None] * len(tasks)
     pending: dict[Any, int] = {}
     nxt = 0
     while nxt < len(tasks) or pending:
         while nxt < len(tasks) and len(pending) < limit:
-            pending[remote.remote(tasks[nxt], **refs)] = nxt
+            pending[remote.remote(fn, code, tasks[nxt], **refs)] = nxt
             nxt += 1
         done, _ = ray.wait(list(pending), num_returns=1)
         for ref in done:
