@@ -398,30 +398,3 @@ def test_index_from_vectors_equals_an_index_built_by_hand():
     q = rng.normal(size=(3, 6)).astype(np.float32)
     assert a.search(q, 5).keys == b.search(q, 5).keys and a.metric == "euclidean" and len(a) == 40
     assert v.most_similar("k1", k=4, index=a).keys == v.most_similar("k1", k=4, metric="euclidean").keys
-
-
-def test_batch_keys_deferred_equal_eager_and_snapshot():
-    """A large batch's keys are looked up at the first read of ``Hits.keys``: the same lists as one query at
-    a time, taken from the keys as they were at search time, and a plain list for equality and pickling."""
-    import pickle
-
-    from simlab.index.core import DEFER_KEYS
-    from simlab.vectors import DeferredKeys, Hits
-
-    r = np.random.default_rng(5)
-    x = r.normal(size=(500, 8)).astype(np.float32)
-    q = r.normal(size=(60, 8)).astype(np.float32)
-    idx = Index("exact", "cosine").add([f"k{i}" for i in range(500)], x)
-    hits = idx.search(q, 10)
-    assert hits.scores.size > DEFER_KEYS and type(hits.__dict__["keys"]) is DeferredKeys
-    idx.remove(["k0", "k1", "k2"])  # after the search: the hits keep the keys they were found under
-    idx.add(["new"], x[:1])
-    copy = pickle.loads(pickle.dumps(hits))
-    keys = hits.keys
-    assert type(hits.__dict__["keys"]) is list and keys is hits.keys
-    fresh = Index("exact", "cosine").add([f"k{i}" for i in range(500)], x)
-    assert keys == [fresh.search(q[i], 10).keys for i in range(len(q))]
-    assert hits == Hits(keys, hits.scores)  # the same scores array: dataclass equality sees the keys list
-    assert copy.keys == keys and hits[3].keys == keys[3] and "k" in repr(hits)[:300]
-    small = idx.search(q[:2], 3)  # small batches: looked up at once
-    assert type(small.__dict__["keys"]) is list

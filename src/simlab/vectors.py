@@ -54,36 +54,6 @@ class Hits:
         return [(k, float(s)) for k, s in zip(self.keys, self.scores, strict=True)]
 
 
-class DeferredKeys:
-    """The keys of a batch of hits, looked up at first use: a snapshot of the index's key table (an object
-    array, never changed in place) and the ``(q, k)`` id matrix. :class:`Hits` resolves it on first access to
-    ``keys``, so a search whose keys are never read skips building q lists of k keys."""
-
-    __slots__ = ("ids", "table")
-
-    def __init__(self, table: np.ndarray, ids: np.ndarray) -> None:
-        self.table, self.ids = table, ids
-
-    def resolve(self) -> list[Any]:
-        return self.table[self.ids].tolist()
-
-
-def _hits_keys(self: Hits) -> list[Any]:
-    keys = self.__dict__["keys"]
-    if type(keys) is DeferredKeys:
-        keys = self.__dict__["keys"] = keys.resolve()
-    return keys
-
-
-def _set_hits_keys(self: Hits, value: Any) -> None:
-    self.__dict__["keys"] = value
-
-
-# after @dataclass (which takes the annotation as the field): `keys` reads through a property that resolves
-# DeferredKeys once; construction, equality, repr and pickling see the plain list
-Hits.keys = property(_hits_keys, _set_hits_keys, doc="The keys (a list, or a list of lists for a batch).")  # type: ignore[assignment]
-
-
 class WordAlgebra:
     """Analogies and odd-one-out over unit vectors (the word-vector operations of :class:`Vectors`)."""
 

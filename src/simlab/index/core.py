@@ -16,12 +16,9 @@ from simlab.config import from_dict
 from simlab.errors import ConfigError, DataError, DimensionError, NotFittedError, SimlabError, UnknownKeyError
 from simlab.index.common import resolve_metric
 from simlab.registry import INDEXES
-from simlab.vectors import DeferredKeys, Hits
+from simlab.vectors import Hits
 
 log = logging.getLogger(__name__)
-
-#: batches with more hits than this get their keys looked up at the first read of ``Hits.keys``
-DEFER_KEYS = 256
 
 
 class KeyTable:
@@ -80,18 +77,13 @@ class KeyTable:
         self._arr = None
         return ids
 
-    def table(self) -> np.ndarray:
-        """``key_of`` as an object array plus ``None`` for id -1 (replaced, never changed in place, when the
-        keys change: a snapshot)."""
+    def lookup(self, ids: np.ndarray) -> list[Any]:
+        """Keys of an id array (any shape); id -1 gives ``None``."""
         if self._arr is None:
             arr = np.empty(len(self.key_of) + 1, dtype=object)  # last slot: None for id -1
             arr[:-1] = np.fromiter(self.key_of, dtype=object, count=len(self.key_of))
             self._arr = arr
-        return self._arr
-
-    def lookup(self, ids: np.ndarray) -> list[Any]:
-        """Keys of an id array (any shape); id -1 gives ``None``."""
-        return self.table()[ids].tolist()
+        return self._arr[ids].tolist()
 
 
 class IndexArtifact:
@@ -399,13 +391,8 @@ class Index(IndexArtifact):
             getattr(self._backend, "pads", True) and (ids < 0).any()
         ):  # an approximate index that found fewer than k: key None (id -1), score -inf
             scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
-        if _is_one_query(queries):
-            return Hits(self._keys.lookup(ids[0]), scores[0])
-        if ids.size <= DEFER_KEYS:
-            return Hits(self._keys.lookup(ids), scores)
-        # a batch: its keys are looked up at the first read of .keys (one vectorised step; the key table is
-        # snapshotted now, so later adds and removes do not change them)
-        return Hits(DeferredKeys(self._keys.table(), ids), scores)  # type: ignore[arg-type]
+        keys = self._keys.lookup(ids)
+        return Hits(keys[0], scores[0]) if _is_one_query(queries) else Hits(keys, scores)
 
     def vector(self, key: Any) -> np.ndarray:
         """The stored vector of `key` ``(dim,)`` (unit length for cosine; decoded, so lossy, for PQ)."""
