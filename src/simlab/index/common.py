@@ -56,6 +56,7 @@ class Backend:
         shown_options: options shown in the Index's ``repr``.
         candidate_options: options the auto backend sets when it builds this backend as a candidate.
         learns: the backend learns from data before adding (IVF/PQ): bulk builds train on every vector first.
+        pads: a search may find fewer than k (approximate backends): id -1 marks the missing ones.
         compactable: :meth:`Index.compact` can rebuild it with the same settings (the auto backend cannot: a
             rebuild would re-run its measurements).
         spec: the :class:`~simlab.metrics.Metric` ranked by (its kernel, normalisation and raw-score mapping).
@@ -69,6 +70,7 @@ class Backend:
     shown_options: ClassVar[tuple[str, ...]] = ()
     candidate_options: ClassVar[Mapping[str, Any]] = {}
     learns: ClassVar[bool] = False
+    pads: ClassVar[bool] = True
     compactable: ClassVar[bool] = True
     is_trained: bool = True
     dead: int = 0

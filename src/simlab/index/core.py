@@ -387,9 +387,7 @@ class Index(IndexArtifact):
         ids, scores = self._backend.search(
             self._prepare(queries, "queries"), min(int(k), len(self)), overrides
         )
-        if (
-            getattr(self._backend, "pads", True) and (ids < 0).any()
-        ):  # an approximate index that found fewer than k: key None (id -1), score -inf
+        if self._backend.pads and (ids < 0).any():  # fewer than k found: key None (id -1), score -inf
             scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
         keys = self._keys.lookup(ids)
         return Hits(keys[0], scores[0]) if _is_one_query(queries) else Hits(keys, scores)
