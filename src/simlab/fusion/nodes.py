@@ -111,21 +111,22 @@ def propagate(x: np.ndarray, edge_index: np.ndarray, k: int = 2, alpha: float = 
 
 
 def spectral_embedding(edge_index: np.ndarray, n: int, dim: int = 64) -> np.ndarray:
-    """The top-`dim` eigenvectors of the regularised normalised adjacency, ``(n, dim)``: structure only.
+    """The top-`dim` eigenvectors of the normalised adjacency, ``(n, dim)``: structure only.
 
-    ``D_t^{-1/2} (A + I + t/n 11^T) D_t^{-1/2}`` with ``D_t = D + t I`` and ``t`` the mean degree (regularised
-    spectral clustering, Qin & Rohe 2013). Without the ``t/n 11^T`` term a graph with several connected
-    components has a repeated top eigenvalue (1, once per component: CiteSeer has 438), and the basis the
-    eigensolver picks inside that eigenspace changes from run to run; the regulariser joins the components, so
-    the embedding is well defined (the same on every run).
+    A connected graph uses Â itself. A graph with several connected components has a repeated top eigenvalue
+    of Â (1, once per component: CiteSeer has 438), and the basis the eigensolver picks inside that eigenspace
+    changes from run to run; such a graph uses the regularised ``D_t^{-1/2} (A + I + t/n 11^T) D_t^{-1/2}``
+    with ``D_t = D + t I`` and ``t`` the mean degree (regularised spectral clustering, Qin & Rohe 2013), whose
+    ``t/n 11^T`` term joins the components, so the embedding is the same on every run.
     """
     import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     dim = min(dim, n - 2)
     a = _adjacency(edge_index, n)
     deg = np.asarray(a.sum(1)).ravel()
-    tau = float(deg.mean())
+    tau = float(deg.mean()) if connected_components(a, directed=False)[0] > 1 else 0.0
     scale = 1.0 / np.sqrt(deg + tau)
     a_s = (sp.diags(scale) @ a @ sp.diags(scale)).tocsr()
 
@@ -133,10 +134,9 @@ def spectral_embedding(edge_index: np.ndarray, n: int, dim: int = 64) -> np.ndar
         v = np.asarray(v).reshape(n, -1)
         return a_s @ v + (tau / n) * np.outer(scale, scale @ v)
 
-    op = LinearOperator((n, n), matvec=matvec, matmat=matvec, dtype=np.float64)
+    op = a_s if tau == 0 else LinearOperator((n, n), matvec=matvec, matmat=matvec, dtype=np.float64)
     v0 = np.full(n, 1.0 / np.sqrt(n))  # deterministic start
     _, vecs = eigsh(op, k=dim, which="LA", v0=v0)
-    vecs = vecs[:, ::-1]  # largest eigenvalue first
     signs = np.sign(vecs[np.abs(vecs).argmax(0), np.arange(vecs.shape[1])])
     return (vecs * np.where(signs == 0, 1, signs)).astype(np.float32)
 
