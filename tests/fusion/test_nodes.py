@@ -115,3 +115,33 @@ def test_dgi_view_trains_with_pyg_layers(csbm):
     h = m.history
     assert h["best_epoch"] is not None and h["epochs"][h["best_epoch"] - 1]["dev"] > h["epochs"][0]["dev"]
     assert evaluate(m, f"nodeclass:{csbm['path']}").value > 0.45  # 3 classes: chance 1/3
+
+
+def test_spectral_view_is_the_same_on_every_run():
+    """A graph of many components (CiteSeer has 438) repeats the top eigenvalue of Â, whose eigenvectors the
+    solver picked differently from run to run; the regularised operator makes the embedding well defined: the
+    same under another thread count and under a renumbering of the nodes. A connected graph keeps the plain
+    Â: its top eigenvector is D^1/2 1 up to sign (the Perron vector)."""
+    from simlab.fusion.nodes import normalized_adjacency, spectral_embedding
+    from simlab.model import thread_limit
+
+    rng = np.random.default_rng(0)
+    edges, start = [], 0
+    for size in range(3, 43):  # 40 components of different sizes: random trees plus two extra edges each
+        nodes = np.arange(start, start + size)
+        edges += [(nodes[i], nodes[rng.integers(0, i)]) for i in range(1, size)]
+        edges += [tuple(rng.choice(nodes, 2, replace=False)) for _ in range(2)]
+        start += size
+    ei = np.array(edges).T
+    z = spectral_embedding(ei, start, 8)
+    with thread_limit(1):
+        np.testing.assert_array_equal(spectral_embedding(ei, start, 8), z)
+    perm = rng.permutation(start)  # node i is called perm[i]
+    zp = spectral_embedding(perm[ei], start, 8)[perm]
+    np.testing.assert_allclose(np.abs(zp), np.abs(z), atol=1e-4)
+    # connected: a ring of 50 nodes plus chords -> the top eigenvector of the plain Â
+    ring = np.array([(i, (i + 1) % 50) for i in range(50)] + [(i, (i + 7) % 50) for i in range(0, 50, 5)]).T
+    zr = spectral_embedding(ring, 50, 4)
+    perron = np.sqrt(np.asarray((normalized_adjacency(ring, 50) > 0).sum(1)).ravel())
+    top = zr[:, np.argmax(np.abs(zr.T @ perron))]
+    assert abs(np.corrcoef(np.abs(top), perron)[0, 1]) > 0.999
