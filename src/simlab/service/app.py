@@ -108,6 +108,7 @@ def create_app(
     protect_reads: bool = False,
     compact_min: int = 2000,
     background: bool = True,
+    fast_path: bool = True,
 ) -> FastAPI:
     """Build the service.
 
@@ -119,6 +120,8 @@ def create_app(
         protect_reads: require the key for every request (what ``simlab serve`` does off loopback).
         compact_min: delta rows + tombstones of a collection that trigger a background compaction.
         background: run the compaction thread (tests may call ``compact`` themselves).
+        fast_path: answer vector searches of collections without FastAPI's per-request work
+            (:mod:`simlab.service.fastpath`; same answers).
 
     Returns:
         A FastAPI app; ``app.state.simlab`` is its :class:`ServiceState`.
@@ -146,12 +149,16 @@ def create_app(
         title="simlab",
         version="1",
         description="Similarity models and durable collections over HTTP.",
-        on_shutdown=[state.collections.close],
+        on_shutdown=[state.batcher.close, state.collections.close],
     )
     app.state.simlab = state
     _install_errors(app)
 
-    app.add_middleware(BodyLimit, max_bytes=state.limits.max_body_bytes)
+    if fast_path:
+        from simlab.service.fastpath import FastSearch
+
+        app.add_middleware(FastSearch, state=state)
+    app.add_middleware(BodyLimit, max_bytes=state.limits.max_body_bytes)  # outermost
 
     app.include_router(routes_models.router)
     app.include_router(routes_collections.router)

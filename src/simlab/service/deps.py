@@ -35,8 +35,8 @@ class ServiceState:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def get_state(request: Request) -> ServiceState:
-    """The app's :class:`ServiceState`."""
+async def get_state(request: Request) -> ServiceState:
+    """The app's :class:`ServiceState` (async: a sync dependency costs a thread-pool hop per request)."""
     return request.app.state.simlab
 
 
@@ -53,13 +53,13 @@ def _key_ok(state: ServiceState, request: Request, header: str | None) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), state.api_key.encode())
 
 
-def read_access(request: Request, state: State, key: Annotated[str | None, Depends(API_KEY)]) -> None:
+async def read_access(request: Request, state: State, key: Annotated[str | None, Depends(API_KEY)]) -> None:
     """Every request: the key is needed when the server protects reads (off loopback)."""
     if state.protect_reads and not _key_ok(state, request, key):
         raise Unauthorized("this server needs an API key for every request (X-API-Key)")
 
 
-def write_access(request: Request, state: State, key: Annotated[str | None, Depends(API_KEY)]) -> None:
+async def write_access(request: Request, state: State, key: Annotated[str | None, Depends(API_KEY)]) -> None:
     """Writes: the key is needed whenever the server has one."""
     if not _key_ok(state, request, key):
         raise Unauthorized("writes need the server's API key (X-API-Key)")
