@@ -81,7 +81,8 @@ class SearchBatcher:
                 groups: dict[tuple[int, int, str], list[tuple[Any, ...]]] = {}
                 for req in pending:
                     coll, _q, k, flt, _ex, _fut = req
-                    groups.setdefault((id(coll), k, json.dumps(flt, sort_keys=True)), []).append(req)
+                    key = "" if flt is None else json.dumps(flt, sort_keys=True)
+                    groups.setdefault((id(coll), k, key), []).append(req)
                 for reqs in groups.values():
                     await self._run(loop, reqs)
         finally:

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from simlab.errors import DataError
 from simlab.service.deps import ServiceState, State, read_access, write_access
+from simlab.service.fastpath import encode_hits
 from simlab.service.limits import LimitExceeded, decode_items
 from simlab.service.routes_models import ERRORS, guarded
 from simlab.service.schemas import (
@@ -119,9 +120,7 @@ async def search(name: str, body: CollectionSearchRequest, state: State) -> Any:
     # searches run on the event loop, batched with the other requests of this turn: a thread per request made
     # the threads convoy on the GIL (tail latency 100x worse under concurrency)
     hits = await state.batcher.search(c, q, body.k, body.filter, [qq.get("id") for qq in queries])
-    return Response(
-        json.dumps({"results": hits}, ensure_ascii=False, allow_nan=False), media_type="application/json"
-    )
+    return Response(encode_hits(hits), media_type="application/json")
 
 
 @router.get("/v1/collections/{name}/map", response_model=MapResponse, tags=["explorer"])
