@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,18 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+class SimlabAPI(FastAPI):
+    """FastAPI with the service's fast path in front (:mod:`simlab.service.fastpath`), when it has one."""
+
+    fast: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.fast is not None:
+            await self.fast(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(
     artifacts: list[str | Path] | dict[str, str | Path] | None = None,
     data_dir: str | Path = "simlab-data",
@@ -145,7 +158,7 @@ def create_app(
         protect_reads,
     )
 
-    app = FastAPI(
+    app = SimlabAPI(
         title="simlab",
         version="1",
         description="Similarity models and durable collections over HTTP.",
@@ -154,11 +167,11 @@ def create_app(
     app.state.simlab = state
     _install_errors(app)
 
-    if fast_path:
+    if fast_path:  # in front of FastAPI's and Starlette's own per-request layers
         from simlab.service.fastpath import FastSearch
 
-        app.add_middleware(FastSearch, state=state)
-    app.add_middleware(BodyLimit, max_bytes=state.limits.max_body_bytes)  # outermost
+        app.fast = FastSearch(functools.partial(FastAPI.__call__, app), state)
+    app.add_middleware(BodyLimit, max_bytes=state.limits.max_body_bytes)
 
     app.include_router(routes_models.router)
     app.include_router(routes_collections.router)

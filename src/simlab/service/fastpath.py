@@ -87,7 +87,8 @@ def key_ok(state: ServiceState, headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 class FastSearch:
-    """ASGI middleware answering hot-shaped collection searches; everything else goes to `app`."""
+    """ASGI wrapper answering hot-shaped collection searches; everything else goes to `app` (the service
+    puts it in front of FastAPI's own layers: :class:`simlab.service.app.SimlabAPI`)."""
 
     def __init__(self, app: Any, state: ServiceState) -> None:
         self.app, self.state = app, state
@@ -101,6 +102,7 @@ class FastSearch:
             or scope["method"] != "POST"
             or not path.startswith(PREFIX)
             or not path.endswith(SUFFIX)
+            or declared_size(scope) > self.state.limits.max_body_bytes  # the app answers 413 unread
         ):
             await self.app(scope, receive, send)
             return
@@ -151,6 +153,14 @@ class FastSearch:
             return encode_hits(hits)
         except (SimlabError, ValueError):  # the app answers it again, with its own error response
             return None
+
+
+def declared_size(scope: Any) -> int:
+    """The request's Content-Length (0 when absent or not a number)."""
+    for name, value in scope.get("headers") or ():
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
 
 
 def replay(messages: list[dict[str, Any]], receive: Any) -> Any:
