@@ -5,6 +5,7 @@ No heavy imports at module level (FastAPI, uvicorn and the models load when the 
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 from pathlib import Path
@@ -96,6 +97,8 @@ def serve(
         f"explorer at http://{shown}:{port}/ , API docs at http://{shown}:{port}/docs"
         + ("" if key else " (writes open: no API key)")
     )
+    if importlib.util.find_spec("faiss") is not None:
+        import faiss  # noqa: F401  (loaded before the thread scope, so that its OpenMP threads are bounded too)
     with thread_scope(threads):  # the models are loaded: torch's threads too, for the server's lifetime
         uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
 

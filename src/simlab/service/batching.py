@@ -32,12 +32,19 @@ def limits_here() -> dict[str, int]:
 
 
 def apply_limits(limits: dict[str, int]) -> None:
-    """Give the search thread the server's thread counts (OpenMP's is per thread: FAISS would otherwise
-    start its default number of threads there)."""
+    """Give the search thread the server's thread counts. OpenMP's count is per thread, and FAISS may not be
+    loaded yet when the thread starts: it gets the OpenMP count, else the BLAS one (``--threads``)."""
     from threadpoolctl import threadpool_limits
 
     if limits:
         threadpool_limits(limits=limits)
+    n = limits.get("openmp", limits.get("blas"))
+    if n:
+        try:
+            import faiss
+        except ImportError:  # no FAISS: no OpenMP threads of its own to bound
+            return
+        faiss.omp_set_num_threads(int(n))
 
 
 class SearchBatcher:
