@@ -184,9 +184,9 @@ class LiveIndex:
         while True:
             hits = self.main.search(q, want)
             out, short = [], False
-            for keys, scores in zip(hits.keys, hits.scores, strict=True):
+            for keys, scores in zip(hits.keys, np.asarray(hits.scores).tolist(), strict=True):
                 row = [
-                    (kk, float(s))
+                    (kk, s)
                     for kk, s in zip(keys, scores, strict=True)
                     if kk is not None and kk not in tomb and (keep is None or keep(kk))
                 ][:k]
