@@ -22,6 +22,7 @@ import shutil
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -167,11 +168,11 @@ class LiveIndex:
         with self.lock.read():
             main_hits = self._search_main(q, k, keep)
             delta_hits = self._search_delta(q, k, keep)
-        out = []
-        for a, b in zip(main_hits, delta_hits, strict=True):
-            merged = sorted(a + b, key=lambda t: -t[1])[:k]
-            out.append(merged)
-        return out
+        # best first; stable (reverse=True keeps it so): ties keep the main index's order, then the delta's
+        return [
+            sorted(a + b if b else a, key=itemgetter(1), reverse=True)[:k]
+            for a, b in zip(main_hits, delta_hits, strict=True)
+        ]
 
     def _search_main(
         self, q: np.ndarray, k: int, keep: Callable[[str], bool] | None
