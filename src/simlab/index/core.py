@@ -278,7 +278,7 @@ class Index(IndexArtifact):
         if norm and len(arr) == 1:  # one query: one dot product, one division (a new C-contiguous row)
             sq = float(np.vdot(arr, arr))  # BLAS sdot; an overflow gives inf without a warning
             if 0.0 < sq < math.inf:  # a finite norm: finite values
-                return arr / np.float32(math.sqrt(sq))
+                return arr * (1.0 / math.sqrt(sq))  # float32 (a Python float scales in the array's type)
         if norm:  # as M.l2_normalize, with a cheaper norm (einsum)
             norms = np.sqrt(np.einsum("ij,ij->i", arr, arr))
             if not np.isfinite(norms).all():  # NaN/inf values raise here (or a finite overflow passes)

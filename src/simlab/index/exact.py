@@ -198,6 +198,12 @@ class ExactBackend(Backend):
             self.last_scanned = 1.0
             rows, raw = SCANS[plan["engine"][mode]](qa, self._buf[: self._n], k, self.config.budget_bytes)
         ids = rows if self._ident else self._ids[rows]
+        if len(raw) == 1 and not self._l2:  # one query: one conversion to floats answers both checks
+            v = raw[0].tolist()
+            if len(set(v)) == len(v):  # k distinct scores, sorted: no ties to order by id
+                if not self._clip or (v[0] <= 1.0 and v[-1] >= -1.0):
+                    return ids, raw
+                return ids, self._score(raw).astype(np.float32, copy=False)
         if self._l2:  # exact distances of the k winners
             diff = self._buf[rows, : self.dim] - q[:, None, :]
             raw = np.einsum("qkd,qkd->qk", diff, diff).astype(np.float32)
