@@ -557,7 +557,11 @@ def main(argv: list[str] | None = None) -> None:
             if got is not None:
                 note(f"{name}: not cached in time; used {fallback}.")
         if got is None:
-            note(f"{name}: not cached (run benchmarks/index_data.py {name}); row missing.")
+            kept = any(r.get("dataset") == f"{name} (real)" for r in data["exact"])
+            note(
+                f"{name}: not cached in this run (benchmarks/index_data.py {name}); "
+                + ("its row is from the previous run." if kept else "row missing.")
+            )
         return got
 
     def real_row(got: tuple[np.ndarray, str] | None, name: str) -> None:
