@@ -9,21 +9,32 @@ synthetic). Queries: 1,000 rows held out of each set (never indexed); k = 10, co
 at its defaults (nothing tuned on these queries). FAISS gets simlab's BLAS threshold (8) so that its batches
 use BLAS (with faiss-cpu's own default it rescans the database per query and is about 10x slower).
 
+Both sides of the exact comparison do the same work per search: raw FAISS flat is timed with the query
+normalisation a raw-FAISS user must do for cosine (a copy of the queries and ``faiss.normalize_L2``), as
+simlab's timing includes its own normalisation; simlab's also includes mapping ids to keys. Rows are
+normalised once, outside the timing, on both sides.
+
 Run: ``python benchmarks/index_data.py`` (once), then ``python benchmarks/bench_index.py`` (30-60 minutes on a
 busy 2-core machine; ``SIMLAB_BENCH_QUICK=1`` for a smoke run). Partial results are written after each
-section.
+section. ``--only SECTION[,SECTION]`` runs some sections and merges them into the saved results (rows of the
+same dataset / size are replaced, the others kept): ``exact-real``, ``exact-synthetic``, ``ann-word2vec``,
+``ann-glove``, ``cost-exact``, ``cost-auto`` (or the groups ``exact``, ``ann``, ``cost``). ``cost-auto``
+builds the auto index at 10^4 and 10^5 rows and at 10^6 when the 10^5 build, scaled, fits ``--auto-max-build``
+seconds (default 600).
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import md_table, pin_threads, write_result
+from common import RESULTS, md_table, pin_threads, write_result
 
 THREADS = pin_threads(1)
 
@@ -37,6 +48,8 @@ TARGET = 0.95
 if QUICK:
     NQ, N_SINGLE, SIZES = 200, 20, (5_000, 20_000)
 GIB = 1 << 30
+SECTIONS = ("exact-real", "exact-synthetic", "ann-word2vec", "ann-glove", "cost-exact", "cost-auto")
+GROUPS = {"exact": SECTIONS[:2], "ann": SECTIONS[2:4], "cost": SECTIONS[4:]}
 
 
 # ---- data ------------------------------------------------------------------------------------------------
@@ -173,21 +186,28 @@ def exact_row(label: str, x: np.ndarray, q: np.ndarray, how: str, sklearn: bool 
 
     idx, t_build, peak = measure_build(build)
     plan = idx._backend.plan
-    xn, qn = unit(x), unit(q)
     flat = faiss.IndexFlatIP(d)
-    flat.add(xn)
+    flat.add(unit(x))  # rows normalised once, outside the timing (simlab normalises them when adding)
     g, g_flops = gemm_fn()
     ns = min(N_SINGLE, len(q))
 
+    def faiss_search(qq: np.ndarray):
+        """What a raw-FAISS user runs for cosine: normalise a copy of the queries, then search (simlab's
+        timing includes its normalisation too)."""
+        qc = np.array(qq, dtype=np.float32, order="C", ndmin=2)
+        faiss.normalize_L2(qc)
+        return flat.search(qc, K)
+
     rep = 3 if n * d < 5e7 else 2
-    tb = interleaved({"simlab": lambda: idx.search(q, K), "faiss": lambda: flat.search(qn, K)}, rep)
+    tb = interleaved({"simlab": lambda: idx.search(q, K), "faiss": lambda: faiss_search(q)}, rep)
     tb["gemm"] = interleaved({"gemm": g}, 3, min_seconds=0.3)["gemm"]  # apart: it would evict their caches
-    ts = per_call(
-        {"simlab": lambda i: idx.search(q[i], K), "faiss": lambda i: flat.search(qn[i : i + 1], K)}, ns
-    )
-    got = np.array(idx.search(q, K).keys)
-    _, ref = flat.search(qn, K)
+    ts = per_call({"simlab": lambda i: idx.search(q[i], K), "faiss": lambda i: faiss_search(q[i])}, ns)
+    got_hits = idx.search(q, K)
+    got = np.array(got_hits.keys)
+    ref_s, ref = faiss_search(q)
     agree = float(np.mean([len(set(a) & set(b)) / K for a, b in zip(got, ref, strict=True)]))
+    same_order = float(np.mean((got == ref).all(1)))
+    max_score_diff = float(np.abs(got_hits.scores - ref_s).max())
     gemm_rate = g_flops / tb["gemm"]
     row = {
         "dataset": label,
@@ -207,6 +227,8 @@ def exact_row(label: str, x: np.ndarray, q: np.ndarray, how: str, sklearn: bool 
         f"{' pruned' if plan['prune']['batch'] or plan['prune']['single'] else ''}",
         "skip rate": plan["skip_rate"],
         "agreement with faiss": agree,
+        "same order as faiss": same_order,
+        "max score diff": max_score_diff,
         "build+probe s": t_build,
         "index bytes": idx.nbytes,
         "build peak RSS bytes": peak,
@@ -427,28 +449,88 @@ def exponent(ns: list[int], vs: list[float]) -> float:
 
 
 # ---- main ------------------------------------------------------------------------------------------------
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--only",
+        default="",
+        help="comma-separated sections or groups to run (default: all): "
+        + ", ".join(SECTIONS + tuple(GROUPS)),
+    )
+    ap.add_argument(
+        "--auto-max-build",
+        type=float,
+        default=float(os.environ.get("SIMLAB_BENCH_AUTO_MAX_BUILD", "600")),
+        help="seconds: build the auto index at 10^6 rows only if its 10^5 build, scaled, fits (default 600)",
+    )
+    a = ap.parse_args(argv)
+    chosen: list[str] = []
+    for name in filter(None, (p.strip() for p in a.only.split(","))):
+        if name in GROUPS:
+            chosen += GROUPS[name]
+        elif name in SECTIONS:
+            chosen.append(name)
+        else:
+            ap.error(f"unknown section {name!r}; choose from {', '.join(SECTIONS + tuple(GROUPS))}")
+    a.sections = [x for x in SECTIONS if x in chosen] if chosen else list(SECTIONS)
+    return a
+
+
+def previous_results() -> dict:
+    """The saved results' data (for --only: the sections not run are kept)."""
+    path = RESULTS / "index.json"
+    if QUICK or not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text()).get("data") or {}
+    except (OSError, ValueError):
+        return {}
+
+
+def put_row(rows: list[dict], row: dict, key: str) -> None:
+    """Replace the row with the same `key` value (a rerun of that dataset), or append."""
+    for i, r in enumerate(rows):
+        if r.get(key) == row.get(key):
+            rows[i] = row
+            return
+    rows.append(row)
+
+
+def main(argv: list[str] | None = None) -> None:
     import faiss
 
     from simlab.index import FAISS_BLAS_THRESHOLD, Index
 
+    args = parse_args(argv)
+    run = set(args.sections)
     Index._tune_now = _tune_now
     faiss.omp_set_num_threads(THREADS)
     faiss.cvar.distance_compute_blas_threshold = FAISS_BLAS_THRESHOLD
     t_start = time.perf_counter()
     load0 = os.getloadavg()[0]
     BOUNDS.update(machine_bounds())
+    prev = previous_results() if len(run) < len(SECTIONS) else {}
     data: dict = {
+        **prev,
         "k": K,
         "queries": NQ,
         "target_recall": TARGET,
         "bounds": BOUNDS,
         "load_average_start": load0,
-        "exact": [],
-        "ann": [],
-        "cost": {},
+        "exact": list(prev.get("exact") or []),
+        "ann": list(prev.get("ann") or []),
+        "cost": {
+            kind: {int(n): v for n, v in ((prev.get("cost") or {}).get(kind) or {}).items()}
+            for kind in ("exact", "auto")
+        },
+        "sections_run": args.sections if prev else None,  # None: every section ran in this run
     }
-    notes: list[str] = []
+    notes: list[str] = list(prev.get("notes") or []) if prev else []
+    data["notes"] = notes
+
+    def note(text: str) -> None:
+        if text not in notes:
+            notes.append(text)
 
     def save(final: bool = False) -> None:
         data["seconds"] = time.perf_counter() - t_start
@@ -462,7 +544,7 @@ def main() -> None:
 
     # 1. exact search on real embeddings and synthetic rows; 2. approximate; 3. cost growth. The IMDB sets
     # come last: their training (benchmarks/index_data.py) may still be running, so they are waited for.
-    def real_row(
+    def real_data(
         name: str, wait_s: float = 0.0, fallback: str | None = None
     ) -> tuple[np.ndarray, str] | None:
         t_end = time.time() + wait_s
@@ -472,60 +554,98 @@ def main() -> None:
             got = load(name)
         if got is None and fallback is not None:
             got = load(fallback)
-            notes.append(f"{name}: not cached in time; used {fallback}.")
+            if got is not None:
+                note(f"{name}: not cached in time; used {fallback}.")
         if got is None:
-            notes.append(f"{name}: not cached (run benchmarks/index_data.py {name}); row missing.")
-            return None
+            kept = any(r.get("dataset") == f"{name} (real)" for r in data["exact"])
+            note(
+                f"{name}: not cached in this run (benchmarks/index_data.py {name}); "
+                + ("its row is from the previous run." if kept else "row missing.")
+            )
+        return got
+
+    def real_row(got: tuple[np.ndarray, str] | None, name: str) -> None:
+        if got is None:
+            return
         x, meta = got
         db, q = split(x, NQ)
         if QUICK:
             db = db[:20_000]
-        data["exact"].append(exact_row(f"{name} (real)", db, q, meta))
+        put_row(data["exact"], exact_row(f"{name} (real)", db, q, meta), "dataset")
         save()
-        return got
 
-    real = {name: real_row(name) for name in ("gnn_nodes", "siamese")}
-    real["word2vec"] = real_row("word2vec", 0.0, fallback="word2vec_mc2")
-    for kind, label in (
-        ("gaussian", "Gaussian (synthetic)"),
-        ("sphere", "uniform on the sphere (synthetic)"),
-        ("clustered", "clustered, decaying spectrum (synthetic, glove-like)"),
-    ):
-        for n in SIZES[:2]:  # 10^6 rows: in the cost-growth table
-            if kind != "gaussian" and n != SIZES[1]:
-                continue
-            db, q = split(synthetic(kind, n + NQ, 100, seed=0), NQ)
-            data["exact"].append(exact_row(f"{label} {n:,}", db, q, "synthetic, 100-d", sklearn=n <= 200_000))
-            del db
-            save()
+    w2v = None
+    if "exact-real" in run or "ann-word2vec" in run:
+        w2v = real_data("word2vec", 0.0, fallback="word2vec_mc2")
+    if "exact-real" in run:
+        for name in ("gnn_nodes", "siamese"):
+            real_row(real_data(name), name)
+        real_row(w2v, "word2vec")
+    if "exact-synthetic" in run:
+        for kind, label in (
+            ("gaussian", "Gaussian (synthetic)"),
+            ("sphere", "uniform on the sphere (synthetic)"),
+            ("clustered", "clustered, decaying spectrum (synthetic, glove-like)"),
+        ):
+            for n in SIZES[:2]:  # 10^6 rows: in the cost-growth table
+                if kind != "gaussian" and n != SIZES[1]:
+                    continue
+                db, q = split(synthetic(kind, n + NQ, 100, seed=0), NQ)
+                row = exact_row(f"{label} {n:,}", db, q, "synthetic, 100-d", sklearn=n <= 200_000)
+                put_row(data["exact"], row, "dataset")
+                del db
+                save()
 
     def ann(label: str, x: np.ndarray) -> None:
         db, q = split(x, NQ)
-        data["ann"].append(ann_section(label, db, q))
+        put_row(data["ann"], ann_section(label, db, q), "dataset")
         save()
 
-    if real["word2vec"] is not None:
-        ann("word2vec (real)", real["word2vec"][0])
-    ann(
-        "glove-like clustered 200,000 x 100 (synthetic)",
-        synthetic("clustered", (20_000 if QUICK else 200_000) + NQ, 100, seed=3),
-    )
-    cost: dict = {"exact": {}, "auto": {}}
-    for n in SIZES:  # clustered synthetic, 100-d: exact at every size, auto where its build fits the run
-        db, q = split(synthetic("clustered", n + NQ, 100, seed=4), NQ)
-        row = exact_row(f"clustered {n:,} (cost growth)", db, q, "synthetic", sklearn=False)
-        cost["exact"][n] = {
-            "build s": row["build+probe s"],
-            "bytes": row["index bytes"],
-            "QPS": row["simlab batch QPS"],
-            "peak RSS": row["build peak RSS bytes"],
-        }
-        if n <= SIZES[0]:
-            cost["auto"][n] = auto_cost(db, q)
-        data["cost"] = cost
-        save()
+    if "ann-word2vec" in run and w2v is not None:
+        ann("word2vec (real)", w2v[0])
+    if "ann-glove" in run:
+        ann(
+            "glove-like clustered 200,000 x 100 (synthetic)",
+            synthetic("clustered", (20_000 if QUICK else 200_000) + NQ, 100, seed=3),
+        )
+    cost: dict = data["cost"]
+    if "cost-exact" in run or "cost-auto" in run:
+        # clustered synthetic, 100-d: exact at every size; auto at 10^4 and 10^5, and at 10^6 when its 10^5
+        # build, scaled by 12 (10x the rows, a little super-linear), fits --auto-max-build seconds
+        for n in SIZES:
+            db, q = split(synthetic("clustered", n + NQ, 100, seed=4), NQ)
+            if "cost-exact" in run:
+                row = exact_row(f"clustered {n:,} (cost growth)", db, q, "synthetic", sklearn=False)
+                cost["exact"][n] = {
+                    "build s": row["build+probe s"],
+                    "bytes": row["index bytes"],
+                    "QPS": row["simlab batch QPS"],
+                    "peak RSS": row["build peak RSS bytes"],
+                    "1-by-1 QPS": row["simlab 1-by-1 QPS"],
+                    "batch simlab / faiss": row["batch simlab / faiss"],
+                    "1-by-1 simlab / faiss": row["1-by-1 simlab / faiss"],
+                }
+                save()
+            if "cost-auto" in run:
+                smaller = [m for m in sorted(cost["auto"]) if m < n and "build s" in cost["auto"][m]]
+                if n == SIZES[-1] and smaller:
+                    m = smaller[-1]
+                    est = cost["auto"][m]["build s"] * (n / m) * 1.2
+                    if est > args.auto_max_build:
+                        note(
+                            f"auto at {n:,} rows not built: its {m:,}-row build took "
+                            f"{cost['auto'][m]['build s']:.0f} s, so about {est:.0f} s expected "
+                            f"(limit {args.auto_max_build:.0f} s, --auto-max-build)."
+                        )
+                        del db
+                        continue
+                cost["auto"][n] = auto_cost(db, q)
+                save()
+            del db
+            gc.collect()
     glove = next((a for a in data["ann"] if a["dataset"].startswith("glove")), None)
-    if glove is not None:  # the 200k glove-like auto build above is the same generator at 2 x 10^5 rows
+    if glove is not None and glove["rows"] not in cost["auto"]:
+        # the 200k glove-like auto build is the same generator at 2 x 10^5 rows
         t = glove["table"][0]
         cost["auto"][glove["rows"]] = {
             "choice": glove["auto_plan"]["choice"],
@@ -534,7 +654,8 @@ def main() -> None:
             "QPS": t["QPS"],
             "peak RSS": t["build peak RSS / raw"] * glove["rows"] * glove["dim"] * 4,
         }
-    real["doc2vec"] = real_row("doc2vec", float(os.environ.get("SIMLAB_BENCH_WAIT", "0")))
+    if "exact-real" in run:
+        real_row(real_data("doc2vec", float(os.environ.get("SIMLAB_BENCH_WAIT", "0"))), "doc2vec")
     save(final=True)
 
 
@@ -553,7 +674,11 @@ def render(data: dict, notes: list[str], final: bool) -> str:
         f"{b['bandwidth_Bps'] / 1e9:.1f} GB/s (best of sum/max/copy over 200 MB); the GEMM rate is measured "
         "interleaved with each row's runs (1024^3 numpy matmul). Load average at start "
         f"{data['load_average_start']:.1f} on 2 cores shared with other jobs: absolute numbers are noisy, "
-        "the ratios compare runs interleaved in the same process, each timed as the fastest of 3-25 runs."
+        "the ratios compare runs interleaved in the same process, each timed as the fastest of 3-25 runs. "
+        "Same work on both sides: raw FAISS flat's timings include the query normalisation a raw-FAISS user "
+        "must do for cosine (a copy of the queries and `faiss.normalize_L2`), as simlab's include its own; "
+        "simlab's also include mapping ids to keys and ordering exact ties by insertion order. Rows are "
+        "normalised once, outside the timing, on both sides."
     )
     ex = data["exact"]
     cols = [
@@ -581,9 +706,13 @@ def render(data: dict, notes: list[str], final: bool) -> str:
         md_table(ex_rows),
         "",
         "`bound / simlab`: the batch QPS the measured GEMM rate allows (2 n d FLOPs per query) over "
-        "simlab's. `plan`: the scan engine the index's build-time probe chose (batch/one-at-a-time; `faiss` "
-        "= simlab's GEMM blocks with FAISS's C++ top-k heaps, `numpy` = simlab's strip-maximum threshold "
-        "scan) and whether k-means pruning paid on the probe; `skip rate`: share of (query, row) pairs the "
+        "simlab's. `plan`: the scan engine the index's build-time probe chose (batch/one-at-a-time; `knn` = "
+        "FAISS's own brute-force kNN on simlab's rows in place (what raw FAISS flat runs), `faiss` = "
+        "simlab's "
+        "GEMM/GEMV blocks with FAISS's C++ top-k heaps, `partition` = one GEMV + `argpartition`, `numpy` = "
+        "simlab's strip-maximum threshold scan) and whether k-means pruning paid on the probe; "
+        "`agreement with faiss`: mean share of FAISS's top-10 ids that simlab returns (below 1 only where "
+        "two neighbours' scores agree to float rounding); `skip rate`: share of (query, row) pairs the "
         "pruned probe skipped.",
         "",
         "Where the vectors come from:",
@@ -649,9 +778,15 @@ def render(data: dict, notes: list[str], final: bool) -> str:
         parts += ["", "### Cost growth (clustered synthetic, 100-d)", md_table(rows), "", md_table(fits)]
     if notes:
         parts += ["", *notes]
+    ran = data.get("sections_run")
     parts += [
         "",
-        f"Whole script: {data.get('seconds', 0):.0f} s{'' if final else ' (partial: still running)'}.",
+        f"Whole script: {data.get('seconds', 0):.0f} s{'' if final else ' (partial: still running)'}"
+        + (
+            f" (sections run: {', '.join(ran)}; the others kept from the previous run)."
+            if ran and len(ran) < len(SECTIONS)
+            else "."
+        ),
     ]
     return "\n".join(parts)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -267,10 +268,17 @@ class Index(IndexArtifact):
 
     def _prepare(self, x: Any, name: str, normalize: bool = True) -> np.ndarray:
         norm = normalize and self.spec.normalizes
-        # normalising: finite norms imply finite values, so the values are only checked when a norm is not
-        arr = M.as_matrix(x, np.float32, name, check_finite=not norm)
+        if norm and type(x) is np.ndarray and x.dtype == np.float32 and 1 <= x.ndim <= 2:
+            arr = x.reshape(1, -1) if x.ndim == 1 else x  # float32 already: no conversion, no copy
+        else:
+            # normalising: finite norms imply finite values, so the values are only checked when a norm is not
+            arr = M.as_matrix(x, np.float32, name, check_finite=not norm)
         if self.dim is not None and arr.shape[1] != self.dim:
             raise DimensionError(f"{name} have dimension {arr.shape[1]}, the index has dimension {self.dim}")
+        if norm and len(arr) == 1:  # one query: one dot product, one division (a new C-contiguous row)
+            sq = float(np.vdot(arr, arr))  # BLAS sdot; an overflow gives inf without a warning
+            if 0.0 < sq < math.inf:  # a finite norm: finite values
+                return arr * (1.0 / math.sqrt(sq))  # float32 (a Python float scales in the array's type)
         if norm:  # as M.l2_normalize, with a cheaper norm (einsum)
             norms = np.sqrt(np.einsum("ij,ij->i", arr, arr))
             if not np.isfinite(norms).all():  # NaN/inf values raise here (or a finite overflow passes)
@@ -381,16 +389,19 @@ class Index(IndexArtifact):
             DataError: the index is empty. DimensionError: wrong query dimension. ConfigError: bad k or
             unknown setting names.
         """
-        _check_k(k)
-        if len(self) == 0:
+        if type(k) is not int or k < 1:
+            _check_k(k)
+            k = int(k)
+        n = len(self._keys.id_of)
+        if n == 0:
             raise DataError("cannot search an empty index: add vectors first")
-        ids, scores = self._backend.search(
-            self._prepare(queries, "queries"), min(int(k), len(self)), overrides
-        )
-        if self._backend.pads and (ids < 0).any():  # fewer than k found: key None (id -1), score -inf
+        b = self._backend
+        ids, scores = b.search(self._prepare(queries, "queries"), k if k <= n else n, overrides)
+        if b.pads and (ids < 0).any():  # fewer than k found: key None (id -1), score -inf
             scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
-        keys = self._keys.lookup(ids)
-        return Hits(keys[0], scores[0]) if _is_one_query(queries) else Hits(keys, scores)
+        if _is_one_query(queries):
+            return Hits(self._keys.lookup(ids[0]), scores[0])
+        return Hits(self._keys.lookup(ids), scores)
 
     def vector(self, key: Any) -> np.ndarray:
         """The stored vector of `key` ``(dim,)`` (unit length for cosine; decoded, so lossy, for PQ)."""
