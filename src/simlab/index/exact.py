@@ -12,6 +12,7 @@ from simlab import metrics as M
 from simlab.artifacts import Artifact, ArtifactWriter
 from simlab.errors import ConfigError
 from simlab.index.common import Backend, _check_positive
+from simlab.index.faiss_backend import FAISS_BLAS_THRESHOLD
 from simlab.index.scan import SCANS, probe_plan
 
 
@@ -189,9 +190,14 @@ class ExactBackend(Backend):
     def search(self, q: np.ndarray, k: int, overrides: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         if overrides:
             raise ConfigError(f"the exact backend has no search settings; got {', '.join(sorted(overrides))}")
+        if 1 < len(q) < FAISS_BLAS_THRESHOLD:
+            # below FAISS's BLAS threshold a batch engine scans query by query anyway (no GEMM): the one-query
+            # plan, one query at a time, is faster (2 queries of 100k x 100: 3.0 ms instead of 6.5 ms)
+            parts = [self.search(q[i : i + 1], k, overrides) for i in range(len(q))]
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         qa = self.query_rows(q)
         plan = self._current_plan()
-        mode = "single" if len(q) <= 2 else "batch"
+        mode = "single" if len(q) == 1 else "batch"
         if plan["prune"][mode]:
             rows, raw = self._search_pruned(qa, k, plan["engine"][mode])
         else:
