@@ -126,3 +126,24 @@ def test_plan_saved_and_shown(tmp_path):
     assert back.search(q, 10).keys == plain.search(q, 10).keys
     out = CliRunner().invoke(app, ["info", str(tmp_path / "i")])
     assert out.exit_code == 0 and "config.plan" in out.output and "skip_rate" in out.output
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_options_that_fix_engine_and_pruning_are_not_probed(prune):
+    """A plan decided elsewhere (a distributed join pins one for all its shards) is used as given: no probe,
+    the rows grouped when pruning is on, the same results as the probed index."""
+    r = np.random.default_rng(3)
+    centres = r.normal(size=(20, 16)).astype(np.float32)
+    x = centres[r.integers(0, 20, 4000)] + 0.1 * r.normal(size=(4000, 16)).astype(np.float32)
+    q = x[:50] + 0.01
+    pinned = Index("exact", "cosine", engine="numpy", prune=prune).add(range(4000), x)
+    probed = Index("exact", "cosine").add(range(4000), x)
+    got, want = pinned.search(q, 10), probed.search(q, 10)
+    assert got.keys == want.keys
+    np.testing.assert_array_equal(got.scores, want.scores)
+    plan = pinned._backend.plan
+    assert plan["probe_queries"] == 0 and plan["seconds"] == {}
+    assert plan["engine"] == {"batch": "numpy", "single": "numpy"}
+    assert plan["prune"] == {"batch": prune, "single": prune}
+    assert (pinned._backend._n_grouped == 4000) is prune
+    assert probed._backend.plan["probe_queries"] > 0

@@ -27,7 +27,8 @@ class ExactConfig:
         prune_min: never group fewer rows than this (smaller groups than ~64 rows cannot skip anything).
         engine: plain-scan engine: ``"auto"`` (the fastest on the probe), ``"numpy"``, ``"faiss"``,
             ``"knn"`` (FAISS's own brute-force kNN on the rows in place) or ``"partition"`` (one GEMV +
-            ``argpartition``: single queries on small sets).
+            ``argpartition``: single queries on small sets). With both `engine` and `prune` given (not
+            ``"auto"``) nothing is left to decide and nothing is probed.
         seed: seed of the k-means grouping and of the probe sample.
     """
 
