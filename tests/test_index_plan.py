@@ -60,15 +60,16 @@ def test_search_fast_paths_keep_results():
     x[1500:] = x[:500]
     q = r.integers(-2, 3, size=(30, 6)).astype(np.float32)
     want, want_sc = _brute(x.astype(np.float64), q.astype(np.float64), 10)
-    for engine in ("numpy", "faiss"):  # FAISS's heaps keep any of the rows tied at the k-th place
-        idx = Index("exact", "dot", engine=engine, prune=False).add(range(2000), x)
+    # every engine and plan keeps the lower id of rows tied at the k-th place (FAISS's heaps keep any of them,
+    # grouping reorders the rows): a distributed join gets the same rows whichever plan a worker uses
+    for engine, prune in (("numpy", False), ("faiss", False), ("knn", False), ("numpy", True), ("knn", True)):
+        idx = Index("exact", "dot", engine=engine, prune=prune, prune_min=64).add(range(2000), x)
         got = idx.search(q, 10)
         np.testing.assert_array_equal(got.scores, want_sc.astype(np.float32))
         keys = np.array(got.keys)
         tied = got.scores[:, 1:] == got.scores[:, :-1]
         assert (keys[:, 1:][tied] > keys[:, :-1][tied]).all()  # equal scores: insertion order
-        if engine == "numpy":
-            np.testing.assert_array_equal(keys, want)
+        np.testing.assert_array_equal(keys, want)
         for i in range(5):
             assert idx.search(q[i], 10).keys == got.keys[i]
     g = r.normal(size=(2000, 6)).astype(np.float32)
