@@ -133,6 +133,7 @@ def test_exact_join_probes_one_plan_and_resumes_with_it(vector_sets, tmp_path):
     import json
 
     from simlab.scale import join
+    from simlab.scale.knn_join import SAME_FLOATS, pinned_options
 
     d = vector_sets["dir"]
     kw = {"block_rows": 300, "shard_rows": 400}
@@ -140,11 +141,9 @@ def test_exact_join_probes_one_plan_and_resumes_with_it(vector_sets, tmp_path):
     saved = json.loads((tmp_path / "j" / "_scan_plan.json").read_text())
     assert saved["shard"] == 0 and saved["plan"]["rows"] == 400 and saved["plan"]["probe_queries"] > 0
     chosen = res.stats["scan_plan"]
-    assert chosen == {
-        "engine": saved["plan"]["engine"]["batch"],
-        "prune": saved["plan"]["prune"]["batch"],
-        "from": "probed",
-    }
+    want = pinned_options({}, saved["plan"])  # the probe's batch choice, among engines of numpy's BLAS
+    assert chosen == {"engine": want["engine"], "prune": want["prune"], "from": "probed"}
+    assert chosen["engine"] in SAME_FLOATS and chosen["prune"] == saved["plan"]["prune"]["batch"]
     assert res.stats["plan"] > 0 and res.stats["search"] > 0
     first = res.read()
     # a job that stopped before its end: resumed with the plan it started with, same output
@@ -163,6 +162,24 @@ def test_exact_join_probes_one_plan_and_resumes_with_it(vector_sets, tmp_path):
     _, nb, sc = pinned.read()
     np.testing.assert_array_equal(nb, first[1])
     np.testing.assert_allclose(sc, first[2], rtol=1e-6)
+
+
+def test_pinned_options_keep_numpys_blas_unless_asked():
+    from simlab.scale.knn_join import pinned_options
+
+    plan = {
+        "engine": {"batch": "knn", "single": "knn"},
+        "prune": {"batch": False, "single": False},
+        "seconds": {"batch": {"numpy": 3.0, "faiss": 2.0, "knn": 1.0}},
+    }
+    assert pinned_options({}, plan) == {"engine": "faiss", "prune": False}
+    plan["seconds"]["batch"]["numpy"] = 1.5
+    assert pinned_options({"budget_bytes": 1 << 20}, plan) == {
+        "budget_bytes": 1 << 20,
+        "engine": "numpy",
+        "prune": False,
+    }
+    assert pinned_options({"engine": "knn"}, plan)["engine"] == "knn"  # asked for
 
 
 def test_join_errors(vector_sets, tmp_path):

@@ -226,10 +226,23 @@ def plan_task(j: int, b: str, metric: str, options: dict[str, Any], shards: list
     return {"plan": idx.get_params()["plan"], "shard": j, "seconds": round(time.perf_counter() - t0, 3)}
 
 
+#: scan engines whose scores come from numpy's BLAS: whichever of them a plan picks, the floats are the same
+#: (``knn`` computes with the BLAS bundled with FAISS, another build whose last bits may differ on some CPUs)
+SAME_FLOATS = ("numpy", "faiss")
+
+
 def pinned_options(options: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     """Index options that fix the scan engine and pruning a plan chose for blocks of queries (its batch
-    mode): an index built with them is not probed again (:func:`simlab.index.scan.pinned_plan`)."""
-    return {**options, "engine": plan["engine"]["batch"], "prune": bool(plan["prune"]["batch"])}
+    mode): an index built with them is not probed again (:func:`simlab.index.scan.pinned_plan`).
+
+    Unless `options` name the engine, it is the faster on the probe of :data:`SAME_FLOATS`, so that plans
+    probed on different engines or machines still give the same scores (rows tied at the k-th place are the
+    lower ids on every plan)."""
+    engine, secs = plan["engine"]["batch"], plan.get("seconds", {}).get("batch", {})
+    if options.get("engine", "auto") == "auto" and engine not in SAME_FLOATS:
+        timed = [e for e in SAME_FLOATS if e in secs]
+        engine = min(timed, key=secs.get) if timed else "numpy"
+    return {**options, "engine": engine, "prune": bool(plan["prune"]["batch"])}
 
 
 def merge_task(
