@@ -60,15 +60,16 @@ def test_search_fast_paths_keep_results():
     x[1500:] = x[:500]
     q = r.integers(-2, 3, size=(30, 6)).astype(np.float32)
     want, want_sc = _brute(x.astype(np.float64), q.astype(np.float64), 10)
-    for engine in ("numpy", "faiss"):  # FAISS's heaps keep any of the rows tied at the k-th place
-        idx = Index("exact", "dot", engine=engine, prune=False).add(range(2000), x)
+    # every engine and plan keeps the lower id of rows tied at the k-th place (FAISS's heaps keep any of them,
+    # grouping reorders the rows): a distributed join gets the same rows whichever plan a worker uses
+    for engine, prune in (("numpy", False), ("faiss", False), ("knn", False), ("numpy", True), ("knn", True)):
+        idx = Index("exact", "dot", engine=engine, prune=prune, prune_min=64).add(range(2000), x)
         got = idx.search(q, 10)
         np.testing.assert_array_equal(got.scores, want_sc.astype(np.float32))
         keys = np.array(got.keys)
         tied = got.scores[:, 1:] == got.scores[:, :-1]
         assert (keys[:, 1:][tied] > keys[:, :-1][tied]).all()  # equal scores: insertion order
-        if engine == "numpy":
-            np.testing.assert_array_equal(keys, want)
+        np.testing.assert_array_equal(keys, want)
         for i in range(5):
             assert idx.search(q[i], 10).keys == got.keys[i]
     g = r.normal(size=(2000, 6)).astype(np.float32)
@@ -126,3 +127,24 @@ def test_plan_saved_and_shown(tmp_path):
     assert back.search(q, 10).keys == plain.search(q, 10).keys
     out = CliRunner().invoke(app, ["info", str(tmp_path / "i")])
     assert out.exit_code == 0 and "config.plan" in out.output and "skip_rate" in out.output
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_options_that_fix_engine_and_pruning_are_not_probed(prune):
+    """A plan decided elsewhere (a distributed join pins one for all its shards) is used as given: no probe,
+    the rows grouped when pruning is on, the same results as the probed index."""
+    r = np.random.default_rng(3)
+    centres = r.normal(size=(20, 16)).astype(np.float32)
+    x = centres[r.integers(0, 20, 4000)] + 0.1 * r.normal(size=(4000, 16)).astype(np.float32)
+    q = x[:50] + 0.01
+    pinned = Index("exact", "cosine", engine="numpy", prune=prune).add(range(4000), x)
+    probed = Index("exact", "cosine").add(range(4000), x)
+    got, want = pinned.search(q, 10), probed.search(q, 10)
+    assert got.keys == want.keys
+    np.testing.assert_array_equal(got.scores, want.scores)
+    plan = pinned._backend.plan
+    assert plan["probe_queries"] == 0 and plan["seconds"] == {}
+    assert plan["engine"] == {"batch": "numpy", "single": "numpy"}
+    assert plan["prune"] == {"batch": prune, "single": prune}
+    assert (pinned._backend._n_grouped == 4000) is prune
+    assert probed._backend.plan["probe_queries"] > 0

@@ -126,6 +126,62 @@ def test_join_npy_k_larger_than_a_shard_and_hnsw_recall(vector_sets, tmp_path):
     assert np.all(np.diff(hsc, axis=1) <= 1e-6)  # sorted, higher = more similar
 
 
+def test_exact_join_probes_one_plan_and_resumes_with_it(vector_sets, tmp_path):
+    """The exact scan plan is probed once per join (not once per search task) and pinned in every task; it
+    is kept in the output directory, so a resumed job uses the same plan; options that fix it are not
+    probed."""
+    import json
+
+    from simlab.scale import join
+    from simlab.scale.knn_join import SAME_FLOATS, pinned_options
+
+    d = vector_sets["dir"]
+    kw = {"block_rows": 300, "shard_rows": 400}
+    res = join(d / "a.npy", d / "b.npy", 5, out=tmp_path / "j", **kw)
+    saved = json.loads((tmp_path / "j" / "_scan_plan.json").read_text())
+    assert saved["shard"] == 0 and saved["plan"]["rows"] == 400 and saved["plan"]["probe_queries"] > 0
+    chosen = res.stats["scan_plan"]
+    want = pinned_options({}, saved["plan"])  # the probe's batch choice, among engines of numpy's BLAS
+    assert chosen == {"engine": want["engine"], "prune": want["prune"], "from": "probed"}
+    assert chosen["engine"] in SAME_FLOATS and chosen["prune"] == saved["plan"]["prune"]["batch"]
+    assert res.stats["plan"] > 0 and res.stats["search"] > 0
+    first = res.read()
+    # a job that stopped before its end: resumed with the plan it started with, same output
+    (tmp_path / "j" / "_done.json").unlink()
+    (tmp_path / "j" / "part-00001.parquet").unlink()
+    again = join(d / "a.npy", d / "b.npy", 5, out=tmp_path / "j", **kw)
+    assert again.stats["scan_plan"] == {**chosen, "from": "resumed"}
+    for x, y in zip(first, again.read(), strict=True):
+        np.testing.assert_array_equal(x, y)
+    other = "numpy" if chosen["engine"] != "numpy" else "faiss"
+    pinned = join(
+        d / "a.npy", d / "b.npy", 5, out=tmp_path / "p", index_options={"engine": other, "prune": False}, **kw
+    )
+    assert pinned.stats["scan_plan"] == {"engine": other, "prune": False, "from": "options"}
+    assert not (tmp_path / "p" / "_scan_plan.json").exists()
+    _, nb, sc = pinned.read()
+    np.testing.assert_array_equal(nb, first[1])
+    np.testing.assert_allclose(sc, first[2], rtol=1e-6)
+
+
+def test_pinned_options_keep_numpys_blas_unless_asked():
+    from simlab.scale.knn_join import pinned_options
+
+    plan = {
+        "engine": {"batch": "knn", "single": "knn"},
+        "prune": {"batch": False, "single": False},
+        "seconds": {"batch": {"numpy": 3.0, "faiss": 2.0, "knn": 1.0}},
+    }
+    assert pinned_options({}, plan) == {"engine": "faiss", "prune": False}
+    plan["seconds"]["batch"]["numpy"] = 1.5
+    assert pinned_options({"budget_bytes": 1 << 20}, plan) == {
+        "budget_bytes": 1 << 20,
+        "engine": "numpy",
+        "prune": False,
+    }
+    assert pinned_options({"engine": "knn"}, plan)["engine"] == "knn"  # asked for
+
+
 def test_join_errors(vector_sets, tmp_path):
     from simlab.errors import DimensionError
     from simlab.scale import join
@@ -254,6 +310,20 @@ def test_engine_options():
         Engine("ray", cpus=0)
     with pytest.raises(ConfigError, match="needs engine='ray'"):
         Engine("local", address="auto")
+
+
+def test_task_threads_limits_blas_and_restores():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from simlab.scale.engine import task_threads
+
+    with threadpool_limits(2):
+        with task_threads(1):
+            inside = {i["filepath"]: i["num_threads"] for i in threadpool_info()}
+        after = {i["filepath"]: i["num_threads"] for i in threadpool_info()}
+    assert set(inside.values()) == {1}
+    assert any("faiss" in p or "gomp" in p for p in inside)  # FAISS's pools are loaded, then limited
+    assert set(after.values()) == {2}
 
 
 def test_code_fingerprint_follows_the_sources(tmp_path):

@@ -21,6 +21,10 @@ ray = pytest.importorskip("ray", reason="ray is not installed: pip install 'siml
 def ray_2cpus():
     if ray.is_initialized():
         ray.shutdown()
+    # the workers inherit this environment: a driver that pinned its BLAS to 2 threads (as the benchmarks do)
+    # must not give every one-CPU task 2 threads (test_tasks_compute_on_one_thread)
+    old = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "2"
     try:
         ray.init(
             num_cpus=2,
@@ -31,8 +35,27 @@ def ray_2cpus():
         )
     except Exception as exc:
         pytest.skip(f"Ray cannot start here ({type(exc).__name__}: {exc})")
+    finally:
+        if old is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = old
     yield
     ray.shutdown()
+
+
+def test_tasks_compute_on_one_thread():
+    """A Ray task reserves one CPU and computes on one BLAS/OpenMP thread, whatever its worker inherited."""
+    from simlab.scale import engine
+
+    def threads(_task: int) -> list[int]:
+        from threadpoolctl import threadpool_info
+
+        return sorted({i["num_threads"] for i in threadpool_info()})
+
+    eng = engine.Engine("ray")
+    got = engine.run_tasks(threads, [0, 1, 2, 3], eng, ray)
+    assert got == [[1]] * 4
 
 
 def _descends_from(pid: int, ancestor: int) -> bool:

@@ -28,7 +28,8 @@ class ExactConfig:
         prune_min: never group fewer rows than this (smaller groups than ~64 rows cannot skip anything).
         engine: plain-scan engine: ``"auto"`` (the fastest on the probe), ``"numpy"``, ``"faiss"``,
             ``"knn"`` (FAISS's own brute-force kNN on the rows in place) or ``"partition"`` (one GEMV +
-            ``argpartition``: single queries on small sets).
+            ``argpartition``: single queries on small sets). With both `engine` and `prune` given (not
+            ``"auto"``) nothing is left to decide and nothing is probed.
         seed: seed of the k-means grouping and of the probe sample.
     """
 
@@ -65,7 +66,8 @@ class ExactBackend(Backend):
     (Cauchy-Schwarz). Each query scans its groups in decreasing order of that bound and stops when the bound
     falls below its current k-th best score; queries that scan the same group share one GEMM. On clustered
     data (real embeddings) this scans a small share of the rows; on structureless data it degrades to a full
-    scan. Ties are broken by insertion order.
+    scan. Ties are broken by insertion order, also at the k-th place (every engine and plan returns the same
+    rows: :meth:`_break_ties`).
     """
 
     Config = ExactConfig
@@ -198,18 +200,20 @@ class ExactBackend(Backend):
         qa = self.query_rows(q)
         plan = self._current_plan()
         mode = "single" if len(q) == 1 else "batch"
-        if plan["prune"][mode]:
-            rows, raw = self._search_pruned(qa, k, plan["engine"][mode])
-        else:
-            self.last_scanned = 1.0
-            rows, raw = SCANS[plan["engine"][mode]](qa, self._buf[: self._n], k, self.config.budget_bytes)
-        ids = rows if self._ident else self._ids[rows]
-        if len(raw) == 1 and not self._l2:  # one query: one conversion to floats answers both checks
+        prune, engine = plan["prune"][mode], plan["engine"][mode]
+        kk = min(k + 1, self._n)  # one more than asked: a tie across the k-th place shows
+        rows, raw = self._top(qa, kk, prune, engine)
+        if len(raw) == 1 and not self._l2:  # one query: one conversion to floats answers the tie checks
             v = raw[0].tolist()
-            if len(set(v)) == len(v):  # k distinct scores, sorted: no ties to order by id
-                if not self._clip or (v[0] <= 1.0 and v[-1] >= -1.0):
+            if len(set(v)) == len(v):  # distinct sorted scores: no ties, none across the k-th place either
+                rows, raw = rows[:, :k], raw[:, :k]
+                ids = rows if self._ident else self._ids[rows]
+                if not self._clip or (v[0] <= 1.0 and v[:k][-1] >= -1.0):
                     return ids, raw
                 return ids, self._score(raw).astype(np.float32, copy=False)
+        if kk > k:
+            rows, raw = self._break_ties(qa, k, rows, raw, prune, engine)
+        ids = rows if self._ident else self._ids[rows]
         if self._l2:  # exact distances of the k winners
             diff = self._buf[rows, : self.dim] - q[:, None, :]
             raw = np.einsum("qkd,qkd->qk", diff, diff).astype(np.float32)
@@ -236,6 +240,42 @@ class ExactBackend(Backend):
                 out = raw[:, 0].max() > 1.0 or raw[:, -1].min() < -1.0
             return self._score(raw).astype(np.float32, copy=False) if out else raw
         return self._score(raw).astype(np.float32, copy=False)
+
+    def _top(self, qa: np.ndarray, k: int, prune: bool, engine: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and raw inner products ``(nq, k)`` of the top k by score (pruned or a plain scan)."""
+        if prune:
+            return self._search_pruned(qa, k, engine)
+        self.last_scanned = 1.0
+        return SCANS[engine](qa, self._buf[: self._n], k, self.config.budget_bytes)
+
+    def _break_ties(
+        self, qa: np.ndarray, k: int, rows: np.ndarray, raw: np.ndarray, prune: bool, engine: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The top k ``(nq, k)`` from the top ``k + 1`` (sorted by score), with rows tied at the k-th place
+        chosen by the lower id, whatever the engine (FAISS's heaps keep an arbitrary one of tied rows) and
+        the storage order (grouping reorders rows).
+
+        Where the ``(k+1)``-th score is below the k-th, the top k is one set; where it equals it (rare: an
+        exact float tie), that query is searched again for more rows until a lower score shows, so every row
+        tied at the k-th place is among its candidates, then ranked by (score, id).
+        """
+        tied = np.flatnonzero(raw[:, k] == raw[:, k - 1])
+        rows, raw = rows[:, :k], raw[:, :k]
+        if not len(tied):
+            return rows, raw
+        rows, raw = rows.copy(), raw.copy()
+        m = min(self._n, 2 * k + 16)
+        while len(tied):
+            r2, s2 = self._top(qa[tied], m, prune, engine)
+            kth = s2[:, k - 1]
+            done = (s2[:, -1] < kth) | (m >= self._n)
+            sel = tied[done]
+            i2 = self._ids[r2[done]]
+            o = np.lexsort((i2, -s2[done]), axis=1)[:, :k]
+            rows[sel] = np.take_along_axis(r2[done], o, 1)
+            raw[sel] = np.take_along_axis(s2[done], o, 1)
+            tied, m = tied[~done], min(self._n, 2 * m)
+        return rows, raw
 
     def id_bound(self) -> int:
         return int(self._ids[: self._n].max()) + 1 if self._n else 0

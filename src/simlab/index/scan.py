@@ -10,6 +10,7 @@ Two scan engines give the same top k (up to the order of exact ties at the k-th 
 
 :func:`probe_plan` times the engines and the pruned search on a sample of the stored rows used as queries,
 batch and one at a time, and keeps for each mode the fastest (pruning only if it beats the best plain scan).
+Options that fix both the engine and pruning leave nothing to time: :func:`pinned_plan`, no probe.
 """
 
 from __future__ import annotations
@@ -239,6 +240,8 @@ def probe_plan(backend: Any, k: int = 10) -> dict[str, Any]:
     """
     cfg = backend.config
     n = backend._n
+    if cfg.engine != "auto" and cfg.prune != "auto":
+        return pinned_plan(backend)
     if n < MIN_PROBED and cfg.prune is not True:
         eng = cfg.engine if cfg.engine != "auto" else "numpy"
         return {
@@ -278,6 +281,24 @@ def probe_plan(backend: Any, k: int = 10) -> dict[str, Any]:
         _probe_pruning(backend, q, single, k, plan, secs)
     plan["seconds"] = {m: {e: round(v, 6) for e, v in d.items()} for m, d in secs.items()}
     return plan
+
+
+def pinned_plan(backend: Any) -> dict[str, Any]:
+    """The plan of a backend whose options fix both the engine and pruning (e.g. a distributed join that
+    decided once for all its shards, :func:`simlab.scale.join`): nothing to time, so nothing is probed; the
+    rows are grouped when pruning is on (and there are enough rows to group)."""
+    cfg = backend.config
+    prune = cfg.prune is True and backend.may_prune()
+    if prune:
+        backend._group()
+    return {
+        "engine": {"batch": cfg.engine, "single": cfg.engine},
+        "prune": {"batch": prune, "single": prune},
+        "skip_rate": None,
+        "rows": backend._n,
+        "probe_queries": 0,
+        "seconds": {},
+    }
 
 
 def _fastest(d: dict[str, float], mode: str) -> str:

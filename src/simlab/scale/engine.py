@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ ENGINES = ("local", "ray")
 DEFAULT_OBJECT_STORE = 1 << 30
 #: task retries after a worker process died (Ray re-runs the task; its shard is rewritten identically)
 MAX_RETRIES = 4
+#: CPUs a Ray task reserves, and so the BLAS/OpenMP/torch threads it computes with (see :func:`task_threads`)
+TASK_CPUS = 1
 
 
 @dataclass(frozen=True)
@@ -168,10 +171,32 @@ def check_code(expected: str) -> None:
         )
 
 
+@contextlib.contextmanager
+def task_threads(n: int = TASK_CPUS) -> Iterator[None]:
+    """Compute with `n` BLAS/OpenMP/torch threads during a task on a Ray worker, then restore.
+
+    A worker inherits the environment of the process that started Ray: ``OPENBLAS_NUM_THREADS=2`` exported
+    there gives every one-CPU worker two BLAS threads, and two such workers on two cores spin against each
+    other (an exact join ran ~2x slower than in one process). Ray's own ``OMP_NUM_THREADS=1`` does not
+    cover OpenBLAS's variable, nor a cluster whose nodes export other values. FAISS is imported first
+    (when installed) so that its OpenMP and BLAS pools exist and are limited too.
+    """
+    import importlib.util
+
+    from simlab.model import thread_limit
+
+    if "faiss" not in sys.modules and importlib.util.find_spec("faiss") is not None:
+        import faiss  # noqa: F401
+
+    with thread_limit(n):
+        yield
+
+
 def _checked_task(fn: Callable[..., Any], code: str, task: Any, **shared: Any) -> Any:
-    """``fn(task, **shared)`` on a worker, after :func:`check_code`."""
+    """``fn(task, **shared)`` on a worker, after :func:`check_code`, on :data:`TASK_CPUS` threads."""
     check_code(code)
-    return fn(task, **shared)
+    with task_threads():
+        return fn(task, **shared)
 
 
 def run_tasks(

@@ -17,6 +17,7 @@ one thread so that the same plan gives the same graph, and so the same results, 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -29,11 +30,13 @@ import numpy as np
 from simlab.errors import ConfigError
 from simlab.scale import engine as E
 from simlab.scale.sources import VectorSource
-from simlab.scale.store import JobDir, filesystem, join_path, list_files, write_table
+from simlab.scale.store import JobDir, filesystem, join_path, list_files, read_json, write_json, write_table
 
 log = logging.getLogger(__name__)
 
 METHODS = ("exact", "hnsw")
+#: the exact scan plan of a join (probed once, reused on resume), in the output directory
+SCAN_PLAN = "_scan_plan.json"
 BLOCK_ROWS = 65_536
 SHARD_ROWS = 250_000
 
@@ -49,6 +52,9 @@ class JoinResult:
     blocks: int
     seconds: float = 0.0
     engine: str = "local"
+    #: where the time went (seconds summed over tasks: ``plan``, ``index``, ``search``, ``write``, ``merge``)
+    #: and the exact scan plan the search tasks used (``scan_plan``); empty for a job already complete
+    stats: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def rows_per_second(self) -> float:
@@ -154,22 +160,39 @@ def search_task(
     fs, base = filesystem(out)
     paths = {i: join_path(base, f"_partials/s{j:05d}-b{i:05d}.parquet") for i in todo}
     missing = [i for i in todo if fs.get_file_info(paths[i]).size is None]
+    secs = dict.fromkeys(("index", "read", "search", "write"), 0.0)
     if missing:
+        t0 = time.perf_counter()
         index = _shard_index(b, *shards[j], metric, method, options)  # built once for the task's blocks
+        secs["index"] += time.perf_counter() - t0
         for i in missing:
-            _search_block(fs, paths[i], index, shards[j][0], VectorSource(a).read(*blocks[i])[1], k, search)
-    return sum(blocks[i][1] - blocks[i][0] for i in missing), len(todo)
+            t0 = time.perf_counter()
+            q = VectorSource(a).read(*blocks[i])[1]
+            secs["read"] += time.perf_counter() - t0
+            _search_block(fs, paths[i], index, shards[j][0], q, k, search, secs)
+    return sum(blocks[i][1] - blocks[i][0] for i in missing), len(todo), secs
 
 
 def _search_block(
-    fs: Any, path: str, index: tuple[Any, Any], lo: int, q: np.ndarray, k: int, search: dict[str, Any]
+    fs: Any,
+    path: str,
+    index: tuple[Any, Any],
+    lo: int,
+    q: np.ndarray,
+    k: int,
+    search: dict[str, Any],
+    secs: dict[str, float],
 ) -> None:
-    """One (shard, block) search -> a partial file: global positions, scores and ids of the top k."""
+    """One (shard, block) search -> a partial file: global positions, scores and ids of the top k (the
+    seconds of the search and of the write are added to `secs`)."""
     import pyarrow as pa
 
     idx, bids = index
     kk = min(k, len(bids))
+    t0 = time.perf_counter()
     hits = idx.search(q, kk, **search)
+    t1 = time.perf_counter()
+    secs["search"] += t1 - t0
     pos = _positions(hits.keys, len(q), kk)
     scores = np.where(pos < 0, -np.inf, np.asarray(hits.scores, np.float32)).astype(np.float32)
     nid = np.empty(pos.shape, dtype=object if bids.dtype == object else bids.dtype)
@@ -181,6 +204,7 @@ def _search_block(
     gpos = np.where(ok, pos + lo, -1)
     table = pa.table({"pos": _fixed(gpos, kk), "score": _fixed(scores, kk), "nid": _fixed(nid, kk)})
     write_table(fs, path, table)
+    secs["write"] += time.perf_counter() - t1
 
 
 def _positions(keys: Any, n: int, k: int) -> np.ndarray:
@@ -190,15 +214,50 @@ def _positions(keys: Any, n: int, k: int) -> np.ndarray:
         return np.array([[-1 if x is None else x for x in row] for row in keys], np.int64).reshape(n, k)
 
 
-def merge_task(i: int, a: str, out: str, k: int, n_shards: int, blocks: list[tuple[int, int]]) -> int:
-    """The k best of A's block ``i`` over all shards -> ``out/part-{i}.parquet``; returns rows."""
+def plan_task(j: int, b: str, metric: str, options: dict[str, Any], shards: list[tuple[int, int]]) -> dict:
+    """The exact index's plan (scan engine, pruning), probed once on B's shard ``j`` for the whole join.
+
+    Returns ``{"plan": the probe's plan (:func:`simlab.index.scan.probe_plan`), "shard": j, "seconds"}``.
+    """
+    t0 = time.perf_counter()
+    idx, _ = _shard_index(b, *shards[j], metric, "exact", options)
+    lo, hi = shards[j]
+    idx.search(VectorSource(b).read(lo, min(hi, lo + 1))[1], 1)  # the first search probes
+    return {"plan": idx.get_params()["plan"], "shard": j, "seconds": round(time.perf_counter() - t0, 3)}
+
+
+#: scan engines whose scores come from numpy's BLAS: whichever of them a plan picks, the floats are the same
+#: (``knn`` computes with the BLAS bundled with FAISS, another build whose last bits may differ on some CPUs)
+SAME_FLOATS = ("numpy", "faiss")
+
+
+def pinned_options(options: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """Index options that fix the scan engine and pruning a plan chose for blocks of queries (its batch
+    mode): an index built with them is not probed again (:func:`simlab.index.scan.pinned_plan`).
+
+    Unless `options` name the engine, it is the faster on the probe of :data:`SAME_FLOATS`, so that plans
+    probed on different engines or machines still give the same scores (rows tied at the k-th place are the
+    lower ids on every plan)."""
+    engine, secs = plan["engine"]["batch"], plan.get("seconds", {}).get("batch", {})
+    if options.get("engine", "auto") == "auto" and engine not in SAME_FLOATS:
+        timed = [e for e in SAME_FLOATS if e in secs]
+        engine = min(timed, key=secs.get) if timed else "numpy"
+    return {**options, "engine": engine, "prune": bool(plan["prune"]["batch"])}
+
+
+def merge_task(
+    i: int, a: str, out: str, k: int, n_shards: int, blocks: list[tuple[int, int]]
+) -> tuple[int, float]:
+    """The k best of A's block ``i`` over all shards -> ``out/part-{i}.parquet``; returns ``(rows,
+    seconds)``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    t0 = time.perf_counter()
     fs, base = filesystem(out)
     path = join_path(base, f"part-{i:05d}.parquet")
     if fs.get_file_info(path).size is not None:
-        return blocks[i][1] - blocks[i][0]
+        return blocks[i][1] - blocks[i][0], 0.0
     pos, sc, nid = [], [], []
     for j in range(n_shards):
         with fs.open_input_file(join_path(base, f"_partials/s{j:05d}-b{i:05d}.parquet")) as fh:
@@ -224,7 +283,7 @@ def merge_task(i: int, a: str, out: str, k: int, n_shards: int, blocks: list[tup
         }
     )
     write_table(fs, path, table)
-    return len(ids)
+    return len(ids), time.perf_counter() - t0
 
 
 # -- the job -------------------------------------------------------------------------------------------------
@@ -295,10 +354,11 @@ def join(
         return JoinResult(outp, plan["na"], k_out, len(shards), len(blocks), 0.0, eng.name)
     job.fs.create_dir(join_path(job.path, "_partials"), recursive=True)
     t0 = time.perf_counter()
-    _run_join(eng, plan, outp, progress)
+    stats = _run_join(eng, plan, job, outp, progress)
     job.fs.delete_dir(join_path(job.path, "_partials"))
     secs = time.perf_counter() - t0
-    res = JoinResult(outp, plan["na"], k_out, len(shards), len(blocks), secs, eng.name)
+    res = JoinResult(outp, plan["na"], k_out, len(shards), len(blocks), secs, eng.name, stats)
+    log.info("join on %s: %.1f s; %s", eng.name, secs, stats)
     job.finish({"rows": res.rows, "k": res.k, "seconds": res.seconds, "engine": eng.name})
     return res
 
@@ -347,11 +407,15 @@ def _join_plan(
     }
 
 
-def _run_join(eng: E.Engine, plan: dict[str, Any], outp: str, progress: bool | None) -> None:
-    """Run the search tasks, then the merge tasks, of a join plan on `eng`."""
+def _run_join(
+    eng: E.Engine, plan: dict[str, Any], job: JobDir, outp: str, progress: bool | None
+) -> dict[str, Any]:
+    """Run the search tasks, then the merge tasks, of a join plan on `eng` (an exact join first decides its
+    scan plan, :func:`_scan_plan`); returns where the time went (seconds summed over tasks)."""
     from tqdm.auto import tqdm
 
     shards, blocks = plan["shards"], plan["blocks"]
+    stats: dict[str, Any] = dict.fromkeys(("plan", "index", "read", "search", "write", "merge"), 0.0)
     with (
         E.session(eng) as ray,
         tqdm(
@@ -361,27 +425,75 @@ def _run_join(eng: E.Engine, plan: dict[str, Any], outp: str, progress: bool | N
             disable={True: False, False: True}.get(progress),  # type: ignore[arg-type]
         ) as bar,
     ):
+        options = plan["index_options"]
+        if plan["method"] == "exact":
+            options = _scan_plan(eng, ray, plan, job, stats)
         tasks = search_tasks(len(shards), len(blocks), E.cluster_cpus(ray, eng) if eng.is_ray else 1)
         common = {"a": plan["a"], "out": outp, "k": plan["k"], "blocks": blocks}
         search = {
             "b": plan["b"],
             "metric": plan["metric"],
             "method": plan["method"],
-            "options": plan["index_options"],
+            "options": options,
             "search": plan["search_options"],
             "shards": shards,
         }
-        E.run_tasks(
-            search_task, tasks, eng, ray, on_result=lambda r: bar.update(r[1]), shared={**common, **search}
-        )
+
+        def searched(r: tuple[int, int, dict[str, float]]) -> None:
+            bar.update(r[1])
+            for name, sec in r[2].items():
+                stats[name] += sec
+
+        def merged(r: tuple[int, float]) -> None:
+            bar.update(1)
+            stats["merge"] += r[1]
+
+        E.run_tasks(search_task, tasks, eng, ray, on_result=searched, shared={**common, **search})
         E.run_tasks(
             merge_task,
             list(range(len(blocks))),
             eng,
             ray,
-            on_result=lambda _: bar.update(1),
+            on_result=merged,
             shared={**common, "n_shards": len(shards)},
         )
+    return {name: round(v, 3) if isinstance(v, float) else v for name, v in stats.items()}
+
+
+def _scan_plan(
+    eng: E.Engine, ray: Any, plan: dict[str, Any], job: JobDir, stats: dict[str, Any]
+) -> dict[str, Any]:
+    """Index options that pin the exact scan plan of every search task of the join.
+
+    Without them each task would probe its own plan (:func:`simlab.index.scan.probe_plan`), paying the
+    probe once per task and possibly choosing differently from task to task and from run to run (a plan
+    chosen by timing). The plan is probed once, by one task on the engine (so under the threads a search
+    task gets there: one per Ray task, this process's locally), on B's first shard, and kept in
+    ``OUT/_scan_plan.json``: a resumed job (on either engine) reuses it. Options that fix both ``engine``
+    and ``prune`` leave nothing to probe.
+    """
+    options = plan["index_options"]
+    if options.get("engine", "auto") != "auto" and options.get("prune", "auto") != "auto":
+        stats["scan_plan"] = {"engine": options["engine"], "prune": options["prune"], "from": "options"}
+        return options
+    path = join_path(job.path, SCAN_PLAN)
+    if job.has(path):
+        probed = read_json(job.fs, path)
+        source = "resumed"
+    else:
+        probed = E.run_tasks(
+            plan_task,
+            [0],
+            eng,
+            ray,
+            shared={"b": plan["b"], "metric": plan["metric"], "options": options, "shards": plan["shards"]},
+        )[0]
+        write_json(job.fs, path, probed)
+        stats["plan"] += probed["seconds"]
+        source = "probed"
+    pinned = pinned_options(options, probed["plan"])
+    stats["scan_plan"] = {"engine": pinned["engine"], "prune": pinned["prune"], "from": source}
+    return pinned
 
 
 def _abs(p: str | os.PathLike[str] | Sequence[str]) -> str:
