@@ -413,7 +413,11 @@ def ann_section(label: str, x: np.ndarray, q: np.ndarray) -> dict:
         "auto_plan": plan,
         "curves": curves,
     }
-    print(label, [(r["index"], round(r["recall@10"], 3), round(r["QPS"])) for r in rows], flush=True)
+    shown = [
+        (r["index"], round(r["recall@10"], 3), r["QPS"] if np.isnan(r["QPS"]) else round(r["QPS"]))
+        for r in rows
+    ]
+    print(label, shown, flush=True)
     return res
 
 
