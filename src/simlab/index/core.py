@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ class KeyTable:
         self.key_of: list[Any] = list(keys)  # id -> key (None once removed)
         self.id_of: dict[Any, int] = {key: i for i, key in enumerate(self.key_of) if key is not None}
         self._arr: np.ndarray | None = None  # key_of as an object array, plus None for id -1
+        self._ident = _are_ids(self.key_of, 0)  # every key is its id (ints 0..n-1, none removed)
 
     def __len__(self) -> int:
         return len(self.id_of)
@@ -63,6 +65,7 @@ class KeyTable:
     def append(self, keys: list[Any]) -> np.ndarray:
         """Give `keys` the next ids; returns them."""
         start = len(self.key_of)
+        self._ident = self._ident and _are_ids(keys, start)
         self.key_of.extend(keys)
         self.id_of.update(zip(keys, range(start, start + len(keys)), strict=True))
         self._arr = None
@@ -76,15 +79,23 @@ class KeyTable:
             if i is not None:
                 self.key_of[i] = None
         self._arr = None
+        self._ident = False
         return ids
 
     def lookup(self, ids: np.ndarray) -> list[Any]:
         """Keys of an id array (any shape); id -1 gives ``None``."""
+        if self._ident and (ids.size == 0 or ids.min() >= 0):  # keys 0..n-1: the ids are the keys
+            return ids.tolist()
         if self._arr is None:
             arr = np.empty(len(self.key_of) + 1, dtype=object)  # last slot: None for id -1
             arr[:-1] = np.fromiter(self.key_of, dtype=object, count=len(self.key_of))
             self._arr = arr
         return self._arr[ids].tolist()
+
+
+def _are_ids(keys: list[Any], start: int) -> bool:
+    """Whether `keys` are the Python ints ``start, start + 1, ...`` (then an id is its key)."""
+    return all(type(key) is int for key in keys) and keys == list(range(start, start + len(keys)))
 
 
 class IndexArtifact:
@@ -279,6 +290,12 @@ class Index(IndexArtifact):
             sq = float(np.vdot(arr, arr))  # BLAS sdot; an overflow gives inf without a warning
             if 0.0 < sq < math.inf:  # a finite norm: finite values
                 return arr * (1.0 / math.sqrt(sq))  # float32 (a Python float scales in the array's type)
+        faiss = sys.modules.get("faiss") if norm else None
+        if faiss is not None:  # FAISS loaded: its normalize_L2 on a copy (one C++ pass, FAISS's own rounding)
+            out = np.array(arr, dtype=np.float32, order="C")
+            faiss.normalize_L2(out)
+            if np.isfinite(out).all():
+                return out
         if norm:  # as M.l2_normalize, with a cheaper norm (einsum)
             norms = np.sqrt(np.einsum("ij,ij->i", arr, arr))
             if not np.isfinite(norms).all():  # NaN/inf values raise here (or a finite overflow passes)
@@ -310,7 +327,7 @@ class Index(IndexArtifact):
             DataError: duplicate keys, a key already present, or NaN values.
             DimensionError: wrong dimension or a key count that does not match the rows.
         """
-        keys = list(keys)
+        keys = keys.tolist() if isinstance(keys, np.ndarray) else list(keys)  # numpy ints become ints
         x = (
             self._prepare(vectors, "vectors", normalize=not self._cls.normalizes_rows)
             if len(keys)
