@@ -126,3 +126,28 @@ def test_auto_adds_after_choice_and_rejects_bad_options(data):
         Index("auto", "cosine", target_recall=1.5)
     with pytest.raises(ConfigError):
         Index("auto", "cosine", candidates=["nope"]).add(keys[:100], x[:100]).search(q[:1], 3)
+
+
+def test_auto_gives_way_when_the_choice_misses_the_target_on_all_rows(clustered_data, monkeypatch):
+    """A candidate that meets the target on the sample but not on all rows (ScaNN's recall plateaued at 0.86
+    on 200,000 glove-like rows) is replaced by the next fastest; exact is the last resort."""
+    from simlab.index import auto
+
+    pytest.importorskip("hnswlib")
+    x = clustered_data(3000, DIM, n_clusters=20, seed=2)
+    keys = [f"w{i}" for i in range(len(x))]
+    real = auto.AutoBackend._build_choice
+
+    def plateau(self, choice, *a, **kw):  # the hnswlib candidate "plateaus" below the target on all rows
+        real(self, choice, *a, **kw)
+        if choice == "hnswlib M16":
+            self.plan["met"], self.plan["recall"] = False, 0.5
+
+    monkeypatch.setattr(auto.AutoBackend, "_build_choice", plateau)
+    idx = Index("auto", "cosine", candidates=["hnswlib M16"], probe_queries=100).add(keys, x)
+    idx.search(x[:1], 5)
+    plan = idx._backend.plan
+    assert plan["choice"] == "exact" and plan["met"] and plan["recall"] == 1.0
+    assert [r["choice"] for r in plan["rejected_on_all_rows"]] == ["hnswlib M16"]
+    ref = Index("exact", "cosine").add(keys, x)
+    assert idx.search(x[:50], 10).keys == ref.search(x[:50], 10).keys

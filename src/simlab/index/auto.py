@@ -5,7 +5,8 @@ At the first search (or save) the auto backend holds out a few hundred of its ro
 compares its candidates on a sample of the others: each is built on the sample and its search setting
 (``efSearch``, ``nprobe``, ``leaves_to_search``) is swept upward until recall@k against the exact search
 reaches the target. The fastest candidate at the target (batch queries per second, 1 thread) is built on all
-rows but the probe queries, its setting is raised until the target holds there on the same held-out queries,
+rows but the probe queries, its setting is raised until the target holds there on the same held-out queries
+(a candidate that cannot reach it on all rows gives way to the next fastest, exact last),
 and the probe rows are added last.
 The choice, the measured curves and the final recall are saved with the index (``simlab info`` shows them).
 """
@@ -211,7 +212,7 @@ class AutoBackend(Backend):
             raise ConfigError(f"unknown auto candidate(s) {unknown}; valid: {', '.join(specs)}")
         curves: dict[str, list[dict[str, Any]]] = {}
         builds: dict[str, float] = {}
-        best: tuple[float, str] | None = None
+        ranked: list[tuple[float, str]] = []  # (QPS at the target on the sample, candidate)
         for nm in names:
             backend, opts, setting, values = specs[nm]
             t0 = time.perf_counter()
@@ -229,10 +230,32 @@ class AutoBackend(Backend):
             met = [p for p in curves[nm] if p["recall"] >= cfg.target_recall]
             if met:
                 qps = met[0]["qps"] * (len(xs) / n if backend == "exact" else 1.0)  # exact cost grows with n
-                if best is None or qps > best[0]:
-                    best = (qps, nm)
-        choice = best[1] if best is not None else "exact"
-        self._build_choice(choice, specs[choice], x, ids, held, curves, builds, len(xs))
+                ranked.append((qps, nm))
+        # the fastest on the sample first; one that misses the target on all rows (a recall that plateaus
+        # with more rows, e.g. ScaNN's fixed re-ranking depth) gives way to the next; exact always meets it
+        order = [nm for _, nm in sorted(ranked, key=lambda t: -t[0])]
+        order += ["exact"] if "exact" not in order else []
+        rejected: list[dict[str, Any]] = []
+        for choice in order:
+            self._build_choice(choice, specs[choice], x, ids, held, curves, builds, len(xs))
+            if self.plan["met"]:
+                break
+            rejected.append(
+                {k: self.plan[k] for k in ("choice", "setting", "recall", "qps", "build_seconds")}
+            )
+            log.info(
+                "auto index: %s reaches recall %.3f < target on all rows; next candidate",
+                choice,
+                self.plan["recall"],
+            )
+        self.plan["rejected_on_all_rows"] = rejected
+        if not self.plan["met"]:
+            log.warning(
+                "auto index: %s reaches recall %.3f < target %.3f on all rows",
+                self.plan["choice"],
+                self.plan["recall"],
+                cfg.target_recall,
+            )
         self._x, self._ids = [], []
         return self.plan  # type: ignore[return-value]
 
@@ -286,13 +309,6 @@ class AutoBackend(Backend):
             "full_curve": final,
             "threads": 1,
         }
-        if not self.plan["met"]:
-            log.warning(
-                "auto index: %s reaches recall %.3f < target %.3f on all rows",
-                choice,
-                final[-1]["recall"],
-                cfg.target_recall,
-            )
 
     def _ready(self) -> Any:
         if self.inner is None:
