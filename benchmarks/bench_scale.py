@@ -20,7 +20,10 @@ seconds, bytes written between stages) is fitted from these runs and projects 10
 (docs/scale.md).
 
 Run: ``flock /tmp/simlab-bench.lock python benchmarks/bench_scale.py [--quick]``; the issue's full-size joins
-(1M x 200k) one at a time, each added as a row: ``... bench_scale.py --full-size hnsw|exact [--rows N]``.
+(1M x 200k) one at a time, each added as a row: ``... bench_scale.py --full-size hnsw|exact [--rows N ...]
+[--rounds R]`` (e.g. only the exact rows: ``--full-size exact --rows 400000 1000000``; ``--rounds 2`` runs
+local, ray, local, ray and records the medians). A join row keeps each engine's ``JoinResult.stats``
+(seconds per phase, the scan plan).
 """
 
 from __future__ import annotations
@@ -119,10 +122,30 @@ def timed(fn: Any) -> tuple[Any, float, PeakRSS]:
 
 
 def compare(
-    name: str, rows: int, run: Any, check: Any, extra: dict[str, Any] | None = None
+    name: str, rows: int, run: Any, check: Any, extra: dict[str, Any] | None = None, rounds: int = 1
 ) -> dict[str, Any]:
-    """Run ``run(engine)`` on local then ray; check outputs identical; one result row."""
+    """Run ``run(engine)`` on local then ray (`rounds` times, interleaved: local, ray, local, ray...; the
+    times are the medians, each run listed); check the first outputs identical; one result row. A join's
+    stats (seconds per phase, the scan plan) are kept for each engine's first run."""
     (lo, t_lo, m_lo), (ra, t_ra, m_ra) = timed(lambda: run("local")), timed(lambda: run("ray"))
+    runs = {"local": [t_lo], "ray": [t_ra]}
+    print(f"{name}: local {t_lo:.1f}s ray {t_ra:.1f}s (load {os.getloadavg()[0]:.1f})", flush=True)
+    for _ in range(rounds - 1):
+        for engine in ("local", "ray"):
+            _, t, _ = timed(lambda engine=engine: run(engine))
+            runs[engine].append(t)
+            print(f"  again {engine}: {t:.1f}s (load {os.getloadavg()[0]:.1f})", flush=True)
+    if rounds > 1:
+        t_lo, t_ra = float(np.median(runs["local"])), float(np.median(runs["ray"]))
+        extra = {
+            **(extra or {}),
+            "rounds": rounds,
+            "local_runs_s": [round(t, 1) for t in runs["local"]],
+            "ray_runs_s": [round(t, 1) for t in runs["ray"]],
+        }
+    for engine, res in (("local", lo), ("ray", ra)):
+        if getattr(res, "stats", None):
+            extra = {**(extra or {}), f"{engine}_stats": res.stats}
     same = check(lo, ra)
     print(f"{name}: local {t_lo:.1f}s ray {t_ra:.1f}s identical={same}", flush=True)
     return {
@@ -153,14 +176,23 @@ def main() -> None:
     ap.add_argument(
         "--rows",
         type=int,
-        default=1_000_000,
+        nargs="+",
+        default=[1_000_000],
         help="rows of A with --full-size: 1M is the issue's size; fewer run the first rows of the same A "
-        "(a slice, labelled so)",
+        "(a slice, labelled so); several values add one row each (e.g. --full-size exact --rows 400000 "
+        "1000000)",
+    )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --full-size: run local, ray, local, ray... this many times each and record the medians",
     )
     args = ap.parse_args()
     q = args.quick
     if args.full_size:
-        full_size(args.full_size, args.rows)
+        for na in args.rows:
+            full_size(args.full_size, na, args.rounds)
         return
     import ray
 
@@ -279,7 +311,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def full_size(method: str, na: int) -> None:
+def full_size(method: str, na: int, rounds: int = 1) -> None:
     """The issue's join (A = the first `na` of 1M clustered rows, B = 200k, d = 100, k = 10, cosine) of
     `method` on both engines, added as a row to results/scale.json with the load average of its run and the
     count of rows whose ids, neighbours or scores differ. Settings as the earlier rows, nothing tuned: HNSW
@@ -307,12 +339,17 @@ def full_size(method: str, na: int) -> None:
             runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
         )
 
+        count = iter(range(1 << 30))
+
         def run(engine: str) -> Any:
+            i = next(count)
+            if i >= 4:  # the first two outputs are compared at the end; later rounds' are only timed
+                shutil.rmtree(tmp / f"j-{i - 2}", ignore_errors=True)
             return join(
                 tmp / "a.npy",
                 tmp / "b.npy",
                 10,
-                out=tmp / f"j-{engine}",
+                out=tmp / f"j-{i}",
                 method=method,
                 engine=engine,
                 block_rows=block,
@@ -330,7 +367,7 @@ def full_size(method: str, na: int) -> None:
         load0 = os.getloadavg()[0]
         size = "full size" if na == 1_000_000 else f"first {na:,} rows of the full-size A: a slice"
         name = f"join {na:,} x {nb:,} {method} (synthetic, {size}; run {time.strftime('%H:%M')} UTC)"
-        row = compare(name, na, run, same)
+        row = compare(name, na, run, same, rounds=rounds)
         ray.shutdown()
         row |= {
             "differing_rows": differing["rows"],

@@ -258,17 +258,18 @@ class EmbedActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         keys = list(batch)
-        rows = [
-            embed_shard(
-                {k: _py(batch[k][i]) for k in keys},
-                self.encode,
-                self.out,
-                self.field,
-                self.id_field,
-                self.batch_size,
-            )
-            for i in range(len(batch[keys[0]]))
-        ]
+        with E.task_threads():  # its one CPU, whatever the worker inherited (see simlab.scale.engine)
+            rows = [
+                embed_shard(
+                    {k: _py(batch[k][i]) for k in keys},
+                    self.encode,
+                    self.out,
+                    self.field,
+                    self.id_field,
+                    self.batch_size,
+                )
+                for i in range(len(batch[keys[0]]))
+            ]
         return {k: np.array([r[k] for r in rows]) for k in rows[0]}
 
 

@@ -11,7 +11,9 @@ id), ``neighbors`` (B's ids) and ``scores`` (similarities, higher = more similar
 distances). A and B are each read by the tasks themselves (a shared filesystem or object store: "broadcast"
 through storage), never gathered on the driver.
 
-Exact joins are exact: the merge of exact per-shard top-k lists is the exact top k. HNSW indexes are built on
+Exact joins are exact: the merge of exact per-shard top-k lists is the exact top k. An exact join probes the
+index's scan plan once (:func:`plan_task`, on the engine, on B's first shard) and pins it in every search task
+(:func:`pinned_options`), instead of a probe in every task. HNSW indexes are built on
 one thread so that the same plan gives the same graph, and so the same results, on every engine.
 """
 
@@ -52,7 +54,8 @@ class JoinResult:
     blocks: int
     seconds: float = 0.0
     engine: str = "local"
-    #: where the time went (seconds summed over tasks: ``plan``, ``index``, ``search``, ``write``, ``merge``)
+    #: where the time went (seconds summed over tasks: ``plan``, ``index``, ``read``, ``search``, ``write``,
+    #: ``merge``)
     #: and the exact scan plan the search tasks used (``scan_plan``); empty for a job already complete
     stats: dict[str, Any] = dataclasses.field(default_factory=dict)
 
