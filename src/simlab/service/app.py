@@ -162,7 +162,7 @@ def create_app(
         title="simlab",
         version="1",
         description="Similarity models and durable collections over HTTP.",
-        on_shutdown=[state.batcher.close, state.collections.close],
+        on_shutdown=[state.collections.close],
     )
     app.state.simlab = state
     _install_errors(app)
