@@ -45,13 +45,13 @@ NOTE = (
     "How to read it: a vector search in the usual shape is answered by the service's fast path (an ASGI "
     "wrapper with the app's checks and answers, in front of FastAPI's routing, dependency solving and "
     "validation; a test compares the two on every request shape); the single-query requests that arrive "
-    "together are searched as one batch on the event loop (micro-batching: one GEMM instead of one GEMV "
-    "per query on the exact index), which is why HTTP throughput on the exact index can exceed in-process"
-    " one-query-at-a-time search. An HNSW search costs less than the HTTP and JSON work of one request in"
-    " one Python process, so its single-query HTTP throughput is bounded by that work (about 0.2 ms per "
-    "request); batches of queries per request are the way to more. The load generator shares the 2 cores "
-    "with the server, and at concurrency 16 and above latency is mostly queueing (about concurrency / "
-    "QPS)."
+    "together (within one or two turns of the event loop) are searched as one batch on the event loop "
+    "(micro-batching: one GEMM instead of one GEMV per query on the exact index), which is why HTTP "
+    "throughput on the exact index can exceed in-process one-query-at-a-time search. An HNSW search costs "
+    "less than the HTTP and JSON work of one request in one Python process, so its single-query HTTP "
+    "throughput is bounded by that work (about 0.1 ms per request); batches of queries per request are the "
+    "way to more. The load generator shares the 2 cores with the server, and at concurrency 16 and above "
+    "latency is mostly queueing (about concurrency / QPS)."
 )
 ROOT = Path(__file__).resolve().parents[1]
 

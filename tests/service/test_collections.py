@@ -185,6 +185,38 @@ def test_concurrent_searches_are_batched_with_identical_results(tmp_path):
     cols.close()
 
 
+def test_a_batch_waits_a_turn_of_the_loop_while_it_grows(tmp_path):
+    """Queries arriving one turn of the event loop apart (their bytes read in the next turn) join one batch; a
+    lone query is answered after at most two turns, alone."""
+    import asyncio
+
+    from simlab.service.batching import MAX_WAIT_TURNS, SearchBatcher
+    from simlab.service.collections import Collections
+
+    cols = Collections(tmp_path / "d", {}, background=False)
+    c = cols.create("c", dim=4)
+    c.upsert([f"i{j}" for j in range(20)], np.random.default_rng(0).normal(size=(20, 4)), [{}] * 20)
+    calls = []
+    search = c.search
+    c.search = lambda *a, **kw: calls.append(len(a[0])) or search(*a, **kw)
+    q = np.ones((1, 4), np.float32)
+
+    async def later(b, turns):
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        return await b.search(c, q, 3, None, [None])
+
+    async def run():
+        b = SearchBatcher()
+        await asyncio.gather(later(b, 0), later(b, 1))  # the second arrives a turn later: same batch
+        await later(b, 0)  # alone
+        return b
+
+    asyncio.run(run())
+    assert calls == [2, 1] and MAX_WAIT_TURNS >= 1
+    cols.close()
+
+
 def test_readers_do_not_wait_for_a_commit(tmp_path):
     """A search runs to completion while a writer is inside its (blocked) commit."""
     import threading

@@ -101,3 +101,18 @@ def test_fast_path_keeps_the_key_rule(tmp_path):
         a, b = post(cf, path, body, headers=headers), post(cs, path, body, headers=headers)
         assert a == b and a[0] == (200 if "s3" in str(headers) else 401), headers
     assert fast.state.simlab.extras["fast_path"].answered == 2
+
+
+def test_encode_hits_writes_what_json_writes():
+    from simlab.service.fastpath import encode_hits
+
+    hits = [[{"id": "a", "score": 0.5, "metadata": {"g": 1, "score": None}}], []]
+    assert json.loads(encode_hits(hits)) == {"results": hits}  # a null "score" in metadata stays valid
+    big = [[{"id": "b", "score": 1.0, "metadata": {"n": 2**70}}]]  # over 64 bits: orjson refuses, json writes
+    assert json.loads(encode_hits(big)) == {"results": big}
+    for bad in (
+        float("nan"),
+        float("inf"),
+    ):  # not written as null: an error, like json.dumps(allow_nan=False)
+        with pytest.raises(ValueError):
+            encode_hits([[{"id": "c", "score": bad, "metadata": {}}]])

@@ -5,6 +5,7 @@ No heavy imports at module level (FastAPI, uvicorn and the models load when the 
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import ipaddress
 import os
@@ -99,8 +100,13 @@ def serve(
     )
     if importlib.util.find_spec("faiss") is not None:
         import faiss  # noqa: F401  (loaded before the thread scope, so that its OpenMP threads are bounded too)
+    # what is loaded now (models, indexes, ids and metadata) lives as long as the server: out of the garbage
+    # collector's generations, so that its full passes do not walk it again and again under load
+    gc.collect()
+    gc.freeze()
     with thread_scope(threads):  # the models are loaded: torch's threads too, for the server's lifetime
-        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+        # proxy_headers off: the service uses no client address (no access log), so X-Forwarded-* are not read
+        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import math
 from typing import Any
 
 import numpy as np
@@ -65,11 +64,13 @@ def parse_search(body: bytes, state: ServiceState) -> tuple[np.ndarray, int, Any
 def encode_hits(hits: list[list[dict[str, Any]]]) -> bytes:
     """The JSON body ``{"results": hits}`` of a search answer (NaN or infinite scores are an error, as in
     ``json.dumps(allow_nan=False)``)."""
-    if orjson is not None and all(math.isfinite(h["score"]) for row in hits for h in row):
+    if orjson is not None:
         try:
-            return orjson.dumps({"results": hits})
+            out = orjson.dumps({"results": hits})
         except TypeError:  # e.g. an integer over 64 bits in metadata: json writes it
-            pass
+            out = b'"score":null'
+        if b'"score":null' not in out:  # orjson writes NaN and infinities as null
+            return out
     return json.dumps({"results": hits}, ensure_ascii=False, allow_nan=False).encode()
 
 

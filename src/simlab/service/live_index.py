@@ -167,6 +167,8 @@ class LiveIndex:
         """Top-k ``(id, score)`` lists of queries ``(nq, dim)``; `keep`: a metadata filter on ids."""
         with self.lock.read():
             main_hits = self._search_main(q, k, keep)
+            if not self.dlive:  # no delta rows: the main index's hits, already best first
+                return main_hits
             delta_hits = self._search_delta(q, k, keep)
         # best first; stable (reverse=True keeps it so): ties keep the main index's order, then the delta's
         return [
