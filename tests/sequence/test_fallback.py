@@ -208,3 +208,29 @@ def test_synthetic_kinds(kind):
     assert len(tr) == 9 and len(te) == 6 and tr.channels == 1 and len(tr.classes) == 3
     assert tr.has_missing == (kind == "missing")
     assert (len(set(tr.lengths.tolist())) > 1) == (kind == "unequal")
+
+
+def test_leave_one_out_ties_within_noise_go_to_the_suite_prior(monkeypatch):
+    # 20 series: 0.95 against 0.90 is one series (a tie), 0.95 against 0.85 is not
+    assert F.within_noise({"euclidean": 0.95, "dtw10": 0.85, "dtw": 0.90}, 20) == ["euclidean", "dtw"]
+    assert F.within_noise({"euclidean": 0.95, "dtw": 0.70}, 400) == ["euclidean"]
+    assert F.CLASSICAL_PRIOR.index("dtw") < F.CLASSICAL_PRIOR.index("euclidean")
+
+    from simlab.sequence import classical
+    from simlab.sequence.data import SeriesDataset
+
+    labels = np.array([0, 1] * 10)
+    full = SeriesDataset([np.zeros((5, 1), np.float32)] * 20, labels)
+    wrong = {"euclidean": 1, "dtw10": 3, "dtw": 2}  # series each distance gets wrong (of 20)
+
+    def fake(a, b, kind, length):
+        d = np.where(labels[:, None] == labels[None, :], 1.0, 2.0)  # the nearest other series: same class
+        for i in range(wrong[kind]):
+            d[i, labels != labels[i]] = 0.5  # ... except for the first few, nearest to another class
+        return d
+
+    monkeypatch.setattr(classical, "distances", fake)
+    best, acc = F.classical_loo(full)
+    assert acc == {"euclidean": 0.95, "dtw10": 0.85, "dtw": 0.90} and best == "dtw"
+    wrong["dtw"] = 4  # 0.80: outside the noise, Euclidean is kept
+    assert F.classical_loo(full)[0] == "euclidean"
