@@ -234,3 +234,8 @@ def test_leave_one_out_ties_within_noise_go_to_the_suite_prior(monkeypatch):
     assert acc == {"euclidean": 0.95, "dtw10": 0.85, "dtw": 0.90} and best == "dtw"
     wrong["dtw"] = 4  # 0.80: outside the noise, Euclidean is kept
     assert F.classical_loo(full)[0] == "euclidean"
+    # a costly full DTW is left out of the leave-one-out, the 10% band kept; Euclidean alone decides nothing
+    wrong["dtw"] = 0
+    best, acc = F.classical_loo(full, max_cells=5_000)  # 20 series of 5 steps: 10,000 cells for full DTW
+    assert set(acc) == {"euclidean", "dtw10"} and best == "euclidean"
+    assert F.classical_loo(full, max_cells=1_000) is None

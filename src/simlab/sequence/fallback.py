@@ -217,19 +217,21 @@ def within_noise(acc: dict[str, float], n: int) -> list[str]:
 
 
 def classical_loo(full: Any, max_cells: float = MAX_LOO_CELLS) -> tuple[str, dict[str, float]] | None:
-    """The best classical distance by leave-one-out 1-NN over the whole training split, with every classical
-    accuracy; None when full DTW over it would exceed `max_cells`.
+    """The best classical distance by leave-one-out 1-NN over the whole training split, with the accuracy of
+    every classical distance it measured: those whose cost stays within `max_cells` DTW cells
+    (:func:`affordable`: a 10% band costs a fifth of the full window). None when only Euclidean is
+    affordable (a choice without DTW is left to the hold-out).
 
     Accuracies at most one series below the best are a tie (:func:`within_noise`), settled by
     :data:`CLASSICAL_PRIOR`."""
     from simlab.sequence import classical
 
-    total = float(full.lengths.astype(np.float64).sum())
-    if total * total > max_cells:
+    kinds = affordable(full.series, full.series, max_cells)
+    if kinds == ["euclidean"]:
         return None
     length = int(full.lengths.max())
     acc = {}
-    for k in ORDER[:-1]:
+    for k in kinds:
         d = classical.distances(full.series, full.series, k, length)
         np.fill_diagonal(d, np.inf)
         acc[k] = knn_scores(d, full.labels, full.labels)[0]
@@ -297,6 +299,9 @@ def choose(model: Any, plan: tuple[str, Any, Any], full: Any) -> Selection:
     proto = where.format(len(q), len(full), len(c) if kind == "holdout" else "")
     if loo is not None:
         proto += f"; classical distance {loo[0]} chosen by leave-one-out over the training split"
+        skipped = [k for k in classical.CLASSICAL if k not in loo[1]]
+        if skipped:
+            proto += f" ({', '.join(skipped)} skipped there: DTW cost)"
     elif len(kinds) < len(classical.CLASSICAL):
         proto += f"; {', '.join(k for k in classical.CLASSICAL if k not in kinds)} skipped (DTW cost)"
     sel = select(dists, val_data.labels, fit_data.labels, proto, length)
