@@ -40,8 +40,8 @@ SEEDS = (0, 1, 2)
 #: candidate default recipes (SiameseConfig overrides); the winner by mean rank becomes the library default
 #: (both: bidirectional GRU 64, mean pooling, 20 epochs, downsample auto, fallback auto)
 RECIPES: dict[str, dict[str, Any]] = {
-    "triplet": {"loss": "triplet", "augment": [], "lr": 3e-3},  # batch-all triplets: the library default
-    # supervised InfoNCE on class-balanced batches with jitter/scaling/warp
+    "triplet": {"loss": "triplet", "augment": [], "lr": 3e-3},  # batch-all triplets
+    # supervised InfoNCE on class-balanced batches with jitter/scaling/warp: the library default
     "infonce-aug": {
         "loss": "infonce",
         "loss_options": {"temperature": 0.1},
@@ -49,7 +49,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "lr": 5e-3,
     },
 }
-DEFAULT_RECIPE = "triplet"
+DEFAULT_RECIPE = "infonce-aug"
 #: full-window DTW is skipped above this many DTW cells (sum over test x train of len_q * len_c)
 MAX_DTW_CELLS = 6e10
 

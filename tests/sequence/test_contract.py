@@ -43,7 +43,7 @@ def test_config_one_way_with_a_composed_train_config():
     assert t.epochs is None and t.lr is None
     assert (
         t.resolve(MODALITY_DEFAULTS["text"]).epochs == 30
-        and t.resolve(MODALITY_DEFAULTS["series"]).lr == 3e-3
+        and t.resolve(MODALITY_DEFAULTS["series"]).lr == 5e-3
     )
     with pytest.raises(ConfigError, match="valid keys"):
         SiameseModel(epoks=3)

@@ -99,6 +99,16 @@ def make_loss(config: Any, kind: str, defaults: dict[str, Any]) -> tuple[str, An
     return name, loss, train_kind(kind, getattr(loss, "expects", ()), name)
 
 
+def augmentations(config: Any, kind: str, defaults: dict[str, Any]) -> tuple[str, ...]:
+    """The augmentations a fit applies: the config's, else (``augment=None``) the modality's default recipe's
+    where that recipe applies (``loss="auto"`` on a labelled collection, as :func:`make_loss`), else none."""
+    if config.augment is not None:
+        return tuple(config.augment)
+    if config.loss == "auto" and kind == "labelled":
+        return tuple(defaults.get("augment", ()))
+    return ()
+
+
 def score_range(data: Any) -> tuple[float, float] | None:
     """The ``(lo, hi)`` of scored pairs (the file's declared range, else the scores' own); None otherwise."""
     if not isinstance(data, D.PairDataset) or data.score is None:
