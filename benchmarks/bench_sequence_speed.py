@@ -168,7 +168,7 @@ def main() -> None:
         "jobs running), so absolute seconds are noisy; compare within a table. Generated shifted-motif "
         "series.",
         "",
-        "**Threads** (2 epochs x 512 triplet items, bidirectional GRU 64, 60 series of 150 steps; the same "
+        "**Threads** (2 epochs x 512 training items of the default recipe, bidirectional GRU 64, 60 series of 150 steps; the same "
         "run with torch at 1 and 2 intra-op threads, then again beside two busy processes):",
         "",
         md_table(th),
@@ -177,7 +177,7 @@ def main() -> None:
         "(`simlab.train.torch_threads`, restored after each call).",
         "",
         "**Length shortening** (2,000 steps, 100 training series, same short budget of 4 epochs x 256 "
-        "triplet items, learned similarity only):",
+        "training items, learned similarity only):",
         "",
         md_table(short),
         "",
