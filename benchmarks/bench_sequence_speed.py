@@ -168,8 +168,9 @@ def main() -> None:
         "jobs running), so absolute seconds are noisy; compare within a table. Generated shifted-motif "
         "series.",
         "",
-        "**Threads** (2 epochs x 512 training items of the default recipe, bidirectional GRU 64, 60 series of 150 steps; the same "
-        "run with torch at 1 and 2 intra-op threads, then again beside two busy processes):",
+        "**Threads** (2 epochs x 512 training items of the default recipe, bidirectional GRU 64, 60 series "
+        "of 150 steps; the same run with torch at 1 and 2 intra-op threads, then again beside two busy "
+        "processes):",
         "",
         md_table(th),
         "",
