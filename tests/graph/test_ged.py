@@ -106,3 +106,28 @@ def test_ged_file_errors(tmp_path):
     p.write_text("id_a\tid_b\tged\na\tb\tnope\n")
     with pytest.raises(DataError, match=r":2: ged is not a number"):
         GEDTable.read(p, gs)
+
+
+def test_parallel_ged_under_the_cli_sigterm_handler_prints_no_traceback(tmp_path):
+    """The pool's processes are ended with SIGTERM; they must not inherit the CLI's handler (which raises)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        f"""
+        import signal
+        import networkx as nx
+        from simlab.cli.main import _on_sigterm
+        from simlab.graph.ged import compute_ged
+        from simlab.graph.io import GraphSet
+
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        gs = GraphSet([nx.path_graph(n) for n in range(2, 9)], [str(n) for n in range(2, 9)])
+        t = compute_ged(gs, {str(tmp_path / "g.tsv")!r}, workers=2, progress=False)
+        print(len(t))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "21"
+    assert "Traceback" not in out.stderr, out.stderr

@@ -224,6 +224,16 @@ def _init_worker(graphs: GraphSet, opts: dict[str, Any]) -> None:
     _POOL_GRAPHS, _POOL_OPTS = graphs, opts
 
 
+def _init_pool_worker(graphs: GraphSet, opts: dict[str, Any]) -> None:
+    """A pool process: default SIGTERM (the parent ends the pool with it; an inherited handler, such as the
+    CLI's, would raise and print a traceback) and SIGINT ignored (Ctrl-C is the parent's to handle)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(graphs, opts)
+
+
 def _work(pair: tuple[int, int]) -> tuple[int, int, float, bool]:
     assert _POOL_GRAPHS is not None
     i, j = pair
@@ -325,7 +335,7 @@ def _results(
     import multiprocessing as mp
 
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(gs, opts))
+    pool = ctx.Pool(workers, initializer=_init_pool_worker, initargs=(gs, opts))
     try:
         yield pool.imap_unordered(_work, todo, chunksize=max(1, min(64, len(todo) // (workers * 16) or 1)))
     finally:
