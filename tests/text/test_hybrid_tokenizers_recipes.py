@@ -154,6 +154,20 @@ def test_recipe_by_corpus_size_recorded_and_explicit_settings_kept(lee, tmp_path
     assert fixed.config.architecture == "cbow" and "recipe" not in fixed.history[-1]
 
 
+def test_fasttext_gets_the_skipgram_rule_below_10m_tokens(lee):
+    from simlab.text import FastText
+    from simlab.text.recipes import recipe_for, word2vec_recipe
+
+    assert recipe_for("fasttext", 1_000_000) == word2vec_recipe(1_000_000)
+    assert recipe_for("fasttext", 20_000_000) == {} and recipe_for("doc2vec", 1_000_000) == {}
+    m = FastText(workers=1, min_count=3, dim=20, epochs=2, buckets=20_000).fit(lee)
+    rec = m.history[-1]["recipe"]
+    assert m.config.architecture == "skipgram" and m.config.dim == 20 and m.config.epochs == 2
+    assert rec["applied"]["architecture"] == "skipgram" and {"dim", "epochs"} <= set(rec["kept"])
+    fixed = FastText(workers=1, min_count=3, dim=20, epochs=1, buckets=20_000, recipe="fixed").fit(lee)
+    assert fixed.config.architecture == "cbow" and "recipe" not in fixed.history[-1]
+
+
 def test_small_corpus_warns_instead_of_silent_degenerate_vectors(lee, caplog):
     from simlab.text import Word2Vec
 

@@ -16,7 +16,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-#: corpora with fewer tokens get the skip-gram recipe, larger ones the CBOW recipe measured at 23M tokens.
+#: corpora with fewer tokens get the skip-gram recipe (Word2Vec and FastText), larger ones the CBOW recipe
+#: measured at 23M tokens (Word2Vec; FastText keeps its defaults there).
 SKIPGRAM_BELOW = 10_000_000
 
 #: epochs at 5M tokens of the skip-gram rule (scaled by sqrt(5M / tokens) on other sizes)
@@ -25,7 +26,8 @@ EPOCHS_AT_5M = 7
 RULE = (
     "below 10M tokens: skip-gram 100-d, window 5, negative 5, sample 1e-3 (gensim's skip-gram settings) with "
     "epochs = clip(round(7 * sqrt(5M / tokens)), 5, 30) (16 at 1M, 10 at 2.5M, 7 at 5M); from 10M tokens: "
-    "CBOW 200-d, window 8, negative 10, sample 1e-4, 10 epochs"
+    "CBOW 200-d, window 8, negative 10, sample 1e-4, 10 epochs (FastText: the skip-gram rule below 10M "
+    "tokens, its own defaults from 10M)"
 )
 
 
@@ -50,8 +52,12 @@ def word2vec_recipe(tokens: int) -> dict[str, Any]:
 
 
 def recipe_for(kind: str, tokens: int) -> dict[str, Any]:
-    """The size rule's settings for a model kind (``word2vec``; other kinds keep their defaults: ``{}``)."""
-    return word2vec_recipe(tokens) if kind == "word2vec" else {}
+    """The size rule's settings for a model kind: ``word2vec`` the rule at every size; ``fasttext`` the
+    Word2Vec rule below 10M tokens (measured at 1M and 5M tokens, ``bench_text_recipes.py``) and its own
+    defaults from 10M (not measured there); other kinds keep their defaults (``{}``)."""
+    if kind == "word2vec" or (kind == "fasttext" and tokens < SKIPGRAM_BELOW):
+        return word2vec_recipe(tokens)
+    return {}
 
 
 #: at least this many training tokens (tokens x epochs) per trainable parameter (2 x vocabulary x dim).
