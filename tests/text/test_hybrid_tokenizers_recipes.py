@@ -126,7 +126,24 @@ def test_recipe_by_corpus_size_recorded_and_explicit_settings_kept(lee, tmp_path
 
     assert word2vec_recipe(1_000_000)["architecture"] == "skipgram"
     assert word2vec_recipe(20_000_000)["architecture"] == "cbow"
-    assert scaled_epochs(1_000_000) > scaled_epochs(5_000_000) == 10
+    # the rule chosen at 1M and 5M tokens (bench_text_recipes): gensim's skip-gram settings, 7 epochs at 5M
+    # scaled by sqrt(5M / tokens), clipped to 5..30
+    assert {k: word2vec_recipe(5_000_000)[k] for k in ("dim", "window", "negative", "sample")} == {
+        "dim": 100,
+        "window": 5,
+        "negative": 5,
+        "sample": 1e-3,
+    }
+    assert [scaled_epochs(n) for n in (1_000_000, 2_500_000, 5_000_000)] == [16, 10, 7]
+    assert scaled_epochs(10) == 30 and scaled_epochs(9_999_999) == 5 and scaled_epochs(5_000_000, 10) == 10
+    assert word2vec_recipe(10_000_000) == {
+        "architecture": "cbow",
+        "dim": 200,
+        "window": 8,
+        "negative": 10,
+        "sample": 1e-4,
+        "epochs": 10,
+    }
     m = Word2Vec(workers=1, min_count=3, dim=20, epochs=2).fit(lee)
     rec = m.history[-1]["recipe"]
     assert m.config.architecture == "skipgram" and m.config.dim == 20 and m.config.epochs == 2
@@ -134,6 +151,20 @@ def test_recipe_by_corpus_size_recorded_and_explicit_settings_kept(lee, tmp_path
     state = json.loads((m.save(tmp_path / "w") / "state.json").read_text())
     assert state["history"][-1]["recipe"]["rule"].startswith("below 10M tokens")
     fixed = Word2Vec(workers=1, min_count=3, dim=20, epochs=1, recipe="fixed").fit(lee)
+    assert fixed.config.architecture == "cbow" and "recipe" not in fixed.history[-1]
+
+
+def test_fasttext_gets_the_skipgram_rule_below_10m_tokens(lee):
+    from simlab.text import FastText
+    from simlab.text.recipes import recipe_for, word2vec_recipe
+
+    assert recipe_for("fasttext", 1_000_000) == word2vec_recipe(1_000_000)
+    assert recipe_for("fasttext", 20_000_000) == {} and recipe_for("doc2vec", 1_000_000) == {}
+    m = FastText(workers=1, min_count=3, dim=20, epochs=2, buckets=20_000).fit(lee)
+    rec = m.history[-1]["recipe"]
+    assert m.config.architecture == "skipgram" and m.config.dim == 20 and m.config.epochs == 2
+    assert rec["applied"]["architecture"] == "skipgram" and {"dim", "epochs"} <= set(rec["kept"])
+    fixed = FastText(workers=1, min_count=3, dim=20, epochs=1, buckets=20_000, recipe="fixed").fit(lee)
     assert fixed.config.architecture == "cbow" and "recipe" not in fixed.history[-1]
 
 

@@ -27,8 +27,10 @@ class FastTextConfig(Word2VecConfig):
     """FastText hyper-parameters: those of :class:`~simlab.text.word2vec.Word2VecConfig` (same names, same
     accepted values, same conflicts rejected) plus character n-grams.
 
-    FastText's own defaults are gensim's (100-d, window 5, 5 epochs, negative 5, sample 1e-3); the size
-    recipe is Word2Vec's only (``recipe="fixed"``), and gensim computes no FastText loss
+    FastText's own defaults are gensim's (100-d, window 5, 5 epochs, negative 5, sample 1e-3). With
+    ``recipe="auto"`` (the default) a corpus below 10M tokens gets Word2Vec's size rule for the settings not
+    given (skip-gram, epochs scaled by corpus size: :mod:`simlab.text.recipes`); from 10M tokens, or with
+    ``recipe="fixed"``, these defaults are used as they are. gensim computes no FastText loss
     (``compute_loss=False``; True is refused).
 
     Attributes:
@@ -46,7 +48,7 @@ class FastTextConfig(Word2VecConfig):
     sample: float = 1e-3
     compute_loss: bool = False
     oov: str = "subword"
-    recipe: str = "fixed"
+    recipe: str = "auto"
     min_n: int = 3
     max_n: int = 6
     buckets: int = 500_000
